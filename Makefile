@@ -1,0 +1,190 @@
+# ORION inference: two static C99 daemons that make a few Ollama nodes one endpoint.
+#
+#   make                 bin/orion-inference-{router,worker}, bin/ollama-sim, bin/orionctl (static, musl)
+#   make cross           the same for aarch64 (bin/aarch64/) and armv7 (bin/armv7/)
+#   make check           install what is missing, build, run every test; ends "N passed, N failed"
+#   make sanitize        the same tests built with ASan + UBSan
+#   make fuzz CC=clang   run every libFuzzer target for FUZZ_SECONDS each
+#   make bench           benchmarks -> table + build/bench.json
+#   make demo            a local cluster on loopback
+#   make install         PREFIX=/usr/local DESTDIR=
+#
+# Knobs: CC, CROSS_COMPILE (sets CC, AR, STRIP), TRIPLE, SANITIZE=address,undefined, WERROR=0.
+
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
+COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+ifdef CROSS_COMPILE
+CC := $(CROSS_COMPILE)gcc
+AR := $(CROSS_COMPILE)ar
+STRIP := $(CROSS_COMPILE)strip
+TRIPLE ?= $(shell $(CC) -dumpmachine)
+endif
+ifeq ($(origin CC),default)
+CC := musl-gcc
+endif
+ifeq ($(origin AR),default)
+AR := ar
+endif
+STRIP ?= strip
+
+ifdef SANITIZE
+ifeq ($(CC),musl-gcc)
+CC := gcc
+endif
+TRIPLE ?= $(shell $(CC) -dumpmachine)
+BUILD ?= build/$(TRIPLE)-san
+BINDIR ?= $(BUILD)/bin
+else
+TRIPLE ?= x86_64-linux-musl
+BUILD ?= build/$(TRIPLE)
+BINDIR ?= bin
+endif
+
+WERROR ?= 1
+WARN := -std=c99 -pedantic -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
+	-Wold-style-definition -Wwrite-strings -Wshadow -Wpointer-arith -Wformat=2 -Wvla \
+	-Wdeclaration-after-statement -Wno-missing-field-initializers
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+DEFS := -D_POSIX_C_SOURCE=200809L -DORION_VERSION='"$(VERSION)"' -DORION_COMMIT='"$(COMMIT)"' \
+	-DORION_TRIPLE='"$(TRIPLE)"'
+INC := -Iinclude -Ivendor/cjson
+
+ifdef SANITIZE
+OPT := -O1 -g -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDOPT := -fsanitize=$(SANITIZE)
+else
+OPT := -Os -ffunction-sections -fdata-sections
+LDOPT := -static -Wl,--gc-sections -s
+endif
+CFLAGS_ALL = $(WARN) $(DEFS) $(INC) $(OPT) -MMD -MP $(CFLAGS)
+LDFLAGS_ALL = $(LDOPT) $(LDFLAGS)
+
+LIBSRC := $(filter-out src/main_%.c,$(wildcard src/*.c))
+LIBOBJ := $(LIBSRC:%.c=$(BUILD)/%.o) $(BUILD)/vendor/cJSON.o
+LIB := $(BUILD)/liborion.a
+
+SIM_SRC := $(wildcard tools/ollama-sim/*.c)
+CTL_SRC := $(wildcard tools/orionctl/*.c)
+PROGS := $(BINDIR)/orion-inference-worker $(BINDIR)/orion-inference-router
+ifneq ($(SIM_SRC),)
+PROGS += $(BINDIR)/ollama-sim
+endif
+ifneq ($(CTL_SRC),)
+PROGS += $(BINDIR)/orionctl
+endif
+
+TEST_SRC := $(wildcard test/unit/test_*.c)
+TESTS := $(TEST_SRC:test/unit/%.c=$(BUILD)/test/%)
+FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
+REPLAYS := $(FUZZ_SRC:test/fuzz/fuzz_%.c=$(BUILD)/test/replay_%)
+
+.PHONY: all cross cross-aarch64 cross-armv7 check sanitize tests deps fuzz bench demo install \
+	clean release
+.DEFAULT_GOAL := all
+
+all: vendor/cjson/cJSON.c $(PROGS)
+
+vendor/cjson/cJSON.c vendor/cjson/cJSON.h:
+	tools/fetch-cjson.sh
+
+$(BUILD)/vendor/cJSON.o: vendor/cjson/cJSON.c
+	@mkdir -p $(@D)
+	$(CC) -std=c99 -D_POSIX_C_SOURCE=200809L $(OPT) -w -c -o $@ $<
+
+$(BUILD)/%.o: %.c | vendor/cjson/cJSON.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(LIB): $(LIBOBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BINDIR)/orion-inference-worker: $(BUILD)/src/main_worker.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
+
+$(BINDIR)/orion-inference-router: $(BUILD)/src/main_router.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
+
+$(BINDIR)/ollama-sim: $(SIM_SRC:%.c=$(BUILD)/%.o) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
+
+$(BINDIR)/orionctl: $(CTL_SRC:%.c=$(BUILD)/%.o) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
+
+$(BUILD)/test/test_%: $(BUILD)/test/unit/test_%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
+
+# replay: every fuzz target built as a plain program over its committed corpus
+$(BUILD)/test/replay_%: $(BUILD)/test/fuzz/fuzz_%.o $(BUILD)/test/fuzz/replay.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
+
+tests: all $(TESTS) $(REPLAYS)
+
+deps:
+	@tools/install-deps.sh check
+
+# The README's test command. Installs what is missing, builds everything (native and cross),
+# runs unit, replay, integration and emulation tests, ends with "N passed, N failed".
+check: deps
+	$(MAKE) tests
+	$(MAKE) cross
+	@BUILD=$(BUILD) BINDIR=$(BINDIR) test/run.sh
+
+sanitize: deps
+	$(MAKE) SANITIZE=address,undefined tests
+	@BUILD=$$($(MAKE) -s SANITIZE=address,undefined print-build) \
+	 BINDIR=$$($(MAKE) -s SANITIZE=address,undefined print-bindir) ORION_SANITIZE=1 \
+	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1 test/run.sh
+
+print-build:
+	@echo $(BUILD)
+print-bindir:
+	@echo $(BINDIR)
+
+# Cross builds: Debian's gcc cross compilers with the musl specs files, or any musl cross
+# toolchain through CROSS_COMPILE (e.g. make cross-aarch64 AARCH64_CC=aarch64-linux-musl-gcc).
+AARCH64_CC ?= aarch64-linux-gnu-gcc -specs /usr/lib/aarch64-linux-musl/musl-gcc.specs
+ARMV7_CC ?= arm-linux-gnueabihf-gcc -specs /usr/lib/arm-linux-musleabihf/musl-gcc.specs
+AARCH64_STRIP ?= aarch64-linux-gnu-strip
+ARMV7_STRIP ?= arm-linux-gnueabihf-strip
+
+cross: cross-aarch64 cross-armv7
+
+cross-aarch64: vendor/cjson/cJSON.c
+	$(MAKE) CC="$(AARCH64_CC)" AR=aarch64-linux-gnu-ar STRIP=$(AARCH64_STRIP) \
+		TRIPLE=aarch64-linux-musl BUILD=build/aarch64-linux-musl BINDIR=bin/aarch64 all
+
+cross-armv7: vendor/cjson/cJSON.c
+	$(MAKE) CC="$(ARMV7_CC)" AR=arm-linux-gnueabihf-ar STRIP=$(ARMV7_STRIP) \
+		TRIPLE=armv7-linux-musleabihf BUILD=build/armv7-linux-musleabihf BINDIR=bin/armv7 all
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	@CC=$(CC) FUZZ_SECONDS=$(FUZZ_SECONDS) test/fuzz/run.sh
+
+bench: deps
+	@tools/install-deps.sh bench
+	$(MAKE) all
+	@tools/bench/run.sh
+
+demo: all
+	@tools/demo.sh
+
+PREFIX ?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build bin
+
+-include $(shell find $(BUILD) -name "*.d" 2>/dev/null)

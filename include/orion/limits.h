@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every cap the daemons apply to what they read, in one place. The fuzz targets build with
+ * smaller values (-DORION_FUZZ) so that huge declared lengths show up as findings.
+ */
+#ifndef ORION_LIMITS_H
+#define ORION_LIMITS_H
+
+#define ORION_AGAIN (-2) /* parsers: need more input */
+
+#ifndef ORION_RESP_MAX_BULK
+#define ORION_RESP_MAX_BULK (16u * 1024 * 1024) /* one bulk string in a reply */
+#endif
+#ifndef ORION_RESP_MAX_ELEMENTS
+#define ORION_RESP_MAX_ELEMENTS (1u << 20) /* elements of one array */
+#endif
+#define ORION_RESP_MAX_DEPTH 16 /* nesting of arrays in a reply */
+#ifndef ORION_RESP_MAX_REPLY
+#define ORION_RESP_MAX_REPLY (64u * 1024 * 1024) /* buffered bytes of one connection */
+#endif
+
+#define ORION_HTTP_MAX_HEAD (16u * 1024)      /* request/status line + headers */
+#define ORION_HTTP_MAX_HEADERS 64             /* header fields */
+#define ORION_HTTP_MAX_BODY (8u * 1024 * 1024) /* a request body the server takes */
+#define ORION_HTTP_MAX_LINE (8u * 1024 * 1024) /* one NDJSON line or SSE event (Go client: 8 MB) */
+#define ORION_HTTP_MAX_TRAILERS (8u * 1024)   /* chunked trailers */
+
+#define ORION_JSON_MAX_DEPTH 64               /* nesting accepted in JSON we read */
+#define ORION_FIELD_MAX (4u * 1024 * 1024)    /* one field of a request entry */
+#define ORION_NODE_ID_MAX 64                  /* bytes of a node id */
+#define ORION_MODEL_MAX 256                   /* bytes of a model name */
+
+#endif

@@ -1,0 +1,47 @@
+#!/bin/sh
+# Install what the build and the tests need, when it is missing (Debian/Ubuntu, as root).
+# Elsewhere, or as another user, say exactly what is missing and stop.
+# Usage: tools/install-deps.sh [check|bench]
+set -u
+what=${1:-check}
+
+missing=""
+need() { # need <test> <package>
+    if ! eval "$1" >/dev/null 2>&1; then missing="$missing $2"; fi
+}
+need "command -v musl-gcc" musl-tools
+need "command -v redis-server" redis-server
+need "command -v redis-cli" redis-tools
+need "command -v curl" curl
+need "command -v dpkg-source" dpkg-dev
+need "command -v aarch64-linux-gnu-gcc" gcc-aarch64-linux-gnu
+need "command -v arm-linux-gnueabihf-gcc" gcc-arm-linux-gnueabihf
+need "test -f /usr/lib/aarch64-linux-musl/libc.a" musl-dev:arm64
+need "test -f /usr/lib/arm-linux-musleabihf/libc.a" musl-dev:armhf
+need "command -v qemu-aarch64-static" qemu-user-static
+if [ "$what" = bench ]; then
+    need "test -f /usr/include/hiredis/hiredis.h" libhiredis-dev
+    need "command -v redis-benchmark" redis-tools
+fi
+
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "install-deps: installing:$missing"
+        case "$missing" in *:arm64*|*:armhf*)
+            dpkg --add-architecture arm64; dpkg --add-architecture armhf ;;
+        esac
+        # One index failing while a mirror syncs must not stop us: judge by the install.
+        apt-get update -q >/dev/null 2>&1 || echo "install-deps: apt-get update reported errors; trying the install anyway"
+        # shellcheck disable=SC2086
+        if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >/tmp/orion-apt.log 2>&1; then
+            echo "install-deps: apt-get install failed:" >&2
+            tail -20 /tmp/orion-apt.log >&2
+            exit 1
+        fi
+    else
+        echo "install-deps: missing:$missing" >&2
+        echo "install-deps: as root: dpkg --add-architecture arm64 && dpkg --add-architecture armhf && apt-get update && apt-get install$missing" >&2
+        exit 1
+    fi
+fi
+exec "$(dirname "$0")/fetch-cjson.sh"

@@ -14,7 +14,7 @@ static int t_count, t_failed;
 
 #define ok(cond, ...) t_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 
-static void t_vreport(int pass, const char *file, int line, const char *fmt, va_list ap)
+static inline void t_vreport(int pass, const char *file, int line, const char *fmt, va_list ap)
 {
     t_count++;
     if (!pass)
@@ -28,7 +28,7 @@ static void t_vreport(int pass, const char *file, int line, const char *fmt, va_
 }
 
 #include <stdarg.h>
-static int t_ok(int pass, const char *file, int line, const char *fmt, ...)
+static inline int t_ok(int pass, const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
 
@@ -39,7 +39,7 @@ static int t_ok(int pass, const char *file, int line, const char *fmt, ...)
 }
 
 #define is_int(got, want, ...) t_is_int((long long)(got), (long long)(want), __FILE__, __LINE__, __VA_ARGS__)
-static int t_is_int(long long got, long long want, const char *file, int line, const char *fmt, ...)
+static inline int t_is_int(long long got, long long want, const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
 
@@ -52,7 +52,7 @@ static int t_is_int(long long got, long long want, const char *file, int line, c
 }
 
 #define is_str(got, want, ...) t_is_str((got), (want), __FILE__, __LINE__, __VA_ARGS__)
-static int t_is_str(const char *got, const char *want, const char *file, int line, const char *fmt, ...)
+static inline int t_is_str(const char *got, const char *want, const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
     int pass = got && want ? strcmp(got, want) == 0 : got == want;
@@ -67,7 +67,7 @@ static int t_is_str(const char *got, const char *want, const char *file, int lin
 
 #define is_mem(got, glen, want, wlen, ...) \
     t_is_mem((got), (glen), (want), (wlen), __FILE__, __LINE__, __VA_ARGS__)
-static int t_is_mem(const void *got, size_t glen, const void *want, size_t wlen, const char *file,
+static inline int t_is_mem(const void *got, size_t glen, const void *want, size_t wlen, const char *file,
                     int line, const char *fmt, ...)
 {
     va_list ap;
@@ -81,7 +81,7 @@ static int t_is_mem(const void *got, size_t glen, const void *want, size_t wlen,
     return pass;
 }
 
-static int done_testing(void)
+static inline int done_testing(void)
 {
     printf("1..%d\n", t_count);
     return t_failed ? 1 : 0;

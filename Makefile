@@ -42,6 +42,8 @@ BINDIR ?= bin
 endif
 
 WERROR ?= 1
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
 WARN := -std=c99 -pedantic -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	-Wold-style-definition -Wwrite-strings -Wshadow -Wpointer-arith -Wformat=2 -Wvla \
 	-Wdeclaration-after-statement -Wno-missing-field-initializers
@@ -96,7 +98,8 @@ $(BUILD)/vendor/cJSON.o: vendor/cjson/cJSON.c
 
 $(BUILD)/%.o: %.c | vendor/cjson/cJSON.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
+	@$(if $(Q),echo "  CC    $<")
 
 $(LIB): $(LIBOBJ)
 	@rm -f $@

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * resp: RESP2 (the Redis protocol) writer and incremental reader. Pure: no I/O.
+ *
+ * The reader takes bytes in any split (resp_reader_feed) and hands out whole replies
+ * (resp_reader_get). It keeps its place between calls, so a reply arriving one byte at a time
+ * costs no re-parse. Limits (include/orion/limits.h): bulk size, array length, nesting depth
+ * and buffered bytes; passing one is a protocol error, never an allocation of the declared
+ * size. Errors are sticky: after -1 the reader must be reset (the connection dropped).
+ *
+ * A reply and everything below it live in one arena: resp_reply_free() on the top reply
+ * frees all of it. Views (str/len) stay valid until then. Bulk strings are NUL-terminated.
+ */
+#ifndef ORION_RESP_H
+#define ORION_RESP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "orion/buf.h"
+#include "orion/limits.h"
+
+enum resp_type {
+    RESP_STATUS = 1, /* +OK */
+    RESP_ERROR,      /* -ERR ... */
+    RESP_INT,        /* :12 */
+    RESP_BULK,       /* $3 abc */
+    RESP_NIL,        /* $-1 (nil bulk) */
+    RESP_NIL_ARRAY,  /* *-1 */
+    RESP_ARRAY       /* *N */
+};
+
+struct resp_arena;
+
+struct resp_reply {
+    enum resp_type type;
+    long long integer;        /* RESP_INT */
+    const char *str;          /* STATUS, ERROR, BULK: NUL-terminated */
+    size_t len;               /* of str */
+    struct resp_reply *elem;  /* ARRAY: n elements */
+    size_t n;
+    struct resp_arena *arena; /* set on the top reply only */
+};
+
+struct resp_frame {
+    struct resp_reply *arr;
+    size_t next;
+};
+
+struct resp_reader {
+    struct buf in;
+    struct resp_arena *arena;
+    struct resp_reply *root;
+    struct resp_frame stack[ORION_RESP_MAX_DEPTH];
+    int depth;
+    int err; /* 0 or -1 once a protocol error was seen */
+    char errstr[128];
+};
+
+void resp_reader_init(struct resp_reader *r);
+void resp_reader_release(struct resp_reader *r);
+void resp_reader_reset(struct resp_reader *r); /* drop buffered bytes, state and error */
+/* 0, or -1 (ENOBUFS past ORION_RESP_MAX_REPLY buffered, ENOMEM). */
+int resp_reader_feed(struct resp_reader *r, const void *data, size_t n);
+/* 1: *out is a whole reply (the caller frees it); 0: need more bytes; -1: protocol error or
+ * ENOMEM, reason in r->errstr. */
+int resp_reader_get(struct resp_reader *r, struct resp_reply **out);
+void resp_reply_free(struct resp_reply *reply);
+
+/* Append one command (an array of bulk strings). len may be NULL: strlen of each argv. */
+int resp_format(struct buf *out, int argc, const char *const *argv, const size_t *len);
+
+/* Helpers for reading replies. */
+bool resp_is_error(const struct resp_reply *r, const char *prefix); /* prefix NULL: any error */
+bool resp_is_nil(const struct resp_reply *r);                        /* NIL or NIL_ARRAY */
+const struct resp_reply *resp_at(const struct resp_reply *r, size_t i); /* NULL past the end */
+bool resp_str_eq(const struct resp_reply *r, const char *s);
+/* A flat field/value array (HGETALL, stream entry fields): the value of field, or NULL. */
+const struct resp_reply *resp_field(const struct resp_reply *arr, const char *field);
+
+#endif

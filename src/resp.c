@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * RESP2 reader and writer.
+ *
+ * Grammar (RESP2, as Redis 7.0 sends it):
+ *   reply   = status / error / integer / bulk / array
+ *   status  = "+" line CRLF           error = "-" line CRLF      integer = ":" number CRLF
+ *   bulk    = "$" len CRLF bytes CRLF | "$-1" CRLF
+ *   array   = "*" count CRLF reply*count | "*-1" CRLF
+ * Numbers: optional "-", digits, no "+", no leading zeros (except "0"), no "-0".
+ *
+ * The reader consumes one whole item (a line, or a bulk with its payload) at a time and keeps
+ * a stack of open arrays, so a reply may arrive in any number of pieces. Every reply lives in
+ * an arena of a few blocks: building one costs a handful of allocations, and freeing it is a
+ * walk over the blocks.
+ */
+#include "orion/resp.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+struct resp_arena {
+    struct resp_arena *next;
+    size_t used, cap;
+    union { /* aligned storage follows */
+        long long ll;
+        void *p;
+        double d;
+    } data[];
+};
+
+#define ARENA_MIN 2048
+
+static void *arena_alloc(struct resp_arena **head, size_t n)
+{
+    struct resp_arena *a = *head;
+    size_t need = (n + 7) & ~(size_t)7, cap;
+    void *p;
+
+    if (!a || a->cap - a->used < need) {
+        cap = a ? a->cap * 2 : ARENA_MIN;
+        if (cap > 65536)
+            cap = 65536;
+        if (cap < need)
+            cap = need;
+        a = orion_malloc(sizeof(*a) + cap);
+        if (!a)
+            return NULL;
+        a->cap = cap;
+        a->used = 0;
+        a->next = *head;
+        *head = a;
+    }
+    p = (char *)a->data + a->used;
+    a->used += need;
+    return p;
+}
+
+static void arena_free(struct resp_arena *a)
+{
+    while (a) {
+        struct resp_arena *next = a->next;
+        orion_free(a);
+        a = next;
+    }
+}
+
+void resp_reply_free(struct resp_reply *reply)
+{
+    if (reply)
+        arena_free(reply->arena);
+}
+
+void resp_reader_init(struct resp_reader *r)
+{
+    memset(r, 0, sizeof(*r));
+    buf_init(&r->in, ORION_RESP_MAX_REPLY);
+}
+
+static void drop_partial(struct resp_reader *r)
+{
+    arena_free(r->arena);
+    r->arena = NULL;
+    r->root = NULL;
+    r->depth = 0;
+}
+
+void resp_reader_release(struct resp_reader *r)
+{
+    drop_partial(r);
+    buf_release(&r->in);
+}
+
+void resp_reader_reset(struct resp_reader *r)
+{
+    drop_partial(r);
+    buf_reset(&r->in);
+    r->err = 0;
+    r->errstr[0] = '\0';
+}
+
+int resp_reader_feed(struct resp_reader *r, const void *data, size_t n)
+{
+    return buf_append(&r->in, data, n);
+}
+
+static int fail(struct resp_reader *r, const char *why)
+{
+    r->err = -1;
+    snprintf(r->errstr, sizeof(r->errstr), "protocol error: %s", why);
+    drop_partial(r);
+    buf_reset(&r->in);
+    return -1;
+}
+
+/* Strict RESP number: -?[1-9][0-9]* | 0. */
+static int parse_ll(const char *p, size_t n, long long *out)
+{
+    bool neg = false;
+    unsigned long long v = 0, lim;
+
+    if (n && *p == '-') {
+        neg = true;
+        p++;
+        n--;
+    }
+    if (!n || n > 19 || (*p == '0' && (n > 1 || neg)))
+        return -1;
+    lim = neg ? (unsigned long long)INT64_MAX + 1 : (unsigned long long)INT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        if (v > (lim - (unsigned)(p[i] - '0')) / 10)
+            return -1;
+        v = v * 10 + (unsigned)(p[i] - '0');
+    }
+    *out = neg ? (long long)(0 - v) : (long long)v;
+    return 0;
+}
+
+/* Place a new item: the root, or the next free slot of the innermost open array. */
+static struct resp_reply *slot(struct resp_reader *r)
+{
+    struct resp_reply *it;
+
+    if (r->depth == 0) {
+        it = arena_alloc(&r->arena, sizeof(*it));
+        if (!it)
+            return NULL;
+        r->root = it;
+    } else {
+        struct resp_frame *f = &r->stack[r->depth - 1];
+        it = &f->arr->elem[f->next];
+    }
+    memset(it, 0, sizeof(*it));
+    return it;
+}
+
+/* After an item is complete: close every array it completed. 1 when the reply is whole. */
+static int item_done(struct resp_reader *r)
+{
+    while (r->depth > 0) {
+        struct resp_frame *f = &r->stack[r->depth - 1];
+        if (++f->next < f->arr->n)
+            return 0;
+        r->depth--;
+    }
+    return 1;
+}
+
+static int copy_str(struct resp_reader *r, struct resp_reply *it, const char *p, size_t n)
+{
+    char *s = arena_alloc(&r->arena, n + 1);
+
+    if (!s)
+        return -1;
+    memcpy(s, p, n);
+    s[n] = '\0';
+    it->str = s;
+    it->len = n;
+    return 0;
+}
+
+static int open_array(struct resp_reader *r, struct resp_reply *it, long long count)
+{
+    it->type = RESP_ARRAY;
+    if (count == 0)
+        return 0;
+    if (r->depth >= ORION_RESP_MAX_DEPTH)
+        return fail(r, "arrays nested too deep");
+    it->elem = arena_alloc(&r->arena, (size_t)count * sizeof(*it->elem));
+    if (!it->elem)
+        return fail(r, "out of memory");
+    it->n = (size_t)count;
+    r->stack[r->depth].arr = it;
+    r->stack[r->depth].next = 0;
+    r->depth++;
+    return 1; /* opened: not done */
+}
+
+/* Parse one item at p (avail bytes). Returns bytes used, 0 when incomplete, -1 on error;
+ * *whole is set when the top reply is complete. */
+static long parse_item(struct resp_reader *r, const char *p, size_t avail, int *whole)
+{
+    const char *cr;
+    size_t line, used;
+    long long v;
+    struct resp_reply *it;
+    int rc;
+
+    if (avail < 3)
+        return 0;
+    cr = memchr(p, '\r', avail);
+    if (!cr)
+        return avail > 65536 ? fail(r, "line too long") : 0;
+    if ((size_t)(cr - p) + 1 >= avail)
+        return 0;
+    if (cr[1] != '\n')
+        return fail(r, "CR without LF");
+    line = (size_t)(cr - p) - 1;
+    used = line + 3;
+    switch (p[0]) {
+    case '+':
+    case '-':
+    case ':':
+        break;
+    case '$':
+    case '*':
+        if (parse_ll(p + 1, line, &v) < 0 || v < -1)
+            return fail(r, "bad length");
+        break;
+    default:
+        return fail(r, "unknown reply type byte");
+    }
+    if (p[0] == '$' && v >= 0) {
+        if ((unsigned long long)v > ORION_RESP_MAX_BULK)
+            return fail(r, "bulk string too long");
+        if (avail < used + (size_t)v + 2)
+            return 0;
+        if (p[used + (size_t)v] != '\r' || p[used + (size_t)v + 1] != '\n')
+            return fail(r, "bulk string not followed by CRLF");
+    }
+    if (p[0] == '*' && v > (long long)ORION_RESP_MAX_ELEMENTS)
+        return fail(r, "array too long");
+    it = slot(r);
+    if (!it)
+        return fail(r, "out of memory");
+    rc = 0;
+    switch (p[0]) {
+    case '+':
+    case '-':
+        it->type = p[0] == '+' ? RESP_STATUS : RESP_ERROR;
+        rc = copy_str(r, it, p + 1, line);
+        break;
+    case ':':
+        it->type = RESP_INT;
+        if (parse_ll(p + 1, line, &it->integer) < 0)
+            return fail(r, "bad integer");
+        break;
+    case '$':
+        if (v < 0) {
+            it->type = RESP_NIL;
+            break;
+        }
+        it->type = RESP_BULK;
+        rc = copy_str(r, it, p + used, (size_t)v);
+        used += (size_t)v + 2;
+        break;
+    default:
+        if (v < 0) {
+            it->type = RESP_NIL_ARRAY;
+            break;
+        }
+        rc = open_array(r, it, v);
+        if (rc < 0)
+            return -1;
+        if (rc == 1) {
+            *whole = 0;
+            return (long)used;
+        }
+    }
+    if (rc < 0)
+        return fail(r, "out of memory");
+    *whole = item_done(r);
+    return (long)used;
+}
+
+int resp_reader_get(struct resp_reader *r, struct resp_reply **out)
+{
+    size_t off = 0, avail = buf_size(&r->in);
+    const char *p = buf_data(&r->in);
+    int whole = 0;
+    long n;
+
+    *out = NULL;
+    if (r->err)
+        return -1;
+    while (!whole) {
+        n = parse_item(r, p + off, avail - off, &whole);
+        if (n < 0)
+            return -1;
+        if (n == 0) {
+            buf_consume(&r->in, off);
+            return 0;
+        }
+        off += (size_t)n;
+    }
+    buf_consume(&r->in, off);
+    r->root->arena = r->arena;
+    *out = r->root;
+    r->arena = NULL;
+    r->root = NULL;
+    return 1;
+}
+
+int resp_format(struct buf *out, int argc, const char *const *argv, const size_t *len)
+{
+    char num[32];
+    int n;
+
+    n = snprintf(num, sizeof(num), "*%d\r\n", argc);
+    if (buf_append(out, num, (size_t)n) < 0)
+        return -1;
+    for (int i = 0; i < argc; i++) {
+        size_t l = len ? len[i] : strlen(argv[i]);
+        n = snprintf(num, sizeof(num), "$%zu\r\n", l);
+        if (buf_append(out, num, (size_t)n) < 0 || buf_append(out, argv[i], l) < 0 ||
+            buf_append(out, "\r\n", 2) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+bool resp_is_error(const struct resp_reply *r, const char *prefix)
+{
+    size_t n;
+
+    if (!r || r->type != RESP_ERROR)
+        return false;
+    if (!prefix)
+        return true;
+    n = strlen(prefix);
+    return r->len >= n && !memcmp(r->str, prefix, n) && (r->len == n || r->str[n] == ' ');
+}
+
+bool resp_is_nil(const struct resp_reply *r)
+{
+    return r && (r->type == RESP_NIL || r->type == RESP_NIL_ARRAY);
+}
+
+const struct resp_reply *resp_at(const struct resp_reply *r, size_t i)
+{
+    if (!r || r->type != RESP_ARRAY || i >= r->n)
+        return NULL;
+    return &r->elem[i];
+}
+
+bool resp_str_eq(const struct resp_reply *r, const char *s)
+{
+    return r && (r->type == RESP_BULK || r->type == RESP_STATUS) && r->len == strlen(s) &&
+           !memcmp(r->str, s, r->len);
+}
+
+const struct resp_reply *resp_field(const struct resp_reply *arr, const char *field)
+{
+    if (!arr || arr->type != RESP_ARRAY)
+        return NULL;
+    for (size_t i = 0; i + 1 < arr->n; i += 2)
+        if (resp_str_eq(&arr->elem[i], field))
+            return &arr->elem[i + 1];
+    return NULL;
+}

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/* RESP2 reader: every reply type, whole, byte by byte and split at every point, against a
+ * guard page; malformed input; limits; allocation failures; the writer. */
+#include "orion/resp.h"
+#include "../t.h"
+
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static void dump(const struct resp_reply *r, struct buf *out)
+{
+    switch (r->type) {
+    case RESP_STATUS:
+        buf_printf(out, "+%s", r->str);
+        break;
+    case RESP_ERROR:
+        buf_printf(out, "-%s", r->str);
+        break;
+    case RESP_INT:
+        buf_printf(out, ":%lld", r->integer);
+        break;
+    case RESP_BULK:
+        buf_printf(out, "$%zu:", r->len);
+        buf_append(out, r->str, r->len);
+        break;
+    case RESP_NIL:
+        buf_puts(out, "nil");
+        break;
+    case RESP_NIL_ARRAY:
+        buf_puts(out, "*nil");
+        break;
+    case RESP_ARRAY:
+        buf_putc(out, '[');
+        for (size_t i = 0; i < r->n; i++) {
+            if (i)
+                buf_putc(out, ',');
+            dump(&r->elem[i], out);
+        }
+        buf_putc(out, ']');
+        break;
+    }
+}
+
+/* Copy data to the end of a page followed by a PROT_NONE page, so any over-read faults. */
+static const char *guarded(const char *data, size_t n, void **map, size_t *maplen)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    size_t pages = (n + (size_t)pg - 1) / (size_t)pg + 1;
+    char *m = mmap(NULL, (pages + 1) * (size_t)pg, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+    if (m == MAP_FAILED)
+        return NULL;
+    mprotect(m + pages * (size_t)pg, (size_t)pg, PROT_NONE);
+    *map = m;
+    *maplen = (pages + 1) * (size_t)pg;
+    memcpy(m + pages * (size_t)pg - n, data, n);
+    return m + pages * (size_t)pg - n;
+}
+
+/* Feed in pieces of `step` bytes (0: split once at `split`). Returns the dump of all replies
+ * separated by '|', or "ERR" on a protocol error. */
+static char *run(const char *in, size_t n, size_t step, size_t split)
+{
+    struct resp_reader r;
+    struct buf out;
+    struct resp_reply *rep;
+    size_t off = 0;
+    int rc = 0;
+
+    resp_reader_init(&r);
+    buf_init(&out, 1 << 20);
+    while (off < n && rc >= 0) {
+        size_t take = step ? step : (off == 0 ? split : n - off);
+        if (take > n - off)
+            take = n - off;
+        resp_reader_feed(&r, in + off, take);
+        off += take;
+        while ((rc = resp_reader_get(&r, &rep)) == 1) {
+            if (buf_size(&out))
+                buf_putc(&out, '|');
+            dump(rep, &out);
+            resp_reply_free(rep);
+        }
+    }
+    if (rc < 0) {
+        buf_reset(&out);
+        buf_puts(&out, "ERR");
+    } else if (buf_size(&r.in) || r.depth) {
+        buf_puts(&out, "|INCOMPLETE");
+    }
+    resp_reader_release(&r);
+    return buf_detach(&out, NULL);
+}
+
+struct rcase {
+    const char *name, *in, *want;
+    size_t len; /* 0: strlen */
+};
+
+static const struct rcase cases[] = {
+    {"status", "+OK\r\n", "+OK"},
+    {"error", "-ERR unknown command 'x'\r\n", "-ERR unknown command 'x'"},
+    {"integer", ":1234\r\n", ":1234"},
+    {"negative integer", ":-2\r\n", ":-2"},
+    {"zero", ":0\r\n", ":0"},
+    {"int64 max", ":9223372036854775807\r\n", ":9223372036854775807"},
+    {"int64 min", ":-9223372036854775808\r\n", ":-9223372036854775808"},
+    {"bulk", "$5\r\nhello\r\n", "$5:hello"},
+    {"empty bulk", "$0\r\n\r\n", "$0:"},
+    {"binary bulk with CRLF inside", "$4\r\na\r\nb\r\n", "$4:a\r\nb"},
+    {"nil bulk", "$-1\r\n", "nil"},
+    {"nil array", "*-1\r\n", "*nil"},
+    {"empty array", "*0\r\n", "[]"},
+    {"nested", "*2\r\n*1\r\n:1\r\n$1\r\nx\r\n", "[[:1],$1:x]"},
+    {"nulls nested", "*3\r\n$-1\r\n*-1\r\n*0\r\n", "[nil,*nil,[]]"},
+    {"xreadgroup deleted entry", "*1\r\n*2\r\n$1\r\nq\r\n*1\r\n*2\r\n$3\r\n2-1\r\n*-1\r\n",
+     "[[$1:q,[[$3:2-1,*nil]]]]"},
+    {"xautoclaim 7.0",
+     "*3\r\n$3\r\n3-1\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$3\r\njob\r\n$1\r\na\r\n*0\r\n",
+     "[$3:3-1,[[$3:1-1,[$3:job,$1:a]]],[]]"},
+    {"exec with error inside", "*3\r\n+OK\r\n-WRONGTYPE Operation\r\n:1\r\n",
+     "[+OK,-WRONGTYPE Operation,:1]"},
+    {"pipelined", "+OK\r\n:1\r\n$1\r\na\r\n", "+OK|:1|$1:a"},
+    {"xpending empty", "*4\r\n:0\r\n$-1\r\n$-1\r\n*-1\r\n", "[:0,nil,nil,*nil]"},
+    /* malformed */
+    {"unknown type", "?x\r\n", "ERR"},
+    {"CR without LF", "+OK\rX\n", "ERR"},
+    {"bad integer", ":12a\r\n", "ERR"},
+    {"leading zero", ":012\r\n", "ERR"},
+    {"minus zero", ":-0\r\n", "ERR"},
+    {"plus sign", ":+1\r\n", "ERR"},
+    {"int overflow", ":9223372036854775808\r\n", "ERR"},
+    {"bulk length -2", "$-2\r\n", "ERR"},
+    {"array length -2", "*-2\r\n", "ERR"},
+    {"empty length", "$\r\n", "ERR"},
+    {"bulk missing CRLF", "$3\r\nabcXY", "ERR"},
+    {"bulk too long", "$999999999999\r\n", "ERR"},
+    {"array too long", "*99999999999\r\n", "ERR"},
+    {"huge declared bulk", "$17000000\r\nab", "ERR"},
+    {"truncated", "*2\r\n:1\r\n", "[|INCOMPLETE"},
+};
+
+static void test_cases(void)
+{
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct rcase *c = &cases[i];
+        size_t n = c->len ? c->len : strlen(c->in);
+        void *map = NULL;
+        size_t maplen = 0;
+        const char *in = guarded(c->in, n, &map, &maplen);
+        char *got;
+        int bad = 0;
+        const char *want = c->want;
+        char wantbuf[256];
+
+        if (!strcmp(want, "[|INCOMPLETE")) {
+            want = "|INCOMPLETE"; /* no reply came out */
+        }
+        snprintf(wantbuf, sizeof(wantbuf), "%s", want);
+        got = run(in, n, 0, n);
+        is_str(got, wantbuf, "%s: whole", c->name);
+        free(got);
+        got = run(in, n, 1, 0);
+        is_str(got, wantbuf, "%s: byte by byte", c->name);
+        free(got);
+        for (size_t s = 1; s < n; s++) {
+            got = run(in, n, 0, s);
+            if (strcmp(got, wantbuf))
+                bad++;
+            free(got);
+        }
+        is_int(bad, 0, "%s: split at every point", c->name);
+        munmap(map, maplen);
+    }
+}
+
+static void test_depth(void)
+{
+    struct buf in;
+    char *got;
+
+    buf_init(&in, 4096);
+    for (int i = 0; i < ORION_RESP_MAX_DEPTH; i++)
+        buf_puts(&in, "*1\r\n");
+    buf_puts(&in, ":1\r\n");
+    got = run(buf_data(&in), buf_size(&in), 0, buf_size(&in));
+    ok(got[0] == '[', "nesting up to the limit is accepted");
+    free(got);
+    buf_reset(&in);
+    for (int i = 0; i <= ORION_RESP_MAX_DEPTH; i++)
+        buf_puts(&in, "*1\r\n");
+    buf_puts(&in, ":1\r\n");
+    got = run(buf_data(&in), buf_size(&in), 0, buf_size(&in));
+    is_str(got, "ERR", "nesting past the limit is a protocol error");
+    free(got);
+    buf_release(&in);
+}
+
+static void test_sticky_and_reset(void)
+{
+    struct resp_reader r;
+    struct resp_reply *rep;
+
+    resp_reader_init(&r);
+    resp_reader_feed(&r, "?\r\n", 3);
+    is_int(resp_reader_get(&r, &rep), -1, "protocol error");
+    ok(strstr(r.errstr, "protocol error") != NULL, "reason kept: %s", r.errstr);
+    resp_reader_feed(&r, "+OK\r\n", 5);
+    is_int(resp_reader_get(&r, &rep), -1, "errors are sticky");
+    resp_reader_reset(&r);
+    resp_reader_feed(&r, "+OK\r\n", 5);
+    is_int(resp_reader_get(&r, &rep), 1, "usable after reset");
+    resp_reply_free(rep);
+    resp_reader_release(&r);
+}
+
+static void test_oom(void)
+{
+    const char *in = "*3\r\n$3\r\nabc\r\n*2\r\n:1\r\n$2\r\nxy\r\n+OK\r\n";
+    unsigned long n;
+    int passed = 0;
+
+    for (n = 1; n < 100 && !passed; n++) {
+        struct resp_reader r;
+        struct resp_reply *rep = NULL;
+        int rc;
+
+        resp_reader_init(&r);
+        orion_alloc_fail_at(n);
+        rc = resp_reader_feed(&r, in, strlen(in));
+        if (rc == 0)
+            rc = resp_reader_get(&r, &rep);
+        orion_alloc_fail_at(0);
+        if (rc == 1) {
+            passed = 1;
+            resp_reply_free(rep);
+        }
+        resp_reader_release(&r);
+    }
+    ok(passed && n > 2, "allocation failures fail cleanly until a run passes (%lu runs)", n - 1);
+}
+
+static void test_writer_and_helpers(void)
+{
+    struct buf out;
+    const char *argv[] = {"XADD", "q", "*", "f", "a\r\nb"};
+    struct resp_reader r;
+    struct resp_reply *rep;
+
+    buf_init(&out, 4096);
+    ok(resp_format(&out, 5, argv, NULL) == 0, "format");
+    is_str(buf_data(&out), "*5\r\n$4\r\nXADD\r\n$1\r\nq\r\n$1\r\n*\r\n$1\r\nf\r\n$4\r\na\r\nb\r\n",
+           "binary-safe command encoding");
+    buf_release(&out);
+
+    resp_reader_init(&r);
+    resp_reader_feed(&r, "*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$-1\r\n", 30);
+    is_int(resp_reader_get(&r, &rep), 1, "field array");
+    ok(resp_str_eq(resp_field(rep, "a"), "1"), "resp_field finds a value");
+    ok(resp_is_nil(resp_field(rep, "b")), "nil value");
+    ok(resp_field(rep, "c") == NULL, "missing field");
+    ok(resp_at(rep, 4) == NULL, "resp_at past the end");
+    resp_reply_free(rep);
+    resp_reader_feed(&r, "-BUSYGROUP Consumer Group name already exists\r\n", 47);
+    is_int(resp_reader_get(&r, &rep), 1, "error reply");
+    ok(resp_is_error(rep, "BUSYGROUP"), "error prefix match");
+    ok(!resp_is_error(rep, "BUSY"), "prefix is a whole word");
+    resp_reply_free(rep);
+    resp_reader_release(&r);
+}
+
+int main(void)
+{
+    test_cases();
+    test_depth();
+    test_sticky_and_reset();
+    test_oom();
+    test_writer_and_helpers();
+    return done_testing();
+}

@@ -30,4 +30,12 @@
 #define ORION_NODE_ID_MAX 64                  /* bytes of a node id */
 #define ORION_MODEL_MAX 256                   /* bytes of a model name */
 
+#define ORION_ROUTE_MAX_NODES 64              /* nodes route_pick considers / state keeps */
+#define ORION_ROUTE_MAX_SENT 4                /* residency records per node in the router */
+#define ORION_ROUTE_WHY_MAX 512               /* bytes of a routing reason summary */
+#define ORION_LABEL_MAX 32                    /* bytes of a node label */
+#define ORION_PLACEMENT_MAX_RULES 64          /* rules in a placement file */
+#define ORION_PLACEMENT_MAX_LABELS 8          /* labels=... of one placement rule */
+#define ORION_PLACEMENT_MAX_FILE (64u * 1024) /* bytes of a placement file */
+
 #endif

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * route: which node gets a request. A pure module: no I/O, no clock, no log, no allocation.
+ * The router passes everything in (nodes from the health hash, the request, the settings, its
+ * own per-node state and `now`) and gets back a node index and the kind of decision.
+ *
+ * Eligibility (route_eligible), every threshold inclusive:
+ *   fresh        now - last_seen <= stale_after (15 s): 15.000 is fresh, 15.001 is stale
+ *   available    not false (unknown is fine)
+ *   not draining
+ *   placement    every placement rule allows (model, node)
+ *   labels       the node has every label the request requires
+ *   installed    the model is in `installed`, when the node reports a non-empty list
+ *   temperature  temp_c <= max_temp (75): 75.0 eligible, 75.1 not; unknown temp is eligible
+ *   memory       ram_percent <= max_ram (90): 90.0 eligible, 90.1 not; negative = unknown = fine
+ * Hysteresis: route_state_update() marks a node `hot` when temp_c > max_temp and clears the
+ * mark only when temp_c <= max_temp - temp_margin (default 3 C: hot at 76, still out at 74,
+ * back at 72); `full` the same with ram_margin (default 5 %). A marked node is ineligible even
+ * below the threshold. Without a state (NULL), or before the first update, only the plain
+ * thresholds apply.
+ *
+ * Load: used = inflight (from health) + queued (router-local: sent by this router and not yet
+ * known to be started or finished); cap = capacity (0 taken as 1); load = used / cap, compared
+ * exactly by cross-multiplication. A node has a free slot when used < cap.
+ *
+ * Sticky policy (DESIGN.md "Routing"):
+ *   1. Resident = the model is in the node's `models`, or the router's own record says it sent
+ *      the model there and keep_alive has not run out (route_note_sent). If a resident node has
+ *      a free slot, it wins (STICKY), best first by: lowest load, coolest, most free RAM, id.
+ *   2. Every resident node full: bounded load. Over the eligible nodes,
+ *          U = sum of used, C = sum of cap,
+ *          bound_i = ceil(load_factor_pct * (U + 1) * cap_i / (100 * C))   (integer arithmetic)
+ *      i.e. ceil(1.25 x mean load, counting this request) scaled by the node's capacity; a
+ *      node may take the request when used_i + 1 <= bound_i. q = best resident node within its
+ *      bound (same order as 1); s = best non-resident node with a free slot (order of 3).
+ *        - q and s: wait = (used_q + 1 - cap_q) * service_ms / cap_q; SPILL to s when
+ *          wait > cold_load_ms of s, else QUEUED_RESIDENT on q (equal: queue, stay sticky).
+ *        - q only: QUEUED_RESIDENT on q.   - s only: SPILL to s.
+ *        - neither: QUEUED_RESIDENT on the best resident node regardless of its bound.
+ *   3. Resident nowhere (COLD): a node with a free slot before a full one, then the most free
+ *      memory (free MiB = ram_total_mb x (100 - ram_percent) / 100 when every eligible node
+ *      reports ram_total_mb, else lowest ram_percent), then coolest, then lowest load, then id.
+ *   Unknown temperature sorts after every known one; ties end on strcmp(id), so the result
+ *   never depends on the order of the nodes array.
+ *   No eligible node: WAIT, node -1, `why` lists each node's reason.
+ *
+ * Other policies (for the benchmark; eligibility still applies):
+ *   first-fit    eligible nodes in ascending ram_total_mb (then id); the first whose `models`
+ *                has the model; else the least RAM used (ram_total_mb x ram_percent / 100,
+ *                then id). Ignores capacity and the router's records, as the seed did.
+ *   least-conn   lowest load, then id.
+ *   round-robin  the eligible node with the smallest id greater than the state's rr_last
+ *                (set by route_note_sent), wrapping to the smallest id.
+ *   Their kind is classified after the choice: resident there and a free slot: STICKY;
+ *   resident there, full: QUEUED_RESIDENT; resident elsewhere only: SPILL; nowhere: COLD.
+ *
+ * Model names (route_model_norm) compare as keys: lower-cased (Ollama compares names without
+ * case); a leading "registry.ollama.ai/" (optionally after "http://" or "https://") is
+ * dropped; a leading "library/" is then dropped; ":latest" is added when the last path
+ * component has no tag; an "@digest" suffix is kept as is. So "gemma3", "Gemma3:latest",
+ * "library/gemma3:latest" and "registry.ollama.ai/library/gemma3" are all "gemma3:latest";
+ * "hf.co/u/m:Q4_K_M" is "hf.co/u/m:q4_k_m"; "registry.ollama.ai/foo/bar" is "foo/bar:latest".
+ * Send Ollama the name the client gave, not the key.
+ *
+ * Limits: route_pick considers the first ORION_ROUTE_MAX_NODES nodes; the state keeps
+ * ORION_ROUTE_MAX_NODES nodes and ORION_ROUTE_MAX_SENT residency records per node (a new
+ * record replaces the one that expires first).
+ */
+#ifndef ORION_ROUTE_H
+#define ORION_ROUTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "orion/limits.h"
+
+struct placement; /* placement.h */
+
+enum route_policy {
+    ROUTE_POLICY_STICKY = 0,
+    ROUTE_POLICY_FIRST_FIT,
+    ROUTE_POLICY_LEAST_CONN,
+    ROUTE_POLICY_ROUND_ROBIN
+};
+
+enum route_kind {
+    ROUTE_STICKY = 0,      /* resident and a free slot */
+    ROUTE_QUEUED_RESIDENT, /* behind a busy resident node */
+    ROUTE_SPILL,           /* cold on a non-resident node although resident nodes exist */
+    ROUTE_COLD,            /* resident nowhere */
+    ROUTE_WAIT,            /* no eligible node now: keep it pending and try again */
+    ROUTE_REJECT           /* never routable: the model name is empty or too long */
+};
+
+enum route_avail { ROUTE_AVAIL_UNKNOWN = 0, ROUTE_AVAIL_YES, ROUTE_AVAIL_NO };
+
+/* One node as the last health record describes it. Strings are borrowed views: the caller
+ * keeps them alive during the call. Zero-initialised fields mean "unknown" where noted. */
+struct route_node {
+    const char *id;
+    double last_seen;           /* Unix seconds; <= 0: never seen (stale) */
+    enum route_avail available; /* zero: unknown (eligible) */
+    bool has_temp;              /* false: no sensor (eligible) */
+    double temp_c;
+    double ram_percent;          /* 0-100; negative: unknown (eligible) */
+    unsigned long ram_total_mb;  /* 0: unknown */
+    const char *const *models;   /* loaded now (/api/ps), any spelling */
+    size_t nmodels;
+    const char *const *installed; /* /api/tags; 0 entries: unknown, no restriction */
+    size_t ninstalled;
+    unsigned capacity; /* requests at once; 0 taken as 1 */
+    unsigned inflight; /* requests the worker runs now */
+    bool draining;
+    const char *const *labels; /* from the worker's --labels */
+    size_t nlabels;
+    unsigned cold_load_ms; /* expected cold load here; 0: settings default */
+};
+
+struct route_request {
+    const char *model;          /* any spelling; normalised inside */
+    int priority;               /* 1 low, 2 normal, 3 high (0 taken as 2) */
+    double arrived;             /* when the router first saw it (for route_request_cmp) */
+    unsigned service_ms;        /* expected run time; 0: settings default */
+    const char *const *labels;  /* labels a node must all have; may be NULL */
+    size_t nlabels;
+};
+
+struct route_settings {
+    double max_temp;     /* C, default 75 */
+    double max_ram;      /* %, default 90 */
+    double stale_after;  /* s, default 15 */
+    double temp_margin;  /* C below max_temp to come back, default 3 */
+    double ram_margin;   /* % below max_ram to come back, default 5 */
+    enum route_policy policy;      /* default sticky */
+    unsigned load_factor_pct;      /* bounded load factor in percent, default 125 (0 taken as 100) */
+    unsigned cold_load_ms;         /* default cold load cost, default 5000 */
+    unsigned service_ms;           /* default expected run time of a request, default 15000 */
+    const struct placement *placement; /* rules, or NULL */
+};
+
+/* Residency record: this router sent `model` (a normalised key) there; good until `expires`. */
+struct route_sent {
+    char model[ORION_MODEL_MAX + 1];
+    double expires; /* Unix s; HUGE_VAL: never (keep_alive < 0) */
+};
+
+/* What the router remembers per node between health refreshes. */
+struct route_node_state {
+    char id[ORION_NODE_ID_MAX + 1];
+    bool hot;        /* excluded for heat until temp_c <= max_temp - temp_margin */
+    bool full;       /* excluded for memory until ram_percent <= max_ram - ram_margin */
+    unsigned queued; /* sent by this router, not yet known started or finished */
+    struct route_sent sent[ORION_ROUTE_MAX_SENT];
+    size_t nsent;
+};
+
+struct route_state {
+    struct route_node_state node[ORION_ROUTE_MAX_NODES];
+    size_t n;
+    char rr_last[ORION_NODE_ID_MAX + 1]; /* round robin: the node sent to last ("" none) */
+};
+
+struct route_result {
+    int node;             /* index into nodes, -1 for WAIT and REJECT */
+    enum route_kind kind;
+    char why[ORION_ROUTE_WHY_MAX]; /* WAIT: "id: reason; id: reason"; else a short note */
+};
+
+void route_settings_init(struct route_settings *s); /* the defaults above */
+void route_state_init(struct route_state *st);
+
+/* Once per health refresh: set/clear the hysteresis marks of every listed node, expire
+ * residency records (expires <= now), forget nodes that are no longer listed. Returns 0, or -1
+ * with errno ENOBUFS when more than ORION_ROUTE_MAX_NODES nodes are listed (the rest get no
+ * state: plain thresholds, no records). */
+int route_state_update(struct route_state *st, const struct route_node *nodes, size_t n,
+                       const struct route_settings *s, double now);
+
+/* The state of node `id`, or NULL. */
+struct route_node_state *route_state_find(const struct route_state *st, const char *id);
+
+/* The router sent `model` to `node_id`: queued + 1, rr_last = node_id, and a residency record
+ * until now + keep_alive_s (keep_alive_s < 0: forever) so that the next request for the same
+ * cold model goes there too. Returns 0, or -1 with errno EINVAL (bad model name) or ENOBUFS
+ * (no room for the node). */
+int route_note_sent(struct route_state *st, const char *node_id, const char *model,
+                    double keep_alive_s, double now);
+
+/* One request sent to `node_id` left the router's queue count (started or finished). */
+void route_note_done(struct route_state *st, const char *node_id);
+
+/* May `node` take `req` now? req may be NULL (node-level checks only). st may be NULL. On false,
+ * writes a short reason to why (if why and whylen > 0): "stale: last seen 17 s ago",
+ * "unavailable", "draining", "excluded by placement rule 2 (line 5)", "missing label 'gpu'",
+ * "model not installed", "hot: 75.1 C > 75", "hot: 74 C > 72 (cooling down)",
+ * "full: ram 91.0 % > 90", "full: ram 88.0 % > 85 (freeing up)". */
+bool route_eligible(const struct route_node *node, const struct route_request *req,
+                    const struct route_settings *s, const struct route_state *st, double now,
+                    char *why, size_t whylen);
+
+/* Is the model (a normalised key) resident on node: in its models, or a live record in st? */
+bool route_resident(const struct route_node *node, const char *model_key,
+                    const struct route_state *st, double now);
+
+/* Choose a node for req. Returns out->node: an index into nodes, or -1 (WAIT or REJECT). */
+int route_pick(const struct route_node *nodes, size_t n, const struct route_request *req,
+               const struct route_settings *s, const struct route_state *st, double now,
+               struct route_result *out);
+
+/* Waiting order: < 0 when a goes first (higher priority, then earlier arrival). */
+int route_request_cmp(const struct route_request *a, const struct route_request *b);
+
+/* Model name key (see above) into out. Returns its length, or -1 with errno EINVAL (empty
+ * name) or ENAMETOOLONG (does not fit in outlen or is longer than ORION_MODEL_MAX). */
+int route_model_norm(const char *in, char *out, size_t outlen);
+/* Same model? Names that cannot be normalised compare with strcmp. */
+bool route_model_eq(const char *a, const char *b);
+
+/* "sticky" ... "round-robin" <-> enum. parse returns 0, or -1 for an unknown name. */
+int route_policy_parse(const char *name, enum route_policy *out);
+const char *route_policy_name(enum route_policy p);
+const char *route_kind_name(enum route_kind k); /* "sticky", "queued-resident", "spill", ... */
+
+#endif

@@ -4,9 +4,9 @@
 #include "orion/resp.h"
 #include "../t.h"
 
+#include "../guard.h"
+
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 static void dump(const struct resp_reply *r, struct buf *out)
 {
@@ -40,23 +40,6 @@ static void dump(const struct resp_reply *r, struct buf *out)
         buf_putc(out, ']');
         break;
     }
-}
-
-/* Copy data to the end of a page followed by a PROT_NONE page, so any over-read faults. */
-static const char *guarded(const char *data, size_t n, void **map, size_t *maplen)
-{
-    long pg = sysconf(_SC_PAGESIZE);
-    size_t pages = (n + (size_t)pg - 1) / (size_t)pg + 1;
-    char *m = mmap(NULL, (pages + 1) * (size_t)pg, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-    if (m == MAP_FAILED)
-        return NULL;
-    mprotect(m + pages * (size_t)pg, (size_t)pg, PROT_NONE);
-    *map = m;
-    *maplen = (pages + 1) * (size_t)pg;
-    memcpy(m + pages * (size_t)pg - n, data, n);
-    return m + pages * (size_t)pg - n;
 }
 
 /* Feed in pieces of `step` bytes (0: split once at `split`). Returns the dump of all replies
@@ -147,9 +130,8 @@ static void test_cases(void)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const struct rcase *c = &cases[i];
         size_t n = c->len ? c->len : strlen(c->in);
-        void *map = NULL;
-        size_t maplen = 0;
-        const char *in = guarded(c->in, n, &map, &maplen);
+        struct guard g;
+        const char *in = guard_place(&g, c->in, n);
         char *got;
         int bad = 0;
         const char *want = c->want;
@@ -172,7 +154,7 @@ static void test_cases(void)
             free(got);
         }
         is_int(bad, 0, "%s: split at every point", c->name);
-        munmap(map, maplen);
+        guard_free(&g);
     }
 }
 

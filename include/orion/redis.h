@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * redis: an asynchronous Redis connection on the event loop.
+ *
+ * One struct redis is one TCP (or unix socket) connection that reconnects by itself with
+ * capped exponential backoff and jitter. On every (re)connect it sends AUTH (user + password,
+ * or password alone) and SELECT db before it reports itself up. Commands are pipelined and
+ * their replies matched in order to callbacks.
+ *
+ * - A command can be issued only while the connection is up: otherwise redis_cmd* returns -1
+ *   (errno ENOTCONN) and no callback will run.
+ * - When the link drops or a command passes its timeout, every command in flight gets its
+ *   callback with reply == NULL (redis_error() says why); then the connection reconnects.
+ * - The reply is freed after the callback returns, unless the callback takes it with
+ *   redis_take().
+ * - A blocked connection serves nothing else: use a second struct redis for XREADGROUP BLOCK,
+ *   and give that command a timeout longer than its BLOCK.
+ * Redis being down is a state the caller sees (the state callback), never a crash or exit.
+ */
+#ifndef ORION_REDIS_H
+#define ORION_REDIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "orion/loop.h"
+#include "orion/resp.h"
+
+struct redis;
+
+struct redis_opts {
+    const char *addr;     /* HOST:PORT or a unix socket path */
+    const char *user;     /* NULL: AUTH password (the default user) */
+    const char *password; /* NULL: no AUTH */
+    long db;
+    const char *name;     /* for log lines, e.g. "redis" or "redis (blocking)" */
+    long connect_timeout_ms; /* 0: 5000 */
+    long cmd_timeout_ms;     /* 0: 10000 */
+    long backoff_min_ms;     /* 0: 100 */
+    long backoff_max_ms;     /* 0: 5000 */
+};
+
+typedef void redis_reply_fn(struct redis *r, struct resp_reply *reply, void *arg);
+typedef void redis_state_fn(struct redis *r, bool up, void *arg);
+
+/* The strings of o are copied. on_state runs on every change between up and down. */
+struct redis *redis_new(struct loop *l, const struct redis_opts *o, redis_state_fn *on_state,
+                        void *arg);
+/* Closes the connection; pending callbacks are not called. Accepts NULL. */
+void redis_free(struct redis *r);
+void redis_start(struct redis *r); /* connect now and keep reconnecting */
+bool redis_up(const struct redis *r);
+const char *redis_error(const struct redis *r); /* the last failure, a sentence */
+size_t redis_pending(const struct redis *r);    /* commands awaiting a reply */
+
+/* Queue a command; timeout_ms 0 = the default. 0, or -1 with errno (ENOTCONN, ENOMEM). */
+int redis_cmdv(struct redis *r, long timeout_ms, redis_reply_fn *cb, void *arg, int argc,
+               const char *const *argv, const size_t *len);
+/* NUL-terminated string arguments, the list ended by NULL. */
+int redis_cmd(struct redis *r, redis_reply_fn *cb, void *arg, ...);
+/* In a callback: keep the reply (free it with resp_reply_free). */
+struct resp_reply *redis_take(struct redis *r);
+
+/* A blocking client for tools and tests: its own loop, one command at a time. */
+struct redis_sync;
+struct redis_sync *redis_sync_connect(const struct redis_opts *o, long timeout_ms, char *err,
+                                      size_t errlen);
+void redis_sync_free(struct redis_sync *s);
+/* The reply (caller frees), or NULL with err set (link down, timeout). */
+struct resp_reply *redis_sync_cmdv(struct redis_sync *s, int argc, const char *const *argv,
+                                   const size_t *len, char *err, size_t errlen);
+struct resp_reply *redis_sync_cmd(struct redis_sync *s, char *err, size_t errlen, ...);
+
+#endif

@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Asynchronous Redis connection: state machine
+ *   DOWN --start/backoff--> CONNECTING --connected--> HANDSHAKE (AUTH, SELECT) --> UP
+ * and any failure goes back to DOWN with every command in flight failed, then a reconnect
+ * after a backoff that doubles from backoff_min to backoff_max, with ±25 % jitter.
+ * A failure is logged when its text changes, and recovery once, so a Redis that stays down
+ * does not flood the log.
+ */
+#include "orion/redis.h"
+#include "orion/log.h"
+#include "orion/net.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum rstate { R_DOWN, R_CONNECTING, R_HANDSHAKE, R_UP };
+
+struct pending {
+    redis_reply_fn *cb; /* NULL: internal handshake command */
+    void *arg;
+    int64_t deadline;
+};
+
+struct redis {
+    struct loop *l;
+    struct redis_opts o;
+    char *addr, *user, *password, *name;
+    redis_state_fn *on_state;
+    void *state_arg;
+    enum rstate st;
+    int fd;
+    struct buf out;
+    struct resp_reader rd;
+    struct pending *q; /* ring */
+    size_t qhead, qlen, qcap;
+    unsigned long timer, retry_timer;
+    long backoff;
+    bool started, announced_down;
+    struct resp_reply *cur; /* reply being delivered */
+    bool taken;
+    char err[160], logged[160];
+};
+
+static void redis_fail(struct redis *r, const char *fmt, ...) ORION_PRINTF(2, 3);
+static void io_cb(struct loop *l, int fd, int revents, void *arg);
+
+static char *dup_or_null(const char *s) { return s ? orion_strdup(s) : NULL; }
+
+struct redis *redis_new(struct loop *l, const struct redis_opts *o, redis_state_fn *on_state,
+                        void *arg)
+{
+    struct redis *r = orion_calloc(1, sizeof(*r));
+
+    if (!r)
+        return NULL;
+    r->l = l;
+    r->o = *o;
+    r->addr = orion_strdup(o->addr ? o->addr : "127.0.0.1:6379");
+    r->name = orion_strdup(o->name ? o->name : "redis");
+    r->user = dup_or_null(o->user);
+    r->password = dup_or_null(o->password);
+    if (!r->addr || !r->name || (o->user && !r->user) || (o->password && !r->password)) {
+        redis_free(r);
+        return NULL;
+    }
+    if (!r->o.connect_timeout_ms)
+        r->o.connect_timeout_ms = 5000;
+    if (!r->o.cmd_timeout_ms)
+        r->o.cmd_timeout_ms = 10000;
+    if (!r->o.backoff_min_ms)
+        r->o.backoff_min_ms = 100;
+    if (!r->o.backoff_max_ms)
+        r->o.backoff_max_ms = 5000;
+    r->on_state = on_state;
+    r->state_arg = arg;
+    r->fd = -1;
+    buf_init(&r->out, ORION_RESP_MAX_REPLY);
+    resp_reader_init(&r->rd);
+    return r;
+}
+
+static void close_fd(struct redis *r)
+{
+    if (r->fd >= 0) {
+        loop_unwatch(r->l, r->fd);
+        close(r->fd);
+        r->fd = -1;
+    }
+    if (r->timer) {
+        loop_timer_cancel(r->l, r->timer);
+        r->timer = 0;
+    }
+}
+
+void redis_free(struct redis *r)
+{
+    if (!r)
+        return;
+    close_fd(r);
+    if (r->retry_timer)
+        loop_timer_cancel(r->l, r->retry_timer);
+    buf_release(&r->out);
+    resp_reader_release(&r->rd);
+    orion_free(r->q);
+    orion_free(r->addr);
+    orion_free(r->name);
+    orion_free(r->user);
+    orion_free(r->password);
+    orion_free(r);
+}
+
+bool redis_up(const struct redis *r) { return r->st == R_UP; }
+const char *redis_error(const struct redis *r) { return r->err; }
+size_t redis_pending(const struct redis *r) { return r->qlen; }
+
+static struct pending *q_at(struct redis *r, size_t i) { return &r->q[(r->qhead + i) % r->qcap]; }
+
+static int q_push(struct redis *r, redis_reply_fn *cb, void *arg, int64_t deadline)
+{
+    struct pending *p;
+
+    if (r->qlen == r->qcap) {
+        size_t ncap = r->qcap ? r->qcap * 2 : 16;
+        struct pending *nq = orion_malloc(ncap * sizeof(*nq));
+        if (!nq)
+            return -1;
+        for (size_t i = 0; i < r->qlen; i++)
+            nq[i] = *q_at(r, i);
+        orion_free(r->q);
+        r->q = nq;
+        r->qcap = ncap;
+        r->qhead = 0;
+    }
+    p = &r->q[(r->qhead + r->qlen) % r->qcap];
+    p->cb = cb;
+    p->arg = arg;
+    p->deadline = deadline;
+    r->qlen++;
+    return 0;
+}
+
+static struct pending q_pop(struct redis *r)
+{
+    struct pending p = r->q[r->qhead];
+
+    r->qhead = (r->qhead + 1) % r->qcap;
+    r->qlen--;
+    return p;
+}
+
+static long retry_cb(struct loop *l, void *arg)
+{
+    struct redis *r = arg;
+
+    (void)l;
+    r->retry_timer = 0;
+    redis_start(r);
+    return -1;
+}
+
+static void schedule_retry(struct redis *r)
+{
+    long d = r->backoff ? r->backoff : r->o.backoff_min_ms;
+    long jitter = d / 4;
+
+    r->backoff = d * 2 > r->o.backoff_max_ms ? r->o.backoff_max_ms : d * 2;
+    if (jitter > 0)
+        d += (long)(rand() % (2 * jitter + 1)) - jitter;
+    r->retry_timer = loop_timer(r->l, d, retry_cb, r);
+}
+
+/* Go DOWN: fail everything in flight, tell the owner, schedule a reconnect. */
+static void redis_fail(struct redis *r, const char *fmt, ...)
+{
+    bool was_up = r->st == R_UP;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(r->err, sizeof(r->err), fmt, ap);
+    va_end(ap);
+    if (strcmp(r->err, r->logged)) {
+        log_warnx("%s %s: %s", r->name, r->addr, r->err);
+        snprintf(r->logged, sizeof(r->logged), "%s", r->err);
+    }
+    r->announced_down = true;
+    close_fd(r);
+    r->st = R_DOWN;
+    buf_reset(&r->out);
+    resp_reader_reset(&r->rd);
+    while (r->qlen) {
+        struct pending p = q_pop(r);
+        if (p.cb)
+            p.cb(r, NULL, p.arg);
+    }
+    if (was_up && r->on_state)
+        r->on_state(r, false, r->state_arg);
+    if (r->started && r->st == R_DOWN && !r->retry_timer)
+        schedule_retry(r);
+}
+
+static void flush_out(struct redis *r)
+{
+    while (buf_size(&r->out)) {
+        long n = net_write(r->fd, buf_data(&r->out), buf_size(&r->out));
+        if (n < 0) {
+            redis_fail(r, "write: %s", strerror(errno));
+            return;
+        }
+        if (n == 0)
+            break;
+        buf_consume(&r->out, (size_t)n);
+    }
+    loop_set_events(r->l, r->fd, POLLIN | (buf_size(&r->out) ? POLLOUT : 0));
+}
+
+static long timeout_cb(struct loop *l, void *arg)
+{
+    struct redis *r = arg;
+    int64_t now = loop_now(), next = -1;
+
+    (void)l;
+    if (r->st == R_CONNECTING) {
+        r->timer = 0;
+        redis_fail(r, "connect: timed out after %ld ms", r->o.connect_timeout_ms);
+        return -1;
+    }
+    for (size_t i = 0; i < r->qlen; i++) {
+        int64_t d = q_at(r, i)->deadline;
+        if (d <= now) {
+            r->timer = 0;
+            redis_fail(r, "no reply within the command timeout");
+            return -1;
+        }
+        if (next < 0 || d < next)
+            next = d;
+    }
+    if (next < 0) {
+        r->timer = 0;
+        return -1;
+    }
+    return (long)(next - now);
+}
+
+static void arm_timer(struct redis *r, long ms)
+{
+    if (r->timer)
+        loop_timer_cancel(r->l, r->timer);
+    r->timer = loop_timer(r->l, ms, timeout_cb, r);
+}
+
+static int enqueue(struct redis *r, long timeout_ms, redis_reply_fn *cb, void *arg, int argc,
+                   const char *const *argv, const size_t *len)
+{
+    size_t before = buf_size(&r->out);
+    long t = timeout_ms > 0 ? timeout_ms : r->o.cmd_timeout_ms;
+
+    if (resp_format(&r->out, argc, argv, len) < 0) {
+        r->out.len = r->out.off + before; /* drop the partial command */
+        return -1;
+    }
+    if (q_push(r, cb, arg, loop_now() + t) < 0) {
+        r->out.len = r->out.off + before;
+        return -1;
+    }
+    if (!r->timer)
+        arm_timer(r, t);
+    return 0;
+}
+
+static void handshake_reply(struct redis *r, struct resp_reply *reply)
+{
+    if (reply->type == RESP_ERROR) {
+        redis_fail(r, "handshake: %s", reply->str);
+        return;
+    }
+    if (r->qlen > 0)
+        return; /* more handshake replies to come */
+    r->st = R_UP;
+    r->backoff = 0;
+    if (r->announced_down)
+        log_info("%s %s: connected", r->name, r->addr);
+    r->announced_down = false;
+    r->logged[0] = '\0';
+    r->err[0] = '\0';
+    if (r->on_state)
+        r->on_state(r, true, r->state_arg);
+}
+
+static void deliver(struct redis *r, struct resp_reply *reply)
+{
+    struct pending p;
+
+    if (!r->qlen) {
+        resp_reply_free(reply);
+        redis_fail(r, "protocol error: a reply nobody asked for");
+        return;
+    }
+    p = q_pop(r);
+    if (!p.cb) {
+        handshake_reply(r, reply);
+        resp_reply_free(reply);
+        return;
+    }
+    r->cur = reply;
+    r->taken = false;
+    p.cb(r, reply, p.arg);
+    r->cur = NULL;
+    if (!r->taken)
+        resp_reply_free(reply);
+}
+
+struct resp_reply *redis_take(struct redis *r)
+{
+    r->taken = true;
+    return r->cur;
+}
+
+static void read_some(struct redis *r)
+{
+    struct resp_reply *reply;
+    long n;
+    int rc;
+
+    if (buf_reserve(&r->rd.in, 16384) < 0) {
+        redis_fail(r, "reply larger than %u bytes", ORION_RESP_MAX_REPLY);
+        return;
+    }
+    n = net_read(r->fd, r->rd.in.p + r->rd.in.len, 16384);
+    if (n < 0) {
+        redis_fail(r, "%s", errno ? strerror(errno) : "connection closed by server");
+        return;
+    }
+    r->rd.in.len += (size_t)n;
+    r->rd.in.p[r->rd.in.len] = '\0';
+    while (r->fd >= 0 && (rc = resp_reader_get(&r->rd, &reply)) != 0) {
+        if (rc < 0) {
+            redis_fail(r, "%s", r->rd.errstr);
+            return;
+        }
+        deliver(r, reply);
+    }
+}
+
+static void start_handshake(struct redis *r)
+{
+    char db[24];
+    const char *auth[3] = {"AUTH", r->user ? r->user : r->password, r->password};
+    const char *sel[2] = {"SELECT", db};
+
+    r->st = R_HANDSHAKE;
+    snprintf(db, sizeof(db), "%ld", r->o.db);
+    if (r->password && enqueue(r, 0, NULL, NULL, r->user ? 3 : 2, auth, NULL) < 0)
+        goto oom;
+    if (enqueue(r, 0, NULL, NULL, 2, sel, NULL) < 0)
+        goto oom;
+    flush_out(r);
+    return;
+oom:
+    redis_fail(r, "handshake: out of memory");
+}
+
+static void io_cb(struct loop *l, int fd, int revents, void *arg)
+{
+    struct redis *r = arg;
+    char err[128];
+
+    (void)l;
+    if (r->st == R_CONNECTING) {
+        if (net_connect_done(fd, err, sizeof(err)) < 0) {
+            redis_fail(r, "%s", err);
+            return;
+        }
+        if (r->timer) {
+            loop_timer_cancel(r->l, r->timer);
+            r->timer = 0;
+        }
+        start_handshake(r);
+        return;
+    }
+    if (revents & (POLLIN | POLLHUP | POLLERR))
+        read_some(r);
+    if (r->fd >= 0 && (revents & POLLOUT))
+        flush_out(r);
+}
+
+void redis_start(struct redis *r)
+{
+    int pending;
+    char err[128];
+
+    r->started = true;
+    if (r->st != R_DOWN || r->retry_timer)
+        return;
+    r->fd = net_connect(r->addr, &pending, err, sizeof(err));
+    if (r->fd < 0) {
+        redis_fail(r, "%s", err);
+        return;
+    }
+    if (loop_watch(r->l, r->fd, POLLOUT, io_cb, r) < 0) {
+        redis_fail(r, "out of memory");
+        return;
+    }
+    r->st = R_CONNECTING;
+    arm_timer(r, r->o.connect_timeout_ms);
+}
+
+int redis_cmdv(struct redis *r, long timeout_ms, redis_reply_fn *cb, void *arg, int argc,
+               const char *const *argv, const size_t *len)
+{
+    if (r->st != R_UP) {
+        errno = ENOTCONN;
+        return -1;
+    }
+    if (enqueue(r, timeout_ms, cb, arg, argc, argv, len) < 0)
+        return -1;
+    flush_out(r);
+    return 0;
+}
+
+#define REDIS_MAX_ARGS 64
+
+int redis_cmd(struct redis *r, redis_reply_fn *cb, void *arg, ...)
+{
+    const char *argv[REDIS_MAX_ARGS];
+    int argc = 0;
+    va_list ap;
+    const char *s;
+
+    va_start(ap, arg);
+    while ((s = va_arg(ap, const char *)) != NULL && argc < REDIS_MAX_ARGS)
+        argv[argc++] = s;
+    va_end(ap);
+    if (s) {
+        errno = E2BIG;
+        return -1;
+    }
+    return redis_cmdv(r, 0, cb, arg, argc, argv, NULL);
+}

@@ -80,6 +80,8 @@ endif
 
 TEST_SRC := $(wildcard test/unit/test_*.c)
 TESTS := $(TEST_SRC:test/unit/%.c=$(BUILD)/test/%)
+TOOL_SRC := $(wildcard test/tools/*.c)
+TEST_TOOLS := $(TOOL_SRC:test/tools/%.c=$(BUILD)/test/tools/%)
 FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
 REPLAYS := $(FUZZ_SRC:test/fuzz/fuzz_%.c=$(BUILD)/test/replay_%)
 
@@ -130,7 +132,11 @@ $(BUILD)/test/replay_%: $(BUILD)/test/fuzz/fuzz_%.o $(BUILD)/test/fuzz/replay.o 
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
 
-tests: all $(TESTS) $(REPLAYS)
+$(BUILD)/test/tools/%: $(BUILD)/test/tools/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
+
+tests: all $(TESTS) $(REPLAYS) $(TEST_TOOLS)
 
 deps:
 	@tools/install-deps.sh check

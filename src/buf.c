@@ -175,15 +175,19 @@ void buf_consume(struct buf *b, size_t n)
 
     if (n >= live) {
         buf_reset(b);
-        if (b->cap > 16384) { /* shrink an idle big buffer */
-            orion_free(b->p);
-            buf_init(b, b->max);
-        }
         return;
     }
     b->off += n;
     if (b->off >= 4096 || b->off >= b->len / 2)
         buf_compact(b);
+}
+
+void buf_trim(struct buf *b, size_t keep)
+{
+    if (b->len == b->off && b->cap > keep) {
+        orion_free(b->p);
+        buf_init(b, b->max);
+    }
 }
 
 char *buf_detach(struct buf *b, size_t *len)

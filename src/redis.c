@@ -345,6 +345,8 @@ static void read_some(struct redis *r)
         }
         deliver(r, reply);
     }
+    if (r->fd >= 0)
+        buf_trim(&r->rd.in, 256 * 1024); /* a rare huge reply should not pin its buffer */
 }
 
 static void start_handshake(struct redis *r)

@@ -33,6 +33,7 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 int buf_reserve(struct buf *b, size_t n); /* room for n more bytes at p + len */
 void buf_consume(struct buf *b, size_t n); /* drop n bytes from the front */
 void buf_compact(struct buf *b);           /* move live bytes to the start */
+void buf_trim(struct buf *b, size_t keep);  /* free the memory of an empty buffer above keep */
 char *buf_detach(struct buf *b, size_t *len); /* caller owns the result, b is re-initialised */
 
 static inline const char *buf_data(const struct buf *b) { return b->p + b->off; }

@@ -37,5 +37,6 @@
 #define ORION_PLACEMENT_MAX_RULES 64          /* rules in a placement file */
 #define ORION_PLACEMENT_MAX_LABELS 8          /* labels=... of one placement rule */
 #define ORION_PLACEMENT_MAX_FILE (64u * 1024) /* bytes of a placement file */
+#define ORION_PLACEMENT_MAX_LINE 1024         /* bytes of one placement file line */
 
 #endif

@@ -1,0 +1,733 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * route: the router's choice of a node for a request, as a pure function of the nodes' health,
+ * the request, the settings, the router's own per-node state and the time. The rules and the
+ * formulas are in route.h; this file says why where it is not obvious.
+ */
+#include "orion/route.h"
+#include "orion/placement.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define WHY_NODE 160 /* one node's reason inside a WAIT summary */
+
+enum { F_RES = 1 << 0, F_NONRES = 1 << 1, F_FREE = 1 << 2, F_BOUND = 1 << 3 };
+enum order { ORDER_RESIDENT, ORDER_COLD, ORDER_CONN };
+
+struct cand {
+    int idx;                 /* into the nodes array */
+    unsigned long used, cap; /* inflight + queued; capacity (>= 1) */
+    bool resident, loaded;   /* loaded: in the node's own models list */
+};
+
+struct pick {
+    const struct route_node *nodes;
+    const struct route_settings *s;
+    const struct route_state *st;
+    char key[ORION_MODEL_MAX + 1];
+    struct cand c[ORION_ROUTE_MAX_NODES];
+    size_t nc;
+    bool use_mb;               /* compare free memory in MiB (every node reports its total) */
+    unsigned long long U, C;   /* sums of used and cap over the eligible nodes */
+    bool any_resident;
+};
+
+static void copy_str(char *dst, size_t dstlen, const char *src)
+{
+    if (dstlen)
+        snprintf(dst, dstlen, "%s", src ? src : "");
+}
+
+static int lower(int c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; }
+
+static const char *skip_ci(const char *p, const char *prefix)
+{
+    size_t i;
+
+    for (i = 0; prefix[i]; i++)
+        if (lower((unsigned char)p[i]) != prefix[i])
+            return p;
+    return p + i;
+}
+
+int route_model_norm(const char *in, char *out, size_t outlen)
+{
+    const char *p, *end, *last, *colon, *q;
+    size_t need, n = 0;
+
+    if (!in || !*in) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (strlen(in) > ORION_MODEL_MAX)
+        goto too_long;
+    q = skip_ci(skip_ci(in, "https://"), "http://");
+    p = skip_ci(q, "registry.ollama.ai/");
+    p = skip_ci(p == q ? in : p, "library/"); /* a scheme goes only with the registry */
+    end = strchr(p, '@') ? strchr(p, '@') : p + strlen(p);
+    if (end == p) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (last = p, q = p; q < end; q++)
+        if (*q == '/')
+            last = q + 1;
+    colon = memchr(last, ':', (size_t)(end - last));
+    need = strlen(p) + (!colon ? 7 : colon + 1 == end ? 6 : 0);
+    if (need > ORION_MODEL_MAX || need + 1 > outlen)
+        goto too_long;
+    for (q = p; q < end; q++)
+        out[n++] = (char)lower((unsigned char)*q);
+    if (!colon)
+        out[n++] = ':';
+    if (!colon || colon + 1 == end) {
+        memcpy(out + n, "latest", 6);
+        n += 6;
+    }
+    for (q = end; *q; q++)
+        out[n++] = (char)lower((unsigned char)*q);
+    out[n] = '\0';
+    return (int)n;
+too_long:
+    errno = ENAMETOOLONG;
+    return -1;
+}
+
+bool route_model_eq(const char *a, const char *b)
+{
+    char ka[ORION_MODEL_MAX + 1], kb[ORION_MODEL_MAX + 1];
+
+    if (!a || !b)
+        return a == b;
+    if (route_model_norm(a, ka, sizeof(ka)) < 0 || route_model_norm(b, kb, sizeof(kb)) < 0)
+        return strcmp(a, b) == 0;
+    return strcmp(ka, kb) == 0;
+}
+
+/* Is key among names (any spelling)? */
+static bool has_model(const char *const *names, size_t n, const char *key)
+{
+    char k[ORION_MODEL_MAX + 1];
+
+    for (size_t i = 0; i < n; i++)
+        if (names[i] && route_model_norm(names[i], k, sizeof(k)) >= 0 && strcmp(k, key) == 0)
+            return true;
+    return false;
+}
+
+void route_settings_init(struct route_settings *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->max_temp = 75;
+    s->max_ram = 90;
+    s->stale_after = 15;
+    s->temp_margin = 3;
+    s->ram_margin = 5;
+    s->policy = ROUTE_POLICY_STICKY;
+    s->load_factor_pct = 125;
+    s->cold_load_ms = 5000;
+    s->service_ms = 15000;
+    s->placement = NULL;
+}
+
+void route_state_init(struct route_state *st) { memset(st, 0, sizeof(*st)); }
+
+struct route_node_state *route_state_find(const struct route_state *st, const char *id)
+{
+    if (!st || !id)
+        return NULL;
+    for (size_t i = 0; i < st->n; i++)
+        if (strcmp(st->node[i].id, id) == 0)
+            return (struct route_node_state *)&st->node[i];
+    return NULL;
+}
+
+static struct route_node_state *state_get(struct route_state *st, const char *id)
+{
+    struct route_node_state *ns = route_state_find(st, id);
+
+    if (ns)
+        return ns;
+    if (!id || strlen(id) > ORION_NODE_ID_MAX || st->n >= ORION_ROUTE_MAX_NODES) {
+        errno = ENOBUFS;
+        return NULL;
+    }
+    ns = &st->node[st->n++];
+    memset(ns, 0, sizeof(*ns));
+    copy_str(ns->id, sizeof(ns->id), id);
+    return ns;
+}
+
+static bool listed(const struct route_node *nodes, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (nodes[i].id && strcmp(nodes[i].id, id) == 0)
+            return true;
+    return false;
+}
+
+/* Hysteresis marks: set above the threshold, cleared only a margin below it. */
+static void state_mark(struct route_node_state *ns, const struct route_node *nd,
+                       const struct route_settings *s, double now)
+{
+    size_t i, k = 0;
+
+    if (!nd->has_temp)
+        ns->hot = false;
+    else if (nd->temp_c > s->max_temp)
+        ns->hot = true;
+    else if (nd->temp_c <= s->max_temp - s->temp_margin)
+        ns->hot = false;
+    if (nd->ram_percent < 0)
+        ns->full = false;
+    else if (nd->ram_percent > s->max_ram)
+        ns->full = true;
+    else if (nd->ram_percent <= s->max_ram - s->ram_margin)
+        ns->full = false;
+    for (i = 0; i < ns->nsent; i++)
+        if (ns->sent[i].expires > now)
+            ns->sent[k++] = ns->sent[i];
+    ns->nsent = k;
+}
+
+int route_state_update(struct route_state *st, const struct route_node *nodes, size_t n,
+                       const struct route_settings *s, double now)
+{
+    struct route_node_state *ns;
+    size_t i = 0;
+    int rc = 0;
+
+    while (i < st->n) { /* forget nodes that left the health hash */
+        if (listed(nodes, n, st->node[i].id)) {
+            i++;
+            continue;
+        }
+        memmove(&st->node[i], &st->node[i + 1], (st->n - i - 1) * sizeof(st->node[0]));
+        st->n--;
+    }
+    for (i = 0; i < n; i++) {
+        if (!nodes[i].id)
+            continue;
+        ns = state_get(st, nodes[i].id);
+        if (!ns) {
+            rc = -1;
+            continue;
+        }
+        state_mark(ns, &nodes[i], s, now);
+    }
+    if (rc < 0)
+        errno = ENOBUFS;
+    return rc;
+}
+
+int route_note_sent(struct route_state *st, const char *node_id, const char *model,
+                    double keep_alive_s, double now)
+{
+    char key[ORION_MODEL_MAX + 1];
+    struct route_node_state *ns;
+    double expires = keep_alive_s < 0 ? HUGE_VAL : now + keep_alive_s;
+    size_t i, slot;
+
+    if (route_model_norm(model, key, sizeof(key)) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    ns = state_get(st, node_id);
+    if (!ns)
+        return -1;
+    ns->queued++;
+    copy_str(st->rr_last, sizeof(st->rr_last), node_id);
+    for (i = 0; i < ns->nsent; i++)
+        if (strcmp(ns->sent[i].model, key) == 0) {
+            if (expires > ns->sent[i].expires)
+                ns->sent[i].expires = expires;
+            return 0;
+        }
+    if (ns->nsent < ORION_ROUTE_MAX_SENT) {
+        slot = ns->nsent++;
+    } else { /* full: replace the record that runs out first */
+        for (slot = 0, i = 1; i < ns->nsent; i++)
+            if (ns->sent[i].expires < ns->sent[slot].expires)
+                slot = i;
+    }
+    copy_str(ns->sent[slot].model, sizeof(ns->sent[slot].model), key);
+    ns->sent[slot].expires = expires;
+    return 0;
+}
+
+void route_note_done(struct route_state *st, const char *node_id)
+{
+    struct route_node_state *ns = route_state_find(st, node_id);
+
+    if (ns && ns->queued)
+        ns->queued--;
+}
+
+static void say(char *why, size_t whylen, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static void say(char *why, size_t whylen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!why || !whylen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(why, whylen, fmt, ap);
+    va_end(ap);
+}
+
+static bool has_label(const struct route_node *nd, const char *label)
+{
+    for (size_t i = 0; i < nd->nlabels; i++)
+        if (nd->labels[i] && strcmp(nd->labels[i], label) == 0)
+            return true;
+    return false;
+}
+
+/* The request's part of eligibility: placement, labels, installed. */
+static bool eligible_req(const struct route_node *nd, const struct route_request *req,
+                         const char *key, const struct route_settings *s, char *why,
+                         size_t whylen)
+{
+    const struct placement *pl = s->placement;
+    size_t ri;
+
+    if (pl && !placement_allows(pl, nd->id, nd->labels, nd->nlabels, nd->ram_total_mb, key,
+                                &ri)) {
+        say(why, whylen, "excluded by placement rule %zu (line %u)", ri + 1, pl->rule[ri].line);
+        return false;
+    }
+    for (size_t i = 0; i < req->nlabels; i++)
+        if (req->labels[i] && !has_label(nd, req->labels[i])) {
+            say(why, whylen, "missing label '%s'", req->labels[i]);
+            return false;
+        }
+    if (nd->ninstalled && !has_model(nd->installed, nd->ninstalled, key)) {
+        say(why, whylen, "model not installed");
+        return false;
+    }
+    return true;
+}
+
+static bool eligible_key(const struct route_node *nd, const struct route_request *req,
+                         const char *key, const struct route_settings *s,
+                         const struct route_state *st, double now, char *why, size_t whylen)
+{
+    const struct route_node_state *ns = route_state_find(st, nd->id);
+    bool hot = ns && ns->hot, full = ns && ns->full;
+
+    if (nd->last_seen <= 0 || now - nd->last_seen > s->stale_after) {
+        if (nd->last_seen <= 0)
+            say(why, whylen, "stale: never seen");
+        else
+            say(why, whylen, "stale: last seen %g s ago", now - nd->last_seen);
+        return false;
+    }
+    if (nd->available == ROUTE_AVAIL_NO) {
+        say(why, whylen, "unavailable");
+        return false;
+    }
+    if (nd->draining) {
+        say(why, whylen, "draining");
+        return false;
+    }
+    if (req && !eligible_req(nd, req, key, s, why, whylen))
+        return false;
+    if (nd->has_temp && nd->temp_c > s->max_temp) {
+        say(why, whylen, "hot: %g C > %g", nd->temp_c, s->max_temp);
+        return false;
+    }
+    if (nd->has_temp && hot && nd->temp_c > s->max_temp - s->temp_margin) {
+        say(why, whylen, "hot: %g C > %g (cooling down)", nd->temp_c,
+            s->max_temp - s->temp_margin);
+        return false;
+    }
+    if (nd->ram_percent >= 0 && nd->ram_percent > s->max_ram) {
+        say(why, whylen, "full: ram %.1f %% > %g", nd->ram_percent, s->max_ram);
+        return false;
+    }
+    if (nd->ram_percent >= 0 && full && nd->ram_percent > s->max_ram - s->ram_margin) {
+        say(why, whylen, "full: ram %.1f %% > %g (freeing up)", nd->ram_percent,
+            s->max_ram - s->ram_margin);
+        return false;
+    }
+    return true;
+}
+
+bool route_eligible(const struct route_node *node, const struct route_request *req,
+                    const struct route_settings *s, const struct route_state *st, double now,
+                    char *why, size_t whylen)
+{
+    char key[ORION_MODEL_MAX + 1];
+
+    if (why && whylen)
+        why[0] = '\0';
+    if (req && route_model_norm(req->model, key, sizeof(key)) < 0) {
+        say(why, whylen, "bad model name");
+        return false;
+    }
+    return eligible_key(node, req, req ? key : NULL, s, st, now, why, whylen);
+}
+
+static bool recorded(const struct route_node_state *ns, const char *key, double now)
+{
+    for (size_t i = 0; ns && i < ns->nsent; i++)
+        if (ns->sent[i].expires > now && strcmp(ns->sent[i].model, key) == 0)
+            return true;
+    return false;
+}
+
+bool route_resident(const struct route_node *node, const char *model_key,
+                    const struct route_state *st, double now)
+{
+    return has_model(node->models, node->nmodels, model_key) ||
+           recorded(route_state_find(st, node->id), model_key, now);
+}
+
+/* Comparisons: < 0 when a is better. */
+static int cmp_load(const struct cand *a, const struct cand *b)
+{
+    unsigned long long x = (unsigned long long)a->used * b->cap;
+    unsigned long long y = (unsigned long long)b->used * a->cap;
+
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_temp(const struct route_node *a, const struct route_node *b)
+{
+    if (a->has_temp != b->has_temp)
+        return a->has_temp ? -1 : 1; /* unknown temperature sorts after known */
+    if (!a->has_temp)
+        return 0;
+    return a->temp_c < b->temp_c ? -1 : a->temp_c > b->temp_c;
+}
+
+static double free_mem(const struct route_node *n, bool use_mb)
+{
+    if (n->ram_percent < 0)
+        return -1; /* unknown sorts last */
+    if (use_mb)
+        return (double)n->ram_total_mb * (100 - n->ram_percent) / 100;
+    return 100 - n->ram_percent;
+}
+
+static int cmp_free(const struct route_node *a, const struct route_node *b, bool use_mb)
+{
+    double x = free_mem(a, use_mb), y = free_mem(b, use_mb);
+
+    return x > y ? -1 : x < y;
+}
+
+static const char *nid(const struct route_node *n) { return n->id ? n->id : ""; }
+
+static int cmp_id(const struct route_node *a, const struct route_node *b)
+{
+    return strcmp(nid(a), nid(b));
+}
+
+static int cand_cmp(const struct pick *pk, const struct cand *a, const struct cand *b,
+                    enum order o)
+{
+    const struct route_node *na = &pk->nodes[a->idx], *nb = &pk->nodes[b->idx];
+    int c = 0;
+
+    if (o == ORDER_CONN)
+        c = cmp_load(a, b);
+    else if (o == ORDER_RESIDENT) {
+        if (!(c = cmp_load(a, b)) && !(c = cmp_temp(na, nb)))
+            c = cmp_free(na, nb, pk->use_mb);
+    } else {
+        bool fa = a->used < a->cap, fb = b->used < b->cap;
+
+        c = fa != fb ? (fa ? -1 : 1) : 0;
+        if (!c && !(c = cmp_free(na, nb, pk->use_mb)) && !(c = cmp_temp(na, nb)))
+            c = cmp_load(a, b);
+    }
+    return c ? c : cmp_id(na, nb);
+}
+
+static bool within_bound(const struct pick *pk, const struct cand *c)
+{
+    unsigned long long pct = pk->s->load_factor_pct ? pk->s->load_factor_pct : 100;
+    unsigned long long den = 100 * pk->C;
+    unsigned long long bound = (pct * (pk->U + 1) * c->cap + den - 1) / den;
+
+    return c->used + 1 <= bound;
+}
+
+static bool cand_ok(const struct pick *pk, const struct cand *c, unsigned flags)
+{
+    if ((flags & F_RES) && !c->resident)
+        return false;
+    if ((flags & F_NONRES) && c->resident)
+        return false;
+    if ((flags & F_FREE) && c->used >= c->cap)
+        return false;
+    return !(flags & F_BOUND) || within_bound(pk, c);
+}
+
+/* Index into pk->c of the best candidate passing flags, or -1. */
+static int best(const struct pick *pk, unsigned flags, enum order o)
+{
+    int b = -1;
+
+    for (size_t i = 0; i < pk->nc; i++)
+        if (cand_ok(pk, &pk->c[i], flags) &&
+            (b < 0 || cand_cmp(pk, &pk->c[i], &pk->c[b], o) < 0))
+            b = (int)i;
+    return b;
+}
+
+static unsigned cold_ms(const struct pick *pk, const struct cand *c)
+{
+    unsigned ms = pk->nodes[c->idx].cold_load_ms;
+
+    return ms ? ms : pk->s->cold_load_ms;
+}
+
+static int choose(struct route_result *out, const struct pick *pk, int ci, enum route_kind k)
+{
+    out->kind = k;
+    out->node = pk->c[ci].idx;
+    return ci;
+}
+
+/* DESIGN.md "Routing" 1-3: resident with a free slot, else bounded load, else coldest fit. */
+static void pick_sticky(const struct pick *pk, const struct route_request *req,
+                        struct route_result *out)
+{
+    unsigned long long svc = req->service_ms ? req->service_ms : pk->s->service_ms, wait;
+    int q, sp;
+
+    if ((q = best(pk, F_RES | F_FREE, ORDER_RESIDENT)) >= 0) {
+        choose(out, pk, q, ROUTE_STICKY);
+        say(out->why, sizeof(out->why), "resident, load %lu/%lu", pk->c[q].used, pk->c[q].cap);
+        return;
+    }
+    if (!pk->any_resident) {
+        choose(out, pk, best(pk, 0, ORDER_COLD), ROUTE_COLD);
+        say(out->why, sizeof(out->why), "resident nowhere: most free memory");
+        return;
+    }
+    q = best(pk, F_RES | F_BOUND, ORDER_RESIDENT);
+    sp = best(pk, F_NONRES | F_FREE, ORDER_COLD);
+    if (q >= 0 && sp >= 0) {
+        wait = (pk->c[q].used + 1 - pk->c[q].cap) * svc / pk->c[q].cap;
+        if (wait > cold_ms(pk, &pk->c[sp])) {
+            choose(out, pk, sp, ROUTE_SPILL);
+            say(out->why, sizeof(out->why), "resident nodes full: wait %llu ms > cold load %u ms",
+                wait, cold_ms(pk, &pk->c[sp]));
+        } else {
+            choose(out, pk, q, ROUTE_QUEUED_RESIDENT);
+            say(out->why, sizeof(out->why), "queued: wait %llu ms <= cold load %u ms", wait,
+                cold_ms(pk, &pk->c[sp]));
+        }
+    } else if (q >= 0) {
+        choose(out, pk, q, ROUTE_QUEUED_RESIDENT);
+        say(out->why, sizeof(out->why), "queued: no free non-resident node");
+    } else if (sp >= 0) {
+        choose(out, pk, sp, ROUTE_SPILL);
+        say(out->why, sizeof(out->why), "resident nodes past the load bound");
+    } else {
+        choose(out, pk, best(pk, F_RES, ORDER_RESIDENT), ROUTE_QUEUED_RESIDENT);
+        say(out->why, sizeof(out->why), "queued: every node full");
+    }
+}
+
+static int cmp_first_fit(const struct pick *pk, const struct cand *a, const struct cand *b)
+{
+    const struct route_node *na = &pk->nodes[a->idx], *nb = &pk->nodes[b->idx];
+    unsigned long x = na->ram_total_mb ? na->ram_total_mb : (unsigned long)-1;
+    unsigned long y = nb->ram_total_mb ? nb->ram_total_mb : (unsigned long)-1;
+
+    return x != y ? (x < y ? -1 : 1) : cmp_id(na, nb);
+}
+
+static double ram_used(const struct route_node *n)
+{
+    return n->ram_percent < 0 ? HUGE_VAL : (double)n->ram_total_mb * n->ram_percent / 100;
+}
+
+static int cmp_ram_used(const struct pick *pk, const struct cand *a, const struct cand *b)
+{
+    const struct route_node *na = &pk->nodes[a->idx], *nb = &pk->nodes[b->idx];
+    double x = ram_used(na), y = ram_used(nb);
+
+    return x != y ? (x < y ? -1 : 1) : cmp_id(na, nb);
+}
+
+/* The seed's rule: smallest node that has the model loaded, else the least RAM used. */
+static int pick_first_fit(const struct pick *pk)
+{
+    int b = -1;
+
+    for (size_t i = 0; i < pk->nc; i++)
+        if (pk->c[i].loaded && (b < 0 || cmp_first_fit(pk, &pk->c[i], &pk->c[b]) < 0))
+            b = (int)i;
+    if (b >= 0)
+        return b;
+    for (size_t i = 0; i < pk->nc; i++)
+        if (b < 0 || cmp_ram_used(pk, &pk->c[i], &pk->c[b]) < 0)
+            b = (int)i;
+    return b;
+}
+
+/* The eligible node with the smallest id after rr_last, wrapping around. */
+static int pick_round_robin(const struct pick *pk)
+{
+    const char *last = pk->st ? pk->st->rr_last : "", *id;
+    int after = -1, first = -1;
+
+    for (size_t i = 0; i < pk->nc; i++) {
+        id = nid(&pk->nodes[pk->c[i].idx]);
+        if (first < 0 || strcmp(id, nid(&pk->nodes[pk->c[first].idx])) < 0)
+            first = (int)i;
+        if (strcmp(id, last) > 0 &&
+            (after < 0 || strcmp(id, nid(&pk->nodes[pk->c[after].idx])) < 0))
+            after = (int)i;
+    }
+    return after >= 0 ? after : first;
+}
+
+static void pick_other(const struct pick *pk, struct route_result *out)
+{
+    const struct cand *c;
+    int ci;
+
+    if (pk->s->policy == ROUTE_POLICY_FIRST_FIT)
+        ci = pick_first_fit(pk);
+    else if (pk->s->policy == ROUTE_POLICY_LEAST_CONN)
+        ci = best(pk, 0, ORDER_CONN);
+    else
+        ci = pick_round_robin(pk);
+    c = &pk->c[ci];
+    if (c->resident)
+        choose(out, pk, ci, c->used < c->cap ? ROUTE_STICKY : ROUTE_QUEUED_RESIDENT);
+    else
+        choose(out, pk, ci, pk->any_resident ? ROUTE_SPILL : ROUTE_COLD);
+    say(out->why, sizeof(out->why), "policy %s", route_policy_name(pk->s->policy));
+}
+
+/* Every node's reason, "id: reason; id: reason", cut with "..." when it does not fit. */
+static void wait_summary(const struct pick *pk, size_t n, const struct route_request *req,
+                         double now, struct route_result *out)
+{
+    char one[WHY_NODE];
+    size_t off = 0, cap = sizeof(out->why);
+    int w;
+
+    out->why[0] = '\0';
+    if (!n)
+        say(out->why, cap, "no nodes");
+    for (size_t i = 0; i < n && off < cap; i++) {
+        eligible_key(&pk->nodes[i], req, pk->key, pk->s, pk->st, now, one, sizeof(one));
+        w = snprintf(out->why + off, cap - off, "%s%s: %s", off ? "; " : "",
+                     nid(&pk->nodes[i]), one);
+        if (w < 0 || (size_t)w >= cap - off) {
+            memcpy(out->why + cap - 4, "...", 4);
+            return;
+        }
+        off += (size_t)w;
+    }
+}
+
+static void collect(struct pick *pk, size_t n, const struct route_request *req, double now)
+{
+    const struct route_node *nd;
+    struct cand *c;
+    const struct route_node_state *ns;
+
+    pk->nc = 0;
+    pk->U = pk->C = 0;
+    pk->use_mb = true;
+    pk->any_resident = false;
+    for (size_t i = 0; i < n; i++) {
+        nd = &pk->nodes[i];
+        if (!eligible_key(nd, req, pk->key, pk->s, pk->st, now, NULL, 0))
+            continue;
+        ns = route_state_find(pk->st, nd->id);
+        c = &pk->c[pk->nc++];
+        c->idx = (int)i;
+        c->cap = nd->capacity ? nd->capacity : 1;
+        c->used = (unsigned long)nd->inflight + (ns ? ns->queued : 0);
+        c->loaded = has_model(nd->models, nd->nmodels, pk->key);
+        c->resident = c->loaded || recorded(ns, pk->key, now);
+        pk->any_resident = pk->any_resident || c->resident;
+        pk->U += c->used;
+        pk->C += c->cap;
+        if (!nd->ram_total_mb)
+            pk->use_mb = false;
+    }
+}
+
+int route_pick(const struct route_node *nodes, size_t n, const struct route_request *req,
+               const struct route_settings *s, const struct route_state *st, double now,
+               struct route_result *out)
+{
+    struct pick pk;
+
+    out->node = -1;
+    out->why[0] = '\0';
+    pk.nodes = nodes;
+    pk.s = s;
+    pk.st = st;
+    if (!req || route_model_norm(req->model, pk.key, sizeof(pk.key)) < 0) {
+        out->kind = ROUTE_REJECT;
+        say(out->why, sizeof(out->why), "bad model name");
+        return -1;
+    }
+    if (n > ORION_ROUTE_MAX_NODES)
+        n = ORION_ROUTE_MAX_NODES;
+    collect(&pk, n, req, now);
+    if (!pk.nc) {
+        out->kind = ROUTE_WAIT;
+        wait_summary(&pk, n, req, now, out);
+        return -1;
+    }
+    if (s->policy == ROUTE_POLICY_STICKY)
+        pick_sticky(&pk, req, out);
+    else
+        pick_other(&pk, out);
+    return out->node;
+}
+
+int route_request_cmp(const struct route_request *a, const struct route_request *b)
+{
+    int pa = a->priority ? a->priority : 2, pb = b->priority ? b->priority : 2;
+
+    if (pa != pb)
+        return pa > pb ? -1 : 1;
+    return a->arrived < b->arrived ? -1 : a->arrived > b->arrived;
+}
+
+static const char *const policy_names[] = {"sticky", "first-fit", "least-conn", "round-robin"};
+static const char *const kind_names[] = {"sticky", "queued-resident", "spill",
+                                         "cold",   "wait",            "reject"};
+
+int route_policy_parse(const char *name, enum route_policy *out)
+{
+    for (size_t i = 0; i < sizeof(policy_names) / sizeof(policy_names[0]); i++)
+        if (name && strcmp(name, policy_names[i]) == 0) {
+            *out = (enum route_policy)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *route_policy_name(enum route_policy p)
+{
+    return (unsigned)p < sizeof(policy_names) / sizeof(policy_names[0]) ? policy_names[p] : "?";
+}
+
+const char *route_kind_name(enum route_kind k)
+{
+    return (unsigned)k < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[k] : "?";
+}

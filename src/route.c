@@ -493,11 +493,10 @@ static unsigned cold_ms(const struct pick *pk, const struct cand *c)
     return ms ? ms : pk->s->cold_load_ms;
 }
 
-static int choose(struct route_result *out, const struct pick *pk, int ci, enum route_kind k)
+static void choose(struct route_result *out, const struct pick *pk, int ci, enum route_kind k)
 {
     out->kind = k;
     out->node = pk->c[ci].idx;
-    return ci;
 }
 
 /* DESIGN.md "Routing" 1-3: resident with a free slot, else bounded load, else coldest fit. */

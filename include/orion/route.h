@@ -132,7 +132,7 @@ struct route_settings {
     double temp_margin;  /* C below max_temp to come back, default 3 */
     double ram_margin;   /* % below max_ram to come back, default 5 */
     enum route_policy policy;      /* default sticky */
-    unsigned load_factor_pct;      /* bounded load factor in percent, default 125 (0 taken as 100) */
+    unsigned load_factor_pct;      /* bounded load factor in %, default 125 (0 taken as 100) */
     unsigned cold_load_ms;         /* default cold load cost, default 5000 */
     unsigned service_ms;           /* default expected run time of a request, default 15000 */
     const struct placement *placement; /* rules, or NULL */

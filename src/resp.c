@@ -17,6 +17,7 @@
 #include "orion/resp.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -371,4 +372,65 @@ const struct resp_reply *resp_field(const struct resp_reply *arr, const char *fi
         if (resp_str_eq(&arr->elem[i], field))
             return &arr->elem[i + 1];
     return NULL;
+}
+
+void resp_cmd_init(struct resp_cmd *c)
+{
+    buf_init(&c->bytes, ORION_RESP_MAX_REPLY);
+    c->argc = 0;
+    c->err = 0;
+}
+
+void resp_cmd_release(struct resp_cmd *c) { buf_release(&c->bytes); }
+
+void resp_cmd_add(struct resp_cmd *c, const void *p, size_t n)
+{
+    if (c->err)
+        return;
+    if (c->argc == RESP_CMD_MAX_ARGS) {
+        c->err = E2BIG;
+        return;
+    }
+    c->off[c->argc] = buf_size(&c->bytes);
+    if (buf_append(&c->bytes, p, n) < 0 || buf_putc(&c->bytes, '\0') < 0) {
+        c->err = errno;
+        return;
+    }
+    c->len[c->argc++] = n;
+}
+
+void resp_cmd_adds(struct resp_cmd *c, const char *s) { resp_cmd_add(c, s, strlen(s)); }
+
+void resp_cmd_addf(struct resp_cmd *c, const char *fmt, ...)
+{
+    va_list ap;
+    size_t before = buf_size(&c->bytes);
+    int rc;
+
+    if (c->err)
+        return;
+    if (c->argc == RESP_CMD_MAX_ARGS) {
+        c->err = E2BIG;
+        return;
+    }
+    va_start(ap, fmt);
+    rc = buf_vprintf(&c->bytes, fmt, ap);
+    va_end(ap);
+    if (rc < 0 || buf_putc(&c->bytes, '\0') < 0) {
+        c->err = errno;
+        return;
+    }
+    c->off[c->argc] = before;
+    c->len[c->argc++] = buf_size(&c->bytes) - before - 1;
+}
+
+int resp_cmd_finish(struct resp_cmd *c)
+{
+    if (c->err) {
+        errno = c->err;
+        return -1;
+    }
+    for (int i = 0; i < c->argc; i++)
+        c->argv[i] = buf_data(&c->bytes) + c->off[i];
+    return 0;
 }

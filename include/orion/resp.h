@@ -70,6 +70,31 @@ void resp_reply_free(struct resp_reply *reply);
 /* Append one command (an array of bulk strings). len may be NULL: strlen of each argv. */
 int resp_format(struct buf *out, int argc, const char *const *argv, const size_t *len);
 
+/*
+ * A command under construction: arguments are appended one by one (copied), then handed to
+ * the Redis client as argv/len arrays. Up to RESP_CMD_MAX_ARGS arguments.
+ */
+#define RESP_CMD_MAX_ARGS 128
+struct resp_cmd {
+    struct buf bytes;
+    size_t off[RESP_CMD_MAX_ARGS], len[RESP_CMD_MAX_ARGS];
+    int argc;
+    int err; /* sticky: an append failed (too many arguments, ENOMEM) */
+    const char *argv[RESP_CMD_MAX_ARGS];
+};
+void resp_cmd_init(struct resp_cmd *c);
+void resp_cmd_release(struct resp_cmd *c);
+void resp_cmd_add(struct resp_cmd *c, const void *p, size_t n);
+void resp_cmd_adds(struct resp_cmd *c, const char *s);
+void resp_cmd_addf(struct resp_cmd *c, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Resolve argv pointers (valid until the next append; each is also NUL-terminated); -1 when
+ * an append failed. */
+int resp_cmd_finish(struct resp_cmd *c);
+
 /* Helpers for reading replies. */
 bool resp_is_error(const struct resp_reply *r, const char *prefix); /* prefix NULL: any error */
 bool resp_is_nil(const struct resp_reply *r);                        /* NIL or NIL_ARRAY */

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * contract: the Redis contract of docs/PROTOCOL.md in code: key names, the request entry
+ * (parsed and checked), answer entries, and the one-answer script. Pure: no I/O.
+ *
+ * Keys (P = the prefix, default "orion:inference"):
+ *   P:requests            stream, group inference-router: requests from callers
+ *   P:requests:{node}     stream, group inference-workers, consumer = node id
+ *   P:health              hash: node id -> health JSON
+ *   P:events              stream of routed/started/done/failed events (trimmed)
+ *   P:deadletter          stream of requests that failed over too often (trimmed)
+ *   P:done:{request_id}   string: set once a request has its answer (expires)
+ *   P:cancel:{request_id} string: set by whoever wants the request stopped (expires)
+ */
+#ifndef ORION_CONTRACT_H
+#define ORION_CONTRACT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "orion/resp.h"
+
+#define CONTRACT_GROUP_ROUTER "inference-router"
+#define CONTRACT_GROUP_WORKERS "inference-workers"
+#define CONTRACT_KEY_MAX 512
+#define CONTRACT_DONE_TTL_S 86400     /* how long "this request is answered" is remembered */
+#define CONTRACT_CALLBACK_TTL_S 3600  /* unread answers expire */
+#define CONTRACT_CALLBACK_MAXLEN 10000
+#define CONTRACT_EVENTS_MAXLEN 10000
+#define CONTRACT_MAX_ATTEMPTS 3
+
+struct contract_keys {
+    char prefix[256];
+    char requests[CONTRACT_KEY_MAX], health[CONTRACT_KEY_MAX], events[CONTRACT_KEY_MAX],
+        deadletter[CONTRACT_KEY_MAX];
+};
+
+/* 0, or -1 when the prefix is empty or too long. */
+int contract_keys_init(struct contract_keys *k, const char *prefix);
+/* P:requests:{node}, P:done:{id}, P:cancel:{id}: 0, or -1 when it does not fit. */
+int contract_node_stream(const struct contract_keys *k, const char *node, char *out, size_t n);
+int contract_done_key(const struct contract_keys *k, const char *id, size_t idlen, char *out,
+                      size_t n);
+int contract_cancel_key(const struct contract_keys *k, const char *id, size_t idlen, char *out,
+                        size_t n);
+
+struct contract_str {
+    const char *p; /* NULL when the field is absent */
+    size_t n;
+};
+
+/* A request entry. Every view points into the reply it was parsed from. */
+struct contract_request {
+    const char *entry_id;
+    struct contract_str request_id, model, messages, prompt, system, options, format, tools,
+        think, images, keep_alive, callback;
+    bool stream;
+    int priority;         /* 1 low, 2 normal (default), 3 high */
+    long long timeout_ms; /* 0: none given */
+    int attempt;          /* 0 when the router has not routed it yet */
+    long long routed_at;  /* ms, 0 when absent */
+};
+
+/*
+ * Parse the flat field/value array of a stream entry. On error, returns -1 with a sentence in
+ * err; the fields that could be read (request_id, callback, model) are still filled so that
+ * the caller can answer the error. Checks: model present, ≤ ORION_MODEL_MAX bytes, no control
+ * characters; exactly one of messages (a JSON array) and prompt (a string); options, format,
+ * tools, images valid JSON; think true/false/low/medium/high/max; priority 1-3; timeout_ms a
+ * positive integer; stream true/false; every field ≤ ORION_FIELD_MAX; callback ≤ 256 bytes of
+ * printable text. Unknown fields are ignored (and kept by whoever forwards the entry).
+ */
+int contract_request_parse(const struct resp_reply *fields, const char *entry_id,
+                           struct contract_request *r, char *err, size_t errlen);
+
+/* The request id to use: request_id, or the entry id when the entry had none. */
+struct contract_str contract_request_id(const struct contract_request *r);
+
+/*
+ * One answer per request. EVAL this script with
+ *   KEYS: done key, callback stream ("" for none), source stream
+ *   ARGV: group, entry id, done TTL s, callback TTL s, callback MAXLEN, field, value, ...
+ * If the done key exists, it only acknowledges (and deletes) the entry and returns 0;
+ * otherwise it appends the answer to the callback stream (expiring it), sets the done key,
+ * acknowledges and deletes the entry, and returns 1. Atomic: a late answer from a node that
+ * was thought dead is dropped.
+ */
+extern const char contract_answer_lua[];
+
+/* Start an EVAL of contract_answer_lua in c (fields follow with resp_cmd_add*). */
+void contract_answer_begin(struct resp_cmd *c, const char *done_key, const char *callback,
+                           size_t callback_len, const char *source, const char *group,
+                           const char *entry_id);
+
+/* Is s a JSON value of the given kind? ('[': array, '{': object, 0: any). */
+bool contract_json_ok(const char *s, size_t n, char kind);
+
+/* Install cJSON's allocation hooks (orion_malloc/orion_free) once. */
+void contract_json_init(void);
+
+#endif

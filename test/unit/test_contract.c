@@ -134,7 +134,8 @@ static void test_keys_and_script(void)
     resp_cmd_adds(&c, "type");
     resp_cmd_adds(&c, "done");
     ok(resp_cmd_finish(&c) == 0 && c.argc == 13, "EVAL with 3 keys, 5 args and one field pair");
-    is_str(c.argv[4], "d", "first key is the done key");
+    is_str(c.argv[3], "d", "first key is the done key");
+    is_str(c.argv[4], "cb", "then the callback");
     resp_cmd_release(&c);
 }
 

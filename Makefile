@@ -88,6 +88,7 @@ REPLAYS := $(FUZZ_SRC:test/fuzz/fuzz_%.c=$(BUILD)/test/replay_%)
 .PHONY: all cross cross-aarch64 cross-armv7 check sanitize tests deps fuzz bench demo install \
 	clean release
 .DEFAULT_GOAL := all
+.SECONDARY:
 
 all: vendor/cjson/cJSON.c $(PROGS)
 

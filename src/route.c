@@ -327,8 +327,10 @@ static bool eligible_key(const struct route_node *nd, const struct route_request
     if (nd->last_seen <= 0 || now - nd->last_seen > s->stale_after) {
         if (nd->last_seen <= 0)
             say(why, whylen, "stale: never seen");
-        else
-            say(why, whylen, "stale: last seen %g s ago", now - nd->last_seen);
+        else /* %g keeps 15.001 exact; past a day whole seconds read better */
+            say(why, whylen, now - nd->last_seen < 86400 ? "stale: last seen %g s ago"
+                                                         : "stale: last seen %.0f s ago",
+                now - nd->last_seen);
         return false;
     }
     if (nd->available == ROUTE_AVAIL_NO) {

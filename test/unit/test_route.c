@@ -51,6 +51,8 @@ static void test_eligibility(void)
         {"stale at 16 s", {.id = "a", .last_seen = NOW - 16}, 0, 0, "m", false,
          "stale: last seen 16 s ago"},
         {"never seen", {.id = "a"}, 0, 0, "m", false, "stale: never seen"},
+        {"stale for two weeks", {.id = "a", .last_seen = NOW - 1209600}, 0, 0, "m", false,
+         "stale: last seen 1209600 s ago"},
         {"available unknown", {.id = "a", .last_seen = NOW}, 0, 0, "m", true, ""},
         {"available true", {.id = "a", .last_seen = NOW, .available = ROUTE_AVAIL_YES}, 0, 0,
          "m", true, ""},

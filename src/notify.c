@@ -2,6 +2,7 @@
 /* Readiness notification for systemd (sd_notify protocol) and s6 (notification-fd). */
 #include "orion/notify.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>

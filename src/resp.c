@@ -74,6 +74,44 @@ void resp_reply_free(struct resp_reply *reply)
         arena_free(reply->arena);
 }
 
+static int clone_into(struct resp_arena **a, struct resp_reply *dst, const struct resp_reply *src)
+{
+    char *s;
+
+    *dst = *src;
+    dst->arena = NULL;
+    if (src->str) {
+        s = arena_alloc(a, src->len + 1);
+        if (!s)
+            return -1;
+        memcpy(s, src->str, src->len);
+        s[src->len] = '\0';
+        dst->str = s;
+    }
+    if (src->type == RESP_ARRAY && src->n) {
+        dst->elem = arena_alloc(a, src->n * sizeof(*dst->elem));
+        if (!dst->elem)
+            return -1;
+        for (size_t i = 0; i < src->n; i++)
+            if (clone_into(a, &dst->elem[i], &src->elem[i]) < 0)
+                return -1;
+    }
+    return 0;
+}
+
+struct resp_reply *resp_reply_clone(const struct resp_reply *r)
+{
+    struct resp_arena *a = NULL;
+    struct resp_reply *top = arena_alloc(&a, sizeof(*top));
+
+    if (!top || clone_into(&a, top, r) < 0) {
+        arena_free(a);
+        return NULL;
+    }
+    top->arena = a;
+    return top;
+}
+
 void resp_reader_init(struct resp_reader *r)
 {
     memset(r, 0, sizeof(*r));

@@ -66,6 +66,8 @@ int resp_reader_feed(struct resp_reader *r, const void *data, size_t n);
  * ENOMEM, reason in r->errstr. */
 int resp_reader_get(struct resp_reader *r, struct resp_reply **out);
 void resp_reply_free(struct resp_reply *reply);
+/* A deep copy of r (any element of a reply) in its own arena, or NULL (ENOMEM). */
+struct resp_reply *resp_reply_clone(const struct resp_reply *r);
 
 /* Append one command (an array of bulk strings). len may be NULL: strlen of each argv. */
 int resp_format(struct buf *out, int argc, const char *const *argv, const size_t *len);

@@ -244,6 +244,13 @@ static void test_writer_and_helpers(void)
     ok(resp_is_nil(resp_field(rep, "b")), "nil value");
     ok(resp_field(rep, "c") == NULL, "missing field");
     ok(resp_at(rep, 4) == NULL, "resp_at past the end");
+    {
+        struct resp_reply *cl = resp_reply_clone(rep);
+        resp_reply_free(rep);
+        ok(cl && resp_str_eq(resp_field(cl, "a"), "1") && resp_is_nil(resp_field(cl, "b")),
+           "a clone outlives the original");
+        rep = cl;
+    }
     resp_reply_free(rep);
     resp_reader_feed(&r, "-BUSYGROUP Consumer Group name already exists\r\n", 47);
     is_int(resp_reader_get(&r, &rep), 1, "error reply");

@@ -22,6 +22,7 @@ int contract_keys_init(struct contract_keys *k, const char *prefix)
     snprintf(k->health, sizeof(k->health), "%s:health", prefix);
     snprintf(k->events, sizeof(k->events), "%s:events", prefix);
     snprintf(k->deadletter, sizeof(k->deadletter), "%s:deadletter", prefix);
+    snprintf(k->drain, sizeof(k->drain), "%s:drain", prefix);
     return 0;
 }
 

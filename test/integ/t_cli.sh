@@ -1,0 +1,33 @@
+#!/bin/sh
+# Command lines of the daemons: --version, --help, --check-config, precedence of flags over
+# ORION_* variables over defaults, and exit 100 with a message naming the flag on bad input.
+. "$(dirname "$0")/lib.sh"
+for p in orion-inference-worker orion-inference-router; do
+    b=$ORION_BIN/$p
+    out=$("$b" --version)
+    case "$out" in "$p "*"(commit "*", "*")") ok 0 "$p --version: $out" ;; *) ok 1 "$p --version: $out" ;; esac
+    help=$("$b" --help)
+    for flag in redis-addr redis-user redis-password redis-db prefix log-level log-format; do
+        echo "$help" | grep -q -- "--$flag" && echo "$help" | grep -q "ORION_$(echo $flag | tr a-z- A-Z_)"
+        ok $? "$p --help shows --$flag with its variable"
+    done
+    is "$(ORION_PREFIX=envp "$b" --check-config | grep '^prefix=')" "prefix=envp" "$p: environment over default"
+    is "$(ORION_PREFIX=envp "$b" --prefix flagp --check-config | grep '^prefix=')" "prefix=flagp" "$p: flag over environment"
+    is "$(ORION_REDIS_PASSWORD=s3cret "$b" --check-config | grep '^redis-password=')" "redis-password=(set)" "$p: --check-config hides the password"
+    err=$("$b" --no-such-flag 2>&1)
+    is "$?" 100 "$p: unknown flag exits 100"
+    case "$err" in *"unknown option '--no-such-flag'"*) ok 0 "$p: says which flag" ;; *) ok 1 "$p: says which flag: $err" ;; esac
+    err=$("$b" --redis-db abc 2>&1)
+    is "$?" 100 "$p: a number that is not one exits 100"
+    case "$err" in *"redis-db"*"abc"*) ok 0 "$p: names the flag and value" ;; *) ok 1 "$p: names the flag and value: $err" ;; esac
+    "$b" --redis-db 99 >/dev/null 2>&1
+    is "$?" 100 "$p: out of range exits 100"
+    err=$("$b" --log-format xml 2>&1)
+    is "$?" 100 "$p: --log-format xml exits 100"
+done
+b=$ORION_BIN/orion-inference-worker
+is "$(OLLAMA_HOST=10.1.2.3:11434 "$b" --check-config | grep '^ollama-url=')" "ollama-url=10.1.2.3:11434" "worker honours OLLAMA_HOST"
+is "$(OLLAMA_HOST=10.1.2.3:11434 ORION_OLLAMA_URL=http://x:1 "$b" --check-config | grep '^ollama-url=')" "ollama-url=http://x:1" "ORION_OLLAMA_URL wins over OLLAMA_HOST"
+"$b" --parallel 0 >/dev/null 2>&1
+is "$?" 100 "worker --parallel 0 exits 100"
+done_testing

@@ -72,3 +72,47 @@ wait_for() { # wait_for <seconds> <command...>: poll until the command succeeds
     done
     return 1
 }
+
+# --- a cluster on loopback: ollama-sims, workers, router ---------------------------------
+# start_sim <name> [ollama-sim flags...]: sets SIM_URL_<name>, SIM_ROOT_<name> (a sysfs root)
+start_sim() {
+    s_name=$1
+    shift
+    s_port=$(free_port)
+    s_root=$T_TMP/root-$s_name
+    mkdir -p "$s_root"
+    bg "sim-$s_name" "$ORION_BIN/ollama-sim" --listen "127.0.0.1:$s_port" --sysfs-root "$s_root" "$@"
+    eval "SIM_PID_$s_name=$BG_PID SIM_URL_$s_name=http://127.0.0.1:$s_port SIM_ROOT_$s_name=$s_root"
+    wait_for 5 curl -sf "http://127.0.0.1:$s_port/api/version"
+}
+# start_worker <node> <ollama-url> <sysfs-root> [worker flags...]: sets WORKER_PID_<node>
+start_worker() {
+    w_node=$1 w_url=$2 w_root=$3
+    shift 3
+    bg "worker-$w_node" "$ORION_BIN/orion-inference-worker" --node-id "$w_node" \
+        --redis-addr "$REDIS_ADDR" --ollama-url "$w_url" --sysfs-root "$w_root" \
+        --health-interval 1 --log-level debug "$@"
+    eval "WORKER_PID_$w_node=$BG_PID"
+}
+# start_router [router flags...]: sets ROUTER_PID
+start_router() {
+    bg "router-$T_N" "$ORION_BIN/orion-inference-router" --redis-addr "$REDIS_ADDR" \
+        --http-listen off --log-level debug "$@"
+    ROUTER_PID=$BG_PID
+}
+# health_field <node> <jq-less field>: crude JSON field read from the health hash
+health_json() { rcli HGET orion:inference:health "$1"; }
+# submit <model> <prompt> <callback> [more fields...]: prints the entry id
+submit() {
+    s_model=$1 s_prompt=$2 s_cb=$3
+    shift 3
+    rcli XADD orion:inference:requests '*' model "$s_model" prompt "$s_prompt" callback "$s_cb" "$@"
+}
+# answer_field <callback> <field>: the field of the first done/error entry on the callback
+answer_field() {
+    rcli --raw XRANGE "$1" - + | awk -v f="$2" 'prev == f { print; exit } { prev = $0 }'
+}
+# answers <callback>: number of done/error entries on the callback
+answers() {
+    rcli --raw XRANGE "$1" - + | awk 'prev == "type" && ($0 == "done" || $0 == "error") { n++ } { prev = $0 } END { print n + 0 }'
+}

@@ -81,7 +81,7 @@ static inline int testsrv_start(struct testsrv *s, const char *extra)
     f = fopen(s->conf, "w");
     if (!f)
         return -1;
-    fprintf(f, "port %d\nbind 127.0.0.1\nunixsocket %s\ndir %s\nsave \"\"\nappendonly no\n"
+    fprintf(f, "port %d\nbind 127.0.0.1 -::1\nunixsocket %s\ndir %s\nsave \"\"\nappendonly no\n"
                "daemonize no\nlogfile %s/redis.log\n%s\n",
             s->port, s->sock, s->dir, s->dir, extra ? extra : "");
     fclose(f);

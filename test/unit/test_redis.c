@@ -258,6 +258,22 @@ int main(void)
         test_hash_multi(s);
         redis_sync_free(s);
     }
+    {
+        char v6[64];
+        snprintf(v6, sizeof(v6), "[::1]:%d", srv.port);
+        o.addr = v6;
+        s = redis_sync_connect(&o, 2000, err, sizeof(err));
+        ok(s != NULL || strstr(err, "address") || strstr(err, "resolve"),
+           "IPv6 literal address [::1]:port (%s)", s ? "connected" : err);
+        redis_sync_free(s);
+        o.addr = "localhost:1";
+        s = redis_sync_connect(&o, 1000, err, sizeof(err));
+        ok(!s && strstr(err, "refused"), "a host name is resolved (%s)", err);
+        o.addr = "no-such-host.invalid:6379";
+        s = redis_sync_connect(&o, 2000, err, sizeof(err));
+        ok(!s && strstr(err, "resolve"), "an unknown name is a clear error: %s", err);
+        redis_sync_free(s);
+    }
     test_acl();
     test_async();
     test_timeout_and_refused();

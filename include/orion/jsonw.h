@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jsonw: the little JSON writing the daemons do by hand (answers, health, events), so that
+ * building a string does not take a cJSON tree. Pure.
+ */
+#ifndef ORION_JSONW_H
+#define ORION_JSONW_H
+
+#include <stddef.h>
+
+#include "orion/buf.h"
+
+/* Append s (n bytes) as a JSON string with its quotes: ", \ and control characters escaped,
+ * other bytes (UTF-8) as they are. 0, or -1 (ENOBUFS/ENOMEM). */
+int json_quote(struct buf *b, const char *s, size_t n);
+
+#endif

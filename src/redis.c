@@ -22,7 +22,7 @@
 enum rstate { R_DOWN, R_CONNECTING, R_HANDSHAKE, R_UP };
 
 struct pending {
-    redis_reply_fn *cb; /* NULL: internal handshake command */
+    redis_reply_fn *cb; /* NULL: reply ignored; handshake_marker: AUTH/SELECT */
     void *arg;
     int64_t deadline;
 };
@@ -48,6 +48,14 @@ struct redis {
 };
 
 static void redis_fail(struct redis *r, const char *fmt, ...) ORION_PRINTF(2, 3);
+
+/* Never called: marks the handshake's own commands in the queue. */
+static void handshake_marker(struct redis *r, struct resp_reply *reply, void *arg)
+{
+    (void)r;
+    (void)reply;
+    (void)arg;
+}
 static void io_cb(struct loop *l, int fd, int revents, void *arg);
 
 static char *dup_or_null(const char *s) { return s ? orion_strdup(s) : NULL; }
@@ -195,7 +203,7 @@ static void redis_fail(struct redis *r, const char *fmt, ...)
     resp_reader_reset(&r->rd);
     while (r->qlen) {
         struct pending p = q_pop(r);
-        if (p.cb)
+        if (p.cb && p.cb != handshake_marker)
             p.cb(r, NULL, p.arg);
     }
     if (was_up && r->on_state)
@@ -302,8 +310,12 @@ static void deliver(struct redis *r, struct resp_reply *reply)
         return;
     }
     p = q_pop(r);
-    if (!p.cb) {
+    if (p.cb == handshake_marker) {
         handshake_reply(r, reply);
+        resp_reply_free(reply);
+        return;
+    }
+    if (!p.cb) {
         resp_reply_free(reply);
         return;
     }
@@ -357,9 +369,9 @@ static void start_handshake(struct redis *r)
 
     r->st = R_HANDSHAKE;
     snprintf(db, sizeof(db), "%ld", r->o.db);
-    if (r->password && enqueue(r, 0, NULL, NULL, r->user ? 3 : 2, auth, NULL) < 0)
+    if (r->password && enqueue(r, 0, handshake_marker, NULL, r->user ? 3 : 2, auth, NULL) < 0)
         goto oom;
-    if (enqueue(r, 0, NULL, NULL, 2, sel, NULL) < 0)
+    if (enqueue(r, 0, handshake_marker, NULL, 2, sel, NULL) < 0)
         goto oom;
     flush_out(r);
     return;

@@ -53,7 +53,8 @@ bool redis_up(const struct redis *r);
 const char *redis_error(const struct redis *r); /* the last failure, a sentence */
 size_t redis_pending(const struct redis *r);    /* commands awaiting a reply */
 
-/* Queue a command; timeout_ms 0 = the default. 0, or -1 with errno (ENOTCONN, ENOMEM). */
+/* Queue a command; timeout_ms 0 = the default; cb NULL: the reply is dropped. 0, or -1 with
+ * errno (ENOTCONN, ENOMEM). */
 int redis_cmdv(struct redis *r, long timeout_ms, redis_reply_fn *cb, void *arg, int argc,
                const char *const *argv, const size_t *len);
 /* NUL-terminated string arguments, the list ended by NULL. */

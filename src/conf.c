@@ -153,6 +153,8 @@ void conf_parse(const struct conf_opt *opts, size_t n, int argc, char **argv, co
             v = getenv(opts[i].env2);
         if (opts[i].def)
             set_value(&opts[i], opts[i].def, prog, opts[i].name);
+        else if (opts[i].type == CONF_STR)
+            *(const char **)opts[i].dst = NULL;
         if (v && *v)
             set_value(&opts[i], v, prog, opts[i].env2 && !getenv(opts[i].env) ? opts[i].env2 : opts[i].env);
     }

@@ -2,43 +2,38 @@
 /* orion-inference-router: argv -> settings -> router_run. */
 #include "orion/conf.h"
 #include "orion/log.h"
-
-#include <stdio.h>
-#include <stdlib.h>
+#include "orion/router.h"
 
 #define PROG "orion-inference-router"
 
 int main(int argc, char **argv)
 {
-    struct conf_common c;
-    const char *policy = NULL, *placement = NULL, *router_id = NULL, *http_listen = NULL,
-               *http_token = NULL;
-    double max_temp = 75, max_ram = 90;
-    long stale_after = 15, queue_timeout = 300;
+    struct router_conf rc;
     const struct conf_opt opts[] = {
-        CONF_COMMON_OPTS(&c),
+        CONF_COMMON_OPTS(&rc.c),
         {"max-temp", "ORION_MAX_TEMP", CONF_DOUBLE, "75", "hottest eligible node, in C", 0, 200,
-         &max_temp, NULL, false},
+         &rc.max_temp, NULL, false},
         {"max-ram", "ORION_MAX_RAM", CONF_DOUBLE, "90", "fullest eligible node, RAM %", 0, 100,
-         &max_ram, NULL, false},
+         &rc.max_ram, NULL, false},
         {"stale-after", "ORION_STALE_AFTER", CONF_INT, "15",
-         "seconds of silence after which a node is dead", 1, 3600, &stale_after, NULL, false},
+         "seconds of silence after which a node is dead", 1, 3600, &rc.stale_after, NULL, false},
         {"queue-timeout", "ORION_QUEUE_TIMEOUT", CONF_INT, "300",
-         "seconds a request without timeout_ms may wait", 1, 86400, &queue_timeout, NULL, false},
+         "seconds a request without timeout_ms may wait", 1, 86400, &rc.queue_timeout, NULL,
+         false},
         {"policy", "ORION_POLICY", CONF_STR, "sticky",
-         "sticky, first-fit, least-conn or round-robin", 0, 0, &policy, NULL, false},
+         "sticky, first-fit, least-conn or round-robin", 0, 0, &rc.policy, NULL, false},
         {"placement", "ORION_PLACEMENT", CONF_STR, NULL, "file of placement rules", 0, 0,
-         &placement, NULL, false},
+         &rc.placement, NULL, false},
         {"router-id", "ORION_ROUTER_ID", CONF_STR, NULL, "consumer name (default: host name)", 0,
-         0, &router_id, NULL, false},
+         0, &rc.router_id, NULL, false},
         {"http-listen", "ORION_HTTP_LISTEN", CONF_STR, "127.0.0.1:8088",
-         "HTTP front ADDR:PORT, or off", 0, 0, &http_listen, NULL, false},
+         "HTTP front ADDR:PORT, or off", 0, 0, &rc.http_listen, NULL, false},
         {"http-token", "ORION_HTTP_TOKEN", CONF_STR, NULL, "bearer token the HTTP front requires",
-         0, 0, &http_token, NULL, true},
+         0, 0, &rc.http_token, NULL, true},
     };
 
     conf_parse(opts, sizeof(opts) / sizeof(opts[0]), argc, argv, PROG,
                "Routes requests from Redis to the best Ollama node.");
-    conf_apply_log(&c, PROG);
-    fatalx("the router loop is not built yet");
+    conf_apply_log(&rc.c, PROG);
+    return router_run(&rc);
 }

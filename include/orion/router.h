@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * router: the orion-inference-router daemon. Takes requests from P:requests (group
+ * inference-router), places each on the best node's stream with route_pick(), keeps what
+ * cannot be placed yet (still pending in the group, so a crash loses nothing), answers
+ * requests past their deadline, and moves the work of dead nodes elsewhere.
+ */
+#ifndef ORION_ROUTER_H
+#define ORION_ROUTER_H
+
+#include "orion/conf.h"
+
+struct router_conf {
+    struct conf_common c;
+    double max_temp, max_ram;
+    long stale_after, queue_timeout;
+    const char *policy, *placement, *router_id, *http_listen, *http_token;
+};
+
+/* Run until SIGTERM/SIGINT. Returns the process exit code (0, 100 config, 111 system). */
+int router_run(const struct router_conf *rc);
+
+#endif

@@ -1,0 +1,675 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The router's request side: read P:requests (group inference-router), hold what cannot be
+ * placed yet, place it with route_pick(), move it to the node's stream in one MULTI/EXEC, and
+ * answer what passes its deadline. Health and failover are in router_nodes.c.
+ *
+ * Nothing is acknowledged before it is somewhere else: a held request stays pending in the
+ * group, so after a crash the next start reads it back with XREADGROUP ... 0. Held requests
+ * are re-claimed every 10 s (XCLAIM JUSTID resets their idle time), and a router takes over
+ * entries idle longer than ROUTER_CLAIM_IDLE_MS: those belong to a router that died.
+ */
+#include "router_int.h"
+
+#include "orion/log.h"
+#include "orion/notify.h"
+
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void read_history(struct router *r);
+static void read_new(struct router *r);
+
+double router_now(const struct router *r) { return (double)loop_wall_ms() / 1000.0 + r->clock_offset; }
+
+static void ignore_reply(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    (void)c;
+    (void)reply;
+    (void)arg;
+}
+
+static void waiting_free(struct waiting *w)
+{
+    if (!w)
+        return;
+    resp_reply_free(w->fields);
+    orion_free(w);
+}
+
+static void waiting_remove(struct router *r, struct waiting *w)
+{
+    for (size_t i = 0; i < r->nw; i++) {
+        if (r->w[i] == w) {
+            r->w[i] = r->w[--r->nw];
+            waiting_free(w);
+            return;
+        }
+    }
+}
+
+static struct waiting *waiting_find(struct router *r, const char *src, const char *id)
+{
+    for (size_t i = 0; i < r->nw; i++)
+        if (!strcmp(r->w[i]->entry_id, id) && !strcmp(r->w[i]->src, src))
+            return r->w[i];
+    return NULL;
+}
+
+/* An error answer through the one-answer script: written once, source entry acknowledged. */
+void router_answer_error(struct router *r, const struct contract_request *req, const char *src,
+                         const char *group, const char *code, bool retriable, const char *msg,
+                         const char *node)
+{
+    struct contract_str id = contract_request_id(req);
+    char done[CONTRACT_KEY_MAX];
+    struct resp_cmd c;
+
+    if (contract_done_key(&r->keys, id.p, id.n, done, sizeof(done)) < 0)
+        snprintf(done, sizeof(done), "%s:done:%s", r->keys.prefix, req->entry_id);
+    resp_cmd_init(&c);
+    contract_answer_begin(&c, done, req->callback.p, req->callback.n, src, group, req->entry_id);
+    resp_cmd_adds(&c, "request_id");
+    resp_cmd_add(&c, id.p, id.n);
+    resp_cmd_adds(&c, "type");
+    resp_cmd_adds(&c, "error");
+    resp_cmd_adds(&c, "status");
+    resp_cmd_adds(&c, "error");
+    resp_cmd_adds(&c, "error");
+    resp_cmd_adds(&c, msg);
+    resp_cmd_adds(&c, "code");
+    resp_cmd_adds(&c, code);
+    resp_cmd_adds(&c, "retriable");
+    resp_cmd_adds(&c, retriable ? "true" : "false");
+    if (node) {
+        resp_cmd_adds(&c, "node_id");
+        resp_cmd_adds(&c, node);
+    }
+    if (resp_cmd_finish(&c) < 0 ||
+        redis_cmdv(r->cmd, 0, ignore_reply, NULL, c.argc, c.argv, c.len) < 0)
+        log_warnx("request %.*s: could not answer '%s' now; it stays pending", (int)id.n, id.p,
+                  code);
+    resp_cmd_release(&c);
+}
+
+static double entry_time(const char *id)
+{
+    return strtod(id, NULL) / 1000.0; /* "1795377295276-0": ms when XADD ran (Redis clock) */
+}
+
+/* Put the deadletter copy and answer the error: the request failed over too often. */
+static void deadletter(struct router *r, const struct resp_reply *fields, struct contract_request *req,
+                       const char *src, const char *group)
+{
+    const char *argv[RESP_CMD_MAX_ARGS];
+    size_t len[RESP_CMD_MAX_ARGS];
+    int argc = 0;
+
+    argv[argc] = "XADD", len[argc++] = 4;
+    argv[argc] = r->keys.deadletter, len[argc++] = strlen(r->keys.deadletter);
+    argv[argc] = "MAXLEN", len[argc++] = 6;
+    argv[argc] = "~", len[argc++] = 1;
+    argv[argc] = "10000", len[argc++] = 5;
+    argv[argc] = "*", len[argc++] = 1;
+    for (size_t i = 0; i + 1 < fields->n && argc + 2 < RESP_CMD_MAX_ARGS; i += 2) {
+        argv[argc] = fields->elem[i].str, len[argc++] = fields->elem[i].len;
+        argv[argc] = fields->elem[i + 1].str, len[argc++] = fields->elem[i + 1].len;
+    }
+    redis_cmdv(r->cmd, 0, ignore_reply, NULL, argc, argv, len);
+    r->cnt.deadletter++;
+    router_answer_error(r, req, src, group, "failed_over_too_often", false,
+                        "the request was moved away from unresponsive nodes 3 times", NULL);
+}
+
+/*
+ * Take one stream entry ([id, fields]) into the waiting list. attempt_bump: 0 for a new
+ * request, 1 for one taken from a dead node's stream. Returns 0 (held, answered or skipped).
+ */
+int router_hold(struct router *r, const struct resp_reply *entry, const char *src,
+                const char *group, int attempt_bump)
+{
+    const struct resp_reply *id = resp_at(entry, 0), *fields = resp_at(entry, 1);
+    struct waiting *w;
+    char err[200];
+    double now = router_now(r);
+
+    if (!id || id->type != RESP_BULK || id->len >= sizeof(w->entry_id))
+        return 0;
+    if (!fields || fields->type != RESP_ARRAY) { /* deleted while pending: nothing to run */
+        redis_cmd(r->cmd, ignore_reply, NULL, "XACK", src, group, id->str, (char *)NULL);
+        return 0;
+    }
+    if (waiting_find(r, src, id->str))
+        return 0;
+    w = orion_calloc(1, sizeof(*w));
+    if (!w || !(w->fields = resp_reply_clone(fields))) {
+        waiting_free(w);
+        return -1; /* stays pending: read again later */
+    }
+    snprintf(w->entry_id, sizeof(w->entry_id), "%s", id->str);
+    snprintf(w->src, sizeof(w->src), "%s", src);
+    w->group = group;
+    if (contract_request_parse(w->fields, w->entry_id, &w->req, err, sizeof(err)) < 0) {
+        struct contract_str rid = contract_request_id(&w->req);
+        log_warnx("request %.*s: bad request: %s", (int)rid.n, rid.p, err);
+        r->cnt.bad++;
+        router_answer_error(r, &w->req, src, group, "bad_request", false, err, NULL);
+        waiting_free(w);
+        return 0;
+    }
+    w->attempt = (w->req.attempt > 0 ? w->req.attempt : 0) + 1;
+    if (attempt_bump && w->attempt > CONTRACT_MAX_ATTEMPTS) {
+        deadletter(r, w->fields, &w->req, src, group);
+        waiting_free(w);
+        return 0;
+    }
+    w->rreq.model = w->req.model.p; /* bulk strings of the clone are NUL-terminated */
+    w->rreq.priority = w->req.priority;
+    w->rreq.arrived = attempt_bump ? now : entry_time(w->entry_id);
+    w->deadline = (attempt_bump ? now : w->rreq.arrived) +
+                  (w->req.timeout_ms ? (double)w->req.timeout_ms / 1000.0
+                                     : (double)r->rc->queue_timeout);
+    if (r->nw == r->capw) {
+        size_t ncap = r->capw ? r->capw * 2 : 64;
+        struct waiting **nw = orion_realloc(r->w, ncap * sizeof(*nw));
+        if (!nw) {
+            waiting_free(w);
+            return -1;
+        }
+        r->w = nw;
+        r->capw = ncap;
+    }
+    r->w[r->nw++] = w;
+    if (r->nw > r->cnt.waiting_peak)
+        r->cnt.waiting_peak = r->nw;
+    return 0;
+}
+
+struct move_ctx {
+    struct router *r;
+    struct waiting *w;
+    char node[ORION_NODE_ID_MAX + 1];
+    enum route_kind kind;
+};
+
+static void move_done(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct move_ctx *m = arg;
+    struct router *r = m->r;
+    struct rnode *n;
+
+    (void)c;
+    if (reply && reply->type == RESP_ARRAY && reply->n >= 1 && reply->elem[0].type == RESP_BULK) {
+        struct contract_str id = contract_request_id(&m->w->req);
+        log_debug("request %.*s -> %s (%s, attempt %d)", (int)id.n, id.p, m->node,
+                  route_kind_name(m->kind), m->w->attempt);
+        r->cnt.routed++;
+        if ((int)m->kind < K_NKINDS)
+            r->cnt.kind[m->kind]++;
+        if (m->w->attempt > 1)
+            r->cnt.failovers++;
+        n = router_node(r, m->node, false);
+        if (n) {
+            n->cnt.routed++;
+            if ((int)m->kind < K_NKINDS)
+                n->cnt.kind[m->kind]++;
+        }
+        waiting_remove(r, m->w);
+    } else {
+        log_warnx("moving request %s to %s failed: %s", m->w->entry_id, m->node,
+                  reply && reply->type == RESP_ERROR ? reply->str : redis_error(c));
+        m->w->moving = false;
+    }
+    orion_free(m);
+}
+
+static bool routed_field(const struct resp_reply *k)
+{
+    return resp_str_eq(k, "attempt") || resp_str_eq(k, "routed_at") ||
+           resp_str_eq(k, "request_id");
+}
+
+/* MULTI; XADD node-stream (fields + attempt, routed_at, request_id); XACK + XDEL source;
+ * XADD events; EXEC. Only EXEC's reply counts. */
+static int send_move(struct router *r, struct waiting *w, const struct rnode *n,
+                     enum route_kind kind)
+{
+    struct contract_str id = contract_request_id(&w->req);
+    struct resp_cmd c;
+    struct move_ctx *m = orion_calloc(1, sizeof(*m));
+    const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
+    const char *ack[] = {"XACK", w->src, w->group, w->entry_id};
+    const char *del[] = {"XDEL", w->src, w->entry_id};
+    int rc = -1;
+
+    if (!m)
+        return -1;
+    resp_cmd_init(&c);
+    resp_cmd_adds(&c, "XADD");
+    resp_cmd_adds(&c, n->stream);
+    resp_cmd_adds(&c, "*");
+    for (size_t i = 0; i + 1 < w->fields->n; i += 2) {
+        if (routed_field(&w->fields->elem[i]))
+            continue;
+        resp_cmd_add(&c, w->fields->elem[i].str, w->fields->elem[i].len);
+        resp_cmd_add(&c, w->fields->elem[i + 1].str, w->fields->elem[i + 1].len);
+    }
+    resp_cmd_adds(&c, "request_id");
+    resp_cmd_add(&c, id.p, id.n);
+    resp_cmd_adds(&c, "attempt");
+    resp_cmd_addf(&c, "%d", w->attempt);
+    resp_cmd_adds(&c, "routed_at");
+    resp_cmd_addf(&c, "%lld", (long long)(router_now(r) * 1000));
+    m->r = r;
+    m->w = w;
+    m->kind = kind;
+    snprintf(m->node, sizeof(m->node), "%s", n->id);
+    if (resp_cmd_finish(&c) == 0 && redis_cmdv(r->cmd, 0, ignore_reply, NULL, 1, multi, NULL) == 0) {
+        redis_cmdv(r->cmd, 0, ignore_reply, NULL, c.argc, c.argv, c.len);
+        redis_cmdv(r->cmd, 0, ignore_reply, NULL, 4, ack, NULL);
+        redis_cmdv(r->cmd, 0, ignore_reply, NULL, 3, del, NULL);
+        redis_cmd(r->cmd, ignore_reply, NULL, "XADD", r->keys.events, "MAXLEN", "~", "10000", "*",
+                  "type", "routed", "request_id", id.p, "node_id", n->id, "model",
+                  w->rreq.model, "kind", route_kind_name(kind), (char *)NULL);
+        rc = redis_cmdv(r->cmd, 0, move_done, m, 1, exec, NULL);
+    }
+    resp_cmd_release(&c);
+    if (rc < 0) {
+        orion_free(m);
+        return -1;
+    }
+    w->moving = true;
+    snprintf(w->dest, sizeof(w->dest), "%s", n->id);
+    return 0;
+}
+
+static int cmp_waiting(const void *a, const void *b)
+{
+    const struct waiting *x = *(struct waiting *const *)a, *y = *(struct waiting *const *)b;
+
+    return route_request_cmp(&x->rreq, &y->rreq);
+}
+
+/* Keep-alive the router assumes for its residency record: the entry's, or Ollama's 5 m. */
+static double keep_alive_s(const struct waiting *w)
+{
+    const char *p = w->req.keep_alive.p;
+    char *end;
+    double v;
+
+    if (!p)
+        return 600; /* the worker's default --keep-alive */
+    v = strtod(p, &end);
+    if (end == p)
+        return 600;
+    switch (*end) {
+    case 'h':
+        return v * 3600;
+    case 'm':
+        return end[1] == 's' ? v / 1000 : v * 60;
+    default:
+        return v; /* a number or "300s" */
+    }
+}
+
+void router_try_place(struct router *r)
+{
+    struct route_node nodes[ORION_ROUTE_MAX_NODES];
+    struct rnode *map[ORION_ROUTE_MAX_NODES];
+    size_t n, i = 0;
+    double now = router_now(r);
+    struct route_result res;
+
+    if (!redis_up(r->cmd) || !r->nw || !r->health_seen)
+        return; /* before the first health refresh every node would look absent */
+    n = router_route_nodes(r, nodes, map, ORION_ROUTE_MAX_NODES);
+    qsort(r->w, r->nw, sizeof(*r->w), cmp_waiting);
+    while (i < r->nw) {
+        struct waiting *w = r->w[i];
+        if (w->moving) {
+            i++;
+            continue;
+        }
+        if (now > w->deadline) {
+            r->cnt.timeouts++;
+            router_answer_error(r, &w->req, w->src, w->group, "no_available_nodes", true,
+                                "no node could take the request before its deadline", NULL);
+            r->w[i] = r->w[--r->nw]; /* order is restored by the next sort */
+            waiting_free(w);
+            continue;
+        }
+        route_pick(nodes, n, &w->rreq, &r->rs, &r->st, now, &res);
+        if (res.node >= 0 && send_move(r, w, map[res.node], res.kind) == 0)
+            route_note_sent(&r->st, map[res.node]->id, w->rreq.model, keep_alive_s(w), now);
+        else if (res.node < 0 && !w->logged_wait) {
+            log_debug("request %s waits: %s", w->entry_id, res.why);
+            w->logged_wait = true;
+        }
+        i++;
+    }
+    if (!r->reading && r->history_done && r->nw < ROUTER_MAX_WAITING)
+        read_new(r);
+}
+
+/* Entries of one stream out of an XREADGROUP reply: [[key, [entry...]]]. */
+static const struct resp_reply *stream_entries(const struct resp_reply *reply)
+{
+    return resp_at(resp_at(reply, 0), 1);
+}
+
+/* Own pending entries first (requests taken before a crash), paging by the last id. */
+static void history_cb(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct router *r = arg;
+    const struct resp_reply *e = stream_entries(reply);
+
+    (void)c;
+    r->reading = false;
+    if (!reply)
+        return; /* link lost: the next "up" starts over */
+    if (resp_is_error(reply, "NOGROUP")) {
+        log_warnx("group %s on %s is gone; creating it again", CONTRACT_GROUP_ROUTER,
+                  r->keys.requests);
+        return;
+    }
+    if (!e || e->n == 0) {
+        r->history_done = true;
+        log_info("took back %zu waiting request(s); reading new ones", r->nw);
+        router_try_place(r);
+        read_new(r);
+        return;
+    }
+    for (size_t i = 0; i < e->n; i++)
+        router_hold(r, &e->elem[i], r->keys.requests, CONTRACT_GROUP_ROUTER, 0);
+    {
+        const struct resp_reply *last = resp_at(&e->elem[e->n - 1], 0);
+        if (last && last->type == RESP_BULK && last->len < sizeof(r->hist_after))
+            memcpy(r->hist_after, last->str, last->len + 1);
+    }
+    read_history(r);
+}
+
+static void read_history(struct router *r)
+{
+    const char *argv[] = {"XREADGROUP", "GROUP", CONTRACT_GROUP_ROUTER, r->me, "COUNT", "100",
+                          "STREAMS", r->keys.requests, r->hist_after};
+
+    if (redis_cmdv(r->cmd, 0, history_cb, r, 9, argv, NULL) == 0)
+        r->reading = true;
+}
+
+static void new_cb(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct router *r = arg;
+    const struct resp_reply *e = stream_entries(reply);
+
+    (void)c;
+    r->reading = false;
+    if (!reply || r->stopping)
+        return;
+    if (resp_is_error(reply, "NOGROUP")) {
+        redis_cmd(r->cmd, ignore_reply, NULL, "XGROUP", "CREATE", r->keys.requests,
+                  CONTRACT_GROUP_ROUTER, "0", "MKSTREAM", (char *)NULL);
+    } else if (reply->type == RESP_ERROR) {
+        log_warnx("reading %s: %s", r->keys.requests, reply->str);
+    }
+    for (size_t i = 0; e && i < e->n; i++)
+        router_hold(r, &e->elem[i], r->keys.requests, CONTRACT_GROUP_ROUTER, 0);
+    router_try_place(r);
+    if (!r->reading && r->nw < ROUTER_MAX_WAITING)
+        read_new(r);
+}
+
+static void read_new(struct router *r)
+{
+    const char *argv[] = {"XREADGROUP", "GROUP", CONTRACT_GROUP_ROUTER, r->me, "COUNT", "100",
+                          "BLOCK", "1000", "STREAMS", r->keys.requests, ">"};
+
+    if (r->reading || r->stopping || !redis_up(r->blk))
+        return;
+    if (redis_cmdv(r->blk, 6000, new_cb, r, 11, argv, NULL) == 0)
+        r->reading = true;
+}
+
+static void group_cb(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct router *r = arg;
+
+    (void)c;
+    if (reply && reply->type == RESP_ERROR && !resp_is_error(reply, "BUSYGROUP")) {
+        log_warnx("XGROUP CREATE %s: %s", r->keys.requests, reply->str);
+        return;
+    }
+    if (!reply)
+        return;
+    r->history_done = false;
+    snprintf(r->hist_after, sizeof(r->hist_after), "0");
+    read_history(r);
+}
+
+static void cmd_state(struct redis *c, bool up, void *arg)
+{
+    struct router *r = arg;
+
+    if (!up)
+        return;
+    if (!r->started) {
+        r->started = true;
+        notify_ready();
+        log_info("router %s: up, redis %s, policy %s", r->me, r->rc->c.redis_addr,
+                 route_policy_name(r->rs.policy));
+    }
+    redis_cmd(c, group_cb, r, "XGROUP", "CREATE", r->keys.requests, CONTRACT_GROUP_ROUTER, "0",
+              "MKSTREAM", (char *)NULL);
+}
+
+static void blk_state(struct redis *c, bool up, void *arg)
+{
+    struct router *r = arg;
+
+    (void)c;
+    r->reading = r->reading && up;
+    if (up && r->history_done)
+        read_new(r);
+}
+
+static void takeover_cb(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct router *r = arg;
+    const struct resp_reply *e = resp_at(reply, 1);
+
+    (void)c;
+    for (size_t i = 0; e && i < e->n; i++)
+        router_hold(r, &e->elem[i], r->keys.requests, CONTRACT_GROUP_ROUTER, 0);
+    if (e && e->n) {
+        log_info("took over %zu request(s) of a router that stopped", e->n);
+        router_try_place(r);
+    }
+}
+
+/* Keep our held entries young (another router must not take them) and take over entries that
+ * a dead router left idle. */
+static long claim_cb(struct loop *l, void *arg)
+{
+    struct router *r = arg;
+    struct resp_cmd c;
+    char idle[32];
+
+    (void)l;
+    if (!redis_up(r->cmd) || !r->history_done)
+        return 10000;
+    resp_cmd_init(&c);
+    for (size_t i = 0; i < r->nw; i++) {
+        if (strcmp(r->w[i]->src, r->keys.requests))
+            continue;
+        if (!c.argc) {
+            resp_cmd_adds(&c, "XCLAIM");
+            resp_cmd_adds(&c, r->keys.requests);
+            resp_cmd_adds(&c, CONTRACT_GROUP_ROUTER);
+            resp_cmd_adds(&c, r->me);
+            resp_cmd_adds(&c, "0");
+        }
+        resp_cmd_adds(&c, r->w[i]->entry_id);
+        if (c.argc >= RESP_CMD_MAX_ARGS - 2 || i + 1 == r->nw) {
+            resp_cmd_adds(&c, "JUSTID");
+            if (resp_cmd_finish(&c) == 0)
+                redis_cmdv(r->cmd, 0, ignore_reply, NULL, c.argc, c.argv, c.len);
+            resp_cmd_release(&c);
+            resp_cmd_init(&c);
+        }
+    }
+    if (c.argc) {
+        resp_cmd_adds(&c, "JUSTID");
+        if (resp_cmd_finish(&c) == 0)
+            redis_cmdv(r->cmd, 0, ignore_reply, NULL, c.argc, c.argv, c.len);
+    }
+    resp_cmd_release(&c);
+    snprintf(idle, sizeof(idle), "%d", ROUTER_CLAIM_IDLE_MS);
+    redis_cmd(r->cmd, takeover_cb, r, "XAUTOCLAIM", r->keys.requests, CONTRACT_GROUP_ROUTER, r->me,
+              idle, "0-0", "COUNT", "100", (char *)NULL);
+    return 10000;
+}
+
+static void report(struct router *r)
+{
+    log_info("routed %lu (sticky %lu, queued %lu, spill %lu, cold %lu), waiting %zu, timeouts "
+             "%lu, failovers %lu, deadletter %lu, bad %lu",
+             r->cnt.routed, r->cnt.kind[K_STICKY], r->cnt.kind[K_QUEUED], r->cnt.kind[K_SPILL],
+             r->cnt.kind[K_COLD], r->nw, r->cnt.timeouts, r->cnt.failovers, r->cnt.deadletter,
+             r->cnt.bad);
+    for (size_t i = 0; i < r->nnodes; i++) {
+        const struct rnode *n = &r->nodes[i];
+        if (n->cnt.routed)
+            log_info("node %s: routed %lu (sticky %lu, queued %lu, spill %lu, cold %lu)", n->id,
+                     n->cnt.routed, n->cnt.kind[K_STICKY], n->cnt.kind[K_QUEUED],
+                     n->cnt.kind[K_SPILL], n->cnt.kind[K_COLD]);
+    }
+}
+
+static long tick_cb(struct loop *l, void *arg)
+{
+    struct router *r = arg;
+
+    (void)l;
+    router_try_place(r); /* deadlines pass even when nothing else happens */
+    if (loop_now() - r->last_report >= 60000) {
+        r->last_report = loop_now();
+        report(r);
+    }
+    return 500;
+}
+
+static void on_signal(struct loop *l, int signo, void *arg)
+{
+    struct router *r = arg;
+
+    log_info("signal %d: stopping; %zu waiting request(s) stay pending for the next start", signo,
+             r->nw);
+    r->stopping = true;
+    notify_stopping();
+    loop_stop(l);
+}
+
+static int router_setup(struct router *r, const struct router_conf *rc)
+{
+    char err[256];
+
+    memset(r, 0, sizeof(*r));
+    r->rc = rc;
+    if (contract_keys_init(&r->keys, rc->c.prefix) < 0) {
+        log_errorx("prefix: '%s' is empty or too long", rc->c.prefix);
+        return ORION_EXIT_USAGE;
+    }
+    route_settings_init(&r->rs);
+    route_state_init(&r->st);
+    r->rs.max_temp = rc->max_temp;
+    r->rs.max_ram = rc->max_ram;
+    r->rs.stale_after = (double)rc->stale_after;
+    if (route_policy_parse(rc->policy, &r->rs.policy) < 0) {
+        log_errorx("policy: want sticky, first-fit, least-conn or round-robin, not '%s'",
+                   rc->policy);
+        return ORION_EXIT_USAGE;
+    }
+    if (rc->placement) {
+        r->placement = orion_malloc(sizeof(*r->placement));
+        if (!r->placement)
+            return ORION_EXIT_SYSTEM;
+        if (placement_load(r->placement, rc->placement, err, sizeof(err)) < 0) {
+            log_errorx("placement: %s", err);
+            return ORION_EXIT_USAGE;
+        }
+        r->rs.placement = r->placement;
+    }
+    if (rc->router_id)
+        snprintf(r->me, sizeof(r->me), "%s", rc->router_id);
+    else if (gethostname(r->me, sizeof(r->me) - 1) < 0 || !r->me[0])
+        snprintf(r->me, sizeof(r->me), "router");
+    snprintf(r->hist_after, sizeof(r->hist_after), "0");
+    return 0;
+}
+
+static int check_redis(const struct router_conf *rc)
+{
+    struct redis_opts o = {rc->c.redis_addr, rc->c.redis_user, rc->c.redis_password,
+                           rc->c.redis_db, "redis", 0, 0, 0, 0};
+    char err[200];
+    struct redis_sync *s = redis_sync_connect(&o, 3000, err, sizeof(err));
+
+    if (!s) {
+        log_errorx("redis %s: %s", rc->c.redis_addr, err);
+        return -1;
+    }
+    redis_sync_free(s);
+    return 0;
+}
+
+int router_run(const struct router_conf *rc)
+{
+    struct router r;
+    struct redis_opts o = {rc->c.redis_addr, rc->c.redis_user, rc->c.redis_password,
+                           rc->c.redis_db, "redis", 0, 0, 0, 0};
+    int rc_setup = router_setup(&r, rc);
+
+    if (rc_setup) {
+        orion_free(r.placement);
+        return rc_setup;
+    }
+    contract_json_init();
+    if (check_redis(rc) < 0)
+        return ORION_EXIT_SYSTEM;
+    if (rc->http_listen && strcmp(rc->http_listen, "off"))
+        log_info("http front on %s: not part of this build yet", rc->http_listen);
+    r.l = loop_new();
+    r.cmd = r.l ? redis_new(r.l, &o, cmd_state, &r) : NULL;
+    o.name = "redis (blocking reads)";
+    r.blk = r.l ? redis_new(r.l, &o, blk_state, &r) : NULL;
+    if (!r.cmd || !r.blk) {
+        log_errorx("out of memory");
+        return ORION_EXIT_SYSTEM;
+    }
+    loop_signal(r.l, SIGTERM, on_signal, &r);
+    loop_signal(r.l, SIGINT, on_signal, &r);
+    loop_timer(r.l, 0, router_refresh_cb, &r);
+    loop_timer(r.l, 10000, claim_cb, &r);
+    loop_timer(r.l, 500, tick_cb, &r);
+    r.last_report = loop_now();
+    redis_start(r.cmd);
+    redis_start(r.blk);
+    loop_run(r.l);
+    report(&r);
+    for (size_t i = 0; i < r.nw; i++)
+        waiting_free(r.w[i]);
+    orion_free(r.w);
+    router_nodes_release(&r);
+    redis_free(r.cmd);
+    redis_free(r.blk);
+    loop_free(r.l);
+    orion_free(r.placement);
+    return 0;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal state of the router, shared by router.c (requests) and router_nodes.c (health,
+ * failover). Not a public interface. */
+#ifndef ORION_ROUTER_INT_H
+#define ORION_ROUTER_INT_H
+
+#include "orion/contract.h"
+#include "orion/health.h"
+#include "orion/loop.h"
+#include "orion/placement.h"
+#include "orion/redis.h"
+#include "orion/route.h"
+#include "orion/router.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define ROUTER_READ_COUNT 100
+#define ROUTER_MAX_WAITING 100000
+#define ROUTER_CLAIM_IDLE_MS 30000 /* a waiting entry idle this long belongs to a dead router */
+
+enum { K_STICKY, K_QUEUED, K_SPILL, K_COLD, K_NKINDS };
+
+struct counters {
+    unsigned long routed, kind[K_NKINDS], timeouts, failovers, deadletter, bad, waiting_peak;
+};
+
+/* A node as the router knows it: its last health record and the router's observations. */
+struct rnode {
+    char id[ORION_NODE_ID_MAX + 1];
+    char stream[CONTRACT_KEY_MAX];
+    struct health h;
+    bool has_health;     /* present in the last HGETALL */
+    double last_seen;    /* value of last_seen when it last changed */
+    double observed;     /* router clock (Redis TIME) when last_seen last changed */
+    long xlen;           /* entries in its stream at the last refresh: routed, not finished */
+    bool group_ok;       /* XGROUP CREATE done on its stream */
+    bool claiming;       /* a failover scan is in flight */
+    bool drained;        /* listed in P:drain */
+    bool bad_health;     /* its last health record did not parse (logged once) */
+    struct counters cnt;
+};
+
+/* A request held by the router: read from `src` (group `group`), not yet placed. */
+struct waiting {
+    char entry_id[48];
+    struct resp_reply *fields; /* owned clone of the entry's field array */
+    struct contract_request req;
+    struct route_request rreq;
+    char src[CONTRACT_KEY_MAX];
+    const char *group;
+    int attempt;       /* the attempt the next move makes */
+    double deadline;   /* Unix s (router clock) */
+    bool moving;       /* a MULTI/EXEC for it is in flight */
+    bool logged_wait;
+    char dest[ORION_NODE_ID_MAX + 1];
+};
+
+struct router {
+    const struct router_conf *rc;
+    struct loop *l;
+    struct redis *cmd, *blk;
+    struct contract_keys keys;
+    char me[ORION_NODE_ID_MAX + 1];
+    struct route_settings rs;
+    struct route_state st;
+    struct placement *placement;
+    struct rnode *nodes;
+    size_t nnodes, capnodes;
+    struct waiting **w;
+    size_t nw, capw;
+    double clock_offset; /* Redis TIME - local wall clock, s */
+    bool history_done, reading, refreshing, stopping, started, scanned, health_seen;
+    char hist_after[48];
+    struct counters cnt;
+    int64_t last_report;
+};
+
+double router_now(const struct router *r);
+void router_try_place(struct router *r);
+int router_hold(struct router *r, const struct resp_reply *entry, const char *src,
+                const char *group, int attempt_bump);
+void router_answer_error(struct router *r, const struct contract_request *req, const char *src,
+                         const char *group, const char *code, bool retriable, const char *msg,
+                         const char *node);
+
+/* router_nodes.c */
+size_t router_route_nodes(struct router *r, struct route_node *out, struct rnode **map,
+                          size_t max);
+long router_refresh_cb(struct loop *l, void *arg);
+struct rnode *router_node(struct router *r, const char *id, bool create);
+void router_nodes_release(struct router *r);
+
+#endif

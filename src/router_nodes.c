@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The router's view of the nodes: every second one pipeline reads Redis TIME (whose clock
+ * counts: see below), the health hash and the length of every node stream. Then hysteresis
+ * marks are updated, the work of silent nodes is moved away, and waiting requests are placed.
+ *
+ * Clocks: a node's freshness is judged by when the router saw its last_seen value change,
+ * on Redis's clock (TIME), not by comparing the node's own clock with ours. A node whose
+ * clock is minutes off is still fresh while it reports, and stale when it stops. Only at the
+ * first sight of a node (router start) is its last_seen taken at face value, capped at now.
+ */
+#include "router_int.h"
+
+#include "orion/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FAILOVER_MIN_IDLE "5000" /* ms: an entry another router claimed a moment ago is left */
+
+static void ignore_reply(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    (void)c;
+    (void)reply;
+    (void)arg;
+}
+
+struct rnode *router_node(struct router *r, const char *id, bool create)
+{
+    struct rnode *n;
+
+    for (size_t i = 0; i < r->nnodes; i++)
+        if (!strcmp(r->nodes[i].id, id))
+            return &r->nodes[i];
+    if (!create || strlen(id) > ORION_NODE_ID_MAX || !*id)
+        return NULL;
+    if (r->nnodes == r->capnodes) {
+        size_t ncap = r->capnodes ? r->capnodes * 2 : 16;
+        struct rnode *nn = orion_realloc(r->nodes, ncap * sizeof(*nn));
+        if (!nn)
+            return NULL;
+        r->nodes = nn;
+        r->capnodes = ncap;
+    }
+    n = &r->nodes[r->nnodes];
+    memset(n, 0, sizeof(*n));
+    snprintf(n->id, sizeof(n->id), "%s", id);
+    if (contract_node_stream(&r->keys, id, n->stream, sizeof(n->stream)) < 0)
+        return NULL;
+    health_init(&n->h);
+    r->nnodes++;
+    return n;
+}
+
+void router_nodes_release(struct router *r)
+{
+    for (size_t i = 0; i < r->nnodes; i++)
+        health_release(&r->nodes[i].h);
+    orion_free(r->nodes);
+    r->nodes = NULL;
+    r->nnodes = r->capnodes = 0;
+}
+
+static void time_cb(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct router *r = arg;
+    const struct resp_reply *s = resp_at(reply, 0), *us = resp_at(reply, 1);
+
+    (void)c;
+    if (s && us && s->type == RESP_BULK && us->type == RESP_BULK) {
+        double redis_now = strtod(s->str, NULL) + strtod(us->str, NULL) / 1e6;
+        r->clock_offset = redis_now - (double)loop_wall_ms() / 1000.0;
+    }
+}
+
+static void update_node(struct router *r, const struct resp_reply *k, const struct resp_reply *v,
+                        double now)
+{
+    struct health h;
+    struct rnode *n;
+    char err[200];
+
+    if (k->type != RESP_BULK || v->type != RESP_BULK)
+        return;
+    health_init(&h);
+    n = router_node(r, k->str, true);
+    if (!n)
+        return;
+    if (health_from_json(&h, v->str, v->len, err, sizeof(err)) < 0) {
+        if (!n->bad_health) /* one line per node until it parses again */
+            log_warnx("health of node '%s' skipped: %s", n->id, err);
+        n->bad_health = true;
+        health_release(&h);
+        return;
+    }
+    if (n->bad_health)
+        log_info("health of node '%s' readable again", n->id);
+    n->bad_health = false;
+    if (!n->has_health && !n->observed) /* first sight: trust last_seen, but not the future */
+        n->observed = (double)h.last_seen < now ? (double)h.last_seen : now;
+    else if ((double)h.last_seen != n->last_seen)
+        n->observed = now;
+    n->last_seen = (double)h.last_seen;
+    health_release(&n->h);
+    n->h = h;
+    n->has_health = true;
+}
+
+static void hgetall_cb(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct router *r = arg;
+    double now = router_now(r);
+
+    (void)c;
+    if (!reply || reply->type != RESP_ARRAY)
+        return;
+    for (size_t i = 0; i < r->nnodes; i++)
+        r->nodes[i].has_health = false;
+    for (size_t i = 0; i + 1 < reply->n; i += 2)
+        update_node(r, &reply->elem[i], &reply->elem[i + 1], now);
+    r->health_seen = true;
+}
+
+static void drain_cb(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct router *r = arg;
+
+    (void)c;
+    if (!reply || reply->type != RESP_ARRAY)
+        return;
+    for (size_t i = 0; i < r->nnodes; i++)
+        r->nodes[i].drained = resp_field(reply, r->nodes[i].id) != NULL;
+}
+
+struct node_ctx {
+    struct router *r;
+    char id[ORION_NODE_ID_MAX + 1];
+};
+
+static struct node_ctx *node_ctx(struct router *r, const char *id)
+{
+    struct node_ctx *x = orion_malloc(sizeof(*x));
+
+    if (x) {
+        x->r = r;
+        snprintf(x->id, sizeof(x->id), "%s", id);
+    }
+    return x;
+}
+
+static void xlen_cb(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct node_ctx *x = arg;
+    struct rnode *n = router_node(x->r, x->id, false);
+    struct route_node_state *ns;
+
+    (void)c;
+    if (n && reply && reply->type == RESP_INT) {
+        n->xlen = (long)reply->integer;
+        ns = route_state_find(&x->r->st, n->id);
+        if (ns)
+            ns->queued = 0; /* the stream length now counts what this router sent */
+    }
+    orion_free(x);
+}
+
+static void claim_entries(struct router *r, struct rnode *n, const struct resp_reply *e)
+{
+    size_t moved = 0;
+
+    for (size_t i = 0; e && i < e->n; i++)
+        if (router_hold(r, &e->elem[i], n->stream, CONTRACT_GROUP_WORKERS, 1) == 0)
+            moved++;
+    if (moved)
+        log_warnx("node %s is silent: moving %zu request(s) to other nodes", n->id, moved);
+}
+
+static void unread_cb(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct node_ctx *x = arg;
+    struct rnode *n = router_node(x->r, x->id, false);
+
+    (void)c;
+    if (n) {
+        claim_entries(x->r, n, resp_at(resp_at(reply, 0), 1));
+        n->claiming = false;
+        router_try_place(x->r);
+    }
+    orion_free(x);
+}
+
+static void autoclaim_cb(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct node_ctx *x = arg;
+    struct rnode *n = router_node(x->r, x->id, false);
+    const char *argv[] = {"XREADGROUP", "GROUP", CONTRACT_GROUP_WORKERS, x->r->me, "COUNT",
+                          "100", "STREAMS", n ? n->stream : "", ">"};
+
+    if (!n) {
+        orion_free(x);
+        return;
+    }
+    claim_entries(x->r, n, resp_at(reply, 1));
+    /* then what the dead worker never read */
+    if (redis_cmdv(c, 0, unread_cb, x, 9, argv, NULL) < 0) {
+        n->claiming = false;
+        orion_free(x);
+    }
+}
+
+/* A silent node with work in its stream: claim its pending entries and read its unread ones,
+ * as consumer `me` of its group; router_hold() then moves each elsewhere (attempt + 1). */
+static void failover(struct router *r, struct rnode *n)
+{
+    struct node_ctx *x = node_ctx(r, n->id);
+
+    if (!x)
+        return;
+    redis_cmd(r->cmd, ignore_reply, NULL, "XGROUP", "CREATE", n->stream, CONTRACT_GROUP_WORKERS,
+              "0", "MKSTREAM", (char *)NULL);
+    if (redis_cmd(r->cmd, autoclaim_cb, x, "XAUTOCLAIM", n->stream, CONTRACT_GROUP_WORKERS, r->me,
+                  FAILOVER_MIN_IDLE, "0-0", "COUNT", "100", (char *)NULL) < 0) {
+        orion_free(x);
+        return;
+    }
+    n->claiming = true;
+}
+
+static bool node_stale(const struct router *r, const struct rnode *n, double now)
+{
+    return !n->has_health || now - n->observed > (double)r->rc->stale_after;
+}
+
+static void refresh_done(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct router *r = arg;
+    struct route_node nodes[ORION_ROUTE_MAX_NODES];
+    struct rnode *map[ORION_ROUTE_MAX_NODES];
+    double now = router_now(r);
+    size_t n;
+
+    (void)c;
+    (void)reply;
+    r->refreshing = false;
+    n = router_route_nodes(r, nodes, map, ORION_ROUTE_MAX_NODES);
+    route_state_update(&r->st, nodes, n, &r->rs, now);
+    for (size_t i = 0; i < r->nnodes; i++) {
+        struct rnode *nd = &r->nodes[i];
+        if (nd->xlen > 0 && !nd->claiming && node_stale(r, nd, now))
+            failover(r, nd);
+    }
+    router_try_place(r);
+}
+
+static void scan_cb(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct router *r = arg;
+    const struct resp_reply *cur = resp_at(reply, 0), *keys = resp_at(reply, 1);
+    size_t plen = strlen(r->keys.requests) + 1;
+
+    for (size_t i = 0; keys && i < keys->n; i++) {
+        const struct resp_reply *k = &keys->elem[i];
+        if (k->type == RESP_BULK && k->len > plen && !memchr(k->str + plen, ':', k->len - plen))
+            router_node(r, k->str + plen, true);
+    }
+    if (cur && cur->type == RESP_BULK && strcmp(cur->str, "0")) {
+        char match[CONTRACT_KEY_MAX + 2];
+        snprintf(match, sizeof(match), "%s:*", r->keys.requests);
+        redis_cmd(c, scan_cb, r, "SCAN", cur->str, "MATCH", match, "COUNT", "1000", (char *)NULL);
+    }
+}
+
+/* Every second: TIME, HGETALL health, XLEN of each node stream, then refresh_done. */
+long router_refresh_cb(struct loop *l, void *arg)
+{
+    struct router *r = arg;
+
+    (void)l;
+    if (!redis_up(r->cmd) || r->refreshing)
+        return 1000;
+    if (!r->scanned) { /* learn node streams that exist although no health names them */
+        char match[CONTRACT_KEY_MAX + 2];
+        snprintf(match, sizeof(match), "%s:*", r->keys.requests);
+        if (redis_cmd(r->cmd, scan_cb, r, "SCAN", "0", "MATCH", match, "COUNT", "1000",
+                      (char *)NULL) == 0)
+            r->scanned = true;
+    }
+    redis_cmd(r->cmd, time_cb, r, "TIME", (char *)NULL);
+    redis_cmd(r->cmd, hgetall_cb, r, "HGETALL", r->keys.health, (char *)NULL);
+    redis_cmd(r->cmd, drain_cb, r, "HGETALL", r->keys.drain, (char *)NULL);
+    for (size_t i = 0; i < r->nnodes; i++) {
+        struct node_ctx *x = node_ctx(r, r->nodes[i].id);
+        if (x && redis_cmd(r->cmd, xlen_cb, x, "XLEN", r->nodes[i].stream, (char *)NULL) < 0)
+            orion_free(x);
+    }
+    if (redis_cmd(r->cmd, refresh_done, r, "PING", (char *)NULL) == 0)
+        r->refreshing = true;
+    return 1000;
+}
+
+/* The route_node view of every node the router knows (health or not: a node without health
+ * is stale and shows why). Strings point into each node's health record. */
+size_t router_route_nodes(struct router *r, struct route_node *out, struct rnode **map,
+                          size_t max)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < r->nnodes && k < max; i++) {
+        struct rnode *n = &r->nodes[i];
+        struct route_node *o = &out[k];
+        const struct health *h = &n->h;
+
+        memset(o, 0, sizeof(*o));
+        o->id = n->id;
+        o->last_seen = n->has_health ? n->observed : 0;
+        o->available = !n->has_health ? ROUTE_AVAIL_UNKNOWN
+                       : h->available ? ROUTE_AVAIL_YES : ROUTE_AVAIL_NO;
+        o->has_temp = h->has_temp;
+        o->temp_c = h->temp_c;
+        o->ram_percent = n->has_health ? h->ram_percent : -1;
+        o->ram_total_mb = h->ram_total_mb > 0 ? (unsigned long)h->ram_total_mb : 0;
+        o->models = (const char *const *)h->models;
+        o->nmodels = h->nmodels;
+        o->installed = (const char *const *)h->installed;
+        o->ninstalled = h->ninstalled;
+        o->capacity = h->capacity > 0 ? (unsigned)h->capacity : 1;
+        o->inflight = n->xlen > 0 ? (unsigned)n->xlen : 0; /* routed there, not finished */
+        o->draining = h->draining || n->drained;
+        o->labels = (const char *const *)h->labels;
+        o->nlabels = h->nlabels;
+        map[k++] = n;
+    }
+    return k;
+}

@@ -1,0 +1,117 @@
+#!/bin/sh
+# The router against a real redis-server, with the workers played by this script (health
+# written by hand, node streams read with redis-cli): placement rules end to end, waiting and
+# deadlines, failover of a silent node's work, restart with waiting requests, two routers.
+. "$(dirname "$0")/lib.sh"
+start_redis || { ok 1 "redis-server starts"; done_testing; exit 1; }
+H=orion:inference:health
+Q=orion:inference:requests
+health() { # health <node> <temp|null> <ram%> <models json> [capacity]
+    rcli HSET $H "$1" "{\"node_id\":\"$1\",\"last_seen\":$(date +%s),\"temp_c\":$2,\"ram_percent\":$3,\"ram_total_mb\":8000,\"models\":$4,\"installed\":[\"gemma3:1b\",\"llama3.2:1b\",\"qwen2.5:0.5b\"],\"available\":true,\"capacity\":${5:-1}}" >/dev/null
+}
+beat() { # keep the listed nodes fresh in the background: beat "node temp ram models" ...
+    while :; do
+        for spec in "$@"; do
+            # shellcheck disable=SC2086
+            (set -- $spec; health "$1" "$2" "$3" "$4")
+        done
+        sleep 0.5
+    done
+}
+nodelen() { rcli XLEN "$Q:$1"; }
+len_is() { [ "$(nodelen "$1")" = "$2" ]; }             # for wait_for: evaluated on every try
+total_ge() { [ $(($(nodelen pi-a) + $(nodelen pi-b))) -ge "$1" ]; }
+on_node() { # on_node <node> <callback>: is a request with this callback on the node's stream?
+    rcli --raw XRANGE "$Q:$1" - + | grep -qx "$2"
+}
+# the "worker" of a node: take everything from its stream and forget it (XACK + XDEL)
+drain_node() {
+    for id in $(rcli --raw XRANGE "$Q:$1" - + | grep -E '^[0-9]+-[0-9]+$'); do
+        rcli XDEL "$Q:$1" "$id" >/dev/null
+    done
+}
+
+# 1. sticky placement and a hot node avoided
+beat "pi-a 50 40 [\"gemma3:1b\"]" "pi-b 60 30 []" "pi-c 80 20 [\"llama3.2:1b\"]" &
+BEAT=$!
+T_PIDS="$T_PIDS $BEAT"
+start_router --stale-after 3
+sleep 1.5
+submit gemma3:1b hi cb-sticky >/dev/null
+wait_for 5 on_node pi-a cb-sticky
+ok $? "a model loaded on pi-a goes to pi-a (sticky)"
+submit llama3.2:1b hi cb-hot >/dev/null
+wait_for 5 sh -c "redis-cli -p $REDIS_PORT --raw XRANGE $Q:pi-b - + | grep -qx cb-hot || redis-cli -p $REDIS_PORT --raw XRANGE $Q:pi-a - + | grep -qx cb-hot"
+ok $? "llama3.2:1b, loaded only on the hot pi-c (80 C), goes elsewhere"
+check "nothing went to the hot node" test "$(nodelen pi-c)" = 0
+submit qwen2.5:0.5b hi cb-cold >/dev/null
+wait_for 5 on_node pi-b cb-cold
+ok $? "a model loaded nowhere goes to the node with the most free memory (pi-b)"
+kill $BEAT
+drain_node pi-a; drain_node pi-b
+
+# 2. no eligible node: waits, placed as soon as one qualifies; deadline answered
+beat "pi-a 80 40 []" "pi-b 80 30 []" &
+BEAT=$!
+T_PIDS="$T_PIDS $BEAT"
+sleep 1
+submit gemma3:1b low cb-low priority 1 >/dev/null
+submit gemma3:1b high cb-high priority 3 >/dev/null
+submit gemma3:1b late cb-late timeout_ms 1500 >/dev/null
+sleep 2.5
+is "$(answer_field cb-late code)" "no_available_nodes" "past its deadline: answered no_available_nodes"
+is "$(answer_field cb-late retriable)" "true" "... retriable"
+is "$(rcli XLEN $Q:pi-a)$(rcli XLEN $Q:pi-b)" "00" "nothing placed on hot nodes"
+kill $BEAT
+beat "pi-a 70 40 []" "pi-b 80 30 []" &
+BEAT=$!
+T_PIDS="$T_PIDS $BEAT"
+wait_for 6 len_is pi-a 2
+ok $? "both waiting requests placed once pi-a cooled below the hysteresis margin"
+first=$(rcli --raw XRANGE $Q:pi-a - + COUNT 1 | grep -E '^cb-')
+is "$first" "cb-high" "priority 3 placed before priority 1"
+kill $BEAT
+drain_node pi-a
+
+# 3. a node goes silent with work in its stream: the work moves on, attempt 2
+beat "pi-a 50 40 [\"gemma3:1b\"]" "pi-b 50 40 []" &
+BEAT=$!
+T_PIDS="$T_PIDS $BEAT"
+sleep 1
+submit gemma3:1b x cb-fail >/dev/null
+wait_for 5 on_node pi-a cb-fail
+ok $? "request on pi-a"
+kill $BEAT
+beat "pi-b 50 40 []" &
+BEAT=$!
+T_PIDS="$T_PIDS $BEAT"
+wait_for 8 on_node pi-b cb-fail
+ok $? "pi-a silent for 3 s: its request moved to pi-b"
+is "$(rcli --raw XRANGE $Q:pi-b - + | awk 'prev=="attempt"{print;exit}{prev=$0}')" "2" "moved with attempt 2"
+is "$(nodelen pi-a)" "0" "nothing left on the dead node's stream"
+kill $BEAT
+drain_node pi-b
+
+# 4. router killed with waiting requests: all placed once after restart
+kill -9 "$ROUTER_PID"
+for i in 1 2 3 4 5; do submit gemma3:1b "w$i" "cb-restart-$i" >/dev/null; done
+start_router --stale-after 3
+sleep 1
+kill -9 "$ROUTER_PID"
+beat "pi-a 50 40 []" "pi-b 50 40 []" &
+BEAT=$!
+T_PIDS="$T_PIDS $BEAT"
+start_router --stale-after 3
+wait_for 8 total_ge 5
+is "$(($(nodelen pi-a) + $(nodelen pi-b)))" 5 "after kill -9 and restart: 5 waiting requests placed, each once"
+
+# 5. two routers at once: each request placed once
+start_router --stale-after 3 --router-id second
+drain_node pi-a; drain_node pi-b
+for i in $(seq 1 20); do submit gemma3:1b "t$i" "cb-two-$i" >/dev/null; done
+wait_for 8 total_ge 20
+sleep 1
+is "$(($(nodelen pi-a) + $(nodelen pi-b)))" 20 "two routers: 20 requests, 20 placements"
+is "$(rcli XLEN $Q)" 0 "request stream empty: every entry moved and deleted"
+kill $BEAT
+done_testing

@@ -1,0 +1,64 @@
+#!/bin/sh
+# orionctl against a real redis-server and router: status (eligible or why not), drain and
+# undrain steering the router, submit printing an answer, watch printing events.
+. "$(dirname "$0")/lib.sh"
+start_redis || { ok 1 "redis-server starts"; done_testing; exit 1; }
+H=orion:inference:health
+Q=orion:inference:requests
+export ORION_REDIS_ADDR=$REDIS_ADDR
+CTL=$ORION_BIN/orionctl
+health() {
+    rcli HSET $H "$1" "{\"node_id\":\"$1\",\"last_seen\":$(date +%s),\"temp_c\":$2,\"ram_percent\":$3,\"cpu_percent\":7,\"ram_total_mb\":8000,\"models\":[\"gemma3:1b\"],\"installed\":[\"gemma3:1b\"],\"available\":true}" >/dev/null
+}
+health pi-a 50 40
+health pi-b 80 30
+health pi-c 50 95
+rcli HSET $H broken 'not json' >/dev/null
+out=$("$CTL" status)
+echo "$out" | sed 's/^/# /'
+echo "$out" | grep -q '^pi-a .*eligible' ; ok $? "status: pi-a eligible"
+echo "$out" | grep -q '^pi-b .*hot: 80 C > 75' ; ok $? "status: pi-b hot, with the rule"
+echo "$out" | grep -q '^pi-c .*full: ram 95.0 % > 90' ; ok $? "status: pi-c full, with the rule"
+echo "$out" | grep -q '^broken .*unreadable health' ; ok $? "status: unreadable health shown, not fatal"
+echo "$out" | grep -q 'gemma3:1b' ; ok $? "status: loaded models shown"
+"$CTL" drain pi-a >/dev/null
+ok $? "drain"
+out=$("$CTL" status)
+echo "$out" | grep -q '^pi-a .*draining' ; ok $? "status: pi-a draining"
+"$CTL" undrain pi-a >/dev/null
+echo "$("$CTL" status)" | grep -q '^pi-a .*eligible' ; ok $? "undrain: eligible again"
+
+# submit: the answer is written by hand on the callback (the worker's job)
+(
+    sleep 1
+    cb=$(rcli --raw XRANGE $Q - + | awk 'prev=="callback"{print;exit}{prev=$0}')
+    rcli XADD "$cb" '*' request_id x type done status ok response "Hello from the test" node_id pi-a load_duration 1500000000 >/dev/null
+) &
+out=$("$CTL" submit --model gemma3:1b --prompt hi --wait 5 2>&1)
+ok $? "submit returns 0 on an answer"
+echo "$out" | grep -q "Hello from the test" ; ok $? "submit prints the answer"
+echo "$out" | grep -q "node pi-a, load 1.50 s" ; ok $? "submit says where it ran"
+rcli DEL $Q >/dev/null
+(
+    sleep 1
+    cb=$(rcli --raw XRANGE $Q - + | awk 'prev=="callback"{print;exit}{prev=$0}')
+    rcli XADD "$cb" '*' type error status error code model_not_found error "model 'x' not found" >/dev/null
+) &
+out=$("$CTL" submit --model x --prompt hi --wait 5 2>&1)
+is "$?" 1 "submit exits 1 on an error answer"
+echo "$out" | grep -q "model_not_found" ; ok $? "submit prints the error code"
+"$CTL" submit --model x 2>/dev/null
+is "$?" 100 "submit without a prompt: usage error"
+"$CTL" frobnicate 2>/dev/null
+is "$?" 100 "unknown command: usage error"
+ORION_REDIS_ADDR=127.0.0.1:1 "$CTL" status 2>/dev/null
+is "$?" 111 "Redis down: exit 111"
+
+"$CTL" watch >"$T_TMP/watch.out" 2>&1 &
+W=$!
+sleep 0.5
+rcli XADD orion:inference:events '*' type routed request_id r1 node_id pi-a >/dev/null
+sleep 2.5
+kill $W 2>/dev/null
+grep -q "type=routed request_id=r1 node_id=pi-a" "$T_TMP/watch.out" ; ok $? "watch prints events as they come"
+done_testing

@@ -45,7 +45,8 @@ int httpd_respond(struct httpd_req *r, int status, const char *const *headers, c
                   size_t len);
 int httpd_start_chunked(struct httpd_req *r, int status,
                         const char *const *headers);       /* HTTP/1.0: close-delimited */
-int httpd_write_chunk(struct httpd_req *r, const char *p, size_t n); /* one chunk per call, flushed */
+/* one chunk per call, flushed */
+int httpd_write_chunk(struct httpd_req *r, const char *p, size_t n);
 int httpd_end(struct httpd_req *r); /* terminating chunk; the request is over */
 /* The client went away before the response ended: cb runs once, then r is gone. */
 void httpd_on_close(struct httpd_req *r, void (*cb)(void *arg), void *arg);

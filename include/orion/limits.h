@@ -24,6 +24,9 @@
 #define ORION_HTTP_MAX_BODY (8u * 1024 * 1024) /* a request body the server takes */
 #define ORION_HTTP_MAX_LINE (8u * 1024 * 1024) /* one NDJSON line or SSE event (Go client: 8 MB) */
 #define ORION_HTTP_MAX_TRAILERS (8u * 1024)   /* chunked trailers */
+#define ORION_HTTP_MAX_CHUNK_LINE 1024         /* chunk-size line incl. extensions */
+#define ORION_HTTP_MAX_OUT (16u * 1024 * 1024) /* unsent response bytes of one connection */
+#define ORION_HTTPC_MAX_IDLE 8                 /* idle keep-alive connections per client */
 
 #define ORION_JSON_MAX_DEPTH 64               /* nesting accepted in JSON we read */
 #define ORION_FIELD_MAX (4u * 1024 * 1024)    /* one field of a request entry */

@@ -34,7 +34,7 @@ cleanup() {
     for p in $T_PIDS; do kill "$p" 2>/dev/null; done
     sleep 0.2
     for p in $T_PIDS; do kill -9 "$p" 2>/dev/null; done
-    rm -rf "$T_TMP"
+    [ -n "${KEEP:-}" ] || rm -rf "$T_TMP" # KEEP=1 keeps the logs for a look
 }
 trap cleanup EXIT INT TERM
 
@@ -82,7 +82,8 @@ start_sim() {
     s_root=$T_TMP/root-$s_name
     mkdir -p "$s_root"
     bg "sim-$s_name" "$ORION_BIN/ollama-sim" --listen "127.0.0.1:$s_port" --sysfs-root "$s_root" "$@"
-    eval "SIM_PID_$s_name=$BG_PID SIM_URL_$s_name=http://127.0.0.1:$s_port SIM_ROOT_$s_name=$s_root"
+    s_var=$(echo "$s_name" | tr -c "A-Za-z0-9_\n" _)
+    eval "SIM_PID_$s_var=$BG_PID SIM_URL_$s_var=http://127.0.0.1:$s_port SIM_ROOT_$s_var=$s_root"
     wait_for 5 curl -sf "http://127.0.0.1:$s_port/api/version"
 }
 # start_worker <node> <ollama-url> <sysfs-root> [worker flags...]: sets WORKER_PID_<node>
@@ -92,7 +93,7 @@ start_worker() {
     bg "worker-$w_node" "$ORION_BIN/orion-inference-worker" --node-id "$w_node" \
         --redis-addr "$REDIS_ADDR" --ollama-url "$w_url" --sysfs-root "$w_root" \
         --health-interval 1 --log-level debug "$@"
-    eval "WORKER_PID_$w_node=$BG_PID"
+    eval "WORKER_PID_$(echo "$w_node" | tr -c "A-Za-z0-9_\n" _)=$BG_PID"
 }
 # start_router [router flags...]: sets ROUTER_PID
 start_router() {

@@ -86,7 +86,7 @@ FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
 REPLAYS := $(FUZZ_SRC:test/fuzz/fuzz_%.c=$(BUILD)/test/replay_%)
 
 .PHONY: all cross cross-aarch64 cross-armv7 check sanitize tests deps fuzz bench demo install \
-	clean release
+	install-systemd install-runit clean release
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -190,9 +190,42 @@ demo: all
 	@tools/demo.sh
 
 PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+DOCDIR ?= $(PREFIX)/share/doc/orion-inference
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DOCDIR)/contrib
 	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	cp -R contrib/. $(DESTDIR)$(DOCDIR)/contrib/
+
+# Units and example settings in the usual places (the settings files are never overwritten).
+install-systemd:
+	install -d $(DESTDIR)$(SYSCONFDIR)/systemd/system/orion-inference-worker.service.d \
+		$(DESTDIR)$(SYSCONFDIR)/default
+	sed 's|/usr/local/bin|$(PREFIX)/bin|' contrib/systemd/orion-inference-worker.service \
+		>$(DESTDIR)$(SYSCONFDIR)/systemd/system/orion-inference-worker.service
+	sed 's|/usr/local/bin|$(PREFIX)/bin|' contrib/systemd/orion-inference-router.service \
+		>$(DESTDIR)$(SYSCONFDIR)/systemd/system/orion-inference-router.service
+	install -m 644 contrib/systemd/orion-inference-worker.service.d/order.conf \
+		$(DESTDIR)$(SYSCONFDIR)/systemd/system/orion-inference-worker.service.d/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/default/orion-inference-worker ] || install -m 600 \
+		contrib/env/worker.env $(DESTDIR)$(SYSCONFDIR)/default/orion-inference-worker
+	[ -e $(DESTDIR)$(SYSCONFDIR)/default/orion-inference-router ] || install -m 600 \
+		contrib/env/router.env $(DESTDIR)$(SYSCONFDIR)/default/orion-inference-router
+
+install-runit:
+	install -d $(DESTDIR)$(SYSCONFDIR)/sv $(DESTDIR)$(SYSCONFDIR)/orion
+	cp -R contrib/runit/orion-inference-worker contrib/runit/orion-inference-router \
+		$(DESTDIR)$(SYSCONFDIR)/sv/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/orion/worker.env ] || install -m 600 contrib/env/worker.env \
+		$(DESTDIR)$(SYSCONFDIR)/orion/worker.env
+	[ -e $(DESTDIR)$(SYSCONFDIR)/orion/router.env ] || install -m 600 contrib/env/router.env \
+		$(DESTDIR)$(SYSCONFDIR)/orion/router.env
+
+# One tarball per target with the stripped static binaries, contrib/, README and docs, and
+# SHA256SUMS over the tarballs.
+release: all cross
+	@tools/release.sh $(VERSION)
 
 clean:
 	rm -rf build bin

@@ -71,6 +71,8 @@ static int put_num(struct buf *b, double v, int digits)
 
     if (!isfinite(v))
         v = 0;
+    if (fabs(v) >= 1e15) /* fixed notation would not fit; such values are nonsense anyway */
+        return buf_printf(b, "%.6g", v);
     n = (size_t)snprintf(s, sizeof(s), "%.*f", digits, v);
     if (memchr(s, '.', n)) {
         while (n > 1 && s[n - 1] == '0')

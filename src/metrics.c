@@ -49,7 +49,10 @@ int metrics_parse_stat(const char *text, size_t len, struct cpu_sample *out)
     if (len < 4 || memcmp(p, "cpu", 3) || (p[3] != ' ' && p[3] != '\t'))
         return -1;
     p += 3;
-    while (n < 10 && p < end && *skip_blank(p, end) != '\n' && skip_blank(p, end) < end) {
+    while (n < 10) {
+        const char *q = skip_blank(p, end);
+        if (q >= end || *q == '\n')
+            break;
         if (parse_ull(&p, end, &f[n]) < 0)
             return -1;
         n++;

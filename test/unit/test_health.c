@@ -49,6 +49,10 @@ static void test_roundtrip(void)
     buf_reset(&b);
     health_to_json(&h, &b);
     ok(strstr(buf_data(&b), "\"temp_c\":null") != NULL, "no sensor: temp_c null");
+    h.cpu_percent = 1e300; /* found by fuzzing: fixed notation overflowed a buffer */
+    buf_reset(&b);
+    ok(health_to_json(&h, &b) == 0 && strstr(buf_data(&b), "\"cpu_percent\":1e+300"),
+       "absurd numbers are written in exponent form");
     health_release(&h);
     buf_release(&b);
 }

@@ -37,6 +37,7 @@ static void test_stat(void)
     ok(metrics_parse_stat("cpux 1 2 3 4\n", 13, &a) < 0, "not the cpu line");
     ok(metrics_parse_stat("cpu 1 2 x 4\n", 12, &a) < 0, "garbage number");
     ok(metrics_parse_stat("", 0, &a) < 0, "empty");
+    ok(metrics_parse_stat("cpu  ", 5, &a) < 0, "blanks up to the end of input (found by fuzzing)");
     ok(metrics_parse_stat("cpu 99999999999999999999999 1 1 1\n", 34, &a) < 0, "overflow");
 }
 

@@ -190,18 +190,21 @@ void http_lines_release(struct http_lines *s)
 struct nonempty {
     http_line_fn *cb;
     void *arg;
+    size_t max;
 };
 
 static int skip_empty(void *arg, const char *line, size_t len)
 {
     struct nonempty *ne = arg;
 
+    if (len > ne->max)
+        return -1; /* the buffer allowed one byte more, for a CR */
     return len ? ne->cb(ne->arg, line, len) : 0;
 }
 
 int http_lines_feed(struct http_lines *s, const char *p, size_t n, http_line_fn *cb, void *arg)
 {
-    struct nonempty ne = {cb, arg};
+    struct nonempty ne = {cb, arg, s->b.max - 1};
 
     return split_lines(&s->b, p, n, skip_empty, &ne);
 }
@@ -213,7 +216,9 @@ int http_lines_flush(struct http_lines *s, http_line_fn *cb, void *arg)
 
     if (len && s->b.p[s->b.off + len - 1] == '\r')
         len--;
-    if (len)
+    if (len > s->b.max - 1)
+        rc = -1;
+    else if (len)
         rc = cb(arg, buf_data(&s->b), len);
     buf_reset(&s->b);
     return rc < 0 ? -1 : 0;

@@ -2,41 +2,36 @@
 /* orion-inference-worker: argv -> settings -> worker_run. */
 #include "orion/conf.h"
 #include "orion/log.h"
-
-#include <stdio.h>
-#include <stdlib.h>
+#include "orion/worker.h"
 
 #define PROG "orion-inference-worker"
 
 int main(int argc, char **argv)
 {
-    struct conf_common c;
-    const char *node_id = NULL, *ollama_url = NULL, *sysfs_root = NULL, *keep_alive = NULL,
-               *labels = NULL;
-    long interval = 5, parallel = 1, shutdown_timeout = 30;
+    struct worker_conf wc;
     const struct conf_opt opts[] = {
-        CONF_COMMON_OPTS(&c),
+        CONF_COMMON_OPTS(&wc.c),
         {"node-id", "ORION_NODE_ID", CONF_STR, NULL, "node id (default: the host name)", 0, 0,
-         &node_id, NULL, false},
+         &wc.node_id, NULL, false},
         {"ollama-url", "ORION_OLLAMA_URL", CONF_STR, "http://127.0.0.1:11434",
-         "Ollama base URL", 0, 0, &ollama_url, "OLLAMA_HOST", false},
+         "Ollama base URL", 0, 0, &wc.ollama_url, "OLLAMA_HOST", false},
         {"sysfs-root", "ORION_SYSFS_ROOT", CONF_STR, "/", "where /proc and /sys are read", 0, 0,
-         &sysfs_root, NULL, false},
+         &wc.sysfs_root, NULL, false},
         {"health-interval", "ORION_HEALTH_INTERVAL", CONF_INT, "5",
-         "seconds between health reports", 1, 3600, &interval, NULL, false},
-        {"parallel", "ORION_PARALLEL", CONF_INT, "1", "requests run at once", 1, 64, &parallel,
+         "seconds between health reports", 1, 3600, &wc.interval, NULL, false},
+        {"parallel", "ORION_PARALLEL", CONF_INT, "1", "requests run at once", 1, 64, &wc.parallel,
          NULL, false},
         {"keep-alive", "ORION_KEEP_ALIVE", CONF_STR, "10m",
-         "keep_alive sent to Ollama when a request has none", 0, 0, &keep_alive, NULL, false},
+         "keep_alive sent to Ollama when a request has none", 0, 0, &wc.keep_alive, NULL, false},
         {"labels", "ORION_LABELS", CONF_STR, NULL, "labels for placement rules (a,b,c)", 0, 0,
-         &labels, NULL, false},
+         &wc.labels, NULL, false},
         {"shutdown-timeout", "ORION_SHUTDOWN_TIMEOUT", CONF_INT, "30",
-         "seconds running requests get to finish on SIGTERM", 0, 3600, &shutdown_timeout, NULL,
-         false},
+         "seconds running requests get to finish on SIGTERM", 0, 3600, &wc.shutdown_timeout,
+         NULL, false},
     };
 
     conf_parse(opts, sizeof(opts) / sizeof(opts[0]), argc, argv, PROG,
                "Runs requests from Redis on the local Ollama and reports this node's health.");
-    conf_apply_log(&c, PROG);
-    fatalx("the worker loop is not built yet");
+    conf_apply_log(&wc.c, PROG);
+    return worker_run(&wc);
 }

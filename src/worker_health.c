@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The worker's health report: every --health-interval seconds read /proc and /sys under
+ * --sysfs-root, ask Ollama what is loaded (/api/ps) and installed (/api/tags), and HSET the
+ * record. An Ollama that does not answer gives models [] and ollama_up false, and the worker
+ * stays available so that it recovers by itself. A failed Redis write is simply retried at
+ * the next interval: the newest record is the only one that matters.
+ */
+#include "worker_int.h"
+
+#include "orion/log.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static int set_names(char ***v, size_t *n, const char *names, size_t count)
+{
+    const char *items[HEALTH_MAX_MODELS];
+    size_t k = 0;
+
+    for (size_t i = 0; i < count && k < HEALTH_MAX_MODELS; i++) {
+        items[k++] = names;
+        names += strlen(names) + 1;
+    }
+    return health_set_list(v, n, items, k);
+}
+
+static void publish(struct worker *w)
+{
+    struct buf json;
+    bool was_up = w->h.ollama_up;
+
+    w->publishing = false;
+    w->h.available = !w->stopping;
+    w->h.draining = w->stopping;
+    w->h.capacity = w->wc->parallel;
+    w->h.inflight = (long)w->njobs;
+    w->h.last_seen = (long long)time(NULL);
+    w->h.ollama_up = w->ps_ok;
+    if (was_up != w->h.ollama_up || !w->health_logged) {
+        if (!w->h.ollama_up)
+            log_warnx("ollama %s: not answering; health reports ollama_up false",
+                      w->wc->ollama_url);
+        else if (w->health_logged)
+            log_info("ollama %s: answering again", w->wc->ollama_url);
+        w->health_logged = true;
+    }
+    buf_init(&json, 1 << 20);
+    if (health_to_json(&w->h, &json) == 0 && redis_up(w->cmd))
+        redis_cmd(w->cmd, NULL, NULL, "HSET", w->keys.health, w->node, buf_data(&json),
+                  (char *)NULL);
+    buf_release(&json);
+    if (w->stopping && !w->njobs)
+        worker_health_remove(w, NULL, NULL);
+}
+
+static void probe_done(struct worker *w)
+{
+    if (--w->pending_probes == 0)
+        publish(w);
+}
+
+static void ps_cb(void *arg, bool ok, const char *names, size_t count)
+{
+    struct worker *w = arg;
+
+    w->ps_ok = ok;
+    if (!ok || set_names(&w->h.models, &w->h.nmodels, names, count) < 0)
+        health_set_list(&w->h.models, &w->h.nmodels, NULL, 0);
+    probe_done(w);
+}
+
+static void tags_cb(void *arg, bool ok, const char *names, size_t count)
+{
+    struct worker *w = arg;
+
+    /* installed is kept from the last good answer: a model stays on disk when Ollama hiccups */
+    if (ok)
+        set_names(&w->h.installed, &w->h.ninstalled, names, count);
+    probe_done(w);
+}
+
+long worker_health_cb(struct loop *l, void *arg)
+{
+    struct worker *w = arg;
+
+    (void)l;
+    if (w->publishing)
+        return w->wc->interval * 1000;
+    snprintf(w->h.node_id, sizeof(w->h.node_id), "%s", w->node);
+    if (health_collect(&w->h, w->wc->sysfs_root, &w->prev_cpu, &w->have_prev_cpu) < 0 &&
+        !w->metrics_warned) {
+        log_warnx("reading /proc under '%s' failed: health shows what could be read",
+                  w->wc->sysfs_root);
+        w->metrics_warned = true;
+    }
+    w->publishing = true;
+    w->pending_probes = 2;
+    if (ollama_ps(w->ollama, ps_cb, w) < 0)
+        ps_cb(w, false, NULL, 0);
+    if (ollama_tags(w->ollama, tags_cb, w) < 0)
+        tags_cb(w, false, NULL, 0);
+    return w->wc->interval * 1000;
+}
+
+static void removed_cb(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct worker *w = arg;
+
+    (void)c;
+    (void)reply;
+    log_info("worker %s: health field removed", w->node);
+    loop_stop(w->l);
+}
+
+static long remove_timeout_cb(struct loop *l, void *arg)
+{
+    (void)arg;
+    loop_stop(l); /* Redis is away: the router will see the field go stale instead */
+    return -1;
+}
+
+/* Shutdown: HDEL our field, then stop the loop (or stop after 2 s without Redis). */
+void worker_health_remove(struct worker *w, redis_reply_fn *cb, void *arg)
+{
+    (void)cb;
+    (void)arg;
+    if (w->removing)
+        return;
+    w->removing = true;
+    if (redis_cmd(w->cmd, removed_cb, w, "HDEL", w->keys.health, w->node, (char *)NULL) < 0)
+        loop_stop(w->l);
+    else
+        loop_timer(w->l, 2000, remove_timeout_cb, w);
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal state of the worker, shared by worker.c (Redis side), worker_run.c (Ollama side)
+ * and worker_health.c. Not a public interface. */
+#ifndef ORION_WORKER_INT_H
+#define ORION_WORKER_INT_H
+
+#include "orion/contract.h"
+#include "orion/health.h"
+#include "orion/loop.h"
+#include "orion/metrics.h"
+#include "orion/ollama.h"
+#include "orion/redis.h"
+#include "orion/worker.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define WORKER_MAX_PARALLEL 64
+
+struct worker;
+
+/* One request taken from the node stream. */
+struct job {
+    struct worker *w;
+    char entry_id[48];
+    struct resp_reply *fields; /* owned clone */
+    struct contract_request req;
+    struct buf text, thinking, tool_calls;
+    struct ollama_final final;
+    long seq;
+    struct ollama_call *call; /* in flight, or NULL */
+    int64_t started;          /* loop_now() */
+    bool answering;           /* the answer script is in flight */
+    struct resp_cmd answer;   /* kept until Redis confirms it */
+    bool has_answer;
+};
+
+struct worker {
+    const struct worker_conf *wc;
+    struct loop *l;
+    struct redis *cmd, *blk;
+    struct ollama *ollama;
+    struct contract_keys keys;
+    char node[ORION_NODE_ID_MAX + 1];
+    char stream[CONTRACT_KEY_MAX];
+    struct job *jobs[WORKER_MAX_PARALLEL];
+    size_t njobs;
+    bool started, group_ok, history_done, reading, stopping, publishing, had_cmd_up;
+    char hist_after[48];
+    int64_t stop_deadline;
+    /* health */
+    struct cpu_sample prev_cpu;
+    bool have_prev_cpu;
+    struct health h;
+    int pending_probes;
+    bool ps_ok, health_logged, metrics_warned, removing;
+};
+
+/* worker.c */
+void worker_answer(struct job *j);      /* send j->answer; frees j once Redis confirms */
+void worker_read_more(struct worker *w); /* take more entries when slots are free */
+void worker_event(struct worker *w, const char *type, const struct job *j, const char *extra);
+
+/* worker_run.c: the Ollama side of one job */
+int worker_ollama_init(struct worker *w);
+void worker_ollama_release(struct worker *w);
+void job_start(struct job *j);
+void job_answer_error(struct job *j, const char *code, bool retriable, const char *msg);
+void job_free(struct job *j);
+
+/* worker_health.c */
+long worker_health_cb(struct loop *l, void *arg);
+void worker_health_remove(struct worker *w, redis_reply_fn *cb, void *arg);
+
+#endif

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Ollama side of one request: start the generation (always streamed from Ollama, so the
+ * worker sees progress and can relay chunks), collect text, thinking and tool calls, and
+ * build the answer entry. Chunks are written to the callback as they come when the entry
+ * asked for stream=true; the final answer goes through the one-answer script.
+ */
+#include "worker_int.h"
+
+#include "orion/jsonw.h"
+#include "orion/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int worker_ollama_init(struct worker *w)
+{
+    w->ollama = ollama_new(w->l, w->wc->ollama_url);
+    return w->ollama ? 0 : -1;
+}
+
+void worker_ollama_release(struct worker *w)
+{
+    ollama_free(w->ollama);
+    w->ollama = NULL;
+}
+
+void job_free(struct job *j)
+{
+    if (!j)
+        return;
+    if (j->call)
+        ollama_cancel(j->call);
+    buf_release(&j->text);
+    buf_release(&j->thinking);
+    buf_release(&j->tool_calls);
+    if (j->has_answer)
+        resp_cmd_release(&j->answer);
+    resp_reply_free(j->fields);
+    orion_free(j);
+}
+
+static void ignore_reply(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    (void)c;
+    (void)reply;
+    (void)arg;
+}
+
+/* Start the answer: the script's keys and arguments, then request_id and node_id. */
+static void answer_begin(struct job *j)
+{
+    struct worker *w = j->w;
+    struct contract_str id = contract_request_id(&j->req);
+    char done[CONTRACT_KEY_MAX];
+
+    if (j->has_answer)
+        resp_cmd_release(&j->answer);
+    resp_cmd_init(&j->answer);
+    j->has_answer = true;
+    if (contract_done_key(&w->keys, id.p, id.n, done, sizeof(done)) < 0)
+        snprintf(done, sizeof(done), "%s:done:%s", w->keys.prefix, j->entry_id);
+    contract_answer_begin(&j->answer, done, j->req.callback.p, j->req.callback.n, w->stream,
+                          CONTRACT_GROUP_WORKERS, j->entry_id);
+    resp_cmd_adds(&j->answer, "request_id");
+    resp_cmd_add(&j->answer, id.p, id.n);
+    resp_cmd_adds(&j->answer, "node_id");
+    resp_cmd_adds(&j->answer, w->node);
+}
+
+static void answer_send(struct job *j)
+{
+    if (resp_cmd_finish(&j->answer) < 0) {
+        log_warnx("request %s: answer too large to build; it stays pending", j->entry_id);
+        return;
+    }
+    worker_answer(j);
+}
+
+void job_answer_error(struct job *j, const char *code, bool retriable, const char *msg)
+{
+    j->final.ok = false;
+    answer_begin(j);
+    resp_cmd_adds(&j->answer, "type");
+    resp_cmd_adds(&j->answer, "error");
+    resp_cmd_adds(&j->answer, "status");
+    resp_cmd_adds(&j->answer, "error");
+    resp_cmd_adds(&j->answer, "error");
+    resp_cmd_adds(&j->answer, msg);
+    resp_cmd_adds(&j->answer, "code");
+    resp_cmd_adds(&j->answer, code);
+    resp_cmd_adds(&j->answer, "retriable");
+    resp_cmd_adds(&j->answer, retriable ? "true" : "false");
+    if (j->req.model.p) {
+        resp_cmd_adds(&j->answer, "model");
+        resp_cmd_add(&j->answer, j->req.model.p, j->req.model.n);
+    }
+    answer_send(j);
+}
+
+/* The assistant message as JSON for chat answers: role, content, thinking, tool_calls. */
+static void add_message(struct job *j)
+{
+    struct buf m;
+
+    buf_init(&m, ORION_FIELD_MAX * 2);
+    buf_puts(&m, "{\"role\":\"assistant\",\"content\":");
+    json_quote(&m, buf_data(&j->text), buf_size(&j->text));
+    if (buf_size(&j->thinking)) {
+        buf_puts(&m, ",\"thinking\":");
+        json_quote(&m, buf_data(&j->thinking), buf_size(&j->thinking));
+    }
+    if (buf_size(&j->tool_calls)) {
+        buf_puts(&m, ",\"tool_calls\":");
+        buf_append(&m, buf_data(&j->tool_calls), buf_size(&j->tool_calls));
+    }
+    buf_putc(&m, '}');
+    resp_cmd_adds(&j->answer, "message");
+    resp_cmd_add(&j->answer, buf_data(&m), buf_size(&m));
+    buf_release(&m);
+}
+
+static void counter(struct job *j, const char *name, long long v)
+{
+    resp_cmd_adds(&j->answer, name);
+    resp_cmd_addf(&j->answer, "%lld", v);
+}
+
+static void on_done(void *arg, const struct ollama_final *f)
+{
+    struct job *j = arg;
+
+    j->call = NULL;
+    j->final = *f;
+    j->final.ok = true;
+    answer_begin(j);
+    resp_cmd_adds(&j->answer, "type");
+    resp_cmd_adds(&j->answer, "done");
+    resp_cmd_adds(&j->answer, "status");
+    resp_cmd_adds(&j->answer, "ok");
+    resp_cmd_adds(&j->answer, "response");
+    resp_cmd_add(&j->answer, buf_data(&j->text), buf_size(&j->text));
+    if (j->req.messages.p)
+        add_message(j);
+    resp_cmd_adds(&j->answer, "model");
+    resp_cmd_add(&j->answer, j->req.model.p, j->req.model.n);
+    resp_cmd_adds(&j->answer, "done_reason");
+    resp_cmd_adds(&j->answer, f->done_reason);
+    counter(j, "total_duration", f->total_duration);
+    counter(j, "load_duration", f->load_duration);
+    counter(j, "prompt_eval_count", f->prompt_eval_count);
+    counter(j, "prompt_eval_duration", f->prompt_eval_duration);
+    counter(j, "eval_count", f->eval_count);
+    counter(j, "eval_duration", f->eval_duration);
+    log_debug("request %s: done (%s, %lld tokens, load %.2f s)", j->entry_id, f->done_reason,
+              f->eval_count, (double)f->load_duration / 1e9);
+    answer_send(j);
+}
+
+static void on_error(void *arg, const char *code, bool retriable, const char *msg)
+{
+    struct job *j = arg;
+
+    j->call = NULL;
+    log_warnx("request %s: %s: %s", j->entry_id, code, msg);
+    job_answer_error(j, code, retriable, msg);
+}
+
+static void on_chunk(void *arg, const char *delta, size_t n, const char *thinking, size_t tn)
+{
+    struct job *j = arg;
+    struct contract_str id;
+    char seq[24];
+    const char *argv[16];
+    size_t len[16];
+
+    if ((n && buf_append(&j->text, delta, n) < 0) ||
+        (tn && buf_append(&j->thinking, thinking, tn) < 0)) {
+        ollama_cancel(j->call);
+        j->call = NULL;
+        job_answer_error(j, "too_large", false, "the answer is larger than the field limit");
+        return;
+    }
+    if (!j->req.stream || !j->req.callback.p || !n)
+        return;
+    id = contract_request_id(&j->req);
+    snprintf(seq, sizeof(seq), "%ld", ++j->seq);
+    argv[0] = "XADD", len[0] = 4;
+    argv[1] = j->req.callback.p, len[1] = j->req.callback.n;
+    argv[2] = "MAXLEN", len[2] = 6;
+    argv[3] = "~", len[3] = 1;
+    argv[4] = "10000", len[4] = 5;
+    argv[5] = "*", len[5] = 1;
+    argv[6] = "request_id", len[6] = 10;
+    argv[7] = id.p, len[7] = id.n;
+    argv[8] = "type", len[8] = 4;
+    argv[9] = "chunk", len[9] = 5;
+    argv[10] = "seq", len[10] = 3;
+    argv[11] = seq, len[11] = strlen(seq);
+    argv[12] = "delta", len[12] = 5;
+    argv[13] = delta, len[13] = n;
+    redis_cmdv(j->w->cmd, 0, ignore_reply, NULL, 14, argv, len);
+}
+
+static void on_tool_calls(void *arg, const char *json, size_t n)
+{
+    struct job *j = arg;
+
+    /* Ollama sends the calls in one line; several lines: keep them as one JSON array */
+    if (buf_size(&j->tool_calls) && n > 2 && json[0] == '[') {
+        j->tool_calls.len--; /* drop ']' and append ",<elements>]" */
+        buf_putc(&j->tool_calls, ',');
+        buf_append(&j->tool_calls, json + 1, n - 1);
+        return;
+    }
+    buf_append(&j->tool_calls, json, n);
+}
+
+static const char *cstr(struct contract_str s) { return s.p; } /* bulk strings end in NUL */
+
+void job_start(struct job *j)
+{
+    static const struct ollama_cbs cbs = {on_chunk, on_tool_calls, on_done, on_error};
+    struct ollama_gen g;
+
+    memset(&g, 0, sizeof(g));
+    g.model = j->req.model.p;
+    g.model_len = j->req.model.n;
+    g.messages = j->req.messages.p;
+    g.messages_len = j->req.messages.n;
+    g.prompt = j->req.prompt.p;
+    g.prompt_len = j->req.prompt.n;
+    g.system = cstr(j->req.system);
+    g.options = cstr(j->req.options);
+    g.format = cstr(j->req.format);
+    g.tools = cstr(j->req.tools);
+    g.think = cstr(j->req.think);
+    g.images = cstr(j->req.images);
+    g.keep_alive = j->req.keep_alive.p ? cstr(j->req.keep_alive) : j->w->wc->keep_alive;
+    j->started = loop_now();
+    j->call = ollama_generate(j->w->ollama, &g, &cbs, j);
+    if (!j->call) {
+        job_answer_error(j, "ollama_unreachable", true, "could not start the request (no memory)");
+        return;
+    }
+    worker_event(j->w, "started", j, NULL);
+}

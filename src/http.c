@@ -322,7 +322,8 @@ static void put2(char *o, int v)
 
 void http_date(char out[30], long long unix_s)
 {
-    static const char wd[] = "ThuFriSatSunMonTueWed", mon[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    static const char wd[] = "ThuFriSatSunMonTueWed";
+    static const char mon[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
     long long days, sec, y;
     int m, d, w;
 

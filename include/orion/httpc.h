@@ -42,7 +42,9 @@ void httpc_free(struct httpc *c); /* cancels everything, no callbacks */
 struct httpc_req *httpc_request(struct httpc *c, const char *method, const char *path,
                                 const char *content_type, const char *body, size_t len,
                                 const struct httpc_cb *cb, void *arg);
-void httpc_cancel(struct httpc_req *r); /* closes its connection; no callback afterwards */
+/* Closes its connection; no callback afterwards. Only while the request runs (not from its own
+ * done/error callback, after which r is gone). */
+void httpc_cancel(struct httpc_req *r);
 
 /* Connections opened so far (for tests: reuse keeps this at 1). */
 unsigned long httpc_connects(const struct httpc *c);

@@ -35,7 +35,8 @@ typedef void httpd_handler(void *arg, struct httpd_req *r, const struct httpd_re
 struct httpd *httpd_new(struct loop *l, const char *listen, const struct httpd_opts *o,
                         httpd_handler *h, void *arg, char *err, size_t errlen);
 int httpd_port(const struct httpd *s);
-void httpd_free(struct httpd *s); /* closes every connection; no on_close callbacks */
+/* Closes every connection; no on_close callbacks. Not from inside a handler or on_close. */
+void httpd_free(struct httpd *s);
 
 /* headers: "Name: value" strings, NULL-terminated, written in that order, then Date, then
  * Content-Length or Transfer-Encoding: chunked (Go's order). No Connection header unless the

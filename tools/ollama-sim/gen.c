@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gen: one generation, driven by loop timers: prompt evaluation first (ten times the token
+ * rate), then one token per 1/tokens_per_s. The text is a deterministic function of a hash
+ * of the request, so the same prompt always gets the same answer. Native lines are rendered
+ * here in Ollama's key order; /v1 requests go through openai.c.
+ */
+#include "sim.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const words[] = {
+    "the", "model", "runs", "on", "a", "small", "board", "and", "answers", "every",
+    "question", "with", "care", "while", "fans", "spin", "quietly", "in", "rack", "of",
+    "tiny", "computers", "that", "share", "one", "queue", "light", "travels", "fast", "through",
+    "clear", "air", "so", "sky", "looks", "blue", "because", "short", "waves", "scatter",
+    "more", "than", "long", "ones", "hello", "there", "friend", "nice", "to", "meet",
+    "you", "today", "we", "can", "help", "learn", "build", "test", "code", "cluster",
+    "node", "token", "stream", "simple",
+};
+
+static uint32_t mix(uint32_t h, uint32_t i)
+{
+    h ^= i * 2654435761u;
+    h ^= h >> 15;
+    h *= 2246822519u;
+    h ^= h >> 13;
+    return h;
+}
+
+int gen_natural_len(uint32_t hash)
+{
+    return 6 + (int)(hash % 19u);
+}
+
+void gen_text(uint32_t hash, int i, int n, struct buf *out)
+{
+    const char *w = words[mix(hash, (uint32_t)i) % (sizeof words / sizeof words[0])];
+
+    if (i > 0)
+        buf_putc(out, ' ');
+    if (i == 0)
+        buf_putc(out, (char)(w[0] - 'a' + 'A')), w++;
+    buf_puts(out, w);
+    if (i == n - 1)
+        buf_putc(out, '.');
+}
+
+void gen_free(struct sim_req *r)
+{
+    if (!r)
+        return;
+    if (r->tmr)
+        loop_timer_cancel(r->s->l, r->tmr);
+    buf_release(&r->acc);
+    orion_free(r->model);
+    orion_free(r);
+}
+
+static void head(struct buf *b, const struct sim_req *r)
+{
+    char t[64];
+
+    go_time_utc(t, now_ns());
+    buf_puts(b, "{\"model\":");
+    go_quote(b, r->model, strlen(r->model));
+    buf_printf(b, ",\"created_at\":\"%s\",", t);
+}
+
+static void body_text(struct buf *b, const struct sim_req *r, const char *p, size_t n)
+{
+    if (r->kind == K_CHAT) {
+        buf_puts(b, "\"message\":{\"role\":\"assistant\",\"content\":");
+        go_quote(b, p, n);
+        buf_putc(b, '}');
+    } else {
+        buf_puts(b, "\"response\":");
+        go_quote(b, p, n);
+    }
+}
+
+void gen_loaded(struct sim_req *r)
+{
+    struct buf b;
+
+    buf_init(&b, ORION_HTTP_MAX_OUT);
+    head(&b, r);
+    body_text(&b, r, "", 0);
+    buf_puts(&b, ",\"done\":true,\"done_reason\":\"load\"}");
+    reply_json(r->hr, 200, "application/json; charset=utf-8", buf_data(&b), buf_size(&b));
+    buf_release(&b);
+    gen_free(r);
+}
+
+static void final_line(struct sim_req *r, struct buf *b)
+{
+    int64_t now = now_ns();
+    long long pe = r->prompt_tokens * 1000000000LL / (r->s->tokens_per_s * 10);
+    int i;
+
+    head(b, r);
+    if (r->stream)
+        body_text(b, r, "", 0);
+    else
+        body_text(b, r, buf_data(&r->acc), buf_size(&r->acc));
+    buf_printf(b, ",\"done\":true,\"done_reason\":\"%s\"", r->length ? "length" : "stop");
+    if (r->kind == K_GENERATE && !r->raw) {
+        buf_puts(b, ",\"context\":[");
+        for (i = 0; i < r->prompt_tokens + r->ntok; i++)
+            buf_printf(b, "%s%u", i ? "," : "", mix(r->hash, (uint32_t)i + 7u) % 151000u);
+        buf_putc(b, ']');
+    }
+    buf_printf(b, ",\"total_duration\":%lld,\"load_duration\":%lld,\"prompt_eval_count\":%ld,"
+                  "\"prompt_eval_duration\":%lld,\"eval_count\":%d,\"eval_duration\":%lld}",
+               (long long)(now - r->t0_ns), (long long)(r->loaded_ns - r->t0_ns), r->prompt_tokens,
+               pe, r->ntok, (long long)(now - r->first_ns));
+}
+
+static void finish(struct sim_req *r)
+{
+    struct buf b;
+
+    buf_init(&b, ORION_HTTP_MAX_OUT);
+    if (r->kind == K_OPENAI)
+        openai_final(r, r->length ? "length" : "stop", r->prompt_tokens, r->ntok);
+    else {
+        final_line(r, &b);
+        if (r->stream) {
+            buf_putc(&b, '\n');
+            reply_chunk(r, "application/x-ndjson", buf_data(&b), buf_size(&b));
+            httpd_end(r->hr);
+        } else
+            reply_json(r->hr, 200, "application/json; charset=utf-8", buf_data(&b), buf_size(&b));
+    }
+    buf_release(&b);
+    r->tmr = 0;
+    sched_finish(r);
+    gen_free(r);
+}
+
+static void midstream_error(struct sim_req *r)
+{
+    static const char line[] =
+        "{\"error\":\"an error was encountered while running the model: unexpected EOF\"}\n";
+
+    if (r->kind == K_OPENAI || !r->stream)
+        reply_error(r->hr, 500, "an error was encountered while running the model: unexpected EOF");
+    else {
+        reply_chunk(r, "application/x-ndjson", line, sizeof line - 1);
+        httpd_end(r->hr);
+    }
+    r->tmr = 0;
+    sched_finish(r);
+    gen_free(r);
+}
+
+static void emit(struct sim_req *r, const char *tok, size_t n)
+{
+    struct buf b;
+
+    if (r->kind == K_OPENAI) {
+        if (r->stream)
+            openai_token(r, tok, n);
+        else
+            buf_append(&r->acc, tok, n);
+        return;
+    }
+    if (!r->stream) {
+        buf_append(&r->acc, tok, n);
+        return;
+    }
+    buf_init(&b, ORION_HTTP_MAX_OUT);
+    head(&b, r);
+    body_text(&b, r, tok, n);
+    buf_puts(&b, ",\"done\":false}\n");
+    reply_chunk(r, "application/x-ndjson", buf_data(&b), buf_size(&b));
+    buf_release(&b);
+}
+
+static long tick(struct loop *l, void *arg)
+{
+    struct sim_req *r = arg;
+    struct buf tok;
+
+    (void)l;
+    if (r->ntok == 0)
+        r->first_ns = now_ns();
+    if (r->s->fail == F_MIDSTREAM && r->ntok >= 3) {
+        midstream_error(r);
+        return -1;
+    }
+    buf_init(&tok, 4096);
+    gen_text(r->hash, r->ntok, r->length ? -1 : r->maxtok, &tok);
+    emit(r, buf_data(&tok), buf_size(&tok));
+    buf_release(&tok);
+    if (++r->ntok >= r->maxtok) {
+        finish(r);
+        return -1;
+    }
+    return 1000 / r->s->tokens_per_s > 0 ? 1000 / r->s->tokens_per_s : 1;
+}
+
+void gen_start(struct sim_req *r)
+{
+    struct sim *s = r->s;
+    long pe_ms = r->prompt_tokens * 1000 / (s->tokens_per_s * 10);
+    int natural = gen_natural_len(r->hash);
+
+    if (s->fail == F_HANG)
+        return; /* never answers; the slot is freed when the client leaves */
+    if (s->fail == F_GARBAGE) {
+        reply_chunk(r, "application/x-ndjson", "this is not json\n", 17);
+        httpd_end(r->hr);
+        sched_finish(r);
+        gen_free(r);
+        return;
+    }
+    r->maxtok = natural;
+    if (r->num_predict > 0 && r->num_predict < natural) {
+        r->maxtok = (int)r->num_predict;
+        r->length = true;
+    }
+    r->tmr = loop_timer(s->l, pe_ms + 1000 / s->tokens_per_s, tick, r);
+}

@@ -148,12 +148,11 @@ static const char *raw_member(const char *p, const char *e, const char *key, siz
     if (p >= e || *p != '{')
         return NULL;
     for (p = skip_ws(p + 1, e); p < e && *p == '"'; p = skip_ws(p, e)) {
-        const char *k = p + 1, *v;
+        const char *k = p + 1, *kend = skip_string(p, e), *v;
 
-        p = skip_string(p, e);
-        v = skip_ws(skip_ws(p, e) + 1, e); /* past ':' */
+        v = skip_ws(skip_ws(kend, e) + 1, e); /* past ':' */
         p = skip_value(v, e);
-        if ((size_t)(p - k) == kl + 1 && memcmp(k, key, kl) == 0) {
+        if ((size_t)(kend - k) == kl + 1 && memcmp(k, key, kl) == 0) {
             *len = (size_t)(p - v);
             return v;
         }

@@ -288,6 +288,7 @@ int main(int argc, char **argv)
          1, 3600, &x.stale_after, NULL, false},
     };
     struct redis_opts o;
+    int rc = ORION_EXIT_USAGE;
 
     memset(&x, 0, sizeof(x));
     /* the verb and its operand are the words that are not options */
@@ -328,13 +329,15 @@ int main(int argc, char **argv)
         return ORION_EXIT_SYSTEM;
     }
     if (!strcmp(verb, "status"))
-        return do_status(&x);
-    if (!strcmp(verb, "submit"))
-        return do_submit(&x);
-    if (!strcmp(verb, "watch"))
-        return do_watch(&x);
-    if (!strcmp(verb, "drain") || !strcmp(verb, "undrain"))
-        return do_drain(&x, !strcmp(verb, "drain"));
-    fprintf(stderr, PROG ": unknown command '%s'\n", verb);
-    return ORION_EXIT_USAGE;
+        rc = do_status(&x);
+    else if (!strcmp(verb, "submit"))
+        rc = do_submit(&x);
+    else if (!strcmp(verb, "watch"))
+        rc = do_watch(&x);
+    else if (!strcmp(verb, "drain") || !strcmp(verb, "undrain"))
+        rc = do_drain(&x, !strcmp(verb, "drain"));
+    else
+        fprintf(stderr, PROG ": unknown command '%s'\n", verb);
+    redis_sync_free(x.s);
+    return rc;
 }

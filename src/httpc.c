@@ -156,9 +156,6 @@ static long k_deadline(struct loop *l, void *arg)
 {
     struct kconn *k = arg;
     struct httpc *c = k->c;
-    const char *what = k->state == K_CONNECT ? "connect"
-                       : k->state == K_BODY  ? "no body bytes"
-                                             : "no response head";
 
     (void)l;
     k->tmr = 0;
@@ -167,8 +164,15 @@ static long k_deadline(struct loop *l, void *arg)
         k_close(k);
     } else if (k->fd < 0) { /* the connect failed at once: reported from here, not the call */
         k_fail(k, HTTPC_UNREACHABLE, k->err);
+    } else if (k->state == K_CONNECT) { /* nothing was sent: as safe to retry as a refusal */
+        snprintf(k->err, sizeof(k->err), "connect to %s: no answer within %ld ms", c->addr,
+                 c->o.connect_ms);
+        k_fail(k, HTTPC_UNREACHABLE, k->err);
     } else {
-        snprintf(k->err, sizeof(k->err), "%s within the time allowed", what);
+        if (k->state == K_BODY)
+            snprintf(k->err, sizeof(k->err), "no body bytes for %ld ms", c->o.idle_ms);
+        else
+            snprintf(k->err, sizeof(k->err), "no response head within %ld ms", c->o.header_ms);
         k_fail(k, HTTPC_TIMEOUT, k->err);
     }
     c->depth--;

@@ -93,8 +93,10 @@ static void conn_free(struct hconn *c, bool notify)
     s->nconns--;
     buf_release(&c->in);
     buf_release(&c->out);
-    if (r && c->state == HC_HANDLER && notify && r->on_close)
+    if (r && c->state == HC_HANDLER && notify && r->on_close) {
+        c->broken = true; /* httpd_* calls from on_close return -1 (EPIPE), touch nothing */
         r->on_close(r->on_close_arg);
+    }
     req_free(r);
     orion_free(c);
 }

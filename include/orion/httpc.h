@@ -15,6 +15,10 @@
 #include "orion/http.h"
 #include "orion/loop.h"
 
+/* UNREACHABLE: the request never reached the server (refused, no route, unknown name, no
+ * connect within connect_ms), so it is safe to send elsewhere. TIMEOUT: no head within
+ * header_ms or no body bytes for idle_ms. PROTO: a malformed response or one over a cap.
+ * EOF: the connection ended before the response did. */
 enum httpc_err { HTTPC_UNREACHABLE = 1, HTTPC_TIMEOUT, HTTPC_PROTO, HTTPC_EOF, HTTPC_OOM };
 
 struct httpc_opts {

@@ -19,6 +19,7 @@
 
 enum {
     CH_SIZE,     /* hex digits of chunk-size */
+    CH_SIZE_WS,  /* whitespace after the digits: only more of it, ';' or the line end */
     CH_EXT,      /* chunk extension, skipped up to the line end */
     CH_SIZE_LF,  /* CR seen after the size line */
     CH_DATA,     /* left bytes of chunk-data */
@@ -73,9 +74,11 @@ static int step_size(struct http_chunked *c, char ch)
         return size_line_end(c);
     if (ch == '\r')
         return CH_SIZE_LF;
-    if (c->state == CH_SIZE && ch != ';' && ch != ' ' && ch != '\t')
-        return CH_ERROR;
-    return CH_EXT;
+    if (c->state == CH_EXT)
+        return CH_EXT;
+    if (ch == ' ' || ch == '\t')
+        return CH_SIZE_WS; /* BWS before ';' (RFC 9112 §7.1.1); "1 2" is no size */
+    return ch == ';' ? CH_EXT : CH_ERROR;
 }
 
 static int step_trailer(struct http_chunked *c, char ch)
@@ -96,6 +99,7 @@ static int step(struct http_chunked *c, char ch)
 {
     switch (c->state) {
     case CH_SIZE:
+    case CH_SIZE_WS:
     case CH_EXT:
         return step_size(c, ch);
     case CH_SIZE_LF:

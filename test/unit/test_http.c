@@ -212,6 +212,8 @@ static const struct ccase chunks[] = {
     {"CR without LF", "3\r\nabc\rX", "ERR"},
     {"size overflow", "10000000000000000\r\n", "ERR"},
     {"negative", "-1\r\n", "ERR"},
+    {"BWS before ext", "5 ;x\r\nhello\r\n0\t\r\n\r\n", "hello|19|done"},
+    {"space inside size", "1 2\r\nx\r\n0\r\n\r\n", "ERR"},
 };
 
 static void test_chunked(void)

@@ -42,4 +42,11 @@
 #define ORION_PLACEMENT_MAX_FILE (64u * 1024) /* bytes of a placement file */
 #define ORION_PLACEMENT_MAX_LINE 1024         /* bytes of one placement file line */
 
+#ifndef ORION_HEALTH_MAX_LIST
+#define ORION_HEALTH_MAX_LIST 256 /* entries of models / installed / labels of a health record */
+#endif
+#define ORION_HEALTH_MAX_JSON (256u * 1024) /* bytes of one health record */
+#define ORION_VERSION_MAX 64                  /* bytes of a version string */
+#define ORION_PROC_MAX_FILE 16384             /* bytes read of one /proc or /sys file */
+
 #endif

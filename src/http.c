@@ -350,6 +350,19 @@ void http_date(char out[30], long long unix_s)
     memcpy(out + 25, " GMT", 5);
 }
 
+int http_put_head(struct buf *out, int status, const char *const *headers, long long unix_s)
+{
+    char date[30];
+
+    if (buf_printf(out, "HTTP/1.1 %d %s\r\n", status, http_reason(status)) < 0)
+        return -1;
+    for (size_t i = 0; headers && headers[i]; i++)
+        if (buf_puts(out, headers[i]) < 0 || buf_puts(out, "\r\n") < 0)
+            return -1;
+    http_date(date, unix_s);
+    return buf_printf(out, "Date: %s\r\n", date);
+}
+
 const char *http_reason(int status)
 {
     static const struct {

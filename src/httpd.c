@@ -505,14 +505,7 @@ void httpd_free(struct httpd *s)
 
 static void put_head(struct httpd_req *r, int status, const char *const *headers)
 {
-    struct buf *o = &r->c->out;
-    char date[30];
-
-    buf_printf(o, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
-    for (size_t i = 0; headers && headers[i]; i++)
-        buf_printf(o, "%s\r\n", headers[i]);
-    http_date(date, (long long)time(NULL));
-    buf_printf(o, "Date: %s\r\n", date);
+    http_put_head(&r->c->out, status, headers, (long long)time(NULL));
 }
 
 /* The response is over: free the request, then go on with the next (or close). */

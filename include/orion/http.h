@@ -93,6 +93,11 @@ void http_sse_release(struct http_sse *s);
 int http_sse_feed(struct http_sse *s, const char *p, size_t n, http_line_fn *cb, void *arg);
 
 void http_date(char out[30], long long unix_s); /* "Mon, 18 Aug 2025 09:15:04 GMT" */
+/* Append "HTTP/1.1 <status> <reason>", the caller's "Name: value" lines (NULL-terminated, in
+ * that order), then Date for unix_s: a response head up to its framing headers, in Go's
+ * order. The caller adds Content-Length or Transfer-Encoding and the blank line. 0 or -1
+ * (errno from buf). */
+int http_put_head(struct buf *out, int status, const char *const *headers, long long unix_s);
 const char *http_reason(int status);            /* "OK", "Not Found", ... ("" when unknown) */
 
 #endif

@@ -366,6 +366,20 @@ static void test_misc(void)
     is_str(d, "Thu, 01 Jan 1970 00:00:00 GMT", "http_date epoch");
     http_date(d, 951782400);
     is_str(d, "Tue, 29 Feb 2000 00:00:00 GMT", "http_date leap day");
+    {
+        static const char *const hd[] = {"Content-Type: application/x-ndjson", NULL};
+        struct buf b;
+
+        buf_init(&b, 1024);
+        ok(http_put_head(&b, 200, hd, 1755508504) == 0, "http_put_head");
+        is_str(buf_data(&b),
+               "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
+               "Date: Mon, 18 Aug 2025 09:15:04 GMT\r\n",
+               "http_put_head: status line, the caller's headers, then Date (transcript 01)");
+        b.max = buf_size(&b) + 10;
+        ok(http_put_head(&b, 404, NULL, 0) < 0, "http_put_head: -1 past the buffer's cap");
+        buf_release(&b);
+    }
     is_str(http_reason(404), "Not Found", "http_reason 404");
     is_str(http_reason(431), "Request Header Fields Too Large", "http_reason 431");
     ok(http_response_bodyless("HEAD", 200) && http_response_bodyless("GET", 204) &&

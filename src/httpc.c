@@ -415,7 +415,7 @@ static void k_connected(struct kconn *k)
     char err[100];
 
     if (net_connect_done(k->fd, err, sizeof(err)) < 0) {
-        snprintf(k->err, sizeof(k->err), "connect to %s: %s", k->c->addr, err);
+        snprintf(k->err, sizeof(k->err), "%s: %s", k->c->addr, err); /* "connect: ..." */
         k_fail(k, HTTPC_UNREACHABLE, k->err);
         return;
     }

@@ -124,6 +124,10 @@ static void handler(void *arg, struct httpd_req *r, const struct httpd_request *
     } else if (strcmp(req->path, "/abandon") == 0) {
         httpd_start_chunked(r, 200, NULL);
         httpd_on_close(r, on_abandon, r);
+    } else if (strcmp(req->path, "/stall") == 0) { /* one chunk, then nothing */
+        httpd_start_chunked(r, 200, NULL);
+        httpd_write_chunk(r, "a", 1);
+        httpd_on_close(r, on_slow_close, NULL);
     } else if (strcmp(req->path, "/slow") == 0) {
         httpd_on_close(r, on_slow_close, NULL);
     } else {
@@ -252,6 +256,8 @@ static void test_raw(int port)
     static const char big[] = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n";
     static const char te[] = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n";
     static const char old[] = "GET /stream HTTP/1.0\r\n\r\n";
+    static const char async2[] = "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n"
+                                 "GET /len HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     static const char order[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json; "
                                 "charset=utf-8\r\nDate: ";
     char *out, *a, *b, *c3;
@@ -290,6 +296,12 @@ static void test_raw(int port)
     ok(eof && strncmp(out, "HTTP/1.1 431 ", 13) == 0, "head over 16 KiB: 431, close");
     free(out);
     buf_release(&hdr);
+    out = raw_exchange(port, async2, sizeof(async2) - 1, NULL, 3000, &eof);
+    a = strstr(out, "Transfer-Encoding: chunked");
+    b = strstr(out, "8\r\n{\"n\":2}\n\r\n0\r\n\r\nHTTP/1.1 200 OK");
+    ok(eof && a && b && strstr(b, "hello world"),
+       "pipelined behind a streamed answer: waits for its end, then answered");
+    free(out);
     out = raw_exchange(port, old, sizeof(old) - 1, NULL, 3000, &eof);
     ok(eof && !strstr(out, "Transfer-Encoding") &&
            strstr(out, "\r\n\r\n{\"n\":0}\n{\"n\":1}\n{\"n\":2}\n") != NULL,
@@ -491,6 +503,38 @@ static void test_stale_reuse(void)
     close(s.lfd);
 }
 
+/* No body bytes within idle_ms; a base without a port means Ollama's 11434. */
+static void test_body_idle(int port)
+{
+    char base[64];
+    struct httpc *c;
+    struct res r;
+
+    snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
+    c = httpc_new(L, base, &(struct httpc_opts){0, 0, 150});
+    res_init(&r);
+    httpc_request(c, "GET", "/stall", NULL, NULL, 0, &CB, &r);
+    spin(&r.err, 3000);
+    ok(r.err && r.kind == HTTPC_TIMEOUT && r.status == 200 && buf_size(&r.body) == 1,
+       "no body bytes within idle_ms: HTTPC_TIMEOUT after the head (%s)", r.msg);
+    spin(&slow_closed, 2000);
+    ok(slow_closed, "server's on_close ran for the stalled stream");
+    slow_closed = 0;
+    buf_release(&r.body);
+    httpc_free(c);
+    c = httpc_new(L, "127.0.0.1", NULL);
+    res_init(&r);
+    httpc_request(c, "GET", "/", NULL, NULL, 0, &CB, &r);
+    while (!r.done && !r.err)
+        loop_once(L, 50);
+    if (r.err)
+        ok(strstr(r.msg, "127.0.0.1:11434") != NULL, "\"127.0.0.1\": port 11434 (%s)", r.msg);
+    else
+        printf("ok %d # skip something answers on 127.0.0.1:11434\n", ++t_count);
+    buf_release(&r.body);
+    httpc_free(c);
+}
+
 /* A listener whose accept queue is full drops SYNs: the connect hangs until connect_ms. */
 static void test_connect_timeout(void)
 {
@@ -545,6 +589,7 @@ int main(void)
     test_timeouts();
     test_abandon(httpd_port(S));
     test_stale_reuse();
+    test_body_idle(httpd_port(S));
     test_connect_timeout();
     httpd_free(S);
     loop_free(L);

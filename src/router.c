@@ -175,6 +175,7 @@ int router_hold(struct router *r, const struct resp_reply *entry, const char *sr
     w->deadline = (attempt_bump ? now : w->rreq.arrived) +
                   (w->req.timeout_ms ? (double)w->req.timeout_ms / 1000.0
                                      : (double)r->rc->queue_timeout);
+    w->held_gen = r->refresh_gen;
     if (r->nw == r->capw) {
         size_t ncap = r->capw ? r->capw * 2 : 64;
         struct waiting **nw = orion_realloc(r->w, ncap * sizeof(*nw));
@@ -325,6 +326,7 @@ void router_try_place(struct router *r)
     size_t n, i = 0;
     double now = router_now(r);
     struct route_result res;
+    bool stale_load = false;
 
     if (!redis_up(r->cmd) || !r->nw || !r->health_seen)
         return; /* before the first health refresh every node would look absent */
@@ -345,6 +347,15 @@ void router_try_place(struct router *r)
             continue;
         }
         route_pick(nodes, n, &w->rreq, &r->rs, &r->st, now, &res);
+        if ((res.kind == ROUTE_SPILL || res.kind == ROUTE_QUEUED_RESIDENT) &&
+            r->refresh_done_gen <= w->held_gen) {
+            /* the resident node looks busy on loads read before this request came in: it may
+             * have finished since. Decide after a fresh look rather than load the model a
+             * second time. */
+            stale_load = true;
+            i++;
+            continue;
+        }
         if (res.node >= 0 && send_move(r, w, map[res.node], res.kind) == 0)
             route_note_sent(&r->st, map[res.node]->id, w->rreq.model, keep_alive_s(w), now);
         else if (res.node < 0 && !w->logged_wait) {
@@ -353,6 +364,8 @@ void router_try_place(struct router *r)
         }
         i++;
     }
+    if (stale_load && !r->refreshing)
+        router_refresh_cb(r->l, r); /* refresh_done places them */
     if (!r->reading && r->history_done && r->nw < ROUTER_MAX_WAITING)
         read_new(r);
 }

@@ -53,6 +53,7 @@ struct waiting {
     double deadline;   /* Unix s (router clock) */
     bool moving;       /* a MULTI/EXEC for it is in flight */
     bool logged_wait;
+    unsigned long held_gen; /* refresh_gen when it was taken in */
     char dest[ORION_NODE_ID_MAX + 1];
 };
 
@@ -74,6 +75,8 @@ struct router {
     char hist_after[48];
     struct counters cnt;
     int64_t last_report;
+    unsigned long refresh_gen;      /* refreshes started */
+    unsigned long refresh_done_gen; /* the generation of the last completed refresh */
 };
 
 double router_now(const struct router *r);

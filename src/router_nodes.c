@@ -243,6 +243,7 @@ static void refresh_done(struct redis *c, struct resp_reply *reply, void *arg)
     (void)c;
     (void)reply;
     r->refreshing = false;
+    r->refresh_done_gen = r->refresh_gen;
     n = router_route_nodes(r, nodes, map, ORION_ROUTE_MAX_NODES);
     route_state_update(&r->st, nodes, n, &r->rs, now);
     for (size_t i = 0; i < r->nnodes; i++) {
@@ -294,8 +295,10 @@ long router_refresh_cb(struct loop *l, void *arg)
         if (x && redis_cmd(r->cmd, xlen_cb, x, "XLEN", r->nodes[i].stream, (char *)NULL) < 0)
             orion_free(x);
     }
-    if (redis_cmd(r->cmd, refresh_done, r, "PING", (char *)NULL) == 0)
+    if (redis_cmd(r->cmd, refresh_done, r, "PING", (char *)NULL) == 0) {
         r->refreshing = true;
+        r->refresh_gen++;
+    }
     return 1000;
 }
 

@@ -47,6 +47,15 @@ check "nothing went to the hot node" test "$(nodelen pi-c)" = 0
 submit qwen2.5:0.5b hi cb-cold >/dev/null
 wait_for 5 on_node pi-b cb-cold
 ok $? "a model loaded nowhere goes to the node with the most free memory (pi-b)"
+# a request finished a moment ago: the next one for the same model still goes there, even
+# though the router's last look at the loads (up to 1 s old) showed that node busy
+drain_node pi-b
+for i in 1 2 3; do
+    drain_node pi-a
+    submit gemma3:1b again "cb-again-$i" >/dev/null
+    wait_for 5 sh -c "redis-cli -p $REDIS_PORT --raw XRANGE $Q:pi-a - + | grep -qx cb-again-$i || redis-cli -p $REDIS_PORT --raw XRANGE $Q:pi-b - + | grep -qx cb-again-$i"
+done
+is "$(nodelen pi-b)" 0 "back-to-back requests stay on the node that has the model (no spill on stale loads)"
 kill $BEAT
 drain_node pi-a; drain_node pi-b
 

@@ -11,6 +11,7 @@
  */
 #include "router_int.h"
 
+#include "orion/gateway.h"
 #include "orion/log.h"
 #include "orion/notify.h"
 
@@ -648,6 +649,8 @@ int router_run(const struct router_conf *rc)
     struct redis_opts o = {rc->c.redis_addr, rc->c.redis_user, rc->c.redis_password,
                            rc->c.redis_db, "redis", 0, 0, 0, 0};
     int rc_setup = router_setup(&r, rc);
+    struct gateway *gw = NULL;
+    char err[256];
 
     if (rc_setup) {
         orion_free(r.placement);
@@ -656,8 +659,6 @@ int router_run(const struct router_conf *rc)
     contract_json_init();
     if (check_redis(rc) < 0)
         return ORION_EXIT_SYSTEM;
-    if (rc->http_listen && strcmp(rc->http_listen, "off"))
-        log_info("http front on %s: not part of this build yet", rc->http_listen);
     r.l = loop_new();
     r.cmd = r.l ? redis_new(r.l, &o, cmd_state, &r) : NULL;
     o.name = "redis (blocking reads)";
@@ -665,6 +666,11 @@ int router_run(const struct router_conf *rc)
     if (!r.cmd || !r.blk) {
         log_errorx("out of memory");
         return ORION_EXIT_SYSTEM;
+    }
+    if (rc->http_listen && strcmp(rc->http_listen, "off") &&
+        !(gw = gateway_new(&r, rc->http_listen, rc->http_token, err, sizeof(err)))) {
+        log_errorx("http front: %s", err);
+        return errno == EINVAL ? ORION_EXIT_USAGE : ORION_EXIT_SYSTEM;
     }
     loop_signal(r.l, SIGTERM, on_signal, &r);
     loop_signal(r.l, SIGINT, on_signal, &r);
@@ -676,6 +682,7 @@ int router_run(const struct router_conf *rc)
     redis_start(r.blk);
     loop_run(r.l);
     report(&r);
+    gateway_free(gw);
     for (size_t i = 0; i < r.nw; i++)
         waiting_free(r.w[i]);
     orion_free(r.w);

@@ -1,0 +1,594 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The router's HTTP front: the server and its dispatch, bearer-token check, the requests in
+ * flight, and the one connection that reads every open callback stream (and P:events, for
+ * the node each request was routed to) with XREAD BLOCK. A request that starts while that
+ * read is blocked is picked up when it returns: its own "routed" event on P:events wakes it.
+ */
+#include "gateway_int.h"
+
+#include "orion/jsonw.h"
+#include "orion/log.h"
+#include "orion/net.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#ifndef ORION_VERSION
+#define ORION_VERSION "dev"
+#endif
+
+#define GW_BLOCK_MS "1000"
+#define GW_READ_TIMEOUT_MS 6000
+
+static void gw_read(struct gateway *g);
+
+static void ignore_reply(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    (void)c;
+    (void)reply;
+    (void)arg;
+}
+
+/* --- small helpers ------------------------------------------------------------------------ */
+
+void gw_time(char out[40])
+{
+    long long ms = (long long)loop_wall_ms();
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    char frac[8];
+    size_t len;
+    int k = 3;
+
+    gmtime_r(&s, &tm);
+    snprintf(frac, sizeof(frac), ".%03d", (int)(ms % 1000));
+    while (k > 0 && frac[k] == '0') /* Go drops trailing zeros of the fraction */
+        frac[k--] = '\0';
+    if (k == 0)
+        frac[0] = '\0';
+    len = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    memcpy(out + len, frac, strlen(frac));
+    len += strlen(frac);
+    out[len++] = 'Z';
+    out[len] = '\0';
+}
+
+const char *gw_field(const struct resp_reply *f, const char *name, size_t *n)
+{
+    const struct resp_reply *v = resp_field(f, name);
+
+    if (!v || v->type != RESP_BULK) {
+        *n = 0;
+        return "";
+    }
+    *n = v->len;
+    return v->str;
+}
+
+int gw_respond(struct httpd_req *hr, int status, const char *ctype, const char *node,
+               const char *body, size_t len)
+{
+    char ct[128], xn[ORION_NODE_ID_MAX + 32];
+    const char *h[3] = {ct, NULL, NULL};
+
+    snprintf(ct, sizeof(ct), "Content-Type: %s", ctype);
+    if (node && *node) {
+        snprintf(xn, sizeof(xn), "X-Orion-Node: %s", node);
+        h[1] = xn;
+    }
+    return httpd_respond(hr, status, h, body, len);
+}
+
+int gw_start(struct gw_req *q, const char *ctype)
+{
+    char ct[128], xn[ORION_NODE_ID_MAX + 32];
+    const char *h[3] = {ct, NULL, NULL};
+
+    if (q->started)
+        return 0;
+    q->started = true;
+    snprintf(ct, sizeof(ct), "Content-Type: %s", ctype);
+    if (*q->node) {
+        snprintf(xn, sizeof(xn), "X-Orion-Node: %s", q->node);
+        h[1] = xn;
+    }
+    return httpd_start_chunked(q->hr, 200, h);
+}
+
+void gw_orion_obj(const struct gw_req *q, struct buf *b)
+{
+    buf_puts(b, ",\"orion\":{\"node\":");
+    json_quote(b, q->node, strlen(q->node));
+    if (q->attempt > 0)
+        buf_printf(b, ",\"attempt\":%d", q->attempt);
+    if (q->routed_ms && q->xadd_ms && q->routed_ms >= q->xadd_ms)
+        buf_printf(b, ",\"queue_wait_ms\":%lld", q->routed_ms - q->xadd_ms);
+    buf_putc(b, '}');
+}
+
+int gw_error_status(const char *code)
+{
+    if (!strcmp(code, "model_not_found"))
+        return 404;
+    if (!strcmp(code, "no_available_nodes") || !strcmp(code, "ollama_busy"))
+        return 503;
+    if (!strcmp(code, "bad_request"))
+        return 400;
+    return 500;
+}
+
+void gw_fail(struct gw_req *q, int status, const char *msg)
+{
+    if (!q->hr)
+        return;
+    if (q->kind == GW_OPENAI && !q->started)
+        gw_openai_error(q->hr, status, msg);
+    else if (q->kind == GW_OPENAI) {
+        httpd_end(q->hr); /* no [DONE]: the client sees the stream end short */
+    } else
+        gw_native_error(q, status, msg);
+    q->hr = NULL;
+}
+
+/* --- requests in flight ------------------------------------------------------------------- */
+
+static void req_unlink_free(struct gw_req *q)
+{
+    struct gateway *g = q->g;
+
+    if (q->prev)
+        q->prev->next = q->next;
+    else if (g->reqs == q)
+        g->reqs = q->next;
+    if (q->next)
+        q->next->prev = q->prev;
+    if (q->hr)
+        httpd_on_close(q->hr, NULL, NULL);
+    orion_free(q);
+}
+
+/* The answer is relayed (or nobody wants it): forget the callback. */
+static void req_finish(struct gw_req *q)
+{
+    struct router *r = q->g->r;
+
+    if (redis_up(r->cmd))
+        redis_cmd(r->cmd, ignore_reply, NULL, "DEL", q->cb, (char *)NULL);
+    req_unlink_free(q);
+}
+
+/* The client went away: drop the request while it still waits in this router (answered
+ * "canceled" through the one-answer script, so its entry is acknowledged). */
+static void drop_waiting(struct router *r, const char *id)
+{
+    for (size_t i = 0; i < r->nw; i++) {
+        struct waiting *w = r->w[i];
+        struct contract_str rid = contract_request_id(&w->req);
+        if (w->moving || rid.n != strlen(id) || memcmp(rid.p, id, rid.n))
+            continue;
+        router_answer_error(r, &w->req, w->src, w->group, "canceled", false,
+                            "the HTTP client went away", NULL);
+        r->w[i] = r->w[--r->nw];
+        resp_reply_free(w->fields);
+        orion_free(w);
+        return;
+    }
+}
+
+static void cancel(struct gw_req *q)
+{
+    struct router *r = q->g->r;
+    char key[CONTRACT_KEY_MAX];
+
+    log_info("request %s: the client went away; cancelling", q->id);
+    if (contract_cancel_key(&r->keys, q->id, strlen(q->id), key, sizeof(key)) == 0 &&
+        redis_up(r->cmd))
+        redis_cmd(r->cmd, ignore_reply, NULL, "SET", key, "1", "EX", "600", (char *)NULL);
+    drop_waiting(r, q->id);
+}
+
+static void on_client_close(void *arg)
+{
+    struct gw_req *q = arg;
+
+    q->hr = NULL;
+    q->gone = true;
+    cancel(q);
+    if (q->submitted)
+        req_finish(q); /* else the XADD reply finishes it */
+}
+
+struct gw_req *gw_req_new(struct gateway *g, struct httpd_req *hr, enum gw_kind kind,
+                          const char *model)
+{
+    struct gw_req *q = orion_calloc(1, sizeof(*q));
+
+    if (!q)
+        return NULL;
+    q->g = g;
+    q->hr = hr;
+    q->kind = kind;
+    q->n = ++g->seq;
+    q->created = (long long)(loop_wall_ms() / 1000);
+    snprintf(q->id, sizeof(q->id), "gw-%s-%lu", g->r->me, q->n);
+    snprintf(q->cb, sizeof(q->cb), "%s:cb:gw:%s:%lu", g->r->keys.prefix, g->r->me, q->n);
+    snprintf(q->last, sizeof(q->last), "0-0");
+    snprintf(q->model, sizeof(q->model), "%s", model);
+    q->next = g->reqs;
+    if (g->reqs)
+        g->reqs->prev = q;
+    g->reqs = q;
+    httpd_on_close(hr, on_client_close, q);
+    return q;
+}
+
+void gw_xadd_begin(struct gw_req *q, struct resp_cmd *c)
+{
+    resp_cmd_init(c);
+    resp_cmd_adds(c, "XADD");
+    resp_cmd_adds(c, q->g->r->keys.requests);
+    resp_cmd_adds(c, "*");
+    resp_cmd_adds(c, "request_id");
+    resp_cmd_adds(c, q->id);
+    resp_cmd_adds(c, "callback");
+    resp_cmd_adds(c, q->cb);
+    resp_cmd_adds(c, "stream");
+    resp_cmd_adds(c, "true");
+}
+
+struct xadd_ctx {
+    struct gateway *g;
+    unsigned long n;
+};
+
+static struct gw_req *req_by_n(struct gateway *g, unsigned long n)
+{
+    for (struct gw_req *q = g->reqs; q; q = q->next)
+        if (q->n == n)
+            return q;
+    return NULL;
+}
+
+static void xadd_cb(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct xadd_ctx *x = arg;
+    struct gw_req *q = req_by_n(x->g, x->n);
+
+    (void)c;
+    orion_free(x);
+    if (!q)
+        return;
+    q->submitted = true;
+    if (q->gone) {
+        req_finish(q);
+        return;
+    }
+    if (!reply || reply->type != RESP_BULK) {
+        log_warnx("request %s: XADD failed: %s", q->id,
+                  reply && reply->type == RESP_ERROR ? reply->str : "redis is down");
+        gw_fail(q, 503, "the request queue (redis) is not available");
+        req_finish(q);
+        return;
+    }
+    q->xadd_ms = strtoll(reply->str, NULL, 10);
+    gw_read(q->g);
+}
+
+void gw_submit(struct gw_req *q, struct resp_cmd *c)
+{
+    struct router *r = q->g->r;
+    struct xadd_ctx *x = orion_calloc(1, sizeof(*x));
+    int rc = -1;
+
+    if (x && resp_cmd_finish(c) == 0) {
+        x->g = q->g;
+        x->n = q->n;
+        rc = redis_cmdv(r->cmd, 0, xadd_cb, x, c->argc, c->argv, c->len);
+    }
+    resp_cmd_release(c);
+    if (rc == 0)
+        return;
+    orion_free(x);
+    q->submitted = true;
+    gw_fail(q, redis_up(r->cmd) ? 500 : 503,
+            redis_up(r->cmd) ? "could not queue the request" : "redis is not available");
+    req_unlink_free(q);
+}
+
+/* --- the callback reader ------------------------------------------------------------------ */
+
+static struct gw_req *req_by_cb(struct gateway *g, const char *key)
+{
+    for (struct gw_req *q = g->reqs; q; q = q->next)
+        if (!strcmp(q->cb, key))
+            return q;
+    return NULL;
+}
+
+/* P:events: note where each of our requests was routed. */
+static void on_events(struct gateway *g, const struct resp_reply *entries)
+{
+    for (size_t i = 0; entries && i < entries->n; i++) {
+        const struct resp_reply *id = resp_at(&entries->elem[i], 0);
+        const struct resp_reply *f = resp_at(&entries->elem[i], 1);
+        size_t tn, rn, nn;
+        const char *type = gw_field(f, "type", &tn), *rid = gw_field(f, "request_id", &rn);
+        const char *node = gw_field(f, "node_id", &nn);
+        struct gw_req *q;
+
+        if (id && id->type == RESP_BULK && id->len < sizeof(g->events_last))
+            memcpy(g->events_last, id->str, id->len + 1);
+        if (strcmp(type, "routed") || rn < 3 || memcmp(rid, "gw-", 3))
+            continue;
+        for (q = g->reqs; q; q = q->next) {
+            if (strlen(q->id) != rn || memcmp(q->id, rid, rn))
+                continue;
+            snprintf(q->node, sizeof(q->node), "%.*s", (int)nn, node);
+            q->attempt++;
+            q->routed_ms = id ? strtoll(id->str, NULL, 10) : 0;
+        }
+    }
+}
+
+static void on_callback(struct gw_req *q, const struct resp_reply *entries)
+{
+    for (size_t i = 0; entries && i < entries->n; i++) {
+        const struct resp_reply *id = resp_at(&entries->elem[i], 0);
+        const struct resp_reply *f = resp_at(&entries->elem[i], 1);
+        bool fin;
+
+        if (id && id->type == RESP_BULK && id->len < sizeof(q->last))
+            memcpy(q->last, id->str, id->len + 1);
+        if (!f || f->type != RESP_ARRAY)
+            continue;
+        fin = q->kind == GW_OPENAI ? gw_openai_entry(q, f) : gw_native_entry(q, f);
+        if (fin) {
+            req_finish(q);
+            return;
+        }
+    }
+}
+
+static void read_cb(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct gateway *g = arg;
+
+    (void)c;
+    g->reading = false;
+    if (!reply)
+        return; /* link lost or timed out: the state callback starts over */
+    if (reply->type == RESP_ERROR) {
+        log_warnx("gateway: XREAD: %s", reply->str);
+        return; /* retry_cb tries again within a second */
+    }
+    for (size_t i = 0; reply->type == RESP_ARRAY && i < reply->n; i++) {
+        const struct resp_reply *key = resp_at(&reply->elem[i], 0);
+        const struct resp_reply *e = resp_at(&reply->elem[i], 1);
+        struct gw_req *q;
+        if (!key || key->type != RESP_BULK)
+            continue;
+        if (!strcmp(key->str, g->r->keys.events))
+            on_events(g, e);
+        else if ((q = req_by_cb(g, key->str)))
+            on_callback(q, e);
+    }
+    gw_read(g);
+}
+
+static void gw_read(struct gateway *g)
+{
+    size_t k = 1, i = 0, argc;
+    const char **argv;
+    struct gw_req *q;
+
+    if (g->reading || !g->have_pos || !redis_up(g->rd))
+        return;
+    for (q = g->reqs; q; q = q->next)
+        k += q->submitted;
+    argc = 6 + 2 * k;
+    argv = orion_malloc(argc * sizeof(*argv));
+    if (!argv)
+        return;
+    argv[i++] = "XREAD", argv[i++] = "COUNT", argv[i++] = "100", argv[i++] = "BLOCK";
+    argv[i++] = GW_BLOCK_MS, argv[i++] = "STREAMS", argv[i++] = g->r->keys.events;
+    for (q = g->reqs; q; q = q->next)
+        if (q->submitted)
+            argv[i++] = q->cb;
+    argv[i++] = g->events_last;
+    for (q = g->reqs; q; q = q->next)
+        if (q->submitted)
+            argv[i++] = q->last;
+    if (redis_cmdv(g->rd, GW_READ_TIMEOUT_MS, read_cb, g, (int)argc, argv, NULL) == 0)
+        g->reading = true;
+    orion_free(argv);
+}
+
+static void pos_cb(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct gateway *g = arg;
+    const struct resp_reply *id = resp_at(resp_at(reply, 0), 0);
+
+    (void)c;
+    if (!reply || reply->type == RESP_ERROR)
+        return;
+    if (id && id->type == RESP_BULK && id->len < sizeof(g->events_last))
+        memcpy(g->events_last, id->str, id->len + 1);
+    else
+        snprintf(g->events_last, sizeof(g->events_last), "0-0");
+    g->have_pos = true;
+    gw_read(g);
+}
+
+static void rd_state(struct redis *c, bool up, void *arg)
+{
+    struct gateway *g = arg;
+
+    g->reading = false;
+    if (!up)
+        return;
+    if (!g->have_pos)
+        redis_cmd(c, pos_cb, g, "XREVRANGE", g->r->keys.events, "+", "-", "COUNT", "1",
+                  (char *)NULL);
+    else
+        gw_read(g);
+}
+
+static long retry_cb(struct loop *l, void *arg)
+{
+    struct gateway *g = arg;
+
+    (void)l;
+    gw_read(g); /* after an error reply, and as a safety net */
+    return 1000;
+}
+
+/* --- HTTP --------------------------------------------------------------------------------- */
+
+static bool authorized(const struct gateway *g, const struct httpd_request *req)
+{
+    const struct http_header *h = http_find(req->head, "Authorization");
+    size_t tl = strlen(g->token);
+    unsigned char diff = 0;
+
+    if (!h || h->value_len != 7 + tl || strncasecmp(h->value, "Bearer ", 7))
+        return false;
+    for (size_t i = 0; i < tl; i++) /* the same time whatever the first wrong byte */
+        diff |= (unsigned char)(h->value[7 + i] ^ g->token[i]);
+    return diff == 0;
+}
+
+static void plain(struct httpd_req *hr, int status, const char *ctype, const char *body)
+{
+    gw_respond(hr, status, ctype, NULL, body, strlen(body));
+}
+
+static void version(struct httpd_req *hr)
+{
+    struct buf b;
+
+    buf_init(&b, 4096);
+    buf_puts(&b, "{\"version\":");
+    json_quote(&b, ORION_VERSION, strlen(ORION_VERSION));
+    buf_putc(&b, '}');
+    gw_respond(hr, 200, "application/json; charset=utf-8", NULL, buf_data(&b), buf_size(&b));
+    buf_release(&b);
+}
+
+static bool is_get(const char *m) { return !strcmp(m, "GET") || !strcmp(m, "HEAD"); }
+
+/* Route a request whose method and path are known; false: no such path. */
+static bool route(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+{
+    const char *p = req->path, *m = req->method;
+    bool post = !strcmp(m, "POST");
+
+    if (!strcmp(p, "/api/chat") && post)
+        gw_native_post(g, hr, req, GW_CHAT);
+    else if (!strcmp(p, "/api/generate") && post)
+        gw_native_post(g, hr, req, GW_GENERATE);
+    else if (!strcmp(p, "/v1/chat/completions") && post)
+        gw_openai_post(g, hr, req);
+    else if (!strcmp(p, "/api/tags") && is_get(m))
+        gw_tags(g, hr);
+    else if (!strcmp(p, "/api/ps") && is_get(m))
+        gw_ps(g, hr);
+    else if (!strcmp(p, "/v1/models") && is_get(m))
+        gw_models(g, hr);
+    else if (!strcmp(p, "/api/version") && is_get(m))
+        version(hr);
+    else if (!strcmp(p, "/") && is_get(m))
+        plain(hr, 200, "text/plain; charset=utf-8", "Ollama is running");
+    else if (!strcmp(p, "/api/chat") || !strcmp(p, "/api/generate") ||
+             !strcmp(p, "/v1/chat/completions") || !strcmp(p, "/api/tags") ||
+             !strcmp(p, "/api/ps") || !strcmp(p, "/v1/models") || !strcmp(p, "/api/version") ||
+             !strcmp(p, "/"))
+        plain(hr, 405, "text/plain", "405 method not allowed");
+    else
+        return false;
+    return true;
+}
+
+static void on_http(void *arg, struct httpd_req *hr, const struct httpd_request *req)
+{
+    struct gateway *g = arg;
+
+    if (!strcmp(req->path, "/health") || !strcmp(req->path, "/health/ready")) {
+        if (is_get(req->method))
+            gw_health(g, hr, req->path[7] == '/');
+        else
+            plain(hr, 405, "text/plain", "405 method not allowed");
+        return;
+    }
+    if (g->token && !authorized(g, req)) {
+        if (!strncmp(req->path, "/v1/", 4))
+            gw_openai_error(hr, 401, "missing or wrong bearer token");
+        else
+            plain(hr, 401, "application/json; charset=utf-8",
+                  "{\"error\":\"unauthorized: missing or wrong bearer token\"}");
+        return;
+    }
+    if (!route(g, hr, req))
+        plain(hr, 404, "text/plain", "404 page not found");
+}
+
+struct gateway *gateway_new(struct router *r, const char *listen, const char *token, char *err,
+                            size_t errlen)
+{
+    const struct router_conf *rc = r->rc;
+    struct redis_opts o = {rc->c.redis_addr, rc->c.redis_user, rc->c.redis_password,
+                           rc->c.redis_db, "redis (http front reads)", 0, 0, 0, 0};
+    struct gateway *g = orion_calloc(1, sizeof(*g));
+    char host[256];
+    int port;
+
+    if (!g) {
+        snprintf(err, errlen, "out of memory");
+        errno = ENOMEM;
+        return NULL;
+    }
+    g->r = r;
+    if (net_split(listen, host, sizeof(host), &port) < 0 || port < 0) {
+        snprintf(err, errlen, "--http-listen '%s': want ADDR:PORT or off", listen);
+        orion_free(g);
+        errno = EINVAL;
+        return NULL;
+    }
+    g->token = token && *token ? orion_strdup(token) : NULL;
+    g->rd = redis_new(r->l, &o, rd_state, g);
+    g->h = g->rd && (!token || !*token || g->token)
+               ? httpd_new(r->l, listen, NULL, on_http, g, err, errlen)
+               : NULL;
+    if (!g->h) {
+        if (!g->rd)
+            snprintf(err, errlen, "out of memory");
+        gateway_free(g);
+        errno = EIO;
+        return NULL;
+    }
+    g->retry = loop_timer(r->l, 1000, retry_cb, g);
+    redis_start(g->rd);
+    log_info("http front on %s (port %d)%s", listen, httpd_port(g->h),
+             g->token ? ", bearer token required" : "");
+    return g;
+}
+
+void gateway_free(struct gateway *g)
+{
+    if (!g)
+        return;
+    httpd_free(g->h); /* no on_close callbacks */
+    while (g->reqs) {
+        g->reqs->hr = NULL;
+        req_unlink_free(g->reqs);
+    }
+    if (g->retry)
+        loop_timer_cancel(g->r->l, g->retry);
+    redis_free(g->rd);
+    orion_free(g->token);
+    orion_free(g);
+}

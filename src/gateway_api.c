@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The HTTP front's Ollama-native side: POST /api/chat and /api/generate turned into request
+ * entries, their answers relayed in Ollama's shapes (NDJSON lines, or one JSON object), the
+ * cluster-wide /api/tags and /api/ps out of the nodes' health, and /health, /health/ready.
+ */
+#include "gateway_int.h"
+
+#include "orion/jsonw.h"
+
+#include "cJSON.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JSON_UTF8 "application/json; charset=utf-8"
+#define GW_BODY_MAX (64u * 1024 * 1024)
+
+static const char *const counter_names[] = {"total_duration",       "load_duration",
+                                            "prompt_eval_count",    "prompt_eval_duration",
+                                            "eval_count",           "eval_duration"};
+
+static void native_err(struct httpd_req *hr, int status, const char *msg)
+{
+    struct buf b;
+
+    buf_init(&b, GW_BODY_MAX);
+    buf_puts(&b, "{\"error\":");
+    json_quote(&b, msg, strlen(msg));
+    buf_putc(&b, '}');
+    gw_respond(hr, status, JSON_UTF8, NULL, buf_data(&b), buf_size(&b));
+    buf_release(&b);
+}
+
+void gw_native_error(struct gw_req *q, int status, const char *msg)
+{
+    struct buf b;
+
+    if (!q->hr)
+        return;
+    if (!q->started) {
+        native_err(q->hr, status, msg);
+        return;
+    }
+    buf_init(&b, GW_BODY_MAX); /* the stream has begun: one more line, then the end */
+    buf_puts(&b, "{\"error\":");
+    json_quote(&b, msg, strlen(msg));
+    buf_puts(&b, "}\n");
+    httpd_write_chunk(q->hr, buf_data(&b), buf_size(&b));
+    httpd_end(q->hr);
+    buf_release(&b);
+}
+
+/* A JSON value of the body as a field: strings as their text, everything else as JSON. */
+void gw_add_json(struct resp_cmd *c, const char *name, const struct cJSON *v)
+{
+    char *s;
+
+    if (!v || cJSON_IsNull(v))
+        return;
+    resp_cmd_adds(c, name);
+    if (cJSON_IsString(v)) {
+        resp_cmd_adds(c, v->valuestring);
+        return;
+    }
+    s = cJSON_PrintUnformatted(v);
+    resp_cmd_adds(c, s ? s : "null");
+    cJSON_free(s);
+}
+
+/* keep_alive, priority, timeout (s) -> timeout_ms: the fields every API shares. */
+void gw_add_common(struct resp_cmd *c, const struct cJSON *body)
+{
+    const cJSON *ka = cJSON_GetObjectItemCaseSensitive(body, "keep_alive");
+    const cJSON *pr = cJSON_GetObjectItemCaseSensitive(body, "priority");
+    const cJSON *to = cJSON_GetObjectItemCaseSensitive(body, "timeout");
+
+    if (cJSON_IsNumber(ka)) {
+        resp_cmd_adds(c, "keep_alive");
+        resp_cmd_addf(c, "%lld", (long long)ka->valuedouble);
+    } else if (cJSON_IsString(ka) && *ka->valuestring) {
+        gw_add_json(c, "keep_alive", ka);
+    }
+    if (cJSON_IsNumber(pr) && pr->valuedouble >= 1 && pr->valuedouble <= 3) {
+        resp_cmd_adds(c, "priority");
+        resp_cmd_addf(c, "%d", (int)pr->valuedouble);
+    }
+    if (cJSON_IsNumber(to) && to->valuedouble > 0 && to->valuedouble < 1e9) {
+        resp_cmd_adds(c, "timeout_ms");
+        resp_cmd_addf(c, "%lld", (long long)(to->valuedouble * 1000));
+    }
+}
+
+/* Parse the body into an object: NULL after answering 400 (through err). */
+cJSON *gw_parse_body(struct httpd_req *hr, const struct httpd_request *req,
+                     void (*err)(struct httpd_req *, int, const char *))
+{
+    cJSON *j;
+
+    if (!req->body_len) {
+        err(hr, 400, "missing request body");
+        return NULL;
+    }
+    j = cJSON_ParseWithLength(req->body, req->body_len);
+    if (!j || !cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        err(hr, 400, "invalid request body: not a JSON object");
+        return NULL;
+    }
+    return j;
+}
+
+static void native_fields(struct resp_cmd *c, const cJSON *j, enum gw_kind kind)
+{
+    static const char *const pass[] = {"system", "options", "format", "tools", "think"};
+    const cJSON *v;
+
+    if (kind == GW_CHAT) {
+        v = cJSON_GetObjectItemCaseSensitive(j, "messages");
+        if (cJSON_IsArray(v))
+            gw_add_json(c, "messages", v);
+        else {
+            resp_cmd_adds(c, "messages");
+            resp_cmd_adds(c, "[]");
+        }
+    } else {
+        v = cJSON_GetObjectItemCaseSensitive(j, "prompt");
+        resp_cmd_adds(c, "prompt");
+        resp_cmd_adds(c, cJSON_IsString(v) ? v->valuestring : "");
+        v = cJSON_GetObjectItemCaseSensitive(j, "images");
+        if (cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0)
+            gw_add_json(c, "images", v);
+    }
+    for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++) {
+        v = cJSON_GetObjectItemCaseSensitive(j, pass[i]);
+        if (cJSON_IsBool(v)) {
+            resp_cmd_adds(c, pass[i]);
+            resp_cmd_adds(c, cJSON_IsTrue(v) ? "true" : "false");
+        } else if (v && !(cJSON_IsString(v) && !*v->valuestring && strcmp(pass[i], "system"))) {
+            if (!strcmp(pass[i], "format") && cJSON_IsString(v)) {
+                char *s = cJSON_PrintUnformatted(v); /* format is JSON: "json" quoted */
+                resp_cmd_adds(c, "format");
+                resp_cmd_adds(c, s ? s : "\"json\"");
+                cJSON_free(s);
+            } else
+                gw_add_json(c, pass[i], v);
+        }
+    }
+    gw_add_common(c, j);
+}
+
+void gw_native_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req,
+                    enum gw_kind kind)
+{
+    cJSON *j = gw_parse_body(hr, req, native_err);
+    const cJSON *model;
+    struct gw_req *q;
+    struct resp_cmd c;
+
+    if (!j)
+        return;
+    model = cJSON_GetObjectItemCaseSensitive(j, "model");
+    if (!cJSON_IsString(model) || !*model->valuestring) {
+        if (kind == GW_CHAT)
+            native_err(hr, 400, "model is required");
+        else
+            native_err(hr, 404, "model '' not found");
+    } else if (strlen(model->valuestring) > ORION_MODEL_MAX) {
+        native_err(hr, 400, "invalid model name");
+    } else if (!(q = gw_req_new(g, hr, kind, model->valuestring))) {
+        native_err(hr, 500, "out of memory");
+    } else {
+        q->stream = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(j, "stream"));
+        gw_xadd_begin(q, &c);
+        resp_cmd_adds(&c, "model");
+        resp_cmd_adds(&c, q->model);
+        native_fields(&c, j, kind);
+        gw_submit(q, &c);
+    }
+    cJSON_Delete(j);
+}
+
+/* --- answers ------------------------------------------------------------------------------ */
+
+void gw_counters(const struct resp_reply *f, struct buf *b)
+{
+    for (size_t i = 0; i < sizeof(counter_names) / sizeof(counter_names[0]); i++) {
+        size_t n;
+        const char *v = gw_field(f, counter_names[i], &n);
+        if (n && n < 24 && strspn(v, "0123456789") == n)
+            buf_printf(b, ",\"%s\":%.*s", counter_names[i], (int)n, v);
+    }
+}
+
+/* {"model":..,"created_at":.., */
+static void line_head(const struct gw_req *q, struct buf *b)
+{
+    char t[40];
+
+    gw_time(t);
+    buf_puts(b, "{\"model\":");
+    json_quote(b, q->model, strlen(q->model));
+    buf_printf(b, ",\"created_at\":\"%s\",", t);
+}
+
+static void put_text(const struct gw_req *q, struct buf *b, const char *s, size_t n)
+{
+    if (q->kind == GW_CHAT) {
+        buf_puts(b, "\"message\":{\"role\":\"assistant\",\"content\":");
+        json_quote(b, s, n);
+        buf_putc(b, '}');
+    } else {
+        buf_puts(b, "\"response\":");
+        json_quote(b, s, n);
+    }
+}
+
+static void native_chunk(struct gw_req *q, const struct resp_reply *f)
+{
+    size_t n;
+    const char *d = gw_field(f, "delta", &n);
+    struct buf b;
+
+    if (!q->stream || !n)
+        return;
+    buf_init(&b, GW_BODY_MAX);
+    line_head(q, &b);
+    put_text(q, &b, d, n);
+    buf_puts(&b, ",\"done\":false}\n");
+    if (gw_start(q, "application/x-ndjson") == 0)
+        httpd_write_chunk(q->hr, buf_data(&b), buf_size(&b));
+    q->streamed += n;
+    buf_release(&b);
+}
+
+/* The chat message of the final object: the worker's message JSON (tool calls, thinking),
+ * its content emptied when the text went out in the stream already. */
+static void put_message(const struct gw_req *q, struct buf *b, const struct resp_reply *f)
+{
+    size_t mn, rn;
+    const char *m = gw_field(f, "message", &mn), *resp = gw_field(f, "response", &rn);
+    cJSON *j = mn ? cJSON_ParseWithLength(m, mn) : NULL;
+    char *s;
+
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        put_text(q, b, resp, q->streamed ? 0 : rn);
+        return;
+    }
+    if (q->streamed)
+        cJSON_ReplaceItemInObjectCaseSensitive(j, "content", cJSON_CreateString(""));
+    s = cJSON_PrintUnformatted(j);
+    buf_puts(b, "\"message\":");
+    buf_puts(b, s ? s : "{\"role\":\"assistant\",\"content\":\"\"}");
+    cJSON_free(s);
+    cJSON_Delete(j);
+}
+
+static void native_done(struct gw_req *q, const struct resp_reply *f)
+{
+    size_t nn, rn, dn;
+    const char *node = gw_field(f, "node_id", &nn), *resp = gw_field(f, "response", &rn);
+    const char *reason = gw_field(f, "done_reason", &dn);
+    struct buf b;
+
+    if (nn)
+        snprintf(q->node, sizeof(q->node), "%.*s", (int)nn, node);
+    buf_init(&b, GW_BODY_MAX);
+    line_head(q, &b);
+    if (q->kind == GW_CHAT)
+        put_message(q, &b, f);
+    else
+        put_text(q, &b, resp, q->stream && q->streamed ? 0 : rn);
+    buf_puts(&b, ",\"done\":true,\"done_reason\":");
+    json_quote(&b, dn ? reason : "stop", dn ? dn : 4);
+    gw_counters(f, &b);
+    if (!q->stream)
+        gw_orion_obj(q, &b);
+    buf_putc(&b, '}');
+    if (q->stream) {
+        buf_putc(&b, '\n');
+        if (gw_start(q, "application/x-ndjson") == 0)
+            httpd_write_chunk(q->hr, buf_data(&b), buf_size(&b));
+        httpd_end(q->hr);
+    } else {
+        gw_respond(q->hr, 200, JSON_UTF8, q->node, buf_data(&b), buf_size(&b));
+    }
+    q->hr = NULL;
+    buf_release(&b);
+}
+
+/* An error entry: the status from its code (model_not_found in Ollama's words). */
+void gw_entry_error(struct gw_req *q, const struct resp_reply *f)
+{
+    size_t cn, en, nn;
+    const char *code = gw_field(f, "code", &cn), *err = gw_field(f, "error", &en);
+    const char *node = gw_field(f, "node_id", &nn);
+    char msg[ORION_MODEL_MAX + 64];
+    char *text;
+
+    if (nn)
+        snprintf(q->node, sizeof(q->node), "%.*s", (int)nn, node);
+    if (!strcmp(code, "model_not_found")) {
+        snprintf(msg, sizeof(msg), "model '%s' not found", q->model);
+        gw_fail(q, 404, msg);
+        return;
+    }
+    text = orion_strndup(en ? err : "the request failed", en ? en : 18);
+    gw_fail(q, gw_error_status(code), text ? text : "the request failed");
+    orion_free(text);
+}
+
+bool gw_native_entry(struct gw_req *q, const struct resp_reply *f)
+{
+    size_t tn;
+    const char *type = gw_field(f, "type", &tn);
+
+    if (!q->hr)
+        return true;
+    if (!strcmp(type, "chunk")) {
+        native_chunk(q, f);
+        return false;
+    }
+    if (!strcmp(type, "done")) {
+        native_done(q, f);
+        return true;
+    }
+    if (!strcmp(type, "error")) {
+        gw_entry_error(q, f);
+        return true;
+    }
+    return false;
+}

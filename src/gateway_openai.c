@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The HTTP front's OpenAI-compatible side: POST /v1/chat/completions mapped onto a chat
+ * request entry as Ollama maps it (max_tokens -> num_predict, temperature and top_p default
+ * 1.0, response_format -> format, reasoning_effort -> think), answered as one
+ * chat.completion object or as Server-Sent Events in Ollama's current (>= v0.32.6) layout:
+ * a role delta first, content deltas, a finish chunk, the usage chunk when asked, [DONE].
+ */
+#include "gateway_int.h"
+
+#include "orion/jsonw.h"
+
+#include "cJSON.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OAI_MAX (64u * 1024 * 1024)
+
+void gw_openai_error(struct httpd_req *hr, int status, const char *msg)
+{
+    const char *type = status == 400 || status == 401 ? "invalid_request_error"
+                       : status == 404                ? "not_found_error"
+                                                      : "api_error";
+    struct buf b;
+
+    buf_init(&b, OAI_MAX);
+    buf_puts(&b, "{\"error\":{\"message\":");
+    json_quote(&b, msg, strlen(msg));
+    buf_printf(&b, ",\"type\":\"%s\",\"param\":null,\"code\":null}}\n", type);
+    gw_respond(hr, status, "application/json", NULL, buf_data(&b), buf_size(&b));
+    buf_release(&b);
+}
+
+/* content as a string, or the text parts of an array joined; data: URLs to images. */
+static void convert_content(cJSON *out, const cJSON *content)
+{
+    struct buf text;
+    cJSON *images = NULL;
+    const cJSON *part;
+
+    if (!cJSON_IsArray(content)) {
+        cJSON_AddItemToObject(out, "content", cJSON_IsString(content)
+                                                  ? cJSON_CreateString(content->valuestring)
+                                                  : cJSON_CreateString(""));
+        return;
+    }
+    buf_init(&text, OAI_MAX);
+    cJSON_ArrayForEach(part, content) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(part, "text");
+        const cJSON *u = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(part, "image_url"), "url");
+        const char *comma;
+        if (cJSON_IsString(t))
+            buf_puts(&text, t->valuestring);
+        if (cJSON_IsString(u) && !strncmp(u->valuestring, "data:", 5) &&
+            (comma = strchr(u->valuestring, ','))) {
+            if (!images)
+                images = cJSON_AddArrayToObject(out, "images");
+            cJSON_AddItemToArray(images, cJSON_CreateString(comma + 1));
+        }
+    }
+    cJSON_AddItemToObject(out, "content", cJSON_CreateString(buf_data(&text)));
+    buf_release(&text);
+}
+
+/* OpenAI tool calls (arguments a JSON string) as Ollama's (arguments an object). */
+static void convert_tool_calls(cJSON *out, const cJSON *calls)
+{
+    cJSON *arr = cJSON_AddArrayToObject(out, "tool_calls");
+    const cJSON *c;
+
+    cJSON_ArrayForEach(c, calls) {
+        const cJSON *fn = cJSON_GetObjectItemCaseSensitive(c, "function");
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(fn, "name");
+        const cJSON *args = cJSON_GetObjectItemCaseSensitive(fn, "arguments");
+        cJSON *o = cJSON_CreateObject(), *f = cJSON_AddObjectToObject(o, "function");
+        cJSON *a = cJSON_IsString(args) ? cJSON_Parse(args->valuestring) : NULL;
+        cJSON_AddStringToObject(f, "name", cJSON_IsString(name) ? name->valuestring : "");
+        cJSON_AddItemToObject(f, "arguments", a ? a : cJSON_CreateObject());
+        cJSON_AddItemToArray(arr, o);
+    }
+}
+
+static char *convert_messages(const cJSON *msgs)
+{
+    cJSON *arr = cJSON_CreateArray();
+    const cJSON *m;
+    char *s;
+
+    cJSON_ArrayForEach(m, msgs) {
+        cJSON *o = cJSON_CreateObject();
+        const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
+        const cJSON *calls = cJSON_GetObjectItemCaseSensitive(m, "tool_calls");
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(m, "name");
+        cJSON_AddStringToObject(o, "role", cJSON_IsString(role) ? role->valuestring : "user");
+        convert_content(o, cJSON_GetObjectItemCaseSensitive(m, "content"));
+        if (cJSON_IsArray(calls))
+            convert_tool_calls(o, calls);
+        if (cJSON_IsString(name))
+            cJSON_AddStringToObject(o, "tool_name", name->valuestring);
+        cJSON_AddItemToArray(arr, o);
+    }
+    s = cJSON_PrintUnformatted(arr);
+    cJSON_Delete(arr);
+    return s;
+}
+
+static void add_options(struct resp_cmd *c, const cJSON *j)
+{
+    static const char *const copy[] = {"seed", "frequency_penalty", "presence_penalty", "stop"};
+    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(j, "max_tokens");
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "temperature");
+    const cJSON *tp = cJSON_GetObjectItemCaseSensitive(j, "top_p");
+    cJSON *o = cJSON_CreateObject();
+    char *s;
+
+    if (cJSON_IsNumber(mt))
+        cJSON_AddNumberToObject(o, "num_predict", mt->valuedouble);
+    cJSON_AddNumberToObject(o, "temperature", cJSON_IsNumber(t) ? t->valuedouble : 1.0);
+    cJSON_AddNumberToObject(o, "top_p", cJSON_IsNumber(tp) && tp->valuedouble > 0
+                                            ? tp->valuedouble : 1.0);
+    for (size_t i = 0; i < sizeof(copy) / sizeof(copy[0]); i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, copy[i]);
+        if (v && !cJSON_IsNull(v))
+            cJSON_AddItemToObject(o, copy[i], cJSON_Duplicate(v, 1));
+    }
+    s = cJSON_PrintUnformatted(o);
+    resp_cmd_adds(c, "options");
+    resp_cmd_adds(c, s ? s : "{}");
+    cJSON_free(s);
+    cJSON_Delete(o);
+}
+
+static void add_format_think(struct resp_cmd *c, const cJSON *j)
+{
+    const cJSON *rf = cJSON_GetObjectItemCaseSensitive(j, "response_format");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(rf, "type");
+    const cJSON *re = cJSON_GetObjectItemCaseSensitive(j, "reasoning_effort");
+    const char *e;
+
+    if (cJSON_IsString(type) && !strcmp(type->valuestring, "json_object")) {
+        resp_cmd_adds(c, "format");
+        resp_cmd_adds(c, "\"json\"");
+    } else if (cJSON_IsString(type) && !strcmp(type->valuestring, "json_schema")) {
+        gw_add_json(c, "format",
+                    cJSON_GetObjectItemCaseSensitive(
+                        cJSON_GetObjectItemCaseSensitive(rf, "json_schema"), "schema"));
+    }
+    if (!cJSON_IsString(re))
+        return;
+    e = re->valuestring;
+    resp_cmd_adds(c, "think");
+    resp_cmd_adds(c, !strcmp(e, "none")      ? "false"
+                     : !strcmp(e, "minimal") ? "low"
+                     : !strcmp(e, "xhigh") || !strcmp(e, "ultra") ? "max"
+                                                                  : e);
+}
+
+void gw_openai_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+{
+    cJSON *j = gw_parse_body(hr, req, gw_openai_error);
+    const cJSON *model, *msgs;
+    struct gw_req *q;
+    struct resp_cmd c;
+    char *m;
+
+    if (!j)
+        return;
+    model = cJSON_GetObjectItemCaseSensitive(j, "model");
+    msgs = cJSON_GetObjectItemCaseSensitive(j, "messages");
+    if (!cJSON_IsString(model) || !*model->valuestring)
+        gw_openai_error(hr, 400, "model is required");
+    else if (strlen(model->valuestring) > ORION_MODEL_MAX)
+        gw_openai_error(hr, 400, "invalid model name");
+    else if (!cJSON_IsArray(msgs) || !cJSON_GetArraySize(msgs))
+        gw_openai_error(hr, 400, "[] is too short - 'messages'");
+    else if (!(m = convert_messages(msgs)) || !(q = gw_req_new(g, hr, GW_OPENAI,
+                                                                 model->valuestring))) {
+        cJSON_free(m);
+        gw_openai_error(hr, 500, "out of memory");
+    } else {
+        q->stream = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "stream"));
+        q->usage = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(j, "stream_options"), "include_usage"));
+        gw_xadd_begin(q, &c);
+        resp_cmd_adds(&c, "model");
+        resp_cmd_adds(&c, q->model);
+        resp_cmd_adds(&c, "messages");
+        resp_cmd_adds(&c, m);
+        cJSON_free(m);
+        add_options(&c, j);
+        add_format_think(&c, j);
+        gw_add_json(&c, "tools", cJSON_GetObjectItemCaseSensitive(j, "tools"));
+        gw_add_common(&c, j);
+        gw_submit(q, &c);
+    }
+    cJSON_Delete(j);
+}
+
+/* --- answers ------------------------------------------------------------------------------ */
+
+/* {"id":..,"object":OBJ,"created":..,"model":..,"system_fingerprint":"fp_ollama", */
+static void obj_head(const struct gw_req *q, struct buf *b, const char *obj)
+{
+    buf_printf(b, "{\"id\":\"chatcmpl-%lu\",\"object\":\"%s\",\"created\":%lld,\"model\":", q->n,
+               obj, q->created);
+    json_quote(b, q->model, strlen(q->model));
+    buf_puts(b, ",\"system_fingerprint\":\"fp_ollama\",");
+}
+
+static void sse(struct gw_req *q, struct buf *b) /* send "data: <b>\n\n" */
+{
+    struct buf e;
+
+    buf_init(&e, OAI_MAX);
+    buf_puts(&e, "data: ");
+    buf_append(&e, buf_data(b), buf_size(b));
+    buf_puts(&e, "\n\n");
+    if (gw_start(q, "text/event-stream") == 0)
+        httpd_write_chunk(q->hr, buf_data(&e), buf_size(&e));
+    buf_release(&e);
+}
+
+static void delta_chunk(struct gw_req *q, const char *d, size_t n)
+{
+    struct buf b;
+
+    buf_init(&b, OAI_MAX);
+    obj_head(q, &b, "chat.completion.chunk");
+    buf_puts(&b, "\"choices\":[{\"index\":0,\"delta\":{");
+    if (!q->streamed)
+        buf_puts(&b, "\"role\":\"assistant\",");
+    buf_puts(&b, "\"content\":");
+    json_quote(&b, d, n);
+    buf_puts(&b, "},\"finish_reason\":null}]}");
+    sse(q, &b);
+    q->streamed += n ? n : 1; /* the role went out */
+    buf_release(&b);
+}
+
+static void usage(const struct resp_reply *f, struct buf *b)
+{
+    size_t pn, en;
+    const char *p = gw_field(f, "prompt_eval_count", &pn), *e = gw_field(f, "eval_count", &en);
+    long long pt = pn ? strtoll(p, NULL, 10) : 0, et = en ? strtoll(e, NULL, 10) : 0;
+
+    buf_printf(b, "\"usage\":{\"prompt_tokens\":%lld,\"completion_tokens\":%lld,"
+                  "\"total_tokens\":%lld}", pt, et, pt + et);
+}
+
+/* Ollama's tool calls (arguments an object) as OpenAI's: NULL when there are none. */
+static cJSON *tool_calls(const cJSON *msg)
+{
+    const cJSON *calls = cJSON_GetObjectItemCaseSensitive(msg, "tool_calls"), *c;
+    cJSON *out;
+    int i = 0;
+
+    if (!cJSON_IsArray(calls) || !cJSON_GetArraySize(calls))
+        return NULL;
+    out = cJSON_CreateArray();
+    cJSON_ArrayForEach(c, calls) {
+        const cJSON *fn = cJSON_GetObjectItemCaseSensitive(c, "function");
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(fn, "name");
+        char *args = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(fn, "arguments"));
+        char id[32];
+        cJSON *o = cJSON_CreateObject(), *f;
+        snprintf(id, sizeof(id), "call_%d", i);
+        cJSON_AddStringToObject(o, "id", id);
+        cJSON_AddNumberToObject(o, "index", i++);
+        cJSON_AddStringToObject(o, "type", "function");
+        f = cJSON_AddObjectToObject(o, "function");
+        cJSON_AddStringToObject(f, "name", cJSON_IsString(name) ? name->valuestring : "");
+        cJSON_AddStringToObject(f, "arguments", args ? args : "{}");
+        cJSON_free(args);
+        cJSON_AddItemToArray(out, o);
+    }
+    return out;
+}
+
+static void finish_reason(struct buf *b, const struct resp_reply *f, bool calls)
+{
+    size_t dn;
+    const char *d = gw_field(f, "done_reason", &dn);
+
+    buf_puts(b, "\"finish_reason\":");
+    if (calls && (!dn || !strncmp(d, "stop", dn)))
+        buf_puts(b, "\"tool_calls\"");
+    else
+        json_quote(b, dn ? d : "stop", dn ? dn : 4);
+}
+
+/* The assistant message of a chat.completion: content, reasoning, tool_calls. */
+static bool put_message(struct buf *b, const struct resp_reply *f)
+{
+    size_t mn, rn;
+    const char *m = gw_field(f, "message", &mn), *resp = gw_field(f, "response", &rn);
+    cJSON *j = mn ? cJSON_ParseWithLength(m, mn) : NULL;
+    const cJSON *th = cJSON_GetObjectItemCaseSensitive(j, "thinking");
+    cJSON *calls = tool_calls(j);
+    char *s = calls ? cJSON_PrintUnformatted(calls) : NULL;
+
+    buf_puts(b, "\"message\":{\"role\":\"assistant\",\"content\":");
+    json_quote(b, resp, rn);
+    if (cJSON_IsString(th) && *th->valuestring) {
+        buf_puts(b, ",\"reasoning\":");
+        json_quote(b, th->valuestring, strlen(th->valuestring));
+    }
+    if (s)
+        buf_printf(b, ",\"tool_calls\":%s", s);
+    buf_putc(b, '}');
+    cJSON_free(s);
+    cJSON_Delete(calls);
+    cJSON_Delete(j);
+    return calls != NULL;
+}
+
+static void openai_done_whole(struct gw_req *q, const struct resp_reply *f)
+{
+    struct buf b;
+    bool calls;
+
+    buf_init(&b, OAI_MAX);
+    obj_head(q, &b, "chat.completion");
+    buf_puts(&b, "\"choices\":[{\"index\":0,");
+    calls = put_message(&b, f);
+    buf_putc(&b, ',');
+    finish_reason(&b, f, calls);
+    buf_puts(&b, "}],");
+    usage(f, &b);
+    gw_orion_obj(q, &b);
+    buf_puts(&b, "}\n");
+    gw_respond(q->hr, 200, "application/json", q->node, buf_data(&b), buf_size(&b));
+    buf_release(&b);
+}
+
+static void openai_done_stream(struct gw_req *q, const struct resp_reply *f)
+{
+    size_t rn, mn;
+    const char *resp = gw_field(f, "response", &rn), *m = gw_field(f, "message", &mn);
+    cJSON *j = mn ? cJSON_ParseWithLength(m, mn) : NULL;
+    cJSON *calls = tool_calls(j);
+    struct buf b;
+
+    if (!q->streamed)
+        delta_chunk(q, resp, rn);
+    buf_init(&b, OAI_MAX);
+    obj_head(q, &b, "chat.completion.chunk");
+    buf_puts(&b, "\"choices\":[{\"index\":0,\"delta\":{");
+    if (calls) {
+        char *s = cJSON_PrintUnformatted(calls);
+        buf_printf(&b, "\"tool_calls\":%s", s ? s : "[]");
+        cJSON_free(s);
+    }
+    buf_puts(&b, "},");
+    finish_reason(&b, f, calls != NULL);
+    buf_puts(&b, "}]}");
+    sse(q, &b);
+    if (q->usage) {
+        buf_reset(&b);
+        obj_head(q, &b, "chat.completion.chunk");
+        buf_puts(&b, "\"choices\":[],");
+        usage(f, &b);
+        buf_putc(&b, '}');
+        sse(q, &b);
+    }
+    if (gw_start(q, "text/event-stream") == 0)
+        httpd_write_chunk(q->hr, "data: [DONE]\n\n", 14);
+    httpd_end(q->hr);
+    cJSON_Delete(calls);
+    cJSON_Delete(j);
+    buf_release(&b);
+}
+
+bool gw_openai_entry(struct gw_req *q, const struct resp_reply *f)
+{
+    size_t tn, n;
+    const char *type = gw_field(f, "type", &tn), *d;
+
+    if (!q->hr)
+        return true;
+    if (!strcmp(type, "chunk")) {
+        d = gw_field(f, "delta", &n);
+        if (q->stream && n)
+            delta_chunk(q, d, n);
+        return false;
+    }
+    if (!strcmp(type, "done")) {
+        d = gw_field(f, "node_id", &n);
+        if (n)
+            snprintf(q->node, sizeof(q->node), "%.*s", (int)n, d);
+        if (q->stream)
+            openai_done_stream(q, f);
+        else
+            openai_done_whole(q, f);
+        q->hr = NULL;
+        return true;
+    }
+    if (!strcmp(type, "error")) {
+        gw_entry_error(q, f);
+        return true;
+    }
+    return false;
+}

@@ -1,0 +1,147 @@
+#!/bin/sh
+# The router's HTTP front against a real redis-server, with the worker played by this script:
+# health written by hand, and a background loop that takes each request from the node's
+# stream and writes chunk + done entries (or an error) on its callback. Driven with curl.
+. "$(dirname "$0")/lib.sh"
+start_redis || { ok 1 "redis-server starts"; done_testing; exit 1; }
+H=orion:inference:health
+Q=orion:inference:requests
+HTTP_PORT=$(free_port)
+URL=http://127.0.0.1:$HTTP_PORT
+health() { # health <node> <temp>
+    rcli HSET $H "$1" "{\"node_id\":\"$1\",\"last_seen\":$(date +%s),\"temp_c\":$2,\"ram_percent\":40,\"ram_total_mb\":8000,\"models\":[\"gemma3:1b\"],\"installed\":[\"gemma3:1b\",\"qwen2.5:0.5b\"],\"available\":true}" >/dev/null
+}
+beat() { while :; do health pi-a "$1"; sleep 0.5; done; }
+field() { awk -v f="$1" 'prev == f { print; exit } { prev = $0 }'; }
+# the worker of pi-a: answer every entry of its stream. A prompt "fail-*" gets a
+# model_not_found error; "slow" is never answered (the client goes away).
+worker() {
+    while :; do
+        for id in $(rcli --raw XRANGE "$Q:pi-a" - + | grep -E '^[0-9]+-[0-9]+$'); do
+            e=$(rcli --raw XRANGE "$Q:pi-a" "$id" "$id")
+            cb=$(echo "$e" | field callback)
+            rid=$(echo "$e" | field request_id)
+            model=$(echo "$e" | field model)
+            rcli XDEL "$Q:pi-a" "$id" >/dev/null
+            case "$e" in
+            *slow*) continue ;;
+            *fail-*)
+                rcli XADD "$cb" '*' request_id "$rid" type error status error \
+                    error "model not found" code model_not_found retriable false node_id pi-a >/dev/null
+                continue ;;
+            esac
+            rcli XADD "$cb" '*' request_id "$rid" type chunk seq 1 delta "Hel" >/dev/null
+            rcli XADD "$cb" '*' request_id "$rid" type chunk seq 2 delta "lo" >/dev/null
+            rcli XADD "$cb" '*' request_id "$rid" type done status ok response Hello \
+                message '{"role":"assistant","content":"Hello"}' node_id pi-a model "$model" \
+                done_reason stop total_duration 900 load_duration 100 prompt_eval_count 5 \
+                prompt_eval_duration 200 eval_count 2 eval_duration 300 >/dev/null
+        done
+        sleep 0.05
+    done
+}
+
+beat 50 &
+BEAT=$!
+T_PIDS="$T_PIDS $BEAT"
+worker &
+T_PIDS="$T_PIDS $!"
+bg router "$ORION_BIN/orion-inference-router" --redis-addr "$REDIS_ADDR" --log-level debug \
+    --http-listen "127.0.0.1:$HTTP_PORT" --stale-after 3
+ROUTER_PID=$BG_PID
+wait_for 5 curl -sf "$URL/api/version"
+ok $? "the router serves HTTP on --http-listen"
+sleep 1.2 # the first health refresh
+
+# native API, streamed chat
+out=$(curl -s -D "$T_TMP/h1" "$URL/api/chat" -d '{"model":"gemma3:1b","messages":[{"role":"user","content":"hi"}]}')
+check "/api/chat streams NDJSON" grep -qi '^content-type: application/x-ndjson' "$T_TMP/h1"
+check "... with X-Orion-Node: pi-a" grep -qi '^x-orion-node: pi-a' "$T_TMP/h1"
+is "$(echo "$out" | wc -l | tr -d ' ')" 3 "... two chunk lines and the final line"
+is "$(echo "$out" | head -1 | grep -o '"message":{[^}]*}')" '"message":{"role":"assistant","content":"Hel"}' "... the first piece in Ollama's shape"
+check "... chunk lines are done:false" sh -c "echo '$out' | head -2 | grep -c '\"done\":false' | grep -qx 2"
+last=$(echo "$out" | tail -1)
+check "... the final line is done:true with done_reason" sh -c "echo '$last' | grep -q '\"done\":true,\"done_reason\":\"stop\"'"
+check "... and the counters" sh -c "echo '$last' | grep -q '\"prompt_eval_count\":5,\"prompt_eval_duration\":200,\"eval_count\":2,\"eval_duration\":300'"
+no_cb() { [ "$(rcli --raw KEYS 'orion:inference:cb:gw:*' | grep -c .)" = 0 ]; }
+wait_for 2 no_cb
+ok $? "the callback key is deleted after the answer"
+
+# native generate, stream:false
+out=$(curl -s -D "$T_TMP/h2" "$URL/api/generate" -d '{"model":"gemma3:1b","prompt":"hi","stream":false}')
+check "/api/generate stream:false: one JSON body" grep -qi '^content-type: application/json; charset=utf-8' "$T_TMP/h2"
+check "... with the whole text" sh -c "echo '$out' | grep -q '\"response\":\"Hello\",\"done\":true'"
+check "... the counters and the orion object" sh -c "echo '$out' | grep -q '\"eval_count\":2.*\"orion\":{\"node\":\"pi-a\"'"
+is "$(echo "$out" | wc -l | tr -d ' ')" 1 "... in one line"
+
+# OpenAI
+out=$(curl -s -D "$T_TMP/h3" "$URL/v1/chat/completions" -d '{"model":"gemma3:1b","messages":[{"role":"user","content":"hi"}]}')
+check "/v1/chat/completions: a chat.completion object" sh -c "echo '$out' | grep -q '\"object\":\"chat.completion\"'"
+check "... with the message" sh -c "echo '$out' | grep -q '\"message\":{\"role\":\"assistant\",\"content\":\"Hello\"},\"finish_reason\":\"stop\"'"
+check "... and usage" sh -c "echo '$out' | grep -q '\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2,\"total_tokens\":7}'"
+check "... X-Orion-Node" grep -qi '^x-orion-node: pi-a' "$T_TMP/h3"
+out=$(curl -sN -D "$T_TMP/h4" "$URL/v1/chat/completions" -d '{"model":"gemma3:1b","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}')
+check "stream: text/event-stream" grep -qi '^content-type: text/event-stream' "$T_TMP/h4"
+is "$(echo "$out" | grep -c '^data: ')" 5 "... role+content, content, finish, usage, [DONE]"
+check "... the first delta carries the role" sh -c "echo '$out' | head -1 | grep -q '\"delta\":{\"role\":\"assistant\",\"content\":\"Hel\"}'"
+check "... a finish chunk" sh -c "echo '$out' | grep -q '\"delta\":{},\"finish_reason\":\"stop\"'"
+check "... the usage chunk" sh -c "echo '$out' | grep -q '\"choices\":\\[\\],\"usage\"'"
+is "$(echo "$out" | grep '^data: ' | tail -1)" "data: [DONE]" "... ends with data: [DONE]"
+
+# the other endpoints
+check "/api/tags lists the installed models" sh -c "curl -s $URL/api/tags | grep -q '\"name\":\"qwen2.5:0.5b\",\"model\":\"qwen2.5:0.5b\"'"
+check "/api/ps lists loaded models with their node" sh -c "curl -s $URL/api/ps | grep -q '\"name\":\"gemma3:1b\".*\"node\":\"pi-a\"'"
+check "/api/version" sh -c "curl -s $URL/api/version | grep -q '^{\"version\":\"'"
+check "/v1/models" sh -c "curl -s $URL/v1/models | grep -q '\"id\":\"gemma3:1b\",\"object\":\"model\"'"
+check "HEAD /: 200, 17 bytes" sh -c "curl -sI $URL/ | grep -qi '^content-length: 17'"
+is "$(curl -s $URL/)" "Ollama is running" "GET /"
+check "/health: ok with pi-a eligible" sh -c "curl -s $URL/health | grep -q '{\"ok\":true,\"backends\":\\[{\"node\":\"pi-a\",\"eligible\":true'"
+is "$(curl -s -o /dev/null -w '%{http_code}' $URL/health/ready)" 200 "/health/ready: 200"
+
+# errors
+is "$(curl -s -w ' %{http_code}' $URL/api/chat -d '{"model":"gemma3:1b","messages":[{"role":"user","content":"fail-1"}]}')" \
+    "{\"error\":\"model 'gemma3:1b' not found\"} 404" "model_not_found: 404 in Ollama's words"
+is "$(curl -s -w ' %{http_code}' $URL/v1/chat/completions -d '{"model":"qwen2.5:0.5b","messages":[{"role":"user","content":"fail-2"}]}')" \
+    "{\"error\":{\"message\":\"model 'qwen2.5:0.5b' not found\",\"type\":\"not_found_error\",\"param\":null,\"code\":null}}
+ 404" "... and in OpenAI's"
+is "$(curl -s -w ' %{http_code}' $URL/api/chat -d '{"messages":[]}')" '{"error":"model is required"} 400' "chat without model: 400"
+is "$(curl -s -w ' %{http_code}' $URL/api/generate -d '{"prompt":"x"}')" "{\"error\":\"model '' not found\"} 404" "generate without model: 404"
+is "$(curl -s -o /dev/null -w '%{http_code}' $URL/api/chat -d '{bad')" 400 "bad JSON: 400"
+is "$(curl -s -w ' %{http_code}' -X POST $URL/api/chat)" '{"error":"missing request body"} 400' "no body: 400"
+is "$(curl -s -o /dev/null -w '%{http_code}' $URL/nowhere)" 404 "unknown path: 404"
+
+# a client that goes away: the cancel key is set
+curl -s -m 1 "$URL/api/generate" -d '{"model":"gemma3:1b","prompt":"slow"}' >/dev/null
+wait_for 3 sh -c "redis-cli -p $REDIS_PORT --scan --pattern 'orion:inference:cancel:gw-*' | grep -q ."
+ok $? "a client that disconnects: P:cancel:<request_id> is set"
+check "... with an expiry" sh -c "[ \$(redis-cli -p $REDIS_PORT TTL \$(redis-cli -p $REDIS_PORT --scan --pattern 'orion:inference:cancel:gw-*' | head -1)) -gt 0 ]"
+
+# no eligible node: /health/ready 503, and a waiting request dropped when its client leaves
+kill $BEAT
+beat 90 &
+BEAT=$!
+T_PIDS="$T_PIDS $BEAT"
+sleep 1.5
+out=$(curl -s -w ' %{http_code}' $URL/health/ready)
+is "${out##* }" 503 "/health/ready: 503 while no node is eligible"
+check "... with the reason" sh -c "echo '$out' | grep -q 'pi-a: hot'"
+check "/health: ok false" sh -c "curl -s $URL/health | grep -q '{\"ok\":false'"
+curl -s -m 1 "$URL/api/generate" -d '{"model":"gemma3:1b","prompt":"waits"}' >/dev/null
+wait_for 3 sh -c "[ \$(redis-cli -p $REDIS_PORT XPENDING $Q inference-router | head -1) = 0 ]"
+ok $? "a waiting request whose client left is dropped (acknowledged)"
+is "$(rcli XLEN $Q)" 0 "... and deleted from the request stream"
+kill $BEAT
+
+# token
+kill "$ROUTER_PID"
+bg router2 "$ORION_BIN/orion-inference-router" --redis-addr "$REDIS_ADDR" --log-level debug \
+    --http-listen "127.0.0.1:$HTTP_PORT" --http-token s3cret
+wait_for 5 curl -s -o /dev/null "$URL/health"
+is "$(curl -s -o /dev/null -w '%{http_code}' $URL/api/tags)" 401 "--http-token: no token, 401"
+is "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer wrong' $URL/api/tags)" 401 "... a wrong one, 401"
+is "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer s3cret' $URL/api/tags)" 200 "... the right one, 200"
+is "$(curl -s -o /dev/null -w '%{http_code}' $URL/health)" 200 "... /health needs none"
+is "$(curl -s -o /dev/null -w '%{http_code}' $URL/v1/models)" 401 "... /v1 too: 401"
+"$ORION_BIN/orion-inference-router" --redis-addr "$REDIS_ADDR" --http-listen nonsense >/dev/null 2>&1
+is $? 100 "a bad --http-listen: exit 100"
+done_testing

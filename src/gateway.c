@@ -493,6 +493,8 @@ static bool route(struct gateway *g, struct httpd_req *hr, const struct httpd_re
         gw_native_post(g, hr, req, GW_GENERATE);
     else if (!strcmp(p, "/v1/chat/completions") && post)
         gw_openai_post(g, hr, req);
+    else if (!strcmp(p, "/api/show") && post)
+        gw_show(g, hr, req);
     else if (!strcmp(p, "/api/tags") && is_get(m))
         gw_tags(g, hr);
     else if (!strcmp(p, "/api/ps") && is_get(m))
@@ -506,7 +508,7 @@ static bool route(struct gateway *g, struct httpd_req *hr, const struct httpd_re
     else if (!strcmp(p, "/api/chat") || !strcmp(p, "/api/generate") ||
              !strcmp(p, "/v1/chat/completions") || !strcmp(p, "/api/tags") ||
              !strcmp(p, "/api/ps") || !strcmp(p, "/v1/models") || !strcmp(p, "/api/version") ||
-             !strcmp(p, "/"))
+             !strcmp(p, "/api/show") || !strcmp(p, "/"))
         plain(hr, 405, "text/plain", "405 method not allowed");
     else
         return false;

@@ -8,6 +8,8 @@
 
 #include "orion/jsonw.h"
 
+#include "cJSON.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -210,4 +212,39 @@ void gw_health(struct gateway *g, struct httpd_req *hr, bool ready)
     }
     buf_release(&list);
     buf_release(&reasons);
+}
+
+/* POST /api/show: enough for the Ollama CLI, which asks before it runs a model. */
+void gw_show(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+{
+    static const char *names[MAX_NAMES];
+    size_t n = union_names(g->r, names, MAX_NAMES), i = 0;
+    cJSON *j = cJSON_ParseWithLength(req->body, req->body_len);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "model");
+    char msg[ORION_MODEL_MAX + 32];
+    struct buf b;
+
+    if (!cJSON_IsString(m))
+        m = cJSON_GetObjectItemCaseSensitive(j, "name");
+    buf_init(&b, INFO_MAX);
+    if (!cJSON_IsString(m) || !*m->valuestring) {
+        buf_puts(&b, "{\"error\":\"model is required\"}");
+        send_json(hr, 400, &b);
+        cJSON_Delete(j);
+        return;
+    }
+    while (i < n && !route_model_eq(names[i], m->valuestring))
+        i++;
+    if (i == n) {
+        snprintf(msg, sizeof(msg), "model '%.*s' not found", ORION_MODEL_MAX, m->valuestring);
+        buf_puts(&b, "{\"error\":");
+        json_quote(&b, msg, strlen(msg));
+        buf_putc(&b, '}');
+        send_json(hr, 404, &b);
+    } else {
+        buf_printf(&b, "{\"license\":\"\",\"modelfile\":\"\",\"parameters\":\"\",\"template\":\"\","
+                       "%s,\"model_info\":{},\"capabilities\":[\"completion\"]}", details);
+        send_json(hr, 200, &b);
+    }
+    cJSON_Delete(j);
 }

@@ -80,6 +80,7 @@ void gw_entry_error(struct gw_req *q, const struct resp_reply *f); /* answers, q
 void gw_tags(struct gateway *g, struct httpd_req *hr);
 void gw_ps(struct gateway *g, struct httpd_req *hr);
 void gw_models(struct gateway *g, struct httpd_req *hr);
+void gw_show(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
 void gw_health(struct gateway *g, struct httpd_req *hr, bool ready);
 
 /* gateway_openai.c */

@@ -91,6 +91,8 @@ is "$(echo "$out" | grep '^data: ' | tail -1)" "data: [DONE]" "... ends with dat
 # the other endpoints
 check "/api/tags lists the installed models" sh -c "curl -s $URL/api/tags | grep -q '\"name\":\"qwen2.5:0.5b\",\"model\":\"qwen2.5:0.5b\"'"
 check "/api/ps lists loaded models with their node" sh -c "curl -s $URL/api/ps | grep -q '\"name\":\"gemma3:1b\".*\"node\":\"pi-a\"'"
+is "$(curl -s -o /dev/null -w '%{http_code}' $URL/api/show -d '{"model":"gemma3:1b"}')" 200 "/api/show of an installed model"
+is "$(curl -s -w ' %{http_code}' $URL/api/show -d '{"model":"nope"}')" "{\"error\":\"model 'nope' not found\"} 404" "/api/show of an unknown one: 404"
 check "/api/version" sh -c "curl -s $URL/api/version | grep -q '^{\"version\":\"'"
 check "/v1/models" sh -c "curl -s $URL/v1/models | grep -q '\"id\":\"gemma3:1b\",\"object\":\"model\"'"
 check "HEAD /: 200, 17 bytes" sh -c "curl -sI $URL/ | grep -qi '^content-length: 17'"
@@ -134,6 +136,7 @@ kill $BEAT
 
 # token
 kill "$ROUTER_PID"
+wait "$ROUTER_PID" 2>/dev/null
 bg router2 "$ORION_BIN/orion-inference-router" --redis-addr "$REDIS_ADDR" --log-level debug \
     --http-listen "127.0.0.1:$HTTP_PORT" --http-token s3cret
 wait_for 5 curl -s -o /dev/null "$URL/health"

@@ -669,8 +669,13 @@ int router_run(const struct router_conf *rc)
     }
     if (rc->http_listen && strcmp(rc->http_listen, "off") &&
         !(gw = gateway_new(&r, rc->http_listen, rc->http_token, err, sizeof(err)))) {
+        int code = errno == EINVAL ? ORION_EXIT_USAGE : ORION_EXIT_SYSTEM;
         log_errorx("http front: %s", err);
-        return errno == EINVAL ? ORION_EXIT_USAGE : ORION_EXIT_SYSTEM;
+        redis_free(r.cmd);
+        redis_free(r.blk);
+        loop_free(r.l);
+        orion_free(r.placement);
+        return code;
     }
     loop_signal(r.l, SIGTERM, on_signal, &r);
     loop_signal(r.l, SIGINT, on_signal, &r);

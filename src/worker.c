@@ -274,6 +274,55 @@ static void blk_state(struct redis *c, bool up, void *arg)
         worker_read_more(w);
 }
 
+static void cancel_cb(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct worker *w = arg;
+
+    (void)c;
+    for (size_t i = 0; reply && reply->type == RESP_ARRAY && i < reply->n; i++) {
+        const struct resp_reply *e = &reply->elem[i];
+        struct job *j;
+        if (e->type != RESP_BULK || i >= w->ncancel_ids) /* MGET: nil when not canceled */
+            continue;
+        j = job_find(w, w->cancel_ids[i]);
+        if (j && j->call) {
+            log_info("request %s: canceled by its caller", j->entry_id);
+            ollama_cancel(j->call); /* closing the connection stops Ollama's generation */
+            j->call = NULL;
+            job_answer_error(j, "canceled", false, "the request was canceled by its caller");
+        }
+    }
+}
+
+/* Every second while requests run: has anyone asked for one of them to stop (P:cancel:id)?
+ * One MGET over the cancel keys of the running requests. */
+static long cancel_poll_cb(struct loop *l, void *arg)
+{
+    struct worker *w = arg;
+    struct resp_cmd c;
+    char key[CONTRACT_KEY_MAX];
+
+    (void)l;
+    if (w->stopping && !w->njobs)
+        return -1;
+    w->ncancel_ids = 0;
+    resp_cmd_init(&c);
+    resp_cmd_adds(&c, "MGET");
+    for (size_t i = 0; i < w->njobs && w->ncancel_ids < WORKER_MAX_PARALLEL; i++) {
+        struct contract_str id = contract_request_id(&w->jobs[i]->req);
+        if (!w->jobs[i]->call ||
+            contract_cancel_key(&w->keys, id.p, id.n, key, sizeof(key)) < 0)
+            continue;
+        resp_cmd_adds(&c, key);
+        snprintf(w->cancel_ids[w->ncancel_ids++], sizeof(w->cancel_ids[0]), "%s",
+                 w->jobs[i]->entry_id);
+    }
+    if (w->ncancel_ids && resp_cmd_finish(&c) == 0)
+        redis_cmdv(w->cmd, 0, cancel_cb, w, c.argc, c.argv, c.len);
+    resp_cmd_release(&c);
+    return 1000;
+}
+
 static long stop_timer_cb(struct loop *l, void *arg)
 {
     struct worker *w = arg;
@@ -399,6 +448,7 @@ int worker_run(const struct worker_conf *wc)
     loop_signal(w.l, SIGTERM, on_signal, &w);
     loop_signal(w.l, SIGINT, on_signal, &w);
     loop_timer(w.l, 0, worker_health_cb, &w);
+    loop_timer(w.l, 1000, cancel_poll_cb, &w);
     redis_start(w.cmd);
     redis_start(w.blk);
     loop_run(w.l);

@@ -54,6 +54,8 @@ struct worker {
     struct health h;
     int pending_probes;
     bool ps_ok, health_logged, metrics_warned, removing;
+    char cancel_ids[WORKER_MAX_PARALLEL][48]; /* entry ids asked about in the last poll */
+    size_t ncancel_ids;
 };
 
 /* worker.c */

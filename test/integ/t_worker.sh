@@ -78,6 +78,15 @@ if [ -z "${WORKER_TEST_OLLAMA:-}" ]; then
     sleep 1
     is "$(answers cb-kill)" 1 "... and was answered exactly once"
 
+    # a caller cancels a running request: Ollama's generation is stopped, answered canceled
+    curl -sf -X POST -d '{"mode":"hang"}' "$OLLAMA_URL/sim/fail" >/dev/null
+    add model gemma3:1b prompt "cancel me" callback cb-cancel request_id req-cancel
+    sleep 0.5
+    rcli SET orion:inference:cancel:req-cancel 1 EX 60 >/dev/null
+    wait_for 5 answered cb-cancel
+    is "$(answer_field cb-cancel code)" canceled "a canceled request is answered code=canceled"
+    curl -sf -X POST -d '{"mode":"none"}' "$OLLAMA_URL/sim/fail" >/dev/null
+
     # Ollama sending garbage, failing mid-stream: error answers, the worker stays up
     curl -sf -X POST -d '{"mode":"garbage"}' "$OLLAMA_URL/sim/fail" >/dev/null
     add model gemma3:1b prompt x callback cb-garbage

@@ -169,9 +169,12 @@ ARMV7_STRIP ?= arm-linux-gnueabihf-strip
 
 cross: cross-aarch64 cross-armv7
 
+# aarch64: segments aligned to 16 KiB, not the linker's 64 KiB default: still right for the
+# Pi 5's 16 KiB-page kernel and the 4 KiB-page ones, and 30 KiB less padding per binary.
 cross-aarch64: vendor/cjson/cJSON.c
 	$(MAKE) CC="$(AARCH64_CC)" AR=aarch64-linux-gnu-ar STRIP=$(AARCH64_STRIP) \
-		TRIPLE=aarch64-linux-musl BUILD=build/aarch64-linux-musl BINDIR=bin/aarch64 all
+		TRIPLE=aarch64-linux-musl BUILD=build/aarch64-linux-musl BINDIR=bin/aarch64 \
+		LDFLAGS="-Wl,-z,max-page-size=16384 $(LDFLAGS)" all
 
 cross-armv7: vendor/cjson/cJSON.c
 	$(MAKE) CC="$(ARMV7_CC)" AR=arm-linux-gnueabihf-ar STRIP=$(ARMV7_STRIP) \

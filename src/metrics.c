@@ -124,8 +124,9 @@ int metrics_parse_meminfo(const char *text, size_t len, struct mem_info *out)
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end;
         const char *colon = memchr(p, ':', (size_t)(le - p)), *q = colon ? colon + 1 : NULL;
+        size_t kl = colon ? (size_t)(colon - p) : 0;
         for (int k = 0; colon && k < MK_N; k++) {
-            if (strlen(mem_keys[k]) != (size_t)(colon - p) || memcmp(p, mem_keys[k], (size_t)(colon - p)))
+            if (strlen(mem_keys[k]) != kl || memcmp(p, mem_keys[k], kl))
                 continue;
             if (!seen[k] && parse_ull(&q, le, &x) == 0) {
                 v[k] = x;

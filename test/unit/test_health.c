@@ -128,7 +128,8 @@ static void test_defaults(void)
 {
     struct health h;
     char err[200] = "";
-    const char *j = " \n{\"node_id\":\"n\",\"last_seen\":5,\"future\":{\"x\":[1,{\"y\":null}]}}\r\n";
+    const char *j =
+        " \n{\"node_id\":\"n\",\"last_seen\":5,\"future\":{\"x\":[1,{\"y\":null}]}}\r\n";
     const char *seed = "{\"node_id\":\"pi4-a\",\"cpu_percent\":3.5,\"ram_percent\":22.1,"
                        "\"ram_used_mb\":1800,\"ram_total_mb\":7810,\"temp_c\":null,"
                        "\"models\":[],\"available\":false,\"last_seen\":1700000000.75}";
@@ -185,8 +186,10 @@ static const struct bad bads[] = {
      "\"last_seen\":1}",
      "'node_id' is longer than 64 bytes"},
     {"no last_seen", "{\"node_id\":\"n\"}", "'last_seen' is missing"},
-    {"last_seen string", "{\"node_id\":\"n\",\"last_seen\":\"now\"}", "'last_seen' is not a number"},
-    {"last_seen negative", "{\"node_id\":\"n\",\"last_seen\":-5}", "'last_seen' is not a number in"},
+    {"last_seen string", "{\"node_id\":\"n\",\"last_seen\":\"now\"}",
+     "'last_seen' is not a number"},
+    {"last_seen negative", "{\"node_id\":\"n\",\"last_seen\":-5}",
+     "'last_seen' is not a number in"},
     {"last_seen in ms", "{\"node_id\":\"n\",\"last_seen\":1700000000000}", "'last_seen'"},
     {"cpu string", R "\"cpu_percent\":\"5\"}", "'cpu_percent' is not a number"},
     {"ram bool", R "\"ram_percent\":true}", "'ram_percent' is not a number"},

@@ -90,7 +90,7 @@ REPLAYS := $(FUZZ_SRC:test/fuzz/fuzz_%.c=$(BUILD)/test/replay_%)
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: vendor/cjson/cJSON.c $(PROGS)
+all: vendor/cjson/cJSON.c $(BUILD)/.version $(PROGS)
 
 vendor/cjson/cJSON.c vendor/cjson/cJSON.h:
 	tools/fetch-cjson.sh
@@ -99,7 +99,13 @@ $(BUILD)/vendor/cJSON.o: vendor/cjson/cJSON.c
 	@mkdir -p $(@D)
 	$(CC) -std=c99 -D_POSIX_C_SOURCE=200809L $(OPT) -w -c -o $@ $<
 
-$(BUILD)/%.o: %.c | vendor/cjson/cJSON.h
+# The version is compiled in (-DORION_VERSION): rebuild when it changes.
+$(BUILD)/.version: FORCE
+	@mkdir -p $(@D)
+	@echo '$(VERSION) $(COMMIT) $(TRIPLE)' | cmp -s - $@ || echo '$(VERSION) $(COMMIT) $(TRIPLE)' >$@
+FORCE:
+
+$(BUILD)/%.o: %.c $(BUILD)/.version | vendor/cjson/cJSON.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
 	@$(if $(Q),echo "  CC    $<")

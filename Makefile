@@ -103,6 +103,7 @@ $(BUILD)/vendor/cJSON.o: vendor/cjson/cJSON.c
 $(BUILD)/.version: FORCE
 	@mkdir -p $(@D)
 	@echo '$(VERSION) $(COMMIT) $(TRIPLE)' | cmp -s - $@ || echo '$(VERSION) $(COMMIT) $(TRIPLE)' >$@
+.PHONY: FORCE
 FORCE:
 
 $(BUILD)/%.o: %.c $(BUILD)/.version | vendor/cjson/cJSON.h

@@ -20,6 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[200];
 
     contract_json_init();
+    err[0] = '\0';
     if (health_from_json(&h, (const char *)data, size, err, sizeof(err)) < 0) {
         if (!err[0])
             abort(); /* an error always says why */

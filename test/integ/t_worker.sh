@@ -129,7 +129,7 @@ REDIS_PID=$BG_PID
 wait_for 10 has_health
 ok $? "Redis restarted: health published again"
 add model gemma3:1b prompt again callback cb-after
-wait_for 10 answered cb-after
+wait_for 30 answered cb-after # both connections may be in their 5 s backoff
 is "$(answer_field cb-after status)" ok "requests served after the restart (group re-created)"
 kill -0 "$WPID"; ok $? "worker still running"
 is "$(grep -c 'redis.*Connection refused' "$T_TMP/worker-pi-t.log")" 2 "outage logged once per connection, not once per retry"

@@ -76,6 +76,7 @@ struct router {
     struct counters cnt;
     int64_t last_report;
     unsigned long refresh_gen;      /* refreshes started */
+    unsigned long ticks;            /* refresh timer runs */
     unsigned long refresh_done_gen; /* the generation of the last completed refresh */
 };
 

@@ -280,6 +280,8 @@ long router_refresh_cb(struct loop *l, void *arg)
     (void)l;
     if (!redis_up(r->cmd) || r->refreshing)
         return 1000;
+    if (++r->ticks % 30 == 0) /* look for node streams again every 30 s */
+        r->scanned = false;
     if (!r->scanned) { /* learn node streams that exist although no health names them */
         char match[CONTRACT_KEY_MAX + 2];
         snprintf(match, sizeof(match), "%s:*", r->keys.requests);

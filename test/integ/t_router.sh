@@ -101,6 +101,25 @@ is "$(nodelen pi-a)" "0" "nothing left on the dead node's stream"
 kill $BEAT
 drain_node pi-b
 
+# 3b. a full node is avoided; a request failed over 3 times goes to the dead-letter stream
+beat "pi-a 50 95 [\"gemma3:1b\"]" "pi-b 50 40 []" &
+BEAT=$!
+T_PIDS="$T_PIDS $BEAT"
+sleep 1.2
+submit gemma3:1b full cb-full >/dev/null
+wait_for 5 on_node pi-b cb-full
+ok $? "a node at 95 % RAM is avoided although it has the model"
+drain_node pi-b
+health pi-z 50 40 '[]' # seen once, then silent, with a request that already failed over twice
+rcli XADD "$Q:pi-z" '*' model gemma3:1b prompt x callback cb-dead request_id dead-1 attempt 3 >/dev/null
+dead() { [ "$(answers cb-dead)" -ge 1 ]; }
+wait_for 10 dead
+is "$(answer_field cb-dead code)" failed_over_too_often "after 3 attempts: answered failed_over_too_often"
+rcli --raw XRANGE orion:inference:deadletter - + | grep -qx dead-1
+ok $? "... and kept in the dead-letter stream"
+is "$(nodelen pi-z)" 0 "... and gone from the dead node's stream"
+kill $BEAT
+
 # 4. router killed with waiting requests: all placed once after restart
 kill -9 "$ROUTER_PID"
 for i in 1 2 3 4 5; do submit gemma3:1b "w$i" "cb-restart-$i" >/dev/null; done

@@ -335,6 +335,22 @@ static void on_events(struct gateway *g, const struct resp_reply *entries)
     }
 }
 
+/* The histograms of /metrics, on Redis's clock (entry ids): queued -> routed, -> first
+ * answer entry, -> final entry. */
+static void observe(const struct gw_req *q, long long end_ms)
+{
+    struct gateway *g = q->g;
+
+    if (!q->xadd_ms)
+        return;
+    if (q->routed_ms >= q->xadd_ms)
+        gw_hist_observe(&g->h_wait, (double)(q->routed_ms - q->xadd_ms) / 1000.0);
+    if (q->first_ms >= q->xadd_ms)
+        gw_hist_observe(&g->h_first, (double)(q->first_ms - q->xadd_ms) / 1000.0);
+    if (end_ms >= q->xadd_ms)
+        gw_hist_observe(&g->h_total, (double)(end_ms - q->xadd_ms) / 1000.0);
+}
+
 static void on_callback(struct gw_req *q, const struct resp_reply *entries)
 {
     for (size_t i = 0; entries && i < entries->n; i++) {
@@ -346,8 +362,11 @@ static void on_callback(struct gw_req *q, const struct resp_reply *entries)
             memcpy(q->last, id->str, id->len + 1);
         if (!f || f->type != RESP_ARRAY)
             continue;
+        if (!q->first_ms && id && id->type == RESP_BULK)
+            q->first_ms = strtoll(id->str, NULL, 10);
         fin = q->kind == GW_OPENAI ? gw_openai_entry(q, f) : gw_native_entry(q, f);
         if (fin) {
+            observe(q, id && id->type == RESP_BULK ? strtoll(id->str, NULL, 10) : 0);
             req_finish(q);
             return;
         }
@@ -462,6 +481,27 @@ static bool authorized(const struct gateway *g, const struct httpd_request *req)
     return diff == 0;
 }
 
+/* /ui?token=T: a browser cannot send a header when it opens a page; the page then sends the
+ * token as a bearer header itself. Same constant-time comparison. */
+static bool query_token(const struct gateway *g, const char *q)
+{
+    size_t tl = strlen(g->token), n;
+    unsigned char diff = 0;
+    const char *v = NULL;
+
+    for (const char *p = q; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL)
+        if (!strncmp(p, "token=", 6))
+            v = p + 6;
+    if (!v)
+        return false;
+    n = strcspn(v, "&");
+    if (n != tl)
+        return false;
+    for (size_t i = 0; i < tl; i++)
+        diff |= (unsigned char)(v[i] ^ g->token[i]);
+    return diff == 0;
+}
+
 static void plain(struct httpd_req *hr, int status, const char *ctype, const char *body)
 {
     gw_respond(hr, status, ctype, NULL, body, strlen(body));
@@ -503,12 +543,26 @@ static bool route(struct gateway *g, struct httpd_req *hr, const struct httpd_re
         gw_models(g, hr);
     else if (!strcmp(p, "/api/version") && is_get(m))
         version(hr);
+    else if (!strcmp(p, "/metrics") && is_get(m))
+        gw_metrics(g, hr);
+    else if (!strcmp(p, "/stats") && is_get(m))
+        gw_stats(g, hr);
+    else if (!strcmp(p, "/backends") && is_get(m))
+        gw_backends(g, hr);
+    else if (!strcmp(p, "/backends/register") && post)
+        gw_drain(g, hr, req, false);
+    else if (!strcmp(p, "/backends/deregister") && post)
+        gw_drain(g, hr, req, true);
+    else if (!strcmp(p, "/ui") && is_get(m))
+        gw_ui(hr);
     else if (!strcmp(p, "/") && is_get(m))
         plain(hr, 200, "text/plain; charset=utf-8", "Ollama is running");
     else if (!strcmp(p, "/api/chat") || !strcmp(p, "/api/generate") ||
              !strcmp(p, "/v1/chat/completions") || !strcmp(p, "/api/tags") ||
              !strcmp(p, "/api/ps") || !strcmp(p, "/v1/models") || !strcmp(p, "/api/version") ||
-             !strcmp(p, "/api/show") || !strcmp(p, "/"))
+             !strcmp(p, "/api/show") || !strcmp(p, "/") || !strcmp(p, "/metrics") ||
+             !strcmp(p, "/stats") || !strcmp(p, "/backends") || !strcmp(p, "/ui") ||
+             !strcmp(p, "/backends/register") || !strcmp(p, "/backends/deregister"))
         plain(hr, 405, "text/plain", "405 method not allowed");
     else
         return false;
@@ -526,7 +580,8 @@ static void on_http(void *arg, struct httpd_req *hr, const struct httpd_request 
             plain(hr, 405, "text/plain", "405 method not allowed");
         return;
     }
-    if (g->token && !authorized(g, req)) {
+    if (g->token && !authorized(g, req) &&
+        !(!strcmp(req->path, "/ui") && query_token(g, req->query))) {
         if (!strncmp(req->path, "/v1/", 4))
             gw_openai_error(hr, 401, "missing or wrong bearer token");
         else

@@ -24,9 +24,17 @@ struct gw_req {
     char id[96], cb[CONTRACT_KEY_MAX], last[48];
     char model[ORION_MODEL_MAX + 1], node[ORION_NODE_ID_MAX + 1];
     long long xadd_ms, routed_ms; /* entry times (Redis clock), 0 unknown */
+    long long first_ms;           /* the first callback entry (Redis clock), 0 none yet */
     int attempt;                  /* routed events seen */
     size_t streamed;              /* delta bytes relayed */
     long long created;            /* Unix s, OpenAI's "created" */
+};
+
+#define GW_HIST_BUCKETS 8 /* 0.1 0.5 1 2 5 10 30 60 s, then +Inf */
+
+struct gw_hist {
+    unsigned long bucket[GW_HIST_BUCKETS], count; /* cumulative: bucket[i] counts <= bound */
+    double sum;                                   /* s */
 };
 
 struct gateway {
@@ -38,6 +46,7 @@ struct gateway {
     bool have_pos, reading;
     unsigned long seq, retry;
     struct gw_req *reqs;
+    struct gw_hist h_wait, h_first, h_total; /* answered requests: routed, first entry, end */
 };
 
 /* gateway.c */
@@ -82,6 +91,18 @@ void gw_ps(struct gateway *g, struct httpd_req *hr);
 void gw_models(struct gateway *g, struct httpd_req *hr);
 void gw_show(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
 void gw_health(struct gateway *g, struct httpd_req *hr, bool ready);
+
+/* gateway_ops.c */
+void gw_hist_observe(struct gw_hist *h, double s);
+void gw_metrics(struct gateway *g, struct httpd_req *hr);
+void gw_stats(struct gateway *g, struct httpd_req *hr);
+void gw_backends(struct gateway *g, struct httpd_req *hr);
+/* POST /backends/deregister (drain true: HSET P:drain) or /backends/register (HDEL). */
+void gw_drain(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req,
+              bool drain);
+
+/* gateway_ui.c */
+void gw_ui(struct httpd_req *hr); /* the status page */
 
 /* gateway_openai.c */
 void gw_openai_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);

@@ -1,13 +1,19 @@
 #!/bin/sh
 # Install what the build and the tests need, when it is missing (Debian/Ubuntu, as root).
 # Elsewhere, or as another user, say exactly what is missing and stop.
+# Optional packages (chromium, for the status page test) are installed when apt can; when it
+# cannot, the tests that need them skip.
 # Usage: tools/install-deps.sh [check|bench]
 set -u
 what=${1:-check}
 
 missing=""
+optional=""
 need() { # need <test> <package>
     if ! eval "$1" >/dev/null 2>&1; then missing="$missing $2"; fi
+}
+want() { # want <test> <package>: optional
+    if ! eval "$1" >/dev/null 2>&1; then optional="$optional $2"; fi
 }
 need "command -v musl-gcc" musl-tools
 need "command -v redis-server" redis-server
@@ -19,6 +25,9 @@ need "command -v arm-linux-gnueabihf-gcc" gcc-arm-linux-gnueabihf
 need "test -f /usr/lib/aarch64-linux-musl/libc.a" musl-dev:arm64
 need "test -f /usr/lib/arm-linux-musleabihf/libc.a" musl-dev:armhf
 need "command -v qemu-aarch64-static" qemu-user-static
+if [ "$what" = check ]; then
+    want "command -v chromium" chromium
+fi
 if [ "$what" = bench ]; then
     need "test -f /usr/include/hiredis/hiredis.h" libhiredis-dev
     need "command -v redis-benchmark" redis-tools
@@ -42,6 +51,18 @@ if [ -n "$missing" ]; then
         echo "install-deps: missing:$missing" >&2
         echo "install-deps: as root: dpkg --add-architecture arm64 && dpkg --add-architecture armhf && apt-get update && apt-get install$missing" >&2
         exit 1
+    fi
+fi
+if [ -n "$optional" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "install-deps: installing (optional):$optional"
+        [ -n "$missing" ] || apt-get update -q >/dev/null 2>&1 || true
+        # shellcheck disable=SC2086
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $optional \
+            >/tmp/orion-apt-optional.log 2>&1 ||
+            echo "install-deps: could not install$optional; the tests that need it skip" >&2
+    else
+        echo "install-deps: optional, not installed:$optional (the tests that need it skip)" >&2
     fi
 fi
 exec "$(dirname "$0")/fetch-cjson.sh"

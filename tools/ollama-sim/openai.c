@@ -140,15 +140,23 @@ void openai_chat(struct sim *s, struct httpd_req *hr, const struct httpd_request
 
 void openai_models(struct sim *s, struct httpd_req *hr)
 {
+    bool done[SIM_MAX_MODELS] = {false};
     struct buf b;
-    int i;
+    int i, k, n;
 
     buf_init(&b, ORION_HTTP_MAX_OUT);
     buf_puts(&b, "{\"object\":\"list\",\"data\":");
     buf_puts(&b, s->nmodels ? "[" : "null");
-    for (i = 0; i < s->nmodels; i++) {
-        const struct sim_model *m = &s->models[i];
-        const char *slash = strchr(m->name, '/');
+    for (i = 0; i < s->nmodels; i++) { /* /api/tags' order: most recently modified first */
+        const struct sim_model *m;
+        const char *slash;
+
+        for (k = -1, n = 0; n < s->nmodels; n++)
+            if (!done[n] && (k < 0 || s->models[n].modified_ms > s->models[k].modified_ms))
+                k = n;
+        done[k] = true;
+        m = &s->models[k];
+        slash = strchr(m->name, '/');
 
         buf_puts(&b, i ? ",{\"id\":" : "{\"id\":");
         go_quote(&b, m->name, strlen(m->name));

@@ -521,52 +521,108 @@ static void version(struct httpd_req *hr)
 
 static bool is_get(const char *m) { return !strcmp(m, "GET") || !strcmp(m, "HEAD"); }
 
-/* Route a request whose method and path are known; false: no such path. */
+/* One row per endpoint; the brain-service names of the seeds (/chat, /generate, /models) are
+ * aliases of the Ollama ones. */
+typedef void gw_handler(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
+
+static void h_chat(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+{
+    gw_native_post(g, hr, req, GW_CHAT);
+}
+static void h_generate(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+{
+    gw_native_post(g, hr, req, GW_GENERATE);
+}
+static void h_tags(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+{
+    (void)req;
+    gw_tags(g, hr);
+}
+static void h_ps(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+{
+    (void)req;
+    gw_ps(g, hr);
+}
+static void h_models(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+{
+    (void)req;
+    gw_models(g, hr);
+}
+static void h_version(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+{
+    (void)g;
+    (void)req;
+    version(hr);
+}
+static void h_metrics(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+{
+    (void)req;
+    gw_metrics(g, hr);
+}
+static void h_stats(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+{
+    (void)req;
+    gw_stats(g, hr);
+}
+static void h_backends(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+{
+    (void)req;
+    gw_backends(g, hr);
+}
+static void h_register(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+{
+    gw_drain(g, hr, req, false);
+}
+static void h_deregister(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+{
+    gw_drain(g, hr, req, true);
+}
+static void h_ui(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+{
+    (void)g;
+    (void)req;
+    gw_ui(hr);
+}
+static void h_root(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+{
+    (void)g;
+    (void)req;
+    plain(hr, 200, "text/plain; charset=utf-8", "Ollama is running");
+}
+
+static const struct {
+    const char *path;
+    bool post; /* false: GET and HEAD */
+    gw_handler *fn;
+} routes[] = {
+    {"/api/chat", true, h_chat},           {"/api/generate", true, h_generate},
+    {"/v1/chat/completions", true, gw_openai_post}, {"/api/show", true, gw_show},
+    {"/api/tags", false, h_tags},          {"/api/ps", false, h_ps},
+    {"/v1/models", false, h_models},       {"/api/version", false, h_version},
+    {"/metrics", false, h_metrics},        {"/stats", false, h_stats},
+    {"/backends", false, h_backends},      {"/backends/register", true, h_register},
+    {"/backends/deregister", true, h_deregister}, {"/ui", false, h_ui},
+    {"/", false, h_root},                  {"/chat", true, h_chat},
+    {"/generate", true, h_generate},       {"/models", false, h_tags},
+};
+
+/* Route a request by path and method; false: no such path. */
 static bool route(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
-    const char *p = req->path, *m = req->method;
-    bool post = !strcmp(m, "POST");
+    bool post = !strcmp(req->method, "POST"), path_known = false;
 
-    if (!strcmp(p, "/api/chat") && post)
-        gw_native_post(g, hr, req, GW_CHAT);
-    else if (!strcmp(p, "/api/generate") && post)
-        gw_native_post(g, hr, req, GW_GENERATE);
-    else if (!strcmp(p, "/v1/chat/completions") && post)
-        gw_openai_post(g, hr, req);
-    else if (!strcmp(p, "/api/show") && post)
-        gw_show(g, hr, req);
-    else if (!strcmp(p, "/api/tags") && is_get(m))
-        gw_tags(g, hr);
-    else if (!strcmp(p, "/api/ps") && is_get(m))
-        gw_ps(g, hr);
-    else if (!strcmp(p, "/v1/models") && is_get(m))
-        gw_models(g, hr);
-    else if (!strcmp(p, "/api/version") && is_get(m))
-        version(hr);
-    else if (!strcmp(p, "/metrics") && is_get(m))
-        gw_metrics(g, hr);
-    else if (!strcmp(p, "/stats") && is_get(m))
-        gw_stats(g, hr);
-    else if (!strcmp(p, "/backends") && is_get(m))
-        gw_backends(g, hr);
-    else if (!strcmp(p, "/backends/register") && post)
-        gw_drain(g, hr, req, false);
-    else if (!strcmp(p, "/backends/deregister") && post)
-        gw_drain(g, hr, req, true);
-    else if (!strcmp(p, "/ui") && is_get(m))
-        gw_ui(hr);
-    else if (!strcmp(p, "/") && is_get(m))
-        plain(hr, 200, "text/plain; charset=utf-8", "Ollama is running");
-    else if (!strcmp(p, "/api/chat") || !strcmp(p, "/api/generate") ||
-             !strcmp(p, "/v1/chat/completions") || !strcmp(p, "/api/tags") ||
-             !strcmp(p, "/api/ps") || !strcmp(p, "/v1/models") || !strcmp(p, "/api/version") ||
-             !strcmp(p, "/api/show") || !strcmp(p, "/") || !strcmp(p, "/metrics") ||
-             !strcmp(p, "/stats") || !strcmp(p, "/backends") || !strcmp(p, "/ui") ||
-             !strcmp(p, "/backends/register") || !strcmp(p, "/backends/deregister"))
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (strcmp(req->path, routes[i].path))
+            continue;
+        path_known = true;
+        if (routes[i].post ? post : is_get(req->method)) {
+            routes[i].fn(g, hr, req);
+            return true;
+        }
+    }
+    if (path_known)
         plain(hr, 405, "text/plain", "405 method not allowed");
-    else
-        return false;
-    return true;
+    return path_known;
 }
 
 static void on_http(void *arg, struct httpd_req *hr, const struct httpd_request *req)

@@ -110,6 +110,10 @@ is "$(curl -s -w ' %{http_code}' $URL/api/chat -d '{"messages":[]}')" '{"error":
 is "$(curl -s -w ' %{http_code}' $URL/api/generate -d '{"prompt":"x"}')" "{\"error\":\"model '' not found\"} 404" "generate without model: 404"
 is "$(curl -s -o /dev/null -w '%{http_code}' $URL/api/chat -d '{bad')" 400 "bad JSON: 400"
 is "$(curl -s -w ' %{http_code}' -X POST $URL/api/chat)" '{"error":"missing request body"} 400' "no body: 400"
+is "$(curl -s -w ' %{http_code}' -X POST $URL/chat)" '{"error":"missing request body"} 400' "/chat is /api/chat (brain-service name)"
+is "$(curl -s -w ' %{http_code}' -X POST $URL/generate)" '{"error":"missing request body"} 400' "/generate is /api/generate"
+check "/models lists the installed models like /api/tags" sh -c "curl -s $URL/models | grep -q '\"name\":\"qwen2.5:0.5b\"'"
+is "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE $URL/models)" 405 "a known path with the wrong method: 405"
 is "$(curl -s -o /dev/null -w '%{http_code}' $URL/nowhere)" 404 "unknown path: 404"
 
 # a client that goes away: the cancel key is set

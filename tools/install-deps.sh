@@ -31,6 +31,7 @@ fi
 if [ "$what" = bench ]; then
     need "test -f /usr/include/hiredis/hiredis.h" libhiredis-dev
     need "command -v redis-benchmark" redis-tools
+    need "command -v nginx || test -x /usr/sbin/nginx" nginx-light # cluster-sim's peer: nginx least_conn
 fi
 
 if [ -n "$missing" ]; then

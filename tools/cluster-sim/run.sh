@@ -13,6 +13,8 @@
 # is our 50 ms: cold loads 2-10 s -> 100-500 ms. The simulator answers 6-24 tokens where a Pi
 # answers ~60-240, so one simulated token stands for ten: 20 tokens/s here is a request of
 # ~15 s on a Pi (~10 tokens/s), prompt evaluation 200 tokens/s here (~100 on a Pi).
+# PORT_* and WPID_* are assigned through eval:
+# shellcheck disable=SC2154
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
@@ -43,13 +45,11 @@ MODELS=gemma3:1b,llama3.2:1b,qwen2.5:0.5b,llama3.2:3b,qwen2.5:1.5b
 
 # the load generator, built against liborion
 LG=$out/loadgen
-if [ ! -x "$LG" ] || [ tools/cluster-sim/loadgen.c -nt "$LG" ]; then
-    [ -f build/x86_64-linux-musl/liborion.a ] || make -s >/dev/null || exit 1
-    musl-gcc -std=c99 -pedantic -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
-        -Wold-style-definition -Wwrite-strings -Wshadow -Wformat=2 -Wvla -Werror \
-        -Wdeclaration-after-statement -D_POSIX_C_SOURCE=200809L -Iinclude -O2 -static \
-        -o "$LG" tools/cluster-sim/loadgen.c build/x86_64-linux-musl/liborion.a -lm || exit 1
-fi
+[ -f build/x86_64-linux-musl/liborion.a ] || make -s >/dev/null || exit 1
+musl-gcc -std=c99 -pedantic -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
+    -Wold-style-definition -Wwrite-strings -Wshadow -Wformat=2 -Wvla -Werror \
+    -Wdeclaration-after-statement -D_POSIX_C_SOURCE=200809L -Iinclude -O2 -static \
+    -o "$LG" tools/cluster-sim/loadgen.c build/x86_64-linux-musl/liborion.a -lm || exit 1
 NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
 freeport() { build/x86_64-linux-musl/test/tools/freeport; }
 

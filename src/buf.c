@@ -6,6 +6,7 @@
 #include "orion/buf.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,17 @@ char *orion_strndup(const char *s, size_t n)
 }
 
 char *orion_strdup(const char *s) { return orion_strndup(s, strlen(s)); }
+
+void orion_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err || !errlen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
 
 void buf_init(struct buf *b, size_t max)
 {

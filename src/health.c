@@ -177,22 +177,6 @@ int health_to_json(const struct health *h, struct buf *out)
 
 /* --- reading ------------------------------------------------------------------------- */
 
-static void say(char *err, size_t errlen, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -210,9 +194,9 @@ static long json_extent(const char *s, size_t len, char *err, size_t errlen)
     while (i < len && is_ws(s[i]))
         i++;
     if (i == len)
-        return say(err, errlen, "empty input"), -1;
+        return orion_errf(err, errlen, "empty input"), -1;
     if (s[i] != '{')
-        return say(err, errlen, "not a JSON object"), -1;
+        return orion_errf(err, errlen, "not a JSON object"), -1;
     for (; i < len; i++) {
         if (in_str) {
             if (s[i] == '\\')
@@ -223,16 +207,16 @@ static long json_extent(const char *s, size_t len, char *err, size_t errlen)
             in_str = true;
         } else if (s[i] == '{' || s[i] == '[') {
             if (++depth > ORION_JSON_MAX_DEPTH)
-                return say(err, errlen, "nested deeper than %d levels", ORION_JSON_MAX_DEPTH), -1;
+                return orion_errf(err, errlen, "nested deeper than %d levels", ORION_JSON_MAX_DEPTH), -1;
         } else if ((s[i] == '}' || s[i] == ']') && --depth == 0) {
             break;
         }
     }
     if (i >= len)
-        return say(err, errlen, "not valid JSON: the object is not closed"), -1;
+        return orion_errf(err, errlen, "not valid JSON: the object is not closed"), -1;
     for (size_t k = i + 1; k < len; k++)
         if (!is_ws(s[k]))
-            return say(err, errlen, "not valid JSON: bytes after the object"), -1;
+            return orion_errf(err, errlen, "not valid JSON: bytes after the object"), -1;
     return (long)i + 1;
 }
 
@@ -244,7 +228,7 @@ struct rd {
 
 static int bad(struct rd *r, const char *field, const char *want)
 {
-    say(r->err, r->errlen, "field '%s' is not %s", field, want);
+    orion_errf(r->err, r->errlen, "field '%s' is not %s", field, want);
     return -1;
 }
 
@@ -314,7 +298,7 @@ static int get_str(struct rd *r, const char *field, char *out, size_t max)
         return bad(r, field, "a string");
     n = strlen(x->valuestring);
     if (n > max) {
-        say(r->err, r->errlen, "field '%s' is longer than %zu bytes", field, max);
+        orion_errf(r->err, r->errlen, "field '%s' is longer than %zu bytes", field, max);
         return -1;
     }
     memcpy(out, x->valuestring, n + 1);
@@ -339,18 +323,18 @@ static int get_list(struct rd *r, const char *field, size_t max, char ***v, size
         if (!cJSON_IsString(e))
             return bad(r, field, "an array of strings");
         if (strlen(e->valuestring) > max) {
-            say(r->err, r->errlen, "field '%s' has a name longer than %zu bytes", field, max);
+            orion_errf(r->err, r->errlen, "field '%s' has a name longer than %zu bytes", field, max);
             return -1;
         }
         if (k == ORION_HEALTH_MAX_LIST) {
-            say(r->err, r->errlen, "field '%s' has more than %d entries", field,
+            orion_errf(r->err, r->errlen, "field '%s' has more than %d entries", field,
                 ORION_HEALTH_MAX_LIST);
             return -1;
         }
         items[k++] = e->valuestring;
     }
     if (health_set_list(v, n, items, k) < 0) {
-        say(r->err, r->errlen, "out of memory");
+        orion_errf(r->err, r->errlen, "out of memory");
         return -1;
     }
     return 0;
@@ -395,14 +379,14 @@ static int read_required(struct rd *r, struct health *h)
     int rc = get_str(r, "node_id", h->node_id, ORION_NODE_ID_MAX);
 
     if (rc == 0)
-        say(r->err, r->errlen, "field 'node_id' is missing");
+        orion_errf(r->err, r->errlen, "field 'node_id' is missing");
     else if (rc > 0 && !h->node_id[0])
-        say(r->err, r->errlen, "field 'node_id' is empty");
+        orion_errf(r->err, r->errlen, "field 'node_id' is empty");
     if (rc <= 0 || !h->node_id[0])
         return -1;
     rc = get_num(r, "last_seen", 0, 1e11, &ls);
     if (rc == 0)
-        say(r->err, r->errlen, "field 'last_seen' is missing");
+        orion_errf(r->err, r->errlen, "field 'last_seen' is missing");
     if (rc <= 0)
         return -1;
     h->last_seen = (int64_t)ls;
@@ -449,19 +433,19 @@ int health_from_json(struct health *h, const char *json, size_t len, char *err, 
     h->has_labels = h->has_version = false;
     h->cpu_percent = h->ram_percent = -1;
     if (len > ORION_HEALTH_MAX_JSON) {
-        say(err, errlen, "longer than %u bytes", ORION_HEALTH_MAX_JSON);
+        orion_errf(err, errlen, "longer than %u bytes", ORION_HEALTH_MAX_JSON);
         goto out;
     }
     if ((n = json_extent(json, len, err, errlen)) < 0)
         goto out;
     j = cJSON_ParseWithLength(json, (size_t)n);
     if (!j) {
-        say(err, errlen, "not valid JSON");
+        orion_errf(err, errlen, "not valid JSON");
         goto out;
     }
     r.j = j;
     if (!cJSON_IsObject(j))
-        say(err, errlen, "not a JSON object");
+        orion_errf(err, errlen, "not a JSON object");
     else
         rc = read_fields(&r, h);
     cJSON_Delete(j);

@@ -16,22 +16,6 @@
 
 #define MAX_WORDS 16 /* words of one rule: directive, pattern, action and the conditions */
 
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 void placement_init(struct placement *p) { p->n = 0; }
 
@@ -54,7 +38,7 @@ static int set_model_glob(struct placement_rule *r, const char *glob, char *err,
 
     glob = skip_ci(skip_ci(glob, "registry.ollama.ai/"), "library/");
     if (!*glob || strlen(glob) > ORION_MODEL_MAX) {
-        fail(err, errlen, "%s model pattern", *glob ? "too long a" : "empty");
+        orion_errf(err, errlen, "%s model pattern", *glob ? "too long a" : "empty");
         return -1;
     }
     for (i = 0; glob[i]; i++)
@@ -72,15 +56,15 @@ static int set_labels(struct placement_rule *r, char *v, char *err, size_t errle
         comma = strchr(v, ',');
         n = comma ? (size_t)(comma - v) : strlen(v);
         if (!n) {
-            fail(err, errlen, "empty label");
+            orion_errf(err, errlen, "empty label");
             return -1;
         }
         if (n > ORION_LABEL_MAX) {
-            fail(err, errlen, "label too long (max %d bytes)", ORION_LABEL_MAX);
+            orion_errf(err, errlen, "label too long (max %d bytes)", ORION_LABEL_MAX);
             return -1;
         }
         if (r->nlabels >= ORION_PLACEMENT_MAX_LABELS) {
-            fail(err, errlen, "too many labels (max %d)", ORION_PLACEMENT_MAX_LABELS);
+            orion_errf(err, errlen, "too many labels (max %d)", ORION_PLACEMENT_MAX_LABELS);
             return -1;
         }
         memcpy(r->labels[r->nlabels], v, n);
@@ -100,7 +84,7 @@ static int set_number(unsigned long *dst, const char *key, const char *v, char *
     for (q = v; *q >= '0' && *q <= '9' && x <= 100000000UL; q++)
         x = x * 10 + (unsigned long)(*q - '0');
     if (q == v || *q || x == 0 || x > 100000000UL) {
-        fail(err, errlen, "bad number '%s' for %s", v, key);
+        orion_errf(err, errlen, "bad number '%s' for %s", v, key);
         return -1;
     }
     *dst = x;
@@ -116,27 +100,27 @@ static int set_cond(struct placement_rule *r, bool node_rule, char *w, unsigned 
     size_t k;
 
     if (!eq) {
-        fail(err, errlen, "expected key=value, got '%s'", w);
+        orion_errf(err, errlen, "expected key=value, got '%s'", w);
         return -1;
     }
     *eq = '\0';
     for (k = 0; k < 3 && strcmp(w, keys[k]) != 0; k++)
         ;
     if (k == 3) {
-        fail(err, errlen, "unknown key '%s'", w);
+        orion_errf(err, errlen, "unknown key '%s'", w);
         return -1;
     }
     if (*seen & (1u << k)) {
-        fail(err, errlen, "duplicate key '%s'", w);
+        orion_errf(err, errlen, "duplicate key '%s'", w);
         return -1;
     }
     *seen |= 1u << k;
     if (k == 0 && node_rule) {
-        fail(err, errlen, "node= is not allowed in a node rule");
+        orion_errf(err, errlen, "node= is not allowed in a node rule");
         return -1;
     }
     if (k == 0 && (!eq[1] || strlen(eq + 1) > ORION_NODE_ID_MAX)) {
-        fail(err, errlen, "%s node pattern", eq[1] ? "too long a" : "empty");
+        orion_errf(err, errlen, "%s node pattern", eq[1] ? "too long a" : "empty");
         return -1;
     }
     if (k == 0)
@@ -160,7 +144,7 @@ static size_t split(char *line, char **w, char *err, size_t errlen)
         if (!*p || *p == '#')
             return n;
         if (n == MAX_WORDS) {
-            fail(err, errlen, "too many words (max %d)", MAX_WORDS);
+            orion_errf(err, errlen, "too many words (max %d)", MAX_WORDS);
             return (size_t)-1;
         }
         w[n++] = p;
@@ -176,11 +160,11 @@ static int parse_head(struct placement_rule *r, char **w, size_t n, char *err, s
     bool node_rule = strcmp(w[0], "node") == 0;
 
     if (!node_rule && strcmp(w[0], "model") != 0) {
-        fail(err, errlen, "unknown directive '%s' (expected 'model' or 'node')", w[0]);
+        orion_errf(err, errlen, "unknown directive '%s' (expected 'model' or 'node')", w[0]);
         return -1;
     }
     if (n < 3) {
-        fail(err, errlen, "expected '%s PATTERN %s'", w[0],
+        orion_errf(err, errlen, "expected '%s PATTERN %s'", w[0],
              node_rule ? "exclude" : "only|exclude");
         return -1;
     }
@@ -189,14 +173,14 @@ static int parse_head(struct placement_rule *r, char **w, size_t n, char *err, s
     else if (!node_rule && strcmp(w[2], "only") == 0)
         r->action = PLACEMENT_ONLY;
     else {
-        fail(err, errlen, "unknown action '%s' (expected %s)", w[2],
+        orion_errf(err, errlen, "unknown action '%s' (expected %s)", w[2],
              node_rule ? "'exclude'" : "'only' or 'exclude'");
         return -1;
     }
     if (!node_rule)
         return set_model_glob(r, w[1], err, errlen);
     if (strlen(w[1]) > ORION_NODE_ID_MAX) {
-        fail(err, errlen, "too long a node pattern");
+        orion_errf(err, errlen, "too long a node pattern");
         return -1;
     }
     snprintf(r->node, sizeof(r->node), "%s", w[1]);
@@ -218,7 +202,7 @@ static int parse_line(struct placement *p, char *line, unsigned lineno, char *er
     if (!n)
         return 0;
     if (p->n >= ORION_PLACEMENT_MAX_RULES) {
-        fail(err, errlen, "too many rules (max %d)", ORION_PLACEMENT_MAX_RULES);
+        orion_errf(err, errlen, "too many rules (max %d)", ORION_PLACEMENT_MAX_RULES);
         return -1;
     }
     r = &p->rule[p->n];
@@ -230,7 +214,7 @@ static int parse_line(struct placement *p, char *line, unsigned lineno, char *er
         if (set_cond(r, strcmp(w[0], "node") == 0, w[i], &seen, err, errlen) < 0)
             return -1;
     if (r->action == PLACEMENT_ONLY && !seen) {
-        fail(err, errlen, "'only' needs node=, labels= or min_ram_mb=");
+        orion_errf(err, errlen, "'only' needs node=, labels= or min_ram_mb=");
         return -1;
     }
     p->n++;
@@ -266,7 +250,7 @@ int placement_parse(struct placement *p, const char *name, const char *text, siz
     }
     return 0;
 out_fail:
-    fail(err, errlen, "%s:%u: %s", name ? name : "placement", lineno, why);
+    orion_errf(err, errlen, "%s:%u: %s", name ? name : "placement", lineno, why);
     placement_init(p);
     errno = EINVAL;
     return -1;
@@ -281,19 +265,19 @@ int placement_load(struct placement *p, const char *path, char *err, size_t errl
 
     placement_init(p);
     if (!f) {
-        fail(err, errlen, "%s: %s", path, strerror(errno));
+        orion_errf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
     text = orion_malloc(ORION_PLACEMENT_MAX_FILE + 1);
     if (!text) {
-        fail(err, errlen, "%s: %s", path, strerror(errno));
+        orion_errf(err, errlen, "%s: %s", path, strerror(errno));
         goto out_close;
     }
     len = fread(text, 1, ORION_PLACEMENT_MAX_FILE + 1, f);
     if (ferror(f))
-        fail(err, errlen, "%s: read error", path);
+        orion_errf(err, errlen, "%s: read error", path);
     else if (len > ORION_PLACEMENT_MAX_FILE)
-        fail(err, errlen, "%s: too large (max %u bytes)", path, ORION_PLACEMENT_MAX_FILE);
+        orion_errf(err, errlen, "%s: too large (max %u bytes)", path, ORION_PLACEMENT_MAX_FILE);
     else
         rc = placement_parse(p, path, text, len, err, errlen);
     orion_free(text);

@@ -46,6 +46,12 @@ void *orion_calloc(size_t n, size_t size);
 void orion_free(void *p);
 char *orion_strdup(const char *s);
 char *orion_strndup(const char *s, size_t n);
+/* Format a sentence into err (errlen bytes); nothing when err is NULL or errlen 0. */
+void orion_errf(char *err, size_t errlen, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
 /* Fail the n-th allocation from now (1 = the next one); 0 switches failure off. */
 void orion_alloc_fail_at(unsigned long n);
 unsigned long orion_alloc_count(void);

@@ -496,10 +496,13 @@ static void fail_status(struct ollama_call *c)
     cJSON *j = cJSON_ParseWithLength(buf_data(&c->errbody), buf_size(&c->errbody));
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
 
-    if (cJSON_IsString(e))
+    if (cJSON_IsString(e)) {
         snprintf(msg, sizeof msg, "%s", e->valuestring);
-    else
+    } else { /* gin's plain "404 page not found": a wrong URL, not a missing model */
         snprintf(msg, sizeof msg, "ollama answered %d %s", c->status, http_reason(c->status));
+        if (c->status == 404)
+            code = "ollama_error";
+    }
     cJSON_Delete(j);
     fail(c, code, retry, msg);
 }

@@ -282,7 +282,8 @@ static void test_errors(void)
         is_str(s.msg, t[i].msg, "03 %s: the sentence is Ollama's", t[i].label);
     }
     run("03-errors", "unknown-route", GEN_CHAT, &s);
-    ok(s.errors == 1 && !s.dones, "03 plain-text 404 page not found: an error, not a crash");
+    ok(s.errors == 1 && !s.dones && !strcmp(s.code, "ollama_error") && !s.retriable,
+       "03 plain-text 404 page not found (a wrong URL): ollama_error, not model_not_found");
 }
 
 static void test_lists(void)

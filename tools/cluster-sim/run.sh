@@ -39,8 +39,8 @@ SEED=${SEED:-1}
 STALE=3 # router --stale-after (s)
 MAXT=75 # router --max-temp (C), also what counts as a hot send
 COLD_NS=75000000 # load_duration at or above this (1.5 s on a Pi): cold_ld_rate (see summarize)
-LOADS=qwen2.5:0.5b=100,gemma3:1b=200,llama3.2:1b=250,qwen2.5:1.5b=300,llama3.2:3b=500
-TPS=20
+LOADS=${LOADS:-qwen2.5:0.5b=100,gemma3:1b=200,llama3.2:1b=250,qwen2.5:1.5b=300,llama3.2:3b=500}
+TPS=${TPS:-20}
 MODELS=gemma3:1b,llama3.2:1b,qwen2.5:0.5b,llama3.2:3b,qwen2.5:1.5b
 
 # the load generator, built against liborion
@@ -166,7 +166,7 @@ EOF
             eval "port=\$PORT_$(echo "$name" | tr - _)"
             bg "$d/worker-$name.log" "$B/orion-inference-worker" --node-id "$name" \
                 --redis-addr "127.0.0.1:$rp" --ollama-url "http://127.0.0.1:$port" \
-                --sysfs-root "$d/root-$name" --health-interval 1 --parallel 1 --log-level warning
+                --sysfs-root "$d/root-$name" --health-interval 1 --parallel "${WORKER_PARALLEL:-1}" --log-level warning
             eval "WPID_$(echo "$name" | tr - _)=$BG"
         done
         bg "$d/router.log" "$B/orion-inference-router" --redis-addr "127.0.0.1:$rp" --policy "$pol" \

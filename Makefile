@@ -193,10 +193,13 @@ fuzz:
 
 bench: deps
 	@tools/install-deps.sh bench
-	$(MAKE) all
+	$(MAKE) all $(TEST_TOOLS)
 	@tools/bench/run.sh
 
-demo: all
+# Like check, demo installs what is missing first (a fresh machine has no musl-gcc or
+# redis-server); it also needs freeport, a test tool.
+demo: deps
+	$(MAKE) all $(TEST_TOOLS)
 	@tools/demo.sh
 
 PREFIX ?= /usr/local

@@ -78,6 +78,8 @@ echo
 echo "demo: where to look:"
 echo "  $ctl status          (with ORION_REDIS_ADDR=$ORION_REDIS_ADDR)"
 echo "  $ctl watch           events as they happen"
+echo "  http://127.0.0.1:8088/ui          the status page (the router's HTTP front)"
+echo "  curl -s 127.0.0.1:8088/api/chat -d '{\"model\":\"gemma3:1b\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'"
 echo "  logs in $tmp/*.log"
 echo "demo: running; Ctrl-C stops everything"
 while :; do sleep 3600; done

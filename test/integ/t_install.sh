@@ -34,4 +34,32 @@ for f in contrib/env/worker.env contrib/env/router.env; do
     n=$(grep -c '^#ORION_' "$f")
     test "$n" -ge 10; ok $? "$f lists every setting ($n)"
 done
+# make release: one tarball per target with the right static binaries, and SHA256SUMS over them.
+rm -rf "$ORION_TOP/dist"
+env -u BUILD -u BINDIR -u MAKEFLAGS -u MAKELEVEL make -s release >"$T_TMP/release.log" 2>&1
+ok $? "make release"
+(cd "$ORION_TOP/dist" && sha256sum -c --quiet SHA256SUMS) >"$T_TMP/sums.log" 2>&1
+ok $? "SHA256SUMS verifies every tarball"
+is "$(grep -c 'orion-inference-.*-\(x86_64\|aarch64\|armv7\)\.tar\.gz$' "$ORION_TOP/dist/SHA256SUMS")" 3 \
+    "SHA256SUMS lists three tarballs"
+elf_machine() { # the ELF e_machine of a file, in decimal: 62 x86-64, 183 aarch64, 40 arm
+    od -An -tu2 -j18 -N2 "$1" | tr -d ' '
+}
+for t in x86_64:62 aarch64:183 armv7:40; do
+    name=${t%%:*}
+    tgz=$(ls "$ORION_TOP"/dist/orion-inference-*-"$name".tar.gz 2>/dev/null | head -1)
+    x=$T_TMP/rel-$name
+    mkdir -p "$x"
+    tar -C "$x" -xzf "$tgz" 2>/dev/null
+    ok $? "$name: the tarball unpacks"
+    pkg=$(ls -d "$x"/orion-inference-* | head -1)
+    for f in bin/orion-inference-worker bin/orion-inference-router bin/orionctl README.md \
+        docs/DEPLOY.md contrib/systemd/orion-inference-worker.service \
+        contrib/runit/orion-inference-router/run contrib/env/worker.env; do
+        check "$name: has $f" test -e "$pkg/$f"
+    done
+    is "$(elf_machine "$pkg/bin/orion-inference-worker")" "${t#*:}" "$name: the worker is built for $name"
+    ! grep -q 'PT_INTERP\|ld-linux\|ld-musl' "$pkg/bin/orion-inference-router"
+    ok $? "$name: the router names no dynamic loader (static)"
+done
 done_testing

@@ -1,7 +1,16 @@
 #!/bin/sh
 # make bench: run every benchmark, print one table, write build/bench.json.
 # Each benchmark prints lines: BENCH <name> value=V unit=U peer=P peer_value=PV better=higher|lower
+#   tools/bench/run.sh [name...]   only these: resp (the RESP parser), or X for bench_X.sh
+#                                  (router, steady, heat, death, burst, footprint); the table
+#                                  and build/bench.json then hold only their rows
 set -u
+want() { # want <name>: no selection, or named in it
+    [ -z "$sel" ] && return 0
+    for w in $sel; do [ "$w" = "$1" ] && return 0; done
+    return 1
+}
+sel="$*"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 out=build/bench
@@ -20,12 +29,14 @@ i=0
 while ! redis-cli -p "$port" ping >/dev/null 2>&1 && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 
 # 1. RESP reply parsing vs hiredis's reader (both gcc -O2, same machine, same bytes)
-gcc -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -Iinclude -o "$out/resp_bench" tools/bench/resp_bench.c \
+want resp && gcc -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -Iinclude -o "$out/resp_bench" tools/bench/resp_bench.c \
     src/resp.c src/buf.c -lhiredis && "$out/resp_bench" 127.0.0.1 "$port" | tee -a "$raw" | grep '^#'
 
 # Further benchmarks append to $raw here (cluster simulation, router cost, footprint).
 for b in tools/bench/bench_*.sh; do
     [ -f "$b" ] || continue
+    n=${b##*/bench_}
+    want "${n%.sh}" || continue
     REDIS_PORT=$port sh "$b" | tee -a "$raw" | grep '^#'
 done
 

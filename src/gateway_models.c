@@ -99,7 +99,7 @@ static void unload_none(struct httpd_req *hr, const char *id)
 }
 
 /* One entry: model, empty prompt, keep_alive 0, pinned to the node. */
-static void unload_cmd(struct gw_req *q, struct resp_cmd *c, size_t i, const char *node,
+static void unload_cmd(struct gw_req *q, struct resp_cmd *c, const char *node,
                        const cJSON *common)
 {
     resp_cmd_init(c);
@@ -107,7 +107,7 @@ static void unload_cmd(struct gw_req *q, struct resp_cmd *c, size_t i, const cha
     resp_cmd_adds(c, q->g->r->keys.requests);
     resp_cmd_adds(c, "*");
     resp_cmd_adds(c, "request_id");
-    resp_cmd_addf(c, "%s.%zu", q->id, i + 1);
+    resp_cmd_addf(c, "%s.%s", q->id, node); /* the node again, for an answer without node_id */
     resp_cmd_adds(c, "callback");
     resp_cmd_adds(c, q->cb);
     resp_cmd_adds(c, "model");
@@ -142,7 +142,7 @@ static void unload(struct gateway *g, struct httpd_req *hr, const char *id, cons
             cJSON_AddItemToObject(common, "priority", cJSON_Duplicate(pr, 1));
         q->pending = (int)n;
         for (size_t i = 0; i < n; i++)
-            unload_cmd(q, &c[i], i, nodes[i], common);
+            unload_cmd(q, &c[i], nodes[i], common);
         gw_submit_n(q, c, n);
     } else if (!n) {
         unload_none(hr, id);
@@ -240,10 +240,13 @@ static void load_done(struct gw_req *q, const struct resp_reply *f)
 /* One node's answer to an unload: noted; the reply goes once every node answered. */
 static bool unload_entry(struct gw_req *q, const struct resp_reply *f, bool done)
 {
-    size_t nn, en;
+    size_t nn, en, rn, idn = strlen(q->id);
     const char *node = gw_field(f, "node_id", &nn), *err = gw_field(f, "error", &en);
+    const char *rid = gw_field(f, "request_id", &rn);
     struct buf b;
 
+    if (!nn && rn > idn + 1 && !memcmp(rid, q->id, idn) && rid[idn] == '.')
+        node = rid + idn + 1, nn = rn - idn - 1; /* answered by the router: no node_id */
     if (done) {
         buf_puts(&q->nodes, buf_size(&q->nodes) ? "," : "");
         json_quote(&q->nodes, node, nn);

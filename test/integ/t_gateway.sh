@@ -196,6 +196,10 @@ out=$(curl -s -w ' %{http_code}' $URL/health/ready)
 is "${out##* }" 503 "/health/ready: 503 while no node is eligible"
 check "... with the reason" sh -c "echo '$out' | grep -q 'pi-a: hot'"
 check "/health: ok false" sh -c "curl -s $URL/health | grep -q '{\"ok\":false'"
+out=$(curl -s -m 10 -w ' %{http_code}' -X POST "$URL/v1/models/gemma3:1b/unload" -d '{"timeout":1}')
+is "${out##* }" 502 "an unload for a node that is not eligible fails after the body's timeout: 502"
+echo "$out" >"$T_TMP/unload"
+check "... naming the node and why" grep -q "unloading 'gemma3:1b' failed on pi-a: no node could take the request before its deadline.*api_error" "$T_TMP/unload"
 curl -s -m 1 "$URL/api/generate" -d '{"model":"gemma3:1b","prompt":"waits"}' >/dev/null
 wait_for 3 sh -c "[ \$(redis-cli -p $REDIS_PORT XPENDING $Q inference-router | head -1) = 0 ]"
 ok $? "a waiting request whose client left is dropped (acknowledged)"

@@ -3,8 +3,8 @@
 # (pinned in test/node/package.json and package-lock.json, installed here with `npm ci` into
 # test/node/node_modules) against a whole cluster on loopback: redis-server, two ollama-sims,
 # two workers, the router. test/node/clients.mjs prints TAP, taken over line by line. Then
-# curl: a model warmed with /v1/models/{id}/load is cold once, warm after; an unload reaches
-# every node that has the model loaded. Without node and npm the script says so and skips.
+# curl: /v1/models/{id}/load follows the routing rules (a hot node is avoided), is cold once,
+# warm after; an unload reaches every node that has the model loaded. Without node and npm the script says so and skips.
 . "$(dirname "$0")/lib.sh"
 NODE_DIR=$ORION_TOP/test/node
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
@@ -54,10 +54,17 @@ ok $? "clients.mjs ran to its end ($results of ${plan:-?} results)"
 [ $st -eq 0 ] || [ "$(grep -c '^not ok' "$T_TMP/clients.tap")" -gt 0 ]
 ok $? "... its exit status agrees with its results"
 
-# load: cold the first time (routed to a node without it), warm after
+# load goes through the routing rules: with pi-a hot it lands on pi-b, cold the first time
+curl -sf -X POST -d '{"c":82}' "$SIM_URL_a/sim/temp" >/dev/null
+a_hot() { curl -s "$URL/health" | grep -q '"node":"pi-a","eligible":false,"reason":"hot'; }
+wait_for 10 a_hot
+ok $? "pi-a at 82 C is not eligible"
 curl -s -D "$T_TMP/h1" -o "$T_TMP/b1" -X POST "$URL/v1/models/qwen2.5:0.5b/load"
-check "load of a model loaded nowhere: 200, cold start" sh -c "grep -q ' 200' $T_TMP/h1 && grep -qi '^x-orion-cold-start: true' $T_TMP/h1 && grep -q '\"action\":\"load\",\"nodes\":\\[\"pi-[ab]\"\\],\"cold_start\":true,\"done_reason\":\"load\"' $T_TMP/b1"
+check "load of a model loaded nowhere: 200 from pi-b (pi-a is hot), cold start" sh -c "grep -q ' 200' $T_TMP/h1 && grep -qi '^x-orion-cold-start: true' $T_TMP/h1 && grep -q '\"action\":\"load\",\"nodes\":\\[\"pi-b\"\\],\"cold_start\":true,\"done_reason\":\"load\"' $T_TMP/b1"
 qnode=$(sed -n 's/.*"nodes":\["\([^"]*\)"\].*/\1/p' "$T_TMP/b1")
+curl -sf -X POST -d '{"c":50}' "$SIM_URL_a/sim/temp" >/dev/null
+wait_for 10 both_eligible
+ok $? "pi-a cooled down: eligible again"
 loaded_q() { rcli HGET orion:inference:health "$qnode" | grep -q '"models":\[[^]]*qwen2.5:0.5b'; }
 wait_for 5 loaded_q
 ok $? "... the node it chose ($qnode) reports it loaded"

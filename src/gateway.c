@@ -327,8 +327,9 @@ void gw_submit_n(struct gw_req *q, struct resp_cmd *c, size_t n)
 {
     struct router *r = q->g->r;
     struct xadd_ctx *x = orion_calloc(1, sizeof(*x));
-    const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
+    const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"}, *discard[] = {"DISCARD"};
     int rc = x && n ? 0 : -1;
+    bool in_multi = false;
 
     if (x)
         x->g = q->g, x->n = q->n;
@@ -336,12 +337,14 @@ void gw_submit_n(struct gw_req *q, struct resp_cmd *c, size_t n)
         if (resp_cmd_finish(&c[i]) < 0)
             rc = -1;
     if (rc == 0 && n > 1)
-        rc = redis_cmdv(r->cmd, 0, ignore_reply, NULL, 1, multi, NULL);
+        in_multi = (rc = redis_cmdv(r->cmd, 0, ignore_reply, NULL, 1, multi, NULL)) == 0;
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = redis_cmdv(r->cmd, 0, n > 1 ? ignore_reply : xadd_cb, n > 1 ? NULL : x, c[i].argc,
                         c[i].argv, c[i].len);
     if (rc == 0 && n > 1)
         rc = redis_cmdv(r->cmd, 0, xadd_cb, x, 1, exec, NULL);
+    if (rc != 0 && in_multi) /* never leave the connection inside a transaction */
+        redis_cmdv(r->cmd, 0, ignore_reply, NULL, 1, discard, NULL);
     for (size_t i = 0; i < n; i++)
         resp_cmd_release(&c[i]);
     if (rc == 0)

@@ -59,6 +59,7 @@ sleep 1.2 # the first health refresh
 out=$(curl -s -D "$T_TMP/h1" "$URL/api/chat" -d '{"model":"gemma3:1b","messages":[{"role":"user","content":"hi"}]}')
 check "/api/chat streams NDJSON" grep -qi '^content-type: application/x-ndjson' "$T_TMP/h1"
 check "... with X-Orion-Node: pi-a" grep -qi '^x-orion-node: pi-a' "$T_TMP/h1"
+check "... and X-Orion-Cold-Start: false (routed sticky: loaded there)" grep -qi '^x-orion-cold-start: false' "$T_TMP/h1"
 is "$(echo "$out" | wc -l | tr -d ' ')" 3 "... two chunk lines and the final line"
 is "$(echo "$out" | head -1 | grep -o '"message":{[^}]*}')" '"message":{"role":"assistant","content":"Hel"}' "... the first piece in Ollama's shape"
 check "... chunk lines are done:false" sh -c "echo '$out' | head -2 | grep -c '\"done\":false' | grep -qx 2"

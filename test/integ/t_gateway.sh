@@ -32,11 +32,13 @@ worker() {
                     error "model not found" code model_not_found retriable false node_id pi-a >/dev/null
                 continue ;;
             esac
+            load=100
+            case "$e" in *evicted*) load=900000000 ;; esac # a sticky guess that was wrong
             rcli XADD "$cb" '*' request_id "$rid" type chunk seq 1 delta "Hel" >/dev/null
             rcli XADD "$cb" '*' request_id "$rid" type chunk seq 2 delta "lo" >/dev/null
             rcli XADD "$cb" '*' request_id "$rid" type done status ok response Hello \
                 message '{"role":"assistant","content":"Hello"}' node_id pi-a model "$model" \
-                done_reason stop total_duration 900 load_duration 100 prompt_eval_count 5 \
+                done_reason stop total_duration 900 load_duration $load prompt_eval_count 5 \
                 prompt_eval_duration 200 eval_count 2 eval_duration 300 >/dev/null
         done
         sleep 0.05
@@ -124,6 +126,9 @@ is "$(curl -s -w ' %{http_code}' $URL/api/chat -d '{"model":"nope:1b","messages"
 out=$(curl -s -D "$T_TMP/h7" "$URL/api/generate" -d '{"model":"qwen2.5:0.5b","prompt":"hi","stream":false}')
 check "a model loaded nowhere: X-Orion-Cold-Start: true" grep -qi '^x-orion-cold-start: true' "$T_TMP/h7"
 check "... and orion.cold_start true" sh -c "echo '$out' | grep -q '\"cold_start\":true}'"
+
+out=$(curl -s -D "$T_TMP/h9" "$URL/api/generate" -d '{"model":"gemma3:1b","prompt":"evicted","stream":false}')
+check "routed sticky but load_duration 0.9 s: cold start after all (not streamed)" sh -c "grep -qi '^x-orion-cold-start: true' $T_TMP/h9 && echo '$out' | grep -q '\"cold_start\":true}'"
 
 # /v1/models/{id}, load, unload
 is "$(curl -s -w ' %{http_code}' $URL/v1/models/gemma3:1b | sed 's/"created":[0-9]*/"created":T/')" '{"id":"gemma3:1b","object":"model","created":T,"owned_by":"library"}

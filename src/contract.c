@@ -116,7 +116,7 @@ struct field_slot {
 static const struct field_slot slots[] = {
     SLOT(request_id), SLOT(model),  SLOT(messages), SLOT(prompt), SLOT(system),     SLOT(options),
     SLOT(format),     SLOT(tools),  SLOT(think),    SLOT(images), SLOT(keep_alive), SLOT(callback),
-    SLOT(node),
+    SLOT(node),       SLOT(suffix),
 };
 
 static struct contract_str *slot_of(struct contract_request *r, const char *name, size_t n)

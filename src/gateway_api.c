@@ -69,6 +69,15 @@ void gw_add_json(struct resp_cmd *c, const char *name, const struct cJSON *v)
     cJSON_free(s);
 }
 
+/* suffix (generate, completions): a non-empty string, passed on. */
+void gw_add_suffix(struct resp_cmd *c, const struct cJSON *body)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, "suffix");
+
+    if (cJSON_IsString(v) && *v->valuestring)
+        gw_add_json(c, "suffix", v);
+}
+
 /* keep_alive, priority, timeout (s) -> timeout_ms: the fields every API shares. */
 void gw_add_common(struct resp_cmd *c, const struct cJSON *body)
 {
@@ -131,6 +140,7 @@ static void native_fields(struct resp_cmd *c, const cJSON *j, enum gw_kind kind)
         v = cJSON_GetObjectItemCaseSensitive(j, "images");
         if (cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0)
             gw_add_json(c, "images", v);
+        gw_add_suffix(c, j);
     }
     for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++) {
         v = cJSON_GetObjectItemCaseSensitive(j, pass[i]);

@@ -96,6 +96,7 @@ struct cJSON;
 /* A body value as a field (strings as text, the rest as JSON); NULL/null: nothing. */
 void gw_add_json(struct resp_cmd *c, const char *name, const struct cJSON *v);
 void gw_add_common(struct resp_cmd *c, const struct cJSON *body); /* keep_alive, priority, timeout */
+void gw_add_suffix(struct resp_cmd *c, const struct cJSON *body);  /* a non-empty suffix */
 /* The body as a JSON object, or NULL after answering 400 through err. */
 struct cJSON *gw_parse_body(struct httpd_req *hr, const struct httpd_request *req,
                             void (*err)(struct httpd_req *, int, const char *));

@@ -495,6 +495,7 @@ void gw_completion_post(struct gateway *g, struct httpd_req *hr, const struct ht
         resp_cmd_adds(&c, "prompt");
         resp_cmd_adds(&c, cJSON_IsString(prompt) ? prompt->valuestring : "");
         add_options(&c, j, true);
+        gw_add_suffix(&c, j);
         gw_add_common(&c, j);
         gw_submit(q, &c);
     }

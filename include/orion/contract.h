@@ -55,7 +55,8 @@ struct contract_request {
     const char *entry_id;
     struct contract_str request_id, model, messages, prompt, system, options, format, tools,
         think, images, keep_alive, callback,
-        node; /* "run only on this node" (load/unload of the HTTP front) */
+        node, /* "run only on this node" (load/unload of the HTTP front) */
+        suffix; /* generate: passed to Ollama */
     bool stream;
     int priority;         /* 1 low, 2 normal (default), 3 high */
     long long timeout_ms; /* 0: none given */

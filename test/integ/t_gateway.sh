@@ -94,7 +94,7 @@ check "... the usage chunk" sh -c "echo '$out' | grep -q '\"choices\":\\[\\],\"u
 is "$(echo "$out" | grep '^data: ' | tail -1)" "data: [DONE]" "... ends with data: [DONE]"
 
 # OpenAI legacy completions
-out=$(curl -s -D "$T_TMP/h5" "$URL/v1/completions" -d '{"model":"gemma3:1b","prompt":"say hi","max_tokens":7,"stop":"x"}')
+out=$(curl -s -D "$T_TMP/h5" "$URL/v1/completions" -d '{"model":"gemma3:1b","prompt":"say hi","suffix":"bye","max_tokens":7,"stop":"x"}')
 check "/v1/completions: a text_completion object" sh -c "echo '$out' | grep -q '^{\"id\":\"cmpl-[0-9]*\",\"object\":\"text_completion\",\"created\":[0-9]*,\"model\":\"gemma3:1b\",\"system_fingerprint\":\"fp_ollama\",'"
 check "... with the text and finish_reason" sh -c "echo '$out' | grep -q '\"choices\":\[{\"text\":\"Hello\",\"index\":0,\"finish_reason\":\"stop\"}\]'"
 check "... usage" sh -c "echo '$out' | grep -q '\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2,\"total_tokens\":7}'"
@@ -102,7 +102,7 @@ check "... the orion object with cold_start false (sticky: loaded on pi-a)" sh -
 check "... X-Orion-Node and X-Orion-Cold-Start: false" sh -c "grep -qi '^x-orion-node: pi-a' $T_TMP/h5 && grep -qi '^x-orion-cold-start: false' $T_TMP/h5"
 check "... Content-Type application/json" grep -qi '^content-type: application/json' "$T_TMP/h5"
 e=$(grep 'say hi' "$T_TMP/entries" | tail -1)
-check "... the entry: a prompt, options as Ollama maps them" sh -c "echo '$e' | grep -q 'prompt say hi ' && echo '$e' | grep -q '\"num_predict\":7,\"temperature\":1,\"top_p\":1,\"frequency_penalty\":0,\"presence_penalty\":0,\"stop\":\[\"x\"\]'"
+check "... the entry: a prompt, the suffix, options as Ollama maps them" sh -c "echo '$e' | grep -q 'prompt say hi .*suffix bye ' && echo '$e' | grep -q '\"num_predict\":7,\"temperature\":1,\"top_p\":1,\"frequency_penalty\":0,\"presence_penalty\":0,\"stop\":\[\"x\"\]'"
 out=$(curl -sN -D "$T_TMP/h6" "$URL/v1/completions" -d '{"model":"gemma3:1b","prompt":"hi","stream":true,"stream_options":{"include_usage":true}}')
 check "stream: text/event-stream" grep -qi '^content-type: text/event-stream' "$T_TMP/h6"
 is "$(echo "$out" | grep -c '^data: ')" 5 "... two text chunks, the finish chunk, usage, [DONE]"

@@ -150,6 +150,10 @@ await t('openai completions.create (streamed, include_usage): same text, then th
     return (text === cmpl && finish === 'length' && usage && usage.completion_tokens === 5) ||
         { text, cmpl, finish, usage };
 });
+await t('openai completions.create with a suffix: answered', async () => {
+    const r = await openai.completions.create({ model: MODEL, prompt: 'def f(', suffix: '    return x', max_tokens: 3 });
+    return (r.choices[0].text.length > 0 && r.usage.completion_tokens === 3) || r;
+});
 await t('openai models.list: OpenAI\'s list with every model', async () => {
     const ids = [];
     for await (const m of openai.models.list()) ids.push(m.id);

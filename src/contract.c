@@ -116,6 +116,7 @@ struct field_slot {
 static const struct field_slot slots[] = {
     SLOT(request_id), SLOT(model),  SLOT(messages), SLOT(prompt), SLOT(system),     SLOT(options),
     SLOT(format),     SLOT(tools),  SLOT(think),    SLOT(images), SLOT(keep_alive), SLOT(callback),
+    SLOT(node),       SLOT(suffix),
 };
 
 static struct contract_str *slot_of(struct contract_request *r, const char *name, size_t n)
@@ -263,6 +264,11 @@ int contract_request_parse(const struct resp_reply *fields, const char *entry_id
     }
     if (check_model(r, err, errlen) < 0)
         return -1;
+    if (r->node.p && (!r->node.n || r->node.n > ORION_NODE_ID_MAX || !printable(r->node) ||
+                      memchr(r->node.p, ' ', r->node.n))) {
+        snprintf(err, errlen, "field 'node' is not a node id");
+        return -1;
+    }
     if (check_numbers(r, pri, tmo, stream, att, routed, err, errlen) < 0)
         return -1;
     return check_json_fields(r, err, errlen);

@@ -84,20 +84,50 @@ int gw_respond(struct httpd_req *hr, int status, const char *ctype, const char *
     return httpd_respond(hr, status, h, body, len);
 }
 
+/* Content-Type, X-Orion-Node (once known), X-Orion-Cold-Start. */
+static void answer_headers(const struct gw_req *q, const char *ctype, char ct[128],
+                           char xn[ORION_NODE_ID_MAX + 32], const char *h[4])
+{
+    size_t k = 0;
+
+    snprintf(ct, 128, "Content-Type: %s", ctype);
+    h[k++] = ct;
+    if (*q->node) {
+        snprintf(xn, ORION_NODE_ID_MAX + 32, "X-Orion-Node: %s", q->node);
+        h[k++] = xn;
+    }
+    h[k++] = q->cold ? "X-Orion-Cold-Start: true" : "X-Orion-Cold-Start: false";
+    h[k] = NULL;
+}
+
+int gw_answer(struct gw_req *q, const char *ctype, const char *body, size_t len)
+{
+    char ct[128], xn[ORION_NODE_ID_MAX + 32];
+    const char *h[4];
+
+    answer_headers(q, ctype, ct, xn, h);
+    return httpd_respond(q->hr, 200, h, body, len);
+}
+
 int gw_start(struct gw_req *q, const char *ctype)
 {
     char ct[128], xn[ORION_NODE_ID_MAX + 32];
-    const char *h[3] = {ct, NULL, NULL};
+    const char *h[4];
 
     if (q->started)
         return 0;
     q->started = true;
-    snprintf(ct, sizeof(ct), "Content-Type: %s", ctype);
-    if (*q->node) {
-        snprintf(xn, sizeof(xn), "X-Orion-Node: %s", q->node);
-        h[1] = xn;
-    }
+    answer_headers(q, ctype, ct, xn, h);
     return httpd_start_chunked(q->hr, 200, h);
+}
+
+void gw_note_load(struct gw_req *q, const struct resp_reply *f)
+{
+    size_t n;
+    const char *v = gw_field(f, "load_duration", &n);
+
+    if (n && n < 20 && strspn(v, "0123456789") == n && strtoll(v, NULL, 10) >= GW_COLD_LOAD_NS)
+        q->cold = true;
 }
 
 void gw_orion_obj(const struct gw_req *q, struct buf *b)
@@ -108,7 +138,7 @@ void gw_orion_obj(const struct gw_req *q, struct buf *b)
         buf_printf(b, ",\"attempt\":%d", q->attempt);
     if (q->routed_ms && q->xadd_ms && q->routed_ms >= q->xadd_ms)
         buf_printf(b, ",\"queue_wait_ms\":%lld", q->routed_ms - q->xadd_ms);
-    buf_putc(b, '}');
+    buf_printf(b, ",\"cold_start\":%s}", q->cold ? "true" : "false");
 }
 
 int gw_error_status(const char *code)
@@ -126,9 +156,9 @@ void gw_fail(struct gw_req *q, int status, const char *msg)
 {
     if (!q->hr)
         return;
-    if (q->kind == GW_OPENAI && !q->started)
+    if (GW_OPENAI_SHAPE(q->kind) && !q->started)
         gw_openai_error(q->hr, status, msg);
-    else if (q->kind == GW_OPENAI) {
+    else if (GW_OPENAI_SHAPE(q->kind)) {
         httpd_end(q->hr); /* no [DONE]: the client sees the stream end short */
     } else
         gw_native_error(q, status, msg);
@@ -149,6 +179,8 @@ static void req_unlink_free(struct gw_req *q)
         q->next->prev = q->prev;
     if (q->hr)
         httpd_on_close(q->hr, NULL, NULL);
+    buf_release(&q->nodes);
+    buf_release(&q->failed);
     orion_free(q);
 }
 
@@ -219,6 +251,8 @@ struct gw_req *gw_req_new(struct gateway *g, struct httpd_req *hr, enum gw_kind 
     snprintf(q->cb, sizeof(q->cb), "%s:cb:gw:%s:%lu", g->r->keys.prefix, g->r->me, q->n);
     snprintf(q->last, sizeof(q->last), "0-0");
     snprintf(q->model, sizeof(q->model), "%s", model);
+    buf_init(&q->nodes, 1u << 20);
+    buf_init(&q->failed, 1u << 20);
     q->next = g->reqs;
     if (g->reqs)
         g->reqs->prev = q;
@@ -268,6 +302,15 @@ static void xadd_cb(struct redis *c, struct resp_reply *reply, void *arg)
         req_finish(q);
         return;
     }
+    if (reply && reply->type == RESP_ARRAY) { /* EXEC of gw_submit_n: every XADD's id */
+        struct resp_reply *all = reply;
+        reply = all->n ? &all->elem[0] : NULL;
+        for (size_t i = 0; i < all->n; i++)
+            if (all->elem[i].type != RESP_BULK) {
+                reply = &all->elem[i]; /* the first that failed */
+                break;
+            }
+    }
     if (!reply || reply->type != RESP_BULK) {
         log_warnx("request %s: XADD failed: %s", q->id,
                   reply && reply->type == RESP_ERROR ? reply->str : "redis is down");
@@ -279,18 +322,31 @@ static void xadd_cb(struct redis *c, struct resp_reply *reply, void *arg)
     gw_read(q->g);
 }
 
-void gw_submit(struct gw_req *q, struct resp_cmd *c)
+/* n == 1: the XADD alone; n > 1: MULTI, the XADDs, EXEC (one reply with every id). */
+void gw_submit_n(struct gw_req *q, struct resp_cmd *c, size_t n)
 {
     struct router *r = q->g->r;
     struct xadd_ctx *x = orion_calloc(1, sizeof(*x));
-    int rc = -1;
+    const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"}, *discard[] = {"DISCARD"};
+    int rc = x && n ? 0 : -1;
+    bool in_multi = false;
 
-    if (x && resp_cmd_finish(c) == 0) {
-        x->g = q->g;
-        x->n = q->n;
-        rc = redis_cmdv(r->cmd, 0, xadd_cb, x, c->argc, c->argv, c->len);
-    }
-    resp_cmd_release(c);
+    if (x)
+        x->g = q->g, x->n = q->n;
+    for (size_t i = 0; i < n; i++)
+        if (resp_cmd_finish(&c[i]) < 0)
+            rc = -1;
+    if (rc == 0 && n > 1)
+        in_multi = (rc = redis_cmdv(r->cmd, 0, ignore_reply, NULL, 1, multi, NULL)) == 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = redis_cmdv(r->cmd, 0, n > 1 ? ignore_reply : xadd_cb, n > 1 ? NULL : x, c[i].argc,
+                        c[i].argv, c[i].len);
+    if (rc == 0 && n > 1)
+        rc = redis_cmdv(r->cmd, 0, xadd_cb, x, 1, exec, NULL);
+    if (rc != 0 && in_multi) /* never leave the connection inside a transaction */
+        redis_cmdv(r->cmd, 0, ignore_reply, NULL, 1, discard, NULL);
+    for (size_t i = 0; i < n; i++)
+        resp_cmd_release(&c[i]);
     if (rc == 0)
         return;
     orion_free(x);
@@ -299,6 +355,8 @@ void gw_submit(struct gw_req *q, struct resp_cmd *c)
             redis_up(r->cmd) ? "could not queue the request" : "redis is not available");
     req_unlink_free(q);
 }
+
+void gw_submit(struct gw_req *q, struct resp_cmd *c) { gw_submit_n(q, c, 1); }
 
 /* --- the callback reader ------------------------------------------------------------------ */
 
@@ -319,6 +377,8 @@ static void on_events(struct gateway *g, const struct resp_reply *entries)
         size_t tn, rn, nn;
         const char *type = gw_field(f, "type", &tn), *rid = gw_field(f, "request_id", &rn);
         const char *node = gw_field(f, "node_id", &nn);
+        size_t kn;
+        const char *kind = gw_field(f, "kind", &kn);
         struct gw_req *q;
 
         if (id && id->type == RESP_BULK && id->len < sizeof(g->events_last))
@@ -330,6 +390,7 @@ static void on_events(struct gateway *g, const struct resp_reply *entries)
                 continue;
             snprintf(q->node, sizeof(q->node), "%.*s", (int)nn, node);
             q->attempt++;
+            q->cold = (kn == 4 && !memcmp(kind, "cold", 4)) || (kn == 5 && !memcmp(kind, "spill", 5));
             q->routed_ms = id ? strtoll(id->str, NULL, 10) : 0;
         }
     }
@@ -364,7 +425,20 @@ static void on_callback(struct gw_req *q, const struct resp_reply *entries)
             continue;
         if (!q->first_ms && id && id->type == RESP_BULK)
             q->first_ms = strtoll(id->str, NULL, 10);
-        fin = q->kind == GW_OPENAI ? gw_openai_entry(q, f) : gw_native_entry(q, f);
+        switch (q->kind) {
+        case GW_OPENAI:
+            fin = gw_openai_entry(q, f);
+            break;
+        case GW_COMPLETION:
+            fin = gw_completion_entry(q, f);
+            break;
+        case GW_LOAD:
+        case GW_UNLOAD:
+            fin = gw_model_entry(q, f);
+            break;
+        default:
+            fin = gw_native_entry(q, f);
+        }
         if (fin) {
             observe(q, id && id->type == RESP_BULK ? strtoll(id->str, NULL, 10) : 0);
             req_finish(q);
@@ -597,6 +671,7 @@ static const struct {
 } routes[] = {
     {"/api/chat", true, h_chat},           {"/api/generate", true, h_generate},
     {"/v1/chat/completions", true, gw_openai_post}, {"/api/show", true, gw_show},
+    {"/v1/completions", true, gw_completion_post},
     {"/api/tags", false, h_tags},          {"/api/ps", false, h_ps},
     {"/v1/models", false, h_models},       {"/api/version", false, h_version},
     {"/metrics", false, h_metrics},        {"/stats", false, h_stats},
@@ -611,6 +686,10 @@ static bool route(struct gateway *g, struct httpd_req *hr, const struct httpd_re
 {
     bool post = !strcmp(req->method, "POST"), path_known = false;
 
+    if (!strncmp(req->path, "/v1/models/", 11)) {
+        gw_models_path(g, hr, req); /* GET {id}, POST {id}/load, POST {id}/unload */
+        return true;
+    }
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         if (strcmp(req->path, routes[i].path))
             continue;

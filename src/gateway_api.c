@@ -69,6 +69,15 @@ void gw_add_json(struct resp_cmd *c, const char *name, const struct cJSON *v)
     cJSON_free(s);
 }
 
+/* suffix (generate, completions): a non-empty string, passed on. */
+void gw_add_suffix(struct resp_cmd *c, const struct cJSON *body)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, "suffix");
+
+    if (cJSON_IsString(v) && *v->valuestring)
+        gw_add_json(c, "suffix", v);
+}
+
 /* keep_alive, priority, timeout (s) -> timeout_ms: the fields every API shares. */
 void gw_add_common(struct resp_cmd *c, const struct cJSON *body)
 {
@@ -131,6 +140,7 @@ static void native_fields(struct resp_cmd *c, const cJSON *j, enum gw_kind kind)
         v = cJSON_GetObjectItemCaseSensitive(j, "images");
         if (cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0)
             gw_add_json(c, "images", v);
+        gw_add_suffix(c, j);
     }
     for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++) {
         v = cJSON_GetObjectItemCaseSensitive(j, pass[i]);
@@ -168,6 +178,10 @@ void gw_native_post(struct gateway *g, struct httpd_req *hr, const struct httpd_
             native_err(hr, 404, "model '' not found");
     } else if (strlen(model->valuestring) > ORION_MODEL_MAX) {
         native_err(hr, 400, "invalid model name");
+    } else if (gw_model_unknown(g, model->valuestring)) {
+        char msg[ORION_MODEL_MAX + 32];
+        snprintf(msg, sizeof(msg), "model '%s' not found", model->valuestring);
+        native_err(hr, 404, msg);
     } else if (!(q = gw_req_new(g, hr, kind, model->valuestring))) {
         native_err(hr, 500, "out of memory");
     } else {
@@ -266,6 +280,8 @@ static void native_done(struct gw_req *q, const struct resp_reply *f)
 
     if (nn)
         snprintf(q->node, sizeof(q->node), "%.*s", (int)nn, node);
+    if (!q->stream)
+        gw_note_load(q, f);
     buf_init(&b, GW_BODY_MAX);
     line_head(q, &b);
     if (q->kind == GW_CHAT)
@@ -284,7 +300,7 @@ static void native_done(struct gw_req *q, const struct resp_reply *f)
             httpd_write_chunk(q->hr, buf_data(&b), buf_size(&b));
         httpd_end(q->hr);
     } else {
-        gw_respond(q->hr, 200, JSON_UTF8, q->node, buf_data(&b), buf_size(&b));
+        gw_answer(q, JSON_UTF8, buf_data(&b), buf_size(&b));
     }
     q->hr = NULL;
     buf_release(&b);

@@ -248,3 +248,72 @@ void gw_show(struct gateway *g, struct httpd_req *hr, const struct httpd_request
     }
     cJSON_Delete(j);
 }
+
+bool gw_model_unknown(const struct gateway *g, const char *model)
+{
+    static const char *names[MAX_NAMES];
+    const struct router *r = g->r;
+    size_t n, with_health = 0;
+
+    for (size_t i = 0; i < r->nnodes; i++) {
+        if (!r->nodes[i].has_health)
+            continue;
+        if (!r->nodes[i].h.ninstalled)
+            return false; /* this node does not say what it has: let the router decide */
+        with_health++;
+    }
+    if (!with_health)
+        return false;
+    n = union_names(r, names, MAX_NAMES);
+    for (size_t i = 0; i < n; i++)
+        if (route_model_eq(names[i], model))
+            return false;
+    return true;
+}
+
+size_t gw_model_loaded_on(const struct gateway *g, const char *model, const char **out,
+                          size_t max)
+{
+    const struct router *r = g->r;
+    size_t k = 0;
+
+    for (size_t i = 0; i < r->nnodes && k < max; i++) {
+        const struct rnode *nd = &r->nodes[i];
+        for (size_t m = 0; nd->has_health && m < nd->h.nmodels; m++)
+            if (route_model_eq(nd->h.models[m], model)) {
+                out[k++] = nd->id;
+                break;
+            }
+    }
+    return k;
+}
+
+/* One model object as Ollama's GET /v1/models/{id} gives it: the id echoes the request. */
+void gw_model_get(struct gateway *g, struct httpd_req *hr, const char *id)
+{
+    static const char *names[MAX_NAMES];
+    size_t n = union_names(g->r, names, MAX_NAMES), i = 0;
+    const char *slash = strchr(id, '/');
+    char msg[ORION_MODEL_MAX + 32];
+    struct buf b;
+
+    while (i < n && !route_model_eq(names[i], id))
+        i++;
+    if (i == n) {
+        snprintf(msg, sizeof(msg), "model '%.*s' not found", ORION_MODEL_MAX, id);
+        gw_openai_error(hr, 404, msg);
+        return;
+    }
+    buf_init(&b, INFO_MAX);
+    buf_puts(&b, "{\"id\":");
+    json_quote(&b, id, strlen(id));
+    buf_printf(&b, ",\"object\":\"model\",\"created\":%lld,\"owned_by\":",
+               (long long)(loop_wall_ms() / 1000));
+    if (slash)
+        json_quote(&b, id, (size_t)(slash - id));
+    else
+        buf_puts(&b, "\"library\"");
+    buf_puts(&b, "}\n");
+    gw_respond(hr, 200, "application/json", NULL, buf_data(&b), buf_size(&b));
+    buf_release(&b);
+}

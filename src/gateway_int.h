@@ -11,7 +11,14 @@
 
 #include <stdbool.h>
 
-enum gw_kind { GW_CHAT, GW_GENERATE, GW_OPENAI };
+enum gw_kind { GW_CHAT, GW_GENERATE, GW_OPENAI, GW_COMPLETION, GW_LOAD, GW_UNLOAD };
+
+/* The kinds answered in OpenAI's shapes (errors included). */
+#define GW_OPENAI_SHAPE(k) ((k) == GW_OPENAI || (k) == GW_COMPLETION || (k) == GW_LOAD || \
+                            (k) == GW_UNLOAD)
+
+/* A load_duration at least this long (ns) is a cold start whatever the routing said. */
+#define GW_COLD_LOAD_NS 500000000LL
 
 /* One generation request from a client, from its XADD until its answer is relayed. */
 struct gw_req {
@@ -20,6 +27,9 @@ struct gw_req {
     struct httpd_req *hr; /* NULL once the client is gone */
     enum gw_kind kind;
     bool stream, started, usage, submitted, gone;
+    bool cold;                    /* routed "cold"/"spill", or a long load_duration */
+    int pending;                  /* GW_UNLOAD: node answers still to come */
+    struct buf nodes, failed;     /* GW_UNLOAD: the JSON lists being built */
     unsigned long n;
     char id[96], cb[CONTRACT_KEY_MAX], last[48];
     char model[ORION_MODEL_MAX + 1], node[ORION_NODE_ID_MAX + 1];
@@ -56,12 +66,18 @@ struct gw_req *gw_req_new(struct gateway *g, struct httpd_req *hr, enum gw_kind 
 void gw_xadd_begin(struct gw_req *q, struct resp_cmd *c);
 /* Send it; on failure answer 503/500 through gw_fail and free q. Releases c. */
 void gw_submit(struct gw_req *q, struct resp_cmd *c);
+/* n > 1 entries at once (MULTI, the XADDs, EXEC); the same on failure. Releases c[0..n-1]. */
+void gw_submit_n(struct gw_req *q, struct resp_cmd *c, size_t n);
 /* Answer an error in the request's API shape (before or after the stream started). */
 void gw_fail(struct gw_req *q, int status, const char *msg);
 /* headers: Content-Type (and X-Orion-Node when node is set) */
 int gw_respond(struct httpd_req *hr, int status, const char *ctype, const char *node,
                const char *body, size_t len);
 int gw_start(struct gw_req *q, const char *ctype);
+/* 200 with the answer headers: Content-Type, X-Orion-Node, X-Orion-Cold-Start. */
+int gw_answer(struct gw_req *q, const char *ctype, const char *body, size_t len);
+/* Note a done entry's load_duration: a long one makes the request cold. */
+void gw_note_load(struct gw_req *q, const struct resp_reply *f);
 void gw_time(char out[40]); /* RFC 3339 UTC, "2025-08-18T09:15:04.517Z" */
 /* Field of a stream entry as a string view ("" with n 0 when absent). */
 const char *gw_field(const struct resp_reply *f, const char *name, size_t *n);
@@ -80,6 +96,7 @@ struct cJSON;
 /* A body value as a field (strings as text, the rest as JSON); NULL/null: nothing. */
 void gw_add_json(struct resp_cmd *c, const char *name, const struct cJSON *v);
 void gw_add_common(struct resp_cmd *c, const struct cJSON *body); /* keep_alive, priority, timeout */
+void gw_add_suffix(struct resp_cmd *c, const struct cJSON *body);  /* a non-empty suffix */
 /* The body as a JSON object, or NULL after answering 400 through err. */
 struct cJSON *gw_parse_body(struct httpd_req *hr, const struct httpd_request *req,
                             void (*err)(struct httpd_req *, int, const char *));
@@ -91,6 +108,19 @@ void gw_ps(struct gateway *g, struct httpd_req *hr);
 void gw_models(struct gateway *g, struct httpd_req *hr);
 void gw_show(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
 void gw_health(struct gateway *g, struct httpd_req *hr, bool ready);
+/* True when the model is surely installed nowhere: some node reports health, every node with
+ * health lists what it has installed, and none lists it (installed or loaded). */
+bool gw_model_unknown(const struct gateway *g, const char *model);
+/* Nodes whose health lists the model as loaded, at most max. */
+size_t gw_model_loaded_on(const struct gateway *g, const char *model, const char **out,
+                          size_t max);
+/* GET /v1/models/{id}: one model object, or 404. */
+void gw_model_get(struct gateway *g, struct httpd_req *hr, const char *id);
+
+/* gateway_models.c */
+/* Everything under /v1/models/: GET {id}, POST {id}/load, POST {id}/unload. */
+void gw_models_path(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
+bool gw_model_entry(struct gw_req *q, const struct resp_reply *fields); /* true: finished */
 
 /* gateway_ops.c */
 void gw_hist_observe(struct gw_hist *h, double s);
@@ -108,5 +138,8 @@ void gw_ui(struct httpd_req *hr); /* the status page */
 void gw_openai_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
 bool gw_openai_entry(struct gw_req *q, const struct resp_reply *fields);
 void gw_openai_error(struct httpd_req *hr, int status, const char *msg);
+/* POST /v1/completions: the legacy text completions, mapped onto a prompt entry. */
+void gw_completion_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
+bool gw_completion_entry(struct gw_req *q, const struct resp_reply *fields);
 
 #endif

@@ -33,6 +33,14 @@ void gw_openai_error(struct httpd_req *hr, int status, const char *msg)
     buf_release(&b);
 }
 
+static void not_found(struct httpd_req *hr, const char *model)
+{
+    char msg[ORION_MODEL_MAX + 32];
+
+    snprintf(msg, sizeof(msg), "model '%.*s' not found", ORION_MODEL_MAX, model);
+    gw_openai_error(hr, 404, msg);
+}
+
 /* content as a string, or the text parts of an array joined; data: URLs to images. */
 static void convert_content(cJSON *out, const cJSON *content)
 {
@@ -107,9 +115,38 @@ static char *convert_messages(const cJSON *msgs)
     return s;
 }
 
-static void add_options(struct resp_cmd *c, const cJSON *j)
+/* stop: a string becomes [string]; an array keeps its strings. Other elements are skipped
+ * (chat) or refused (completions: -1), as Ollama does. */
+static int add_stop(cJSON *o, const cJSON *stop, bool strict)
 {
-    static const char *const copy[] = {"seed", "frequency_penalty", "presence_penalty", "stop"};
+    cJSON *arr;
+    const cJSON *e;
+
+    if (!stop || cJSON_IsNull(stop))
+        return 0;
+    if (cJSON_IsString(stop)) {
+        arr = cJSON_AddArrayToObject(o, "stop");
+        cJSON_AddItemToArray(arr, cJSON_CreateString(stop->valuestring));
+        return 0;
+    }
+    if (!cJSON_IsArray(stop))
+        return strict ? -1 : 0;
+    arr = cJSON_AddArrayToObject(o, "stop");
+    cJSON_ArrayForEach(e, stop) {
+        if (cJSON_IsString(e))
+            cJSON_AddItemToArray(arr, cJSON_CreateString(e->valuestring));
+        else if (strict)
+            return -1;
+    }
+    return 0;
+}
+
+/* options out of the OpenAI fields: max_tokens -> num_predict, temperature and top_p default
+ * 1.0; for completions the penalties are always sent (0 by default). -1: a bad stop (the
+ * completions handler checks it first with stop_ok). */
+static int add_options(struct resp_cmd *c, const cJSON *j, bool completion)
+{
+    static const char *const copy[] = {"seed", "frequency_penalty", "presence_penalty"};
     const cJSON *mt = cJSON_GetObjectItemCaseSensitive(j, "max_tokens");
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "temperature");
     const cJSON *tp = cJSON_GetObjectItemCaseSensitive(j, "top_p");
@@ -125,12 +162,19 @@ static void add_options(struct resp_cmd *c, const cJSON *j)
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, copy[i]);
         if (v && !cJSON_IsNull(v))
             cJSON_AddItemToObject(o, copy[i], cJSON_Duplicate(v, 1));
+        else if (completion && i > 0)
+            cJSON_AddNumberToObject(o, copy[i], 0);
+    }
+    if (add_stop(o, cJSON_GetObjectItemCaseSensitive(j, "stop"), completion) < 0) {
+        cJSON_Delete(o);
+        return -1;
     }
     s = cJSON_PrintUnformatted(o);
     resp_cmd_adds(c, "options");
     resp_cmd_adds(c, s ? s : "{}");
     cJSON_free(s);
     cJSON_Delete(o);
+    return 0;
 }
 
 static void add_format_think(struct resp_cmd *c, const cJSON *j)
@@ -176,6 +220,8 @@ void gw_openai_post(struct gateway *g, struct httpd_req *hr, const struct httpd_
         gw_openai_error(hr, 400, "invalid model name");
     else if (!cJSON_IsArray(msgs) || !cJSON_GetArraySize(msgs))
         gw_openai_error(hr, 400, "[] is too short - 'messages'");
+    else if (gw_model_unknown(g, model->valuestring))
+        not_found(hr, model->valuestring);
     else if (!(m = convert_messages(msgs)) || !(q = gw_req_new(g, hr, GW_OPENAI,
                                                                  model->valuestring))) {
         cJSON_free(m);
@@ -190,7 +236,7 @@ void gw_openai_post(struct gateway *g, struct httpd_req *hr, const struct httpd_
         resp_cmd_adds(&c, "messages");
         resp_cmd_adds(&c, m);
         cJSON_free(m);
-        add_options(&c, j);
+        add_options(&c, j, false);
         add_format_think(&c, j);
         gw_add_json(&c, "tools", cJSON_GetObjectItemCaseSensitive(j, "tools"));
         gw_add_common(&c, j);
@@ -322,6 +368,7 @@ static void openai_done_whole(struct gw_req *q, const struct resp_reply *f)
     bool calls;
 
     buf_init(&b, OAI_MAX);
+    gw_note_load(q, f);
     obj_head(q, &b, "chat.completion");
     buf_puts(&b, "\"choices\":[{\"index\":0,");
     calls = put_message(&b, f);
@@ -331,7 +378,7 @@ static void openai_done_whole(struct gw_req *q, const struct resp_reply *f)
     usage(f, &b);
     gw_orion_obj(q, &b);
     buf_puts(&b, "}\n");
-    gw_respond(q->hr, 200, "application/json", q->node, buf_data(&b), buf_size(&b));
+    gw_answer(q, "application/json", buf_data(&b), buf_size(&b));
     buf_release(&b);
 }
 
@@ -394,6 +441,175 @@ bool gw_openai_entry(struct gw_req *q, const struct resp_reply *f)
             openai_done_stream(q, f);
         else
             openai_done_whole(q, f);
+        q->hr = NULL;
+        return true;
+    }
+    if (!strcmp(type, "error")) {
+        gw_entry_error(q, f);
+        return true;
+    }
+    return false;
+}
+
+/* --- /v1/completions ---------------------------------------------------------------------- */
+
+static bool stop_ok(const cJSON *stop)
+{
+    cJSON *o = cJSON_CreateObject();
+    bool ok = o && add_stop(o, stop, true) == 0;
+
+    cJSON_Delete(o);
+    return ok;
+}
+
+void gw_completion_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+{
+    cJSON *j = gw_parse_body(hr, req, gw_openai_error);
+    const cJSON *model, *prompt;
+    struct gw_req *q;
+    struct resp_cmd c;
+
+    if (!j)
+        return;
+    model = cJSON_GetObjectItemCaseSensitive(j, "model");
+    prompt = cJSON_GetObjectItemCaseSensitive(j, "prompt");
+    if (!cJSON_IsString(model) || !*model->valuestring)
+        gw_openai_error(hr, 400, "model is required");
+    else if (strlen(model->valuestring) > ORION_MODEL_MAX)
+        gw_openai_error(hr, 400, "invalid model name");
+    else if (prompt && !cJSON_IsNull(prompt) && !cJSON_IsString(prompt))
+        gw_openai_error(hr, 400, "prompt must be a string");
+    else if (!stop_ok(cJSON_GetObjectItemCaseSensitive(j, "stop")))
+        gw_openai_error(hr, 400, "invalid type for 'stop' field: want a string or strings");
+    else if (gw_model_unknown(g, model->valuestring))
+        not_found(hr, model->valuestring);
+    else if (!(q = gw_req_new(g, hr, GW_COMPLETION, model->valuestring)))
+        gw_openai_error(hr, 500, "out of memory");
+    else {
+        q->stream = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "stream"));
+        q->usage = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(j, "stream_options"), "include_usage"));
+        gw_xadd_begin(q, &c);
+        resp_cmd_adds(&c, "model");
+        resp_cmd_adds(&c, q->model);
+        resp_cmd_adds(&c, "prompt");
+        resp_cmd_adds(&c, cJSON_IsString(prompt) ? prompt->valuestring : "");
+        add_options(&c, j, true);
+        gw_add_suffix(&c, j);
+        gw_add_common(&c, j);
+        gw_submit(q, &c);
+    }
+    cJSON_Delete(j);
+}
+
+/* {"id":"cmpl-N","object":"text_completion","created":..,  then the caller's order */
+static void cmpl_head(const struct gw_req *q, struct buf *b)
+{
+    buf_printf(b, "{\"id\":\"cmpl-%lu\",\"object\":\"text_completion\",\"created\":%lld,", q->n,
+               q->created);
+}
+
+static void cmpl_tail(const struct gw_req *q, struct buf *b) /* ,"model":..,"system_fp.." */
+{
+    buf_puts(b, ",\"model\":");
+    json_quote(b, q->model, strlen(q->model));
+    buf_puts(b, ",\"system_fingerprint\":\"fp_ollama\"");
+}
+
+/* One streamed chunk: text, finish_reason (NULL: null); with include_usage the zero usage
+ * Ollama puts on every chunk. */
+static void cmpl_chunk(struct gw_req *q, const char *d, size_t n, const char *fin, size_t fn)
+{
+    struct buf b;
+
+    buf_init(&b, OAI_MAX);
+    cmpl_head(q, &b);
+    buf_puts(&b, "\"choices\":[{\"text\":");
+    json_quote(&b, d, n);
+    buf_puts(&b, ",\"index\":0,\"finish_reason\":");
+    if (fin)
+        json_quote(&b, fin, fn);
+    else
+        buf_puts(&b, "null");
+    buf_puts(&b, "}]");
+    cmpl_tail(q, &b);
+    if (q->usage)
+        buf_puts(&b, ",\"usage\":{\"prompt_tokens\":0,\"completion_tokens\":0,\"total_tokens\":0}");
+    buf_putc(&b, '}');
+    sse(q, &b);
+    q->streamed += n;
+    buf_release(&b);
+}
+
+static void cmpl_done_stream(struct gw_req *q, const struct resp_reply *f)
+{
+    size_t dn, rn;
+    const char *reason = gw_field(f, "done_reason", &dn), *resp = gw_field(f, "response", &rn);
+    struct buf b;
+
+    if (!q->streamed && rn)
+        cmpl_chunk(q, resp, rn, NULL, 0); /* the text came in one piece */
+    cmpl_chunk(q, "", 0, dn ? reason : "stop", dn ? dn : 4);
+    if (q->usage) {
+        buf_init(&b, OAI_MAX);
+        cmpl_head(q, &b);
+        buf_puts(&b, "\"choices\":[]");
+        cmpl_tail(q, &b);
+        buf_putc(&b, ',');
+        usage(f, &b);
+        buf_putc(&b, '}');
+        sse(q, &b);
+        buf_release(&b);
+    }
+    if (gw_start(q, "text/event-stream") == 0)
+        httpd_write_chunk(q->hr, "data: [DONE]\n\n", 14);
+    httpd_end(q->hr);
+}
+
+static void cmpl_done_whole(struct gw_req *q, const struct resp_reply *f)
+{
+    size_t dn, rn;
+    const char *reason = gw_field(f, "done_reason", &dn), *resp = gw_field(f, "response", &rn);
+    struct buf b;
+
+    gw_note_load(q, f);
+    buf_init(&b, OAI_MAX);
+    cmpl_head(q, &b);
+    buf_puts(&b, "\"model\":");
+    json_quote(&b, q->model, strlen(q->model));
+    buf_puts(&b, ",\"system_fingerprint\":\"fp_ollama\",\"choices\":[{\"text\":");
+    json_quote(&b, resp, rn);
+    buf_puts(&b, ",\"index\":0,\"finish_reason\":");
+    json_quote(&b, dn ? reason : "stop", dn ? dn : 4);
+    buf_puts(&b, "}],");
+    usage(f, &b);
+    gw_orion_obj(q, &b);
+    buf_puts(&b, "}\n");
+    gw_answer(q, "application/json", buf_data(&b), buf_size(&b));
+    buf_release(&b);
+}
+
+bool gw_completion_entry(struct gw_req *q, const struct resp_reply *f)
+{
+    size_t tn, n;
+    const char *type = gw_field(f, "type", &tn), *d;
+
+    if (!q->hr)
+        return true;
+    if (!strcmp(type, "chunk")) {
+        d = gw_field(f, "delta", &n);
+        if (q->stream && n)
+            cmpl_chunk(q, d, n, NULL, 0);
+        return false;
+    }
+    if (!strcmp(type, "done")) {
+        d = gw_field(f, "node_id", &n);
+        if (n)
+            snprintf(q->node, sizeof(q->node), "%.*s", (int)n, d);
+        if (q->stream)
+            cmpl_done_stream(q, f);
+        else
+            cmpl_done_whole(q, f);
         q->hr = NULL;
         return true;
     }

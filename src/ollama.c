@@ -86,7 +86,8 @@ int ollama_build_body(const struct ollama_gen *g, struct buf *out, bool *chat)
         rc |= put_messages(out, g);
     else
         rc |= put_str(out, "prompt", g->prompt, g->prompt_len) |
-              put_str(out, "system", g->system, g->system ? strlen(g->system) : 0);
+              put_str(out, "system", g->system, g->system ? strlen(g->system) : 0) |
+              put_str(out, "suffix", g->suffix, g->suffix ? strlen(g->suffix) : 0);
     rc |= put_raw(out, "format", g->format) | put_raw(out, "options", g->options);
     rc |= put_raw(out, "tools", g->tools) | put_raw(out, "think", g->think);
     rc |= put_raw(out, "images", g->images);

@@ -243,7 +243,9 @@ int route_note_sent(struct route_state *st, const char *node_id, const char *mod
     copy_str(st->rr_last, sizeof(st->rr_last), node_id);
     for (i = 0; i < ns->nsent; i++)
         if (strcmp(ns->sent[i].model, key) == 0) {
-            if (expires > ns->sent[i].expires)
+            if (keep_alive_s == 0) /* unloaded after this request: no longer resident */
+                ns->sent[i].expires = now;
+            else if (expires > ns->sent[i].expires)
                 ns->sent[i].expires = expires;
             return 0;
         }
@@ -300,6 +302,10 @@ static bool eligible_req(const struct route_node *nd, const struct route_request
     const struct placement *pl = s->placement;
     size_t ri;
 
+    if (req->node && strcmp(req->node, nd->id) != 0) {
+        say(why, whylen, "the request is for node '%s'", req->node);
+        return false;
+    }
     if (pl && !placement_allows(pl, nd->id, nd->labels, nd->nlabels, nd->ram_total_mb, key,
                                 &ri)) {
         say(why, whylen, "excluded by placement rule %zu (line %u)", ri + 1, pl->rule[ri].line);

@@ -172,6 +172,7 @@ int router_hold(struct router *r, const struct resp_reply *entry, const char *sr
     }
     w->rreq.model = w->req.model.p; /* bulk strings of the clone are NUL-terminated */
     w->rreq.priority = w->req.priority;
+    w->rreq.node = w->req.node.p; /* NUL-terminated too */
     w->rreq.arrived = attempt_bump ? now : entry_time(w->entry_id);
     w->deadline = (attempt_bump ? now : w->rreq.arrived) +
                   (w->req.timeout_ms ? (double)w->req.timeout_ms / 1000.0

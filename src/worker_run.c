@@ -232,6 +232,7 @@ void job_start(struct job *j)
     g.prompt = j->req.prompt.p;
     g.prompt_len = j->req.prompt.n;
     g.system = cstr(j->req.system);
+    g.suffix = cstr(j->req.suffix);
     g.options = cstr(j->req.options);
     g.format = cstr(j->req.format);
     g.tools = cstr(j->req.tools);

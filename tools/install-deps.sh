@@ -1,8 +1,9 @@
 #!/bin/sh
 # Install what the build and the tests need, when it is missing (Debian/Ubuntu, as root).
 # Elsewhere, or as another user, say exactly what is missing and stop.
-# Optional packages (chromium, for the status page test) are installed when apt can; when it
-# cannot, the tests that need them skip.
+# Optional packages (chromium, for the status page test; nodejs and npm, for the tests with the
+# npm ollama/openai clients) are installed when apt can; when it cannot, the tests that need
+# them skip.
 # Usage: tools/install-deps.sh [check|bench]
 set -u
 what=${1:-check}
@@ -27,6 +28,8 @@ need "test -f /usr/lib/arm-linux-musleabihf/libc.a" musl-dev:armhf
 need "command -v qemu-aarch64-static" qemu-user-static
 if [ "$what" = check ]; then
     want "command -v chromium" chromium
+    want "command -v node" nodejs # the npm client tests (t_clients.sh runs npm ci itself)
+    want "command -v npm" npm
 fi
 if [ "$what" = bench ]; then
     need "test -f /usr/include/hiredis/hiredis.h" libhiredis-dev

@@ -54,7 +54,9 @@ struct contract_str {
 struct contract_request {
     const char *entry_id;
     struct contract_str request_id, model, messages, prompt, system, options, format, tools,
-        think, images, keep_alive, callback;
+        think, images, keep_alive, callback,
+        node, /* "run only on this node" (load/unload of the HTTP front) */
+        suffix; /* generate: passed to Ollama */
     bool stream;
     int priority;         /* 1 low, 2 normal (default), 3 high */
     long long timeout_ms; /* 0: none given */
@@ -69,7 +71,8 @@ struct contract_request {
  * characters; exactly one of messages (a JSON array) and prompt (a string); options, format,
  * tools, images valid JSON; think true/false/low/medium/high/max; priority 1-3; timeout_ms a
  * positive integer; stream true/false; every field ≤ ORION_FIELD_MAX; callback ≤ 256 bytes of
- * printable text. Unknown fields are ignored (and kept by whoever forwards the entry).
+ * printable text; node (optional) ≤ ORION_NODE_ID_MAX bytes of printable text without spaces.
+ * Unknown fields are ignored (and kept by whoever forwards the entry).
  */
 int contract_request_parse(const struct resp_reply *fields, const char *entry_id,
                            struct contract_request *r, char *err, size_t errlen);

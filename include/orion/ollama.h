@@ -55,6 +55,7 @@ struct ollama_gen { /* a request; JSON fields are raw JSON text passed through (
     /* NUL-terminated or NULL; think: true/false/"low".. as text; keep_alive: "10m" or "300"
      * (number of s) or "-1" */
     const char *system, *options, *format, *tools, *think, *images, *keep_alive;
+    const char *suffix; /* generate only: text after the insertion (fill-in-the-middle) */
 };
 
 struct ollama *ollama_new(struct loop *l, const char *base_url); /* NULL: bad URL */

@@ -123,6 +123,7 @@ struct route_request {
     unsigned service_ms;        /* expected run time; 0: settings default */
     const char *const *labels;  /* labels a node must all have; may be NULL */
     size_t nlabels;
+    const char *node;           /* only this node is eligible (NULL: any) */
 };
 
 struct route_settings {

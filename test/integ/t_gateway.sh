@@ -23,6 +23,8 @@ worker() {
             rid=$(echo "$e" | field request_id)
             model=$(echo "$e" | field model)
             rcli XDEL "$Q:pi-a" "$id" >/dev/null
+            echo "$e" | tr '\n' ' ' >>"$T_TMP/entries"
+            echo >>"$T_TMP/entries"
             case "$e" in
             *slow*) continue ;;
             *fail-*)
@@ -30,11 +32,13 @@ worker() {
                     error "model not found" code model_not_found retriable false node_id pi-a >/dev/null
                 continue ;;
             esac
+            load=100
+            case "$e" in *evicted*) load=900000000 ;; esac # a sticky guess that was wrong
             rcli XADD "$cb" '*' request_id "$rid" type chunk seq 1 delta "Hel" >/dev/null
             rcli XADD "$cb" '*' request_id "$rid" type chunk seq 2 delta "lo" >/dev/null
             rcli XADD "$cb" '*' request_id "$rid" type done status ok response Hello \
                 message '{"role":"assistant","content":"Hello"}' node_id pi-a model "$model" \
-                done_reason stop total_duration 900 load_duration 100 prompt_eval_count 5 \
+                done_reason stop total_duration 900 load_duration $load prompt_eval_count 5 \
                 prompt_eval_duration 200 eval_count 2 eval_duration 300 >/dev/null
         done
         sleep 0.05
@@ -57,6 +61,7 @@ sleep 1.2 # the first health refresh
 out=$(curl -s -D "$T_TMP/h1" "$URL/api/chat" -d '{"model":"gemma3:1b","messages":[{"role":"user","content":"hi"}]}')
 check "/api/chat streams NDJSON" grep -qi '^content-type: application/x-ndjson' "$T_TMP/h1"
 check "... with X-Orion-Node: pi-a" grep -qi '^x-orion-node: pi-a' "$T_TMP/h1"
+check "... and X-Orion-Cold-Start: false (routed sticky: loaded there)" grep -qi '^x-orion-cold-start: false' "$T_TMP/h1"
 is "$(echo "$out" | wc -l | tr -d ' ')" 3 "... two chunk lines and the final line"
 is "$(echo "$out" | head -1 | grep -o '"message":{[^}]*}')" '"message":{"role":"assistant","content":"Hel"}' "... the first piece in Ollama's shape"
 check "... chunk lines are done:false" sh -c "echo '$out' | head -2 | grep -c '\"done\":false' | grep -qx 2"
@@ -87,6 +92,71 @@ check "... the first delta carries the role" sh -c "echo '$out' | head -1 | grep
 check "... a finish chunk" sh -c "echo '$out' | grep -q '\"delta\":{},\"finish_reason\":\"stop\"'"
 check "... the usage chunk" sh -c "echo '$out' | grep -q '\"choices\":\\[\\],\"usage\"'"
 is "$(echo "$out" | grep '^data: ' | tail -1)" "data: [DONE]" "... ends with data: [DONE]"
+
+# OpenAI legacy completions
+out=$(curl -s -D "$T_TMP/h5" "$URL/v1/completions" -d '{"model":"gemma3:1b","prompt":"say hi","suffix":"bye","max_tokens":7,"stop":"x"}')
+check "/v1/completions: a text_completion object" sh -c "echo '$out' | grep -q '^{\"id\":\"cmpl-[0-9]*\",\"object\":\"text_completion\",\"created\":[0-9]*,\"model\":\"gemma3:1b\",\"system_fingerprint\":\"fp_ollama\",'"
+check "... with the text and finish_reason" sh -c "echo '$out' | grep -q '\"choices\":\[{\"text\":\"Hello\",\"index\":0,\"finish_reason\":\"stop\"}\]'"
+check "... usage" sh -c "echo '$out' | grep -q '\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2,\"total_tokens\":7}'"
+check "... the orion object with cold_start false (sticky: loaded on pi-a)" sh -c "echo '$out' | grep -q '\"orion\":{\"node\":\"pi-a\",\"attempt\":1,.*\"cold_start\":false}'"
+check "... X-Orion-Node and X-Orion-Cold-Start: false" sh -c "grep -qi '^x-orion-node: pi-a' $T_TMP/h5 && grep -qi '^x-orion-cold-start: false' $T_TMP/h5"
+check "... Content-Type application/json" grep -qi '^content-type: application/json' "$T_TMP/h5"
+e=$(grep 'say hi' "$T_TMP/entries" | tail -1)
+check "... the entry: a prompt, the suffix, options as Ollama maps them" sh -c "echo '$e' | grep -q 'prompt say hi .*suffix bye ' && echo '$e' | grep -q '\"num_predict\":7,\"temperature\":1,\"top_p\":1,\"frequency_penalty\":0,\"presence_penalty\":0,\"stop\":\[\"x\"\]'"
+out=$(curl -sN -D "$T_TMP/h6" "$URL/v1/completions" -d '{"model":"gemma3:1b","prompt":"hi","stream":true,"stream_options":{"include_usage":true}}')
+check "stream: text/event-stream" grep -qi '^content-type: text/event-stream' "$T_TMP/h6"
+is "$(echo "$out" | grep -c '^data: ')" 5 "... two text chunks, the finish chunk, usage, [DONE]"
+check "... chunks in Ollama's key order, zero usage on each" sh -c "echo '$out' | head -1 | grep -q '\"choices\":\[{\"text\":\"Hel\",\"index\":0,\"finish_reason\":null}\],\"model\":\"gemma3:1b\",\"system_fingerprint\":\"fp_ollama\",\"usage\":{\"prompt_tokens\":0,'"
+check "... the finish chunk" sh -c "echo '$out' | grep -q '\"text\":\"\",\"index\":0,\"finish_reason\":\"stop\"'"
+check "... the real usage with choices []" sh -c "echo '$out' | grep -q '\"choices\":\[\],.*\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2,\"total_tokens\":7}'"
+is "$(echo "$out" | grep '^data: ' | tail -1)" "data: [DONE]" "... ends with data: [DONE]"
+check "... X-Orion-Cold-Start on the stream" grep -qi '^x-orion-cold-start: false' "$T_TMP/h6"
+out=$(curl -sN "$URL/v1/completions" -d '{"model":"gemma3:1b","prompt":"hi","stream":true}')
+check "stream without include_usage: no usage anywhere" sh -c "! echo '$out' | grep -q usage"
+oerr() { printf '{"error":{"message":"%s","type":"%s","param":null,"code":null}}\n %s' "$1" "$2" "$3"; }
+is "$(curl -s -w ' %{http_code}' $URL/v1/completions -d '{bad')" "$(oerr 'invalid request body: not a JSON object' invalid_request_error 400)" "/v1/completions: bad JSON, 400 in OpenAI's shape"
+is "$(curl -s -w ' %{http_code}' $URL/v1/completions -d '{"prompt":"x"}')" "$(oerr 'model is required' invalid_request_error 400)" "... no model: 400"
+is "$(curl -s -w ' %{http_code}' $URL/v1/completions -d '{"model":"nope:1b","prompt":"x"}')" "$(oerr "model 'nope:1b' not found" not_found_error 404)" "... a model no node has: 404 at once"
+is "$(curl -s -o /dev/null -w '%{http_code}' $URL/v1/completions -d '{"model":"gemma3:1b","prompt":["a"]}')" 400 "... a prompt that is not a string: 400"
+is "$(curl -s -o /dev/null -w '%{http_code}' $URL/v1/completions -d '{"model":"gemma3:1b","prompt":"a","stop":[1]}')" 400 "... a stop that is not strings: 400"
+is "$(curl -s -o /dev/null -w '%{http_code}' $URL/v1/completions)" 405 "... GET: 405"
+is "$(curl -s -w ' %{http_code}' $URL/api/chat -d '{"model":"nope:1b","messages":[{"role":"user","content":"x"}]}')" "{\"error\":\"model 'nope:1b' not found\"} 404" "/api/chat of a model no node has: 404 at once"
+
+# cold start: qwen2.5:0.5b is installed on pi-a but not loaded
+out=$(curl -s -D "$T_TMP/h7" "$URL/api/generate" -d '{"model":"qwen2.5:0.5b","prompt":"hi","stream":false}')
+check "a model loaded nowhere: X-Orion-Cold-Start: true" grep -qi '^x-orion-cold-start: true' "$T_TMP/h7"
+check "... and orion.cold_start true" sh -c "echo '$out' | grep -q '\"cold_start\":true}'"
+
+out=$(curl -s -D "$T_TMP/h9" "$URL/api/generate" -d '{"model":"gemma3:1b","prompt":"evicted","stream":false}')
+check "routed sticky but load_duration 0.9 s: cold start after all (not streamed)" sh -c "grep -qi '^x-orion-cold-start: true' $T_TMP/h9 && echo '$out' | grep -q '\"cold_start\":true}'"
+
+# /v1/models/{id}, load, unload
+is "$(curl -s -w ' %{http_code}' $URL/v1/models/gemma3:1b | sed 's/"created":[0-9]*/"created":T/')" '{"id":"gemma3:1b","object":"model","created":T,"owned_by":"library"}
+ 200' "GET /v1/models/{id}: one model object"
+check "... the id percent-decoded" sh -c "curl -s $URL/v1/models/qwen2.5%3A0.5b | grep -q '\"id\":\"qwen2.5:0.5b\"'"
+is "$(curl -s -w ' %{http_code}' $URL/v1/models/nope:1b)" "$(oerr "model 'nope:1b' not found" not_found_error 404)" "... a model no node has: 404 in OpenAI's shape"
+is "$(curl -s -o /dev/null -w '%{http_code}' -X POST $URL/v1/models/gemma3:1b)" 405 "... POST: 405"
+is "$(curl -s -o /dev/null -w '%{http_code}' $URL/v1/models/bad%zz)" 400 "... a bad escape: 400"
+out=$(curl -s -D "$T_TMP/h8" -X POST "$URL/v1/models/gemma3:1b/load")
+check "POST /v1/models/{id}/load: which node" sh -c "echo '$out' | grep -q '^{\"model\":\"gemma3:1b\",\"action\":\"load\",\"nodes\":\[\"pi-a\"\],\"cold_start\":false,'"
+check "... X-Orion-Node: pi-a" grep -qi '^x-orion-node: pi-a' "$T_TMP/h8"
+e=$(grep 'gw-' "$T_TMP/entries" | tail -1)
+check "... sent as an empty-prompt generate (Ollama's load only)" sh -c "echo '$e' | grep -q 'model gemma3:1b prompt  '"
+curl -s -o /dev/null -X POST "$URL/v1/models/gemma3:1b/load" -d '{"keep_alive":"1h"}'
+check "... the body's keep_alive passed on" sh -c "grep 'gw-' $T_TMP/entries | tail -1 | grep -q 'keep_alive 1h'"
+is "$(curl -s -w ' %{http_code}' -X POST $URL/v1/models/gemma3:1b/load -d '{bad')" "$(oerr 'invalid request body: not a JSON object' invalid_request_error 400)" "... bad JSON: 400"
+is "$(curl -s -w ' %{http_code}' -X POST $URL/v1/models/nope:1b/load)" "$(oerr "model 'nope:1b' not found" not_found_error 404)" "... unknown model: 404"
+is "$(curl -s -o /dev/null -w '%{http_code}' -X POST $URL/v1/models//load)" 400 "... no model: 400"
+is "$(curl -s -o /dev/null -w '%{http_code}' $URL/v1/models/gemma3:1b/load)" 405 "... GET: 405"
+out=$(curl -s -w ' %{http_code}' -X POST "$URL/v1/models/gemma3:1b/unload")
+is "$out" '{"model":"gemma3:1b","action":"unload","nodes":["pi-a"]}
+ 200' "POST /v1/models/{id}/unload: the nodes it was loaded on"
+e=$(grep 'gw-' "$T_TMP/entries" | tail -1)
+check "... keep_alive 0, pinned to pi-a" sh -c "echo '$e' | grep -q 'prompt  keep_alive 0 node pi-a timeout_ms 30000'"
+is "$(curl -s -X POST $URL/v1/models/qwen2.5:0.5b/unload)" '{"model":"qwen2.5:0.5b","action":"unload","nodes":[]}' "... a model loaded nowhere: no node"
+is "$(curl -s -o /dev/null -w '%{http_code}' -X POST $URL/v1/models/nope:1b/unload)" 404 "... unknown model: 404"
+is "$(curl -s -o /dev/null -w '%{http_code}' -X POST $URL/v1/models/gemma3:1b/unload -d '[1]')" 400 "... a body that is not an object: 400"
+is "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE $URL/v1/models/gemma3:1b/unload)" 405 "... DELETE: 405"
 
 # the other endpoints
 check "/api/tags lists the installed models" sh -c "curl -s $URL/api/tags | grep -q '\"name\":\"qwen2.5:0.5b\",\"model\":\"qwen2.5:0.5b\"'"
@@ -132,6 +202,10 @@ out=$(curl -s -w ' %{http_code}' $URL/health/ready)
 is "${out##* }" 503 "/health/ready: 503 while no node is eligible"
 check "... with the reason" sh -c "echo '$out' | grep -q 'pi-a: hot'"
 check "/health: ok false" sh -c "curl -s $URL/health | grep -q '{\"ok\":false'"
+out=$(curl -s -m 10 -w ' %{http_code}' -X POST "$URL/v1/models/gemma3:1b/unload" -d '{"timeout":1}')
+is "${out##* }" 502 "an unload for a node that is not eligible fails after the body's timeout: 502"
+echo "$out" >"$T_TMP/unload"
+check "... naming the node and why" grep -q "unloading 'gemma3:1b' failed on pi-a: no node could take the request before its deadline.*api_error" "$T_TMP/unload"
 curl -s -m 1 "$URL/api/generate" -d '{"model":"gemma3:1b","prompt":"waits"}' >/dev/null
 wait_for 3 sh -c "[ \$(redis-cli -p $REDIS_PORT XPENDING $Q inference-router | head -1) = 0 ]"
 ok $? "a waiting request whose client left is dropped (acknowledged)"

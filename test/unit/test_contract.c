@@ -56,6 +56,9 @@ static const struct pcase cases[] = {
     {"stream maybe", {"model=m", "prompt=p", "stream=maybe"}, "'stream'"},
     {"think bad", {"model=m", "prompt=p", "think=ultra"}, "'think'"},
     {"callback control char", {"model=m", "prompt=p", "callback=a\nb"}, "'callback'"},
+    {"pinned to a node", {"model=m", "prompt=", "node=pi-a", "keep_alive=0"}, NULL},
+    {"node empty", {"model=m", "prompt=p", "node="}, "'node'"},
+    {"node with space", {"model=m", "prompt=p", "node=pi a"}, "'node'"},
 };
 
 static void test_parse_table(void)

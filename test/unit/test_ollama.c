@@ -59,6 +59,11 @@ static void test_bodies(void)
                             "\"images\":[\"aGk=\"],\"keep_alive\":0}",
            "generate body: prompt quoted, system, images, keep_alive 0");
     ok(!chat, "prompt => /api/generate");
+    g.suffix = "end", g.images = NULL;
+    is_str(body(&g, &chat), "{\"model\":\"llama3.2:1b\",\"prompt\":\"Why \\\"blue\\\"?\\n\",\"system\":\"be <brief>\","
+                            "\"suffix\":\"end\",\"keep_alive\":0}",
+           "generate body: suffix");
+    g.suffix = NULL;
     g.messages = m, g.messages_len = strlen(m);
     ok(body(&g, &chat) == NULL, "both messages and prompt: refused");
     g.messages = NULL, g.model_len = 0;

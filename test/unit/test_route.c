@@ -129,6 +129,11 @@ static void test_labels_and_placement(void)
     ok(route_eligible(&master, &req, &s, NULL, NOW, why, sizeof(why)), "master allowed");
     ok(route_eligible(&robot, NULL, &s, NULL, NOW, why, sizeof(why)),
        "node-level check ignores placement");
+    req.node = "robot";
+    s.placement = NULL;
+    ok(!route_eligible(&master, &req, &s, NULL, NOW, why, sizeof(why)), "pinned: other node out");
+    is_str(why, "the request is for node 'robot'", "pinned: reason");
+    ok(route_eligible(&robot, &req, &s, NULL, NOW, why, sizeof(why)), "pinned: its node is in");
 }
 
 /* Hysteresis through route_state_update, one health refresh per step. */
@@ -454,6 +459,9 @@ static void test_records(void)
     ok(ns->sent[0].expires == NOW + 900, "same model: expiry extended");
     route_note_sent(&st, "a", "Gemma3", 10, NOW);
     ok(ns->sent[0].expires == NOW + 900, "a shorter keep_alive does not shorten it");
+    route_note_sent(&st, "a", "gemma3", 0, NOW + 1);
+    ok(!route_resident(&n, "gemma3:latest", &st, NOW + 1), "keep_alive 0 (unload) ends the record");
+    route_note_sent(&st, "a", "gemma3", 900, NOW);
     route_state_update(&st, &n, 1, &S, NOW + 900);
     is_int(ns->nsent, 0, "update drops expired records");
     route_note_sent(&st, "a", "forever", -1, NOW);

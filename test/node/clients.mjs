@@ -1,0 +1,181 @@
+// The router's HTTP front driven with the official npm clients `ollama` and `openai`, against
+// the cluster test/integ/t_clients.sh starts (ORION_URL: the router's --http-listen). Prints
+// TAP: "ok N - ..." / "not ok N - ...", then the plan "1..N".
+import { Ollama } from 'ollama';
+import OpenAI from 'openai';
+
+const url = process.env.ORION_URL;
+if (!url) {
+    console.log('not ok 1 - ORION_URL is set');
+    console.log('1..1');
+    process.exit(1);
+}
+const MODEL = 'gemma3:1b';
+let n = 0;
+let failed = 0;
+
+function ok(cond, desc, detail) {
+    n++;
+    if (cond) {
+        console.log(`ok ${n} - ${desc}`);
+    } else {
+        failed++;
+        console.log(`not ok ${n} - ${desc}`);
+        if (detail !== undefined) console.log(`#   ${JSON.stringify(detail)}`);
+    }
+}
+
+// Run one check; an exception is a failure with its message.
+async function t(desc, fn) {
+    try {
+        const r = await fn();
+        ok(r === true, desc, r);
+    } catch (e) {
+        ok(false, desc, `${e && e.name}: ${e && e.message}`);
+    }
+}
+
+// A call that must fail: its status and message.
+async function rejects(fn) {
+    try {
+        await fn();
+    } catch (e) {
+        return { status: e.status ?? e.status_code, message: e.message, name: e.name, error: e.error,
+                 notFound: e instanceof OpenAI.NotFoundError, badRequest: e instanceof OpenAI.BadRequestError };
+    }
+    return null;
+}
+
+const ollama = new Ollama({ host: url });
+const openai = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'any', maxRetries: 0, timeout: 60000 });
+const msgs = [{ role: 'user', content: 'Why is the sky blue?' }];
+
+// --- ollama --------------------------------------------------------------------------------
+let whole = '';
+await t('ollama.chat (not streamed): an assistant message, done, counters', async () => {
+    const r = await ollama.chat({ model: MODEL, messages: msgs, stream: false });
+    whole = r.message.content;
+    return (r.model === MODEL && r.message.role === 'assistant' && whole.length > 0 &&
+            r.done === true && r.done_reason === 'stop' && r.eval_count > 0) || r;
+});
+await t('ollama.chat (streamed): parts add up to the same text, the last one done', async () => {
+    const it = await ollama.chat({ model: MODEL, messages: msgs, stream: true });
+    let text = '', parts = 0, last;
+    for await (const p of it) { text += p.message.content; parts++; last = p; }
+    return (parts > 1 && text === whole && last.done === true && last.eval_count > 0) ||
+        { parts, text, whole, last };
+});
+let gen = '';
+await t('ollama.generate (not streamed): the response, done_reason', async () => {
+    const r = await ollama.generate({ model: MODEL, prompt: 'Tell me a story', stream: false });
+    gen = r.response;
+    return (gen.length > 0 && r.done === true && r.done_reason === 'stop') || r;
+});
+await t('ollama.generate (streamed): same text in pieces', async () => {
+    const it = await ollama.generate({ model: MODEL, prompt: 'Tell me a story', stream: true });
+    let text = '', parts = 0;
+    for await (const p of it) { text += p.response; parts++; }
+    return (parts > 1 && text === gen) || { parts, text, gen };
+});
+await t('ollama.list: the installed models of every node', async () => {
+    const r = await ollama.list();
+    const names = r.models.map((m) => m.name);
+    return (names.includes(MODEL) && names.includes('qwen2.5:0.5b')) || names;
+});
+await t('ollama.ps: the loaded model with its node (within 5 s: health every second)', async () => {
+    let r;
+    for (let i = 0; i < 50; i++) {
+        r = await ollama.ps();
+        const m = r.models.find((x) => x.name === MODEL);
+        if (m !== undefined && /^pi-[ab]$/.test(m.node)) return true;
+        await new Promise((res) => setTimeout(res, 100));
+    }
+    return r;
+});
+await t('ollama.chat with an unknown model: ResponseError 404 "model \'...\' not found"', async () => {
+    const e = await rejects(() => ollama.chat({ model: 'nope:1b', messages: msgs }));
+    return (e && e.name === 'ResponseError' && e.status === 404 &&
+            e.message === "model 'nope:1b' not found") || e;
+});
+await t('ollama.generate with an unknown model, streamed: the same 404', async () => {
+    const e = await rejects(async () => {
+        for await (const p of await ollama.generate({ model: 'nope:1b', prompt: 'x', stream: true })) void p;
+    });
+    return (e && e.status === 404) || e;
+});
+
+// --- openai --------------------------------------------------------------------------------
+let oaiText = '';
+await t('openai chat.completions.create (not streamed): chat.completion, usage, X-Orion headers', async () => {
+    const { data: r, response } = await openai.chat.completions
+        .create({ model: MODEL, messages: msgs }).withResponse();
+    oaiText = r.choices[0].message.content;
+    const node = response.headers.get('x-orion-node');
+    const cold = response.headers.get('x-orion-cold-start');
+    return (r.object === 'chat.completion' && r.choices[0].finish_reason === 'stop' &&
+            oaiText.length > 0 && r.usage.total_tokens === r.usage.prompt_tokens + r.usage.completion_tokens &&
+            r.usage.completion_tokens > 0 && /^pi-[ab]$/.test(node) && cold === 'false' &&
+            r.orion && r.orion.node === node && r.orion.cold_start === false) || { r, node, cold };
+});
+await t('openai chat.completions.create (streamed, include_usage): deltas, finish, usage', async () => {
+    const s = await openai.chat.completions.create({
+        model: MODEL, messages: msgs, stream: true, stream_options: { include_usage: true } });
+    let text = '', finish = null, usage = null, chunks = 0;
+    for await (const c of s) {
+        chunks++;
+        if (c.choices.length) {
+            text += c.choices[0].delta.content ?? '';
+            finish = c.choices[0].finish_reason ?? finish;
+        }
+        if (c.usage) usage = c.usage;
+    }
+    return (chunks > 2 && text === oaiText && finish === 'stop' && usage && usage.completion_tokens > 0) ||
+        { chunks, text, finish, usage };
+});
+let cmpl = '';
+await t('openai completions.create (not streamed): text_completion with usage', async () => {
+    const r = await openai.completions.create({ model: MODEL, prompt: 'Once upon a time', max_tokens: 5 });
+    cmpl = r.choices[0].text;
+    return (r.object === 'text_completion' && /^cmpl-/.test(r.id) && cmpl.length > 0 &&
+            r.choices[0].finish_reason === 'length' && r.usage.completion_tokens === 5) || r;
+});
+await t('openai completions.create (streamed, include_usage): same text, then the usage', async () => {
+    const s = await openai.completions.create({ model: MODEL, prompt: 'Once upon a time', max_tokens: 5,
+        stream: true, stream_options: { include_usage: true } });
+    let text = '', finish = null, usage = null;
+    for await (const c of s) {
+        if (c.choices.length) { text += c.choices[0].text; finish = c.choices[0].finish_reason ?? finish; }
+        if (c.usage && c.usage.total_tokens) usage = c.usage;
+    }
+    return (text === cmpl && finish === 'length' && usage && usage.completion_tokens === 5) ||
+        { text, cmpl, finish, usage };
+});
+await t('openai completions.create with a suffix: answered', async () => {
+    const r = await openai.completions.create({ model: MODEL, prompt: 'def f(', suffix: '    return x', max_tokens: 3 });
+    return (r.choices[0].text.length > 0 && r.usage.completion_tokens === 3) || r;
+});
+await t('openai models.list: OpenAI\'s list with every model', async () => {
+    const ids = [];
+    for await (const m of openai.models.list()) ids.push(m.id);
+    return (ids.includes(MODEL) && ids.includes('qwen2.5:0.5b')) || ids;
+});
+await t('openai models.retrieve: one model object', async () => {
+    const m = await openai.models.retrieve(MODEL);
+    return (m.id === MODEL && m.object === 'model' && m.owned_by === 'library') || m;
+});
+await t('openai models.retrieve of an unknown model: NotFoundError 404', async () => {
+    const e = await rejects(() => openai.models.retrieve('nope:1b'));
+    return (e && e.notFound && e.status === 404 &&
+            e.error && e.error.type === 'not_found_error') || e;
+});
+await t('openai chat with an unknown model: 404 "model \'nope:1b\' not found"', async () => {
+    const e = await rejects(() => openai.chat.completions.create({ model: 'nope:1b', messages: msgs }));
+    return (e && e.status === 404 && /model 'nope:1b' not found/.test(e.message)) || e;
+});
+await t('openai chat with no messages: 400 BadRequestError', async () => {
+    const e = await rejects(() => openai.chat.completions.create({ model: MODEL, messages: [] }));
+    return (e && e.badRequest && e.status === 400) || e;
+});
+
+console.log(`1..${n}`);
+process.exit(failed ? 1 : 0);

@@ -3,7 +3,7 @@
 # Elsewhere, or as another user, say exactly what is missing and stop.
 # Optional packages (chromium, for the status page test) are installed when apt can; when it
 # cannot, the tests that need them skip.
-# Usage: tools/install-deps.sh [check|bench]
+# Usage: tools/install-deps.sh [check|bench|valgrind]
 set -u
 what=${1:-check}
 
@@ -27,6 +27,9 @@ need "test -f /usr/lib/arm-linux-musleabihf/libc.a" musl-dev:armhf
 need "command -v qemu-aarch64-static" qemu-user-static
 if [ "$what" = check ]; then
     want "command -v chromium" chromium
+fi
+if [ "$what" = valgrind ]; then # make valgrind: memcheck over the tests
+    need "command -v valgrind" valgrind
 fi
 if [ "$what" = bench ]; then
     need "test -f /usr/include/hiredis/hiredis.h" libhiredis-dev

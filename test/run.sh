@@ -62,6 +62,7 @@ done
 if [ -n "${ORION_VALGRIND_LOGS:-}" ]; then # whatever ONLY selected: the logs of what ran
     ONLY=
     run_one "valgrind/logs" sh test/valgrind-summary.sh "$ORION_VALGRIND_LOGS"
+    grep '^# valgrind totals' "$log/valgrind_logs.tap"
 fi
 
 echo "$passed passed, $failed failed"

@@ -57,9 +57,10 @@ is "$?" 111 "Redis down: exit 111"
 
 $ORION_WRAP "$CTL" watch >"$T_TMP/watch.out" 2>&1 &
 W=$!
-sleep 0.5
+# watch reads from "$" (what comes after it starts): add the event once it waits in XREAD
+wait_for 5 sh -c "redis-cli -p $REDIS_PORT CLIENT LIST | grep -q cmd=xread"
 rcli XADD orion:inference:events '*' type routed request_id r1 node_id pi-a >/dev/null
-sleep 2.5
+wait_for 3 grep -q "type=routed request_id=r1 node_id=pi-a" "$T_TMP/watch.out"
+ok $? "watch prints events as they come"
 kill $W 2>/dev/null
-grep -q "type=routed request_id=r1 node_id=pi-a" "$T_TMP/watch.out" ; ok $? "watch prints events as they come"
 done_testing

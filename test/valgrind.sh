@@ -7,7 +7,7 @@
 # the integration scripts' wait_for waits; default 5).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 BUILD=${BUILD:-build/x86_64-linux-gnu-vg}
 if ! command -v valgrind >/dev/null 2>&1; then
     echo "not ok - valgrind not installed (tools/install-deps.sh valgrind installs it)"

@@ -4,12 +4,14 @@
 #   make cross           the same for aarch64 (bin/aarch64/) and armv7 (bin/armv7/)
 #   make check           install what is missing, build, run every test; ends "N passed, N failed"
 #   make sanitize        the same tests built with ASan + UBSan
+#   make valgrind        the same tests (dynamic glibc build) with every program under memcheck
 #   make fuzz CC=clang   run every libFuzzer target for FUZZ_SECONDS each
 #   make bench           benchmarks -> table + build/bench.json
 #   make demo            a local cluster on loopback
 #   make install         PREFIX=/usr/local DESTDIR=
 #
-# Knobs: CC, CROSS_COMPILE (sets CC, AR, STRIP), TRIPLE, SANITIZE=address,undefined, WERROR=0.
+# Knobs: CC, CROSS_COMPILE (sets CC, AR, STRIP), TRIPLE, SANITIZE=address,undefined, VALGRIND=1,
+# WERROR=0.
 
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -35,6 +37,14 @@ endif
 TRIPLE ?= $(shell $(CC) -dumpmachine)
 BUILD ?= build/$(TRIPLE)-san
 BINDIR ?= $(BUILD)/bin
+else ifdef VALGRIND
+# valgrind's leak checker replaces malloc in libc.so: a static musl binary hides it.
+ifeq ($(CC),musl-gcc)
+CC := gcc
+endif
+TRIPLE ?= $(shell $(CC) -dumpmachine)
+BUILD ?= build/$(TRIPLE)-vg
+BINDIR ?= $(BUILD)/bin
 else
 TRIPLE ?= x86_64-linux-musl
 BUILD ?= build/$(TRIPLE)
@@ -57,6 +67,9 @@ INC := -Iinclude -Ivendor/cjson
 ifdef SANITIZE
 OPT := -O1 -g -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDOPT := -fsanitize=$(SANITIZE)
+else ifdef VALGRIND
+OPT := -O1 -g -fno-omit-frame-pointer
+LDOPT :=
 else
 OPT := -Os -ffunction-sections -fdata-sections
 LDOPT := -static -Wl,--gc-sections -s
@@ -85,7 +98,7 @@ TEST_TOOLS := $(TOOL_SRC:test/tools/%.c=$(BUILD)/test/tools/%)
 FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
 REPLAYS := $(FUZZ_SRC:test/fuzz/fuzz_%.c=$(BUILD)/test/replay_%)
 
-.PHONY: all cross cross-aarch64 cross-armv7 check sanitize tests deps fuzz bench demo install \
+.PHONY: all cross cross-aarch64 cross-armv7 check sanitize valgrind tests deps fuzz bench demo install \
 	install-systemd install-runit clean release
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -161,6 +174,14 @@ sanitize: deps
 	@BUILD=$$($(MAKE) -s SANITIZE=address,undefined print-build) \
 	 BINDIR=$$($(MAKE) -s SANITIZE=address,undefined print-bindir) ORION_SANITIZE=1 \
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1 test/run.sh
+
+# Every unit test, replay and integration daemon under valgrind memcheck; the logs' errors and
+# leaks are counted by test/valgrind-summary.sh as TAP tests of their own (see test/run.sh).
+valgrind: deps
+	@tools/install-deps.sh valgrind
+	$(MAKE) VALGRIND=1 tests
+	@BUILD=$$($(MAKE) -s VALGRIND=1 print-build) BINDIR=$$($(MAKE) -s VALGRIND=1 print-bindir) \
+	 test/valgrind.sh
 
 print-build:
 	@echo $(BUILD)

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Run every test program and script, add up their TAP results, and end with the one line CI
 # reads: "N passed, N failed". A program that dies without reporting counts as one failure.
-# Env: BUILD (object dir with test/), BINDIR (daemons), ONLY (a pattern to select tests).
+# Env: BUILD (object dir with test/), BINDIR (daemons), ONLY (a pattern to select tests),
+# ORION_WRAP (a command every test program and daemon runs under: test/valgrind.sh sets it,
+# with ORION_VALGRIND_LOGS, the directory of its logs, counted last as tests of their own).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -48,17 +50,25 @@ run_one() { # run_one <name> <command...>
 
 for t in "$BUILD"/test/test_*; do
     [ -x "$t" ] || continue
-    run_one "unit/$(basename "$t")" "$t"
+    # shellcheck disable=SC2086 # ORION_WRAP is a command line
+    run_one "unit/$(basename "$t")" ${ORION_WRAP:-} "$t"
 done
 for t in "$BUILD"/test/replay_*; do
     [ -x "$t" ] || continue
     tgt=${t##*/replay_}
-    run_one "replay/$tgt" "$t" "test/fuzz/corpus/$tgt"
+    # shellcheck disable=SC2086
+    run_one "replay/$tgt" ${ORION_WRAP:-} "$t" "test/fuzz/corpus/$tgt"
 done
 for t in test/integ/t_*.sh; do
     [ -f "$t" ] || continue
     run_one "integ/$(basename "$t" .sh)" sh "$t"
 done
+
+if [ -n "${ORION_VALGRIND_LOGS:-}" ]; then # whatever ONLY selected: the logs of what ran
+    ONLY=
+    run_one "valgrind/logs" sh test/valgrind-summary.sh "$ORION_VALGRIND_LOGS"
+    grep '^# valgrind totals' "$log/valgrind_logs.tap"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

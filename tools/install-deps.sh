@@ -4,7 +4,7 @@
 # Optional packages (chromium, for the status page test; nodejs and npm, for the tests with the
 # npm ollama/openai clients) are installed when apt can; when it cannot, the tests that need
 # them skip.
-# Usage: tools/install-deps.sh [check|bench]
+# Usage: tools/install-deps.sh [check|bench|valgrind]
 set -u
 what=${1:-check}
 
@@ -30,6 +30,9 @@ if [ "$what" = check ]; then
     want "command -v chromium" chromium
     want "command -v node" nodejs # the npm client tests (t_clients.sh runs npm ci itself)
     want "command -v npm" npm
+fi
+if [ "$what" = valgrind ]; then # make valgrind: memcheck over the tests
+    need "command -v valgrind" valgrind
 fi
 if [ "$what" = bench ]; then
     need "test -f /usr/include/hiredis/hiredis.h" libhiredis-dev

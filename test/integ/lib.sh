@@ -3,6 +3,11 @@
 : "${ORION_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${ORION_BIN:=$ORION_TOP/bin}"
 : "${ORION_BUILD:=$ORION_TOP/build/x86_64-linux-musl}"
+# ORION_WRAP: a command every daemon, ollama-sim and orionctl is started under, unquoted
+# ("$ORION_WRAP" "$ORION_BIN/..." would pass an empty word): make valgrind sets it to valgrind
+# memcheck. ORION_SLOW: how many times longer wait_for waits then (a whole number, default 1).
+ORION_WRAP=${ORION_WRAP:-}
+ORION_SLOW=${ORION_SLOW:-1}
 T_N=0
 T_FAILED=0
 T_TMP=$(mktemp -d /tmp/orion-integ-XXXXXX)
@@ -30,9 +35,23 @@ done_testing() { echo "1..$T_N"; [ "$T_FAILED" -eq 0 ]; }
 
 free_port() { "$ORION_BUILD/test/tools/freeport"; }
 
+gone() { # gone <pid>: the process has ended (a zombie not yet waited for counts as ended)
+    [ ! -e "/proc/$1" ] || grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null
+}
 cleanup() {
     for p in $T_PIDS; do kill "$p" 2>/dev/null; done
     sleep 0.2
+    if [ -n "$ORION_WRAP" ]; then
+        # Under valgrind a daemon ends on SIGTERM only after its leak check: give it the time,
+        # and count one that does not end as a failure, since its leak check is lost.
+        c_end=$(($(date +%s) + 10 * ORION_SLOW))
+        for p in $T_PIDS; do
+            while ! gone "$p" && [ "$(date +%s)" -le "$c_end" ]; do sleep 0.1; done
+            if ! gone "$p"; then
+                echo "not ok - pid $p ($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-120)) did not end on SIGTERM"
+            fi
+        done
+    fi
     for p in $T_PIDS; do kill -9 "$p" 2>/dev/null; done
     [ -n "${KEEP:-}" ] || rm -rf "$T_TMP" # KEEP=1 keeps the logs for a look
 }
@@ -63,8 +82,8 @@ start_redis() { # sets REDIS_PORT, REDIS_ADDR, REDIS_SOCK
 }
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
 
-wait_for() { # wait_for <seconds> <command...>: poll until the command succeeds
-    w_end=$(($(date +%s) + $1))
+wait_for() { # wait_for <seconds> <command...>: poll until the command succeeds (ORION_SLOW x)
+    w_end=$(($(date +%s) + $1 * ORION_SLOW))
     shift
     while [ "$(date +%s)" -le "$w_end" ]; do
         "$@" >/dev/null 2>&1 && return 0
@@ -81,7 +100,7 @@ start_sim() {
     s_port=$(free_port)
     s_root=$T_TMP/root-$s_name
     mkdir -p "$s_root"
-    bg "sim-$s_name" "$ORION_BIN/ollama-sim" --listen "127.0.0.1:$s_port" --sysfs-root "$s_root" "$@"
+    bg "sim-$s_name" $ORION_WRAP "$ORION_BIN/ollama-sim" --listen "127.0.0.1:$s_port" --sysfs-root "$s_root" "$@"
     s_var=$(echo "$s_name" | tr -c "A-Za-z0-9_\n" _)
     eval "SIM_PID_$s_var=$BG_PID SIM_URL_$s_var=http://127.0.0.1:$s_port SIM_ROOT_$s_var=$s_root"
     wait_for 5 curl -sf "http://127.0.0.1:$s_port/api/version"
@@ -90,14 +109,14 @@ start_sim() {
 start_worker() {
     w_node=$1 w_url=$2 w_root=$3
     shift 3
-    bg "worker-$w_node" "$ORION_BIN/orion-inference-worker" --node-id "$w_node" \
+    bg "worker-$w_node" $ORION_WRAP "$ORION_BIN/orion-inference-worker" --node-id "$w_node" \
         --redis-addr "$REDIS_ADDR" --ollama-url "$w_url" --sysfs-root "$w_root" \
         --health-interval 1 --log-level debug "$@"
     eval "WORKER_PID_$(echo "$w_node" | tr -c "A-Za-z0-9_\n" _)=$BG_PID"
 }
 # start_router [router flags...]: sets ROUTER_PID
 start_router() {
-    bg "router-$T_N" "$ORION_BIN/orion-inference-router" --redis-addr "$REDIS_ADDR" \
+    bg "router-$T_N" $ORION_WRAP "$ORION_BIN/orion-inference-router" --redis-addr "$REDIS_ADDR" \
         --http-listen off --log-level debug "$@"
     ROUTER_PID=$BG_PID
 }

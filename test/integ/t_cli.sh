@@ -4,30 +4,30 @@
 . "$(dirname "$0")/lib.sh"
 for p in orion-inference-worker orion-inference-router; do
     b=$ORION_BIN/$p
-    out=$("$b" --version)
+    out=$($ORION_WRAP "$b" --version)
     case "$out" in "$p "*"(commit "*", "*")") ok 0 "$p --version: $out" ;; *) ok 1 "$p --version: $out" ;; esac
-    help=$("$b" --help)
+    help=$($ORION_WRAP "$b" --help)
     for flag in redis-addr redis-user redis-password redis-db prefix log-level log-format; do
         echo "$help" | grep -q -- "--$flag" && echo "$help" | grep -q "ORION_$(echo $flag | tr a-z- A-Z_)"
         ok $? "$p --help shows --$flag with its variable"
     done
-    is "$(ORION_PREFIX=envp "$b" --check-config | grep '^prefix=')" "prefix=envp" "$p: environment over default"
-    is "$(ORION_PREFIX=envp "$b" --prefix flagp --check-config | grep '^prefix=')" "prefix=flagp" "$p: flag over environment"
-    is "$(ORION_REDIS_PASSWORD=s3cret "$b" --check-config | grep '^redis-password=')" "redis-password=(set)" "$p: --check-config hides the password"
-    err=$("$b" --no-such-flag 2>&1)
+    is "$(ORION_PREFIX=envp $ORION_WRAP "$b" --check-config | grep '^prefix=')" "prefix=envp" "$p: environment over default"
+    is "$(ORION_PREFIX=envp $ORION_WRAP "$b" --prefix flagp --check-config | grep '^prefix=')" "prefix=flagp" "$p: flag over environment"
+    is "$(ORION_REDIS_PASSWORD=s3cret $ORION_WRAP "$b" --check-config | grep '^redis-password=')" "redis-password=(set)" "$p: --check-config hides the password"
+    err=$($ORION_WRAP "$b" --no-such-flag 2>&1)
     is "$?" 100 "$p: unknown flag exits 100"
     case "$err" in *"unknown option '--no-such-flag'"*) ok 0 "$p: says which flag" ;; *) ok 1 "$p: says which flag: $err" ;; esac
-    err=$("$b" --redis-db abc 2>&1)
+    err=$($ORION_WRAP "$b" --redis-db abc 2>&1)
     is "$?" 100 "$p: a number that is not one exits 100"
     case "$err" in *"redis-db"*"abc"*) ok 0 "$p: names the flag and value" ;; *) ok 1 "$p: names the flag and value: $err" ;; esac
-    "$b" --redis-db 99 >/dev/null 2>&1
+    $ORION_WRAP "$b" --redis-db 99 >/dev/null 2>&1
     is "$?" 100 "$p: out of range exits 100"
-    err=$("$b" --log-format xml 2>&1)
+    err=$($ORION_WRAP "$b" --log-format xml 2>&1)
     is "$?" 100 "$p: --log-format xml exits 100"
 done
 b=$ORION_BIN/orion-inference-worker
-is "$(OLLAMA_HOST=10.1.2.3:11434 "$b" --check-config | grep '^ollama-url=')" "ollama-url=10.1.2.3:11434" "worker honours OLLAMA_HOST"
-is "$(OLLAMA_HOST=10.1.2.3:11434 ORION_OLLAMA_URL=http://x:1 "$b" --check-config | grep '^ollama-url=')" "ollama-url=http://x:1" "ORION_OLLAMA_URL wins over OLLAMA_HOST"
-"$b" --parallel 0 >/dev/null 2>&1
+is "$(OLLAMA_HOST=10.1.2.3:11434 $ORION_WRAP "$b" --check-config | grep '^ollama-url=')" "ollama-url=10.1.2.3:11434" "worker honours OLLAMA_HOST"
+is "$(OLLAMA_HOST=10.1.2.3:11434 ORION_OLLAMA_URL=http://x:1 $ORION_WRAP "$b" --check-config | grep '^ollama-url=')" "ollama-url=http://x:1" "ORION_OLLAMA_URL wins over OLLAMA_HOST"
+$ORION_WRAP "$b" --parallel 0 >/dev/null 2>&1
 is "$?" 100 "worker --parallel 0 exits 100"
 done_testing

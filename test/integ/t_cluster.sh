@@ -42,7 +42,7 @@ sleep 3
 n4=$(ask gemma3:1b s4)
 test -n "$n4" && [ "$n4" != "$n1" ]
 ok $? "hot node ($n1 at 82 C) avoided: ran on $n4"
-CTL="$ORION_BIN/orionctl --redis-addr $REDIS_ADDR"
+CTL="$ORION_WRAP $ORION_BIN/orionctl --redis-addr $REDIS_ADDR"
 others=$(printf 'pi-a\npi-b\npi-c\n' | grep -vx "$n1")
 for o in $others; do $CTL drain "$o" >/dev/null; done
 curl -sf -X POST -d '{"c":74}' "$hot_url/sim/temp" >/dev/null

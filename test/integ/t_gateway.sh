@@ -50,7 +50,7 @@ BEAT=$!
 T_PIDS="$T_PIDS $BEAT"
 worker &
 T_PIDS="$T_PIDS $!"
-bg router "$ORION_BIN/orion-inference-router" --redis-addr "$REDIS_ADDR" --log-level debug \
+bg router $ORION_WRAP "$ORION_BIN/orion-inference-router" --redis-addr "$REDIS_ADDR" --log-level debug \
     --http-listen "127.0.0.1:$HTTP_PORT" --stale-after 3
 ROUTER_PID=$BG_PID
 wait_for 5 curl -sf "$URL/api/version"
@@ -215,7 +215,7 @@ kill $BEAT
 # token
 kill "$ROUTER_PID"
 wait "$ROUTER_PID" 2>/dev/null
-bg router2 "$ORION_BIN/orion-inference-router" --redis-addr "$REDIS_ADDR" --log-level debug \
+bg router2 $ORION_WRAP "$ORION_BIN/orion-inference-router" --redis-addr "$REDIS_ADDR" --log-level debug \
     --http-listen "127.0.0.1:$HTTP_PORT" --http-token s3cret
 wait_for 5 curl -s -o /dev/null "$URL/health"
 is "$(curl -s -o /dev/null -w '%{http_code}' $URL/api/tags)" 401 "--http-token: no token, 401"
@@ -223,6 +223,6 @@ is "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer wrong' $U
 is "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer s3cret' $URL/api/tags)" 200 "... the right one, 200"
 is "$(curl -s -o /dev/null -w '%{http_code}' $URL/health)" 200 "... /health needs none"
 is "$(curl -s -o /dev/null -w '%{http_code}' $URL/v1/models)" 401 "... /v1 too: 401"
-"$ORION_BIN/orion-inference-router" --redis-addr "$REDIS_ADDR" --http-listen nonsense >/dev/null 2>&1
+$ORION_WRAP "$ORION_BIN/orion-inference-router" --redis-addr "$REDIS_ADDR" --http-listen nonsense >/dev/null 2>&1
 is $? 100 "a bad --http-listen: exit 100"
 done_testing

@@ -39,7 +39,7 @@ beat &
 T_PIDS="$T_PIDS $!"
 worker &
 T_PIDS="$T_PIDS $!"
-bg router "$ORION_BIN/orion-inference-router" --redis-addr "$REDIS_ADDR" --log-level debug \
+bg router $ORION_WRAP "$ORION_BIN/orion-inference-router" --redis-addr "$REDIS_ADDR" --log-level debug \
     --http-listen "127.0.0.1:$HTTP_PORT"
 ROUTER_PID=$BG_PID
 wait_for 5 curl -sf "$URL/api/version"
@@ -146,7 +146,7 @@ fi
 # --- with --http-token --------------------------------------------------------------------
 kill "$ROUTER_PID"
 wait "$ROUTER_PID" 2>/dev/null
-bg router2 "$ORION_BIN/orion-inference-router" --redis-addr "$REDIS_ADDR" --log-level debug \
+bg router2 $ORION_WRAP "$ORION_BIN/orion-inference-router" --redis-addr "$REDIS_ADDR" --log-level debug \
     --http-listen "127.0.0.1:$HTTP_PORT" --http-token s3cret
 ROUTER_PID=$BG_PID
 wait_for 5 curl -s -o /dev/null "$URL/health"

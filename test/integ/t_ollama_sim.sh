@@ -5,7 +5,7 @@
 P=$(free_port)
 ROOT=$T_TMP/root
 mkdir -p "$ROOT"
-bg sim "$ORION_BIN/ollama-sim" --listen "127.0.0.1:$P" --models llama3.2:1b,qwen2.5:0.5b,gemma3:1b \
+bg sim $ORION_WRAP "$ORION_BIN/ollama-sim" --listen "127.0.0.1:$P" --models llama3.2:1b,qwen2.5:0.5b,gemma3:1b \
     --load-ms 600,gemma3:1b=1500 --tokens-per-s 100 --max-queue 1 --max-loaded 3 --sysfs-root "$ROOT"
 U=http://127.0.0.1:$P
 check "sim answers" wait_for 5 curl -sf "$U/api/version"

@@ -14,19 +14,19 @@ health pi-a 50 40
 health pi-b 80 30
 health pi-c 50 95
 rcli HSET $H broken 'not json' >/dev/null
-out=$("$CTL" status)
+out=$($ORION_WRAP "$CTL" status)
 echo "$out" | sed 's/^/# /'
 echo "$out" | grep -q '^pi-a .*eligible' ; ok $? "status: pi-a eligible"
 echo "$out" | grep -q '^pi-b .*hot: 80 C > 75' ; ok $? "status: pi-b hot, with the rule"
 echo "$out" | grep -q '^pi-c .*full: ram 95.0 % > 90' ; ok $? "status: pi-c full, with the rule"
 echo "$out" | grep -q '^broken .*unreadable health' ; ok $? "status: unreadable health shown, not fatal"
 echo "$out" | grep -q 'gemma3:1b' ; ok $? "status: loaded models shown"
-"$CTL" drain pi-a >/dev/null
+$ORION_WRAP "$CTL" drain pi-a >/dev/null
 ok $? "drain"
-out=$("$CTL" status)
+out=$($ORION_WRAP "$CTL" status)
 echo "$out" | grep -q '^pi-a .*draining' ; ok $? "status: pi-a draining"
-"$CTL" undrain pi-a >/dev/null
-echo "$("$CTL" status)" | grep -q '^pi-a .*eligible' ; ok $? "undrain: eligible again"
+$ORION_WRAP "$CTL" undrain pi-a >/dev/null
+echo "$($ORION_WRAP "$CTL" status)" | grep -q '^pi-a .*eligible' ; ok $? "undrain: eligible again"
 
 # submit: the answer is written by hand on the callback (the worker's job)
 (
@@ -34,7 +34,7 @@ echo "$("$CTL" status)" | grep -q '^pi-a .*eligible' ; ok $? "undrain: eligible 
     cb=$(rcli --raw XRANGE $Q - + | awk 'prev=="callback"{print;exit}{prev=$0}')
     rcli XADD "$cb" '*' request_id x type done status ok response "Hello from the test" node_id pi-a load_duration 1500000000 >/dev/null
 ) &
-out=$("$CTL" submit --model gemma3:1b --prompt hi --wait 5 2>&1)
+out=$($ORION_WRAP "$CTL" submit --model gemma3:1b --prompt hi --wait 5 2>&1)
 ok $? "submit returns 0 on an answer"
 echo "$out" | grep -q "Hello from the test" ; ok $? "submit prints the answer"
 echo "$out" | grep -q "node pi-a, load 1.50 s" ; ok $? "submit says where it ran"
@@ -44,21 +44,23 @@ rcli DEL $Q >/dev/null
     cb=$(rcli --raw XRANGE $Q - + | awk 'prev=="callback"{print;exit}{prev=$0}')
     rcli XADD "$cb" '*' type error status error code model_not_found error "model 'x' not found" >/dev/null
 ) &
-out=$("$CTL" submit --model x --prompt hi --wait 5 2>&1)
+out=$($ORION_WRAP "$CTL" submit --model x --prompt hi --wait 5 2>&1)
 is "$?" 1 "submit exits 1 on an error answer"
 echo "$out" | grep -q "model_not_found" ; ok $? "submit prints the error code"
-"$CTL" submit --model x 2>/dev/null
+is "$(rcli --scan --pattern 'orion:inference:cb:orionctl:*' | wc -l)" 0 "submit deletes its callback stream after an error answer too"
+$ORION_WRAP "$CTL" submit --model x 2>/dev/null
 is "$?" 100 "submit without a prompt: usage error"
-"$CTL" frobnicate 2>/dev/null
+$ORION_WRAP "$CTL" frobnicate 2>/dev/null
 is "$?" 100 "unknown command: usage error"
-ORION_REDIS_ADDR=127.0.0.1:1 "$CTL" status 2>/dev/null
+ORION_REDIS_ADDR=127.0.0.1:1 $ORION_WRAP "$CTL" status 2>/dev/null
 is "$?" 111 "Redis down: exit 111"
 
-"$CTL" watch >"$T_TMP/watch.out" 2>&1 &
+$ORION_WRAP "$CTL" watch >"$T_TMP/watch.out" 2>&1 &
 W=$!
-sleep 0.5
+# watch reads from "$" (what comes after it starts): add the event once it waits in XREAD
+wait_for 5 sh -c "redis-cli -p $REDIS_PORT CLIENT LIST | grep -q cmd=xread"
 rcli XADD orion:inference:events '*' type routed request_id r1 node_id pi-a >/dev/null
-sleep 2.5
+wait_for 3 grep -q "type=routed request_id=r1 node_id=pi-a" "$T_TMP/watch.out"
+ok $? "watch prints events as they come"
 kill $W 2>/dev/null
-grep -q "type=routed request_id=r1 node_id=pi-a" "$T_TMP/watch.out" ; ok $? "watch prints events as they come"
 done_testing

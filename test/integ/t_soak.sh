@@ -1,4 +1,11 @@
 #!/bin/sh
 # The short soak of tools/soak.sh: 300 requests through three nodes with a random fault every
 # 3 s; 0 lost, 0 answered twice, RSS and fds flat. LONG=1 runs the 10 000-request version.
+if [ -n "${ORION_WRAP:-}" ]; then
+    # Its fault schedule and RSS/fd bounds are timed for real speed: 10-50x slower daemons
+    # would turn every fault into a timeout. make check and make sanitize run it.
+    echo "ok 1 # skip under valgrind: the soak's 3 s fault schedule and RSS bounds need real speed"
+    echo "1..1"
+    exit 0
+fi
 exec sh "$(dirname "$0")/../../tools/soak.sh"

@@ -111,7 +111,7 @@ if [ -z "${WORKER_TEST_OLLAMA:-}" ]; then
     ok $? "health shows ollama_up false, models []"
     health_json pi-t | grep -q '"available":true'; ok $? "the worker stays available"
     port=${OLLAMA_URL##*:}
-    bg sim-again "$ORION_BIN/ollama-sim" --listen "127.0.0.1:$port" --models gemma3:1b,llama3.2:1b \
+    bg sim-again $ORION_WRAP "$ORION_BIN/ollama-sim" --listen "127.0.0.1:$port" --models gemma3:1b,llama3.2:1b \
         --load-ms 300 --tokens-per-s 50 --sysfs-root "$SIM_ROOT_t"
     ollama_up() { health_json pi-t | grep -q '"ollama_up":true'; }
     wait_for 10 ollama_up

@@ -532,13 +532,12 @@ static void test_transcripts(void)
     static const char *const files[] = {"01-api-chat-stream-cold.raw",
                                         "02-api-generate-nonstream-warm.raw", "03-errors.raw",
                                         "04-api-ps-tags-version.raw", "05-openai-compat.raw"};
-    const char *top = getenv("ORION_TOP");
+    const char *top = getenv("ORION_TOP") ? getenv("ORION_TOP") : ".";
     struct tstate ts = {"", 0, 0};
     char path[1024];
     FILE *f;
 
-    snprintf(path, sizeof(path), "%s/../shared/reference/transcripts/%s", top ? top : ".",
-             files[0]);
+    snprintf(path, sizeof(path), "%s/../shared/reference/transcripts/%s", top, files[0]);
     f = fopen(path, "rb");
     if (!f) {
         printf("ok %d # skip transcripts not found\n", ++t_count);

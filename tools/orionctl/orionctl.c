@@ -60,7 +60,8 @@ static struct resp_reply *cmd(struct ctl *x, ...)
     return r;
 }
 
-static void print_entry(const struct resp_reply *f, bool *done)
+/* One callback entry printed; *done once it is the answer, and then 1 when it is an error. */
+static int print_entry(const struct resp_reply *f, bool *done)
 {
     const struct resp_reply *type = resp_field(f, "type");
 
@@ -69,7 +70,7 @@ static void print_entry(const struct resp_reply *f, bool *done)
         if (d && d->type == RESP_BULK)
             fwrite(d->str, 1, d->len, stdout);
         fflush(stdout);
-        return;
+        return 0;
     }
     *done = true;
     if (resp_str_eq(type, "done")) {
@@ -78,12 +79,12 @@ static void print_entry(const struct resp_reply *f, bool *done)
         printf("%s\n", resp && resp->type == RESP_BULK ? resp->str : "");
         fprintf(stderr, "(node %s, load %.2f s)\n", node ? node->str : "?",
                 load ? strtod(load->str, NULL) / 1e9 : 0.0);
-        return;
+        return 0;
     }
     {
         const struct resp_reply *e = resp_field(f, "error"), *code = resp_field(f, "code");
         fprintf(stderr, PROG ": error %s: %s\n", code ? code->str : "?", e ? e->str : "?");
-        exit(1);
+        return 1;
     }
 }
 
@@ -94,7 +95,7 @@ static int do_submit(struct ctl *x)
     bool done = false, streamed = false;
     time_t end = time(NULL) + x->wait_s;
     const char *argv[24];
-    int argc = 0;
+    int argc = 0, rc = 0;
 
     if (!x->model || (!x->prompt == !x->messages)) {
         fprintf(stderr, PROG ": submit needs --model and one of --prompt, --messages\n");
@@ -115,6 +116,7 @@ static int do_submit(struct ctl *x)
     r = redis_sync_cmdv(x->s, argc, argv, NULL, x->err, sizeof(x->err));
     if (!r || r->type != RESP_BULK) {
         fprintf(stderr, PROG ": XADD: %s\n", r && r->type == RESP_ERROR ? r->str : x->err);
+        resp_reply_free(r);
         return ORION_EXIT_SYSTEM;
     }
     fprintf(stderr, "submitted %s\n", r->str);
@@ -130,7 +132,7 @@ static int do_submit(struct ctl *x)
                 streamed = true;
             else if (streamed)
                 printf("\n");
-            print_entry(resp_at(&e->elem[i], 1), &done);
+            rc = print_entry(resp_at(&e->elem[i], 1), &done);
         }
         resp_reply_free(r);
     }
@@ -139,7 +141,7 @@ static int do_submit(struct ctl *x)
         fprintf(stderr, PROG ": no answer within %ld s (the request stays queued)\n", x->wait_s);
         return 1;
     }
-    return 0;
+    return rc;
 }
 
 static int do_watch(struct ctl *x)

@@ -131,6 +131,7 @@ void route_settings_init(struct route_settings *s)
     s->load_factor_pct = 125;
     s->cold_load_ms = 5000;
     s->service_ms = 15000;
+    s->cold_min_ms = 50;
     s->placement = NULL;
 }
 
@@ -170,6 +171,56 @@ static bool listed(const struct route_node *nodes, size_t n, const char *id)
     return false;
 }
 
+static unsigned long key_hash(const char *k) /* FNV-1a, 32 bits */
+{
+    unsigned long h = 2166136261UL;
+
+    for (; *k; k++)
+        h = ((h ^ (unsigned char)*k) * 16777619UL) & 0xffffffffUL;
+    return h;
+}
+
+static bool has_hash(const unsigned long *hs, size_t n, unsigned long h)
+{
+    for (size_t i = 0; i < n; i++)
+        if (hs[i] == h)
+            return true;
+    return false;
+}
+
+/* model_cap: a model gone while another came (or while the node was busy: Ollama makes room
+ * for a load) means the node was full at the count it had before. An empty list is Ollama
+ * down or everything expired, not an eviction. */
+static void learn_cap(struct route_node_state *ns, const struct route_node *nd)
+{
+    unsigned long now_h[ROUTE_MAX_SEEN];
+    char k[ORION_MODEL_MAX + 1];
+    size_t n = 0, total = 0, i, keep = 0;
+    bool gained = false, lost = false;
+
+    for (i = 0; i < nd->nmodels; i++) {
+        if (!nd->models[i] || route_model_norm(nd->models[i], k, sizeof(k)) < 0)
+            continue;
+        total++;
+        if (n < ROUTE_MAX_SEEN && !has_hash(now_h, n, key_hash(k)))
+            now_h[n++] = key_hash(k);
+    }
+    keep = ns->nseen < ROUTE_MAX_SEEN ? ns->nseen : ROUTE_MAX_SEEN;
+    if (ns->seen_valid && total) {
+        for (i = 0; i < n; i++)
+            gained = gained || !has_hash(ns->seen, keep, now_h[i]);
+        for (i = 0; i < keep; i++)
+            lost = lost || !has_hash(now_h, n, ns->seen[i]);
+        if (lost && (gained || nd->inflight > 0 || ns->queued > 0))
+            ns->model_cap = (unsigned)ns->nseen;
+    }
+    if (ns->model_cap && total > ns->model_cap)
+        ns->model_cap = (unsigned)total;
+    memcpy(ns->seen, now_h, n * sizeof(now_h[0]));
+    ns->nseen = total;
+    ns->seen_valid = true;
+}
+
 /* Hysteresis marks: set above the threshold, cleared only a margin below it. */
 static void state_mark(struct route_node_state *ns, const struct route_node *nd,
                        const struct route_settings *s, double now)
@@ -188,10 +239,15 @@ static void state_mark(struct route_node_state *ns, const struct route_node *nd,
         ns->full = true;
     else if (nd->ram_percent <= s->max_ram - s->ram_margin)
         ns->full = false;
-    for (i = 0; i < ns->nsent; i++)
-        if (ns->sent[i].expires > now)
-            ns->sent[k++] = ns->sent[i];
+    for (i = 0; i < ns->nsent; i++) {
+        bool loaded = has_model(nd->models, nd->nmodels, ns->sent[i].model);
+        if (ns->sent[i].expires <= now || (ns->sent[i].seen && !loaded))
+            continue; /* run out, or loaded and gone since: evicted or unloaded */
+        ns->sent[k] = ns->sent[i];
+        ns->sent[k++].seen = ns->sent[i].seen || loaded;
+    }
     ns->nsent = k;
+    learn_cap(ns, nd);
 }
 
 int route_state_update(struct route_state *st, const struct route_node *nodes, size_t n,
@@ -256,6 +312,7 @@ int route_note_sent(struct route_state *st, const char *node_id, const char *mod
     }
     copy_str(ns->sent[slot].model, sizeof(ns->sent[slot].model), key);
     ns->sent[slot].expires = expires;
+    ns->sent[slot].seen = false;
     return 0;
 }
 
@@ -265,6 +322,53 @@ void route_note_done(struct route_state *st, const char *node_id)
 
     if (ns && ns->queued)
         ns->queued--;
+}
+
+const struct route_learned *route_learned_find(const struct route_state *st,
+                                               const char *model_key)
+{
+    for (size_t i = 0; st && model_key && i < st->nlearned; i++)
+        if (strcmp(st->learned[i].model, model_key) == 0)
+            return &st->learned[i];
+    return NULL;
+}
+
+static double ewma(double old, double v) { return old > 0 ? old + (v - old) / 4 : v; }
+
+int route_note_answer(struct route_state *st, const char *model, double total_ms,
+                      double load_ms, const struct route_settings *s, double now)
+{
+    char key[ORION_MODEL_MAX + 1];
+    struct route_learned *l;
+    double run;
+    size_t i, slot;
+
+    if (route_model_norm(model, key, sizeof(key)) < 0 || !isfinite(total_ms) ||
+        !isfinite(load_ms) || total_ms < 0 || load_ms < 0 || total_ms > 86400e3 ||
+        load_ms > total_ms) {
+        errno = EINVAL;
+        return -1;
+    }
+    l = (struct route_learned *)route_learned_find(st, key);
+    if (!l) {
+        if (st->nlearned < ROUTE_MAX_LEARNED) {
+            slot = st->nlearned++;
+        } else { /* full: replace the one updated longest ago */
+            for (slot = 0, i = 1; i < st->nlearned; i++)
+                if (st->learned[i].updated < st->learned[slot].updated)
+                    slot = i;
+        }
+        l = &st->learned[slot];
+        memset(l, 0, sizeof(*l));
+        copy_str(l->model, sizeof(l->model), key);
+    }
+    run = total_ms - load_ms;
+    l->service_ms = ewma(l->service_ms, run);
+    st->service_ms = ewma(st->service_ms, run);
+    if (load_ms >= s->cold_min_ms)
+        l->cold_ms = ewma(l->cold_ms, load_ms);
+    l->updated = now;
+    return 0;
 }
 
 static void say(char *why, size_t whylen, const char *fmt, ...)
@@ -488,11 +592,70 @@ static int best(const struct pick *pk, unsigned flags, enum order o)
     return b;
 }
 
-static unsigned cold_ms(const struct pick *pk, const struct cand *c)
+/* Expected cold load of model `key` on candidate c: the node's own figure, else learned,
+ * else the default. */
+static double cold_ms(const struct pick *pk, const struct cand *c, const char *key)
 {
+    const struct route_learned *l = route_learned_find(pk->st, key);
     unsigned ms = pk->nodes[c->idx].cold_load_ms;
 
-    return ms ? ms : pk->s->cold_load_ms;
+    if (ms)
+        return ms;
+    return l && l->cold_ms > 0 ? l->cold_ms : pk->s->cold_load_ms;
+}
+
+static double service_ms(const struct pick *pk, const struct route_request *req)
+{
+    const struct route_learned *l = route_learned_find(pk->st, pk->key);
+
+    if (req->service_ms)
+        return req->service_ms;
+    if (l && l->service_ms > 0)
+        return l->service_ms;
+    if (pk->st && pk->st->service_ms > 0)
+        return pk->st->service_ms;
+    return pk->s->service_ms;
+}
+
+/* The requests ahead of this one on c, the running ones half done on average. */
+static double wait_ms(const struct cand *c, double svc)
+{
+    return ((double)(c->used + 1 - c->cap) - 0.5) * svc / (double)c->cap;
+}
+
+/* Is model `key` loaded (or recorded) on an eligible candidate other than `not`? */
+static bool copy_elsewhere(const struct pick *pk, const struct cand *not, const char *key,
+                           double now)
+{
+    for (size_t i = 0; i < pk->nc; i++) {
+        const struct route_node *nd = &pk->nodes[pk->c[i].idx];
+        if (&pk->c[i] != not && route_resident(nd, key, pk->st, now))
+            return true;
+    }
+    return false;
+}
+
+/* What loading on c costs later: 0 unless c holds as many models as it is known to; then
+ * the mean, over its loaded models, of the cold load a displaced one costs when it has no
+ * other copy. */
+static double evict_ms(const struct pick *pk, const struct cand *c, double now)
+{
+    const struct route_node *nd = &pk->nodes[c->idx];
+    const struct route_node_state *ns = route_state_find(pk->st, nd->id);
+    char k[ORION_MODEL_MAX + 1];
+    double sum = 0;
+    size_t n = 0;
+
+    if (!ns || !ns->model_cap || nd->nmodels < ns->model_cap)
+        return 0;
+    for (size_t i = 0; i < nd->nmodels; i++) {
+        if (!nd->models[i] || route_model_norm(nd->models[i], k, sizeof(k)) < 0)
+            continue;
+        n++;
+        if (!copy_elsewhere(pk, c, k, now))
+            sum += cold_ms(pk, c, k);
+    }
+    return n ? sum / (double)n : 0;
 }
 
 static void choose(struct route_result *out, const struct pick *pk, int ci, enum route_kind k)
@@ -501,11 +664,37 @@ static void choose(struct route_result *out, const struct pick *pk, int ci, enum
     out->node = pk->c[ci].idx;
 }
 
-/* DESIGN.md "Routing" 1-3: resident with a free slot, else bounded load, else coldest fit. */
-static void pick_sticky(const struct pick *pk, const struct route_request *req,
+/* The non-resident candidate with a free slot whose spill costs least (ties: ORDER_COLD);
+ * its cost and eviction part in *cost, *evict. -1 when there is none. */
+static int best_spill(const struct pick *pk, double now, double *cost, double *evict)
+{
+    int b = -1;
+    double bc = 0, be = 0;
+
+    for (size_t i = 0; i < pk->nc; i++) {
+        const struct cand *c = &pk->c[i];
+        double e, t;
+        if (!cand_ok(pk, c, F_NONRES | F_FREE))
+            continue;
+        e = evict_ms(pk, c, now);
+        t = cold_ms(pk, c, pk->key) + e;
+        if (b < 0 || t < bc || (t == bc && cand_cmp(pk, c, &pk->c[b], ORDER_COLD) < 0)) {
+            b = (int)i;
+            bc = t;
+            be = e;
+        }
+    }
+    *cost = bc;
+    *evict = be;
+    return b;
+}
+
+/* DESIGN.md "Routing" 1-3: resident with a free slot, else bounded load with the spill's cost
+ * counted, else coldest fit. */
+static void pick_sticky(const struct pick *pk, const struct route_request *req, double now,
                         struct route_result *out)
 {
-    unsigned long long svc = req->service_ms ? req->service_ms : pk->s->service_ms, wait;
+    double svc = service_ms(pk, req), wait, cost, evict;
     int q, sp;
 
     if ((q = best(pk, F_RES | F_FREE, ORDER_RESIDENT)) >= 0) {
@@ -519,24 +708,31 @@ static void pick_sticky(const struct pick *pk, const struct route_request *req,
         return;
     }
     q = best(pk, F_RES | F_BOUND, ORDER_RESIDENT);
-    sp = best(pk, F_NONRES | F_FREE, ORDER_COLD);
-    if (q >= 0 && sp >= 0) {
-        wait = (pk->c[q].used + 1 - pk->c[q].cap) * svc / pk->c[q].cap;
-        if (wait > cold_ms(pk, &pk->c[sp])) {
+    sp = best_spill(pk, now, &cost, &evict);
+    if (sp >= 0 && q < 0 && evict <= 0) {
+        choose(out, pk, sp, ROUTE_SPILL);
+        say(out->why, sizeof(out->why), "resident nodes past the load bound");
+        return;
+    }
+    if (sp >= 0) {
+        const char *past = q < 0 ? " (past the load bound)" : "";
+        if (q < 0)
+            q = best(pk, F_RES, ORDER_RESIDENT);
+        wait = wait_ms(&pk->c[q], svc);
+        if (wait > cost) {
             choose(out, pk, sp, ROUTE_SPILL);
-            say(out->why, sizeof(out->why), "resident nodes full: wait %llu ms > cold load %u ms",
-                wait, cold_ms(pk, &pk->c[sp]));
+            say(out->why, sizeof(out->why),
+                "resident nodes full%s: wait %.0f ms > cold load %.0f + eviction %.0f ms", past,
+                wait, cost - evict, evict);
         } else {
             choose(out, pk, q, ROUTE_QUEUED_RESIDENT);
-            say(out->why, sizeof(out->why), "queued: wait %llu ms <= cold load %u ms", wait,
-                cold_ms(pk, &pk->c[sp]));
+            say(out->why, sizeof(out->why),
+                "queued%s: wait %.0f ms <= cold load %.0f + eviction %.0f ms", past, wait,
+                cost - evict, evict);
         }
     } else if (q >= 0) {
         choose(out, pk, q, ROUTE_QUEUED_RESIDENT);
         say(out->why, sizeof(out->why), "queued: no free non-resident node");
-    } else if (sp >= 0) {
-        choose(out, pk, sp, ROUTE_SPILL);
-        say(out->why, sizeof(out->why), "resident nodes past the load bound");
     } else {
         choose(out, pk, best(pk, F_RES, ORDER_RESIDENT), ROUTE_QUEUED_RESIDENT);
         say(out->why, sizeof(out->why), "queued: every node full");
@@ -694,7 +890,7 @@ int route_pick(const struct route_node *nodes, size_t n, const struct route_requ
         return -1;
     }
     if (s->policy == ROUTE_POLICY_STICKY)
-        pick_sticky(&pk, req, out);
+        pick_sticky(&pk, req, now, out);
     else
         pick_other(&pk, out);
     return out->node;

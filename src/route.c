@@ -623,39 +623,57 @@ static double wait_ms(const struct cand *c, double svc)
     return ((double)(c->used + 1 - c->cap) - 0.5) * svc / (double)c->cap;
 }
 
-/* Is model `key` loaded (or recorded) on an eligible candidate other than `not`? */
-static bool copy_elsewhere(const struct pick *pk, const struct cand *not, const char *key,
-                           double now)
+/* How many models c holds at once: learned on c, else the least learned on an eligible node
+ * with the same memory (ram_total_mb known), else 0 (unknown). */
+static unsigned model_cap(const struct pick *pk, const struct cand *c)
 {
-    for (size_t i = 0; i < pk->nc; i++) {
-        const struct route_node *nd = &pk->nodes[pk->c[i].idx];
-        if (&pk->c[i] != not && route_resident(nd, key, pk->st, now))
-            return true;
+    const struct route_node *nd = &pk->nodes[c->idx], *o;
+    const struct route_node_state *ns = route_state_find(pk->st, nd->id);
+    unsigned cap = 0;
+
+    if (ns && ns->model_cap)
+        return ns->model_cap;
+    for (size_t i = 0; nd->ram_total_mb && i < pk->nc; i++) {
+        o = &pk->nodes[pk->c[i].idx];
+        ns = route_state_find(pk->st, o->id);
+        if (o != nd && o->ram_total_mb == nd->ram_total_mb && ns && ns->model_cap &&
+            (!cap || ns->model_cap < cap))
+            cap = ns->model_cap;
     }
-    return false;
+    return cap;
 }
 
-/* What loading on c costs later: 0 unless c holds as many models as it is known to; then
- * the mean, over its loaded models, of the cold load a displaced one costs when it has no
- * other copy. */
-static double evict_ms(const struct pick *pk, const struct cand *c, double now)
+/* Does c hold as many models as it can (a load there displaces one)? */
+static bool models_full(const struct pick *pk, const struct cand *c)
+{
+    unsigned cap = model_cap(pk, c);
+
+    return cap && pk->nodes[c->idx].nmodels >= cap;
+}
+
+/* What loading on c costs later: 0 unless c is models_full; then the mean cold load of its
+ * loaded models (the one displaced is reloaded later: a copy elsewhere does not make it
+ * free, it was loaded because the demand needed it), twice when every other eligible node is
+ * models_full too (that reload displaces another model in turn). */
+static double evict_ms(const struct pick *pk, const struct cand *c)
 {
     const struct route_node *nd = &pk->nodes[c->idx];
-    const struct route_node_state *ns = route_state_find(pk->st, nd->id);
     char k[ORION_MODEL_MAX + 1];
-    double sum = 0;
+    double sum = 0, chain = 2;
     size_t n = 0;
 
-    if (!ns || !ns->model_cap || nd->nmodels < ns->model_cap)
+    if (!models_full(pk, c))
         return 0;
+    for (size_t i = 0; i < pk->nc && chain > 1; i++)
+        if (&pk->c[i] != c && !models_full(pk, &pk->c[i]))
+            chain = 1;
     for (size_t i = 0; i < nd->nmodels; i++) {
         if (!nd->models[i] || route_model_norm(nd->models[i], k, sizeof(k)) < 0)
             continue;
         n++;
-        if (!copy_elsewhere(pk, c, k, now))
-            sum += cold_ms(pk, c, k);
+        sum += cold_ms(pk, c, k);
     }
-    return n ? sum / (double)n : 0;
+    return n ? chain * sum / (double)n : 0;
 }
 
 static void choose(struct route_result *out, const struct pick *pk, int ci, enum route_kind k)
@@ -664,9 +682,9 @@ static void choose(struct route_result *out, const struct pick *pk, int ci, enum
     out->node = pk->c[ci].idx;
 }
 
-/* The non-resident candidate with a free slot whose spill costs least (ties: ORDER_COLD);
- * its cost and eviction part in *cost, *evict. -1 when there is none. */
-static int best_spill(const struct pick *pk, double now, double *cost, double *evict)
+/* The non-resident candidate passing flags whose load costs least (cold + evict; ties:
+ * ORDER_COLD); its cost and eviction part in *cost, *evict. -1 when there is none. */
+static int best_load(const struct pick *pk, unsigned flags, double *cost, double *evict)
 {
     int b = -1;
     double bc = 0, be = 0;
@@ -674,9 +692,9 @@ static int best_spill(const struct pick *pk, double now, double *cost, double *e
     for (size_t i = 0; i < pk->nc; i++) {
         const struct cand *c = &pk->c[i];
         double e, t;
-        if (!cand_ok(pk, c, F_NONRES | F_FREE))
+        if (!cand_ok(pk, c, flags | F_NONRES))
             continue;
-        e = evict_ms(pk, c, now);
+        e = evict_ms(pk, c);
         t = cold_ms(pk, c, pk->key) + e;
         if (b < 0 || t < bc || (t == bc && cand_cmp(pk, c, &pk->c[b], ORDER_COLD) < 0)) {
             b = (int)i;
@@ -691,7 +709,7 @@ static int best_spill(const struct pick *pk, double now, double *cost, double *e
 
 /* DESIGN.md "Routing" 1-3: resident with a free slot, else bounded load with the spill's cost
  * counted, else coldest fit. */
-static void pick_sticky(const struct pick *pk, const struct route_request *req, double now,
+static void pick_sticky(const struct pick *pk, const struct route_request *req,
                         struct route_result *out)
 {
     double svc = service_ms(pk, req), wait, cost, evict;
@@ -703,12 +721,15 @@ static void pick_sticky(const struct pick *pk, const struct route_request *req, 
         return;
     }
     if (!pk->any_resident) {
-        choose(out, pk, best(pk, 0, ORDER_COLD), ROUTE_COLD);
-        say(out->why, sizeof(out->why), "resident nowhere: most free memory");
+        if ((sp = best_load(pk, F_FREE, &cost, &evict)) < 0)
+            sp = best_load(pk, 0, &cost, &evict);
+        choose(out, pk, sp, ROUTE_COLD);
+        say(out->why, sizeof(out->why), "resident nowhere: cold load %.0f + eviction %.0f ms",
+            cost - evict, evict);
         return;
     }
     q = best(pk, F_RES | F_BOUND, ORDER_RESIDENT);
-    sp = best_spill(pk, now, &cost, &evict);
+    sp = best_load(pk, F_FREE, &cost, &evict);
     if (sp >= 0 && q < 0 && evict <= 0) {
         choose(out, pk, sp, ROUTE_SPILL);
         say(out->why, sizeof(out->why), "resident nodes past the load bound");
@@ -890,7 +911,7 @@ int route_pick(const struct route_node *nodes, size_t n, const struct route_requ
         return -1;
     }
     if (s->policy == ROUTE_POLICY_STICKY)
-        pick_sticky(&pk, req, now, out);
+        pick_sticky(&pk, req, out);
     else
         pick_other(&pk, out);
     return out->node;

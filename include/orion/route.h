@@ -42,18 +42,21 @@
  *      svc: the request's service_ms, else the model's learned run time, else the learned run
  *      time over all models, else settings service_ms. cold(s): the node's cold_load_ms, else
  *      the model's learned cold load, else settings cold_load_ms. evict(s): 0 unless s has as
- *      many models loaded as it is known to hold (route_node_state.model_cap, learned from
- *      evictions seen in its health, 0 = unknown = no eviction): then the load displaces one of
- *      them, and each displaced model that is loaded on no other eligible node costs its own
- *      cold load later; evict(s) = the mean of that reload cost over s's loaded models (a
- *      model with another copy costs 0).
+ *      many models loaded as it holds (route_node_state.model_cap, learned from evictions seen
+ *      in its health; unknown: the smallest learned on an eligible node with the same
+ *      ram_total_mb; still unknown: no eviction): then the load displaces one of them, which
+ *      is loaded again later (a copy elsewhere does not make that free: the copy was loaded
+ *      because the demand needed it). evict(s) = the mean cold load of s's loaded models,
+ *      doubled when every other eligible node is full of models too (the reload then
+ *      displaces another model in turn).
  *        - q and s: SPILL to s when wait_q > cost_s, else QUEUED_RESIDENT on q (equal: queue).
  *        - q only: QUEUED_RESIDENT on q.
  *        - s only (every resident past its bound): SPILL to s when evict(s) = 0 (the bound
  *          spreads the load); when the spill would evict, SPILL only if wait_r > cost_s, else
  *          QUEUED_RESIDENT on r.
  *        - neither: QUEUED_RESIDENT on the best resident node regardless of its bound.
- *   3. Resident nowhere (COLD): a node with a free slot before a full one, then the most free
+ *   3. Resident nowhere (COLD): a node with a free slot before a full one, then the lowest
+ *      cold(s) + evict(s) (a node with room for the model first), then the most free
  *      memory (free MiB = ram_total_mb x (100 - ram_percent) / 100 when every eligible node
  *      reports ram_total_mb, else lowest ram_percent), then coolest, then lowest load, then id.
  *   Unknown temperature sorts after every known one; ties end on strcmp(id), so the result

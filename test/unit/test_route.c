@@ -327,23 +327,37 @@ static const struct pick_case sticky_cases[] = {
     {"spill would evict a sole copy, long wait 10002 > 10000: spill",
      {N(.id = "a", .inflight = 1, MODELS("gemma3")), N(.id = "b", MODELS("phi3"))},
      2, {0}, {0, 1}, "gemma3", 20004, "b", ROUTE_SPILL},
-    {"the displaced model has another copy: no eviction cost, spill",
+    {"a copy elsewhere does not make the eviction free: queue",
      {N(.id = "a", .inflight = 1, MODELS("gemma3", "phi3")), N(.id = "b", MODELS("phi3"))},
-     2, {0}, {0, 1}, "gemma3", 0, "b", ROUTE_SPILL},
+     2, {0}, {0, 1}, "gemma3", 0, "a", ROUTE_QUEUED_RESIDENT},
     {"model_cap not reached: no eviction cost, spill",
      {N(.id = "a", .inflight = 1, MODELS("gemma3")), N(.id = "b", MODELS("phi3"))},
      2, {0}, {0, 2}, "gemma3", 0, "b", ROUTE_SPILL},
-    {"a copy on an ineligible node does not count",
+    /* every other node full of models too: the reload displaces another, evict = 2 x 5000 */
+    {"every node full of models: eviction counts twice, wait 10002 <= 15000: queue",
+     {N(.id = "a", .inflight = 1, MODELS("gemma3")), N(.id = "b", MODELS("phi3"))},
+     2, {0}, {1, 1}, "gemma3", 20004, "a", ROUTE_QUEUED_RESIDENT},
+    {"every node full of models: eviction counts twice, wait 15001 > 15000: spill",
+     {N(.id = "a", .inflight = 1, MODELS("gemma3")), N(.id = "b", MODELS("phi3"))},
+     2, {0}, {1, 1}, "gemma3", 30002, "b", ROUTE_SPILL},
+    {"one other node with room: eviction counts once, wait 10002 > 10000: spill",
      {N(.id = "a", .inflight = 1, MODELS("gemma3")), N(.id = "b", MODELS("phi3")),
-      N(.id = "c", .has_temp = 1, .temp_c = 80, MODELS("phi3"))},
-     3, {0}, {0, 1}, "gemma3", 0, "a", ROUTE_QUEUED_RESIDENT},
-    /* evict = (5000 + 0) / 2 = 2500: cost 7500 */
-    {"eviction cost is the mean over the loaded models: 7500 = 7500: queue",
-     {N(.id = "a", .inflight = 1, MODELS("gemma3", "qwen3")), N(.id = "b", MODELS("phi3", "qwen3"))},
-     2, {0}, {0, 2}, "gemma3", 0, "a", ROUTE_QUEUED_RESIDENT},
-    {"eviction cost is the mean over the loaded models: 7501 > 7500: spill",
-     {N(.id = "a", .inflight = 1, MODELS("gemma3", "qwen3")), N(.id = "b", MODELS("phi3", "qwen3"))},
-     2, {0}, {0, 2}, "gemma3", 15002, "b", ROUTE_SPILL},
+      N(.id = "c", .inflight = 1, MODELS("qwen3"))},
+     3, {0}, {1, 1, 2}, "gemma3", 20004, "b", ROUTE_SPILL},
+    {"an ineligible node with room does not count",
+     {N(.id = "a", .inflight = 1, MODELS("gemma3")), N(.id = "b", MODELS("phi3")),
+      N(.id = "c", .has_temp = 1, .temp_c = 80)},
+     3, {0}, {1, 1, 0}, "gemma3", 20004, "a", ROUTE_QUEUED_RESIDENT},
+    {"model_cap unknown: the one learned on a node with the same memory",
+     {N(.id = "a", .inflight = 1, .ram_total_mb = 16000, MODELS("gemma3")),
+      N(.id = "b", .ram_total_mb = 8000, MODELS("phi3")),
+      N(.id = "c", .inflight = 1, .ram_total_mb = 8000, MODELS("qwen3"))},
+     3, {0}, {0, 0, 1}, "gemma3", 0, "a", ROUTE_QUEUED_RESIDENT},
+    {"model_cap unknown: not taken from a node with other memory",
+     {N(.id = "a", .inflight = 1, .ram_total_mb = 16000, MODELS("gemma3")),
+      N(.id = "b", .ram_total_mb = 8000, MODELS("phi3")),
+      N(.id = "c", .inflight = 1, .ram_total_mb = 4000, MODELS("qwen3"))},
+     3, {0}, {0, 0, 1}, "gemma3", 0, "b", ROUTE_SPILL},
     {"spill target: no eviction beats more free memory",
      {N(.id = "a", .inflight = 1, MODELS("gemma3")), N(.id = "b", .ram_percent = 10, MODELS("phi3")),
       N(.id = "c", .ram_percent = 50)},
@@ -355,6 +369,12 @@ static const struct pick_case sticky_cases[] = {
     {"past the bound, spill would evict, wait 10500 > 10000: spill",
      {N(.id = "a", .inflight = 2, MODELS("gemma3")), N(.id = "b", MODELS("phi3"))},
      2, {0}, {0, 1}, "gemma3", 7000, "b", ROUTE_SPILL},
+    {"cold: a node with room beats more free memory",
+     {N(.id = "a", .ram_percent = 10, MODELS("phi3")), N(.id = "b", .ram_percent = 50)},
+     2, {0}, {1, 0}, "gemma3", 0, "b", ROUTE_COLD},
+    {"cold: a free slot before room for the model",
+     {N(.id = "a", .ram_percent = 10, MODELS("phi3")), N(.id = "b", .inflight = 1)},
+     2, {0}, {1, 0}, "gemma3", 0, "a", ROUTE_COLD},
     {"cold: most free MiB",
      {N(.id = "a", .ram_percent = 50, .ram_total_mb = 8000),
       N(.id = "b", .ram_percent = 30, .ram_total_mb = 4000)},
@@ -715,6 +735,41 @@ static void test_learning(void)
        "learned_find: NULL");
 }
 
+/* The eviction cost uses each displaced model's own cold load; a cold request goes where it
+ * displaces the cheapest. */
+static void test_eviction(void)
+{
+    struct route_node nodes[] = {
+        N(.id = "a", .inflight = 1, MODELS("gemma3")),
+        N(.id = "b", MODELS("phi3", "qwen3")),
+        N(.id = "c", MODELS("big", "qwen3")),
+    };
+    struct route_request req = {.model = "gemma3", .service_ms = 6000};
+    struct route_state st;
+    struct route_result r;
+
+    route_state_init(&st);
+    route_state_update(&st, nodes, 2, &S, NOW);
+    route_state_find(&st, "b")->model_cap = 2;
+    route_note_answer(&st, "phi3", 1000, 1000, &S, NOW);
+    route_note_answer(&st, "qwen3", 3000, 3000, &S, NOW);
+    route_note_answer(&st, "gemma3", 7000, 1000, &S, NOW); /* cold 1000 */
+    /* wait 3000; cost 1000 + mean(1000, 3000) = 3000: queue */
+    ok(route_pick(nodes, 2, &req, &S, &st, NOW, &r) == 0 && r.kind == ROUTE_QUEUED_RESIDENT,
+       "eviction: the mean of the displaced models' own cold loads, 3000 = 3000: queue (%s)",
+       r.why);
+    req.service_ms = 6002;
+    ok(route_pick(nodes, 2, &req, &S, &st, NOW, &r) == 1 && r.kind == ROUTE_SPILL,
+       "eviction: 3001 > 3000: spill (%s)", r.why);
+    route_state_update(&st, nodes, 3, &S, NOW);
+    route_state_find(&st, "b")->model_cap = 2;
+    route_state_find(&st, "c")->model_cap = 2;
+    route_note_answer(&st, "big", 9000, 9000, &S, NOW);
+    req.model = "llama";
+    ok(route_pick(nodes, 3, &req, &S, &st, NOW, &r) == 1 && r.kind == ROUTE_COLD,
+       "cold, every node full of models: where the displaced reload costs least (%s)", r.why);
+}
+
 /* model_cap from successive health updates. */
 static void test_model_cap(void)
 {
@@ -815,6 +870,7 @@ int main(void)
     test_max_nodes();
     test_policies();
     test_learning();
+    test_eviction();
     test_model_cap();
     test_names();
     return done_testing();

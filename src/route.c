@@ -363,8 +363,10 @@ int route_note_answer(struct route_state *st, const char *model, double total_ms
         copy_str(l->model, sizeof(l->model), key);
     }
     run = total_ms - load_ms;
-    l->service_ms = ewma(l->service_ms, run);
-    st->service_ms = ewma(st->service_ms, run);
+    if (run > 0) { /* an answer without a run time (total_duration 0) teaches nothing */
+        l->service_ms = ewma(l->service_ms, run);
+        st->service_ms = ewma(st->service_ms, run);
+    }
     if (load_ms >= s->cold_min_ms)
         l->cold_ms = ewma(l->cold_ms, load_ms);
     l->updated = now;

@@ -82,9 +82,9 @@
  * Send Ollama the name the client gave, not the key.
  *
  * Learning (route_note_answer, route_state_update), all in the state, none of it required:
- *   run time   per model and over all models: total_duration - load_duration of each answer,
- *              an exponentially weighted mean (weight 1/4 for the newest; the first answer
- *              sets it).
+ *   run time   per model and over all models: total_duration - load_duration of each answer
+ *              where that is > 0, an exponentially weighted mean (weight 1/4 for the newest;
+ *              the first answer sets it).
  *   cold load  per model: load_duration of answers whose load_duration >= cold_min_ms
  *              (default 50 ms: a warm answer's load_duration is a few ms), the same mean.
  *   model_cap  per node: when a health update shows a model gone while another appeared, or

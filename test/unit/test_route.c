@@ -703,6 +703,9 @@ static void test_learning(void)
        "load 49 ms < cold_min_ms: not a cold load");
     ok(route_note_answer(&st, "gemma3", 9050, 50, &S, NOW + 3) == 0 && l->cold_ms != 2550,
        "load 50 ms = cold_min_ms: a cold load");
+    ok(route_note_answer(&st, "gemma3", 0, 0, &S, NOW + 4) == 0 && l->service_ms == 9000 &&
+           st.service_ms == 9000,
+       "total_duration 0: no run time to learn");
     nodes[1].cold_load_ms = 20000;
     is_int(route_pick(nodes, 2, &req, &S, &st, NOW, &r), 0, "the node's own cold_load_ms first");
     nodes[1].cold_load_ms = 0;

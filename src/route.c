@@ -131,6 +131,7 @@ void route_settings_init(struct route_settings *s)
     s->load_factor_pct = 125;
     s->cold_load_ms = 5000;
     s->service_ms = 15000;
+    s->cold_min_ms = 50;
     s->placement = NULL;
 }
 
@@ -170,6 +171,56 @@ static bool listed(const struct route_node *nodes, size_t n, const char *id)
     return false;
 }
 
+static unsigned long key_hash(const char *k) /* FNV-1a, 32 bits */
+{
+    unsigned long h = 2166136261UL;
+
+    for (; *k; k++)
+        h = ((h ^ (unsigned char)*k) * 16777619UL) & 0xffffffffUL;
+    return h;
+}
+
+static bool has_hash(const unsigned long *hs, size_t n, unsigned long h)
+{
+    for (size_t i = 0; i < n; i++)
+        if (hs[i] == h)
+            return true;
+    return false;
+}
+
+/* model_cap: a model gone while another came (or while the node was busy: Ollama makes room
+ * for a load) means the node was full at the count it had before. An empty list is Ollama
+ * down or everything expired, not an eviction. */
+static void learn_cap(struct route_node_state *ns, const struct route_node *nd)
+{
+    unsigned long now_h[ROUTE_MAX_SEEN];
+    char k[ORION_MODEL_MAX + 1];
+    size_t n = 0, total = 0, i, keep = 0;
+    bool gained = false, lost = false;
+
+    for (i = 0; i < nd->nmodels; i++) {
+        if (!nd->models[i] || route_model_norm(nd->models[i], k, sizeof(k)) < 0)
+            continue;
+        total++;
+        if (n < ROUTE_MAX_SEEN && !has_hash(now_h, n, key_hash(k)))
+            now_h[n++] = key_hash(k);
+    }
+    keep = ns->nseen < ROUTE_MAX_SEEN ? ns->nseen : ROUTE_MAX_SEEN;
+    if (ns->seen_valid && total) {
+        for (i = 0; i < n; i++)
+            gained = gained || !has_hash(ns->seen, keep, now_h[i]);
+        for (i = 0; i < keep; i++)
+            lost = lost || !has_hash(now_h, n, ns->seen[i]);
+        if (lost && (gained || nd->inflight > 0 || ns->queued > 0))
+            ns->model_cap = (unsigned)ns->nseen;
+    }
+    if (ns->model_cap && total > ns->model_cap)
+        ns->model_cap = (unsigned)total;
+    memcpy(ns->seen, now_h, n * sizeof(now_h[0]));
+    ns->nseen = total;
+    ns->seen_valid = true;
+}
+
 /* Hysteresis marks: set above the threshold, cleared only a margin below it. */
 static void state_mark(struct route_node_state *ns, const struct route_node *nd,
                        const struct route_settings *s, double now)
@@ -188,10 +239,15 @@ static void state_mark(struct route_node_state *ns, const struct route_node *nd,
         ns->full = true;
     else if (nd->ram_percent <= s->max_ram - s->ram_margin)
         ns->full = false;
-    for (i = 0; i < ns->nsent; i++)
-        if (ns->sent[i].expires > now)
-            ns->sent[k++] = ns->sent[i];
+    for (i = 0; i < ns->nsent; i++) {
+        bool loaded = has_model(nd->models, nd->nmodels, ns->sent[i].model);
+        if (ns->sent[i].expires <= now || (ns->sent[i].seen && !loaded))
+            continue; /* run out, or loaded and gone since: evicted or unloaded */
+        ns->sent[k] = ns->sent[i];
+        ns->sent[k++].seen = ns->sent[i].seen || loaded;
+    }
     ns->nsent = k;
+    learn_cap(ns, nd);
 }
 
 int route_state_update(struct route_state *st, const struct route_node *nodes, size_t n,
@@ -258,6 +314,7 @@ int route_note_sent(struct route_state *st, const char *node_id, const char *mod
     }
     copy_str(ns->sent[slot].model, sizeof(ns->sent[slot].model), key);
     ns->sent[slot].expires = expires;
+    ns->sent[slot].seen = false;
     return 0;
 }
 
@@ -267,6 +324,55 @@ void route_note_done(struct route_state *st, const char *node_id)
 
     if (ns && ns->queued)
         ns->queued--;
+}
+
+const struct route_learned *route_learned_find(const struct route_state *st,
+                                               const char *model_key)
+{
+    for (size_t i = 0; st && model_key && i < st->nlearned; i++)
+        if (strcmp(st->learned[i].model, model_key) == 0)
+            return &st->learned[i];
+    return NULL;
+}
+
+static double ewma(double old, double v) { return old > 0 ? old + (v - old) / 4 : v; }
+
+int route_note_answer(struct route_state *st, const char *model, double total_ms,
+                      double load_ms, const struct route_settings *s, double now)
+{
+    char key[ORION_MODEL_MAX + 1];
+    struct route_learned *l;
+    double run;
+    size_t i, slot;
+
+    if (route_model_norm(model, key, sizeof(key)) < 0 || !isfinite(total_ms) ||
+        !isfinite(load_ms) || total_ms < 0 || load_ms < 0 || total_ms > 86400e3 ||
+        load_ms > total_ms) {
+        errno = EINVAL;
+        return -1;
+    }
+    l = (struct route_learned *)route_learned_find(st, key);
+    if (!l) {
+        if (st->nlearned < ROUTE_MAX_LEARNED) {
+            slot = st->nlearned++;
+        } else { /* full: replace the one updated longest ago */
+            for (slot = 0, i = 1; i < st->nlearned; i++)
+                if (st->learned[i].updated < st->learned[slot].updated)
+                    slot = i;
+        }
+        l = &st->learned[slot];
+        memset(l, 0, sizeof(*l));
+        copy_str(l->model, sizeof(l->model), key);
+    }
+    run = total_ms - load_ms;
+    if (run > 0) { /* an answer without a run time (total_duration 0) teaches nothing */
+        l->service_ms = ewma(l->service_ms, run);
+        st->service_ms = ewma(st->service_ms, run);
+    }
+    if (load_ms >= s->cold_min_ms)
+        l->cold_ms = ewma(l->cold_ms, load_ms);
+    l->updated = now;
+    return 0;
 }
 
 static void say(char *why, size_t whylen, const char *fmt, ...)
@@ -494,11 +600,88 @@ static int best(const struct pick *pk, unsigned flags, enum order o)
     return b;
 }
 
-static unsigned cold_ms(const struct pick *pk, const struct cand *c)
+/* Expected cold load of model `key` on candidate c: the node's own figure, else learned,
+ * else the default. */
+static double cold_ms(const struct pick *pk, const struct cand *c, const char *key)
 {
+    const struct route_learned *l = route_learned_find(pk->st, key);
     unsigned ms = pk->nodes[c->idx].cold_load_ms;
 
-    return ms ? ms : pk->s->cold_load_ms;
+    if (ms)
+        return ms;
+    return l && l->cold_ms > 0 ? l->cold_ms : pk->s->cold_load_ms;
+}
+
+static double service_ms(const struct pick *pk, const struct route_request *req)
+{
+    const struct route_learned *l = route_learned_find(pk->st, pk->key);
+
+    if (req->service_ms)
+        return req->service_ms;
+    if (l && l->service_ms > 0)
+        return l->service_ms;
+    if (pk->st && pk->st->service_ms > 0)
+        return pk->st->service_ms;
+    return pk->s->service_ms;
+}
+
+/* The requests ahead of this one on c, the running ones half done on average. */
+static double wait_ms(const struct cand *c, double svc)
+{
+    return ((double)(c->used + 1 - c->cap) - 0.5) * svc / (double)c->cap;
+}
+
+/* How many models c holds at once: learned on c, else the least learned on an eligible node
+ * with the same memory (ram_total_mb known), else 0 (unknown). */
+static unsigned model_cap(const struct pick *pk, const struct cand *c)
+{
+    const struct route_node *nd = &pk->nodes[c->idx], *o;
+    const struct route_node_state *ns = route_state_find(pk->st, nd->id);
+    unsigned cap = 0;
+
+    if (ns && ns->model_cap)
+        return ns->model_cap;
+    for (size_t i = 0; nd->ram_total_mb && i < pk->nc; i++) {
+        o = &pk->nodes[pk->c[i].idx];
+        ns = route_state_find(pk->st, o->id);
+        if (o != nd && o->ram_total_mb == nd->ram_total_mb && ns && ns->model_cap &&
+            (!cap || ns->model_cap < cap))
+            cap = ns->model_cap;
+    }
+    return cap;
+}
+
+/* Does c hold as many models as it can (a load there displaces one)? */
+static bool models_full(const struct pick *pk, const struct cand *c)
+{
+    unsigned cap = model_cap(pk, c);
+
+    return cap && pk->nodes[c->idx].nmodels >= cap;
+}
+
+/* What loading on c costs later: 0 unless c is models_full; then the mean cold load of its
+ * loaded models (the one displaced is reloaded later: a copy elsewhere does not make it
+ * free, it was loaded because the demand needed it), twice when every other eligible node is
+ * models_full too (that reload displaces another model in turn). */
+static double evict_ms(const struct pick *pk, const struct cand *c)
+{
+    const struct route_node *nd = &pk->nodes[c->idx];
+    char k[ORION_MODEL_MAX + 1];
+    double sum = 0, chain = 2;
+    size_t n = 0;
+
+    if (!models_full(pk, c))
+        return 0;
+    for (size_t i = 0; i < pk->nc && chain > 1; i++)
+        if (&pk->c[i] != c && !models_full(pk, &pk->c[i]))
+            chain = 1;
+    for (size_t i = 0; i < nd->nmodels; i++) {
+        if (!nd->models[i] || route_model_norm(nd->models[i], k, sizeof(k)) < 0)
+            continue;
+        n++;
+        sum += cold_ms(pk, c, k);
+    }
+    return n ? chain * sum / (double)n : 0;
 }
 
 static void choose(struct route_result *out, const struct pick *pk, int ci, enum route_kind k)
@@ -507,11 +690,37 @@ static void choose(struct route_result *out, const struct pick *pk, int ci, enum
     out->node = pk->c[ci].idx;
 }
 
-/* DESIGN.md "Routing" 1-3: resident with a free slot, else bounded load, else coldest fit. */
+/* The non-resident candidate passing flags whose load costs least (cold + evict; ties:
+ * ORDER_COLD); its cost and eviction part in *cost, *evict. -1 when there is none. */
+static int best_load(const struct pick *pk, unsigned flags, double *cost, double *evict)
+{
+    int b = -1;
+    double bc = 0, be = 0;
+
+    for (size_t i = 0; i < pk->nc; i++) {
+        const struct cand *c = &pk->c[i];
+        double e, t;
+        if (!cand_ok(pk, c, flags | F_NONRES))
+            continue;
+        e = evict_ms(pk, c);
+        t = cold_ms(pk, c, pk->key) + e;
+        if (b < 0 || t < bc || (t == bc && cand_cmp(pk, c, &pk->c[b], ORDER_COLD) < 0)) {
+            b = (int)i;
+            bc = t;
+            be = e;
+        }
+    }
+    *cost = bc;
+    *evict = be;
+    return b;
+}
+
+/* DESIGN.md "Routing" 1-3: resident with a free slot, else bounded load with the spill's cost
+ * counted, else coldest fit. */
 static void pick_sticky(const struct pick *pk, const struct route_request *req,
                         struct route_result *out)
 {
-    unsigned long long svc = req->service_ms ? req->service_ms : pk->s->service_ms, wait;
+    double svc = service_ms(pk, req), wait, cost, evict;
     int q, sp;
 
     if ((q = best(pk, F_RES | F_FREE, ORDER_RESIDENT)) >= 0) {
@@ -520,29 +729,39 @@ static void pick_sticky(const struct pick *pk, const struct route_request *req,
         return;
     }
     if (!pk->any_resident) {
-        choose(out, pk, best(pk, 0, ORDER_COLD), ROUTE_COLD);
-        say(out->why, sizeof(out->why), "resident nowhere: most free memory");
+        if ((sp = best_load(pk, F_FREE, &cost, &evict)) < 0)
+            sp = best_load(pk, 0, &cost, &evict);
+        choose(out, pk, sp, ROUTE_COLD);
+        say(out->why, sizeof(out->why), "resident nowhere: cold load %.0f + eviction %.0f ms",
+            cost - evict, evict);
         return;
     }
     q = best(pk, F_RES | F_BOUND, ORDER_RESIDENT);
-    sp = best(pk, F_NONRES | F_FREE, ORDER_COLD);
-    if (q >= 0 && sp >= 0) {
-        wait = (pk->c[q].used + 1 - pk->c[q].cap) * svc / pk->c[q].cap;
-        if (wait > cold_ms(pk, &pk->c[sp])) {
+    sp = best_load(pk, F_FREE, &cost, &evict);
+    if (sp >= 0 && q < 0 && evict <= 0) {
+        choose(out, pk, sp, ROUTE_SPILL);
+        say(out->why, sizeof(out->why), "resident nodes past the load bound");
+        return;
+    }
+    if (sp >= 0) {
+        const char *past = q < 0 ? " (past the load bound)" : "";
+        if (q < 0)
+            q = best(pk, F_RES, ORDER_RESIDENT);
+        wait = wait_ms(&pk->c[q], svc);
+        if (wait > cost) {
             choose(out, pk, sp, ROUTE_SPILL);
-            say(out->why, sizeof(out->why), "resident nodes full: wait %llu ms > cold load %u ms",
-                wait, cold_ms(pk, &pk->c[sp]));
+            say(out->why, sizeof(out->why),
+                "resident nodes full%s: wait %.0f ms > cold load %.0f + eviction %.0f ms", past,
+                wait, cost - evict, evict);
         } else {
             choose(out, pk, q, ROUTE_QUEUED_RESIDENT);
-            say(out->why, sizeof(out->why), "queued: wait %llu ms <= cold load %u ms", wait,
-                cold_ms(pk, &pk->c[sp]));
+            say(out->why, sizeof(out->why),
+                "queued%s: wait %.0f ms <= cold load %.0f + eviction %.0f ms", past, wait,
+                cost - evict, evict);
         }
     } else if (q >= 0) {
         choose(out, pk, q, ROUTE_QUEUED_RESIDENT);
         say(out->why, sizeof(out->why), "queued: no free non-resident node");
-    } else if (sp >= 0) {
-        choose(out, pk, sp, ROUTE_SPILL);
-        say(out->why, sizeof(out->why), "resident nodes past the load bound");
     } else {
         choose(out, pk, best(pk, F_RES, ORDER_RESIDENT), ROUTE_QUEUED_RESIDENT);
         say(out->why, sizeof(out->why), "queued: every node full");

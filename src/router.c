@@ -606,6 +606,9 @@ static int router_setup(struct router *r, const struct router_conf *rc)
     r->rs.max_temp = rc->max_temp;
     r->rs.max_ram = rc->max_ram;
     r->rs.stale_after = (double)rc->stale_after;
+    r->rs.service_ms = (unsigned)rc->service_ms;
+    r->rs.cold_load_ms = (unsigned)rc->cold_load_ms;
+    r->rs.load_factor_pct = (unsigned)rc->load_factor;
     if (route_policy_parse(rc->policy, &r->rs.policy) < 0) {
         log_errorx("policy: want sticky, first-fit, least-conn or round-robin, not '%s'",
                    rc->policy);

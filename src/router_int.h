@@ -78,6 +78,7 @@ struct router {
     unsigned long refresh_gen;      /* refreshes started */
     unsigned long ticks;            /* refresh timer runs */
     unsigned long refresh_done_gen; /* the generation of the last completed refresh */
+    char events_after[48];          /* P:events read up to here (router_nodes.c: learning) */
 };
 
 double router_now(const struct router *r);

@@ -71,6 +71,34 @@ static void time_cb(struct redis *c, struct resp_reply *reply, void *arg)
     if (s && us && s->type == RESP_BULK && us->type == RESP_BULK) {
         double redis_now = strtod(s->str, NULL) + strtod(us->str, NULL) / 1e6;
         r->clock_offset = redis_now - (double)loop_wall_ms() / 1000.0;
+        if (!r->events_after[0]) /* learn from answers that come from now on */
+            snprintf(r->events_after, sizeof(r->events_after), "%s000-0", s->str);
+    }
+}
+
+/* The workers' done events carry Ollama's total_duration and load_duration (ns): route.c
+ * learns each model's run time and cold load time from them. */
+static void events_cb(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct router *r = arg;
+    const struct resp_reply *e = resp_at(resp_at(reply, 0), 1); /* [[key, [entry...]]] */
+    double now = router_now(r);
+
+    (void)c;
+    for (size_t i = 0; e && i < e->n; i++) {
+        const struct resp_reply *id = resp_at(&e->elem[i], 0), *f = resp_at(&e->elem[i], 1);
+        const struct resp_reply *type = resp_field(f, "type"), *model = resp_field(f, "model");
+        const struct resp_reply *td = resp_field(f, "total_duration");
+        const struct resp_reply *ld = resp_field(f, "load_duration");
+
+        if (id && id->type == RESP_BULK && id->len < sizeof(r->events_after))
+            memcpy(r->events_after, id->str, id->len + 1);
+        if (!resp_str_eq(type, "done") || !model || model->type != RESP_BULK || !td ||
+            td->type != RESP_BULK || !ld || ld->type != RESP_BULK)
+            continue;
+        if (route_note_answer(&r->st, model->str, strtod(td->str, NULL) / 1e6,
+                              strtod(ld->str, NULL) / 1e6, &r->rs, now) < 0)
+            log_debug("event %s: counters not usable", id ? id->str : "?");
     }
 }
 
@@ -292,6 +320,9 @@ long router_refresh_cb(struct loop *l, void *arg)
     redis_cmd(r->cmd, time_cb, r, "TIME", (char *)NULL);
     redis_cmd(r->cmd, hgetall_cb, r, "HGETALL", r->keys.health, (char *)NULL);
     redis_cmd(r->cmd, drain_cb, r, "HGETALL", r->keys.drain, (char *)NULL);
+    if (r->events_after[0])
+        redis_cmd(r->cmd, events_cb, r, "XREAD", "COUNT", "1000", "STREAMS", r->keys.events,
+                  r->events_after, (char *)NULL);
     for (size_t i = 0; i < r->nnodes; i++) {
         struct node_ctx *x = node_ctx(r, r->nodes[i].id);
         if (x && redis_cmd(r->cmd, xlen_cb, x, "XLEN", r->nodes[i].stream, (char *)NULL) < 0)

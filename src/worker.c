@@ -46,12 +46,16 @@ static void job_remove(struct worker *w, struct job *j)
 void worker_event(struct worker *w, const char *type, const struct job *j, const char *extra)
 {
     struct contract_str id = contract_request_id(&j->req);
-    char rid[260];
+    char rid[260], td[24], ld[24];
+    bool timed = j->final.ok && !strcmp(type, "done"); /* Ollama's counters: routers learn */
 
     snprintf(rid, sizeof(rid), "%.*s", (int)id.n, id.p);
+    snprintf(td, sizeof(td), "%lld", j->final.total_duration);
+    snprintf(ld, sizeof(ld), "%lld", j->final.load_duration);
     redis_cmd(w->cmd, ignore_reply, NULL, "XADD", w->keys.events, "MAXLEN", "~", "10000", "*",
               "type", type, "request_id", rid, "node_id", w->node, "model",
-              j->req.model.p ? j->req.model.p : "", "info", extra ? extra : "", (char *)NULL);
+              j->req.model.p ? j->req.model.p : "", "info", extra ? extra : "",
+              timed ? "total_duration" : (char *)NULL, td, "load_duration", ld, (char *)NULL);
 }
 
 static void maybe_exit(struct worker *w)

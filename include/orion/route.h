@@ -25,19 +25,38 @@
  *
  * Sticky policy (DESIGN.md "Routing"):
  *   1. Resident = the model is in the node's `models`, or the router's own record says it sent
- *      the model there and keep_alive has not run out (route_note_sent). If a resident node has
+ *      the model there and keep_alive has not run out (route_note_sent), and no health update
+ *      has shown it loaded there and then gone (evicted). If a resident node has
  *      a free slot, it wins (STICKY), best first by: lowest load, coolest, most free RAM, id.
- *   2. Every resident node full: bounded load. Over the eligible nodes,
+ *   2. Every resident node full: bounded load, with the spill's own cost counted. Over the
+ *      eligible nodes,
  *          U = sum of used, C = sum of cap,
  *          bound_i = ceil(load_factor_pct * (U + 1) * cap_i / (100 * C))   (integer arithmetic)
  *      i.e. ceil(1.25 x mean load, counting this request) scaled by the node's capacity; a
  *      node may take the request when used_i + 1 <= bound_i. q = best resident node within its
- *      bound (same order as 1); s = best non-resident node with a free slot (order of 3).
- *        - q and s: wait = (used_q + 1 - cap_q) * service_ms / cap_q; SPILL to s when
- *          wait > cold_load_ms of s, else QUEUED_RESIDENT on q (equal: queue, stay sticky).
- *        - q only: QUEUED_RESIDENT on q.   - s only: SPILL to s.
+ *      bound (same order as 1), r = best resident node regardless of it; s = the non-resident
+ *      node with a free slot whose spill costs least (cost below; ties: the order of 3).
+ *          wait_x = (used_x + 1 - cap_x - 1/2) * svc / cap_x      (the requests ahead, the
+ *                   running ones half done on average)
+ *          cost_s = cold(s) + evict(s)
+ *      svc: the request's service_ms, else the model's learned run time, else the learned run
+ *      time over all models, else settings service_ms. cold(s): the node's cold_load_ms, else
+ *      the model's learned cold load, else settings cold_load_ms. evict(s): 0 unless s has as
+ *      many models loaded as it holds (route_node_state.model_cap, learned from evictions seen
+ *      in its health; unknown: the smallest learned on an eligible node with the same
+ *      ram_total_mb; still unknown: no eviction): then the load displaces one of them, which
+ *      is loaded again later (a copy elsewhere does not make that free: the copy was loaded
+ *      because the demand needed it). evict(s) = the mean cold load of s's loaded models,
+ *      doubled when every other eligible node is full of models too (the reload then
+ *      displaces another model in turn).
+ *        - q and s: SPILL to s when wait_q > cost_s, else QUEUED_RESIDENT on q (equal: queue).
+ *        - q only: QUEUED_RESIDENT on q.
+ *        - s only (every resident past its bound): SPILL to s when evict(s) = 0 (the bound
+ *          spreads the load); when the spill would evict, SPILL only if wait_r > cost_s, else
+ *          QUEUED_RESIDENT on r.
  *        - neither: QUEUED_RESIDENT on the best resident node regardless of its bound.
- *   3. Resident nowhere (COLD): a node with a free slot before a full one, then the most free
+ *   3. Resident nowhere (COLD): a node with a free slot before a full one, then the lowest
+ *      cold(s) + evict(s) (a node with room for the model first), then the most free
  *      memory (free MiB = ram_total_mb x (100 - ram_percent) / 100 when every eligible node
  *      reports ram_total_mb, else lowest ram_percent), then coolest, then lowest load, then id.
  *   Unknown temperature sorts after every known one; ties end on strcmp(id), so the result
@@ -62,9 +81,21 @@
  * "hf.co/u/m:Q4_K_M" is "hf.co/u/m:q4_k_m"; "registry.ollama.ai/foo/bar" is "foo/bar:latest".
  * Send Ollama the name the client gave, not the key.
  *
+ * Learning (route_note_answer, route_state_update), all in the state, none of it required:
+ *   run time   per model and over all models: total_duration - load_duration of each answer
+ *              where that is > 0, an exponentially weighted mean (weight 1/4 for the newest;
+ *              the first answer sets it).
+ *   cold load  per model: load_duration of answers whose load_duration >= cold_min_ms
+ *              (default 50 ms: a warm answer's load_duration is a few ms), the same mean.
+ *   model_cap  per node: when a health update shows a model gone while another appeared, or
+ *              gone while the node was busy, the node held as many as it had loaded before;
+ *              a later count above it raises it.
+ *
  * Limits: route_pick considers the first ORION_ROUTE_MAX_NODES nodes; the state keeps
  * ORION_ROUTE_MAX_NODES nodes and ORION_ROUTE_MAX_SENT residency records per node (a new
- * record replaces the one that expires first).
+ * record replaces the one that expires first), ROUTE_MAX_LEARNED models' times (a new model
+ * replaces the one updated longest ago) and the first ROUTE_MAX_SEEN loaded models of a node
+ * for the eviction check.
  */
 #ifndef ORION_ROUTE_H
 #define ORION_ROUTE_H
@@ -75,6 +106,9 @@
 #include "orion/limits.h"
 
 struct placement; /* placement.h */
+
+#define ROUTE_MAX_LEARNED 32 /* models whose run and load times the state keeps */
+#define ROUTE_MAX_SEEN 16    /* loaded models per node remembered between health updates */
 
 enum route_policy {
     ROUTE_POLICY_STICKY = 0,
@@ -136,6 +170,7 @@ struct route_settings {
     unsigned load_factor_pct;      /* bounded load factor in %, default 125 (0 taken as 100) */
     unsigned cold_load_ms;         /* default cold load cost, default 5000 */
     unsigned service_ms;           /* default expected run time of a request, default 15000 */
+    unsigned cold_min_ms;          /* load_duration from which an answer was a cold load, 50 */
     const struct placement *placement; /* rules, or NULL */
 };
 
@@ -143,6 +178,7 @@ struct route_settings {
 struct route_sent {
     char model[ORION_MODEL_MAX + 1];
     double expires; /* Unix s; HUGE_VAL: never (keep_alive < 0) */
+    bool seen;      /* a health update since showed it loaded there */
 };
 
 /* What the router remembers per node between health refreshes. */
@@ -153,12 +189,26 @@ struct route_node_state {
     unsigned queued; /* sent by this router, not yet known started or finished */
     struct route_sent sent[ORION_ROUTE_MAX_SENT];
     size_t nsent;
+    unsigned model_cap;                /* models it holds at once, learned; 0: unknown */
+    unsigned long seen[ROUTE_MAX_SEEN]; /* hashes of the model keys loaded at the last update */
+    size_t nseen;                      /* how many it had loaded (seen[] keeps the first 16) */
+    bool seen_valid;                   /* seen[] is from an update (not the first sight) */
+};
+
+/* What the router learned of one model from its answers (times in ms, 0: nothing yet). */
+struct route_learned {
+    char model[ORION_MODEL_MAX + 1]; /* normalised key */
+    double service_ms, cold_ms;
+    double updated; /* Unix s of the last answer */
 };
 
 struct route_state {
     struct route_node_state node[ORION_ROUTE_MAX_NODES];
     size_t n;
     char rr_last[ORION_NODE_ID_MAX + 1]; /* round robin: the node sent to last ("" none) */
+    struct route_learned learned[ROUTE_MAX_LEARNED];
+    size_t nlearned;
+    double service_ms; /* learned run time over all models, ms; 0: nothing yet */
 };
 
 struct route_result {
@@ -171,7 +221,10 @@ void route_settings_init(struct route_settings *s); /* the defaults above */
 void route_state_init(struct route_state *st);
 
 /* Once per health refresh: set/clear the hysteresis marks of every listed node, expire
- * residency records (expires <= now), forget nodes that are no longer listed. Returns 0, or -1
+ * residency records (expires <= now), drop the records of models that the node's health
+ * showed loaded since and no longer does (evicted or unloaded: the record only stands in for
+ * a load the health cannot show yet), learn model_cap, forget nodes that are no longer
+ * listed. Returns 0, or -1
  * with errno ENOBUFS when more than ORION_ROUTE_MAX_NODES nodes are listed (the rest get no
  * state: plain thresholds, no records). */
 int route_state_update(struct route_state *st, const struct route_node *nodes, size_t n,
@@ -189,6 +242,17 @@ int route_note_sent(struct route_state *st, const char *node_id, const char *mod
 
 /* One request sent to `node_id` left the router's queue count (started or finished). */
 void route_note_done(struct route_state *st, const char *node_id);
+
+/* An answer for `model` came back with Ollama's total_duration and load_duration, in ms: learn
+ * the model's run time (total - load) and, when load_ms >= s->cold_min_ms, its cold load time.
+ * Returns 0, or -1 with errno EINVAL (bad model name, a time negative, not finite, above
+ * 24 h, or load above total). */
+int route_note_answer(struct route_state *st, const char *model, double total_ms,
+                      double load_ms, const struct route_settings *s, double now);
+
+/* The learned times of a model key, or NULL. */
+const struct route_learned *route_learned_find(const struct route_state *st,
+                                               const char *model_key);
 
 /* May `node` take `req` now? req may be NULL (node-level checks only). st may be NULL. On false,
  * writes a short reason to why (if why and whylen > 0): "stale: last seen 17 s ago",

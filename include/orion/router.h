@@ -14,6 +14,7 @@ struct router_conf {
     struct conf_common c;
     double max_temp, max_ram;
     long stale_after, queue_timeout;
+    long service_ms, cold_load_ms, load_factor; /* spill rule defaults (route.h) */
     const char *policy, *placement, *router_id, *http_listen, *http_token;
 };
 

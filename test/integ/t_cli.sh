@@ -25,6 +25,19 @@ for p in orion-inference-worker orion-inference-router; do
     err=$($ORION_WRAP "$b" --log-format xml 2>&1)
     is "$?" 100 "$p: --log-format xml exits 100"
 done
+b=$ORION_BIN/orion-inference-router
+for flag in service-ms cold-load-ms load-factor; do
+    "$b" --help | grep -q -- "--$flag" && "$b" --help | grep -q "ORION_$(echo $flag | tr a-z- A-Z_)"
+    ok $? "router --help shows --$flag with its variable"
+done
+is "$("$b" --check-config | grep -E '^(service-ms|cold-load-ms|load-factor)=' | tr '\n' ' ')" \
+    "service-ms=15000 cold-load-ms=5000 load-factor=125 " "router: spill rule defaults"
+is "$(ORION_LOAD_FACTOR=150 "$b" --cold-load-ms 8000 --check-config | grep -E '^(cold-load-ms|load-factor)=' | tr '\n' ' ')" \
+    "cold-load-ms=8000 load-factor=150 " "router: spill rule from flag and environment"
+"$b" --load-factor 99 >/dev/null 2>&1
+is "$?" 100 "router --load-factor 99 (below 100) exits 100"
+"$b" --service-ms 0 >/dev/null 2>&1
+is "$?" 100 "router --service-ms 0 exits 100"
 b=$ORION_BIN/orion-inference-worker
 is "$(OLLAMA_HOST=10.1.2.3:11434 $ORION_WRAP "$b" --check-config | grep '^ollama-url=')" "ollama-url=10.1.2.3:11434" "worker honours OLLAMA_HOST"
 is "$(OLLAMA_HOST=10.1.2.3:11434 ORION_OLLAMA_URL=http://x:1 $ORION_WRAP "$b" --check-config | grep '^ollama-url=')" "ollama-url=http://x:1" "ORION_OLLAMA_URL wins over OLLAMA_HOST"

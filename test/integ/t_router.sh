@@ -134,6 +134,7 @@ wait_for 8 total_ge 5
 is "$(($(nodelen pi-a) + $(nodelen pi-b)))" 5 "after kill -9 and restart: 5 waiting requests placed, each once"
 
 # 5. two routers at once: each request placed once
+FIRST_ROUTER=$ROUTER_PID
 start_router --stale-after 3 --router-id second
 drain_node pi-a; drain_node pi-b
 for i in $(seq 1 20); do submit gemma3:1b "t$i" "cb-two-$i" >/dev/null; done
@@ -141,5 +142,29 @@ wait_for 8 total_ge 20
 sleep 1
 is "$(($(nodelen pi-a) + $(nodelen pi-b)))" 20 "two routers: 20 requests, 20 placements"
 is "$(rcli XLEN $Q)" 0 "request stream empty: every entry moved and deleted"
+kill $BEAT
+
+# 6. the spill rule learns the run time from the workers' done events on P:events
+kill "$FIRST_ROUTER" "$ROUTER_PID"
+drain_node pi-a; drain_node pi-b
+rcli DEL $H >/dev/null
+beat "pi-a 50 40 [\"gemma3:1b\",\"llama3.2:1b\"]" "pi-b 50 30 []" &
+BEAT=$!
+T_PIDS="$T_PIDS $BEAT"
+start_router --stale-after 3
+sleep 1.5
+rcli XADD $Q:pi-a '*' model gemma3:1b prompt busy callback cb-busy >/dev/null # pi-a is busy
+sleep 1.2 # the router reads the stream lengths once a second
+submit gemma3:1b learn cb-learn-1 >/dev/null
+wait_for 5 on_node pi-b cb-learn-1
+ok $? "defaults: wait 15 s / 2 > cold load 5 s: spilled to pi-b"
+drain_node pi-b # (it now holds gemma3:1b by the router's record; llama3.2:1b is on pi-a only)
+rcli XADD orion:inference:events '*' type done request_id x node_id pi-a model llama3.2:1b info '' \
+    total_duration 4000000000 load_duration 1000000 >/dev/null
+sleep 1.5
+submit llama3.2:1b learn cb-learn-2 >/dev/null
+wait_for 5 sh -c "redis-cli -p $REDIS_PORT --raw XRANGE $Q:pi-a - + | grep -qx cb-learn-2 || redis-cli -p $REDIS_PORT --raw XRANGE $Q:pi-b - + | grep -qx cb-learn-2"
+on_node pi-a cb-learn-2
+ok $? "a 4 s run learned from a done event: wait 2 s < 5 s, queued on pi-a"
 kill $BEAT
 done_testing

@@ -32,6 +32,19 @@ is "$(answer_field cb-gen status)" ok "generate: status ok"
 test -n "$(answer_field cb-gen response)"; ok $? "generate: the whole text in response"
 is "$(answer_field cb-gen node_id)" pi-t "generate: node_id"
 test "$(answer_field cb-gen eval_count)" -gt 0 2>/dev/null; ok $? "generate: Ollama's counters passed on"
+# the done event on P:events carries total_duration and load_duration (routers learn from them)
+ev_field() { # ev_field <type> <field>: the field of the first event of that type
+    rcli --raw XRANGE orion:inference:events - + | awk -v t="$1" -v f="$2" '
+        /^[0-9]+-[0-9]+$/ && prev != "request_id" { typ = "" } prev == "type" { typ = $0 }
+        typ == t && prev == f { print; exit } { prev = $0 }'
+}
+has_done_ev() { [ -n "$(ev_field done load_duration)" ]; }
+wait_for 5 has_done_ev
+test "$(ev_field done load_duration)" -ge 300000000 2>/dev/null
+ok $? "done event: load_duration of the cold load (>= 300 ms in ns): $(ev_field done load_duration)"
+test "$(ev_field done total_duration)" -ge "$(ev_field done load_duration)" 2>/dev/null
+ok $? "done event: total_duration >= load_duration"
+is "$(ev_field started total_duration)" "" "started event: no counters"
 
 add model gemma3:1b messages '[{"role":"user","content":"hi"}]' callback cb-chat stream true
 wait_for 10 answered cb-chat

@@ -225,6 +225,7 @@ struct pick_case {
     struct route_node nodes[MAXN];
     size_t n;
     unsigned queued[MAXN]; /* router-local queued count per node */
+    unsigned model_cap[MAXN]; /* learned model capacity per node (0 unknown) */
     const char *model;
     unsigned service_ms;
     const char *want; /* node id, NULL for -1 */
@@ -237,110 +238,177 @@ static const struct pick_case sticky_cases[] = {
     {"resident beats a colder empty node",
      {N(.id = "a", .has_temp = 1, .temp_c = 70, .ram_percent = 80, MODELS("gemma3")),
       N(.id = "b", .has_temp = 1, .temp_c = 40, .ram_percent = 10)},
-     2, {0}, "gemma3", 0, "a", ROUTE_STICKY},
+     2, {0}, {0}, "gemma3", 0, "a", ROUTE_STICKY},
     {"resident with a free slot wins even hot and full-ish",
      {N(.id = "a", .has_temp = 1, .temp_c = 75, .ram_percent = 90, MODELS("gemma3:latest")),
       N(.id = "b", .has_temp = 1, .temp_c = 30, .ram_percent = 5, .capacity = 4)},
-     2, {0}, "library/gemma3", 0, "a", ROUTE_STICKY},
+     2, {0}, {0}, "library/gemma3", 0, "a", ROUTE_STICKY},
     {"residents: lowest load",
      {N(.id = "a", .capacity = 2, .inflight = 1, MODELS("gemma3")),
       N(.id = "b", .capacity = 1, MODELS("gemma3"))},
-     2, {0}, "gemma3", 0, "b", ROUTE_STICKY},
+     2, {0}, {0}, "gemma3", 0, "b", ROUTE_STICKY},
     {"residents: load is inflight / capacity",
      {N(.id = "a", .capacity = 4, .inflight = 1, MODELS("gemma3")),
       N(.id = "b", .capacity = 2, .inflight = 1, MODELS("gemma3"))},
-     2, {0}, "gemma3", 0, "a", ROUTE_STICKY},
+     2, {0}, {0}, "gemma3", 0, "a", ROUTE_STICKY},
     {"residents: same load, coolest",
      {N(.id = "a", .has_temp = 1, .temp_c = 70, MODELS("gemma3")),
       N(.id = "b", .has_temp = 1, .temp_c = 50, MODELS("gemma3"))},
-     2, {0}, "gemma3", 0, "b", ROUTE_STICKY},
+     2, {0}, {0}, "gemma3", 0, "b", ROUTE_STICKY},
     {"residents: unknown temperature after known",
      {N(.id = "a", MODELS("gemma3")), N(.id = "b", .has_temp = 1, .temp_c = 70, MODELS("gemma3"))},
-     2, {0}, "gemma3", 0, "b", ROUTE_STICKY},
+     2, {0}, {0}, "gemma3", 0, "b", ROUTE_STICKY},
     {"residents: same temp, most free MiB",
      {N(.id = "a", .ram_percent = 50, .ram_total_mb = 8000, MODELS("gemma3")),
       N(.id = "b", .ram_percent = 60, .ram_total_mb = 16000, MODELS("gemma3"))},
-     2, {0}, "gemma3", 0, "b", ROUTE_STICKY},
+     2, {0}, {0}, "gemma3", 0, "b", ROUTE_STICKY},
     {"residents: all equal, lowest id",
      {N(.id = "b", MODELS("gemma3")), N(.id = "a", MODELS("gemma3"))},
-     2, {0}, "gemma3", 0, "a", ROUTE_STICKY},
+     2, {0}, {0}, "gemma3", 0, "a", ROUTE_STICKY},
     {"router queue counts into the load",
      {N(.id = "a", MODELS("gemma3")), N(.id = "b")},
-     2, {1, 0}, "gemma3", 0, "b", ROUTE_SPILL},
-    {"resident full, wait 15000 > cold 5000: spill",
+     2, {1, 0}, {0}, "gemma3", 0, "b", ROUTE_SPILL},
+    {"resident full, wait 15000 / 2 > cold 5000: spill",
      {N(.id = "a", .inflight = 1, MODELS("gemma3")), N(.id = "b")},
-     2, {0}, "gemma3", 0, "b", ROUTE_SPILL},
-    {"resident full, wait 3000 < cold 5000: queue",
+     2, {0}, {0}, "gemma3", 0, "b", ROUTE_SPILL},
+    {"resident full, wait 3000 / 2 < cold 5000: queue",
      {N(.id = "a", .inflight = 1, MODELS("gemma3")), N(.id = "b"), N(.id = "c", .inflight = 1)},
-     3, {0}, "gemma3", 3000, "a", ROUTE_QUEUED_RESIDENT},
-    {"resident full, wait 5000 = cold 5000: queue",
+     3, {0}, {0}, "gemma3", 3000, "a", ROUTE_QUEUED_RESIDENT},
+    {"resident full, wait 10000 / 2 = cold 5000: queue",
      {N(.id = "a", .inflight = 1, MODELS("gemma3")), N(.id = "b"), N(.id = "c", .inflight = 1)},
-     3, {0}, "gemma3", 5000, "a", ROUTE_QUEUED_RESIDENT},
-    {"resident full, wait 5001 > cold 5000: spill",
+     3, {0}, {0}, "gemma3", 10000, "a", ROUTE_QUEUED_RESIDENT},
+    {"resident full, wait 10002 / 2 > cold 5000: spill",
      {N(.id = "a", .inflight = 1, MODELS("gemma3")), N(.id = "b"), N(.id = "c", .inflight = 1)},
-     3, {0}, "gemma3", 5001, "b", ROUTE_SPILL},
+     3, {0}, {0}, "gemma3", 10002, "b", ROUTE_SPILL},
     {"per-node cold load cost 20000 > wait: queue",
      {N(.id = "a", .inflight = 1, MODELS("gemma3")), N(.id = "b", .cold_load_ms = 20000)},
-     2, {0}, "gemma3", 0, "a", ROUTE_QUEUED_RESIDENT},
-    {"wait counts every request ahead: 2 x 3000 > 5000",
-     {N(.id = "a", .capacity = 2, .inflight = 3, MODELS("gemma3")), N(.id = "b", .capacity = 4),
-      N(.id = "c", .capacity = 4, .inflight = 4), N(.id = "d", .capacity = 4, .inflight = 4)},
-     4, {0}, "gemma3", 3000, "b", ROUTE_SPILL},
+     2, {0}, {0}, "gemma3", 0, "a", ROUTE_QUEUED_RESIDENT},
+    /* U=8 C=4: bound = ceil(1.25 * 9 / 4) = 3, a may take a third */
+    {"wait counts every request ahead: 1.5 x 4000 > 5000: spill",
+     {N(.id = "a", .inflight = 2, MODELS("gemma3")), N(.id = "b"), N(.id = "c", .inflight = 3),
+      N(.id = "d", .inflight = 3)},
+     4, {0}, {0}, "gemma3", 4000, "b", ROUTE_SPILL},
+    {"wait counts every request ahead: 1.5 x 3000 < 5000: queue",
+     {N(.id = "a", .inflight = 2, MODELS("gemma3")), N(.id = "b"), N(.id = "c", .inflight = 3),
+      N(.id = "d", .inflight = 3)},
+     4, {0}, {0}, "gemma3", 3000, "a", ROUTE_QUEUED_RESIDENT},
+    /* U=4 C=4, a capacity 2 holding 2: bound = ceil(1.25 * 5 * 2 / 4) = 4; wait (1 - 1/2) x
+     * 12000 / 2 = 3000 */
+    {"wait divides by capacity: 12000 / 2 / 2 < 5000: queue",
+     {N(.id = "a", .capacity = 2, .inflight = 2, MODELS("gemma3")), N(.id = "b"),
+      N(.id = "c", .inflight = 2)},
+     3, {0}, {0}, "gemma3", 12000, "a", ROUTE_QUEUED_RESIDENT},
     /* U=3 C=5: bound = ceil(1.25 * 4 / 5) = exactly 1, a holds 1 -> past it */
     {"bound exactly 1.0: past the bound, spill",
      {N(.id = "a", .inflight = 1, MODELS("gemma3")), N(.id = "b"), N(.id = "c", .inflight = 1),
       N(.id = "d", .inflight = 1), N(.id = "e")},
-     5, {0}, "gemma3", 1000, "b", ROUTE_SPILL},
+     5, {0}, {0}, "gemma3", 1000, "b", ROUTE_SPILL},
     /* U=3 C=4: bound = ceil(1.25 * 4 / 4) = 2, a may take a second */
     {"bound 1.25 -> 2: within, queue",
      {N(.id = "a", .inflight = 1, MODELS("gemma3")), N(.id = "b"), N(.id = "c", .inflight = 1),
       N(.id = "d", .inflight = 1)},
-     4, {0}, "gemma3", 1000, "a", ROUTE_QUEUED_RESIDENT},
+     4, {0}, {0}, "gemma3", 1000, "a", ROUTE_QUEUED_RESIDENT},
     /* U=2 C=2: bound = ceil(1.25 * 3 / 2) = 2, a would hold 3 */
-    {"resident past the bound, short wait: spill anyway",
+    {"resident past the bound, short wait, no eviction: spill anyway",
      {N(.id = "a", .inflight = 2, MODELS("gemma3")), N(.id = "b")},
-     2, {0}, "gemma3", 1000, "b", ROUTE_SPILL},
+     2, {0}, {0}, "gemma3", 1000, "b", ROUTE_SPILL},
     {"resident within bound, no free non-resident: queue",
      {N(.id = "a", .inflight = 1, MODELS("gemma3")), N(.id = "b", .inflight = 1)},
-     2, {0}, "gemma3", 0, "a", ROUTE_QUEUED_RESIDENT},
+     2, {0}, {0}, "gemma3", 0, "a", ROUTE_QUEUED_RESIDENT},
     {"every node full and past the bound: queue on the best resident",
      {N(.id = "a", .inflight = 5, MODELS("gemma3")), N(.id = "c", .inflight = 6, MODELS("gemma3")),
       N(.id = "b", .inflight = 1)},
-     3, {0}, "gemma3", 0, "a", ROUTE_QUEUED_RESIDENT},
+     3, {0}, {0}, "gemma3", 0, "a", ROUTE_QUEUED_RESIDENT},
     {"spill target: most free memory",
      {N(.id = "a", .inflight = 1, .ram_total_mb = 8000, MODELS("gemma3")),
       N(.id = "b", .ram_percent = 50, .ram_total_mb = 16000),
       N(.id = "c", .ram_percent = 20, .ram_total_mb = 8000)},
-     3, {0}, "gemma3", 0, "b", ROUTE_SPILL},
+     3, {0}, {0}, "gemma3", 0, "b", ROUTE_SPILL},
+    /* the spill's own cost: a load on a node that holds as many models as it can (model_cap)
+     * displaces one; a displaced model with no other copy costs a cold load later */
+    {"spill would evict a sole copy: wait 7500 <= 5000 + 5000: queue",
+     {N(.id = "a", .inflight = 1, MODELS("gemma3")), N(.id = "b", MODELS("phi3"))},
+     2, {0}, {0, 1}, "gemma3", 0, "a", ROUTE_QUEUED_RESIDENT},
+    {"spill would evict a sole copy, long wait 10002 > 10000: spill",
+     {N(.id = "a", .inflight = 1, MODELS("gemma3")), N(.id = "b", MODELS("phi3"))},
+     2, {0}, {0, 1}, "gemma3", 20004, "b", ROUTE_SPILL},
+    {"a copy elsewhere does not make the eviction free: queue",
+     {N(.id = "a", .inflight = 1, MODELS("gemma3", "phi3")), N(.id = "b", MODELS("phi3"))},
+     2, {0}, {0, 1}, "gemma3", 0, "a", ROUTE_QUEUED_RESIDENT},
+    {"model_cap not reached: no eviction cost, spill",
+     {N(.id = "a", .inflight = 1, MODELS("gemma3")), N(.id = "b", MODELS("phi3"))},
+     2, {0}, {0, 2}, "gemma3", 0, "b", ROUTE_SPILL},
+    /* every other node full of models too: the reload displaces another, evict = 2 x 5000 */
+    {"every node full of models: eviction counts twice, wait 10002 <= 15000: queue",
+     {N(.id = "a", .inflight = 1, MODELS("gemma3")), N(.id = "b", MODELS("phi3"))},
+     2, {0}, {1, 1}, "gemma3", 20004, "a", ROUTE_QUEUED_RESIDENT},
+    {"every node full of models: eviction counts twice, wait 15001 > 15000: spill",
+     {N(.id = "a", .inflight = 1, MODELS("gemma3")), N(.id = "b", MODELS("phi3"))},
+     2, {0}, {1, 1}, "gemma3", 30002, "b", ROUTE_SPILL},
+    {"one other node with room: eviction counts once, wait 10002 > 10000: spill",
+     {N(.id = "a", .inflight = 1, MODELS("gemma3")), N(.id = "b", MODELS("phi3")),
+      N(.id = "c", .inflight = 1, MODELS("qwen3"))},
+     3, {0}, {1, 1, 2}, "gemma3", 20004, "b", ROUTE_SPILL},
+    {"an ineligible node with room does not count",
+     {N(.id = "a", .inflight = 1, MODELS("gemma3")), N(.id = "b", MODELS("phi3")),
+      N(.id = "c", .has_temp = 1, .temp_c = 80)},
+     3, {0}, {1, 1, 0}, "gemma3", 20004, "a", ROUTE_QUEUED_RESIDENT},
+    {"model_cap unknown: the one learned on a node with the same memory",
+     {N(.id = "a", .inflight = 1, .ram_total_mb = 16000, MODELS("gemma3")),
+      N(.id = "b", .ram_total_mb = 8000, MODELS("phi3")),
+      N(.id = "c", .inflight = 1, .ram_total_mb = 8000, MODELS("qwen3"))},
+     3, {0}, {0, 0, 1}, "gemma3", 0, "a", ROUTE_QUEUED_RESIDENT},
+    {"model_cap unknown: not taken from a node with other memory",
+     {N(.id = "a", .inflight = 1, .ram_total_mb = 16000, MODELS("gemma3")),
+      N(.id = "b", .ram_total_mb = 8000, MODELS("phi3")),
+      N(.id = "c", .inflight = 1, .ram_total_mb = 4000, MODELS("qwen3"))},
+     3, {0}, {0, 0, 1}, "gemma3", 0, "b", ROUTE_SPILL},
+    {"spill target: no eviction beats more free memory",
+     {N(.id = "a", .inflight = 1, MODELS("gemma3")), N(.id = "b", .ram_percent = 10, MODELS("phi3")),
+      N(.id = "c", .ram_percent = 50)},
+     3, {0}, {0, 1, 0}, "gemma3", 0, "c", ROUTE_SPILL},
+    /* U=2 C=2: a past its bound; the only spill evicts: the wait decides */
+    {"past the bound, spill would evict, wait 1500 <= 10000: queue",
+     {N(.id = "a", .inflight = 2, MODELS("gemma3")), N(.id = "b", MODELS("phi3"))},
+     2, {0}, {0, 1}, "gemma3", 1000, "a", ROUTE_QUEUED_RESIDENT},
+    {"past the bound, spill would evict, wait 10500 > 10000: spill",
+     {N(.id = "a", .inflight = 2, MODELS("gemma3")), N(.id = "b", MODELS("phi3"))},
+     2, {0}, {0, 1}, "gemma3", 7000, "b", ROUTE_SPILL},
+    {"cold: a node with room beats more free memory",
+     {N(.id = "a", .ram_percent = 10, MODELS("phi3")), N(.id = "b", .ram_percent = 50)},
+     2, {0}, {1, 0}, "gemma3", 0, "b", ROUTE_COLD},
+    {"cold: a free slot before room for the model",
+     {N(.id = "a", .ram_percent = 10, MODELS("phi3")), N(.id = "b", .inflight = 1)},
+     2, {0}, {1, 0}, "gemma3", 0, "a", ROUTE_COLD},
     {"cold: most free MiB",
      {N(.id = "a", .ram_percent = 50, .ram_total_mb = 8000),
       N(.id = "b", .ram_percent = 30, .ram_total_mb = 4000)},
-     2, {0}, "gemma3", 0, "a", ROUTE_COLD},
+     2, {0}, {0}, "gemma3", 0, "a", ROUTE_COLD},
     {"cold: a total unknown, lowest ram_percent",
      {N(.id = "a", .ram_percent = 50, .ram_total_mb = 8000), N(.id = "b", .ram_percent = 30)},
-     2, {0}, "gemma3", 0, "b", ROUTE_COLD},
+     2, {0}, {0}, "gemma3", 0, "b", ROUTE_COLD},
     {"cold: a free slot before more memory",
      {N(.id = "a", .ram_percent = 10, .inflight = 1), N(.id = "b", .ram_percent = 60)},
-     2, {0}, "gemma3", 0, "b", ROUTE_COLD},
+     2, {0}, {0}, "gemma3", 0, "b", ROUTE_COLD},
     {"cold: same memory, coolest",
      {N(.id = "a", .has_temp = 1, .temp_c = 60), N(.id = "b", .has_temp = 1, .temp_c = 55)},
-     2, {0}, "gemma3", 0, "b", ROUTE_COLD},
+     2, {0}, {0}, "gemma3", 0, "b", ROUTE_COLD},
     {"cold: same memory and temp, lowest load",
      {N(.id = "a", .capacity = 2, .inflight = 1), N(.id = "b", .capacity = 2)},
-     2, {0}, "gemma3", 0, "b", ROUTE_COLD},
+     2, {0}, {0}, "gemma3", 0, "b", ROUTE_COLD},
     {"cold: all equal, lowest id",
-     {N(.id = "c"), N(.id = "b"), N(.id = "d")}, 3, {0}, "gemma3", 0, "b", ROUTE_COLD},
+     {N(.id = "c"), N(.id = "b"), N(.id = "d")}, 3, {0}, {0}, "gemma3", 0, "b", ROUTE_COLD},
     {"ineligible resident is ignored",
      {N(.id = "a", .has_temp = 1, .temp_c = 75.1, MODELS("gemma3")), N(.id = "b")},
-     2, {0}, "gemma3", 0, "b", ROUTE_COLD},
+     2, {0}, {0}, "gemma3", 0, "b", ROUTE_COLD},
     {"other models do not count",
      {N(.id = "a", .ram_percent = 40, MODELS("phi3", "gemma3:4b")),
       N(.id = "b", .ram_percent = 20)},
-     2, {0}, "gemma3", 0, "b", ROUTE_COLD},
-    {"not installed anywhere: wait", {N(.id = "a", INSTALLED("phi3"))}, 1, {0}, "gemma3", 0, NULL,
-     ROUTE_WAIT},
-    {"no nodes: wait", {{0}}, 0, {0}, "gemma3", 0, NULL, ROUTE_WAIT},
-    {"bad name: reject", {N(.id = "a")}, 1, {0}, "", 0, NULL, ROUTE_REJECT},
+     2, {0}, {0}, "gemma3", 0, "b", ROUTE_COLD},
+    {"not installed anywhere: wait", {N(.id = "a", INSTALLED("phi3"))}, 1, {0}, {0}, "gemma3", 0,
+     NULL, ROUTE_WAIT},
+    {"no nodes: wait", {{0}}, 0, {0}, {0}, "gemma3", 0, NULL, ROUTE_WAIT},
+    {"bad name: reject", {N(.id = "a")}, 1, {0}, {0}, "", 0, NULL, ROUTE_REJECT},
 };
 
 /* Run a case with the nodes in the given order (reverse: last first). */
@@ -357,8 +425,10 @@ static void run_pick(const struct pick_case *c, struct route_settings *s, bool r
     for (size_t i = 0; i < c->n; i++) {
         k = reverse ? c->n - 1 - i : i;
         nodes[i] = c->nodes[k];
-        if (c->queued[k])
+        if (c->queued[k] || c->model_cap[k]) {
             set_state(&st, c->nodes[k].id, false, false, c->queued[k]);
+            st.node[st.n - 1].model_cap = c->model_cap[k];
+        }
     }
     got = route_pick(nodes, c->n, &req, s, &st, NOW, &r);
     is_int(got, r.node, "%s%s: return value", c->name, reverse ? " (reversed)" : "");
@@ -477,6 +547,24 @@ static void test_records(void)
     errno = 0;
     ok(route_note_sent(&st, "a", "", 1, NOW) == -1 && errno == EINVAL, "note_sent: bad name");
     ok(route_note_sent(&st, NULL, "x", 1, NOW) == -1, "note_sent: no node id");
+
+    /* a record stands in for a load the health cannot show yet, not for an evicted model */
+    route_state_init(&st);
+    n.models = NULL, n.nmodels = 0;
+    route_note_sent(&st, "a", "gemma3", 600, NOW);
+    route_state_update(&st, &n, 1, &S, NOW + 1);
+    ok(route_resident(&n, "gemma3:latest", &st, NOW + 1), "not loaded yet: the record stays");
+    n.models = M("gemma3:latest"), n.nmodels = 1;
+    route_state_update(&st, &n, 1, &S, NOW + 2);
+    n.models = M("phi3"), n.nmodels = 1;
+    ok(route_resident(&n, "gemma3:latest", &st, NOW + 2),
+       "loaded, then gone: resident until the next update");
+    route_state_update(&st, &n, 1, &S, NOW + 3);
+    ok(!route_resident(&n, "gemma3:latest", &st, NOW + 3), "loaded, then gone: record dropped");
+    is_int(route_state_find(&st, "a")->nsent, 0, "loaded, then gone: no record left");
+    route_note_sent(&st, "a", "gemma3", 600, NOW + 4);
+    route_state_update(&st, &n, 1, &S, NOW + 5);
+    ok(route_resident(&n, "gemma3:latest", &st, NOW + 5), "sent again: a new record");
 }
 
 static void test_state_update(void)
@@ -582,6 +670,167 @@ static void test_policies(void)
     }
 }
 
+/* route_note_answer: what is learned from answers, and that route_pick uses it. */
+static void test_learning(void)
+{
+    struct route_node nodes[] = {
+        N(.id = "a", .inflight = 1, MODELS("gemma3")),
+        N(.id = "b"),
+    };
+    struct route_request req = {.model = "gemma3"};
+    const struct route_learned *l;
+    struct route_state st;
+    struct route_result r;
+    char key[16];
+
+    route_state_init(&st);
+    errno = 0;
+    ok(route_note_answer(&st, "", 100, 0, &S, NOW) == -1 && errno == EINVAL, "answer: bad name");
+    ok(route_note_answer(&st, "m", -1, 0, &S, NOW) == -1, "answer: negative total");
+    ok(route_note_answer(&st, "m", 100, -1, &S, NOW) == -1, "answer: negative load");
+    ok(route_note_answer(&st, "m", NAN, 0, &S, NOW) == -1, "answer: NaN total");
+    ok(route_note_answer(&st, "m", 100, INFINITY, &S, NOW) == -1, "answer: infinite load");
+    ok(route_note_answer(&st, "m", 100, 101, &S, NOW) == -1, "answer: load above total");
+    ok(route_note_answer(&st, "m", 86400e3 + 1, 0, &S, NOW) == -1, "answer: above 24 h");
+    is_int(st.nlearned, 0, "answer: nothing learned from bad ones");
+    ok(st.service_ms == 0, "answer: no run time yet");
+
+    is_int(route_pick(nodes, 2, &req, &S, &st, NOW, &r), 1, "defaults: 15000 / 2 > 5000, spill");
+    ok(route_note_answer(&st, "Gemma3:latest", 8030, 30, &S, NOW) == 0, "answer: warm");
+    l = route_learned_find(&st, "gemma3:latest");
+    ok(l && l->service_ms == 8000 && l->cold_ms == 0, "first answer sets the run time (8000)");
+    ok(st.service_ms == 8000, "and the run time over all models");
+    is_int(route_pick(nodes, 2, &req, &S, &st, NOW, &r), 0, "learned: 8000 / 2 <= 5000, queue");
+    is_int(r.kind, ROUTE_QUEUED_RESIDENT, "learned: kind (%s)", r.why);
+    ok(route_note_answer(&st, "gemma3", 10050, 2050, &S, NOW + 1) == 0, "answer: cold");
+    ok(l->service_ms == 8000 && l->cold_ms == 2050, "cold: load_duration 2050 learned");
+    is_int(route_pick(nodes, 2, &req, &S, &st, NOW, &r), 1, "learned: 4000 > cold 2050, spill");
+    ok(route_note_answer(&st, "gemma3", 12000 + 4050, 4050, &S, NOW + 2) == 0, "answer: cold");
+    ok(l->service_ms == 9000 && l->cold_ms == 2550, "weighted mean: 1/4 of the newest");
+    ok(route_note_answer(&st, "gemma3", 9049, 49, &S, NOW + 3) == 0 && l->cold_ms == 2550,
+       "load 49 ms < cold_min_ms: not a cold load");
+    ok(route_note_answer(&st, "gemma3", 9050, 50, &S, NOW + 3) == 0 && l->cold_ms != 2550,
+       "load 50 ms = cold_min_ms: a cold load");
+    ok(route_note_answer(&st, "gemma3", 0, 0, &S, NOW + 4) == 0 && l->service_ms == 9000 &&
+           st.service_ms == 9000,
+       "total_duration 0: no run time to learn");
+    nodes[1].cold_load_ms = 20000;
+    is_int(route_pick(nodes, 2, &req, &S, &st, NOW, &r), 0, "the node's own cold_load_ms first");
+    nodes[1].cold_load_ms = 0;
+    req.service_ms = 1000;
+    ok(route_pick(nodes, 2, &req, &S, &st, NOW, &r) == 0 && r.kind == ROUTE_QUEUED_RESIDENT,
+       "the request's service_ms before the learned one");
+    req.service_ms = 0;
+
+    /* a model without answers: the run time over all models, the default cold load */
+    route_state_init(&st);
+    route_note_answer(&st, "phi3", 9000, 0, &S, NOW);
+    ok(route_pick(nodes, 2, &req, &S, &st, NOW, &r) == 0 && r.kind == ROUTE_QUEUED_RESIDENT,
+       "unknown model: 9000 over all models / 2 <= 5000, queue");
+    route_note_answer(&st, "phi3", 9000, 1000, &S, NOW); /* phi3 loads in 1000 ms */
+    ok(route_pick(nodes, 2, &req, &S, &st, NOW, &r) == 0,
+       "another model's cold load is not this one's");
+
+    route_state_init(&st);
+    for (int i = 0; i < ROUTE_MAX_LEARNED; i++) {
+        snprintf(key, sizeof(key), "m%d", i);
+        route_note_answer(&st, key, 1000 + i, 0, &S, NOW + i);
+    }
+    route_note_answer(&st, "m0", 1000, 0, &S, NOW + 100); /* m1 is now the oldest */
+    route_note_answer(&st, "newer", 500, 0, &S, NOW + 101);
+    is_int(st.nlearned, ROUTE_MAX_LEARNED, "learned: capped");
+    ok(route_learned_find(&st, "newer:latest") && route_learned_find(&st, "m0:latest") &&
+           !route_learned_find(&st, "m1:latest"),
+       "learned: full, the one updated longest ago is replaced");
+    ok(!route_learned_find(NULL, "m0:latest") && !route_learned_find(&st, NULL),
+       "learned_find: NULL");
+}
+
+/* The eviction cost uses each displaced model's own cold load; a cold request goes where it
+ * displaces the cheapest. */
+static void test_eviction(void)
+{
+    struct route_node nodes[] = {
+        N(.id = "a", .inflight = 1, MODELS("gemma3")),
+        N(.id = "b", MODELS("phi3", "qwen3")),
+        N(.id = "c", MODELS("big", "qwen3")),
+    };
+    struct route_request req = {.model = "gemma3", .service_ms = 6000};
+    struct route_state st;
+    struct route_result r;
+
+    route_state_init(&st);
+    route_state_update(&st, nodes, 2, &S, NOW);
+    route_state_find(&st, "b")->model_cap = 2;
+    route_note_answer(&st, "phi3", 1000, 1000, &S, NOW);
+    route_note_answer(&st, "qwen3", 3000, 3000, &S, NOW);
+    route_note_answer(&st, "gemma3", 7000, 1000, &S, NOW); /* cold 1000 */
+    /* wait 3000; cost 1000 + mean(1000, 3000) = 3000: queue */
+    ok(route_pick(nodes, 2, &req, &S, &st, NOW, &r) == 0 && r.kind == ROUTE_QUEUED_RESIDENT,
+       "eviction: the mean of the displaced models' own cold loads, 3000 = 3000: queue (%s)",
+       r.why);
+    req.service_ms = 6002;
+    ok(route_pick(nodes, 2, &req, &S, &st, NOW, &r) == 1 && r.kind == ROUTE_SPILL,
+       "eviction: 3001 > 3000: spill (%s)", r.why);
+    route_state_update(&st, nodes, 3, &S, NOW);
+    route_state_find(&st, "b")->model_cap = 2;
+    route_state_find(&st, "c")->model_cap = 2;
+    route_note_answer(&st, "big", 9000, 9000, &S, NOW);
+    req.model = "llama";
+    ok(route_pick(nodes, 3, &req, &S, &st, NOW, &r) == 1 && r.kind == ROUTE_COLD,
+       "cold, every node full of models: where the displaced reload costs least (%s)", r.why);
+}
+
+/* model_cap from successive health updates. */
+static void test_model_cap(void)
+{
+    struct route_node n = N(.id = "a", MODELS("x"));
+    struct route_state st;
+    struct route_node_state *ns;
+
+    route_state_init(&st);
+    route_state_update(&st, &n, 1, &S, NOW);
+    ns = route_state_find(&st, "a");
+    n.models = M("x", "y"), n.nmodels = 2;
+    route_state_update(&st, &n, 1, &S, NOW + 1);
+    is_int(ns->model_cap, 0, "a load without a loss: capacity unknown");
+    n.models = M("y:latest", "z"), n.nmodels = 2;
+    route_state_update(&st, &n, 1, &S, NOW + 2);
+    is_int(ns->model_cap, 2, "x gone while z came: it held 2");
+    n.models = M("y"), n.nmodels = 1;
+    route_state_update(&st, &n, 1, &S, NOW + 3);
+    is_int(ns->model_cap, 2, "z gone while idle (keep_alive ran out): still 2");
+    n.models = M("y", "p", "q"), n.nmodels = 3;
+    route_state_update(&st, &n, 1, &S, NOW + 4);
+    is_int(ns->model_cap, 3, "3 loaded: at least 3");
+    n.models = M("y", "p"), n.nmodels = 2;
+    n.inflight = 1;
+    route_state_update(&st, &n, 1, &S, NOW + 5);
+    is_int(ns->model_cap, 3, "q gone while busy: it held 3");
+    n.models = M("Y", "P"); /* same models, other spelling: nothing gone */
+    route_state_update(&st, &n, 1, &S, NOW + 6);
+    n.models = M("y"), n.nmodels = 1;
+    route_state_update(&st, &n, 1, &S, NOW + 7);
+    is_int(ns->model_cap, 2, "p gone while busy: it held 2");
+    n.nmodels = 0;
+    route_state_update(&st, &n, 1, &S, NOW + 8);
+    is_int(ns->model_cap, 2, "nothing loaded (Ollama down?): not an eviction");
+    n.models = M("k"), n.nmodels = 1;
+    route_state_update(&st, &n, 1, &S, NOW + 9);
+    is_int(ns->model_cap, 2, "after an empty list nothing was lost");
+
+    route_state_init(&st);
+    n.models = M("a", "b"), n.nmodels = 2;
+    n.inflight = 1;
+    route_state_update(&st, &n, 1, &S, NOW);
+    n.models = M("c"), n.nmodels = 1;
+    route_state_update(&st, &n, 1, &S, NOW + 1);
+    is_int(route_state_find(&st, "a")->model_cap, 2, "two gone, one came: it held 2");
+    route_state_init(&st);
+    route_state_update(&st, &n, 1, &S, NOW);
+    is_int(route_state_find(&st, "a")->model_cap, 0, "first sight: nothing to compare");
+}
+
 static void test_names(void)
 {
     static const char *const policies[] = {"sticky", "first-fit", "least-conn", "round-robin"};
@@ -612,6 +861,7 @@ static void test_defaults(void)
     ok(s.temp_margin == 3 && s.ram_margin == 5, "default hysteresis margins");
     ok(s.load_factor_pct == 125 && s.cold_load_ms == 5000 && s.service_ms == 15000,
        "default load factor and costs");
+    is_int(s.cold_min_ms, 50, "default: a load from 50 ms is a cold load");
     ok(s.policy == ROUTE_POLICY_STICKY && s.placement == NULL, "default policy, no placement");
 }
 
@@ -630,6 +880,9 @@ int main(void)
     test_state_update();
     test_max_nodes();
     test_policies();
+    test_learning();
+    test_eviction();
+    test_model_cap();
     test_names();
     return done_testing();
 }

@@ -32,6 +32,8 @@ void job_free(struct job *j)
         return;
     if (j->call)
         ollama_cancel(j->call);
+    if (j->answer_timer)
+        loop_timer_cancel(j->w->l, j->answer_timer);
     buf_release(&j->text);
     buf_release(&j->thinking);
     buf_release(&j->tool_calls);

@@ -45,7 +45,7 @@ struct redis {
     size_t qhead, qlen, qcap;
     unsigned long timer, retry_timer, loading_timer;
     long backoff, loading_backoff;
-    bool started, announced_down, hs_loading;
+    bool started, announced_down, hs_loading, ping_warned;
     struct resp_reply *cur; /* reply being delivered */
     bool taken;
     char err[160], logged[160];
@@ -314,6 +314,13 @@ static void handshake_reply(struct redis *r, struct resp_reply *reply)
     if (is_loading(reply)) {
         r->hs_loading = true; /* not up yet: the whole handshake again once its replies are in */
         snprintf(r->err, sizeof(r->err), "%s", reply->str);
+    } else if (r->qlen == 0 && resp_is_error(reply, "NOPERM")) {
+        /* PING (the last) refused by an ACL without +ping: up, without knowing whether Redis
+         * still loads; the owners' retries on error replies cover that case */
+        if (!r->ping_warned)
+            log_info("%s %s: PING not permitted (%s); grant +ping so a reconnect waits until "
+                     "Redis has loaded its data", r->name, r->addr, reply->str);
+        r->ping_warned = true;
     } else if (reply->type == RESP_ERROR) {
         redis_fail(r, "handshake: %s", reply->str);
         return;

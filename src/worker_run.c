@@ -16,7 +16,7 @@
 
 int worker_ollama_init(struct worker *w)
 {
-    w->ollama = ollama_new(w->l, w->wc->ollama_url);
+    w->ollama = ollama_new(w->l, w->wc->ollama_url, w->wc->ollama_timeout * 1000);
     return w->ollama ? 0 : -1;
 }
 

@@ -14,7 +14,6 @@
 # Needs bin/ (make) and build/*/test/tools/freeport (make tests). Loopback only.
 : "${ORION_TOP:=$(cd "$(dirname "$0")/.." && pwd)}"
 . "$ORION_TOP/test/integ/lib.sh"
-trap 'cleanup; trap - EXIT; exit 143' INT TERM # lib.sh's trap cleans up but does not stop
 if [ "${LONG:-0}" = 1 ]; then
     N=${SOAK_N:-10000} RATE=${SOAK_RATE:-20} EVERY=${SOAK_FAULT_EVERY:-5}
 else

@@ -5,7 +5,6 @@
 # canceled, through the HTTP front), no NOPERM in any daemon's log, and a worker's user denied on
 # another node's stream, the router's keys, other callbacks and admin commands.
 . "$(dirname "$0")/lib.sh"
-trap 'cleanup; trap - EXIT; exit 143' INT TERM # lib.sh's trap cleans up but does not stop
 P=orion:inference
 # The rules, as in docs/DEPLOY.md (keep the two in step). The default user stays open here only
 # for this script's own checks (rcli); in production it is switched off.

@@ -490,6 +490,12 @@ int httpd_conns(const struct httpd *s)
     return s->nconns;
 }
 
+void httpd_close_all(struct httpd *s)
+{
+    while (s->conns) /* the head each time: an on_close may change the list */
+        conn_free(s->conns, true);
+}
+
 void httpd_free(struct httpd *s)
 {
     if (!s)

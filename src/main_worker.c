@@ -28,6 +28,9 @@ int main(int argc, char **argv)
         {"shutdown-timeout", "ORION_SHUTDOWN_TIMEOUT", CONF_INT, "30",
          "seconds running requests get to finish on SIGTERM", 0, 3600, &wc.shutdown_timeout,
          NULL, false},
+        {"ollama-timeout", "ORION_OLLAMA_TIMEOUT", CONF_INT, "600",
+         "seconds Ollama may take to send its response headers (a cold model load counts); "
+         "then the request is answered timeout", 1, 86400, &wc.ollama_timeout, NULL, false},
     };
 
     conf_parse(opts, sizeof(opts) / sizeof(opts[0]), argc, argv, PROG,

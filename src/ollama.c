@@ -339,14 +339,17 @@ struct ollama_list {
     int status;
 };
 
-struct ollama *ollama_new(struct loop *l, const char *base_url)
+struct ollama *ollama_new(struct loop *l, const char *base_url, long header_ms)
 {
     struct ollama *o = orion_calloc(1, sizeof(*o));
+    struct httpc_opts ho;
 
     if (!o)
         return NULL;
+    memset(&ho, 0, sizeof(ho));
+    ho.header_ms = header_ms;
     o->l = l;
-    o->h = httpc_new(l, base_url, NULL);
+    o->h = httpc_new(l, base_url, &ho);
     if (!o->h) {
         orion_free(o);
         return NULL;

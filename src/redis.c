@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Asynchronous Redis connection: state machine
- *   DOWN --start/backoff--> CONNECTING --connected--> HANDSHAKE (AUTH, SELECT) --> UP
+ *   DOWN --start/backoff--> CONNECTING --connected--> HANDSHAKE (AUTH, SELECT, PING) --> UP
  * and any failure goes back to DOWN with every command in flight failed, then a reconnect
  * after a backoff that doubles from backoff_min to backoff_max, with ±25 % jitter.
+ * A Redis that is still loading its data set (AOF or RDB) accepts AUTH and SELECT but answers
+ * -LOADING to PING and to every data command: the connection then stays in HANDSHAKE and
+ * sends the handshake again on a timer (backoff_min doubling to 1 s) until PING answers, so
+ * the owner sees "up" only once Redis can serve it.
  * A failure is logged when its text changes, and recovery once, so a Redis that stays down
  * does not flood the log.
  */
@@ -39,9 +43,9 @@ struct redis {
     struct resp_reader rd;
     struct pending *q; /* ring */
     size_t qhead, qlen, qcap;
-    unsigned long timer, retry_timer;
-    long backoff;
-    bool started, announced_down;
+    unsigned long timer, retry_timer, loading_timer;
+    long backoff, loading_backoff;
+    bool started, announced_down, hs_loading, ping_warned;
     struct resp_reply *cur; /* reply being delivered */
     bool taken;
     char err[160], logged[160];
@@ -104,6 +108,12 @@ static void close_fd(struct redis *r)
         loop_timer_cancel(r->l, r->timer);
         r->timer = 0;
     }
+    if (r->loading_timer) {
+        loop_timer_cancel(r->l, r->loading_timer);
+        r->loading_timer = 0;
+    }
+    r->hs_loading = false;
+    r->loading_backoff = 0;
 }
 
 void redis_free(struct redis *r)
@@ -125,6 +135,7 @@ void redis_free(struct redis *r)
 
 bool redis_up(const struct redis *r) { return r->st == R_UP; }
 const char *redis_error(const struct redis *r) { return r->err; }
+bool redis_err_loading(const char *err) { return err && !strncmp(err, "LOADING", 7); }
 size_t redis_pending(const struct redis *r) { return r->qlen; }
 
 static struct pending *q_at(struct redis *r, size_t i) { return &r->q[(r->qhead + i) % r->qcap]; }
@@ -281,14 +292,55 @@ static int enqueue(struct redis *r, long timeout_ms, redis_reply_fn *cb, void *a
     return 0;
 }
 
+static void start_handshake(struct redis *r);
+
+static long loading_cb(struct loop *l, void *arg)
+{
+    struct redis *r = arg;
+
+    (void)l;
+    r->loading_timer = 0;
+    start_handshake(r);
+    return -1;
+}
+
+static bool is_loading(const struct resp_reply *reply)
+{
+    return reply->type == RESP_ERROR && redis_err_loading(reply->str);
+}
+
 static void handshake_reply(struct redis *r, struct resp_reply *reply)
 {
-    if (reply->type == RESP_ERROR) {
+    if (is_loading(reply)) {
+        r->hs_loading = true; /* not up yet: the whole handshake again once its replies are in */
+        snprintf(r->err, sizeof(r->err), "%s", reply->str);
+    } else if (r->qlen == 0 && resp_is_error(reply, "NOPERM")) {
+        /* PING (the last) refused by an ACL without +ping: up, without knowing whether Redis
+         * still loads; the owners' retries on error replies cover that case */
+        if (!r->ping_warned)
+            log_info("%s %s: PING not permitted (%s); grant +ping so a reconnect waits until "
+                     "Redis has loaded its data", r->name, r->addr, reply->str);
+        r->ping_warned = true;
+    } else if (reply->type == RESP_ERROR) {
         redis_fail(r, "handshake: %s", reply->str);
         return;
     }
     if (r->qlen > 0)
         return; /* more handshake replies to come */
+    if (r->hs_loading) {
+        long d = r->loading_backoff ? r->loading_backoff : r->o.backoff_min_ms;
+
+        if (strcmp(r->err, r->logged)) {
+            log_warnx("%s %s: %s; waiting", r->name, r->addr, r->err);
+            snprintf(r->logged, sizeof(r->logged), "%s", r->err);
+        }
+        r->announced_down = true;
+        r->hs_loading = false;
+        r->loading_backoff = d * 2 > 1000 ? 1000 : d * 2;
+        r->loading_timer = loop_timer(r->l, d, loading_cb, r);
+        return;
+    }
+    r->loading_backoff = 0;
     r->st = R_UP;
     r->backoff = 0;
     if (r->announced_down)
@@ -366,12 +418,15 @@ static void start_handshake(struct redis *r)
     char db[24];
     const char *auth[3] = {"AUTH", r->user ? r->user : r->password, r->password};
     const char *sel[2] = {"SELECT", db};
+    const char *ping[1] = {"PING"};
 
     r->st = R_HANDSHAKE;
     snprintf(db, sizeof(db), "%ld", r->o.db);
     if (r->password && enqueue(r, 0, handshake_marker, NULL, r->user ? 3 : 2, auth, NULL) < 0)
         goto oom;
     if (enqueue(r, 0, handshake_marker, NULL, 2, sel, NULL) < 0)
+        goto oom;
+    if (enqueue(r, 0, handshake_marker, NULL, 1, ping, NULL) < 0)
         goto oom;
     flush_out(r);
     return;

@@ -378,6 +378,50 @@ static const struct resp_reply *stream_entries(const struct resp_reply *reply)
     return resp_at(resp_at(reply, 0), 1);
 }
 
+static void group_cb(struct redis *c, struct resp_reply *reply, void *arg);
+
+static void create_group(struct router *r)
+{
+    redis_cmd(r->cmd, group_cb, r, "XGROUP", "CREATE", r->keys.requests, CONTRACT_GROUP_ROUTER,
+              "0", "MKSTREAM", (char *)NULL);
+}
+
+static long read_retry_cb(struct loop *l, void *arg)
+{
+    struct router *r = arg;
+
+    (void)l;
+    r->read_timer = 0;
+    if (!r->history_done) {
+        if (!r->reading && redis_up(r->cmd))
+            read_history(r); /* when down, cmd_state starts over once it is up */
+    } else if (r->nw < ROUTER_MAX_WAITING) {
+        read_new(r);
+    }
+    return -1;
+}
+
+/* A read answered with an error (-LOADING, ...): log it once, read again after 0.1 s
+ * doubling to 2 s, so a Redis that refuses is not asked in a tight loop. */
+static void read_error(struct router *r, const char *what, const struct resp_reply *reply)
+{
+    long d = r->read_backoff ? r->read_backoff : 100;
+
+    if (strcmp(r->read_err, reply->str)) {
+        log_warnx("%s %s: %s; reading again with back-off", what, r->keys.requests, reply->str);
+        snprintf(r->read_err, sizeof(r->read_err), "%s", reply->str);
+    }
+    r->read_backoff = d * 2 > 2000 ? 2000 : d * 2;
+    if (!r->read_timer)
+        r->read_timer = loop_timer(r->l, d, read_retry_cb, r);
+}
+
+static void read_ok(struct router *r)
+{
+    r->read_backoff = 0;
+    r->read_err[0] = '\0';
+}
+
 /* Own pending entries first (requests taken before a crash), paging by the last id. */
 static void history_cb(struct redis *c, struct resp_reply *reply, void *arg)
 {
@@ -391,8 +435,14 @@ static void history_cb(struct redis *c, struct resp_reply *reply, void *arg)
     if (resp_is_error(reply, "NOGROUP")) {
         log_warnx("group %s on %s is gone; creating it again", CONTRACT_GROUP_ROUTER,
                   r->keys.requests);
+        create_group(r); /* group_cb reads the history again */
         return;
     }
+    if (reply->type == RESP_ERROR) { /* not the end of the list: read it again */
+        read_error(r, "reading the pending entries of", reply);
+        return;
+    }
+    read_ok(r);
     if (!e || e->n == 0) {
         r->history_done = true;
         log_info("took back %zu waiting request(s); reading new ones", r->nw);
@@ -428,12 +478,14 @@ static void new_cb(struct redis *c, struct resp_reply *reply, void *arg)
     r->reading = false;
     if (!reply || r->stopping)
         return;
-    if (resp_is_error(reply, "NOGROUP")) {
-        redis_cmd(r->cmd, ignore_reply, NULL, "XGROUP", "CREATE", r->keys.requests,
-                  CONTRACT_GROUP_ROUTER, "0", "MKSTREAM", (char *)NULL);
-    } else if (reply->type == RESP_ERROR) {
-        log_warnx("reading %s: %s", r->keys.requests, reply->str);
+    if (reply->type == RESP_ERROR) {
+        if (resp_is_error(reply, "NOGROUP"))
+            redis_cmd(r->cmd, ignore_reply, NULL, "XGROUP", "CREATE", r->keys.requests,
+                      CONTRACT_GROUP_ROUTER, "0", "MKSTREAM", (char *)NULL);
+        read_error(r, "reading", reply);
+        return;
     }
+    read_ok(r);
     for (size_t i = 0; e && i < e->n; i++)
         router_hold(r, &e->elem[i], r->keys.requests, CONTRACT_GROUP_ROUTER, 0);
     router_try_place(r);
@@ -446,10 +498,20 @@ static void read_new(struct router *r)
     const char *argv[] = {"XREADGROUP", "GROUP", CONTRACT_GROUP_ROUTER, r->me, "COUNT", "100",
                           "BLOCK", "1000", "STREAMS", r->keys.requests, ">"};
 
-    if (r->reading || r->stopping || !redis_up(r->blk))
+    if (r->reading || r->stopping || r->read_timer || !redis_up(r->blk))
         return;
     if (redis_cmdv(r->blk, 6000, new_cb, r, 11, argv, NULL) == 0)
         r->reading = true;
+}
+
+static long group_retry_cb(struct loop *l, void *arg)
+{
+    struct router *r = arg;
+
+    (void)l;
+    r->group_timer = 0;
+    create_group(r); /* when the link is down, cmd_state sends it once it is up */
+    return -1;
 }
 
 static void group_cb(struct redis *c, struct resp_reply *reply, void *arg)
@@ -457,12 +519,21 @@ static void group_cb(struct redis *c, struct resp_reply *reply, void *arg)
     struct router *r = arg;
 
     (void)c;
-    if (reply && reply->type == RESP_ERROR && !resp_is_error(reply, "BUSYGROUP")) {
-        log_warnx("XGROUP CREATE %s: %s", r->keys.requests, reply->str);
+    if (!reply)
+        return; /* link lost: cmd_state sends it again */
+    if (reply->type == RESP_ERROR && !resp_is_error(reply, "BUSYGROUP")) {
+        /* e.g. -LOADING: without the group nothing is read, so try until it exists */
+        if (!r->group_warned)
+            log_warnx("XGROUP CREATE %s: %s; trying again every second", r->keys.requests,
+                      reply->str);
+        r->group_warned = true;
+        if (!r->group_timer)
+            r->group_timer = loop_timer(r->l, 1000, group_retry_cb, r);
         return;
     }
-    if (!reply)
-        return;
+    if (r->group_warned)
+        log_info("group %s on %s is there; reading", CONTRACT_GROUP_ROUTER, r->keys.requests);
+    r->group_warned = false;
     r->history_done = false;
     snprintf(r->hist_after, sizeof(r->hist_after), "0");
     read_history(r);
@@ -472,6 +543,7 @@ static void cmd_state(struct redis *c, bool up, void *arg)
 {
     struct router *r = arg;
 
+    (void)c;
     if (!up)
         return;
     if (!r->started) {
@@ -480,8 +552,7 @@ static void cmd_state(struct redis *c, bool up, void *arg)
         log_info("router %s: up, redis %s, policy %s", r->me, r->rc->c.redis_addr,
                  route_policy_name(r->rs.policy));
     }
-    redis_cmd(c, group_cb, r, "XGROUP", "CREATE", r->keys.requests, CONTRACT_GROUP_ROUTER, "0",
-              "MKSTREAM", (char *)NULL);
+    create_group(r);
 }
 
 static void blk_state(struct redis *c, bool up, void *arg)
@@ -639,6 +710,10 @@ static int check_redis(const struct router_conf *rc)
     char err[200];
     struct redis_sync *s = redis_sync_connect(&o, 3000, err, sizeof(err));
 
+    if (!s && redis_err_loading(err)) { /* reachable, answering: the link waits for it */
+        log_info("redis %s: %s; starting anyway", rc->c.redis_addr, err);
+        return 0;
+    }
     if (!s) {
         log_errorx("redis %s: %s", rc->c.redis_addr, err);
         return -1;

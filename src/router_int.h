@@ -73,6 +73,11 @@ struct router {
     double clock_offset; /* Redis TIME - local wall clock, s */
     bool history_done, reading, refreshing, stopping, started, scanned, health_seen;
     char hist_after[48];
+    /* retries after error replies (-LOADING, -NOGROUP, ...): XGROUP CREATE, reads */
+    unsigned long group_timer, read_timer;
+    long read_backoff; /* ms */
+    bool group_warned;
+    char read_err[128]; /* the last read error logged */
     struct counters cnt;
     int64_t last_report;
     unsigned long refresh_gen;      /* refreshes started */

@@ -64,6 +64,27 @@ static void maybe_exit(struct worker *w)
         worker_health_remove(w, NULL, NULL);
 }
 
+static long answer_retry_cb(struct loop *l, void *arg)
+{
+    struct job *j = arg;
+
+    (void)l;
+    j->answer_timer = 0;
+    worker_answer(j);
+    return -1;
+}
+
+/* An answer Redis refused (-LOADING, -NOPERM, -OOM, ...) is sent again, 0.5 s doubling to
+ * 10 s, until it is written: it is never dropped while the worker runs. */
+static void answer_later(struct job *j)
+{
+    long d = j->answer_backoff ? j->answer_backoff : 500;
+
+    j->answer_backoff = d * 2 > 10000 ? 10000 : d * 2;
+    if (!j->answer_timer)
+        j->answer_timer = loop_timer(j->w->l, d, answer_retry_cb, j);
+}
+
 static void answer_cb(struct redis *c, struct resp_reply *reply, void *arg)
 {
     struct job *j = arg;
@@ -74,9 +95,16 @@ static void answer_cb(struct redis *c, struct resp_reply *reply, void *arg)
     if (!reply) /* Redis went away: keep the answer and send it again when it is back */
         return;
     if (reply->type == RESP_ERROR) {
-        log_warnx("request %s: writing the answer failed: %s", j->entry_id, reply->str);
-        return; /* stays pending: re-delivered at the next start */
+        j->answer_tries++;
+        if (j->answer_tries == 1 || j->answer_tries % 20 == 0)
+            log_warnx("request %s: writing the answer failed (try %u): %s; trying again",
+                      j->entry_id, j->answer_tries, reply->str);
+        answer_later(j);
+        return;
     }
+    if (j->answer_tries)
+        log_info("request %s: answer written after %u failed tries", j->entry_id,
+                 j->answer_tries);
     if (reply->type == RESP_INT && reply->integer == 0)
         log_info("request %s: already answered elsewhere; late answer dropped", j->entry_id);
     worker_event(w, j->final.ok ? "done" : "failed", j, NULL);
@@ -89,8 +117,14 @@ void worker_answer(struct job *j)
 {
     if (j->answering || !j->has_answer)
         return;
+    if (j->answer_timer) { /* (re)connected: send it now */
+        loop_timer_cancel(j->w->l, j->answer_timer);
+        j->answer_timer = 0;
+    }
     if (redis_cmdv(j->w->cmd, 0, answer_cb, j, j->answer.argc, j->answer.argv, j->answer.len) == 0)
         j->answering = true;
+    else if (redis_up(j->w->cmd)) /* out of memory: later; when down, cmd_state sends it */
+        answer_later(j);
 }
 
 /* A new entry: skip what runs already, acknowledge what is answered, refuse what is bad. */
@@ -156,6 +190,45 @@ static const struct resp_reply *stream_entries(const struct resp_reply *reply)
     return resp_at(resp_at(reply, 0), 1);
 }
 
+static void group_cb(struct redis *c, struct resp_reply *reply, void *arg);
+
+static void create_group(struct worker *w)
+{
+    redis_cmd(w->cmd, group_cb, w, "XGROUP", "CREATE", w->stream, CONTRACT_GROUP_WORKERS, "0",
+              "MKSTREAM", (char *)NULL);
+}
+
+static long read_retry_cb(struct loop *l, void *arg)
+{
+    struct worker *w = arg;
+
+    (void)l;
+    w->read_timer = 0;
+    worker_read_more(w);
+    return -1;
+}
+
+/* A read answered with an error (-LOADING, ...): log it once, read again after 0.1 s
+ * doubling to 2 s, so a Redis that refuses is not asked in a tight loop. */
+static void read_error(struct worker *w, const char *what, const struct resp_reply *reply)
+{
+    long d = w->read_backoff ? w->read_backoff : 100;
+
+    if (strcmp(w->read_err, reply->str)) {
+        log_warnx("%s %s: %s; reading again with back-off", what, w->stream, reply->str);
+        snprintf(w->read_err, sizeof(w->read_err), "%s", reply->str);
+    }
+    w->read_backoff = d * 2 > 2000 ? 2000 : d * 2;
+    if (!w->read_timer)
+        w->read_timer = loop_timer(w->l, d, read_retry_cb, w);
+}
+
+static void read_ok(struct worker *w)
+{
+    w->read_backoff = 0;
+    w->read_err[0] = '\0';
+}
+
 static void new_cb(struct redis *c, struct resp_reply *reply, void *arg)
 {
     struct worker *w = arg;
@@ -163,11 +236,16 @@ static void new_cb(struct redis *c, struct resp_reply *reply, void *arg)
 
     (void)c;
     w->reading = false;
-    if (reply && resp_is_error(reply, "NOGROUP")) {
-        w->group_ok = false;
-        redis_cmd(w->cmd, ignore_reply, NULL, "XGROUP", "CREATE", w->stream,
-                  CONTRACT_GROUP_WORKERS, "0", "MKSTREAM", (char *)NULL);
+    if (reply && reply->type == RESP_ERROR) {
+        if (resp_is_error(reply, "NOGROUP")) {
+            w->group_ok = false;
+            create_group(w);
+        }
+        read_error(w, "reading", reply);
+        return;
     }
+    if (reply)
+        read_ok(w);
     for (size_t i = 0; e && i < e->n && w->njobs < (size_t)w->wc->parallel; i++)
         take_entry(w, &e->elem[i]);
     worker_read_more(w);
@@ -179,6 +257,8 @@ void worker_read_more(struct worker *w)
     const char *argv[] = {"XREADGROUP", "GROUP", CONTRACT_GROUP_WORKERS, w->node, "COUNT", count,
                           "BLOCK", "2000", "STREAMS", w->stream, ">"};
 
+    if (w->read_timer)
+        return; /* backing off after an error reply */
     if (!w->history_done) {
         read_history(w);
         return;
@@ -199,6 +279,16 @@ static void history_cb(struct redis *c, struct resp_reply *reply, void *arg)
     w->reading = false;
     if (!reply)
         return;
+    if (reply->type == RESP_ERROR) { /* not the end of the list: read it again */
+        if (resp_is_error(reply, "NOGROUP")) {
+            w->group_ok = false;
+            create_group(w);
+            return;
+        }
+        read_error(w, "reading the pending entries of", reply);
+        return;
+    }
+    read_ok(w);
     if (!e || !e->n) {
         w->history_done = true;
         worker_read_more(w);
@@ -231,17 +321,35 @@ static void read_history(struct worker *w)
         w->reading = true;
 }
 
+static long group_retry_cb(struct loop *l, void *arg)
+{
+    struct worker *w = arg;
+
+    (void)l;
+    w->group_timer = 0;
+    create_group(w); /* when the link is down, cmd_state sends it once it is up */
+    return -1;
+}
+
 static void group_cb(struct redis *c, struct resp_reply *reply, void *arg)
 {
     struct worker *w = arg;
 
     (void)c;
     if (!reply)
-        return;
+        return; /* link lost: cmd_state sends it again */
     if (reply->type == RESP_ERROR && !resp_is_error(reply, "BUSYGROUP")) {
-        log_warnx("XGROUP CREATE %s: %s", w->stream, reply->str);
+        /* e.g. -LOADING: without the group nothing is read, so try until it exists */
+        if (!w->group_warned)
+            log_warnx("XGROUP CREATE %s: %s; trying again every second", w->stream, reply->str);
+        w->group_warned = true;
+        if (!w->group_timer)
+            w->group_timer = loop_timer(w->l, 1000, group_retry_cb, w);
         return;
     }
+    if (w->group_warned)
+        log_info("group %s on %s is there; reading", CONTRACT_GROUP_WORKERS, w->stream);
+    w->group_warned = false;
     w->group_ok = true;
     w->history_done = false;
     snprintf(w->hist_after, sizeof(w->hist_after), "0");
@@ -263,8 +371,8 @@ static void cmd_state(struct redis *c, bool up, void *arg)
     /* answers that waited for Redis go first */
     for (size_t i = 0; i < w->njobs; i++)
         worker_answer(w->jobs[i]);
-    redis_cmd(c, group_cb, w, "XGROUP", "CREATE", w->stream, CONTRACT_GROUP_WORKERS, "0",
-              "MKSTREAM", (char *)NULL);
+    (void)c;
+    create_group(w);
 }
 
 static void blk_state(struct redis *c, bool up, void *arg)
@@ -367,6 +475,10 @@ static int check_redis(const struct worker_conf *wc)
     char err[200];
     struct redis_sync *s = redis_sync_connect(&o, 3000, err, sizeof(err));
 
+    if (!s && redis_err_loading(err)) { /* reachable, answering: the link waits for it */
+        log_info("redis %s: %s; starting anyway", wc->c.redis_addr, err);
+        return 0;
+    }
     if (!s) {
         log_errorx("redis %s: %s", wc->c.redis_addr, err);
         return -1;

@@ -33,6 +33,9 @@ struct job {
     bool answering;           /* the answer script is in flight */
     struct resp_cmd answer;   /* kept until Redis confirms it */
     bool has_answer;
+    unsigned long answer_timer; /* sending the answer again after an error reply */
+    long answer_backoff;        /* ms */
+    unsigned answer_tries;      /* error replies so far */
 };
 
 struct worker {
@@ -48,6 +51,11 @@ struct worker {
     bool started, group_ok, history_done, reading, stopping, publishing, had_cmd_up;
     char hist_after[48];
     int64_t stop_deadline;
+    /* retries after error replies (-LOADING, -NOGROUP, ...): XGROUP CREATE, reads */
+    unsigned long group_timer, read_timer;
+    long read_backoff; /* ms */
+    bool group_warned;
+    char read_err[128]; /* the last read error logged */
     /* health */
     struct cpu_sample prev_cpu;
     bool have_prev_cpu;

@@ -16,7 +16,7 @@
 
 int worker_ollama_init(struct worker *w)
 {
-    w->ollama = ollama_new(w->l, w->wc->ollama_url);
+    w->ollama = ollama_new(w->l, w->wc->ollama_url, w->wc->ollama_timeout * 1000);
     return w->ollama ? 0 : -1;
 }
 
@@ -32,6 +32,8 @@ void job_free(struct job *j)
         return;
     if (j->call)
         ollama_cancel(j->call);
+    if (j->answer_timer)
+        loop_timer_cancel(j->w->l, j->answer_timer);
     buf_release(&j->text);
     buf_release(&j->thinking);
     buf_release(&j->tool_calls);

@@ -2,7 +2,8 @@
 # Soak: N requests through a three-node cluster on loopback (redis-server with an fsynced
 # append-only file, three ollama-sims, three workers, two routers) while a random fault hits it
 # every few seconds: a worker killed -9 and restarted, ollama-sim failing (garbage, midstream,
-# hang) or killed and restarted, Redis killed -9 and restarted from its AOF, a router killed -9 and restarted.
+# hang, down through /sim/fail) or killed and restarted, Redis killed -9 and restarted from its
+# AOF, a router killed -9 and restarted.
 # Then: every request has exactly one done/error entry on its callback (errors only with a
 # contract code), none answered twice, the RSS of the daemons that lived through it flat after
 # warm-up (<= 1 %), the same number of open fds. Prints TAP; exit status 0 when all passed.
@@ -13,7 +14,6 @@
 # Needs bin/ (make) and build/*/test/tools/freeport (make tests). Loopback only.
 : "${ORION_TOP:=$(cd "$(dirname "$0")/.." && pwd)}"
 . "$ORION_TOP/test/integ/lib.sh"
-trap 'cleanup; trap - EXIT; exit 143' INT TERM # lib.sh's trap cleans up but does not stop
 if [ "${LONG:-0}" = 1 ]; then
     N=${SOAK_N:-10000} RATE=${SOAK_RATE:-20} EVERY=${SOAK_FAULT_EVERY:-5}
 else
@@ -166,12 +166,18 @@ while [ "$(date +%s)" -lt "$end_by" ]; do
         sleep 1.5
         curl -sf -X POST -d '{"mode":"none"}' "$(eval echo \$SIM_URL_$node)/sim/fail" >/dev/null
         what="ollama-sim $node midstream 1.5 s" ;;
-    4) # Ollama down 2 s. Not /sim/fail down: ollama-sim crashes when it goes down with a
-        # generation running (docs/RELIABILITY.md), so the process is killed and started again
-        eval "kill -9 \$SIM_PID_$node"
-        sleep 2
-        sim_again "$node"
-        what="ollama-sim $node killed, back 2 s later" ;;
+    4) # Ollama down 2 s: every other time /sim/fail down (connections closed, port closed),
+        # otherwise the process killed -9 and started again
+        if [ $((k % 2)) = 1 ]; then
+            curl -sf -X POST -d '{"mode":"down","ms":2000}' "$(eval echo \$SIM_URL_$node)/sim/fail" >/dev/null
+            sleep 2
+            what="ollama-sim $node down 2 s (/sim/fail down)"
+        else
+            eval "kill -9 \$SIM_PID_$node"
+            sleep 2
+            sim_again "$node"
+            what="ollama-sim $node killed, back 2 s later"
+        fi ;;
     5) # hang: a request waiting for headers holds its slot for 600 s, so the node's worker
         # is restarted after Ollama recovers (its pending entries run again)
         curl -sf -X POST -d '{"mode":"hang"}' "$(eval echo \$SIM_URL_$victim)/sim/fail" >/dev/null

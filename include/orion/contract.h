@@ -82,7 +82,7 @@ struct contract_str contract_request_id(const struct contract_request *r);
 
 /*
  * One answer per request. EVAL this script with
- *   KEYS: done key, callback stream ("" for none), source stream
+ *   KEYS: done key, source stream, callback stream (left out when the request has none)
  *   ARGV: group, entry id, done TTL s, callback TTL s, callback MAXLEN, field, value, ...
  * If the done key exists, it only acknowledges (and deletes) the entry and returns 0;
  * otherwise it appends the answer to the callback stream (expiring it), sets the done key,

@@ -37,6 +37,10 @@ struct httpd *httpd_new(struct loop *l, const char *listen, const struct httpd_o
 int httpd_port(const struct httpd *s);
 /* Closes every connection; no on_close callbacks. Not from inside a handler or on_close. */
 void httpd_free(struct httpd *s);
+/* Closes every connection as if each client had left: the on_close callback of every request
+ * still in its handler runs (so its owner can drop it before httpd_free). Keeps listening.
+ * Not from inside a handler or on_close. */
+void httpd_close_all(struct httpd *s);
 
 /* headers: "Name: value" strings, NULL-terminated, written in that order, then Date, then
  * Content-Length or Transfer-Encoding: chunked (Go's order). No Connection header unless the

@@ -58,7 +58,9 @@ struct ollama_gen { /* a request; JSON fields are raw JSON text passed through (
     const char *suffix; /* generate only: text after the insertion (fill-in-the-middle) */
 };
 
-struct ollama *ollama_new(struct loop *l, const char *base_url); /* NULL: bad URL */
+/* header_ms: how long Ollama may take to send a response head (0: 600 000, httpc's default);
+ * past it the call fails with code timeout. NULL: bad URL. */
+struct ollama *ollama_new(struct loop *l, const char *base_url, long header_ms);
 void ollama_free(struct ollama *o); /* cancels every call and list, no callbacks */
 /* always streams from Ollama; NULL on ENOMEM. Exactly one of done/error later, never inside. */
 struct ollama_call *ollama_generate(struct ollama *o, const struct ollama_gen *g,

@@ -4,7 +4,9 @@
  *
  * One struct redis is one TCP (or unix socket) connection that reconnects by itself with
  * capped exponential backoff and jitter. On every (re)connect it sends AUTH (user + password,
- * or password alone) and SELECT db before it reports itself up. Commands are pipelined and
+ * or password alone), SELECT db and PING before it reports itself up; while PING answers
+ * -LOADING (Redis still loading its AOF/RDB) it stays not up and sends the handshake again on a
+ * timer, and redis_error() gives the LOADING text. Commands are pipelined and
  * their replies matched in order to callbacks.
  *
  * - A command can be issued only while the connection is up: otherwise redis_cmd* returns -1
@@ -51,6 +53,8 @@ void redis_free(struct redis *r);
 void redis_start(struct redis *r); /* connect now and keep reconnecting */
 bool redis_up(const struct redis *r);
 const char *redis_error(const struct redis *r); /* the last failure, a sentence */
+/* Is this error text (redis_error(), a redis_sync error) Redis's "still loading" answer? */
+bool redis_err_loading(const char *err);
 size_t redis_pending(const struct redis *r);    /* commands awaiting a reply */
 
 /* Queue a command; timeout_ms 0 = the default; cb NULL: the reply is dropped. 0, or -1 with

@@ -13,7 +13,7 @@
 struct worker_conf {
     struct conf_common c;
     const char *node_id, *ollama_url, *sysfs_root, *keep_alive, *labels;
-    long interval, parallel, shutdown_timeout;
+    long interval, parallel, shutdown_timeout, ollama_timeout;
 };
 
 int worker_run(const struct worker_conf *wc); /* exit code */

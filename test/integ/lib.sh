@@ -55,7 +55,10 @@ cleanup() {
     for p in $T_PIDS; do kill -9 "$p" 2>/dev/null; done
     [ -n "${KEEP:-}" ] || rm -rf "$T_TMP" # KEEP=1 keeps the logs for a look
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+# stopped by a signal: clean up, then stop (and do not clean up a second time on EXIT)
+trap 'cleanup; trap - EXIT; exit 130' INT
+trap 'cleanup; trap - EXIT; exit 143' TERM
 
 bg() { # bg <logname> <command...>: start in the background, remember the pid in BG_PID
     n=$1

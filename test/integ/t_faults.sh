@@ -7,7 +7,6 @@
 # Redis) two routers where the one holding waiting requests is killed -9.
 # Every request must be answered exactly once. docs/RELIABILITY.md lists what is promised.
 . "$(dirname "$0")/lib.sh"
-trap 'cleanup; trap - EXIT; exit 143' INT TERM # lib.sh's trap cleans up but does not stop
 LONG=${LONG:-0}
 OUTAGE=10
 [ "$LONG" = 1 ] && OUTAGE=30

@@ -119,4 +119,30 @@ raw -d "$CHAT" "$U/api/chat" >"$T_TMP/mid"
 check "midstream error line" grep -q '^{"error":"an error was encountered while running the model: unexpected EOF"}$' "$T_TMP/mid"
 check "no done:true after the error" sh -c "! grep -q '\"done\":true' $T_TMP/mid"
 curl -s -d '{"mode":"none"}' "$U/sim/fail" >/dev/null
+
+# "down" with generations running and waiting (its own sim): every connection closes, the
+# sim does not crash (it used to write to a freed request from the generation's timer), and
+# it serves again after the outage
+P2=$(free_port)
+bg sim2 "$ORION_BIN/ollama-sim" --listen "127.0.0.1:$P2" --models gemma3:1b --load-ms 100 \
+    --tokens-per-s 5 --num-parallel 1
+SIM2=$BG_PID
+U2=http://127.0.0.1:$P2
+check "second sim answers" wait_for 5 curl -sf "$U2/api/version"
+GEN='{"model":"gemma3:1b","prompt":"hi"}'
+curl -s -d "$GEN" "$U2/api/generate" >"$T_TMP/down1" 2>&1 &
+C1=$!
+curl -s -d "$GEN" "$U2/api/generate" >"$T_TMP/down2" 2>&1 & # waits for the one slot
+C2=$!
+sleep 0.8
+is "$(curl -s -d '{"mode":"down","ms":1500}' "$U2/sim/fail")" '{"ok":true}' "down accepted"
+wait "$C1" "$C2"
+check "neither generation ended (no done:true)" sh -c "! grep -q '\"done\":true' $T_TMP/down1 $T_TMP/down2"
+is "$(grep -l '"done":false' "$T_TMP/down1" "$T_TMP/down2" | wc -l)" 1 \
+    "one had started (the other waited for the slot)"
+sleep 2.5 # past the generations' next ticks and the outage
+check "the sim survived going down with generations running" kill -0 "$SIM2"
+check "it listens again after the outage" wait_for 5 curl -sf "$U2/api/version"
+curl -s -d '{"model":"gemma3:1b","prompt":"hi","options":{"num_predict":2}}' "$U2/api/generate" >"$T_TMP/down3"
+check "and generates again" grep -q '"done":true' "$T_TMP/down3"
 done_testing

@@ -1,8 +1,8 @@
 #!/bin/sh
 # orion-inference-worker against a real redis-server and an Ollama stand-in (ollama-sim), with
 # a fixture /proc and /sys: health contents, chat/generate/streamed answers, bad entries,
-# unknown model, Ollama down, Redis restarted, kill -9 mid-generation, already-answered
-# entries, SIGTERM.
+# unknown model, Ollama down, Ollama hung (--ollama-timeout), Redis restarted, kill -9
+# mid-generation, already-answered entries, SIGTERM.
 . "$(dirname "$0")/lib.sh"
 start_redis || { ok 1 "redis-server starts"; done_testing; exit 1; }
 H=orion:inference:health
@@ -111,6 +111,24 @@ if [ -z "${WORKER_TEST_OLLAMA:-}" ]; then
     is "$(answer_field cb-mid code)" ollama_error "an error line inside the stream: ollama_error"
     curl -sf -X POST -d '{"mode":"none"}' "$OLLAMA_URL/sim/fail" >/dev/null
     kill -0 "$WPID"; ok $? "the worker is still up"
+
+    # Ollama never sends its headers: with --ollama-timeout 2 the request is answered timeout
+    # after ~2 s instead of holding the slot for the default 600 s
+    start_sim h --models gemma3:1b --load-ms 100 --tokens-per-s 50 || ok 1 "second ollama-sim starts"
+    curl -sf -X POST -d '{"mode":"hang"}' "$SIM_URL_h/sim/fail" >/dev/null
+    start_worker pi-h "$SIM_URL_h" "$ROOT" --ollama-timeout 2
+    WH=$BG_PID
+    sleep 0.5
+    t0=$(date +%s)
+    rcli XADD orion:inference:requests:pi-h '*' model gemma3:1b prompt hung callback cb-hung >/dev/null
+    wait_for 15 answered cb-hung
+    dt=$(($(date +%s) - t0))
+    is "$(answer_field cb-hung code)" timeout "hung Ollama, --ollama-timeout 2: answered timeout"
+    is "$(answer_field cb-hung retriable)" true "... retriable"
+    [ "$dt" -ge 1 ] && [ "$dt" -le 6 ]
+    ok $? "... after about 2 s (took $dt s)"
+    kill "$WH"
+    wait "$WH" 2>/dev/null
 
     # Ollama down, then back
     kill "$SIM_PID_t"

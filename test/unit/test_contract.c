@@ -137,8 +137,26 @@ static void test_keys_and_script(void)
     resp_cmd_adds(&c, "type");
     resp_cmd_adds(&c, "done");
     ok(resp_cmd_finish(&c) == 0 && c.argc == 13, "EVAL with 3 keys, 5 args and one field pair");
+    is_str(c.argv[2], "3", "numkeys 3");
     is_str(c.argv[3], "d", "first key is the done key");
-    is_str(c.argv[4], "cb", "then the callback");
+    is_str(c.argv[4], "src", "then the source stream");
+    is_str(c.argv[5], "cb", "then the callback");
+    is_str(c.argv[6], "g", "then the group");
+    resp_cmd_release(&c);
+    /* no callback: two keys, no empty key name (an ACL would need the bare ~ for it) */
+    resp_cmd_init(&c);
+    contract_answer_begin(&c, "d", "", 0, "src", "g", "1-1");
+    ok(resp_cmd_finish(&c) == 0 && c.argc == 10, "EVAL with 2 keys and 5 args");
+    is_str(c.argv[2], "2", "numkeys 2");
+    is_str(c.argv[4], "src", "source stream second");
+    is_str(c.argv[5], "g", "then the group, no empty key");
+    for (int i = 3; i < c.argc; i++)
+        ok(c.len[i] > 0, "argument %d not empty", i);
+    resp_cmd_release(&c);
+    resp_cmd_init(&c);
+    contract_answer_begin(&c, "d", NULL, 0, "src", "g", "1-1");
+    ok(resp_cmd_finish(&c) == 0 && c.argc == 10 && !strcmp(c.argv[2], "2"),
+       "NULL callback: 2 keys too");
     resp_cmd_release(&c);
 }
 

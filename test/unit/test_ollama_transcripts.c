@@ -210,7 +210,7 @@ static bool run(const char *file, const char *label, enum what w, struct seen *s
         free(resp);
         return false;
     }
-    o = ollama_new(L, url);
+    o = ollama_new(L, url, 0);
     if (w == GEN_CHAT)
         g.messages = msgs, g.messages_len = sizeof(msgs) - 1;
     else

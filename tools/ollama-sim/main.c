@@ -124,6 +124,9 @@ static long go_down(struct loop *l, void *arg)
     struct sim *s = arg;
 
     (void)l;
+    /* every generation's client is gone (client_gone drops it) before its httpd_req is freed:
+     * no timer of a generation may write to a request httpd_free took away */
+    httpd_close_all(s->h);
     httpd_free(s->h);
     s->h = NULL;
     loop_timer(s->l, s->down_ms, listen_again, s);

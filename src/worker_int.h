@@ -32,7 +32,8 @@ struct job {
     int64_t started;          /* loop_now() */
     bool answering;           /* the answer script is in flight */
     struct resp_cmd answer;   /* kept until Redis confirms it */
-    bool has_answer;
+    bool has_answer;            /* answer holds a finished command */
+    bool answer_fallback;       /* answer is the error sent because the real one could not be built */
     unsigned long answer_timer; /* sending the answer again after an error reply */
     long answer_backoff;        /* ms */
     unsigned answer_tries;      /* error replies so far */

@@ -10,6 +10,7 @@
 #include "orion/jsonw.h"
 #include "orion/log.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,13 +72,29 @@ static void answer_begin(struct job *j)
     resp_cmd_adds(&j->answer, w->node);
 }
 
+/* A command that could not be built (out of memory, past the command buffer) is never sent:
+ * the caller is answered too_large instead; only when not even that can be built does the
+ * entry stay pending (taken again when the worker restarts). */
 static void answer_send(struct job *j)
 {
-    if (resp_cmd_finish(&j->answer) < 0) {
-        log_warnx("request %s: answer too large to build; it stays pending", j->entry_id);
+    int e;
+
+    if (resp_cmd_finish(&j->answer) == 0) {
+        worker_answer(j);
         return;
     }
-    worker_answer(j);
+    e = errno;
+    resp_cmd_release(&j->answer);
+    j->has_answer = false;
+    if (j->answer_fallback) {
+        log_warnx("request %s: not even an error answer could be built (%s); it stays pending",
+                  j->entry_id, strerror(e));
+        return;
+    }
+    j->answer_fallback = true;
+    log_warnx("request %s: the answer could not be built (%s); answering too_large", j->entry_id,
+              strerror(e));
+    job_answer_error(j, "too_large", false, "the answer is too large for the worker to write");
 }
 
 void job_answer_error(struct job *j, const char *code, bool retriable, const char *msg)

@@ -119,7 +119,7 @@ int buf_reserve(struct buf *b, size_t n)
     }
     if (b->len + n < b->cap)
         return 0;
-    if (b->off) {
+    if (b->off && b->off >= live) { /* moves no more than was consumed: amortised O(1) */
         buf_compact(b);
         if (b->len + n < b->cap)
             return 0;
@@ -190,7 +190,10 @@ void buf_consume(struct buf *b, size_t n)
         return;
     }
     b->off += n;
-    if (b->off >= 4096 || b->off >= b->len / 2)
+    /* Compact only once the dropped front is at least the live rest: each byte is moved at
+     * most once per byte consumed, however small the pieces (partial writes of a big
+     * buffer must not copy the rest every time). */
+    if (b->off >= b->len - b->off)
         buf_compact(b);
 }
 

@@ -6,6 +6,9 @@
  * after a backoff that doubles from backoff_min to backoff_max, with ±25 % jitter.
  * A failure is logged when its text changes, and recovery once, so a Redis that stays down
  * does not flood the log.
+ * Output is coalesced: a command is only appended to the output buffer; one deferred flush per
+ * loop pass (loop_defer) writes everything queued in that pass with one write(2), or leaves
+ * the rest to POLLOUT when the socket is full.
  */
 #include "orion/redis.h"
 #include "orion/log.h"
@@ -40,6 +43,8 @@ struct redis {
     struct pending *q; /* ring */
     size_t qhead, qlen, qcap;
     unsigned long timer, retry_timer;
+    unsigned long flush_id; /* a deferred flush is scheduled */
+    bool want_out;          /* POLLOUT is in the watched events */
     long backoff;
     bool started, announced_down;
     struct resp_reply *cur; /* reply being delivered */
@@ -99,6 +104,11 @@ static void close_fd(struct redis *r)
         loop_unwatch(r->l, r->fd);
         close(r->fd);
         r->fd = -1;
+    }
+    r->want_out = false;
+    if (r->flush_id) {
+        loop_defer_cancel(r->l, r->flush_id);
+        r->flush_id = 0;
     }
     if (r->timer) {
         loop_timer_cancel(r->l, r->timer);
@@ -214,6 +224,8 @@ static void redis_fail(struct redis *r, const char *fmt, ...)
 
 static void flush_out(struct redis *r)
 {
+    bool more;
+
     while (buf_size(&r->out)) {
         long n = net_write(r->fd, buf_data(&r->out), buf_size(&r->out));
         if (n < 0) {
@@ -222,9 +234,25 @@ static void flush_out(struct redis *r)
         }
         if (n == 0)
             break;
-        buf_consume(&r->out, (size_t)n);
+        buf_consume(&r->out, (size_t)n); /* an offset; compacted only when cheap (buf.c) */
     }
-    loop_set_events(r->l, r->fd, POLLIN | (buf_size(&r->out) ? POLLOUT : 0));
+    more = buf_size(&r->out) > 0;
+    if (more != r->want_out) {
+        r->want_out = more;
+        loop_set_events(r->l, r->fd, POLLIN | (more ? POLLOUT : 0));
+    }
+}
+
+/* The deferred flush: everything queued during this loop pass, in one write. While the socket
+ * is full (POLLOUT awaited) io_cb writes when it drains, so nothing is tried here. */
+static void flush_cb(struct loop *l, void *arg)
+{
+    struct redis *r = arg;
+
+    (void)l;
+    r->flush_id = 0;
+    if (r->fd >= 0 && r->st >= R_HANDSHAKE && !r->want_out)
+        flush_out(r);
 }
 
 static long timeout_cb(struct loop *l, void *arg)
@@ -420,6 +448,7 @@ void redis_start(struct redis *r)
         redis_fail(r, "out of memory");
         return;
     }
+    r->want_out = true;
     r->st = R_CONNECTING;
     arm_timer(r, r->o.connect_timeout_ms);
 }
@@ -433,7 +462,8 @@ int redis_cmdv(struct redis *r, long timeout_ms, redis_reply_fn *cb, void *arg, 
     }
     if (enqueue(r, timeout_ms, cb, arg, argc, argv, len) < 0)
         return -1;
-    flush_out(r);
+    if (!r->flush_id && !(r->flush_id = loop_defer(r->l, flush_cb, r)))
+        flush_out(r); /* no memory to defer: write now, as before */
     return 0;
 }
 

@@ -44,22 +44,87 @@ static void waiting_free(struct waiting *w)
     orion_free(w);
 }
 
+/* FNV-1a over src, a NUL and id: the waiting index's key. */
+static size_t waiting_hash(const char *src, const char *id)
+{
+    unsigned long h = 2166136261u;
+
+    for (; *src; src++)
+        h = (h ^ (unsigned char)*src) * 16777619u;
+    h *= 16777619u;
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 16777619u;
+    return (size_t)(h ^ (h >> 15));
+}
+
+static struct waiting **waiting_slot(struct router *r, const struct waiting *w)
+{
+    return &r->wh[waiting_hash(w->src, w->entry_id) & (r->nwh - 1)];
+}
+
+/* Index w (already in r->w). The table doubles when it holds as many entries as heads; when
+ * that fails the chains just get longer. -1 only when there is no table at all. */
+static int waiting_index(struct router *r, struct waiting *w)
+{
+    struct waiting **slot;
+
+    if (r->nw > r->nwh) {
+        size_t n = r->nwh ? r->nwh * 2 : 256;
+        struct waiting **nh = orion_calloc(n, sizeof(*nh));
+        if (nh) {
+            struct waiting **old = r->wh;
+            size_t nold = r->nwh;
+            r->wh = nh;
+            r->nwh = n;
+            for (size_t i = 0; i < nold; i++) {
+                for (struct waiting *e = old[i], *next; e; e = next) {
+                    next = e->hnext;
+                    slot = waiting_slot(r, e);
+                    e->hnext = *slot;
+                    *slot = e;
+                }
+            }
+            orion_free(old);
+        } else if (!r->nwh) {
+            return -1;
+        }
+    }
+    slot = waiting_slot(r, w);
+    w->hnext = *slot;
+    *slot = w;
+    return 0;
+}
+
+void router_waiting_drop(struct router *r, size_t i)
+{
+    struct waiting *w = r->w[i];
+
+    if (r->nwh) {
+        struct waiting **p = waiting_slot(r, w);
+        while (*p && *p != w)
+            p = &(*p)->hnext;
+        if (*p)
+            *p = w->hnext;
+    }
+    r->w[i] = r->w[--r->nw];
+    r->w[i]->idx = i;
+}
+
 static void waiting_remove(struct router *r, struct waiting *w)
 {
-    for (size_t i = 0; i < r->nw; i++) {
-        if (r->w[i] == w) {
-            r->w[i] = r->w[--r->nw];
-            waiting_free(w);
-            return;
-        }
+    if (w->idx < r->nw && r->w[w->idx] == w) {
+        router_waiting_drop(r, w->idx);
+        waiting_free(w);
     }
 }
 
 static struct waiting *waiting_find(struct router *r, const char *src, const char *id)
 {
-    for (size_t i = 0; i < r->nw; i++)
-        if (!strcmp(r->w[i]->entry_id, id) && !strcmp(r->w[i]->src, src))
-            return r->w[i];
+    if (!r->nwh)
+        return NULL;
+    for (struct waiting *w = r->wh[waiting_hash(src, id) & (r->nwh - 1)]; w; w = w->hnext)
+        if (!strcmp(w->entry_id, id) && !strcmp(w->src, src))
+            return w;
     return NULL;
 }
 
@@ -187,7 +252,13 @@ int router_hold(struct router *r, const struct resp_reply *entry, const char *sr
         r->w = nw;
         r->capw = ncap;
     }
+    w->idx = r->nw;
     r->w[r->nw++] = w;
+    if (waiting_index(r, w) < 0) {
+        r->nw--;
+        waiting_free(w);
+        return -1;
+    }
     if (r->nw > r->cnt.waiting_peak)
         r->cnt.waiting_peak = r->nw;
     return 0;
@@ -322,8 +393,8 @@ static double keep_alive_s(const struct waiting *w)
 
 void router_try_place(struct router *r)
 {
-    struct route_node nodes[ORION_ROUTE_MAX_NODES];
-    struct rnode *map[ORION_ROUTE_MAX_NODES];
+    struct route_node *nodes = r->view;
+    struct rnode **map = r->view_map;
     size_t n, i = 0;
     double now = router_now(r);
     struct route_result res;
@@ -333,6 +404,8 @@ void router_try_place(struct router *r)
         return; /* before the first health refresh every node would look absent */
     n = router_route_nodes(r, nodes, map, ORION_ROUTE_MAX_NODES);
     qsort(r->w, r->nw, sizeof(*r->w), cmp_waiting);
+    for (size_t k = 0; k < r->nw; k++)
+        r->w[k]->idx = k;
     while (i < r->nw) {
         struct waiting *w = r->w[i];
         if (w->moving) {
@@ -343,7 +416,7 @@ void router_try_place(struct router *r)
             r->cnt.timeouts++;
             router_answer_error(r, &w->req, w->src, w->group, "no_available_nodes", true,
                                 "no node could take the request before its deadline", NULL);
-            r->w[i] = r->w[--r->nw]; /* order is restored by the next sort */
+            router_waiting_drop(r, i); /* order is restored by the next sort */
             waiting_free(w);
             continue;
         }
@@ -645,7 +718,7 @@ static int check_redis(const struct router_conf *rc)
 
 int router_run(const struct router_conf *rc)
 {
-    struct router r;
+    static struct router r; /* route state for ORION_ROUTE_MAX_NODES: ~0.3 MB, not stack */
     struct redis_opts o = {rc->c.redis_addr, rc->c.redis_user, rc->c.redis_password,
                            rc->c.redis_db, "redis", 0, 0, 0, 0};
     int rc_setup = router_setup(&r, rc);
@@ -691,6 +764,7 @@ int router_run(const struct router_conf *rc)
     for (size_t i = 0; i < r.nw; i++)
         waiting_free(r.w[i]);
     orion_free(r.w);
+    orion_free(r.wh);
     router_nodes_release(&r);
     redis_free(r.cmd);
     redis_free(r.blk);

@@ -55,6 +55,8 @@ struct waiting {
     bool logged_wait;
     unsigned long held_gen; /* refresh_gen when it was taken in */
     char dest[ORION_NODE_ID_MAX + 1];
+    size_t idx;                /* its place in router.w */
+    struct waiting *hnext;     /* chain in router.wh */
 };
 
 struct router {
@@ -68,8 +70,14 @@ struct router {
     struct placement *placement;
     struct rnode *nodes;
     size_t nnodes, capnodes;
+    /* router_route_nodes() scratch for router_try_place and refresh_done (neither runs inside
+     * the other): too big for the stack at ORION_ROUTE_MAX_NODES */
+    struct route_node view[ORION_ROUTE_MAX_NODES];
+    struct rnode *view_map[ORION_ROUTE_MAX_NODES];
     struct waiting **w;
     size_t nw, capw;
+    struct waiting **wh; /* index of w by (src, entry_id): chains, nwh (a power of 2) heads */
+    size_t nwh;
     double clock_offset; /* Redis TIME - local wall clock, s */
     bool history_done, reading, refreshing, stopping, started, scanned, health_seen;
     char hist_after[48];
@@ -84,6 +92,8 @@ double router_now(const struct router *r);
 void router_try_place(struct router *r);
 int router_hold(struct router *r, const struct resp_reply *entry, const char *src,
                 const char *group, int attempt_bump);
+/* Take r->w[i] out of the waiting list and its index (not freed); the last one moves to i. */
+void router_waiting_drop(struct router *r, size_t i);
 void router_answer_error(struct router *r, const struct contract_request *req, const char *src,
                          const char *group, const char *code, bool retriable, const char *msg,
                          const char *node);

@@ -154,9 +154,16 @@ struct route_node_state {
     size_t nsent;
 };
 
+#define ROUTE_STATE_SLOTS (2 * ORION_ROUTE_MAX_NODES) /* a power of 2 */
+
 struct route_state {
     struct route_node_state node[ORION_ROUTE_MAX_NODES];
     size_t n;
+    /* An index of node[] by id (open addressing; slot = position + 1, 0 empty), kept by the
+     * functions below; it covers node[0..nindexed). Entries added by hand past nindexed are
+     * found by a scan, so a state filled directly still works. */
+    unsigned short slot[ROUTE_STATE_SLOTS];
+    size_t nindexed;
     char rr_last[ORION_NODE_ID_MAX + 1]; /* round robin: the node sent to last ("" none) */
 };
 

@@ -45,6 +45,8 @@ struct redis {
     unsigned long timer, retry_timer;
     unsigned long flush_id; /* a deferred flush is scheduled */
     bool want_out;          /* POLLOUT is in the watched events */
+    bool batch;             /* redis_batch_begin: queued since then can still be dropped */
+    size_t batch_out, batch_q; /* buf_size(out) and qlen at redis_batch_begin */
     long backoff;
     bool started, announced_down;
     struct resp_reply *cur; /* reply being delivered */
@@ -462,9 +464,32 @@ int redis_cmdv(struct redis *r, long timeout_ms, redis_reply_fn *cb, void *arg, 
     }
     if (enqueue(r, timeout_ms, cb, arg, argc, argv, len) < 0)
         return -1;
-    if (!r->flush_id && !(r->flush_id = loop_defer(r->l, flush_cb, r)))
+    if (!r->flush_id && !(r->flush_id = loop_defer(r->l, flush_cb, r)) && !r->batch)
         flush_out(r); /* no memory to defer: write now, as before */
     return 0;
+}
+
+void redis_batch_begin(struct redis *r)
+{
+    r->batch = true;
+    r->batch_out = buf_size(&r->out);
+    r->batch_q = r->qlen;
+}
+
+void redis_batch_end(struct redis *r, bool keep)
+{
+    if (!r->batch)
+        return;
+    r->batch = false;
+    /* nothing is written while a batch is open, and a failure closes the link (qlen 0) */
+    if (!keep && r->st == R_UP && r->qlen >= r->batch_q && buf_size(&r->out) >= r->batch_out) {
+        r->out.len = r->out.off + r->batch_out;
+        r->out.p[r->out.len] = '\0';
+        r->qlen = r->batch_q; /* the timer finds the next deadline by itself */
+    }
+    if (keep && r->st == R_UP && buf_size(&r->out) && !r->flush_id &&
+        !(r->flush_id = loop_defer(r->l, flush_cb, r)))
+        flush_out(r);
 }
 
 #define REDIS_MAX_ARGS 64

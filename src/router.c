@@ -300,6 +300,11 @@ static void move_done(struct redis *c, struct resp_reply *reply, void *arg)
         m->w->moving = false;
     }
     orion_free(m);
+    r->nmoving--;
+    if (r->throttled && r->nmoving <= ROUTER_MAX_MOVING / 2) {
+        r->throttled = false;
+        router_try_place(r);
+    }
 }
 
 static bool routed_field(const struct resp_reply *k)
@@ -343,21 +348,24 @@ static int send_move(struct router *r, struct waiting *w, const struct rnode *n,
     m->w = w;
     m->kind = kind;
     snprintf(m->node, sizeof(m->node), "%s", n->id);
-    if (resp_cmd_finish(&c) == 0 && redis_cmdv(r->cmd, 0, ignore_reply, NULL, 1, multi, NULL) == 0) {
-        redis_cmdv(r->cmd, 0, ignore_reply, NULL, c.argc, c.argv, c.len);
-        redis_cmdv(r->cmd, 0, ignore_reply, NULL, 4, ack, NULL);
-        redis_cmdv(r->cmd, 0, ignore_reply, NULL, 3, del, NULL);
+    /* all six or none: a MULTI left open would swallow the next move into this EXEC */
+    redis_batch_begin(r->cmd);
+    if (resp_cmd_finish(&c) == 0 && redis_cmdv(r->cmd, 0, ignore_reply, NULL, 1, multi, NULL) == 0 &&
+        redis_cmdv(r->cmd, 0, ignore_reply, NULL, c.argc, c.argv, c.len) == 0 &&
+        redis_cmdv(r->cmd, 0, ignore_reply, NULL, 4, ack, NULL) == 0 &&
+        redis_cmdv(r->cmd, 0, ignore_reply, NULL, 3, del, NULL) == 0 &&
         redis_cmd(r->cmd, ignore_reply, NULL, "XADD", r->keys.events, "MAXLEN", "~", "10000", "*",
                   "type", "routed", "request_id", id.p, "node_id", n->id, "model",
-                  w->rreq.model, "kind", route_kind_name(kind), (char *)NULL);
+                  w->rreq.model, "kind", route_kind_name(kind), (char *)NULL) == 0)
         rc = redis_cmdv(r->cmd, 0, move_done, m, 1, exec, NULL);
-    }
+    redis_batch_end(r->cmd, rc == 0);
     resp_cmd_release(&c);
     if (rc < 0) {
         orion_free(m);
         return -1;
     }
     w->moving = true;
+    r->nmoving++;
     snprintf(w->dest, sizeof(w->dest), "%s", n->id);
     return 0;
 }
@@ -400,12 +408,23 @@ void router_try_place(struct router *r)
     struct route_result res;
     bool stale_load = false;
 
-    if (!redis_up(r->cmd) || !r->nw || !r->health_seen)
+    if (!redis_up(r->cmd) || !r->nw || !r->health_seen || r->placing)
         return; /* before the first health refresh every node would look absent */
+    r->placing = true;
     n = router_route_nodes(r, nodes, map, ORION_ROUTE_MAX_NODES);
-    qsort(r->w, r->nw, sizeof(*r->w), cmp_waiting);
-    for (size_t k = 0; k < r->nw; k++)
-        r->w[k]->idx = k;
+    { /* sort only what is not moving yet: with a backlog most entries are in flight */
+        size_t k = 0;
+        for (size_t j = 0; j < r->nw; j++) {
+            if (!r->w[j]->moving) {
+                struct waiting *t = r->w[k];
+                r->w[k++] = r->w[j];
+                r->w[j] = t;
+            }
+        }
+        qsort(r->w, k, sizeof(*r->w), cmp_waiting);
+        for (size_t j = 0; j < r->nw; j++)
+            r->w[j]->idx = j;
+    }
     while (i < r->nw) {
         struct waiting *w = r->w[i];
         if (w->moving) {
@@ -418,6 +437,11 @@ void router_try_place(struct router *r)
                                 "no node could take the request before its deadline", NULL);
             router_waiting_drop(r, i); /* order is restored by the next sort */
             waiting_free(w);
+            continue;
+        }
+        if (r->nmoving >= ROUTER_MAX_MOVING) { /* move_done resumes at half */
+            r->throttled = true;
+            i++;
             continue;
         }
         route_pick(nodes, n, &w->rreq, &r->rs, &r->st, now, &res);
@@ -438,6 +462,7 @@ void router_try_place(struct router *r)
         }
         i++;
     }
+    r->placing = false;
     if (stale_load && !r->refreshing)
         router_refresh_cb(r->l, r); /* refresh_done places them */
     if (!r->reading && r->history_done && r->nw < ROUTER_MAX_WAITING)
@@ -518,8 +543,8 @@ static void read_new(struct router *r)
     const char *argv[] = {"XREADGROUP", "GROUP", CONTRACT_GROUP_ROUTER, r->me, "COUNT", "100",
                           "BLOCK", "1000", "STREAMS", r->keys.requests, ">"};
 
-    if (r->reading || r->stopping || !redis_up(r->blk))
-        return;
+    if (r->reading || r->stopping || r->throttled || !redis_up(r->blk))
+        return; /* throttled: the entries wait in Redis until the moves in flight drain */
     if (redis_cmdv(r->blk, 6000, new_cb, r, 11, argv, NULL) == 0)
         r->reading = true;
 }

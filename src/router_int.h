@@ -17,6 +17,7 @@
 
 #define ROUTER_READ_COUNT 100
 #define ROUTER_MAX_WAITING 100000
+#define ROUTER_MAX_MOVING 30000 /* moves in flight at once; placing resumes at half */
 #define ROUTER_CLAIM_IDLE_MS 30000 /* a waiting entry idle this long belongs to a dead router */
 
 enum { K_STICKY, K_QUEUED, K_SPILL, K_COLD, K_NKINDS };
@@ -78,6 +79,9 @@ struct router {
     size_t nw, capw;
     struct waiting **wh; /* index of w by (src, entry_id): chains, nwh (a power of 2) heads */
     size_t nwh;
+    size_t nmoving;      /* MULTI/EXECs in flight */
+    bool throttled;      /* ROUTER_MAX_MOVING reached: no placing, no reading until half */
+    bool placing;        /* inside router_try_place */
     double clock_offset; /* Redis TIME - local wall clock, s */
     bool history_done, reading, refreshing, stopping, started, scanned, health_seen;
     char hist_after[48];

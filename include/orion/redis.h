@@ -59,6 +59,11 @@ int redis_cmdv(struct redis *r, long timeout_ms, redis_reply_fn *cb, void *arg, 
                const char *const *argv, const size_t *len);
 /* NUL-terminated string arguments, the list ended by NULL. */
 int redis_cmd(struct redis *r, redis_reply_fn *cb, void *arg, ...);
+/* All or none: commands queued between begin and end(keep = false) are dropped unsent and
+ * their callbacks never run, e.g. when one command of a MULTI ... EXEC could not be queued.
+ * (Queued commands are written only when the loop turns, so they are all still unsent.) */
+void redis_batch_begin(struct redis *r);
+void redis_batch_end(struct redis *r, bool keep);
 /* In a callback: keep the reply (free it with resp_reply_free). */
 struct resp_reply *redis_take(struct redis *r);
 

@@ -355,6 +355,33 @@ static void test_fake_server(void)
     ok(c.replies == 100 + (int)nbig && c.order_ok == c.replies, "fake: %d replies, in order",
        c.replies);
 
+    /* a batch dropped at its end leaves no trace; a kept one goes out whole */
+    buf_reset(&got);
+    buf_reset(&want);
+    redis_cmd(r, on_incr, &c, "SET", "before", "1", (char *)NULL);
+    redis_batch_begin(r);
+    redis_cmd(r, on_incr, &c, "MULTI", (char *)NULL);
+    redis_cmd(r, on_incr, &c, "SET", "dropped", "1", (char *)NULL);
+    is_int(redis_pending(r), 3, "batch: queued inside it count until the end");
+    redis_batch_end(r, false);
+    is_int(redis_pending(r), 1, "batch: dropped at the end, only the command before it is left");
+    redis_batch_begin(r);
+    redis_cmd(r, on_incr, &c, "SET", "kept", "1", (char *)NULL);
+    redis_batch_end(r, true);
+    {
+        const char *a1[] = {"SET", "before", "1"}, *a2[] = {"SET", "kept", "1"};
+        resp_format(&want, 3, a1, NULL);
+        resp_format(&want, 3, a2, NULL);
+    }
+    loop_once(l, 0);
+    drain(sfd, &got, 1u << 20);
+    is_mem(buf_data(&got), buf_size(&got), buf_data(&want), buf_size(&want),
+           "batch: the server got the command before and the kept batch, nothing of the dropped one");
+    answer_ints(sfd, 101 + (int)nbig, 2);
+    spin(l, &c.replies, 102 + (int)nbig, 2000);
+    ok(c.replies == 102 + (int)nbig && c.order_ok == c.replies && c.nulls == 0,
+       "batch: 2 replies in order, no callback for the dropped commands");
+
     /* commands queued but not yet written when the link drops are failed, once each */
     for (int i = 0; i < 10; i++)
         redis_cmd(r, on_incr, &c, "PING", (char *)NULL);

@@ -174,7 +174,7 @@ struct route_result {
 };
 
 void route_settings_init(struct route_settings *s); /* the defaults above */
-void route_state_init(struct route_state *st);
+void route_state_init(struct route_state *st); /* all zero: a static one needs no call */
 
 /* Once per health refresh: set/clear the hysteresis marks of every listed node, expire
  * residency records (expires <= now), forget nodes that are no longer listed. Returns 0, or -1

@@ -151,7 +151,14 @@ int buf_append(struct buf *b, const void *data, size_t n)
 
 int buf_puts(struct buf *b, const char *s) { return buf_append(b, s, strlen(s)); }
 
-int buf_putc(struct buf *b, char c) { return buf_append(b, &c, 1); }
+int buf_putc(struct buf *b, char c)
+{
+    if (buf_reserve(b, 1) < 0)
+        return -1;
+    b->p[b->len++] = c; /* no memcpy call for one byte */
+    b->p[b->len] = '\0';
+    return 0;
+}
 
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {

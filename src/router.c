@@ -319,39 +319,49 @@ static int send_move(struct router *r, struct waiting *w, const struct rnode *n,
                      enum route_kind kind)
 {
     struct contract_str id = contract_request_id(&w->req);
-    struct resp_cmd c;
     struct move_ctx *m = orion_calloc(1, sizeof(*m));
     const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
     const char *ack[] = {"XACK", w->src, w->group, w->entry_id};
     const char *del[] = {"XDEL", w->src, w->entry_id};
-    int rc = -1;
+    /* the XADD's arguments point into the entry's clone: no copy before the one into the
+     * output buffer */
+    const char *argv[RESP_CMD_MAX_ARGS];
+    size_t len[RESP_CMD_MAX_ARGS];
+    char attempt[16], routed_at[24];
+    int argc = 0, rc = -1;
+    bool fits = true;
 
     if (!m)
         return -1;
-    resp_cmd_init(&c);
-    resp_cmd_adds(&c, "XADD");
-    resp_cmd_adds(&c, n->stream);
-    resp_cmd_adds(&c, "*");
+    snprintf(attempt, sizeof(attempt), "%d", w->attempt);
+    snprintf(routed_at, sizeof(routed_at), "%lld", (long long)(router_now(r) * 1000));
+    argv[argc] = "XADD", len[argc++] = 4;
+    argv[argc] = n->stream, len[argc++] = strlen(n->stream);
+    argv[argc] = "*", len[argc++] = 1;
     for (size_t i = 0; i + 1 < w->fields->n; i += 2) {
         if (routed_field(&w->fields->elem[i]))
             continue;
-        resp_cmd_add(&c, w->fields->elem[i].str, w->fields->elem[i].len);
-        resp_cmd_add(&c, w->fields->elem[i + 1].str, w->fields->elem[i + 1].len);
+        if (argc + 8 > RESP_CMD_MAX_ARGS) { /* as many as a resp_cmd takes */
+            fits = false;
+            break;
+        }
+        argv[argc] = w->fields->elem[i].str, len[argc++] = w->fields->elem[i].len;
+        argv[argc] = w->fields->elem[i + 1].str, len[argc++] = w->fields->elem[i + 1].len;
     }
-    resp_cmd_adds(&c, "request_id");
-    resp_cmd_add(&c, id.p, id.n);
-    resp_cmd_adds(&c, "attempt");
-    resp_cmd_addf(&c, "%d", w->attempt);
-    resp_cmd_adds(&c, "routed_at");
-    resp_cmd_addf(&c, "%lld", (long long)(router_now(r) * 1000));
+    argv[argc] = "request_id", len[argc++] = 10;
+    argv[argc] = id.p, len[argc++] = id.n;
+    argv[argc] = "attempt", len[argc++] = 7;
+    argv[argc] = attempt, len[argc++] = strlen(attempt);
+    argv[argc] = "routed_at", len[argc++] = 9;
+    argv[argc] = routed_at, len[argc++] = strlen(routed_at);
     m->r = r;
     m->w = w;
     m->kind = kind;
     snprintf(m->node, sizeof(m->node), "%s", n->id);
     /* all six or none: a MULTI left open would swallow the next move into this EXEC */
     redis_batch_begin(r->cmd);
-    if (resp_cmd_finish(&c) == 0 && redis_cmdv(r->cmd, 0, ignore_reply, NULL, 1, multi, NULL) == 0 &&
-        redis_cmdv(r->cmd, 0, ignore_reply, NULL, c.argc, c.argv, c.len) == 0 &&
+    if (fits && redis_cmdv(r->cmd, 0, ignore_reply, NULL, 1, multi, NULL) == 0 &&
+        redis_cmdv(r->cmd, 0, ignore_reply, NULL, argc, argv, len) == 0 &&
         redis_cmdv(r->cmd, 0, ignore_reply, NULL, 4, ack, NULL) == 0 &&
         redis_cmdv(r->cmd, 0, ignore_reply, NULL, 3, del, NULL) == 0 &&
         redis_cmd(r->cmd, ignore_reply, NULL, "XADD", r->keys.events, "MAXLEN", "~", "10000", "*",
@@ -359,7 +369,6 @@ static int send_move(struct router *r, struct waiting *w, const struct rnode *n,
                   w->rreq.model, "kind", route_kind_name(kind), (char *)NULL) == 0)
         rc = redis_cmdv(r->cmd, 0, move_done, m, 1, exec, NULL);
     redis_batch_end(r->cmd, rc == 0);
-    resp_cmd_release(&c);
     if (rc < 0) {
         orion_free(m);
         return -1;

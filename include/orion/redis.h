@@ -5,7 +5,8 @@
  * One struct redis is one TCP (or unix socket) connection that reconnects by itself with
  * capped exponential backoff and jitter. On every (re)connect it sends AUTH (user + password,
  * or password alone) and SELECT db before it reports itself up. Commands are pipelined and
- * their replies matched in order to callbacks.
+ * their replies matched in order to callbacks. A command is only queued by redis_cmd*: what
+ * was queued during one loop pass is written together when the pass ends (loop_defer).
  *
  * - A command can be issued only while the connection is up: otherwise redis_cmd* returns -1
  *   (errno ENOTCONN) and no callback will run.

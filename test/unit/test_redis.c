@@ -284,7 +284,6 @@ static void test_fake_server(void)
     struct redis_opts o = {addr, NULL, NULL, 0, "fake", 0, 5000, 50, 200};
     struct redis *r;
     struct buf got, want;
-    const char *select[] = {"SELECT", "0"};
     static char big[65536];
     const size_t nbig = 256;
     int64_t end;
@@ -299,13 +298,29 @@ static void test_fake_server(void)
         sfd = net_accept(lfd);
     }
     ok(sfd >= 0, "fake: the client connected");
-    resp_format(&want, 2, select, NULL);
-    for (end = loop_now() + 2000; buf_size(&got) < buf_size(&want) && loop_now() < end;) {
-        loop_once(l, 10);
-        drain(sfd, &got, 1u << 20);
+    { /* the handshake: each command answered as Redis would (+PONG for PING, else +OK) */
+        struct resp_reader hs;
+        struct resp_reply *hc;
+        bool saw_select = false;
+
+        resp_reader_init(&hs);
+        for (end = loop_now() + 3000; !redis_up(r) && loop_now() < end;) {
+            loop_once(l, 10);
+            buf_reset(&got);
+            drain(sfd, &got, 1u << 20);
+            resp_reader_feed(&hs, buf_data(&got), buf_size(&got));
+            while (resp_reader_get(&hs, &hc) == 1) {
+                bool ping = resp_str_eq(resp_at(hc, 0), "PING");
+                saw_select = saw_select || (resp_str_eq(resp_at(hc, 0), "SELECT") &&
+                                            resp_str_eq(resp_at(hc, 1), "0"));
+                resp_reply_free(hc);
+                if (write(sfd, ping ? "+PONG\r\n" : "+OK\r\n", ping ? 7 : 5) < 0)
+                    break;
+            }
+        }
+        resp_reader_release(&hs);
+        ok(saw_select, "fake: the handshake selects db 0");
     }
-    is_mem(buf_data(&got), buf_size(&got), buf_data(&want), buf_size(&want), "fake: handshake SELECT 0");
-    ok(write(sfd, "+OK\r\n", 5) == 5, "fake: answered");
     spin(l, &c.ups, 1, 2000);
     ok(redis_up(r), "fake: up");
 

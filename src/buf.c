@@ -119,7 +119,7 @@ int buf_reserve(struct buf *b, size_t n)
     }
     if (b->len + n < b->cap)
         return 0;
-    if (b->off) {
+    if (b->off && b->off >= live) { /* moves no more than was consumed: amortised O(1) */
         buf_compact(b);
         if (b->len + n < b->cap)
             return 0;
@@ -151,7 +151,14 @@ int buf_append(struct buf *b, const void *data, size_t n)
 
 int buf_puts(struct buf *b, const char *s) { return buf_append(b, s, strlen(s)); }
 
-int buf_putc(struct buf *b, char c) { return buf_append(b, &c, 1); }
+int buf_putc(struct buf *b, char c)
+{
+    if (buf_reserve(b, 1) < 0)
+        return -1;
+    b->p[b->len++] = c; /* no memcpy call for one byte */
+    b->p[b->len] = '\0';
+    return 0;
+}
 
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
@@ -190,7 +197,10 @@ void buf_consume(struct buf *b, size_t n)
         return;
     }
     b->off += n;
-    if (b->off >= 4096 || b->off >= b->len / 2)
+    /* Compact only once the dropped front is at least the live rest: each byte is moved at
+     * most once per byte consumed, however small the pieces (partial writes of a big
+     * buffer must not copy the rest every time). */
+    if (b->off >= b->len - b->off)
         buf_compact(b);
 }
 

@@ -205,7 +205,7 @@ static void drop_waiting(struct router *r, const char *id)
             continue;
         router_answer_error(r, &w->req, w->src, w->group, "canceled", false,
                             "the HTTP client went away", NULL);
-        r->w[i] = r->w[--r->nw];
+        router_waiting_drop(r, i);
         resp_reply_free(w->fields);
         orion_free(w);
         return;

@@ -181,8 +181,8 @@ static void ready_body(struct buf *b, bool redis, size_t eligible, const struct 
 void gw_health(struct gateway *g, struct httpd_req *hr, bool ready)
 {
     struct router *r = g->r;
-    struct route_node nodes[ORION_ROUTE_MAX_NODES];
-    struct rnode *map[ORION_ROUTE_MAX_NODES];
+    static struct route_node nodes[ORION_ROUTE_MAX_NODES]; /* ~30 KB: not on the stack */
+    static struct rnode *map[ORION_ROUTE_MAX_NODES];
     size_t n = router_route_nodes(r, nodes, map, ORION_ROUTE_MAX_NODES), eligible = 0;
     double now = router_now(r);
     char why[160];

@@ -4,6 +4,8 @@
  * has tens of descriptors and a handful of timers, and a scan is cheaper than a heap's
  * bookkeeping at that size. Removal only marks an entry dead; entries are compacted after
  * the dispatch pass, so a callback can never pull an entry out from under the loop.
+ * Deferred calls (loop_defer) run at the top of each pass, before poll(): a connection that
+ * queues many commands during one pass writes them all with one write(2) there.
  */
 #include "orion/loop.h"
 #include "orion/buf.h"
@@ -34,6 +36,12 @@ struct timer {
     void *arg;
 };
 
+struct defer {
+    unsigned long id; /* 0: cancelled or done */
+    loop_defer_fn *cb;
+    void *arg;
+};
+
 struct sigh {
     int signo;
     loop_signal_fn *cb;
@@ -45,6 +53,8 @@ struct loop {
     size_t nw, capw;
     struct timer *t;
     size_t nt, capt;
+    struct defer *d;
+    size_t nd, capd;
     struct sigh sig[8];
     size_t nsig;
     struct pollfd *pfd;
@@ -89,6 +99,7 @@ void loop_free(struct loop *l)
         return;
     orion_free(l->w);
     orion_free(l->t);
+    orion_free(l->d);
     orion_free(l->pfd);
     orion_free(l->pgen);
     orion_free(l);
@@ -178,6 +189,39 @@ void loop_timer_cancel(struct loop *l, unsigned long id)
     for (size_t i = 0; i < l->nt; i++)
         if (l->t[i].id == id)
             l->t[i].dead = true;
+}
+
+unsigned long loop_defer(struct loop *l, loop_defer_fn *cb, void *arg)
+{
+    struct defer *d;
+
+    if (grow((void **)&l->d, &l->capd, l->nd + 1, sizeof(*l->d)) < 0)
+        return 0;
+    d = &l->d[l->nd++];
+    d->id = l->next_id++;
+    d->cb = cb;
+    d->arg = arg;
+    return d->id;
+}
+
+void loop_defer_cancel(struct loop *l, unsigned long id)
+{
+    for (size_t i = 0; id && i < l->nd; i++)
+        if (l->d[i].id == id)
+            l->d[i].id = 0;
+}
+
+/* Every deferred call, including those the calls themselves add; then the list is empty. */
+static void run_deferred(struct loop *l)
+{
+    for (size_t i = 0; i < l->nd; i++) { /* l->nd and l->d may change in a callback */
+        struct defer d = l->d[i];
+        if (!d.id)
+            continue;
+        l->d[i].id = 0;
+        d.cb(l, d.arg);
+    }
+    l->nd = 0;
 }
 
 static void sig_catch(int signo)
@@ -332,6 +376,7 @@ int loop_once(struct loop *l, long max_ms)
     long timeout;
     int rc;
 
+    run_deferred(l);
     compact(l);
     if (grow((void **)&l->pfd, &l->cappfd, l->nw + 1, sizeof(*l->pfd)) < 0)
         return -1;
@@ -344,7 +389,7 @@ int loop_once(struct loop *l, long max_ms)
         l->pgen[n] = l->w[i].gen;
         n++;
     }
-    timeout = next_timeout(l, max_ms);
+    timeout = l->stop ? 0 : next_timeout(l, max_ms); /* a deferred call may have stopped it */
     rc = poll(l->pfd, (nfds_t)n, timeout > 0x7fffffffL ? 0x7fffffff : (int)timeout);
     if (rc < 0 && errno != EINTR)
         return -1;
@@ -360,5 +405,6 @@ int loop_run(struct loop *l)
     while (!l->stop)
         if (loop_once(l, -1) < 0)
             return -1;
+    run_deferred(l); /* what was queued before loop_stop still goes out */
     return 0;
 }

@@ -10,6 +10,9 @@
  * the owner sees "up" only once Redis can serve it.
  * A failure is logged when its text changes, and recovery once, so a Redis that stays down
  * does not flood the log.
+ * Output is coalesced: a command is only appended to the output buffer; one deferred flush per
+ * loop pass (loop_defer) writes everything queued in that pass with one write(2), or leaves
+ * the rest to POLLOUT when the socket is full.
  */
 #include "orion/redis.h"
 #include "orion/log.h"
@@ -44,6 +47,10 @@ struct redis {
     struct pending *q; /* ring */
     size_t qhead, qlen, qcap;
     unsigned long timer, retry_timer, loading_timer;
+    unsigned long flush_id; /* a deferred flush is scheduled */
+    bool want_out;          /* POLLOUT is in the watched events */
+    bool batch;             /* redis_batch_begin: queued since then can still be dropped */
+    size_t batch_out, batch_q; /* buf_size(out) and qlen at redis_batch_begin */
     long backoff, loading_backoff;
     bool started, announced_down, hs_loading, ping_warned;
     struct resp_reply *cur; /* reply being delivered */
@@ -103,6 +110,11 @@ static void close_fd(struct redis *r)
         loop_unwatch(r->l, r->fd);
         close(r->fd);
         r->fd = -1;
+    }
+    r->want_out = false;
+    if (r->flush_id) {
+        loop_defer_cancel(r->l, r->flush_id);
+        r->flush_id = 0;
     }
     if (r->timer) {
         loop_timer_cancel(r->l, r->timer);
@@ -225,6 +237,8 @@ static void redis_fail(struct redis *r, const char *fmt, ...)
 
 static void flush_out(struct redis *r)
 {
+    bool more;
+
     while (buf_size(&r->out)) {
         long n = net_write(r->fd, buf_data(&r->out), buf_size(&r->out));
         if (n < 0) {
@@ -233,9 +247,25 @@ static void flush_out(struct redis *r)
         }
         if (n == 0)
             break;
-        buf_consume(&r->out, (size_t)n);
+        buf_consume(&r->out, (size_t)n); /* an offset; compacted only when cheap (buf.c) */
     }
-    loop_set_events(r->l, r->fd, POLLIN | (buf_size(&r->out) ? POLLOUT : 0));
+    more = buf_size(&r->out) > 0;
+    if (more != r->want_out) {
+        r->want_out = more;
+        loop_set_events(r->l, r->fd, POLLIN | (more ? POLLOUT : 0));
+    }
+}
+
+/* The deferred flush: everything queued during this loop pass, in one write. While the socket
+ * is full (POLLOUT awaited) io_cb writes when it drains, so nothing is tried here. */
+static void flush_cb(struct loop *l, void *arg)
+{
+    struct redis *r = arg;
+
+    (void)l;
+    r->flush_id = 0;
+    if (r->fd >= 0 && r->st >= R_HANDSHAKE && !r->want_out)
+        flush_out(r);
 }
 
 static long timeout_cb(struct loop *l, void *arg)
@@ -475,6 +505,7 @@ void redis_start(struct redis *r)
         redis_fail(r, "out of memory");
         return;
     }
+    r->want_out = true;
     r->st = R_CONNECTING;
     arm_timer(r, r->o.connect_timeout_ms);
 }
@@ -488,8 +519,32 @@ int redis_cmdv(struct redis *r, long timeout_ms, redis_reply_fn *cb, void *arg, 
     }
     if (enqueue(r, timeout_ms, cb, arg, argc, argv, len) < 0)
         return -1;
-    flush_out(r);
+    if (!r->flush_id && !(r->flush_id = loop_defer(r->l, flush_cb, r)) && !r->batch)
+        flush_out(r); /* no memory to defer: write now, as before */
     return 0;
+}
+
+void redis_batch_begin(struct redis *r)
+{
+    r->batch = true;
+    r->batch_out = buf_size(&r->out);
+    r->batch_q = r->qlen;
+}
+
+void redis_batch_end(struct redis *r, bool keep)
+{
+    if (!r->batch)
+        return;
+    r->batch = false;
+    /* nothing is written while a batch is open, and a failure closes the link (qlen 0) */
+    if (!keep && r->st == R_UP && r->qlen >= r->batch_q && buf_size(&r->out) >= r->batch_out) {
+        r->out.len = r->out.off + r->batch_out;
+        r->out.p[r->out.len] = '\0';
+        r->qlen = r->batch_q; /* the timer finds the next deadline by itself */
+    }
+    if (keep && r->st == R_UP && buf_size(&r->out) && !r->flush_id &&
+        !(r->flush_id = loop_defer(r->l, flush_cb, r)))
+        flush_out(r);
 }
 
 #define REDIS_MAX_ARGS 64

@@ -354,21 +354,67 @@ int resp_reader_get(struct resp_reader *r, struct resp_reply **out)
     return 1;
 }
 
+static size_t ndigits(size_t v)
+{
+    size_t n = 1;
+
+    while (v >= 10) {
+        v /= 10;
+        n++;
+    }
+    return n;
+}
+
+static char *put_uint(char *p, size_t v, size_t digits)
+{
+    for (size_t i = digits; i > 0; i--) {
+        p[i - 1] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + digits;
+}
+
+/* One reservation, the headers written in place and one memcpy per argument: with many small
+ * commands the number of copy calls, not their bytes, is what costs (musl's memcpy). */
 int resp_format(struct buf *out, int argc, const char *const *argv, const size_t *len)
 {
-    char num[32];
-    int n;
+    size_t need, l;
+    char *p;
 
-    n = snprintf(num, sizeof(num), "*%d\r\n", argc);
-    if (buf_append(out, num, (size_t)n) < 0)
+    if (argc < 0) {
+        errno = EINVAL;
         return -1;
-    for (int i = 0; i < argc; i++) {
-        size_t l = len ? len[i] : strlen(argv[i]);
-        n = snprintf(num, sizeof(num), "$%zu\r\n", l);
-        if (buf_append(out, num, (size_t)n) < 0 || buf_append(out, argv[i], l) < 0 ||
-            buf_append(out, "\r\n", 2) < 0)
-            return -1;
     }
+    need = 3 + ndigits((size_t)argc);
+    for (int i = 0; i < argc; i++) {
+        l = len ? len[i] : strlen(argv[i]);
+        if (l > out->max || need > out->max) {
+            errno = ENOBUFS;
+            return -1;
+        }
+        need += 5 + ndigits(l) + l;
+    }
+    if (buf_reserve(out, need) < 0)
+        return -1;
+    p = out->p + out->len;
+    *p++ = '*';
+    p = put_uint(p, (size_t)argc, ndigits((size_t)argc));
+    *p++ = '\r';
+    *p++ = '\n';
+    for (int i = 0; i < argc; i++) {
+        l = len ? len[i] : strlen(argv[i]);
+        *p++ = '$';
+        p = put_uint(p, l, ndigits(l));
+        *p++ = '\r';
+        *p++ = '\n';
+        if (l)
+            memcpy(p, argv[i], l);
+        p += l;
+        *p++ = '\r';
+        *p++ = '\n';
+    }
+    out->len = (size_t)(p - out->p);
+    out->p[out->len] = '\0';
     return 0;
 }
 

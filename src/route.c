@@ -137,11 +137,48 @@ void route_settings_init(struct route_settings *s)
 
 void route_state_init(struct route_state *st) { memset(st, 0, sizeof(*st)); }
 
+/* The state index: route_pick looks every node up twice per request, so with hundreds of
+ * nodes a scan per lookup would make each route quadratic in the node count. */
+static size_t id_hash(const char *id)
+{
+    unsigned long h = 2166136261u;
+
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 16777619u;
+    return (size_t)(h ^ (h >> 13)) & (ROUTE_STATE_SLOTS - 1);
+}
+
+static void index_add(struct route_state *st, size_t i)
+{
+    size_t h = id_hash(st->node[i].id);
+
+    while (st->slot[h])
+        h = (h + 1) & (ROUTE_STATE_SLOTS - 1);
+    st->slot[h] = (unsigned short)(i + 1);
+}
+
+static void index_rebuild(struct route_state *st)
+{
+    memset(st->slot, 0, sizeof(st->slot));
+    for (size_t i = 0; i < st->n; i++)
+        index_add(st, i);
+    st->nindexed = st->n;
+}
+
 struct route_node_state *route_state_find(const struct route_state *st, const char *id)
 {
+    size_t h;
+
     if (!st || !id)
         return NULL;
-    for (size_t i = 0; i < st->n; i++)
+    if (st->nindexed <= st->n) {
+        for (h = id_hash(id); st->slot[h]; h = (h + 1) & (ROUTE_STATE_SLOTS - 1)) {
+            size_t i = st->slot[h] - 1u;
+            if (i < st->nindexed && strcmp(st->node[i].id, id) == 0)
+                return (struct route_node_state *)&st->node[i];
+        }
+    }
+    for (size_t i = st->nindexed <= st->n ? st->nindexed : 0; i < st->n; i++)
         if (strcmp(st->node[i].id, id) == 0)
             return (struct route_node_state *)&st->node[i];
     return NULL;
@@ -160,6 +197,10 @@ static struct route_node_state *state_get(struct route_state *st, const char *id
     ns = &st->node[st->n++];
     memset(ns, 0, sizeof(*ns));
     copy_str(ns->id, sizeof(ns->id), id);
+    if (st->nindexed == st->n - 1) {
+        index_add(st, st->n - 1);
+        st->nindexed = st->n;
+    }
     return ns;
 }
 
@@ -265,6 +306,7 @@ int route_state_update(struct route_state *st, const struct route_node *nodes, s
         memmove(&st->node[i], &st->node[i + 1], (st->n - i - 1) * sizeof(st->node[0]));
         st->n--;
     }
+    index_rebuild(st); /* positions moved; also takes in entries added by hand */
     for (i = 0; i < n; i++) {
         if (!nodes[i].id)
             continue;

@@ -44,22 +44,87 @@ static void waiting_free(struct waiting *w)
     orion_free(w);
 }
 
+/* FNV-1a over src, a NUL and id: the waiting index's key. */
+static size_t waiting_hash(const char *src, const char *id)
+{
+    unsigned long h = 2166136261u;
+
+    for (; *src; src++)
+        h = (h ^ (unsigned char)*src) * 16777619u;
+    h *= 16777619u;
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 16777619u;
+    return (size_t)(h ^ (h >> 15));
+}
+
+static struct waiting **waiting_slot(struct router *r, const struct waiting *w)
+{
+    return &r->wh[waiting_hash(w->src, w->entry_id) & (r->nwh - 1)];
+}
+
+/* Index w (already in r->w). The table doubles when it holds as many entries as heads; when
+ * that fails the chains just get longer. -1 only when there is no table at all. */
+static int waiting_index(struct router *r, struct waiting *w)
+{
+    struct waiting **slot;
+
+    if (r->nw > r->nwh) {
+        size_t n = r->nwh ? r->nwh * 2 : 256;
+        struct waiting **nh = orion_calloc(n, sizeof(*nh));
+        if (nh) {
+            struct waiting **old = r->wh;
+            size_t nold = r->nwh;
+            r->wh = nh;
+            r->nwh = n;
+            for (size_t i = 0; i < nold; i++) {
+                for (struct waiting *e = old[i], *next; e; e = next) {
+                    next = e->hnext;
+                    slot = waiting_slot(r, e);
+                    e->hnext = *slot;
+                    *slot = e;
+                }
+            }
+            orion_free(old);
+        } else if (!r->nwh) {
+            return -1;
+        }
+    }
+    slot = waiting_slot(r, w);
+    w->hnext = *slot;
+    *slot = w;
+    return 0;
+}
+
+void router_waiting_drop(struct router *r, size_t i)
+{
+    struct waiting *w = r->w[i];
+
+    if (r->nwh) {
+        struct waiting **p = waiting_slot(r, w);
+        while (*p && *p != w)
+            p = &(*p)->hnext;
+        if (*p)
+            *p = w->hnext;
+    }
+    r->w[i] = r->w[--r->nw];
+    r->w[i]->idx = i;
+}
+
 static void waiting_remove(struct router *r, struct waiting *w)
 {
-    for (size_t i = 0; i < r->nw; i++) {
-        if (r->w[i] == w) {
-            r->w[i] = r->w[--r->nw];
-            waiting_free(w);
-            return;
-        }
+    if (w->idx < r->nw && r->w[w->idx] == w) {
+        router_waiting_drop(r, w->idx);
+        waiting_free(w);
     }
 }
 
 static struct waiting *waiting_find(struct router *r, const char *src, const char *id)
 {
-    for (size_t i = 0; i < r->nw; i++)
-        if (!strcmp(r->w[i]->entry_id, id) && !strcmp(r->w[i]->src, src))
-            return r->w[i];
+    if (!r->nwh)
+        return NULL;
+    for (struct waiting *w = r->wh[waiting_hash(src, id) & (r->nwh - 1)]; w; w = w->hnext)
+        if (!strcmp(w->entry_id, id) && !strcmp(w->src, src))
+            return w;
     return NULL;
 }
 
@@ -188,7 +253,13 @@ int router_hold(struct router *r, const struct resp_reply *entry, const char *sr
         r->w = nw;
         r->capw = ncap;
     }
+    w->idx = r->nw;
     r->w[r->nw++] = w;
+    if (waiting_index(r, w) < 0) {
+        r->nw--;
+        waiting_free(w);
+        return -1;
+    }
     if (r->nw > r->cnt.waiting_peak)
         r->cnt.waiting_peak = r->nw;
     return 0;
@@ -230,6 +301,11 @@ static void move_done(struct redis *c, struct resp_reply *reply, void *arg)
         m->w->moving = false;
     }
     orion_free(m);
+    r->nmoving--;
+    if (r->throttled && r->nmoving <= ROUTER_MAX_MOVING / 2) {
+        r->throttled = false;
+        router_try_place(r);
+    }
 }
 
 static bool routed_field(const struct resp_reply *k)
@@ -244,50 +320,62 @@ static int send_move(struct router *r, struct waiting *w, const struct rnode *n,
                      enum route_kind kind)
 {
     struct contract_str id = contract_request_id(&w->req);
-    struct resp_cmd c;
     struct move_ctx *m = orion_calloc(1, sizeof(*m));
     const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
     const char *ack[] = {"XACK", w->src, w->group, w->entry_id};
     const char *del[] = {"XDEL", w->src, w->entry_id};
-    int rc = -1;
+    /* the XADD's arguments point into the entry's clone: no copy before the one into the
+     * output buffer */
+    const char *argv[RESP_CMD_MAX_ARGS];
+    size_t len[RESP_CMD_MAX_ARGS];
+    char attempt[16], routed_at[24];
+    int argc = 0, rc = -1;
+    bool fits = true;
 
     if (!m)
         return -1;
-    resp_cmd_init(&c);
-    resp_cmd_adds(&c, "XADD");
-    resp_cmd_adds(&c, n->stream);
-    resp_cmd_adds(&c, "*");
+    snprintf(attempt, sizeof(attempt), "%d", w->attempt);
+    snprintf(routed_at, sizeof(routed_at), "%lld", (long long)(router_now(r) * 1000));
+    argv[argc] = "XADD", len[argc++] = 4;
+    argv[argc] = n->stream, len[argc++] = strlen(n->stream);
+    argv[argc] = "*", len[argc++] = 1;
     for (size_t i = 0; i + 1 < w->fields->n; i += 2) {
         if (routed_field(&w->fields->elem[i]))
             continue;
-        resp_cmd_add(&c, w->fields->elem[i].str, w->fields->elem[i].len);
-        resp_cmd_add(&c, w->fields->elem[i + 1].str, w->fields->elem[i + 1].len);
+        if (argc + 8 > RESP_CMD_MAX_ARGS) { /* as many as a resp_cmd takes */
+            fits = false;
+            break;
+        }
+        argv[argc] = w->fields->elem[i].str, len[argc++] = w->fields->elem[i].len;
+        argv[argc] = w->fields->elem[i + 1].str, len[argc++] = w->fields->elem[i + 1].len;
     }
-    resp_cmd_adds(&c, "request_id");
-    resp_cmd_add(&c, id.p, id.n);
-    resp_cmd_adds(&c, "attempt");
-    resp_cmd_addf(&c, "%d", w->attempt);
-    resp_cmd_adds(&c, "routed_at");
-    resp_cmd_addf(&c, "%lld", (long long)(router_now(r) * 1000));
+    argv[argc] = "request_id", len[argc++] = 10;
+    argv[argc] = id.p, len[argc++] = id.n;
+    argv[argc] = "attempt", len[argc++] = 7;
+    argv[argc] = attempt, len[argc++] = strlen(attempt);
+    argv[argc] = "routed_at", len[argc++] = 9;
+    argv[argc] = routed_at, len[argc++] = strlen(routed_at);
     m->r = r;
     m->w = w;
     m->kind = kind;
     snprintf(m->node, sizeof(m->node), "%s", n->id);
-    if (resp_cmd_finish(&c) == 0 && redis_cmdv(r->cmd, 0, ignore_reply, NULL, 1, multi, NULL) == 0) {
-        redis_cmdv(r->cmd, 0, ignore_reply, NULL, c.argc, c.argv, c.len);
-        redis_cmdv(r->cmd, 0, ignore_reply, NULL, 4, ack, NULL);
-        redis_cmdv(r->cmd, 0, ignore_reply, NULL, 3, del, NULL);
+    /* all six or none: a MULTI left open would swallow the next move into this EXEC */
+    redis_batch_begin(r->cmd);
+    if (fits && redis_cmdv(r->cmd, 0, ignore_reply, NULL, 1, multi, NULL) == 0 &&
+        redis_cmdv(r->cmd, 0, ignore_reply, NULL, argc, argv, len) == 0 &&
+        redis_cmdv(r->cmd, 0, ignore_reply, NULL, 4, ack, NULL) == 0 &&
+        redis_cmdv(r->cmd, 0, ignore_reply, NULL, 3, del, NULL) == 0 &&
         redis_cmd(r->cmd, ignore_reply, NULL, "XADD", r->keys.events, "MAXLEN", "~", "10000", "*",
                   "type", "routed", "request_id", id.p, "node_id", n->id, "model",
-                  w->rreq.model, "kind", route_kind_name(kind), (char *)NULL);
+                  w->rreq.model, "kind", route_kind_name(kind), (char *)NULL) == 0)
         rc = redis_cmdv(r->cmd, 0, move_done, m, 1, exec, NULL);
-    }
-    resp_cmd_release(&c);
+    redis_batch_end(r->cmd, rc == 0);
     if (rc < 0) {
         orion_free(m);
         return -1;
     }
     w->moving = true;
+    r->nmoving++;
     snprintf(w->dest, sizeof(w->dest), "%s", n->id);
     return 0;
 }
@@ -323,17 +411,30 @@ static double keep_alive_s(const struct waiting *w)
 
 void router_try_place(struct router *r)
 {
-    struct route_node nodes[ORION_ROUTE_MAX_NODES];
-    struct rnode *map[ORION_ROUTE_MAX_NODES];
+    struct route_node *nodes = r->view;
+    struct rnode **map = r->view_map;
     size_t n, i = 0;
     double now = router_now(r);
     struct route_result res;
     bool stale_load = false;
 
-    if (!redis_up(r->cmd) || !r->nw || !r->health_seen)
+    if (!redis_up(r->cmd) || !r->nw || !r->health_seen || r->placing)
         return; /* before the first health refresh every node would look absent */
+    r->placing = true;
     n = router_route_nodes(r, nodes, map, ORION_ROUTE_MAX_NODES);
-    qsort(r->w, r->nw, sizeof(*r->w), cmp_waiting);
+    { /* sort only what is not moving yet: with a backlog most entries are in flight */
+        size_t k = 0;
+        for (size_t j = 0; j < r->nw; j++) {
+            if (!r->w[j]->moving) {
+                struct waiting *t = r->w[k];
+                r->w[k++] = r->w[j];
+                r->w[j] = t;
+            }
+        }
+        qsort(r->w, k, sizeof(*r->w), cmp_waiting);
+        for (size_t j = 0; j < r->nw; j++)
+            r->w[j]->idx = j;
+    }
     while (i < r->nw) {
         struct waiting *w = r->w[i];
         if (w->moving) {
@@ -344,8 +445,13 @@ void router_try_place(struct router *r)
             r->cnt.timeouts++;
             router_answer_error(r, &w->req, w->src, w->group, "no_available_nodes", true,
                                 "no node could take the request before its deadline", NULL);
-            r->w[i] = r->w[--r->nw]; /* order is restored by the next sort */
+            router_waiting_drop(r, i); /* order is restored by the next sort */
             waiting_free(w);
+            continue;
+        }
+        if (r->nmoving >= ROUTER_MAX_MOVING) { /* move_done resumes at half */
+            r->throttled = true;
+            i++;
             continue;
         }
         route_pick(nodes, n, &w->rreq, &r->rs, &r->st, now, &res);
@@ -366,6 +472,7 @@ void router_try_place(struct router *r)
         }
         i++;
     }
+    r->placing = false;
     if (stale_load && !r->refreshing)
         router_refresh_cb(r->l, r); /* refresh_done places them */
     if (!r->reading && r->history_done && r->nw < ROUTER_MAX_WAITING)
@@ -498,8 +605,8 @@ static void read_new(struct router *r)
     const char *argv[] = {"XREADGROUP", "GROUP", CONTRACT_GROUP_ROUTER, r->me, "COUNT", "100",
                           "BLOCK", "1000", "STREAMS", r->keys.requests, ">"};
 
-    if (r->reading || r->stopping || r->read_timer || !redis_up(r->blk))
-        return;
+    if (r->reading || r->stopping || r->read_timer || r->throttled || !redis_up(r->blk))
+        return; /* throttled: the entries wait in Redis until the moves in flight drain */
     if (redis_cmdv(r->blk, 6000, new_cb, r, 11, argv, NULL) == 0)
         r->reading = true;
 }
@@ -666,14 +773,15 @@ static int router_setup(struct router *r, const struct router_conf *rc)
 {
     char err[256];
 
-    memset(r, 0, sizeof(*r));
+    /* r is router_run's static struct, so all zero already: no memset here, and none by
+     * route_state_init (an all-zero state is an initialised one), which would make the whole
+     * ~0.3 MB route state resident at start; only the states of real nodes get touched */
     r->rc = rc;
     if (contract_keys_init(&r->keys, rc->c.prefix) < 0) {
         log_errorx("prefix: '%s' is empty or too long", rc->c.prefix);
         return ORION_EXIT_USAGE;
     }
     route_settings_init(&r->rs);
-    route_state_init(&r->st);
     r->rs.max_temp = rc->max_temp;
     r->rs.max_ram = rc->max_ram;
     r->rs.stale_after = (double)rc->stale_after;
@@ -724,7 +832,7 @@ static int check_redis(const struct router_conf *rc)
 
 int router_run(const struct router_conf *rc)
 {
-    struct router r;
+    static struct router r; /* route state for ORION_ROUTE_MAX_NODES: ~0.3 MB, not stack */
     struct redis_opts o = {rc->c.redis_addr, rc->c.redis_user, rc->c.redis_password,
                            rc->c.redis_db, "redis", 0, 0, 0, 0};
     int rc_setup = router_setup(&r, rc);
@@ -770,6 +878,7 @@ int router_run(const struct router_conf *rc)
     for (size_t i = 0; i < r.nw; i++)
         waiting_free(r.w[i]);
     orion_free(r.w);
+    orion_free(r.wh);
     router_nodes_release(&r);
     redis_free(r.cmd);
     redis_free(r.blk);

@@ -17,6 +17,7 @@
 
 #define ROUTER_READ_COUNT 100
 #define ROUTER_MAX_WAITING 100000
+#define ROUTER_MAX_MOVING 30000 /* moves in flight at once; placing resumes at half */
 #define ROUTER_CLAIM_IDLE_MS 30000 /* a waiting entry idle this long belongs to a dead router */
 
 enum { K_STICKY, K_QUEUED, K_SPILL, K_COLD, K_NKINDS };
@@ -55,6 +56,8 @@ struct waiting {
     bool logged_wait;
     unsigned long held_gen; /* refresh_gen when it was taken in */
     char dest[ORION_NODE_ID_MAX + 1];
+    size_t idx;                /* its place in router.w */
+    struct waiting *hnext;     /* chain in router.wh */
 };
 
 struct router {
@@ -68,8 +71,17 @@ struct router {
     struct placement *placement;
     struct rnode *nodes;
     size_t nnodes, capnodes;
+    /* router_route_nodes() scratch for router_try_place and refresh_done (neither runs inside
+     * the other): too big for the stack at ORION_ROUTE_MAX_NODES */
+    struct route_node view[ORION_ROUTE_MAX_NODES];
+    struct rnode *view_map[ORION_ROUTE_MAX_NODES];
     struct waiting **w;
     size_t nw, capw;
+    struct waiting **wh; /* index of w by (src, entry_id): chains, nwh (a power of 2) heads */
+    size_t nwh;
+    size_t nmoving;      /* MULTI/EXECs in flight */
+    bool throttled;      /* ROUTER_MAX_MOVING reached: no placing, no reading until half */
+    bool placing;        /* inside router_try_place */
     double clock_offset; /* Redis TIME - local wall clock, s */
     bool history_done, reading, refreshing, stopping, started, scanned, health_seen;
     char hist_after[48];
@@ -90,6 +102,8 @@ double router_now(const struct router *r);
 void router_try_place(struct router *r);
 int router_hold(struct router *r, const struct resp_reply *entry, const char *src,
                 const char *group, int attempt_bump);
+/* Take r->w[i] out of the waiting list and its index (not freed); the last one moves to i. */
+void router_waiting_drop(struct router *r, size_t i);
 void router_answer_error(struct router *r, const struct contract_request *req, const char *src,
                          const char *group, const char *code, bool retriable, const char *msg,
                          const char *node);

@@ -263,8 +263,8 @@ static bool node_stale(const struct router *r, const struct rnode *n, double now
 static void refresh_done(struct redis *c, struct resp_reply *reply, void *arg)
 {
     struct router *r = arg;
-    struct route_node nodes[ORION_ROUTE_MAX_NODES];
-    struct rnode *map[ORION_ROUTE_MAX_NODES];
+    struct route_node *nodes = r->view;
+    struct rnode **map = r->view_map;
     double now = router_now(r);
     size_t n;
 

@@ -33,7 +33,7 @@
 #define ORION_NODE_ID_MAX 64                  /* bytes of a node id */
 #define ORION_MODEL_MAX 256                   /* bytes of a model name */
 
-#define ORION_ROUTE_MAX_NODES 64              /* nodes route_pick considers / state keeps */
+#define ORION_ROUTE_MAX_NODES 256             /* nodes route_pick considers / state keeps */
 #define ORION_ROUTE_MAX_SENT 4                /* residency records per node in the router */
 #define ORION_ROUTE_WHY_MAX 512               /* bytes of a routing reason summary */
 #define ORION_LABEL_MAX 32                    /* bytes of a node label */

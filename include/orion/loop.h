@@ -17,6 +17,7 @@ struct loop;
 typedef void loop_fd_fn(struct loop *l, int fd, int revents, void *arg);
 typedef long loop_timer_fn(struct loop *l, void *arg);
 typedef void loop_signal_fn(struct loop *l, int signo, void *arg);
+typedef void loop_defer_fn(struct loop *l, void *arg);
 
 struct loop *loop_new(void);
 void loop_free(struct loop *l);
@@ -29,6 +30,13 @@ void loop_unwatch(struct loop *l, int fd);
 /* Returns a timer id > 0, or 0 with errno ENOMEM. Cancelling an id that ran out is a no-op. */
 unsigned long loop_timer(struct loop *l, long ms, loop_timer_fn *cb, void *arg);
 void loop_timer_cancel(struct loop *l, unsigned long id);
+
+/* Run cb once, at the start of the next pass before the loop waits in poll() (also when
+ * loop_run returns after loop_stop). Calls added by a deferred call run in the same round.
+ * For work best done once per pass, e.g. writing out everything queued during it. Returns
+ * an id > 0, or 0 with errno ENOMEM. Cancelling an id that ran is a no-op. */
+unsigned long loop_defer(struct loop *l, loop_defer_fn *cb, void *arg);
+void loop_defer_cancel(struct loop *l, unsigned long id);
 
 /* Catch signo and call cb from the loop. SIGPIPE is ignored by loop_new. */
 int loop_signal(struct loop *l, int signo, loop_signal_fn *cb, void *arg);

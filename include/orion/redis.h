@@ -6,8 +6,9 @@
  * capped exponential backoff and jitter. On every (re)connect it sends AUTH (user + password,
  * or password alone), SELECT db and PING before it reports itself up; while PING answers
  * -LOADING (Redis still loading its AOF/RDB) it stays not up and sends the handshake again on a
- * timer, and redis_error() gives the LOADING text. Commands are pipelined and
- * their replies matched in order to callbacks.
+ * timer, and redis_error() gives the LOADING text. Commands are pipelined and their replies
+ * matched in order to callbacks. A command is only queued by redis_cmd*: what was queued
+ * during one loop pass is written together when the pass ends (loop_defer).
  *
  * - A command can be issued only while the connection is up: otherwise redis_cmd* returns -1
  *   (errno ENOTCONN) and no callback will run.
@@ -63,6 +64,11 @@ int redis_cmdv(struct redis *r, long timeout_ms, redis_reply_fn *cb, void *arg, 
                const char *const *argv, const size_t *len);
 /* NUL-terminated string arguments, the list ended by NULL. */
 int redis_cmd(struct redis *r, redis_reply_fn *cb, void *arg, ...);
+/* All or none: commands queued between begin and end(keep = false) are dropped unsent and
+ * their callbacks never run, e.g. when one command of a MULTI ... EXEC could not be queued.
+ * (Queued commands are written only when the loop turns, so they are all still unsent.) */
+void redis_batch_begin(struct redis *r);
+void redis_batch_end(struct redis *r, bool keep);
 /* In a callback: keep the reply (free it with resp_reply_free). */
 struct resp_reply *redis_take(struct redis *r);
 

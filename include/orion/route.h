@@ -202,9 +202,16 @@ struct route_learned {
     double updated; /* Unix s of the last answer */
 };
 
+#define ROUTE_STATE_SLOTS (2 * ORION_ROUTE_MAX_NODES) /* a power of 2 */
+
 struct route_state {
     struct route_node_state node[ORION_ROUTE_MAX_NODES];
     size_t n;
+    /* An index of node[] by id (open addressing; slot = position + 1, 0 empty), kept by the
+     * functions below; it covers node[0..nindexed). Entries added by hand past nindexed are
+     * found by a scan, so a state filled directly still works. */
+    unsigned short slot[ROUTE_STATE_SLOTS];
+    size_t nindexed;
     char rr_last[ORION_NODE_ID_MAX + 1]; /* round robin: the node sent to last ("" none) */
     struct route_learned learned[ROUTE_MAX_LEARNED];
     size_t nlearned;
@@ -218,7 +225,7 @@ struct route_result {
 };
 
 void route_settings_init(struct route_settings *s); /* the defaults above */
-void route_state_init(struct route_state *st);
+void route_state_init(struct route_state *st); /* all zero: a static one needs no call */
 
 /* Once per health refresh: set/clear the hysteresis marks of every listed node, expire
  * residency records (expires <= now), drop the records of models that the node's health

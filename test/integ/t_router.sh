@@ -167,4 +167,30 @@ wait_for 5 sh -c "redis-cli -p $REDIS_PORT --raw XRANGE $Q:pi-a - + | grep -qx c
 on_node pi-a cb-learn-2
 ok $? "a 4 s run learned from a done event: wait 2 s < 5 s, queued on pi-a"
 kill $BEAT
+
+# 7. many nodes (own prefix, own router): 150 fresh nodes of capacity 1 with the model loaded;
+# 150 requests fill every one of them, one each (more than the old 64-node limit)
+P6=orion:many
+many_health() {
+    now=$(date +%s)
+    for i in $(seq 1 150); do
+        echo "HSET $P6:health n$i '{\"node_id\":\"n$i\",\"last_seen\":$now,\"ram_percent\":30,\"ram_total_mb\":8000,\"models\":[\"gemma3:1b\"],\"available\":true,\"capacity\":1}'"
+    done | rcli >/dev/null
+}
+(while :; do many_health; sleep 0.5; done) &
+BEAT=$!
+T_PIDS="$T_PIDS $BEAT"
+start_router --stale-after 3 --prefix $P6 --router-id many
+sleep 1.5
+for i in $(seq 1 150); do echo "XADD $P6:requests * model gemma3:1b prompt p callback cb-many-$i"; done | rcli >/dev/null
+many_total() {
+    t=0
+    for i in $(seq 1 150); do t=$((t + $(rcli XLEN "$P6:requests:n$i"))); done
+    [ "$t" -ge 150 ]
+}
+wait_for 15 many_total
+ok $? "150 requests placed on the 150 nodes"
+per_node=$(for i in $(seq 1 150); do rcli XLEN "$P6:requests:n$i"; done | sort | uniq -c | awk '{print $1 "x" $2}' | tr '\n' ' ')
+is "$per_node" "150x1 " "every one of the 150 nodes got exactly one"
+kill $BEAT
 done_testing

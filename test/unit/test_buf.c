@@ -34,7 +34,15 @@ int main(void)
             break;
     is_int(buf_size(&b), 100000, "grows past 64 KiB");
     ok(b.p[b.len] == '\0', "always NUL-terminated");
-    buf_consume(&b, 100000);
+    for (i = 0; i < 10; i++)
+        buf_consume(&b, 4000); /* as partial writes of a big output buffer do */
+    is_int(b.off, 40000, "small consumes of a big buffer move nothing while the rest is bigger");
+    ok(buf_size(&b) == 60000 && buf_data(&b)[0] == (char)('a' + 40000 % 26),
+       "the live bytes start after what was consumed");
+    buf_consume(&b, 20000);
+    ok(b.off == 0 && buf_size(&b) == 40000 && b.p[0] == (char)('a' + 60000 % 26),
+       "compacted once the consumed front is as big as the rest");
+    buf_consume(&b, 40000);
     ok(b.cap > 0, "consuming everything keeps the memory for the next read");
     buf_trim(&b, 16384);
     is_int(b.cap, 0, "trim frees an idle big buffer");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Event loop: timers (order, repeat, cancel), fd watchers (unwatch from a callback), signals
- * through the self-pipe, and loop_stop. */
+ * through the self-pipe, loop_stop, and deferred calls (before poll, chained, cancelled, after
+ * loop_stop). */
 #include "orion/loop.h"
 #include "../t.h"
 
@@ -55,6 +56,93 @@ static void on_sig(struct loop *l, int signo, void *arg)
     loop_stop(l);
 }
 
+/* Deferred calls: each writes its letter to dlog; 'w' also writes a byte to the pipe dpipe,
+ * 'c' defers 'd' from inside a deferred call, 's' defers 'z', 'q' stops the loop. */
+static char dlog[16];
+static int ndlog, dreads, dpipe[2];
+
+static void d_note(struct loop *l, void *arg)
+{
+    char c = *(const char *)arg;
+    static char cd = 'd', cz = 'z';
+
+    dlog[ndlog++] = c;
+    if (c == 'w' && write(dpipe[1], "w", 1) != 1)
+        dlog[ndlog++] = '!';
+    if (c == 'c')
+        loop_defer(l, d_note, &cd);
+    if (c == 's')
+        loop_defer(l, d_note, &cz);
+    if (c == 'q')
+        loop_stop(l);
+}
+
+static void d_read(struct loop *l, int fd, int revents, void *arg)
+{
+    char c;
+
+    (void)l;
+    (void)revents;
+    (void)arg;
+    if (read(fd, &c, 1) == 1)
+        dreads++;
+}
+
+static long t_defer_stop(struct loop *l, void *arg)
+{
+    static char cs = 's';
+
+    (void)arg;
+    loop_stop(l); /* loop_run ends after this pass: no next pass runs the deferred calls */
+    loop_defer(l, d_note, &cs);
+    return -1;
+}
+
+static void test_defer(void)
+{
+    struct loop *l = loop_new();
+    static char cw = 'w', cc = 'c', cx = 'x';
+    unsigned long x;
+    int64_t t0;
+
+    ok(pipe(dpipe) == 0, "pipe");
+    loop_watch(l, dpipe[0], POLLIN, d_read, NULL);
+    ok(loop_defer(l, d_note, &cw) > 0, "defer: id > 0");
+    x = loop_defer(l, d_note, &cx);
+    loop_defer(l, d_note, &cc);
+    loop_defer_cancel(l, x);
+    t0 = loop_now();
+    loop_once(l, 2000);
+    ok(loop_now() - t0 < 1000, "defer: ran before poll, whose wait its write then ended (%ld ms)",
+       (long)(loop_now() - t0));
+    is_int(dreads, 1, "defer: the byte it wrote was read in the same pass");
+    dlog[ndlog] = '\0';
+    is_str(dlog, "wcd", "defer: in order, a cancelled one never runs, a chained one runs too");
+    ndlog = 0;
+    loop_once(l, 0);
+    is_int(ndlog, 0, "defer: each call runs once");
+    loop_defer_cancel(l, x); /* ran out long ago: no-op */
+    loop_timer(l, 1, t_defer_stop, NULL);
+    ok(loop_run(l) == 0, "defer: loop_run returns after loop_stop");
+    dlog[ndlog] = '\0';
+    is_str(dlog, "sz", "defer: what a call defers after loop_stop still runs before loop_run returns");
+    {
+        static char cq = 'q';
+        unsigned long guard = loop_timer(l, 3000, t_stop, NULL);
+        ndlog = 0;
+        loop_defer(l, d_note, &cq);
+        t0 = loop_now();
+        loop_run(l);
+        ok(ndlog == 1 && loop_now() - t0 < 1000,
+           "defer: loop_stop in a deferred call ends loop_run without waiting (%ld ms)",
+           (long)(loop_now() - t0));
+        loop_timer_cancel(l, guard);
+    }
+    close(dpipe[0]);
+    close(dpipe[1]);
+    loop_free(l);
+}
+
 int main(void)
 {
     struct loop *l = loop_new();
@@ -89,5 +177,6 @@ int main(void)
     close(p[0]);
     close(p[1]);
     loop_free(l);
+    test_defer();
     return done_testing();
 }

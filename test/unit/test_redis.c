@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* The Redis client against a real redis-server: the stream commands the daemons use, ACL
  * auth, unix sockets, pipelining, a blocking read beside other work, timeouts, and a server
- * restart in the middle of a pipeline. */
+ * restart in the middle of a pipeline. Then against a fake server in this process, whose bytes
+ * the test reads itself: commands queued in one loop pass go out together, a partial write of
+ * a big pipeline resumes where it stopped, and commands never written fail on link loss. */
 #include "orion/log.h"
 #include "orion/redis.h"
 #include "../t.h"
 #include "../testsrv.h"
 
 #include <errno.h>
+#include <poll.h>
 
 static struct testsrv srv;
 static char err[256];
@@ -239,6 +242,178 @@ static void test_timeout_and_refused(void)
     loop_free(l);
 }
 
+/* The fake server's side: what arrived on sfd so far (nothing waits). */
+static size_t drain(int sfd, struct buf *got, size_t max)
+{
+    char chunk[65536];
+    size_t n = 0;
+    long k;
+
+    while (n < max && (k = net_read(sfd, chunk, sizeof(chunk) < max - n ? sizeof(chunk)
+                                                                        : max - n)) > 0) {
+        buf_append(got, chunk, (size_t)k);
+        n += (size_t)k;
+    }
+    return n;
+}
+
+static bool readable(int fd)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+
+    return poll(&p, 1, 0) == 1;
+}
+
+static void answer_ints(int sfd, int from, int n)
+{
+    char line[32];
+
+    for (int i = 0; i < n; i++) {
+        int k = snprintf(line, sizeof(line), ":%d\r\n", from + i);
+        if (write(sfd, line, (size_t)k) != k)
+            break;
+    }
+}
+
+static void test_fake_server(void)
+{
+    struct loop *l = loop_new();
+    struct ctx c = {0};
+    char addr[64], key[32];
+    int lfd = net_listen("127.0.0.1:0", err, sizeof(err)), sfd = -1;
+    struct redis_opts o = {addr, NULL, NULL, 0, "fake", 0, 5000, 50, 200};
+    struct redis *r;
+    struct buf got, want;
+    static char big[65536];
+    const size_t nbig = 256;
+    int64_t end;
+
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", net_local_port(lfd));
+    r = redis_new(l, &o, on_state, &c);
+    buf_init(&got, 64u << 20);
+    buf_init(&want, 64u << 20);
+    redis_start(r);
+    for (end = loop_now() + 2000; sfd < 0 && loop_now() < end;) {
+        loop_once(l, 10);
+        sfd = net_accept(lfd);
+    }
+    ok(sfd >= 0, "fake: the client connected");
+    { /* the handshake: each command answered as Redis would (+PONG for PING, else +OK) */
+        struct resp_reader hs;
+        struct resp_reply *hc;
+        bool saw_select = false;
+
+        resp_reader_init(&hs);
+        for (end = loop_now() + 3000; !redis_up(r) && loop_now() < end;) {
+            loop_once(l, 10);
+            buf_reset(&got);
+            drain(sfd, &got, 1u << 20);
+            resp_reader_feed(&hs, buf_data(&got), buf_size(&got));
+            while (resp_reader_get(&hs, &hc) == 1) {
+                bool ping = resp_str_eq(resp_at(hc, 0), "PING");
+                saw_select = saw_select || (resp_str_eq(resp_at(hc, 0), "SELECT") &&
+                                            resp_str_eq(resp_at(hc, 1), "0"));
+                resp_reply_free(hc);
+                if (write(sfd, ping ? "+PONG\r\n" : "+OK\r\n", ping ? 7 : 5) < 0)
+                    break;
+            }
+        }
+        resp_reader_release(&hs);
+        ok(saw_select, "fake: the handshake selects db 0");
+    }
+    spin(l, &c.ups, 1, 2000);
+    ok(redis_up(r), "fake: up");
+
+    /* 100 commands queued in one pass: none written at once, all by the next pass */
+    buf_reset(&got);
+    buf_reset(&want);
+    for (int i = 0; i < 100; i++) {
+        const char *argv[] = {"SET", key, "v"};
+        snprintf(key, sizeof(key), "k%d", i);
+        redis_cmdv(r, 0, on_incr, &c, 3, argv, NULL);
+        resp_format(&want, 3, argv, NULL);
+    }
+    ok(!readable(sfd), "fake: queued commands are not written one by one");
+    loop_once(l, 0);
+    drain(sfd, &got, 1u << 20);
+    is_mem(buf_data(&got), buf_size(&got), buf_data(&want), buf_size(&want),
+           "fake: the next loop pass wrote all 100 in order (%zu bytes)", buf_size(&want));
+    answer_ints(sfd, 1, 100);
+    spin(l, &c.replies, 100, 2000);
+    ok(c.replies == 100 && c.order_ok == 100, "fake: 100 replies, matched in order");
+
+    /* 16 MiB queued at once: the socket takes part; the rest follows as it drains */
+    buf_reset(&got);
+    buf_reset(&want);
+    for (size_t i = 0; i < nbig; i++) {
+        const char *argv[] = {"SET", key, big};
+        size_t len[] = {3, 0, sizeof(big)};
+        len[1] = (size_t)snprintf(key, sizeof(key), "big%zu", i);
+        memset(big, 'a' + (int)(i % 26), sizeof(big));
+        redis_cmdv(r, 0, on_incr, &c, 3, argv, len);
+        resp_format(&want, 3, argv, len);
+    }
+    loop_once(l, 0);
+    drain(sfd, &got, 64u << 20);
+    ok(buf_size(&got) < buf_size(&want), "fake: the first pass wrote only part (%zu of %zu bytes)",
+       buf_size(&got), buf_size(&want));
+    for (end = loop_now() + 10000; buf_size(&got) < buf_size(&want) && loop_now() < end;) {
+        loop_once(l, 10);
+        drain(sfd, &got, 256u << 10); /* a slow reader: the client writes in many pieces */
+    }
+    ok(buf_size(&got) == buf_size(&want) && !memcmp(buf_data(&got), buf_data(&want), buf_size(&want)),
+       "fake: after partial writes the server got every byte once, in order (%zu of %zu)",
+       buf_size(&got), buf_size(&want));
+    is_int(redis_pending(r), nbig, "fake: all still awaiting replies");
+    answer_ints(sfd, 101, (int)nbig);
+    spin(l, &c.replies, 100 + (int)nbig, 3000);
+    ok(c.replies == 100 + (int)nbig && c.order_ok == c.replies, "fake: %d replies, in order",
+       c.replies);
+
+    /* a batch dropped at its end leaves no trace; a kept one goes out whole */
+    buf_reset(&got);
+    buf_reset(&want);
+    redis_cmd(r, on_incr, &c, "SET", "before", "1", (char *)NULL);
+    redis_batch_begin(r);
+    redis_cmd(r, on_incr, &c, "MULTI", (char *)NULL);
+    redis_cmd(r, on_incr, &c, "SET", "dropped", "1", (char *)NULL);
+    is_int(redis_pending(r), 3, "batch: queued inside it count until the end");
+    redis_batch_end(r, false);
+    is_int(redis_pending(r), 1, "batch: dropped at the end, only the command before it is left");
+    redis_batch_begin(r);
+    redis_cmd(r, on_incr, &c, "SET", "kept", "1", (char *)NULL);
+    redis_batch_end(r, true);
+    {
+        const char *a1[] = {"SET", "before", "1"}, *a2[] = {"SET", "kept", "1"};
+        resp_format(&want, 3, a1, NULL);
+        resp_format(&want, 3, a2, NULL);
+    }
+    loop_once(l, 0);
+    drain(sfd, &got, 1u << 20);
+    is_mem(buf_data(&got), buf_size(&got), buf_data(&want), buf_size(&want),
+           "batch: the server got the command before and the kept batch, nothing of the dropped one");
+    answer_ints(sfd, 101 + (int)nbig, 2);
+    spin(l, &c.replies, 102 + (int)nbig, 2000);
+    ok(c.replies == 102 + (int)nbig && c.order_ok == c.replies && c.nulls == 0,
+       "batch: 2 replies in order, no callback for the dropped commands");
+
+    /* commands queued but not yet written when the link drops are failed, once each */
+    for (int i = 0; i < 10; i++)
+        redis_cmd(r, on_incr, &c, "PING", (char *)NULL);
+    close(sfd);
+    spin(l, &c.nulls, 10, 3000);
+    ok(c.nulls == 10 && c.downs == 1, "fake: link loss fails the 10 queued commands (%d), once",
+       c.nulls);
+    for (int i = 0; i < 5; i++)
+        loop_once(l, 10);
+    is_int(c.nulls, 10, "fake: no command failed twice");
+    redis_free(r);
+    close(lfd);
+    buf_release(&got);
+    buf_release(&want);
+    loop_free(l);
+}
+
 int main(void)
 {
     struct redis_opts o;
@@ -278,5 +453,6 @@ int main(void)
     test_async();
     test_timeout_and_refused();
     testsrv_stop(&srv);
+    test_fake_server();
     return done_testing();
 }

@@ -6,6 +6,7 @@
 
 #include "../guard.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 static void dump(const struct resp_reply *r, struct buf *out)
@@ -236,6 +237,40 @@ static void test_writer_and_helpers(void)
     is_str(buf_data(&out), "*5\r\n$4\r\nXADD\r\n$1\r\nq\r\n$1\r\n*\r\n$1\r\nf\r\n$4\r\na\r\nb\r\n",
            "binary-safe command encoding");
     buf_release(&out);
+    {
+        /* lengths across digit boundaries (0, 9, 10, 99, 100, 1000), 12 arguments, appended
+         * after what is already in the buffer; the reader gets back exactly the arguments */
+        static char big[1000];
+        const size_t lens[] = {0, 9, 10, 99, 100, 1000, 1, 2, 3, 4, 5, 6};
+        const char *av[12];
+        struct resp_reply *cmd;
+        size_t same = 0;
+
+        memset(big, 'x', sizeof(big));
+        for (int i = 0; i < 12; i++)
+            av[i] = big;
+        buf_init(&out, 1u << 20);
+        buf_puts(&out, "+pre\r\n");
+        ok(resp_format(&out, 12, av, lens) == 0, "format: 12 arguments");
+        ok(strncmp(buf_data(&out), "+pre\r\n*12\r\n$0\r\n\r\n$9\r\nxxxxxxxxx\r\n$10\r\n", 37) == 0,
+           "format: appended, headers right across digit counts");
+        resp_reader_init(&r);
+        resp_reader_feed(&r, buf_data(&out), buf_size(&out));
+        is_int(resp_reader_get(&r, &rep), 1, "format: the reader takes what was there before");
+        resp_reply_free(rep);
+        is_int(resp_reader_get(&r, &cmd), 1, "format: and the command as an array");
+        for (size_t i = 0; cmd && i < cmd->n && i < 12; i++)
+            same += cmd->elem[i].len == lens[i] && !memcmp(cmd->elem[i].str, big, lens[i]);
+        ok(cmd && cmd->n == 12 && same == 12, "format: every argument back with its length");
+        resp_reply_free(cmd);
+        resp_reader_release(&r);
+        buf_release(&out);
+        buf_init(&out, 64);
+        errno = 0;
+        ok(resp_format(&out, 1, av, (const size_t[]){100}) < 0 && errno == ENOBUFS &&
+               buf_size(&out) == 0, "format: over the buffer's cap: ENOBUFS, nothing appended");
+        buf_release(&out);
+    }
 
     resp_reader_init(&r);
     resp_reader_feed(&r, "*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$-1\r\n", 30);

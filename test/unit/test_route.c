@@ -604,6 +604,61 @@ static void test_max_nodes(void)
        "nodes past ORION_ROUTE_MAX_NODES are not considered");
 }
 
+/* 200 nodes, one free slot each, requests for one model: every node is used exactly once,
+ * through the state (queued counts) and its id index, also after nodes leave and return. */
+static void test_many_nodes(void)
+{
+    enum { N = 200 };
+    static struct route_node nodes[N];
+    static struct route_state st;
+    static char ids[N][12];
+    static int hits[N];
+    static const char *const loaded[] = {"gemma3"};
+    struct route_request req = {.model = "gemma3", .priority = 2, .arrived = NOW};
+    struct route_result r;
+    int used = 0, twice = 0, misses = 0;
+
+    ok(N <= ORION_ROUTE_MAX_NODES, "ORION_ROUTE_MAX_NODES (%d) covers %d nodes",
+       ORION_ROUTE_MAX_NODES, N);
+    route_state_init(&st);
+    for (size_t i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof(ids[i]), "rb%03zu", i);
+        nodes[i] = (struct route_node){.id = ids[i], .last_seen = NOW, .ram_percent = 30,
+                                       .capacity = 1, .models = loaded, .nmodels = 1};
+    }
+    ok(route_state_update(&st, nodes, N, &S, NOW) == 0 && st.n == N, "update: %d nodes kept", N);
+    for (size_t i = 0; i < N; i++)
+        misses += route_state_find(&st, ids[i]) != &st.node[i];
+    is_int(misses, 0, "find: every node's own state");
+    ok(!route_state_find(&st, "rb200") && !route_state_find(&st, ""), "find: unknown ids");
+    for (int k = 0; k < N; k++) {
+        if (route_pick(nodes, N, &req, &S, &st, NOW, &r) < 0 || r.kind != ROUTE_STICKY)
+            break;
+        route_note_sent(&st, nodes[r.node].id, req.model, 300, NOW);
+        if (hits[r.node]++)
+            twice++;
+    }
+    for (int i = 0; i < N; i++)
+        used += hits[i] > 0;
+    is_int(used, N, "%d sticky requests went to %d different nodes", N, used);
+    is_int(twice, 0, "no node got two while another was free");
+    ok(route_pick(nodes, N, &req, &S, &st, NOW, &r) >= 0 && r.kind == ROUTE_QUEUED_RESIDENT,
+       "request %d queues: every node is full", N + 1);
+    /* the first 50 leave: positions move; the index follows */
+    ok(route_state_update(&st, nodes + 50, N - 50, &S, NOW) == 0 && st.n == N - 50,
+       "update: 50 nodes left");
+    misses = 0;
+    for (size_t i = 50; i < N; i++) {
+        const struct route_node_state *ns = route_state_find(&st, ids[i]);
+        misses += !ns || strcmp(ns->id, ids[i]) || ns->queued != 1;
+    }
+    is_int(misses, 0, "find after removal: the right state, queued count kept");
+    ok(!route_state_find(&st, ids[0]) && !route_state_find(&st, ids[49]), "find: gone ones");
+    ok(route_state_update(&st, nodes, N, &S, NOW) == 0 && st.n == N, "update: they are back");
+    ok(route_state_find(&st, ids[7]) && route_state_find(&st, ids[7])->queued == 0,
+       "find: a returning node starts afresh");
+}
+
 /* One table, every policy. d is hot: no policy ever picks it. */
 static void test_policies(void)
 {
@@ -879,6 +934,7 @@ int main(void)
     test_records();
     test_state_update();
     test_max_nodes();
+    test_many_nodes();
     test_policies();
     test_learning();
     test_eviction();

@@ -420,7 +420,16 @@ static void openai_done_stream(struct gw_req *q, const struct resp_reply *f)
     buf_release(&b);
 }
 
-bool gw_openai_entry(struct gw_req *q, const struct resp_reply *f)
+/* One callback entry for an OpenAI-shaped answer (chat or completions): chunks, the final
+ * answer (streamed or whole) and errors, each API with its own writers. */
+struct openai_writers {
+    void (*chunk)(struct gw_req *q, const char *d, size_t n);
+    void (*done_stream)(struct gw_req *q, const struct resp_reply *f);
+    void (*done_whole)(struct gw_req *q, const struct resp_reply *f);
+};
+
+static bool openai_entry(struct gw_req *q, const struct resp_reply *f,
+                         const struct openai_writers *w)
 {
     size_t tn, n;
     const char *type = gw_field(f, "type", &tn), *d;
@@ -430,7 +439,7 @@ bool gw_openai_entry(struct gw_req *q, const struct resp_reply *f)
     if (!strcmp(type, "chunk")) {
         d = gw_field(f, "delta", &n);
         if (q->stream && n)
-            delta_chunk(q, d, n);
+            w->chunk(q, d, n);
         return false;
     }
     if (!strcmp(type, "done")) {
@@ -438,9 +447,9 @@ bool gw_openai_entry(struct gw_req *q, const struct resp_reply *f)
         if (n)
             snprintf(q->node, sizeof(q->node), "%.*s", (int)n, d);
         if (q->stream)
-            openai_done_stream(q, f);
+            w->done_stream(q, f);
         else
-            openai_done_whole(q, f);
+            w->done_whole(q, f);
         q->hr = NULL;
         return true;
     }
@@ -449,6 +458,13 @@ bool gw_openai_entry(struct gw_req *q, const struct resp_reply *f)
         return true;
     }
     return false;
+}
+
+bool gw_openai_entry(struct gw_req *q, const struct resp_reply *f)
+{
+    static const struct openai_writers chat = {delta_chunk, openai_done_stream, openai_done_whole};
+
+    return openai_entry(q, f, &chat);
 }
 
 /* --- /v1/completions ---------------------------------------------------------------------- */
@@ -589,33 +605,11 @@ static void cmpl_done_whole(struct gw_req *q, const struct resp_reply *f)
     buf_release(&b);
 }
 
+static void cmpl_delta(struct gw_req *q, const char *d, size_t n) { cmpl_chunk(q, d, n, NULL, 0); }
+
 bool gw_completion_entry(struct gw_req *q, const struct resp_reply *f)
 {
-    size_t tn, n;
-    const char *type = gw_field(f, "type", &tn), *d;
+    static const struct openai_writers cmpl = {cmpl_delta, cmpl_done_stream, cmpl_done_whole};
 
-    if (!q->hr)
-        return true;
-    if (!strcmp(type, "chunk")) {
-        d = gw_field(f, "delta", &n);
-        if (q->stream && n)
-            cmpl_chunk(q, d, n, NULL, 0);
-        return false;
-    }
-    if (!strcmp(type, "done")) {
-        d = gw_field(f, "node_id", &n);
-        if (n)
-            snprintf(q->node, sizeof(q->node), "%.*s", (int)n, d);
-        if (q->stream)
-            cmpl_done_stream(q, f);
-        else
-            cmpl_done_whole(q, f);
-        q->hr = NULL;
-        return true;
-    }
-    if (!strcmp(type, "error")) {
-        gw_entry_error(q, f);
-        return true;
-    }
-    return false;
+    return openai_entry(q, f, &cmpl);
 }

@@ -498,7 +498,7 @@ static long read_retry_cb(struct loop *l, void *arg)
     struct router *r = arg;
 
     (void)l;
-    r->read_timer = 0;
+    r->read.timer = 0;
     if (!r->history_done) {
         if (!r->reading && redis_up(r->cmd))
             read_history(r); /* when down, cmd_state starts over once it is up */
@@ -506,27 +506,6 @@ static long read_retry_cb(struct loop *l, void *arg)
         read_new(r);
     }
     return -1;
-}
-
-/* A read answered with an error (-LOADING, ...): log it once, read again after 0.1 s
- * doubling to 2 s, so a Redis that refuses is not asked in a tight loop. */
-static void read_error(struct router *r, const char *what, const struct resp_reply *reply)
-{
-    long d = r->read_backoff ? r->read_backoff : 100;
-
-    if (strcmp(r->read_err, reply->str)) {
-        log_warnx("%s %s: %s; reading again with back-off", what, r->keys.requests, reply->str);
-        snprintf(r->read_err, sizeof(r->read_err), "%s", reply->str);
-    }
-    r->read_backoff = d * 2 > 2000 ? 2000 : d * 2;
-    if (!r->read_timer)
-        r->read_timer = loop_timer(r->l, d, read_retry_cb, r);
-}
-
-static void read_ok(struct router *r)
-{
-    r->read_backoff = 0;
-    r->read_err[0] = '\0';
 }
 
 /* Own pending entries first (requests taken before a crash), paging by the last id. */
@@ -546,10 +525,11 @@ static void history_cb(struct redis *c, struct resp_reply *reply, void *arg)
         return;
     }
     if (reply->type == RESP_ERROR) { /* not the end of the list: read it again */
-        read_error(r, "reading the pending entries of", reply);
+        retry_error(&r->read, r->l, "reading the pending entries of", r->keys.requests, reply->str,
+                    read_retry_cb, r);
         return;
     }
-    read_ok(r);
+    retry_ok(&r->read);
     if (!e || e->n == 0) {
         r->history_done = true;
         log_info("took back %zu waiting request(s); reading new ones", r->nw);
@@ -589,10 +569,11 @@ static void new_cb(struct redis *c, struct resp_reply *reply, void *arg)
         if (resp_is_error(reply, "NOGROUP"))
             redis_cmd(r->cmd, ignore_reply, NULL, "XGROUP", "CREATE", r->keys.requests,
                       CONTRACT_GROUP_ROUTER, "0", "MKSTREAM", (char *)NULL);
-        read_error(r, "reading", reply);
+        retry_error(&r->read, r->l, "reading", r->keys.requests, reply->str,
+                    read_retry_cb, r);
         return;
     }
-    read_ok(r);
+    retry_ok(&r->read);
     for (size_t i = 0; e && i < e->n; i++)
         router_hold(r, &e->elem[i], r->keys.requests, CONTRACT_GROUP_ROUTER, 0);
     router_try_place(r);
@@ -605,7 +586,7 @@ static void read_new(struct router *r)
     const char *argv[] = {"XREADGROUP", "GROUP", CONTRACT_GROUP_ROUTER, r->me, "COUNT", "100",
                           "BLOCK", "1000", "STREAMS", r->keys.requests, ">"};
 
-    if (r->reading || r->stopping || r->read_timer || r->throttled || !redis_up(r->blk))
+    if (r->reading || r->stopping || r->read.timer || r->throttled || !redis_up(r->blk))
         return; /* throttled: the entries wait in Redis until the moves in flight drain */
     if (redis_cmdv(r->blk, 6000, new_cb, r, 11, argv, NULL) == 0)
         r->reading = true;

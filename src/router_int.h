@@ -9,6 +9,7 @@
 #include "orion/loop.h"
 #include "orion/placement.h"
 #include "orion/redis.h"
+#include "orion/retry.h"
 #include "orion/route.h"
 #include "orion/router.h"
 
@@ -86,10 +87,9 @@ struct router {
     bool history_done, reading, refreshing, stopping, started, scanned, health_seen;
     char hist_after[48];
     /* retries after error replies (-LOADING, -NOGROUP, ...): XGROUP CREATE, reads */
-    unsigned long group_timer, read_timer;
-    long read_backoff; /* ms */
+    unsigned long group_timer;
+    struct retry read;
     bool group_warned;
-    char read_err[128]; /* the last read error logged */
     struct counters cnt;
     int64_t last_report;
     unsigned long refresh_gen;      /* refreshes started */

@@ -203,30 +203,9 @@ static long read_retry_cb(struct loop *l, void *arg)
     struct worker *w = arg;
 
     (void)l;
-    w->read_timer = 0;
+    w->read.timer = 0;
     worker_read_more(w);
     return -1;
-}
-
-/* A read answered with an error (-LOADING, ...): log it once, read again after 0.1 s
- * doubling to 2 s, so a Redis that refuses is not asked in a tight loop. */
-static void read_error(struct worker *w, const char *what, const struct resp_reply *reply)
-{
-    long d = w->read_backoff ? w->read_backoff : 100;
-
-    if (strcmp(w->read_err, reply->str)) {
-        log_warnx("%s %s: %s; reading again with back-off", what, w->stream, reply->str);
-        snprintf(w->read_err, sizeof(w->read_err), "%s", reply->str);
-    }
-    w->read_backoff = d * 2 > 2000 ? 2000 : d * 2;
-    if (!w->read_timer)
-        w->read_timer = loop_timer(w->l, d, read_retry_cb, w);
-}
-
-static void read_ok(struct worker *w)
-{
-    w->read_backoff = 0;
-    w->read_err[0] = '\0';
 }
 
 static void new_cb(struct redis *c, struct resp_reply *reply, void *arg)
@@ -241,11 +220,12 @@ static void new_cb(struct redis *c, struct resp_reply *reply, void *arg)
             w->group_ok = false;
             create_group(w);
         }
-        read_error(w, "reading", reply);
+        retry_error(&w->read, w->l, "reading", w->stream, reply->str,
+                    read_retry_cb, w);
         return;
     }
     if (reply)
-        read_ok(w);
+        retry_ok(&w->read);
     for (size_t i = 0; e && i < e->n && w->njobs < (size_t)w->wc->parallel; i++)
         take_entry(w, &e->elem[i]);
     worker_read_more(w);
@@ -257,7 +237,7 @@ void worker_read_more(struct worker *w)
     const char *argv[] = {"XREADGROUP", "GROUP", CONTRACT_GROUP_WORKERS, w->node, "COUNT", count,
                           "BLOCK", "2000", "STREAMS", w->stream, ">"};
 
-    if (w->read_timer)
+    if (w->read.timer)
         return; /* backing off after an error reply */
     if (!w->history_done) {
         read_history(w);
@@ -285,10 +265,11 @@ static void history_cb(struct redis *c, struct resp_reply *reply, void *arg)
             create_group(w);
             return;
         }
-        read_error(w, "reading the pending entries of", reply);
+        retry_error(&w->read, w->l, "reading the pending entries of", w->stream, reply->str,
+                    read_retry_cb, w);
         return;
     }
-    read_ok(w);
+    retry_ok(&w->read);
     if (!e || !e->n) {
         w->history_done = true;
         worker_read_more(w);

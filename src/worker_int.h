@@ -10,6 +10,7 @@
 #include "orion/metrics.h"
 #include "orion/ollama.h"
 #include "orion/redis.h"
+#include "orion/retry.h"
 #include "orion/worker.h"
 
 #include <stdbool.h>
@@ -53,10 +54,9 @@ struct worker {
     char hist_after[48];
     int64_t stop_deadline;
     /* retries after error replies (-LOADING, -NOGROUP, ...): XGROUP CREATE, reads */
-    unsigned long group_timer, read_timer;
-    long read_backoff; /* ms */
+    unsigned long group_timer;
+    struct retry read;
     bool group_warned;
-    char read_err[128]; /* the last read error logged */
     /* health */
     struct cpu_sample prev_cpu;
     bool have_prev_cpu;

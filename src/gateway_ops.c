@@ -116,6 +116,21 @@ void gw_metrics(struct gateway *g, struct httpd_req *hr)
         label(&b, r->nodes[i].id);
         buf_printf(&b, "\"} %lu\n", r->nodes[i].cnt.routed);
     }
+    head(&b, "orion_requests_total", "counter",
+         "Answers the workers wrote since this router started, by model, node and outcome (ok "
+         "or the error code).");
+    for (i = 0; i < r->noutcomes; i++) {
+        buf_puts(&b, "orion_requests_total{model=\"");
+        label(&b, r->outcomes[i].model);
+        buf_puts(&b, "\",node=\"");
+        label(&b, r->outcomes[i].node);
+        buf_puts(&b, "\",outcome=\"");
+        label(&b, r->outcomes[i].code);
+        buf_printf(&b, "\"} %lu\n", r->outcomes[i].n);
+    }
+    counter(&b, "orion_requests_uncounted_total",
+            "Answers not in orion_requests_total: past its limit of model/node/outcome series.",
+            r->outcomes_dropped);
     counter(&b, "orion_timeouts_total", "Requests answered no_available_nodes past their deadline.",
             r->cnt.timeouts);
     counter(&b, "orion_failovers_total", "Requests moved again after their node went silent.",
@@ -237,7 +252,19 @@ void gw_stats(struct gateway *g, struct httpd_req *hr)
         node_json(&b, &v, i, true);
         eligible += v.ok[i];
     }
-    buf_printf(&b, "],\"eligible\":%zu}", eligible);
+    buf_printf(&b, "],\"eligible\":%zu,\"outcomes\":[", eligible);
+    for (size_t i = 0; i < r->noutcomes; i++) {
+        const struct outcome *o = &r->outcomes[i];
+
+        buf_puts(&b, i ? ",{\"model\":" : "{\"model\":");
+        json_quote(&b, o->model, strlen(o->model));
+        buf_puts(&b, ",\"node\":");
+        json_quote(&b, o->node, strlen(o->node));
+        buf_puts(&b, ",\"outcome\":");
+        json_quote(&b, o->code, strlen(o->code));
+        buf_printf(&b, ",\"count\":%lu}", o->n);
+    }
+    buf_puts(&b, "]}");
     send_json(hr, 200, &b);
 }
 

@@ -27,6 +27,17 @@ struct counters {
     unsigned long routed, kind[K_NKINDS], timeouts, failovers, deadletter, bad, waiting_peak;
 };
 
+/* Answers the workers reported on P:events (done: ok; failed: the error code), by model and
+ * node, since this router started. At most ROUTER_MAX_OUTCOMES combinations are kept; later
+ * new ones are only counted in outcomes_dropped (metrics must not grow without bound). */
+#define ROUTER_MAX_OUTCOMES 256
+struct outcome {
+    char model[ORION_MODEL_MAX];
+    char node[ORION_NODE_ID_MAX + 1];
+    char code[32]; /* "ok" or the error code */
+    unsigned long n;
+};
+
 /* A node as the router knows it: its last health record and the router's observations. */
 struct rnode {
     char id[ORION_NODE_ID_MAX + 1];
@@ -96,6 +107,9 @@ struct router {
     unsigned long ticks;            /* refresh timer runs */
     unsigned long refresh_done_gen; /* the generation of the last completed refresh */
     char events_after[48];          /* P:events read up to here (router_nodes.c: learning) */
+    struct outcome outcomes[ROUTER_MAX_OUTCOMES];
+    size_t noutcomes;
+    unsigned long outcomes_dropped;
 };
 
 double router_now(const struct router *r);

@@ -76,8 +76,35 @@ static void time_cb(struct redis *c, struct resp_reply *reply, void *arg)
     }
 }
 
-/* The workers' done events carry Ollama's total_duration and load_duration (ns): route.c
- * learns each model's run time and cold load time from them. */
+static void count_outcome(struct router *r, const struct resp_reply *model,
+                          const struct resp_reply *node, const char *code)
+{
+    const char *m = model && model->type == RESP_BULK ? model->str : "";
+    const char *nd = node && node->type == RESP_BULK ? node->str : "";
+    struct outcome *o;
+
+    for (size_t i = 0; i < r->noutcomes; i++) {
+        o = &r->outcomes[i];
+        if (!strcmp(o->model, m) && !strcmp(o->node, nd) && !strcmp(o->code, code)) {
+            o->n++;
+            return;
+        }
+    }
+    if (r->noutcomes == ROUTER_MAX_OUTCOMES || strlen(m) >= sizeof(o->model) ||
+        strlen(nd) >= sizeof(o->node) || strlen(code) >= sizeof(o->code)) {
+        r->outcomes_dropped++;
+        return;
+    }
+    o = &r->outcomes[r->noutcomes++];
+    memcpy(o->model, m, strlen(m) + 1);
+    memcpy(o->node, nd, strlen(nd) + 1);
+    memcpy(o->code, code, strlen(code) + 1);
+    o->n = 1;
+}
+
+/* The workers' done and failed events: counted by model, node and outcome; the done events
+ * also carry Ollama's total_duration and load_duration (ns), from which route.c learns each
+ * model's run time and cold load time. */
 static void events_cb(struct redis *c, struct resp_reply *reply, void *arg)
 {
     struct router *r = arg;
@@ -90,11 +117,18 @@ static void events_cb(struct redis *c, struct resp_reply *reply, void *arg)
         const struct resp_reply *type = resp_field(f, "type"), *model = resp_field(f, "model");
         const struct resp_reply *td = resp_field(f, "total_duration");
         const struct resp_reply *ld = resp_field(f, "load_duration");
+        const struct resp_reply *code = resp_field(f, "code");
 
         if (id && id->type == RESP_BULK && id->len < sizeof(r->events_after))
             memcpy(r->events_after, id->str, id->len + 1);
-        if (!resp_str_eq(type, "done") || !model || model->type != RESP_BULK || !td ||
-            td->type != RESP_BULK || !ld || ld->type != RESP_BULK)
+        if (resp_str_eq(type, "failed"))
+            count_outcome(r, model, resp_field(f, "node_id"),
+                          code && code->type == RESP_BULK && code->len ? code->str : "error");
+        if (!resp_str_eq(type, "done"))
+            continue;
+        count_outcome(r, model, resp_field(f, "node_id"), "ok");
+        if (!model || model->type != RESP_BULK || !td || td->type != RESP_BULK || !ld ||
+            ld->type != RESP_BULK)
             continue;
         if (route_note_answer(&r->st, model->str, strtod(td->str, NULL) / 1e6,
                               strtod(ld->str, NULL) / 1e6, &r->rs, now) < 0)

@@ -47,15 +47,23 @@ void worker_event(struct worker *w, const char *type, const struct job *j, const
 {
     struct contract_str id = contract_request_id(&j->req);
     char rid[260], td[24], ld[24];
-    bool timed = j->final.ok && !strcmp(type, "done"); /* Ollama's counters: routers learn */
+    const char *argv[20];
+    int n = 0;
 
     snprintf(rid, sizeof(rid), "%.*s", (int)id.n, id.p);
-    snprintf(td, sizeof(td), "%lld", j->final.total_duration);
-    snprintf(ld, sizeof(ld), "%lld", j->final.load_duration);
-    redis_cmd(w->cmd, ignore_reply, NULL, "XADD", w->keys.events, "MAXLEN", "~", "10000", "*",
-              "type", type, "request_id", rid, "node_id", w->node, "model",
-              j->req.model.p ? j->req.model.p : "", "info", extra ? extra : "",
-              timed ? "total_duration" : (char *)NULL, td, "load_duration", ld, (char *)NULL);
+    argv[n++] = "XADD", argv[n++] = w->keys.events, argv[n++] = "MAXLEN", argv[n++] = "~";
+    argv[n++] = "10000", argv[n++] = "*", argv[n++] = "type", argv[n++] = type;
+    argv[n++] = "request_id", argv[n++] = rid, argv[n++] = "node_id", argv[n++] = w->node;
+    argv[n++] = "model", argv[n++] = j->req.model.p ? j->req.model.p : "";
+    argv[n++] = "info", argv[n++] = extra ? extra : "";
+    if (j->final.ok && !strcmp(type, "done")) { /* Ollama's counters: routers learn */
+        snprintf(td, sizeof(td), "%lld", j->final.total_duration);
+        snprintf(ld, sizeof(ld), "%lld", j->final.load_duration);
+        argv[n++] = "total_duration", argv[n++] = td, argv[n++] = "load_duration", argv[n++] = ld;
+    } else if (!strcmp(type, "failed") && j->err_code[0]) { /* routers count outcomes */
+        argv[n++] = "code", argv[n++] = j->err_code;
+    }
+    redis_cmdv(w->cmd, 0, ignore_reply, NULL, n, argv, NULL);
 }
 
 static void maybe_exit(struct worker *w)

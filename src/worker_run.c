@@ -100,6 +100,7 @@ static void answer_send(struct job *j)
 void job_answer_error(struct job *j, const char *code, bool retriable, const char *msg)
 {
     j->final.ok = false;
+    snprintf(j->err_code, sizeof(j->err_code), "%s", code);
     answer_begin(j);
     resp_cmd_adds(&j->answer, "type");
     resp_cmd_adds(&j->answer, "error");

@@ -31,6 +31,8 @@ worker() { # pi-a answers everything: a chunk, then done
             rcli XADD "$cb" '*' request_id "$rid" type chunk seq 1 delta "Hi" >/dev/null
             rcli XADD "$cb" '*' request_id "$rid" type done status ok response Hi node_id pi-a \
                 model gemma3:1b done_reason stop eval_count 1 >/dev/null
+            rcli XADD orion:inference:events '*' type done request_id "$rid" node_id pi-a \
+                model gemma3:1b info '' total_duration 900000000 load_duration 1000 >/dev/null
         done
         sleep 0.05
     done
@@ -53,6 +55,14 @@ rcli XADD $Q '*' prompt "no model" callback orion:inference:cb:t1 >/dev/null # a
 # one that waits: its model is installed only on the hot node
 rcli XADD $Q '*' model qwen2.5:0.5b prompt w callback orion:inference:cb:t2 timeout_ms 600000 >/dev/null
 sleep 1.2
+# failed answers as workers report them: with their code, and an older worker's without one
+rcli XADD orion:inference:events '*' type failed request_id f1 node_id pi-b model llama3.2:1b \
+    info '' code ollama_unreachable >/dev/null
+rcli XADD orion:inference:events '*' type failed request_id f2 node_id pi-b model llama3.2:1b \
+    info '' code ollama_unreachable >/dev/null
+rcli XADD orion:inference:events '*' type failed request_id f3 node_id pi-b model llama3.2:1b \
+    info '' >/dev/null
+sleep 1.2
 
 # --- /metrics -----------------------------------------------------------------------------
 curl -s -D "$T_TMP/mh" "$URL/metrics" >"$T_TMP/m"
@@ -65,6 +75,13 @@ done
 is "$(m 'orion_requests_routed_by_node_total{node="pi-a"}')" 2 "orion_requests_routed_by_node_total{node=\"pi-a\"} 2"
 is "$(m 'orion_requests_routed_by_node_total{node="pi-hot"}')" 0 "... {node=\"pi-hot\"} 0"
 is "$(m orion_bad_requests_total)" 1 "orion_bad_requests_total 1"
+is "$(m 'orion_requests_total{model="gemma3:1b",node="pi-a",outcome="ok"}')" 2 \
+    "orion_requests_total{model=\"gemma3:1b\",node=\"pi-a\",outcome=\"ok\"} 2 (done events)"
+is "$(m 'orion_requests_total{model="llama3.2:1b",node="pi-b",outcome="ollama_unreachable"}')" 2 \
+    "... {...,outcome=\"ollama_unreachable\"} 2 (failed events with their code)"
+is "$(m 'orion_requests_total{model="llama3.2:1b",node="pi-b",outcome="error"}')" 1 \
+    "... {...,outcome=\"error\"} 1 (a failed event without a code)"
+is "$(m orion_requests_uncounted_total)" 0 "orion_requests_uncounted_total 0"
 for c in orion_timeouts_total orion_failovers_total orion_deadletter_total; do
     is "$(m $c)" 0 "$c 0"
 done
@@ -85,7 +102,7 @@ is "$(m orion_http_first_token_seconds_count)" 2 "orion_http_first_token_seconds
 is "$(m orion_http_queue_wait_seconds_count)" 2 "orion_http_queue_wait_seconds_count 2"
 is "$(grep -c '^orion_http_queue_wait_seconds_bucket{le=' "$T_TMP/m")" 9 "... 9 buckets (0.1 .. 60, +Inf)"
 check "every sample line is NAME{LABELS} VALUE" sh -c \
-    "! grep -v '^#' $T_TMP/m | grep -Evq '^[a-z_]+(\\{[a-z]+=\"[^\"]*\"\\})? [0-9.e+-]+\$'"
+    "! grep -v '^#' $T_TMP/m | grep -Evq '^[a-z_]+(\\{[a-z]+=\"[^\"]*\"(,[a-z]+=\"[^\"]*\")*\\})? [0-9.e+-]+\$'"
 
 # label escaping: a node id with a quote and a backslash
 rcli HSET $H 'odd"\x' "{\"node_id\":\"odd\\\"\\\\x\",\"last_seen\":$(date +%s),\"temp_c\":40,\"available\":false}" >/dev/null
@@ -98,6 +115,7 @@ s=$(curl -s -D "$T_TMP/sh" "$URL/stats")
 check "/stats: JSON" grep -qi '^content-type: application/json' "$T_TMP/sh"
 check "... counters" sh -c "echo '$s' | grep -q '\"counters\":{\"routed\":2,\"sticky\":2,\"queued\":0,\"spill\":0,\"cold\":0,\"timeouts\":0,\"failovers\":0,\"deadletter\":0,\"bad_requests\":1'"
 check "... queue_depth 1" sh -c "echo '$s' | grep -q '\"queue_depth\":1'"
+check "... outcomes" sh -c "echo '$s' | grep -q '\"outcomes\":\[{\"model\":\"gemma3:1b\",\"node\":\"pi-a\",\"outcome\":\"ok\",\"count\":2}'"
 check "... pi-a's numbers" sh -c "echo '$s' | grep -q '{\"node\":\"pi-a\",\"eligible\":true,\"reason\":\"\",\"drained\":false,\"draining\":false,\"temp_c\":51.5,\"ram_percent\":40.0,\"cpu_percent\":12.5,\"inflight\":0,\"capacity\":2,\"routed\":2,\"sticky\":2'"
 b=$(curl -s "$URL/backends")
 check "/backends: pi-hot out, with the reason" sh -c "echo '$b' | grep -q '{\"node\":\"pi-hot\",\"eligible\":false,\"reason\":\"hot: 80 C > 75\"'"

@@ -67,6 +67,10 @@ add model nope:1b prompt x callback cb-404
 wait_for 10 answered cb-404
 is "$(answer_field cb-404 code)" model_not_found "unknown model: model_not_found"
 is "$(answer_field cb-404 retriable)" false "... not retriable"
+is "$(ev_field failed code)" bad_request "failed event: the answer's code (the first: a bad entry)"
+has_404_ev() { rcli --raw XRANGE orion:inference:events - + | grep -qx model_not_found; }
+wait_for 5 has_404_ev
+ok $? "failed event of the unknown model: code model_not_found"
 is "$(rcli XLEN $S)" 0 "every entry acknowledged and deleted: nothing pending"
 
 rcli SET orion:inference:done:already 1 >/dev/null

@@ -264,6 +264,25 @@ void gw_stats(struct gateway *g, struct httpd_req *hr)
         json_quote(&b, o->code, strlen(o->code));
         buf_printf(&b, ",\"count\":%lu}", o->n);
     }
+    buf_puts(&b, "],\"recent\":[");
+    for (size_t i = 0; i < r->nrecent; i++) { /* newest first */
+        const struct recent *x =
+            &r->recent[(r->recent_next + ROUTER_RECENT - 1 - i) % ROUTER_RECENT];
+
+        buf_puts(&b, i ? ",{\"request_id\":" : "{\"request_id\":");
+        json_quote(&b, x->request_id, strlen(x->request_id));
+        buf_puts(&b, ",\"model\":");
+        json_quote(&b, x->model, strlen(x->model));
+        buf_puts(&b, ",\"node\":");
+        json_quote(&b, x->node, strlen(x->node));
+        buf_puts(&b, ",\"outcome\":");
+        json_quote(&b, x->outcome, strlen(x->outcome));
+        buf_printf(&b, ",\"at\":%.3f,\"total_ms\":", x->at);
+        if (x->total_ms >= 0)
+            buf_printf(&b, "%lld}", x->total_ms);
+        else
+            buf_puts(&b, "null}");
+    }
     buf_puts(&b, "]}");
     send_json(hr, 200, &b);
 }

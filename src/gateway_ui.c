@@ -2,7 +2,8 @@
 /*
  * GET /ui: the status page. One self-contained HTML page (no external assets) that reads
  * /stats every 2 s and shows the nodes (temperature, RAM, CPU, loaded models, in flight
- * against capacity, eligible or why not), the queue depth and the counters. With
+ * against capacity, eligible or why not), the queue depth, the counters and the last answers
+ * the workers reported. With
  * --http-token the page takes the token from #token=T (or ?token=T, which also lets it load)
  * and sends it as a bearer header. Data goes into the page as text, never as markup.
  */
@@ -17,7 +18,7 @@ static const char page[] =
     "<title>ORION inference</title>\n"
     "<style>\n"
     "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;background:#fafafa}\n"
-    "h1{font-size:1.3em;margin:0 0 .3em}\n"
+    "h1{font-size:1.3em;margin:0 0 .3em}h2{font-size:1.05em;margin:1em 0 0}\n"
     "table{border-collapse:collapse;margin:.8em 0;background:#fff}\n"
     "th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}\n"
     "th{background:#eee}\n"
@@ -40,7 +41,13 @@ static const char page[] =
     "<th>loaded models</th></tr></thead><tbody></tbody></table>\n"
     "<table id=\"counters\"><thead><tr><th>counter</th><th>value</th></tr></thead>"
     "<tbody></tbody></table>\n"
-    "<script>\n"
+    "<h2>recent requests</h2>\n"
+    "<table id=\"recent\"><thead><tr><th>request</th><th>model</th><th>node</th>"
+    "<th>outcome</th><th>total ms</th><th>answered</th></tr></thead><tbody></tbody></table>\n"
+    "<script>\n";
+
+/* (two strings: C99 promises string literals of 4095 bytes, no more) */
+static const char script[] =
     "'use strict';\n"
     "var token = '';\n"
     "(function () {\n"
@@ -84,6 +91,18 @@ static const char page[] =
     "    tr.appendChild(el('td', s.counters[k], 'num'));\n"
     "    cb.appendChild(tr);\n"
     "  });\n"
+    "  var rb = document.querySelector('#recent tbody');\n"
+    "  while (rb.firstChild) rb.removeChild(rb.firstChild);\n"
+    "  (s.recent || []).forEach(function (x) {\n"
+    "    var tr = el('tr');\n"
+    "    tr.appendChild(el('td', x.request_id));\n"
+    "    tr.appendChild(el('td', x.model));\n"
+    "    tr.appendChild(el('td', x.node));\n"
+    "    tr.appendChild(el('td', x.outcome, x.outcome === 'ok' ? 'ok' : 'no'));\n"
+    "    tr.appendChild(el('td', x.total_ms === null ? '-' : x.total_ms, 'num'));\n"
+    "    tr.appendChild(el('td', new Date(x.at * 1000).toLocaleTimeString()));\n"
+    "    rb.appendChild(tr);\n"
+    "  });\n"
     "  set('status', 'updated ' + new Date().toLocaleTimeString() + ', every 2 s');\n"
     "  set('err', '');\n"
     "}\n"
@@ -102,11 +121,18 @@ static const char page[] =
 
 void gw_ui(struct httpd_req *hr)
 {
+    static char body[sizeof(page) + sizeof(script)];
+    static size_t len;
     static const char *const headers[] = {
         "Content-Type: text/html; charset=utf-8", "Cache-Control: no-store",
         "Content-Security-Policy: default-src 'none'; script-src 'unsafe-inline'; "
         "style-src 'unsafe-inline'; connect-src 'self'",
         NULL};
 
-    httpd_respond(hr, 200, headers, page, sizeof(page) - 1);
+    if (!len) {
+        memcpy(body, page, sizeof(page) - 1);
+        memcpy(body + sizeof(page) - 1, script, sizeof(script) - 1);
+        len = sizeof(page) + sizeof(script) - 2;
+    }
+    httpd_respond(hr, 200, headers, body, len);
 }

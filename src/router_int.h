@@ -31,6 +31,17 @@ struct counters {
  * node, since this router started. At most ROUTER_MAX_OUTCOMES combinations are kept; later
  * new ones are only counted in outcomes_dropped (metrics must not grow without bound). */
 #define ROUTER_MAX_OUTCOMES 256
+/* The last answers the workers reported (a ring), for the status page. */
+#define ROUTER_RECENT 20
+struct recent {
+    char request_id[64];
+    char model[64];
+    char node[ORION_NODE_ID_MAX + 1];
+    char outcome[32];
+    double at;         /* router clock when read, Unix s */
+    long long total_ms; /* Ollama's total_duration, ms; -1 unknown */
+};
+
 struct outcome {
     char model[ORION_MODEL_MAX];
     char node[ORION_NODE_ID_MAX + 1];
@@ -110,6 +121,8 @@ struct router {
     struct outcome outcomes[ROUTER_MAX_OUTCOMES];
     size_t noutcomes;
     unsigned long outcomes_dropped;
+    struct recent recent[ROUTER_RECENT];
+    size_t nrecent, recent_next; /* entries kept; where the next one goes */
 };
 
 double router_now(const struct router *r);

@@ -102,6 +102,33 @@ static void count_outcome(struct router *r, const struct resp_reply *model,
     o->n = 1;
 }
 
+static void copy_field(char *dst, size_t cap, const struct resp_reply *v)
+{
+    size_t n = v && v->type == RESP_BULK ? v->len : 0;
+
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, n ? v->str : "", n);
+    dst[n] = '\0';
+}
+
+static void note_recent(struct router *r, const struct resp_reply *f, const char *outcome,
+                        double now)
+{
+    struct recent *x = &r->recent[r->recent_next];
+    const struct resp_reply *td = resp_field(f, "total_duration");
+
+    copy_field(x->request_id, sizeof(x->request_id), resp_field(f, "request_id"));
+    copy_field(x->model, sizeof(x->model), resp_field(f, "model"));
+    copy_field(x->node, sizeof(x->node), resp_field(f, "node_id"));
+    snprintf(x->outcome, sizeof(x->outcome), "%s", outcome);
+    x->at = now;
+    x->total_ms = td && td->type == RESP_BULK ? strtoll(td->str, NULL, 10) / 1000000 : -1;
+    r->recent_next = (r->recent_next + 1) % ROUTER_RECENT;
+    if (r->nrecent < ROUTER_RECENT)
+        r->nrecent++;
+}
+
 /* The workers' done and failed events: counted by model, node and outcome; the done events
  * also carry Ollama's total_duration and load_duration (ns), from which route.c learns each
  * model's run time and cold load time. */
@@ -121,12 +148,16 @@ static void events_cb(struct redis *c, struct resp_reply *reply, void *arg)
 
         if (id && id->type == RESP_BULK && id->len < sizeof(r->events_after))
             memcpy(r->events_after, id->str, id->len + 1);
-        if (resp_str_eq(type, "failed"))
-            count_outcome(r, model, resp_field(f, "node_id"),
-                          code && code->type == RESP_BULK && code->len ? code->str : "error");
+        if (resp_str_eq(type, "failed")) {
+            const char *why = code && code->type == RESP_BULK && code->len ? code->str : "error";
+
+            count_outcome(r, model, resp_field(f, "node_id"), why);
+            note_recent(r, f, why, now);
+        }
         if (!resp_str_eq(type, "done"))
             continue;
         count_outcome(r, model, resp_field(f, "node_id"), "ok");
+        note_recent(r, f, "ok", now);
         if (!model || model->type != RESP_BULK || !td || td->type != RESP_BULK || !ld ||
             ld->type != RESP_BULK)
             continue;

@@ -116,6 +116,8 @@ check "/stats: JSON" grep -qi '^content-type: application/json' "$T_TMP/sh"
 check "... counters" sh -c "echo '$s' | grep -q '\"counters\":{\"routed\":2,\"sticky\":2,\"queued\":0,\"spill\":0,\"cold\":0,\"timeouts\":0,\"failovers\":0,\"deadletter\":0,\"bad_requests\":1'"
 check "... queue_depth 1" sh -c "echo '$s' | grep -q '\"queue_depth\":1'"
 check "... outcomes" sh -c "echo '$s' | grep -q '\"outcomes\":\[{\"model\":\"gemma3:1b\",\"node\":\"pi-a\",\"outcome\":\"ok\",\"count\":2}'"
+check "... recent answers, newest first" sh -c "echo '$s' | grep -q '\"recent\":\[{\"request_id\":\"f3\",\"model\":\"llama3.2:1b\",\"node\":\"pi-b\",\"outcome\":\"error\",\"at\":[0-9.]*,\"total_ms\":null},{\"request_id\":\"f2\"'"
+check "... a done answer's total time (900 ms)" sh -c "echo '$s' | grep -q '\"node\":\"pi-a\",\"outcome\":\"ok\",\"at\":[0-9.]*,\"total_ms\":900}'"
 check "... pi-a's numbers" sh -c "echo '$s' | grep -q '{\"node\":\"pi-a\",\"eligible\":true,\"reason\":\"\",\"drained\":false,\"draining\":false,\"temp_c\":51.5,\"ram_percent\":40.0,\"cpu_percent\":12.5,\"inflight\":0,\"capacity\":2,\"routed\":2,\"sticky\":2'"
 b=$(curl -s "$URL/backends")
 check "/backends: pi-hot out, with the reason" sh -c "echo '$b' | grep -q '{\"node\":\"pi-hot\",\"eligible\":false,\"reason\":\"hot: 80 C > 75\"'"
@@ -157,6 +159,8 @@ if [ -n "$CHROME" ]; then
     check "... pi-hot's reason (hot: 80)" grep -q '<td class="no">hot: 80 C &gt; 75</td>' "$T_TMP/dom"
     check "... the queue depth (1)" grep -q '<b id="queue">1</b>' "$T_TMP/dom"
     check "... the counters (bad_requests 1)" grep -q '<td>bad_requests</td><td class="num">1</td>' "$T_TMP/dom"
+    check "... the recent requests (f1 ollama_unreachable on pi-b)" grep -q \
+        '<td>f1</td><td>llama3.2:1b</td><td>pi-b</td><td class="no">ollama_unreachable</td>' "$T_TMP/dom"
 else
     skip "chromium not installed"
 fi

@@ -8,9 +8,19 @@
 #define ORION_T_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int t_count, t_failed;
+
+/* ORION_SLOW: how many times longer waits may take (make valgrind sets 5); default 1. */
+static inline long t_slow(void)
+{
+    const char *s = getenv("ORION_SLOW");
+    long v = s ? strtol(s, NULL, 10) : 1;
+
+    return v > 0 ? v : 1;
+}
 
 #define ok(cond, ...) t_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 

@@ -154,7 +154,7 @@ static void on_incr(struct redis *r, struct resp_reply *reply, void *arg)
 
 static void spin(struct loop *l, int *flag, int want, long ms)
 {
-    int64_t end = loop_now() + ms;
+    int64_t end = loop_now() + ms * t_slow();
 
     while (*flag < want && loop_now() < end)
         loop_once(l, 20);
@@ -281,7 +281,7 @@ static void test_fake_server(void)
     struct ctx c = {0};
     char addr[64], key[32];
     int lfd = net_listen("127.0.0.1:0", err, sizeof(err)), sfd = -1;
-    struct redis_opts o = {addr, NULL, NULL, 0, "fake", 0, 5000, 50, 200};
+    struct redis_opts o = {addr, NULL, NULL, 0, "fake", 0, 5000 * t_slow(), 50, 200};
     struct redis *r;
     struct buf got, want;
     static char big[65536];
@@ -293,7 +293,7 @@ static void test_fake_server(void)
     buf_init(&got, 64u << 20);
     buf_init(&want, 64u << 20);
     redis_start(r);
-    for (end = loop_now() + 2000; sfd < 0 && loop_now() < end;) {
+    for (end = loop_now() + 2000 * t_slow(); sfd < 0 && loop_now() < end;) {
         loop_once(l, 10);
         sfd = net_accept(lfd);
     }
@@ -304,7 +304,7 @@ static void test_fake_server(void)
         bool saw_select = false;
 
         resp_reader_init(&hs);
-        for (end = loop_now() + 3000; !redis_up(r) && loop_now() < end;) {
+        for (end = loop_now() + 3000 * t_slow(); !redis_up(r) && loop_now() < end;) {
             loop_once(l, 10);
             buf_reset(&got);
             drain(sfd, &got, 1u << 20);
@@ -357,7 +357,8 @@ static void test_fake_server(void)
     drain(sfd, &got, 64u << 20);
     ok(buf_size(&got) < buf_size(&want), "fake: the first pass wrote only part (%zu of %zu bytes)",
        buf_size(&got), buf_size(&want));
-    for (end = loop_now() + 10000; buf_size(&got) < buf_size(&want) && loop_now() < end;) {
+    end = loop_now() + 10000 * t_slow();
+    while (buf_size(&got) < buf_size(&want) && loop_now() < end) {
         loop_once(l, 10);
         drain(sfd, &got, 256u << 10); /* a slow reader: the client writes in many pieces */
     }

@@ -287,6 +287,8 @@ int route_request_cmp(const struct route_request *a, const struct route_request 
 int route_model_norm(const char *in, char *out, size_t outlen);
 /* Same model? Names that cannot be normalised compare with strcmp. */
 bool route_model_eq(const char *a, const char *b);
+/* Is key (normalised, route_model_norm) among names, in any spelling? */
+bool route_has_model(const char *const *names, size_t n, const char *key);
 
 /* "sticky" ... "round-robin" <-> enum. parse returns 0, or -1 for an unknown name. */
 int route_policy_parse(const char *name, enum route_policy *out);

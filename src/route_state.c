@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * route_state: the router's own per-node record that route_pick reads: an index by node id,
+ * the models it sent where (residency until keep_alive ends, dropped once the node's health
+ * showed the model and then lost it), the learned model capacity of each node, and the run
+ * and cold-load times learned per model from the workers' answers. Formulas in route.h.
+ */
+#include "orion/route.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static void copy_str(char *dst, size_t dstlen, const char *src)
+{
+    if (dstlen)
+        snprintf(dst, dstlen, "%s", src ? src : "");
+}
+
+void route_state_init(struct route_state *st) { memset(st, 0, sizeof(*st)); }
+
+/* The state index: route_pick looks every node up twice per request, so with hundreds of
+ * nodes a scan per lookup would make each route quadratic in the node count. */
+static size_t id_hash(const char *id)
+{
+    unsigned long h = 2166136261u;
+
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 16777619u;
+    return (size_t)(h ^ (h >> 13)) & (ROUTE_STATE_SLOTS - 1);
+}
+
+static void index_add(struct route_state *st, size_t i)
+{
+    size_t h = id_hash(st->node[i].id);
+
+    while (st->slot[h])
+        h = (h + 1) & (ROUTE_STATE_SLOTS - 1);
+    st->slot[h] = (unsigned short)(i + 1);
+}
+
+static void index_rebuild(struct route_state *st)
+{
+    memset(st->slot, 0, sizeof(st->slot));
+    for (size_t i = 0; i < st->n; i++)
+        index_add(st, i);
+    st->nindexed = st->n;
+}
+
+struct route_node_state *route_state_find(const struct route_state *st, const char *id)
+{
+    size_t h;
+
+    if (!st || !id)
+        return NULL;
+    if (st->nindexed <= st->n) {
+        for (h = id_hash(id); st->slot[h]; h = (h + 1) & (ROUTE_STATE_SLOTS - 1)) {
+            size_t i = st->slot[h] - 1u;
+            if (i < st->nindexed && strcmp(st->node[i].id, id) == 0)
+                return (struct route_node_state *)&st->node[i];
+        }
+    }
+    for (size_t i = st->nindexed <= st->n ? st->nindexed : 0; i < st->n; i++)
+        if (strcmp(st->node[i].id, id) == 0)
+            return (struct route_node_state *)&st->node[i];
+    return NULL;
+}
+
+static struct route_node_state *state_get(struct route_state *st, const char *id)
+{
+    struct route_node_state *ns = route_state_find(st, id);
+
+    if (ns)
+        return ns;
+    if (!id || strlen(id) > ORION_NODE_ID_MAX || st->n >= ORION_ROUTE_MAX_NODES) {
+        errno = ENOBUFS;
+        return NULL;
+    }
+    ns = &st->node[st->n++];
+    memset(ns, 0, sizeof(*ns));
+    copy_str(ns->id, sizeof(ns->id), id);
+    if (st->nindexed == st->n - 1) {
+        index_add(st, st->n - 1);
+        st->nindexed = st->n;
+    }
+    return ns;
+}
+
+static bool listed(const struct route_node *nodes, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (nodes[i].id && strcmp(nodes[i].id, id) == 0)
+            return true;
+    return false;
+}
+
+static unsigned long key_hash(const char *k) /* FNV-1a, 32 bits */
+{
+    unsigned long h = 2166136261UL;
+
+    for (; *k; k++)
+        h = ((h ^ (unsigned char)*k) * 16777619UL) & 0xffffffffUL;
+    return h;
+}
+
+static bool has_hash(const unsigned long *hs, size_t n, unsigned long h)
+{
+    for (size_t i = 0; i < n; i++)
+        if (hs[i] == h)
+            return true;
+    return false;
+}
+
+/* model_cap: a model gone while another came (or while the node was busy: Ollama makes room
+ * for a load) means the node was full at the count it had before. An empty list is Ollama
+ * down or everything expired, not an eviction. */
+static void learn_cap(struct route_node_state *ns, const struct route_node *nd)
+{
+    unsigned long now_h[ROUTE_MAX_SEEN];
+    char k[ORION_MODEL_MAX + 1];
+    size_t n = 0, total = 0, i, keep = 0;
+    bool gained = false, lost = false;
+
+    for (i = 0; i < nd->nmodels; i++) {
+        if (!nd->models[i] || route_model_norm(nd->models[i], k, sizeof(k)) < 0)
+            continue;
+        total++;
+        if (n < ROUTE_MAX_SEEN && !has_hash(now_h, n, key_hash(k)))
+            now_h[n++] = key_hash(k);
+    }
+    keep = ns->nseen < ROUTE_MAX_SEEN ? ns->nseen : ROUTE_MAX_SEEN;
+    if (ns->seen_valid && total) {
+        for (i = 0; i < n; i++)
+            gained = gained || !has_hash(ns->seen, keep, now_h[i]);
+        for (i = 0; i < keep; i++)
+            lost = lost || !has_hash(now_h, n, ns->seen[i]);
+        if (lost && (gained || nd->inflight > 0 || ns->queued > 0))
+            ns->model_cap = (unsigned)ns->nseen;
+    }
+    if (ns->model_cap && total > ns->model_cap)
+        ns->model_cap = (unsigned)total;
+    memcpy(ns->seen, now_h, n * sizeof(now_h[0]));
+    ns->nseen = total;
+    ns->seen_valid = true;
+}
+
+/* Hysteresis marks: set above the threshold, cleared only a margin below it. */
+static void state_mark(struct route_node_state *ns, const struct route_node *nd,
+                       const struct route_settings *s, double now)
+{
+    size_t i, k = 0;
+
+    if (!nd->has_temp)
+        ns->hot = false;
+    else if (nd->temp_c > s->max_temp)
+        ns->hot = true;
+    else if (nd->temp_c <= s->max_temp - s->temp_margin)
+        ns->hot = false;
+    if (nd->ram_percent < 0)
+        ns->full = false;
+    else if (nd->ram_percent > s->max_ram)
+        ns->full = true;
+    else if (nd->ram_percent <= s->max_ram - s->ram_margin)
+        ns->full = false;
+    for (i = 0; i < ns->nsent; i++) {
+        bool loaded = route_has_model(nd->models, nd->nmodels, ns->sent[i].model);
+        if (ns->sent[i].expires <= now || (ns->sent[i].seen && !loaded))
+            continue; /* run out, or loaded and gone since: evicted or unloaded */
+        ns->sent[k] = ns->sent[i];
+        ns->sent[k++].seen = ns->sent[i].seen || loaded;
+    }
+    ns->nsent = k;
+    learn_cap(ns, nd);
+}
+
+int route_state_update(struct route_state *st, const struct route_node *nodes, size_t n,
+                       const struct route_settings *s, double now)
+{
+    struct route_node_state *ns;
+    size_t i = 0;
+    int rc = 0;
+
+    while (i < st->n) { /* forget nodes that left the health hash */
+        if (listed(nodes, n, st->node[i].id)) {
+            i++;
+            continue;
+        }
+        memmove(&st->node[i], &st->node[i + 1], (st->n - i - 1) * sizeof(st->node[0]));
+        st->n--;
+    }
+    index_rebuild(st); /* positions moved; also takes in entries added by hand */
+    for (i = 0; i < n; i++) {
+        if (!nodes[i].id)
+            continue;
+        ns = state_get(st, nodes[i].id);
+        if (!ns) {
+            rc = -1;
+            continue;
+        }
+        state_mark(ns, &nodes[i], s, now);
+    }
+    if (rc < 0)
+        errno = ENOBUFS;
+    return rc;
+}
+
+int route_note_sent(struct route_state *st, const char *node_id, const char *model,
+                    double keep_alive_s, double now)
+{
+    char key[ORION_MODEL_MAX + 1];
+    struct route_node_state *ns;
+    double expires = keep_alive_s < 0 ? HUGE_VAL : now + keep_alive_s;
+    size_t i, slot;
+
+    if (route_model_norm(model, key, sizeof(key)) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    ns = state_get(st, node_id);
+    if (!ns)
+        return -1;
+    ns->queued++;
+    copy_str(st->rr_last, sizeof(st->rr_last), node_id);
+    for (i = 0; i < ns->nsent; i++)
+        if (strcmp(ns->sent[i].model, key) == 0) {
+            if (keep_alive_s == 0) /* unloaded after this request: no longer resident */
+                ns->sent[i].expires = now;
+            else if (expires > ns->sent[i].expires)
+                ns->sent[i].expires = expires;
+            return 0;
+        }
+    if (ns->nsent < ORION_ROUTE_MAX_SENT) {
+        slot = ns->nsent++;
+    } else { /* full: replace the record that runs out first */
+        for (slot = 0, i = 1; i < ns->nsent; i++)
+            if (ns->sent[i].expires < ns->sent[slot].expires)
+                slot = i;
+    }
+    copy_str(ns->sent[slot].model, sizeof(ns->sent[slot].model), key);
+    ns->sent[slot].expires = expires;
+    ns->sent[slot].seen = false;
+    return 0;
+}
+
+void route_note_done(struct route_state *st, const char *node_id)
+{
+    struct route_node_state *ns = route_state_find(st, node_id);
+
+    if (ns && ns->queued)
+        ns->queued--;
+}
+
+const struct route_learned *route_learned_find(const struct route_state *st,
+                                               const char *model_key)
+{
+    for (size_t i = 0; st && model_key && i < st->nlearned; i++)
+        if (strcmp(st->learned[i].model, model_key) == 0)
+            return &st->learned[i];
+    return NULL;
+}
+
+static double ewma(double old, double v) { return old > 0 ? old + (v - old) / 4 : v; }
+
+int route_note_answer(struct route_state *st, const char *model, double total_ms,
+                      double load_ms, const struct route_settings *s, double now)
+{
+    char key[ORION_MODEL_MAX + 1];
+    struct route_learned *l;
+    double run;
+    size_t i, slot;
+
+    if (route_model_norm(model, key, sizeof(key)) < 0 || !isfinite(total_ms) ||
+        !isfinite(load_ms) || total_ms < 0 || load_ms < 0 || total_ms > 86400e3 ||
+        load_ms > total_ms) {
+        errno = EINVAL;
+        return -1;
+    }
+    l = (struct route_learned *)route_learned_find(st, key);
+    if (!l) {
+        if (st->nlearned < ROUTE_MAX_LEARNED) {
+            slot = st->nlearned++;
+        } else { /* full: replace the one updated longest ago */
+            for (slot = 0, i = 1; i < st->nlearned; i++)
+                if (st->learned[i].updated < st->learned[slot].updated)
+                    slot = i;
+        }
+        l = &st->learned[slot];
+        memset(l, 0, sizeof(*l));
+        copy_str(l->model, sizeof(l->model), key);
+    }
+    run = total_ms - load_ms;
+    if (run > 0) { /* an answer without a run time (total_duration 0) teaches nothing */
+        l->service_ms = ewma(l->service_ms, run);
+        st->service_ms = ewma(st->service_ms, run);
+    }
+    if (load_ms >= s->cold_min_ms)
+        l->cold_ms = ewma(l->cold_ms, load_ms);
+    l->updated = now;
+    return 0;
+}

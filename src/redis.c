@@ -389,18 +389,18 @@ static void deliver(struct redis *r, struct resp_reply *reply)
     struct pending p;
 
     if (!r->qlen) {
-        resp_reply_free(reply);
+        resp_reader_recycle(&r->rd, reply);
         redis_fail(r, "protocol error: a reply nobody asked for");
         return;
     }
     p = q_pop(r);
     if (p.cb == handshake_marker) {
         handshake_reply(r, reply);
-        resp_reply_free(reply);
+        resp_reader_recycle(&r->rd, reply);
         return;
     }
     if (!p.cb) {
-        resp_reply_free(reply);
+        resp_reader_recycle(&r->rd, reply);
         return;
     }
     r->cur = reply;
@@ -408,7 +408,7 @@ static void deliver(struct redis *r, struct resp_reply *reply)
     p.cb(r, reply, p.arg);
     r->cur = NULL;
     if (!r->taken)
-        resp_reply_free(reply);
+        resp_reader_recycle(&r->rd, reply);
 }
 
 struct resp_reply *redis_take(struct redis *r)

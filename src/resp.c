@@ -32,18 +32,23 @@ struct resp_arena {
     } data[];
 };
 
+/* Blocks of 2 KiB doubling to 64 KiB, each a power of two less 16 bytes with its header, so
+ * that a block fills an allocator size class instead of spilling just past one. */
 #define ARENA_MIN 2048
+#define ARENA_MAX 65536
+#define ARENA_SLACK 16
 
 static void *arena_alloc(struct resp_arena **head, size_t n)
 {
     struct resp_arena *a = *head;
-    size_t need = (n + 7) & ~(size_t)7, cap;
+    size_t need = (n + 7) & ~(size_t)7, cap, block;
     void *p;
 
     if (!a || a->cap - a->used < need) {
-        cap = a ? a->cap * 2 : ARENA_MIN;
-        if (cap > 65536)
-            cap = 65536;
+        block = a ? (sizeof(*a) + a->cap + ARENA_SLACK) * 2 : ARENA_MIN;
+        if (block > ARENA_MAX)
+            block = ARENA_MAX;
+        cap = block - sizeof(*a) - ARENA_SLACK;
         if (cap < need)
             cap = need;
         a = orion_malloc(sizeof(*a) + cap);
@@ -74,6 +79,34 @@ void resp_reply_free(struct resp_reply *reply)
         arena_free(reply->arena);
 }
 
+/* Free a reply but keep its largest block for the reader's next reply: a steady stream of
+ * replies then allocates nothing, where a malloc and free of blocks of 2-64 KiB per reply left
+ * the allocator holding more and more groups (the router's RSS crept up in the long soak). */
+void resp_reader_recycle(struct resp_reader *r, struct resp_reply *reply)
+{
+    struct resp_arena *a, *next, *keep = NULL;
+
+    if (!reply)
+        return;
+    for (a = reply->arena; a; a = next) {
+        next = a->next;
+        if (a->cap <= ARENA_MAX && (!keep || a->cap > keep->cap)) { /* no huge one */
+            orion_free(keep);
+            keep = a;
+        } else {
+            orion_free(a);
+        }
+    }
+    if (keep && r->spare && r->spare->cap >= keep->cap) {
+        orion_free(keep);
+        keep = NULL;
+    }
+    if (keep) {
+        orion_free(r->spare);
+        r->spare = keep;
+    }
+}
+
 static int clone_into(struct resp_arena **a, struct resp_reply *dst, const struct resp_reply *src)
 {
     char *s;
@@ -99,10 +132,35 @@ static int clone_into(struct resp_arena **a, struct resp_reply *dst, const struc
     return 0;
 }
 
+/* The bytes clone_into takes from an arena for r, each piece rounded as arena_alloc rounds. */
+static size_t clone_size(const struct resp_reply *r)
+{
+    size_t n = 0;
+
+    if (r->str)
+        n += (r->len + 1 + 7) & ~(size_t)7;
+    if (r->type == RESP_ARRAY && r->n) {
+        n += (r->n * sizeof(*r->elem) + 7) & ~(size_t)7;
+        for (size_t i = 0; i < r->n; i++)
+            n += clone_size(&r->elem[i]);
+    }
+    return n;
+}
+
+/* A clone lives in one block of exactly its size: a held request keeps its fields for as long
+ * as it waits, and a 2 KiB block for a 300-byte entry would be mostly slack. */
 struct resp_reply *resp_reply_clone(const struct resp_reply *r)
 {
-    struct resp_arena *a = NULL;
-    struct resp_reply *top = arena_alloc(&a, sizeof(*top));
+    size_t total = ((sizeof(struct resp_reply) + 7) & ~(size_t)7) + clone_size(r);
+    struct resp_arena *a = orion_malloc(sizeof(*a) + total);
+    struct resp_reply *top;
+
+    if (!a)
+        return NULL;
+    a->cap = total;
+    a->used = 0;
+    a->next = NULL;
+    top = arena_alloc(&a, sizeof(*top));
 
     if (!top || clone_into(&a, top, r) < 0) {
         arena_free(a);
@@ -129,6 +187,8 @@ static void drop_partial(struct resp_reader *r)
 void resp_reader_release(struct resp_reader *r)
 {
     drop_partial(r);
+    orion_free(r->spare);
+    r->spare = NULL;
     buf_release(&r->in);
 }
 
@@ -185,6 +245,12 @@ static struct resp_reply *slot(struct resp_reader *r)
     struct resp_reply *it;
 
     if (r->depth == 0) {
+        if (!r->arena && r->spare) { /* a new reply starts in the block the last one left */
+            r->arena = r->spare;
+            r->spare = NULL;
+            r->arena->used = 0;
+            r->arena->next = NULL;
+        }
         it = arena_alloc(&r->arena, sizeof(*it));
         if (!it)
             return NULL;

@@ -50,6 +50,7 @@ struct resp_frame {
 struct resp_reader {
     struct buf in;
     struct resp_arena *arena;
+    struct resp_arena *spare; /* the largest block of the last reply recycled, for the next */
     struct resp_reply *root;
     struct resp_frame stack[ORION_RESP_MAX_DEPTH];
     int depth;
@@ -66,6 +67,8 @@ int resp_reader_feed(struct resp_reader *r, const void *data, size_t n);
  * ENOMEM, reason in r->errstr. */
 int resp_reader_get(struct resp_reader *r, struct resp_reply **out);
 void resp_reply_free(struct resp_reply *reply);
+/* Free a whole reply that r returned, keeping one of its blocks for r's next reply. */
+void resp_reader_recycle(struct resp_reader *r, struct resp_reply *reply);
 /* A deep copy of r (any element of a reply) in its own arena, or NULL (ENOMEM). */
 struct resp_reply *resp_reply_clone(const struct resp_reply *r);
 

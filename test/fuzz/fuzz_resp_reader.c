@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Fuzz the RESP2 reader: byte 0 picks the feed piece size, the rest is fed in pieces and
- * every reply taken out is walked and freed. */
+ * every reply taken out is walked, then freed or recycled (every other one) so that replies
+ * are also built in a reused block. */
 #include "orion/resp.h"
 
 #include <stdint.h>
@@ -24,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct resp_reader rd;
     struct resp_reply *rep;
     size_t step, off = 1;
-    int rc = 0;
+    int rc = 0, k = 0;
 
     if (size < 1)
         return 0;
@@ -37,7 +38,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         off += n;
         while ((rc = resp_reader_get(&rd, &rep)) == 1) {
             walk(rep);
-            resp_reply_free(rep);
+            if (k++ % 2)
+                resp_reader_recycle(&rd, rep);
+            else
+                resp_reply_free(rep);
         }
     }
     resp_reader_release(&rd);

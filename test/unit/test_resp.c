@@ -295,12 +295,93 @@ static void test_writer_and_helpers(void)
     resp_reader_release(&r);
 }
 
+/* A recycled reply leaves one block for the next: a steady stream of like replies then costs
+ * no allocation at all, where freeing them costs at least one each; a block bigger than the
+ * arena's largest is not kept; replies built in a reused block read back right. */
+static void test_recycle(void)
+{
+    struct resp_reader r;
+    struct resp_reply *rep;
+    struct buf in, got;
+    unsigned long before;
+    char *big;
+    int i;
+
+    buf_init(&in, 1 << 20);
+    buf_init(&got, 1 << 20);
+    buf_puts(&in, "*200\r\n");
+    for (i = 0; i < 200; i++)
+        buf_printf(&in, "$%d\r\nentry-%05d-padding-padding-padding\r\n", 35, i);
+    resp_reader_init(&r);
+    buf_reserve(&r.in, buf_size(&in) + 1); /* the input buffer's growth is not what is counted */
+    resp_reader_feed(&r, buf_data(&in), buf_size(&in));
+    is_int(resp_reader_get(&r, &rep), 1, "a reply of 200 bulks (a few arena blocks)");
+    {
+        struct resp_reply *cl;
+        struct buf a, b;
+        buf_init(&a, 1 << 20);
+        buf_init(&b, 1 << 20);
+        before = orion_alloc_count();
+        cl = resp_reply_clone(rep);
+        is_int((long long)(orion_alloc_count() - before), 1, "its clone is one allocation");
+        dump(rep, &a);
+        if (cl)
+            dump(cl, &b);
+        ok(cl && buf_size(&a) == buf_size(&b) && memcmp(buf_data(&a), buf_data(&b), buf_size(&a)) == 0,
+           "the clone reads back the same (%zu bytes of dump)", buf_size(&b));
+        resp_reply_free(cl);
+        buf_release(&a);
+        buf_release(&b);
+    }
+    resp_reader_recycle(&r, rep);
+    for (i = 0; i < 3; i++) {
+        before = orion_alloc_count();
+        resp_reader_feed(&r, buf_data(&in), buf_size(&in));
+        is_int(resp_reader_get(&r, &rep), 1, "the same reply again (%d)", i + 1);
+        is_int((long long)(orion_alloc_count() - before), 0, "it reused the recycled block: 0 allocations");
+        ok(rep->type == RESP_ARRAY && rep->n == 200 && strcmp(rep->elem[199].str,
+               "entry-00199-padding-padding-padding") == 0, "its last element reads back");
+        resp_reader_recycle(&r, rep);
+    }
+    before = orion_alloc_count();
+    resp_reader_feed(&r, buf_data(&in), buf_size(&in));
+    resp_reader_get(&r, &rep);
+    resp_reply_free(rep);
+    resp_reader_feed(&r, buf_data(&in), buf_size(&in));
+    resp_reader_get(&r, &rep);
+    ok(orion_alloc_count() - before > 0, "after a plain free the next reply allocates (%lu)",
+       orion_alloc_count() - before);
+    resp_reader_recycle(&r, rep);
+
+    big = malloc(200000);
+    memset(big, 'b', 200000);
+    buf_reset(&got);
+    buf_puts(&got, "$200000\r\n");
+    buf_append(&got, big, 200000);
+    buf_puts(&got, "\r\n");
+    resp_reader_feed(&r, buf_data(&got), buf_size(&got));
+    is_int(resp_reader_get(&r, &rep), 1, "a 200 000-byte bulk (a block of its own)");
+    ok(rep->len == 200000 && rep->str[199999] == 'b', "read back whole");
+    resp_reader_recycle(&r, rep);
+    before = orion_alloc_count();
+    resp_reader_feed(&r, buf_data(&in), buf_size(&in));
+    is_int(resp_reader_get(&r, &rep), 1, "the 200-bulk reply after it");
+    is_int((long long)(orion_alloc_count() - before), 0,
+           "the block kept is still the earlier one (the huge one was freed, not kept)");
+    resp_reader_recycle(&r, rep);
+    free(big);
+    buf_release(&in);
+    buf_release(&got);
+    resp_reader_release(&r);
+}
+
 int main(void)
 {
     test_cases();
     test_depth();
     test_sticky_and_reset();
     test_oom();
+    test_recycle();
     test_writer_and_helpers();
     return done_testing();
 }

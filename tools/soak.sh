@@ -112,6 +112,11 @@ answered_count() { # how many of the N callbacks hold an answer (one Lua pass)
 mem() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 anon() { awk '/^RssAnon/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+maps() { # Rss (KiB) of each mapping of a process: heap, stack, anonymous mappings, the binary
+    awk '/^[0-9a-f]+-[0-9a-f]+ / { n = ($6 == "") ? "anon" : $6; sub(/.*\//, "", n) }
+         /^Rss:/ { r[n] += $2 } END { for (n in r) if (r[n]) printf "%s=%d ", n, r[n]; print "" }' \
+        "/proc/$1/smaps" 2>/dev/null
+}
 fdkinds() { # what a process's fds are, with the peer port of TCP sockets
     for f in /proc/"$1"/fd/*; do
         l=$(readlink "$f" 2>/dev/null) || continue
@@ -140,6 +145,13 @@ while [ "$(date +%s)" -lt "$end_by" ]; do
         WARM_ANON="$(anon "$W_a") $(anon "$R_1")"
         WARM_PIDS="$W_a $R_1"
         WARM_FDS="pi-a: $(fdkinds "$W_a"); r1: $(fdkinds "$R_1")"
+        WARM_MAPS="pi-a: $(maps "$W_a"); r1: $(maps "$R_1")"
+        if [ -n "${SOAK_TRACE:-}" ]; then # RSS over time: seconds, answered, r1 and pi-a KiB
+            (t0=$(date +%s); while kill -0 "$R_1" 2>/dev/null; do
+                echo "$(($(date +%s) - t0)) $(answered_count) r1 $(mem "$R_1") $(anon "$R_1") pi-a $(mem "$W_a")"
+                sleep 5; done) >"$SOAK_TRACE" 2>/dev/null &
+            T_PIDS="$T_PIDS $!"
+        fi
         echo "# baseline after $W answered: $WARM"
         touch "$T_TMP/go"
         continue
@@ -256,6 +268,8 @@ if [ -n "$WARM" ] && [ "$WARM_PIDS" = "$W_a $R_1" ]; then
     echo "# fds at the baseline: $WARM_FDS"
     echo "# fds at the end:      pi-a: $(fdkinds "$W_a"); r1: $(fdkinds "$R_1")"
     echo "# RssAnon (heap and other anonymous memory) pi-a, r1: $WARM_ANON -> $(anon "$W_a") $(anon "$R_1")"
+    echo "# Rss by mapping at the baseline: $WARM_MAPS"
+    echo "# Rss by mapping at the end:      pi-a: $(maps "$W_a"); r1: $(maps "$R_1")"
     set -- $WARM $now
     # VmRSS moves in 4 KiB pages and these daemons use ~250-400 KiB, so 1 % is below one page:
     # the bound is 1 % or SOAK_RSS_SLACK_KIB (default 8 = two pages), whichever is larger. Over

@@ -121,11 +121,11 @@ void gw_metrics(struct gateway *g, struct httpd_req *hr)
          "or the error code).");
     for (i = 0; i < r->noutcomes; i++) {
         buf_puts(&b, "orion_requests_total{model=\"");
-        label(&b, r->outcomes[i].model);
+        label(&b, OUTCOME_LABEL(r, r->outcomes[i].model));
         buf_puts(&b, "\",node=\"");
-        label(&b, r->outcomes[i].node);
+        label(&b, OUTCOME_LABEL(r, r->outcomes[i].node));
         buf_puts(&b, "\",outcome=\"");
-        label(&b, r->outcomes[i].code);
+        label(&b, OUTCOME_LABEL(r, r->outcomes[i].code));
         buf_printf(&b, "\"} %lu\n", r->outcomes[i].n);
     }
     counter(&b, "orion_requests_uncounted_total",
@@ -255,13 +255,15 @@ void gw_stats(struct gateway *g, struct httpd_req *hr)
     buf_printf(&b, "],\"eligible\":%zu,\"outcomes\":[", eligible);
     for (size_t i = 0; i < r->noutcomes; i++) {
         const struct outcome *o = &r->outcomes[i];
+        const char *m = OUTCOME_LABEL(r, o->model), *nd = OUTCOME_LABEL(r, o->node),
+                   *code = OUTCOME_LABEL(r, o->code);
 
         buf_puts(&b, i ? ",{\"model\":" : "{\"model\":");
-        json_quote(&b, o->model, strlen(o->model));
+        json_quote(&b, m, strlen(m));
         buf_puts(&b, ",\"node\":");
-        json_quote(&b, o->node, strlen(o->node));
+        json_quote(&b, nd, strlen(nd));
         buf_puts(&b, ",\"outcome\":");
-        json_quote(&b, o->code, strlen(o->code));
+        json_quote(&b, code, strlen(code));
         buf_printf(&b, ",\"count\":%lu}", o->n);
     }
     buf_puts(&b, "],\"recent\":[");

@@ -31,6 +31,7 @@ struct counters {
  * node, since this router started. At most ROUTER_MAX_OUTCOMES combinations are kept; later
  * new ones are only counted in outcomes_dropped (metrics must not grow without bound). */
 #define ROUTER_MAX_OUTCOMES 256
+#define OUTCOME_LABEL(r, off) ((const char *)(r)->labels + (off))
 /* The last answers the workers reported (a ring), for the status page. */
 #define ROUTER_RECENT 20
 struct recent {
@@ -42,10 +43,13 @@ struct recent {
     long long total_ms; /* Ollama's total_duration, ms; -1 unknown */
 };
 
+/* The names (models, nodes, codes) live once each in a pool, and an outcome is three offsets
+ * into it and a count: 16 bytes, where three name buffers made it 368. A new combination of
+ * known names then costs 16 bytes, not a fresh page of the table every 11 combinations (in the
+ * long soak the rare ones appeared late and showed as RSS growth). */
+#define ROUTER_LABEL_POOL 8192
 struct outcome {
-    char model[ORION_MODEL_MAX];
-    char node[ORION_NODE_ID_MAX + 1];
-    char code[32]; /* "ok" or the error code */
+    unsigned short model, node, code; /* offsets into the router's labels[] */
     unsigned long n;
 };
 
@@ -120,6 +124,8 @@ struct router {
     char events_after[48];          /* P:events read up to here (router_nodes.c: learning) */
     struct outcome outcomes[ROUTER_MAX_OUTCOMES];
     size_t noutcomes;
+    char labels[ROUTER_LABEL_POOL]; /* NUL-terminated names, one after the other */
+    size_t labels_used;
     unsigned long outcomes_dropped;
     struct recent recent[ROUTER_RECENT];
     size_t nrecent, recent_next; /* entries kept; where the next one goes */

@@ -76,29 +76,54 @@ static void time_cb(struct redis *c, struct resp_reply *reply, void *arg)
     }
 }
 
+/* The offset of name in the router's label pool, added if new; -1 when the pool is full. */
+static long label_offset(struct router *r, const char *name)
+{
+    size_t n = strlen(name) + 1, off = 0;
+
+    while (off < r->labels_used) {
+        const char *l = r->labels + off;
+        size_t ln = strlen(l) + 1;
+        if (ln == n && !memcmp(l, name, n))
+            return (long)off;
+        off += ln;
+    }
+    if (n > sizeof(r->labels) - r->labels_used)
+        return -1;
+    memcpy(r->labels + r->labels_used, name, n);
+    r->labels_used += n;
+    return (long)off;
+}
+
 static void count_outcome(struct router *r, const struct resp_reply *model,
                           const struct resp_reply *node, const char *code)
 {
     const char *m = model && model->type == RESP_BULK ? model->str : "";
     const char *nd = node && node->type == RESP_BULK ? node->str : "";
+    long om, on, oc;
     struct outcome *o;
 
+    if (strlen(m) >= ORION_MODEL_MAX || strlen(nd) > ORION_NODE_ID_MAX || strlen(code) >= 32 ||
+        (om = label_offset(r, m)) < 0 || (on = label_offset(r, nd)) < 0 ||
+        (oc = label_offset(r, code)) < 0) {
+        r->outcomes_dropped++;
+        return;
+    }
     for (size_t i = 0; i < r->noutcomes; i++) {
         o = &r->outcomes[i];
-        if (!strcmp(o->model, m) && !strcmp(o->node, nd) && !strcmp(o->code, code)) {
+        if (o->model == om && o->node == on && o->code == oc) {
             o->n++;
             return;
         }
     }
-    if (r->noutcomes == ROUTER_MAX_OUTCOMES || strlen(m) >= sizeof(o->model) ||
-        strlen(nd) >= sizeof(o->node) || strlen(code) >= sizeof(o->code)) {
+    if (r->noutcomes == ROUTER_MAX_OUTCOMES) {
         r->outcomes_dropped++;
         return;
     }
     o = &r->outcomes[r->noutcomes++];
-    memcpy(o->model, m, strlen(m) + 1);
-    memcpy(o->node, nd, strlen(nd) + 1);
-    memcpy(o->code, code, strlen(code) + 1);
+    o->model = (unsigned short)om;
+    o->node = (unsigned short)on;
+    o->code = (unsigned short)oc;
     o->n = 1;
 }
 
@@ -132,13 +157,19 @@ static void note_recent(struct router *r, const struct resp_reply *f, const char
 /* The workers' done and failed events: counted by model, node and outcome; the done events
  * also carry Ollama's total_duration and load_duration (ns), from which route.c learns each
  * model's run time and cold load time. */
+/* Events are read EVENTS_BATCH at a time, the next batch at once while batches come full: a
+ * reply stays near 15 KiB (a second of events at 20 requests/s) instead of growing with the
+ * backlog a pause left, so the reply buffers' high-water mark does not creep up for weeks. */
+#define EVENTS_BATCH "64"
+
 static void events_cb(struct redis *c, struct resp_reply *reply, void *arg)
 {
     struct router *r = arg;
     const struct resp_reply *e = resp_at(resp_at(reply, 0), 1); /* [[key, [entry...]]] */
     double now = router_now(r);
+    char before[sizeof(r->events_after)];
 
-    (void)c;
+    memcpy(before, r->events_after, sizeof(before));
     for (size_t i = 0; e && i < e->n; i++) {
         const struct resp_reply *id = resp_at(&e->elem[i], 0), *f = resp_at(&e->elem[i], 1);
         const struct resp_reply *type = resp_field(f, "type"), *model = resp_field(f, "model");
@@ -165,6 +196,9 @@ static void events_cb(struct redis *c, struct resp_reply *reply, void *arg)
                               strtod(ld->str, NULL) / 1e6, &r->rs, now) < 0)
             log_debug("event %s: counters not usable", id ? id->str : "?");
     }
+    if (e && e->n >= (size_t)atoi(EVENTS_BATCH) && strcmp(before, r->events_after)) /* more */
+        redis_cmd(c, events_cb, r, "XREAD", "COUNT", EVENTS_BATCH, "STREAMS", r->keys.events,
+                  r->events_after, (char *)NULL);
 }
 
 static void update_node(struct router *r, const struct resp_reply *k, const struct resp_reply *v,
@@ -386,7 +420,7 @@ long router_refresh_cb(struct loop *l, void *arg)
     redis_cmd(r->cmd, hgetall_cb, r, "HGETALL", r->keys.health, (char *)NULL);
     redis_cmd(r->cmd, drain_cb, r, "HGETALL", r->keys.drain, (char *)NULL);
     if (r->events_after[0])
-        redis_cmd(r->cmd, events_cb, r, "XREAD", "COUNT", "1000", "STREAMS", r->keys.events,
+        redis_cmd(r->cmd, events_cb, r, "XREAD", "COUNT", EVENTS_BATCH, "STREAMS", r->keys.events,
                   r->events_after, (char *)NULL);
     for (size_t i = 0; i < r->nnodes; i++) {
         struct node_ctx *x = node_ctx(r, r->nodes[i].id);

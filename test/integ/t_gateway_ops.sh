@@ -165,6 +165,23 @@ else
     skip "chromium not installed"
 fi
 
+# --- the outcome series are bounded -------------------------------------------------------
+# the series are bounded: 300 failed events of 300 new models, read 64 at a time, fill the
+# table to its 256 series and the rest are counted in orion_requests_uncounted_total
+curl -s "$URL/metrics" >"$T_TMP/m"
+before=$(grep -c '^orion_requests_total{' "$T_TMP/m")
+rcli EVAL "for i=1,300 do redis.call('XADD', KEYS[1], '*', 'type', 'failed', 'request_id', 'g'..i,
+  'node_id', 'pi-b', 'model', 'many-'..i, 'info', '', 'code', 'ollama_error') end return 1" 1 \
+    orion:inference:events >/dev/null
+sleep 1.5
+curl -s "$URL/metrics" >"$T_TMP/m2"
+is "$(grep -c '^orion_requests_total{' "$T_TMP/m2")" 256 \
+    "300 new model/node/outcome series: the table holds its 256"
+is "$(grep '^orion_requests_uncounted_total ' "$T_TMP/m2" | awk '{print $2}')" $((300 - (256 - before))) \
+    "the $((300 - (256 - before))) past the limit are counted as uncounted"
+check "... the last series kept is many-$((256 - before)) with its count" \
+    grep -qF "orion_requests_total{model=\"many-$((256 - before))\",node=\"pi-b\",outcome=\"ollama_error\"} 1" "$T_TMP/m2"
+
 # --- with --http-token --------------------------------------------------------------------
 kill "$ROUTER_PID"
 wait "$ROUTER_PID" 2>/dev/null

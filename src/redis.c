@@ -251,7 +251,7 @@ static void flush_out(struct redis *r)
     }
     more = buf_size(&r->out) > 0;
     if (!more)
-        buf_trim(&r->out, 256 * 1024); /* a burst (a backlog, a takeover) should not pin it */
+        buf_trim(&r->out, 16 * 1024); /* a burst (a backlog, a takeover) should not pin it */
     if (more != r->want_out) {
         r->want_out = more;
         loop_set_events(r->l, r->fd, POLLIN | (more ? POLLOUT : 0));

@@ -37,6 +37,9 @@ struct resp_arena {
 #define ARENA_MIN 2048
 #define ARENA_MAX 65536
 #define ARENA_SLACK 16
+/* The block a reader keeps for its next reply is at most this big: the usual replies (a batch
+ * of events, a health hash) fit, and the blocks of a rare big one go back to malloc. */
+#define ARENA_KEEP 16384
 
 static void *arena_alloc(struct resp_arena **head, size_t n)
 {
@@ -79,8 +82,8 @@ void resp_reply_free(struct resp_reply *reply)
         arena_free(reply->arena);
 }
 
-/* Free a reply but keep its largest block for the reader's next reply: a steady stream of
- * replies then allocates nothing, where a malloc and free of blocks of 2-64 KiB per reply left
+/* Free a reply but keep its largest block (up to ARENA_KEEP) for the reader's next reply: a
+ * steady stream of replies then allocates nothing, where a malloc and free of blocks of 2-64 KiB per reply left
  * the allocator holding more and more groups (the router's RSS crept up in the long soak). */
 void resp_reader_recycle(struct resp_reader *r, struct resp_reply *reply)
 {
@@ -90,7 +93,7 @@ void resp_reader_recycle(struct resp_reader *r, struct resp_reply *reply)
         return;
     for (a = reply->arena; a; a = next) {
         next = a->next;
-        if (a->cap <= ARENA_MAX && (!keep || a->cap > keep->cap)) { /* no huge one */
+        if (sizeof(*a) + a->cap + ARENA_SLACK <= ARENA_KEEP && (!keep || a->cap > keep->cap)) {
             orion_free(keep);
             keep = a;
         } else {

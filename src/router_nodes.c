@@ -158,9 +158,9 @@ static void note_recent(struct router *r, const struct resp_reply *f, const char
  * also carry Ollama's total_duration and load_duration (ns), from which route.c learns each
  * model's run time and cold load time. */
 /* Events are read EVENTS_BATCH at a time, the next batch at once while batches come full: a
- * reply stays near 15 KiB (a second of events at 20 requests/s) instead of growing with the
- * backlog a pause left, so the reply buffers' high-water mark does not creep up for weeks. */
-#define EVENTS_BATCH "64"
+ * reply (about 0.7 KiB parsed per event) stays within the block the Redis client keeps for
+ * replies instead of growing with the backlog a pause left. */
+#define EVENTS_BATCH "16"
 
 static void events_cb(struct redis *c, struct resp_reply *reply, void *arg)
 {

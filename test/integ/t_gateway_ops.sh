@@ -166,7 +166,7 @@ else
 fi
 
 # --- the outcome series are bounded -------------------------------------------------------
-# the series are bounded: 300 failed events of 300 new models, read 64 at a time, fill the
+# the series are bounded: 300 failed events of 300 new models, read 16 at a time, fill the
 # table to its 256 series and the rest are counted in orion_requests_uncounted_total
 curl -s "$URL/metrics" >"$T_TMP/m"
 before=$(grep -c '^orion_requests_total{' "$T_TMP/m")

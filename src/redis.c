@@ -251,7 +251,7 @@ static void flush_out(struct redis *r)
     }
     more = buf_size(&r->out) > 0;
     if (!more)
-        buf_trim(&r->out, 16 * 1024); /* a burst (a backlog, a takeover) should not pin it */
+        buf_trim(&r->out, 4096); /* a burst (a backlog, a takeover) should not pin it */
     if (more != r->want_out) {
         r->want_out = more;
         loop_set_events(r->l, r->fd, POLLIN | (more ? POLLOUT : 0));
@@ -417,17 +417,26 @@ struct resp_reply *redis_take(struct redis *r)
     return r->cur;
 }
 
+#define READ_BUF 16384
+#define READ_MIN 4096
+
 static void read_some(struct redis *r)
 {
     struct resp_reply *reply;
     long n;
     int rc;
+    /* Up to 16 KiB per pass into a buffer of 16 KiB (it grows only for an item that does not
+     * fit): reserving 16 KiB past what is buffered doubled it to 32 KiB, half of it touched
+     * only now and then, after a big reply. */
+    size_t live = r->rd.in.len - r->rd.in.off;
 
-    if (buf_reserve(&r->rd.in, 16384) < 0) {
+    if (live < READ_BUF - READ_MIN)
+        buf_compact(&r->rd.in); /* a partial item of under 12 KiB moves to the front */
+    if (buf_reserve(&r->rd.in, live < READ_BUF - READ_MIN ? READ_BUF - 1 - live : READ_MIN) < 0) {
         redis_fail(r, "reply larger than %u bytes", ORION_RESP_MAX_REPLY);
         return;
     }
-    n = net_read(r->fd, r->rd.in.p + r->rd.in.len, 16384);
+    n = net_read(r->fd, r->rd.in.p + r->rd.in.len, r->rd.in.cap - r->rd.in.len - 1);
     if (n < 0) {
         redis_fail(r, "%s", errno ? strerror(errno) : "connection closed by server");
         return;
@@ -442,7 +451,7 @@ static void read_some(struct redis *r)
         deliver(r, reply);
     }
     if (r->fd >= 0)
-        buf_trim(&r->rd.in, 256 * 1024); /* a rare huge reply should not pin its buffer */
+        buf_trim(&r->rd.in, READ_BUF); /* a rare huge reply should not pin its buffer */
 }
 
 static void start_handshake(struct redis *r)

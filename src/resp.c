@@ -40,6 +40,7 @@ struct resp_arena {
 /* The block a reader keeps for its next reply is at most this big: the usual replies (a batch
  * of events, a health hash) fit, and the blocks of a rare big one go back to malloc. */
 #define ARENA_KEEP 16384
+#define ARENA_WINDOW 64
 
 static void *arena_alloc(struct resp_arena **head, size_t n)
 {
@@ -88,11 +89,13 @@ void resp_reply_free(struct resp_reply *reply)
 void resp_reader_recycle(struct resp_reader *r, struct resp_reply *reply)
 {
     struct resp_arena *a, *next, *keep = NULL;
+    size_t used = 0;
 
     if (!reply)
         return;
     for (a = reply->arena; a; a = next) {
         next = a->next;
+        used += a->used;
         if (sizeof(*a) + a->cap + ARENA_SLACK <= ARENA_KEEP && (!keep || a->cap > keep->cap)) {
             orion_free(keep);
             keep = a;
@@ -107,6 +110,17 @@ void resp_reader_recycle(struct resp_reader *r, struct resp_reply *reply)
     if (keep) {
         orion_free(r->spare);
         r->spare = keep;
+    }
+    /* The kept block follows what the last ARENA_WINDOW replies needed: one that a burst (a
+     * backlog after a restart) made big goes back once the replies are small again. */
+    if (used > r->recent_used)
+        r->recent_used = used;
+    if (++r->recycled % ARENA_WINDOW == 0) {
+        if (r->spare && r->spare->cap > 2 * r->recent_used + ARENA_MIN) {
+            orion_free(r->spare);
+            r->spare = NULL;
+        }
+        r->recent_used = 0;
     }
 }
 

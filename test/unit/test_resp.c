@@ -375,6 +375,51 @@ static void test_recycle(void)
     resp_reader_release(&r);
 }
 
+/* The kept block follows the recent replies: once a whole window of 64 replies was small,
+ * the big block is given back (the next reply allocates a small one, once), and small
+ * replies then allocate nothing again. */
+static void test_recycle_decay(void)
+{
+    struct resp_reader r;
+    struct resp_reply *rep;
+    struct buf big;
+    unsigned long before, n;
+    int i, zero = 1;
+
+    buf_init(&big, 1 << 20);
+    buf_puts(&big, "*120\r\n");
+    for (i = 0; i < 120; i++)
+        buf_printf(&big, "$%d\r\nentry-%05d-padding-padding-padding\r\n", 35, i);
+    resp_reader_init(&r);
+    buf_reserve(&r.in, buf_size(&big) + 1);
+    resp_reader_feed(&r, buf_data(&big), buf_size(&big));
+    is_int(resp_reader_get(&r, &rep), 1, "a big reply (about 12 KiB parsed)");
+    resp_reader_recycle(&r, rep);
+    for (i = 0; i < 127; i++) { /* windows of 64 replies: the first holds the big one */
+        before = orion_alloc_count();
+        resp_reader_feed(&r, "+OK\r\n", 5);
+        resp_reader_get(&r, &rep);
+        zero = zero && orion_alloc_count() == before;
+        resp_reader_recycle(&r, rep);
+    }
+    ok(zero, "127 small replies after it reuse its block (0 allocations)");
+    before = orion_alloc_count();
+    resp_reader_feed(&r, "+OK\r\n", 5);
+    resp_reader_get(&r, &rep);
+    n = orion_alloc_count() - before;
+    resp_reader_recycle(&r, rep);
+    is_int((long long)n, 1, "then the big block was given back: the next reply allocates a small one");
+    before = orion_alloc_count();
+    for (i = 0; i < 10; i++) {
+        resp_reader_feed(&r, "+OK\r\n", 5);
+        resp_reader_get(&r, &rep);
+        resp_reader_recycle(&r, rep);
+    }
+    is_int((long long)(orion_alloc_count() - before), 0, "and the small block is kept: 0 allocations");
+    buf_release(&big);
+    resp_reader_release(&r);
+}
+
 int main(void)
 {
     test_cases();
@@ -382,6 +427,7 @@ int main(void)
     test_sticky_and_reset();
     test_oom();
     test_recycle();
+    test_recycle_decay();
     test_writer_and_helpers();
     return done_testing();
 }

@@ -10,7 +10,8 @@
 #
 #   tools/soak.sh                 300 requests, 10/s, a fault every 3 s (what t_soak.sh runs)
 #   LONG=1 tools/soak.sh          10 000 requests, 20/s, a fault every 5 s
-#   SOAK_N, SOAK_RATE (requests/s), SOAK_FAULT_EVERY (s), SOAK_SEED override; KEEP=1 keeps logs.
+#   SOAK_N, SOAK_RATE (requests/s), SOAK_FAULT_EVERY (s), SOAK_SEED override; KEEP=1 keeps logs;
+#   SOAK_TRACE=file writes r1's and pi-a's VmRSS every 5 s after the baseline.
 # Needs bin/ (make) and build/*/test/tools/freeport (make tests). Loopback only.
 : "${ORION_TOP:=$(cd "$(dirname "$0")/.." && pwd)}"
 . "$ORION_TOP/test/integ/lib.sh"

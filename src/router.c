@@ -204,6 +204,7 @@ int router_hold(struct router *r, const struct resp_reply *entry, const char *sr
     struct waiting *w;
     char err[200];
     double now = router_now(r);
+    size_t srclen;
 
     if (!id || id->type != RESP_BULK || id->len >= sizeof(w->entry_id))
         return 0;
@@ -213,13 +214,15 @@ int router_hold(struct router *r, const struct resp_reply *entry, const char *sr
     }
     if (waiting_find(r, src, id->str))
         return 0;
-    w = orion_calloc(1, sizeof(*w));
+    srclen = strlen(src) < CONTRACT_KEY_MAX ? strlen(src) : CONTRACT_KEY_MAX - 1;
+    w = orion_calloc(1, sizeof(*w) + srclen + 1);
     if (!w || !(w->fields = resp_reply_clone(fields))) {
         waiting_free(w);
         return -1; /* stays pending: read again later */
     }
     snprintf(w->entry_id, sizeof(w->entry_id), "%s", id->str);
-    snprintf(w->src, sizeof(w->src), "%s", src);
+    memcpy(w->src, src, srclen);
+    w->src[srclen] = '\0';
     w->group = group;
     if (contract_request_parse(w->fields, w->entry_id, &w->req, err, sizeof(err)) < 0) {
         struct contract_str rid = contract_request_id(&w->req);

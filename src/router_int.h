@@ -75,7 +75,6 @@ struct waiting {
     struct resp_reply *fields; /* owned clone of the entry's field array */
     struct contract_request req;
     struct route_request rreq;
-    char src[CONTRACT_KEY_MAX];
     const char *group;
     int attempt;       /* the attempt the next move makes */
     double deadline;   /* Unix s (router clock) */
@@ -85,6 +84,9 @@ struct waiting {
     char dest[ORION_NODE_ID_MAX + 1];
     size_t idx;                /* its place in router.w */
     struct waiting *hnext;     /* chain in router.wh */
+    char src[];                /* the stream it came from (under CONTRACT_KEY_MAX bytes): as
+                                * long as the name, where a 512-byte array made a held request
+                                * twice as big */
 };
 
 struct router {

@@ -149,7 +149,7 @@ while [ "$(date +%s)" -lt "$end_by" ]; do
         WARM_MAPS="pi-a: $(maps "$W_a"); r1: $(maps "$R_1")"
         if [ -n "${SOAK_TRACE:-}" ]; then # RSS over time: seconds, answered, r1 and pi-a KiB
             (t0=$(date +%s); while kill -0 "$R_1" 2>/dev/null; do
-                echo "$(($(date +%s) - t0)) $(answered_count) r1 $(mem "$R_1") $(anon "$R_1") pi-a $(mem "$W_a")"
+                echo "$(($(date +%s) - t0)) $(answered_count | grep -E '^[0-9]+$' || echo -) r1 $(mem "$R_1") $(anon "$R_1") pi-a $(mem "$W_a")"
                 sleep 5; done) >"$SOAK_TRACE" 2>/dev/null &
             T_PIDS="$T_PIDS $!"
         fi

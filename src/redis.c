@@ -429,10 +429,11 @@ static void read_some(struct redis *r)
      * fit): reserving 16 KiB past what is buffered doubled it to 32 KiB, half of it touched
      * only now and then, after a big reply. */
     size_t live = r->rd.in.len - r->rd.in.off;
+    bool small = live < READ_BUF - READ_MIN;
 
-    if (live < READ_BUF - READ_MIN)
+    if (small)
         buf_compact(&r->rd.in); /* a partial item of under 12 KiB moves to the front */
-    if (buf_reserve(&r->rd.in, live < READ_BUF - READ_MIN ? READ_BUF - 1 - live : READ_MIN) < 0) {
+    if (buf_reserve(&r->rd.in, small ? READ_BUF - 1 - live : READ_MIN) < 0) {
         redis_fail(r, "reply larger than %u bytes", ORION_RESP_MAX_REPLY);
         return;
     }

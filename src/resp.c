@@ -42,10 +42,12 @@ struct resp_arena {
 #define ARENA_KEEP 16384
 #define ARENA_WINDOW 64
 
+static size_t round8(size_t n) { return (n + 7) & ~(size_t)7; }
+
 static void *arena_alloc(struct resp_arena **head, size_t n)
 {
     struct resp_arena *a = *head;
-    size_t need = (n + 7) & ~(size_t)7, cap, block;
+    size_t need = round8(n), cap, block;
     void *p;
 
     if (!a || a->cap - a->used < need) {
@@ -84,8 +86,9 @@ void resp_reply_free(struct resp_reply *reply)
 }
 
 /* Free a reply but keep its largest block (up to ARENA_KEEP) for the reader's next reply: a
- * steady stream of replies then allocates nothing, where a malloc and free of blocks of 2-64 KiB per reply left
- * the allocator holding more and more groups (the router's RSS crept up in the long soak). */
+ * steady stream of replies then allocates nothing, where a malloc and free of blocks of
+ * 2-64 KiB per reply left the allocator holding more and more groups (the router's RSS crept
+ * up in the long soak). */
 void resp_reader_recycle(struct resp_reader *r, struct resp_reply *reply)
 {
     struct resp_arena *a, *next, *keep = NULL;
@@ -155,9 +158,9 @@ static size_t clone_size(const struct resp_reply *r)
     size_t n = 0;
 
     if (r->str)
-        n += (r->len + 1 + 7) & ~(size_t)7;
+        n += round8(r->len + 1);
     if (r->type == RESP_ARRAY && r->n) {
-        n += (r->n * sizeof(*r->elem) + 7) & ~(size_t)7;
+        n += round8(r->n * sizeof(*r->elem));
         for (size_t i = 0; i < r->n; i++)
             n += clone_size(&r->elem[i]);
     }
@@ -168,7 +171,7 @@ static size_t clone_size(const struct resp_reply *r)
  * as it waits, and a 2 KiB block for a 300-byte entry would be mostly slack. */
 struct resp_reply *resp_reply_clone(const struct resp_reply *r)
 {
-    size_t total = ((sizeof(struct resp_reply) + 7) & ~(size_t)7) + clone_size(r);
+    size_t total = round8(sizeof(struct resp_reply)) + clone_size(r);
     struct resp_arena *a = orion_malloc(sizeof(*a) + total);
     struct resp_reply *top;
 

@@ -718,8 +718,8 @@ static void report(struct router *r)
     log_info("routed %lu (sticky %lu, queued %lu, spill %lu, cold %lu), waiting %zu (peak %lu), "
              "timeouts %lu, failovers %lu, deadletter %lu, bad %lu",
              r->cnt.routed, r->cnt.kind[K_STICKY], r->cnt.kind[K_QUEUED], r->cnt.kind[K_SPILL],
-             r->cnt.kind[K_COLD], r->nw, r->cnt.waiting_peak, r->cnt.timeouts, r->cnt.failovers, r->cnt.deadletter,
-             r->cnt.bad);
+             r->cnt.kind[K_COLD], r->nw, r->cnt.waiting_peak, r->cnt.timeouts, r->cnt.failovers,
+             r->cnt.deadletter, r->cnt.bad);
     for (size_t i = 0; i < r->nnodes; i++) {
         const struct rnode *n = &r->nodes[i];
         if (n->cnt.routed)

@@ -160,7 +160,18 @@ static void note_recent(struct router *r, const struct resp_reply *f, const char
 /* Events are read EVENTS_BATCH at a time, the next batch at once while batches come full: a
  * reply (about 0.7 KiB parsed per event) stays within the block the Redis client keeps for
  * replies instead of growing with the backlog a pause left. */
-#define EVENTS_BATCH "16"
+#define EVENTS_BATCH 16
+
+static void events_cb(struct redis *c, struct resp_reply *reply, void *arg);
+
+static void read_events(struct router *r)
+{
+    char count[8];
+
+    snprintf(count, sizeof(count), "%d", EVENTS_BATCH);
+    redis_cmd(r->cmd, events_cb, r, "XREAD", "COUNT", count, "STREAMS", r->keys.events,
+              r->events_after, (char *)NULL);
+}
 
 static void events_cb(struct redis *c, struct resp_reply *reply, void *arg)
 {
@@ -196,9 +207,9 @@ static void events_cb(struct redis *c, struct resp_reply *reply, void *arg)
                               strtod(ld->str, NULL) / 1e6, &r->rs, now) < 0)
             log_debug("event %s: counters not usable", id ? id->str : "?");
     }
-    if (e && e->n >= (size_t)atoi(EVENTS_BATCH) && strcmp(before, r->events_after)) /* more */
-        redis_cmd(c, events_cb, r, "XREAD", "COUNT", EVENTS_BATCH, "STREAMS", r->keys.events,
-                  r->events_after, (char *)NULL);
+    (void)c;
+    if (e && e->n >= EVENTS_BATCH && strcmp(before, r->events_after)) /* more may be waiting */
+        read_events(r);
 }
 
 static void update_node(struct router *r, const struct resp_reply *k, const struct resp_reply *v,
@@ -420,8 +431,7 @@ long router_refresh_cb(struct loop *l, void *arg)
     redis_cmd(r->cmd, hgetall_cb, r, "HGETALL", r->keys.health, (char *)NULL);
     redis_cmd(r->cmd, drain_cb, r, "HGETALL", r->keys.drain, (char *)NULL);
     if (r->events_after[0])
-        redis_cmd(r->cmd, events_cb, r, "XREAD", "COUNT", EVENTS_BATCH, "STREAMS", r->keys.events,
-                  r->events_after, (char *)NULL);
+        read_events(r);
     for (size_t i = 0; i < r->nnodes; i++) {
         struct node_ctx *x = node_ctx(r, r->nodes[i].id);
         if (x && redis_cmd(r->cmd, xlen_cb, x, "XLEN", r->nodes[i].stream, (char *)NULL) < 0)

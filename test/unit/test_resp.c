@@ -327,7 +327,8 @@ static void test_recycle(void)
         dump(rep, &a);
         if (cl)
             dump(cl, &b);
-        ok(cl && buf_size(&a) == buf_size(&b) && memcmp(buf_data(&a), buf_data(&b), buf_size(&a)) == 0,
+        ok(cl && buf_size(&a) == buf_size(&b) &&
+               memcmp(buf_data(&a), buf_data(&b), buf_size(&a)) == 0,
            "the clone reads back the same (%zu bytes of dump)", buf_size(&b));
         resp_reply_free(cl);
         buf_release(&a);
@@ -338,7 +339,8 @@ static void test_recycle(void)
         before = orion_alloc_count();
         resp_reader_feed(&r, buf_data(&in), buf_size(&in));
         is_int(resp_reader_get(&r, &rep), 1, "the same reply again (%d)", i + 1);
-        is_int((long long)(orion_alloc_count() - before), 0, "it reused the recycled block: 0 allocations");
+        is_int((long long)(orion_alloc_count() - before), 0,
+               "it reused the recycled block: 0 allocations");
         ok(rep->type == RESP_ARRAY && rep->n == 100 && strcmp(rep->elem[99].str,
                "entry-00099-padding-padding-padding") == 0, "its last element reads back");
         resp_reader_recycle(&r, rep);
@@ -408,14 +410,16 @@ static void test_recycle_decay(void)
     resp_reader_get(&r, &rep);
     n = orion_alloc_count() - before;
     resp_reader_recycle(&r, rep);
-    is_int((long long)n, 1, "then the big block was given back: the next reply allocates a small one");
+    is_int((long long)n, 1,
+           "then the big block was given back: the next reply allocates a small one");
     before = orion_alloc_count();
     for (i = 0; i < 10; i++) {
         resp_reader_feed(&r, "+OK\r\n", 5);
         resp_reader_get(&r, &rep);
         resp_reader_recycle(&r, rep);
     }
-    is_int((long long)(orion_alloc_count() - before), 0, "and the small block is kept: 0 allocations");
+    is_int((long long)(orion_alloc_count() - before), 0,
+           "and the small block is kept: 0 allocations");
     buf_release(&big);
     resp_reader_release(&r);
 }

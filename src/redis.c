@@ -431,12 +431,18 @@ static void read_some(struct redis *r)
     size_t live = r->rd.in.len - r->rd.in.off;
     bool small = live < READ_BUF - READ_MIN;
 
+    size_t cap = r->rd.in.cap;
+
     if (small)
         buf_compact(&r->rd.in); /* a partial item of under 12 KiB moves to the front */
     if (buf_reserve(&r->rd.in, small ? READ_BUF - 1 - live : READ_MIN) < 0) {
         redis_fail(r, "reply larger than %u bytes", ORION_RESP_MAX_REPLY);
         return;
     }
+    /* A new buffer is written through once, so its pages are resident from the start: read()
+     * touching them one by one, as a bigger reply first came, made RSS a high-water mark. */
+    if (r->rd.in.cap != cap)
+        memset(r->rd.in.p + r->rd.in.len, 0, r->rd.in.cap - r->rd.in.len);
     n = net_read(r->fd, r->rd.in.p + r->rd.in.len, r->rd.in.cap - r->rd.in.len - 1);
     if (n < 0) {
         redis_fail(r, "%s", errno ? strerror(errno) : "connection closed by server");

@@ -25,6 +25,7 @@
 struct resp_arena {
     struct resp_arena *next;
     size_t used, cap;
+    int warm; /* every page of it was written once (the block a reader keeps) */
     union { /* aligned storage follows */
         long long ll;
         void *p;
@@ -37,10 +38,10 @@ struct resp_arena {
 #define ARENA_MIN 2048
 #define ARENA_MAX 65536
 #define ARENA_SLACK 16
-/* The block a reader keeps for its next reply is at most this big: the usual replies (a batch
- * of events, a health hash) fit, and the blocks of a rare big one go back to malloc. */
+/* The block a reader keeps for its next reply: the usual replies (a batch of events, a health
+ * hash) fit in it, and the blocks of a rare bigger one go back to malloc. */
 #define ARENA_KEEP 16384
-#define ARENA_WINDOW 64
+#define KEEP_CAP (ARENA_KEEP - sizeof(struct resp_arena) - ARENA_SLACK)
 
 static size_t round8(size_t n) { return (n + 7) & ~(size_t)7; }
 
@@ -62,6 +63,7 @@ static void *arena_alloc(struct resp_arena **head, size_t n)
             return NULL;
         a->cap = cap;
         a->used = 0;
+        a->warm = 0;
         a->next = *head;
         *head = a;
     }
@@ -85,46 +87,42 @@ void resp_reply_free(struct resp_reply *reply)
         arena_free(reply->arena);
 }
 
-/* Free a reply but keep its largest block (up to ARENA_KEEP) for the reader's next reply: a
- * steady stream of replies then allocates nothing, where a malloc and free of blocks of
- * 2-64 KiB per reply left the allocator holding more and more groups (the router's RSS crept
- * up in the long soak). */
+/* Free a reply but keep one block of ARENA_KEEP for the reader's next reply, for as long as
+ * the reader lives: a steady stream of replies then allocates nothing, where a malloc and free
+ * of blocks of 2-64 KiB per reply left the allocator holding more and more groups. The block
+ * is written through once when it is first kept, so all its pages are resident from then on:
+ * a block whose pages became resident one by one as replies grew, or that went back to malloc
+ * when replies were small and came again with the next big one, made the router's RSS move
+ * by up to 16 KiB at rest (the long soak). A fixed 16 KiB per connection, like its read
+ * buffer, costs less than that uncertainty. */
 void resp_reader_recycle(struct resp_reader *r, struct resp_reply *reply)
 {
-    struct resp_arena *a, *next, *keep = NULL;
-    size_t used = 0;
+    struct resp_arena *a, *next, *keep = r->spare;
 
     if (!reply)
         return;
     for (a = reply->arena; a; a = next) {
         next = a->next;
-        used += a->used;
-        if (sizeof(*a) + a->cap + ARENA_SLACK <= ARENA_KEEP && (!keep || a->cap > keep->cap)) {
-            orion_free(keep);
+        if (!keep && a->cap == KEEP_CAP) {
             keep = a;
         } else {
             orion_free(a);
         }
     }
-    if (keep && r->spare && r->spare->cap >= keep->cap) {
-        orion_free(keep);
-        keep = NULL;
+    if (!keep) { /* the reply did not grow to a block of that size: make one */
+        keep = orion_malloc(sizeof(*keep) + KEEP_CAP);
+        if (!keep)
+            return; /* the next reply allocates as it goes */
+        keep->cap = KEEP_CAP;
+        keep->warm = 0;
     }
-    if (keep) {
-        orion_free(r->spare);
-        r->spare = keep;
+    if (!keep->warm) {
+        memset(keep->data, 0, keep->cap);
+        keep->warm = 1;
     }
-    /* The kept block follows what the last ARENA_WINDOW replies needed: one that a burst (a
-     * backlog after a restart) made big goes back once the replies are small again. */
-    if (used > r->recent_used)
-        r->recent_used = used;
-    if (++r->recycled % ARENA_WINDOW == 0) {
-        if (r->spare && r->spare->cap > 2 * r->recent_used + ARENA_MIN) {
-            orion_free(r->spare);
-            r->spare = NULL;
-        }
-        r->recent_used = 0;
-    }
+    keep->used = 0;
+    keep->next = NULL;
+    r->spare = keep;
 }
 
 static int clone_into(struct resp_arena **a, struct resp_reply *dst, const struct resp_reply *src)
@@ -179,6 +177,7 @@ struct resp_reply *resp_reply_clone(const struct resp_reply *r)
         return NULL;
     a->cap = total;
     a->used = 0;
+    a->warm = 0;
     a->next = NULL;
     top = arena_alloc(&a, sizeof(*top));
 

@@ -50,9 +50,7 @@ struct resp_frame {
 struct resp_reader {
     struct buf in;
     struct resp_arena *arena;
-    struct resp_arena *spare; /* the largest block of the last reply recycled, for the next */
-    size_t recent_used;       /* the most a reply used since the last look at the spare */
-    unsigned long recycled;   /* replies recycled */
+    struct resp_arena *spare; /* the 16 KiB block kept for the next reply (recycle) */
     struct resp_reply *root;
     struct resp_frame stack[ORION_RESP_MAX_DEPTH];
     int depth;

@@ -377,49 +377,73 @@ static void test_recycle(void)
     resp_reader_release(&r);
 }
 
-/* The kept block follows the recent replies: once a whole window of 64 replies was small,
- * the big block is given back (the next reply allocates a small one, once), and small
- * replies then allocate nothing again. */
-static void test_recycle_decay(void)
+static void bulks(struct buf *b, int n) /* an array of n 35-byte bulks */
+{
+    buf_reset(b);
+    buf_printf(b, "*%d\r\n", n);
+    for (int i = 0; i < n; i++)
+        buf_printf(b, "$%d\r\nentry-%05d-padding-padding-padding\r\n", 35, i);
+}
+
+/* The kept block is one fixed 16 KiB block for the reader's life: made at the first recycle
+ * even when that reply was tiny, never given back while replies are small, not replaced by a
+ * bigger reply's blocks (those are freed). So the memory a connection holds for replies does
+ * not move with the replies it sees (the long soak's RSS at rest). */
+static void test_recycle_fixed(void)
 {
     struct resp_reader r;
     struct resp_reply *rep;
-    struct buf big;
+    struct buf mid, big;
     unsigned long before, n;
+    const void *kept;
     int i, zero = 1;
 
+    buf_init(&mid, 1 << 20);
     buf_init(&big, 1 << 20);
-    buf_puts(&big, "*120\r\n");
-    for (i = 0; i < 120; i++)
-        buf_printf(&big, "$%d\r\nentry-%05d-padding-padding-padding\r\n", 35, i);
+    bulks(&mid, 120);
+    bulks(&big, 400);
     resp_reader_init(&r);
     buf_reserve(&r.in, buf_size(&big) + 1);
-    resp_reader_feed(&r, buf_data(&big), buf_size(&big));
-    is_int(resp_reader_get(&r, &rep), 1, "a big reply (about 12 KiB parsed)");
+    resp_reader_feed(&r, "+OK\r\n", 5);
+    is_int(resp_reader_get(&r, &rep), 1, "a tiny first reply");
+    before = orion_alloc_count();
     resp_reader_recycle(&r, rep);
-    for (i = 0; i < 127; i++) { /* windows of 64 replies: the first holds the big one */
+    is_int((long long)(orion_alloc_count() - before), 1,
+           "recycling it makes the kept block (1 allocation)");
+    kept = r.spare;
+    before = orion_alloc_count();
+    resp_reader_feed(&r, buf_data(&mid), buf_size(&mid));
+    is_int(resp_reader_get(&r, &rep), 1, "a reply of 120 bulks (about 10 KiB parsed)");
+    n = orion_alloc_count() - before;
+    ok(rep && rep->n == 120 && strcmp(rep->elem[119].str,
+           "entry-00119-padding-padding-padding") == 0, "it reads back");
+    resp_reader_recycle(&r, rep);
+    is_int((long long)n, 0, "it fits in the kept block: 0 allocations");
+    for (i = 0; i < 300; i++) {
         before = orion_alloc_count();
         resp_reader_feed(&r, "+OK\r\n", 5);
         resp_reader_get(&r, &rep);
+        resp_reader_recycle(&r, rep);
         zero = zero && orion_alloc_count() == before;
-        resp_reader_recycle(&r, rep);
     }
-    ok(zero, "127 small replies after it reuse its block (0 allocations)");
+    ok(zero, "300 small replies after it: 0 allocations");
+    ok(r.spare == kept, "and the same block is kept (not given back, not replaced)");
+    resp_reader_feed(&r, buf_data(&big), buf_size(&big));
     before = orion_alloc_count();
-    resp_reader_feed(&r, "+OK\r\n", 5);
-    resp_reader_get(&r, &rep);
-    n = orion_alloc_count() - before;
+    is_int(resp_reader_get(&r, &rep), 1, "a reply of 400 bulks (about 32 KiB parsed)");
+    ok(orion_alloc_count() - before > 0, "it spills past the kept block (%lu allocations)",
+       orion_alloc_count() - before);
+    ok(rep && rep->n == 400 && strcmp(rep->elem[399].str,
+           "entry-00399-padding-padding-padding") == 0, "it reads back");
     resp_reader_recycle(&r, rep);
-    is_int((long long)n, 1,
-           "then the big block was given back: the next reply allocates a small one");
+    ok(r.spare == kept, "after it the kept block is still the same one");
     before = orion_alloc_count();
-    for (i = 0; i < 10; i++) {
-        resp_reader_feed(&r, "+OK\r\n", 5);
-        resp_reader_get(&r, &rep);
-        resp_reader_recycle(&r, rep);
-    }
+    resp_reader_feed(&r, buf_data(&mid), buf_size(&mid));
+    resp_reader_get(&r, &rep);
+    resp_reader_recycle(&r, rep);
     is_int((long long)(orion_alloc_count() - before), 0,
-           "and the small block is kept: 0 allocations");
+           "the 120-bulk reply again: 0 allocations");
+    buf_release(&mid);
     buf_release(&big);
     resp_reader_release(&r);
 }
@@ -431,7 +455,7 @@ int main(void)
     test_sticky_and_reset();
     test_oom();
     test_recycle();
-    test_recycle_decay();
+    test_recycle_fixed();
     test_writer_and_helpers();
     return done_testing();
 }

@@ -6,7 +6,8 @@
 # AOF, a router killed -9 and restarted.
 # Then: every request has exactly one done/error entry on its callback (errors only with a
 # contract code), none answered twice, the RSS of the daemons that lived through it flat after
-# warm-up (<= 1 %), the same number of open fds. Prints TAP; exit status 0 when all passed.
+# warm-up (<= 1 %, each side taken once RSS has settled at rest), the same number of open fds.
+# Prints TAP; exit status 0 when all passed.
 #
 #   tools/soak.sh                 300 requests, 10/s, a fault every 3 s (what t_soak.sh runs)
 #   LONG=1 tools/soak.sh          10 000 requests, 20/s, a fault every 5 s
@@ -111,6 +112,23 @@ answered_count() { # how many of the N callbacks hold an answer (one Lua pass)
       end end end return n" 0 "$CB" "$N" 2>/dev/null
 }
 mem() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+# settle <pid> <pid>: the VmRSS of both once neither moved for 5 samples 1 s apart (at most
+# 30 s; then the last samples, marked). RSS is compared at rest, at the baseline and at the
+# end alike: one sample taken while a fault was still being handled (a router re-reading its
+# backlog) would judge a moment, not the level.
+settle() {
+    s_prev="" s_same=0 s_i=0
+    while [ "$s_i" -lt 30 ]; do
+        s_now="$(mem "$1") $(mem "$2")"
+        if [ "$s_now" = "$s_prev" ]; then s_same=$((s_same + 1)); else s_same=0; fi
+        s_prev=$s_now
+        [ "$s_same" -ge 4 ] && { echo "$s_now"; return 0; }
+        sleep 1
+        s_i=$((s_i + 1))
+    done
+    echo "# RSS did not settle in 30 s: last $s_now" >&2
+    echo "$s_now"
+}
 anon() { awk '/^RssAnon/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 maps() { # Rss (KiB) of each mapping of a process: heap, stack, anonymous mappings, the binary
@@ -142,7 +160,7 @@ while [ "$(date +%s)" -lt "$end_by" ]; do
     got=$(answered_count)
     if [ -z "$WARM" ] && [ "${got:-0}" -ge "$W" ]; then # warm-up answered, submitter paused
         sleep 3
-        WARM="$(mem "$W_a") $(mem "$R_1") $(fds "$W_a") $(fds "$R_1")"
+        WARM="$(settle "$W_a" "$R_1") $(fds "$W_a") $(fds "$R_1")"
         WARM_ANON="$(anon "$W_a") $(anon "$R_1")"
         WARM_PIDS="$W_a $R_1"
         WARM_FDS="pi-a: $(fdkinds "$W_a"); r1: $(fdkinds "$R_1")"
@@ -264,7 +282,7 @@ is "$left" 0 "the node streams are empty"
 # RSS and fds of the daemons that lived through the soak (pi-a and r1 are never killed)
 if [ -n "$WARM" ] && [ "$WARM_PIDS" = "$W_a $R_1" ]; then
     set -- $WARM
-    now="$(mem "$W_a") $(mem "$R_1") $(fds "$W_a") $(fds "$R_1")"
+    now="$(settle "$W_a" "$R_1") $(fds "$W_a") $(fds "$R_1")"
     echo "# baseline (worker pi-a VmRSS KiB, router r1 VmRSS KiB, pi-a fds, r1 fds): $WARM; end: $now"
     echo "# fds at the baseline: $WARM_FDS"
     echo "# fds at the end:      pi-a: $(fdkinds "$W_a"); r1: $(fdkinds "$R_1")"

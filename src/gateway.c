@@ -27,13 +27,6 @@
 
 static void gw_read(struct gateway *g);
 
-static void ignore_reply(struct redis *c, struct resp_reply *reply, void *arg)
-{
-    (void)c;
-    (void)reply;
-    (void)arg;
-}
-
 /* --- small helpers ------------------------------------------------------------------------ */
 
 void gw_time(char out[40])
@@ -190,7 +183,7 @@ static void req_finish(struct gw_req *q)
     struct router *r = q->g->r;
 
     if (redis_up(r->cmd))
-        redis_cmd(r->cmd, ignore_reply, NULL, "DEL", q->cb, (char *)NULL);
+        redis_cmd(r->cmd, NULL, NULL, "DEL", q->cb, (char *)NULL);
     req_unlink_free(q);
 }
 
@@ -220,7 +213,7 @@ static void cancel(struct gw_req *q)
     log_info("request %s: the client went away; cancelling", q->id);
     if (contract_cancel_key(&r->keys, q->id, strlen(q->id), key, sizeof(key)) == 0 &&
         redis_up(r->cmd))
-        redis_cmd(r->cmd, ignore_reply, NULL, "SET", key, "1", "EX", "600", (char *)NULL);
+        redis_cmd(r->cmd, NULL, NULL, "SET", key, "1", "EX", "600", (char *)NULL);
     drop_waiting(r, q->id);
 }
 
@@ -337,14 +330,14 @@ void gw_submit_n(struct gw_req *q, struct resp_cmd *c, size_t n)
         if (resp_cmd_finish(&c[i]) < 0)
             rc = -1;
     if (rc == 0 && n > 1)
-        in_multi = (rc = redis_cmdv(r->cmd, 0, ignore_reply, NULL, 1, multi, NULL)) == 0;
+        in_multi = (rc = redis_cmdv(r->cmd, 0, NULL, NULL, 1, multi, NULL)) == 0;
     for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = redis_cmdv(r->cmd, 0, n > 1 ? ignore_reply : xadd_cb, n > 1 ? NULL : x, c[i].argc,
+        rc = redis_cmdv(r->cmd, 0, n > 1 ? NULL : xadd_cb, n > 1 ? NULL : x, c[i].argc,
                         c[i].argv, c[i].len);
     if (rc == 0 && n > 1)
         rc = redis_cmdv(r->cmd, 0, xadd_cb, x, 1, exec, NULL);
     if (rc != 0 && in_multi) /* never leave the connection inside a transaction */
-        redis_cmdv(r->cmd, 0, ignore_reply, NULL, 1, discard, NULL);
+        redis_cmdv(r->cmd, 0, NULL, NULL, 1, discard, NULL);
     for (size_t i = 0; i < n; i++)
         resp_cmd_release(&c[i]);
     if (rc == 0)

@@ -19,13 +19,6 @@
 
 #define FAILOVER_MIN_IDLE "5000" /* ms: an entry another router claimed a moment ago is left */
 
-static void ignore_reply(struct redis *c, struct resp_reply *reply, void *arg)
-{
-    (void)c;
-    (void)reply;
-    (void)arg;
-}
-
 struct rnode *router_node(struct router *r, const char *id, bool create)
 {
     struct rnode *n;
@@ -355,7 +348,7 @@ static void failover(struct router *r, struct rnode *n)
 
     if (!x)
         return;
-    redis_cmd(r->cmd, ignore_reply, NULL, "XGROUP", "CREATE", n->stream, CONTRACT_GROUP_WORKERS,
+    redis_cmd(r->cmd, NULL, NULL, "XGROUP", "CREATE", n->stream, CONTRACT_GROUP_WORKERS,
               "0", "MKSTREAM", (char *)NULL);
     if (redis_cmd(r->cmd, autoclaim_cb, x, "XAUTOCLAIM", n->stream, CONTRACT_GROUP_WORKERS, r->me,
                   FAILOVER_MIN_IDLE, "0-0", "COUNT", "100", (char *)NULL) < 0) {

@@ -18,13 +18,6 @@
 
 static void read_history(struct worker *w);
 
-static void ignore_reply(struct redis *c, struct resp_reply *reply, void *arg)
-{
-    (void)c;
-    (void)reply;
-    (void)arg;
-}
-
 static struct job *job_find(struct worker *w, const char *id)
 {
     for (size_t i = 0; i < w->njobs; i++)
@@ -63,7 +56,7 @@ void worker_event(struct worker *w, const char *type, const struct job *j, const
     } else if (!strcmp(type, "failed") && j->err_code[0]) { /* routers count outcomes */
         argv[n++] = "code", argv[n++] = j->err_code;
     }
-    redis_cmdv(w->cmd, 0, ignore_reply, NULL, n, argv, NULL);
+    redis_cmdv(w->cmd, 0, NULL, NULL, n, argv, NULL);
 }
 
 static void maybe_exit(struct worker *w)
@@ -166,7 +159,7 @@ static void take_entry(struct worker *w, const struct resp_reply *e)
     if (!id || id->type != RESP_BULK || id->len >= sizeof(j->entry_id) || job_find(w, id->str))
         return;
     if (!fields || fields->type != RESP_ARRAY) { /* deleted while pending */
-        redis_cmd(w->cmd, ignore_reply, NULL, "XACK", w->stream, CONTRACT_GROUP_WORKERS, id->str,
+        redis_cmd(w->cmd, NULL, NULL, "XACK", w->stream, CONTRACT_GROUP_WORKERS, id->str,
                   (char *)NULL);
         return;
     }

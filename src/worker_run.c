@@ -44,13 +44,6 @@ void job_free(struct job *j)
     orion_free(j);
 }
 
-static void ignore_reply(struct redis *c, struct resp_reply *reply, void *arg)
-{
-    (void)c;
-    (void)reply;
-    (void)arg;
-}
-
 /* Start the answer: the script's keys and arguments, then request_id and node_id. */
 static void answer_begin(struct job *j)
 {
@@ -220,7 +213,7 @@ static void on_chunk(void *arg, const char *delta, size_t n, const char *thinkin
     argv[11] = seq, len[11] = strlen(seq);
     argv[12] = "delta", len[12] = 5;
     argv[13] = delta, len[13] = n;
-    redis_cmdv(j->w->cmd, 0, ignore_reply, NULL, 14, argv, len);
+    redis_cmdv(j->w->cmd, 0, NULL, NULL, 14, argv, len);
 }
 
 static void on_tool_calls(void *arg, const char *json, size_t n)

@@ -2,7 +2,8 @@
 /*
  * The router's request side: read P:requests (group inference-router), hold what cannot be
  * placed yet, place it with route_pick(), move it to the node's stream in one MULTI/EXEC, and
- * answer what passes its deadline. Health and failover are in router_nodes.c.
+ * answer what passes its deadline. Health and failover are in router_nodes.c, the waiting
+ * list and the taking in of entries in router_wait.c.
  *
  * Nothing is acknowledged before it is somewhere else: a held request stays pending in the
  * group, so after a crash the next start reads it back with XREADGROUP ... 0. Held requests
@@ -29,244 +30,6 @@ static void read_new(struct router *r);
 
 double router_now(const struct router *r) { return (double)loop_wall_ms() / 1000.0 + r->clock_offset; }
 
-static void ignore_reply(struct redis *c, struct resp_reply *reply, void *arg)
-{
-    (void)c;
-    (void)reply;
-    (void)arg;
-}
-
-static void waiting_free(struct waiting *w)
-{
-    if (!w)
-        return;
-    resp_reply_free(w->fields);
-    orion_free(w);
-}
-
-/* FNV-1a over src, a NUL and id: the waiting index's key. */
-static size_t waiting_hash(const char *src, const char *id)
-{
-    unsigned long h = 2166136261u;
-
-    for (; *src; src++)
-        h = (h ^ (unsigned char)*src) * 16777619u;
-    h *= 16777619u;
-    for (; *id; id++)
-        h = (h ^ (unsigned char)*id) * 16777619u;
-    return (size_t)(h ^ (h >> 15));
-}
-
-static struct waiting **waiting_slot(struct router *r, const struct waiting *w)
-{
-    return &r->wh[waiting_hash(w->src, w->entry_id) & (r->nwh - 1)];
-}
-
-/* Index w (already in r->w). The table doubles when it holds as many entries as heads; when
- * that fails the chains just get longer. -1 only when there is no table at all. */
-static int waiting_index(struct router *r, struct waiting *w)
-{
-    struct waiting **slot;
-
-    if (r->nw > r->nwh) {
-        size_t n = r->nwh ? r->nwh * 2 : 256;
-        struct waiting **nh = orion_calloc(n, sizeof(*nh));
-        if (nh) {
-            struct waiting **old = r->wh;
-            size_t nold = r->nwh;
-            r->wh = nh;
-            r->nwh = n;
-            for (size_t i = 0; i < nold; i++) {
-                for (struct waiting *e = old[i], *next; e; e = next) {
-                    next = e->hnext;
-                    slot = waiting_slot(r, e);
-                    e->hnext = *slot;
-                    *slot = e;
-                }
-            }
-            orion_free(old);
-        } else if (!r->nwh) {
-            return -1;
-        }
-    }
-    slot = waiting_slot(r, w);
-    w->hnext = *slot;
-    *slot = w;
-    return 0;
-}
-
-void router_waiting_drop(struct router *r, size_t i)
-{
-    struct waiting *w = r->w[i];
-
-    if (r->nwh) {
-        struct waiting **p = waiting_slot(r, w);
-        while (*p && *p != w)
-            p = &(*p)->hnext;
-        if (*p)
-            *p = w->hnext;
-    }
-    r->w[i] = r->w[--r->nw];
-    r->w[i]->idx = i;
-}
-
-static void waiting_remove(struct router *r, struct waiting *w)
-{
-    if (w->idx < r->nw && r->w[w->idx] == w) {
-        router_waiting_drop(r, w->idx);
-        waiting_free(w);
-    }
-}
-
-static struct waiting *waiting_find(struct router *r, const char *src, const char *id)
-{
-    if (!r->nwh)
-        return NULL;
-    for (struct waiting *w = r->wh[waiting_hash(src, id) & (r->nwh - 1)]; w; w = w->hnext)
-        if (!strcmp(w->entry_id, id) && !strcmp(w->src, src))
-            return w;
-    return NULL;
-}
-
-/* An error answer through the one-answer script: written once, source entry acknowledged. */
-void router_answer_error(struct router *r, const struct contract_request *req, const char *src,
-                         const char *group, const char *code, bool retriable, const char *msg,
-                         const char *node)
-{
-    struct contract_str id = contract_request_id(req);
-    char done[CONTRACT_KEY_MAX];
-    struct resp_cmd c;
-
-    if (contract_done_key(&r->keys, id.p, id.n, done, sizeof(done)) < 0)
-        snprintf(done, sizeof(done), "%s:done:%s", r->keys.prefix, req->entry_id);
-    resp_cmd_init(&c);
-    contract_answer_begin(&c, done, req->callback.p, req->callback.n, src, group, req->entry_id);
-    resp_cmd_adds(&c, "request_id");
-    resp_cmd_add(&c, id.p, id.n);
-    resp_cmd_adds(&c, "type");
-    resp_cmd_adds(&c, "error");
-    resp_cmd_adds(&c, "status");
-    resp_cmd_adds(&c, "error");
-    resp_cmd_adds(&c, "error");
-    resp_cmd_adds(&c, msg);
-    resp_cmd_adds(&c, "code");
-    resp_cmd_adds(&c, code);
-    resp_cmd_adds(&c, "retriable");
-    resp_cmd_adds(&c, retriable ? "true" : "false");
-    if (node) {
-        resp_cmd_adds(&c, "node_id");
-        resp_cmd_adds(&c, node);
-    }
-    if (resp_cmd_finish(&c) < 0 ||
-        redis_cmdv(r->cmd, 0, ignore_reply, NULL, c.argc, c.argv, c.len) < 0)
-        log_warnx("request %.*s: could not answer '%s' now; it stays pending", (int)id.n, id.p,
-                  code);
-    resp_cmd_release(&c);
-}
-
-static double entry_time(const char *id)
-{
-    return strtod(id, NULL) / 1000.0; /* "1795377295276-0": ms when XADD ran (Redis clock) */
-}
-
-/* Put the deadletter copy and answer the error: the request failed over too often. */
-static void deadletter(struct router *r, const struct resp_reply *fields, struct contract_request *req,
-                       const char *src, const char *group)
-{
-    const char *argv[RESP_CMD_MAX_ARGS];
-    size_t len[RESP_CMD_MAX_ARGS];
-    int argc = 0;
-
-    argv[argc] = "XADD", len[argc++] = 4;
-    argv[argc] = r->keys.deadletter, len[argc++] = strlen(r->keys.deadletter);
-    argv[argc] = "MAXLEN", len[argc++] = 6;
-    argv[argc] = "~", len[argc++] = 1;
-    argv[argc] = "10000", len[argc++] = 5;
-    argv[argc] = "*", len[argc++] = 1;
-    for (size_t i = 0; i + 1 < fields->n && argc + 2 < RESP_CMD_MAX_ARGS; i += 2) {
-        argv[argc] = fields->elem[i].str, len[argc++] = fields->elem[i].len;
-        argv[argc] = fields->elem[i + 1].str, len[argc++] = fields->elem[i + 1].len;
-    }
-    redis_cmdv(r->cmd, 0, ignore_reply, NULL, argc, argv, len);
-    r->cnt.deadletter++;
-    router_answer_error(r, req, src, group, "failed_over_too_often", false,
-                        "the request was moved away from unresponsive nodes 3 times", NULL);
-}
-
-/*
- * Take one stream entry ([id, fields]) into the waiting list. attempt_bump: 0 for a new
- * request, 1 for one taken from a dead node's stream. Returns 0 (held, answered or skipped).
- */
-int router_hold(struct router *r, const struct resp_reply *entry, const char *src,
-                const char *group, int attempt_bump)
-{
-    const struct resp_reply *id = resp_at(entry, 0), *fields = resp_at(entry, 1);
-    struct waiting *w;
-    char err[200];
-    double now = router_now(r);
-    size_t srclen;
-
-    if (!id || id->type != RESP_BULK || id->len >= sizeof(w->entry_id))
-        return 0;
-    if (!fields || fields->type != RESP_ARRAY) { /* deleted while pending: nothing to run */
-        redis_cmd(r->cmd, ignore_reply, NULL, "XACK", src, group, id->str, (char *)NULL);
-        return 0;
-    }
-    if (waiting_find(r, src, id->str))
-        return 0;
-    srclen = strlen(src) < CONTRACT_KEY_MAX ? strlen(src) : CONTRACT_KEY_MAX - 1;
-    w = orion_calloc(1, sizeof(*w) + srclen + 1);
-    if (!w || !(w->fields = resp_reply_clone(fields))) {
-        waiting_free(w);
-        return -1; /* stays pending: read again later */
-    }
-    snprintf(w->entry_id, sizeof(w->entry_id), "%s", id->str);
-    memcpy(w->src, src, srclen);
-    w->src[srclen] = '\0';
-    w->group = group;
-    if (contract_request_parse(w->fields, w->entry_id, &w->req, err, sizeof(err)) < 0) {
-        struct contract_str rid = contract_request_id(&w->req);
-        log_warnx("request %.*s: bad request: %s", (int)rid.n, rid.p, err);
-        r->cnt.bad++;
-        router_answer_error(r, &w->req, src, group, "bad_request", false, err, NULL);
-        waiting_free(w);
-        return 0;
-    }
-    w->attempt = (w->req.attempt > 0 ? w->req.attempt : 0) + 1;
-    if (attempt_bump && w->attempt > CONTRACT_MAX_ATTEMPTS) {
-        deadletter(r, w->fields, &w->req, src, group);
-        waiting_free(w);
-        return 0;
-    }
-    w->rreq.model = w->req.model.p; /* bulk strings of the clone are NUL-terminated */
-    w->rreq.priority = w->req.priority;
-    w->rreq.node = w->req.node.p; /* NUL-terminated too */
-    w->rreq.arrived = attempt_bump ? now : entry_time(w->entry_id);
-    w->deadline = (attempt_bump ? now : w->rreq.arrived) +
-                  (w->req.timeout_ms ? (double)w->req.timeout_ms / 1000.0
-                                     : (double)r->rc->queue_timeout);
-    w->held_gen = r->refresh_gen;
-    if (r->nw == r->capw) {
-        size_t ncap = r->capw ? r->capw * 2 : 64;
-        struct waiting **nw = orion_realloc(r->w, ncap * sizeof(*nw));
-        if (!nw) {
-            waiting_free(w);
-            return -1;
-        }
-        r->w = nw;
-        r->capw = ncap;
-    }
-    w->idx = r->nw;
-    r->w[r->nw++] = w;
-    if (waiting_index(r, w) < 0) {
-        r->nw--;
-        waiting_free(w);
-        return -1;
-    }
-    if (r->nw > r->cnt.waiting_peak)
-        r->cnt.waiting_peak = r->nw;
-    return 0;
-}
 
 struct move_ctx {
     struct router *r;
@@ -297,7 +60,7 @@ static void move_done(struct redis *c, struct resp_reply *reply, void *arg)
             if ((int)m->kind < K_NKINDS)
                 n->cnt.kind[m->kind]++;
         }
-        waiting_remove(r, m->w);
+        router_waiting_remove(r, m->w);
     } else {
         log_warnx("moving request %s to %s failed: %s", m->w->entry_id, m->node,
                   reply && reply->type == RESP_ERROR ? reply->str : redis_error(c));
@@ -364,11 +127,11 @@ static int send_move(struct router *r, struct waiting *w, const struct rnode *n,
     snprintf(m->node, sizeof(m->node), "%s", n->id);
     /* all six or none: a MULTI left open would swallow the next move into this EXEC */
     redis_batch_begin(r->cmd);
-    if (fits && redis_cmdv(r->cmd, 0, ignore_reply, NULL, 1, multi, NULL) == 0 &&
-        redis_cmdv(r->cmd, 0, ignore_reply, NULL, argc, argv, len) == 0 &&
-        redis_cmdv(r->cmd, 0, ignore_reply, NULL, 4, ack, NULL) == 0 &&
-        redis_cmdv(r->cmd, 0, ignore_reply, NULL, 3, del, NULL) == 0 &&
-        redis_cmd(r->cmd, ignore_reply, NULL, "XADD", r->keys.events, "MAXLEN", "~", "10000", "*",
+    if (fits && redis_cmdv(r->cmd, 0, NULL, NULL, 1, multi, NULL) == 0 &&
+        redis_cmdv(r->cmd, 0, NULL, NULL, argc, argv, len) == 0 &&
+        redis_cmdv(r->cmd, 0, NULL, NULL, 4, ack, NULL) == 0 &&
+        redis_cmdv(r->cmd, 0, NULL, NULL, 3, del, NULL) == 0 &&
+        redis_cmd(r->cmd, NULL, NULL, "XADD", r->keys.events, "MAXLEN", "~", "10000", "*",
                   "type", "routed", "request_id", id.p, "node_id", n->id, "model",
                   w->rreq.model, "kind", route_kind_name(kind), (char *)NULL) == 0)
         rc = redis_cmdv(r->cmd, 0, move_done, m, 1, exec, NULL);
@@ -449,7 +212,7 @@ void router_try_place(struct router *r)
             router_answer_error(r, &w->req, w->src, w->group, "no_available_nodes", true,
                                 "no node could take the request before its deadline", NULL);
             router_waiting_drop(r, i); /* order is restored by the next sort */
-            waiting_free(w);
+            router_waiting_free(w);
             continue;
         }
         if (r->nmoving >= ROUTER_MAX_MOVING) { /* move_done resumes at half */
@@ -570,7 +333,7 @@ static void new_cb(struct redis *c, struct resp_reply *reply, void *arg)
         return;
     if (reply->type == RESP_ERROR) {
         if (resp_is_error(reply, "NOGROUP"))
-            redis_cmd(r->cmd, ignore_reply, NULL, "XGROUP", "CREATE", r->keys.requests,
+            redis_cmd(r->cmd, NULL, NULL, "XGROUP", "CREATE", r->keys.requests,
                       CONTRACT_GROUP_ROUTER, "0", "MKSTREAM", (char *)NULL);
         retry_error(&r->read, r->l, "reading", r->keys.requests, reply->str,
                     read_retry_cb, r);
@@ -696,7 +459,7 @@ static long claim_cb(struct loop *l, void *arg)
         if (c.argc >= RESP_CMD_MAX_ARGS - 2 || i + 1 == r->nw) {
             resp_cmd_adds(&c, "JUSTID");
             if (resp_cmd_finish(&c) == 0)
-                redis_cmdv(r->cmd, 0, ignore_reply, NULL, c.argc, c.argv, c.len);
+                redis_cmdv(r->cmd, 0, NULL, NULL, c.argc, c.argv, c.len);
             resp_cmd_release(&c);
             resp_cmd_init(&c);
         }
@@ -704,7 +467,7 @@ static long claim_cb(struct loop *l, void *arg)
     if (c.argc) {
         resp_cmd_adds(&c, "JUSTID");
         if (resp_cmd_finish(&c) == 0)
-            redis_cmdv(r->cmd, 0, ignore_reply, NULL, c.argc, c.argv, c.len);
+            redis_cmdv(r->cmd, 0, NULL, NULL, c.argc, c.argv, c.len);
     }
     resp_cmd_release(&c);
     snprintf(idle, sizeof(idle), "%d", ROUTER_CLAIM_IDLE_MS);
@@ -860,7 +623,7 @@ int router_run(const struct router_conf *rc)
     report(&r);
     gateway_free(gw);
     for (size_t i = 0; i < r.nw; i++)
-        waiting_free(r.w[i]);
+        router_waiting_free(r.w[i]);
     orion_free(r.w);
     orion_free(r.wh);
     router_nodes_release(&r);

@@ -137,6 +137,9 @@ double router_now(const struct router *r);
 void router_try_place(struct router *r);
 int router_hold(struct router *r, const struct resp_reply *entry, const char *src,
                 const char *group, int attempt_bump);
+void router_waiting_free(struct waiting *w); /* accepts NULL */
+/* Take w out of the waiting list and free it, if it is still in it. */
+void router_waiting_remove(struct router *r, struct waiting *w);
 /* Take r->w[i] out of the waiting list and its index (not freed); the last one moves to i. */
 void router_waiting_drop(struct router *r, size_t i);
 void router_answer_error(struct router *r, const struct contract_request *req, const char *src,

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The router's waiting list: the requests it holds until a node can take them, each a clone
+ * of its stream entry, with an index by (source stream, entry id) so that a duplicate read or
+ * a finished move finds its entry without a scan. Taking an entry in (router_hold) parses it:
+ * a bad request or one moved away from dead nodes too often is answered here, once, with an
+ * error, and acknowledged.
+ */
+#include "router_int.h"
+
+#include "orion/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void router_waiting_free(struct waiting *w)
+{
+    if (!w)
+        return;
+    resp_reply_free(w->fields);
+    orion_free(w);
+}
+
+/* FNV-1a over src, a NUL and id: the waiting index's key. */
+static size_t waiting_hash(const char *src, const char *id)
+{
+    unsigned long h = 2166136261u;
+
+    for (; *src; src++)
+        h = (h ^ (unsigned char)*src) * 16777619u;
+    h *= 16777619u;
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 16777619u;
+    return (size_t)(h ^ (h >> 15));
+}
+
+static struct waiting **waiting_slot(struct router *r, const struct waiting *w)
+{
+    return &r->wh[waiting_hash(w->src, w->entry_id) & (r->nwh - 1)];
+}
+
+/* Index w (already in r->w). The table doubles when it holds as many entries as heads; when
+ * that fails the chains just get longer. -1 only when there is no table at all. */
+static int waiting_index(struct router *r, struct waiting *w)
+{
+    struct waiting **slot;
+
+    if (r->nw > r->nwh) {
+        size_t n = r->nwh ? r->nwh * 2 : 256;
+        struct waiting **nh = orion_calloc(n, sizeof(*nh));
+        if (nh) {
+            struct waiting **old = r->wh;
+            size_t nold = r->nwh;
+            r->wh = nh;
+            r->nwh = n;
+            for (size_t i = 0; i < nold; i++) {
+                for (struct waiting *e = old[i], *next; e; e = next) {
+                    next = e->hnext;
+                    slot = waiting_slot(r, e);
+                    e->hnext = *slot;
+                    *slot = e;
+                }
+            }
+            orion_free(old);
+        } else if (!r->nwh) {
+            return -1;
+        }
+    }
+    slot = waiting_slot(r, w);
+    w->hnext = *slot;
+    *slot = w;
+    return 0;
+}
+
+void router_waiting_drop(struct router *r, size_t i)
+{
+    struct waiting *w = r->w[i];
+
+    if (r->nwh) {
+        struct waiting **p = waiting_slot(r, w);
+        while (*p && *p != w)
+            p = &(*p)->hnext;
+        if (*p)
+            *p = w->hnext;
+    }
+    r->w[i] = r->w[--r->nw];
+    r->w[i]->idx = i;
+}
+
+void router_waiting_remove(struct router *r, struct waiting *w)
+{
+    if (w->idx < r->nw && r->w[w->idx] == w) {
+        router_waiting_drop(r, w->idx);
+        router_waiting_free(w);
+    }
+}
+
+static struct waiting *waiting_find(struct router *r, const char *src, const char *id)
+{
+    if (!r->nwh)
+        return NULL;
+    for (struct waiting *w = r->wh[waiting_hash(src, id) & (r->nwh - 1)]; w; w = w->hnext)
+        if (!strcmp(w->entry_id, id) && !strcmp(w->src, src))
+            return w;
+    return NULL;
+}
+
+/* An error answer through the one-answer script: written once, source entry acknowledged. */
+void router_answer_error(struct router *r, const struct contract_request *req, const char *src,
+                         const char *group, const char *code, bool retriable, const char *msg,
+                         const char *node)
+{
+    struct contract_str id = contract_request_id(req);
+    char done[CONTRACT_KEY_MAX];
+    struct resp_cmd c;
+
+    if (contract_done_key(&r->keys, id.p, id.n, done, sizeof(done)) < 0)
+        snprintf(done, sizeof(done), "%s:done:%s", r->keys.prefix, req->entry_id);
+    resp_cmd_init(&c);
+    contract_answer_begin(&c, done, req->callback.p, req->callback.n, src, group, req->entry_id);
+    resp_cmd_adds(&c, "request_id");
+    resp_cmd_add(&c, id.p, id.n);
+    resp_cmd_adds(&c, "type");
+    resp_cmd_adds(&c, "error");
+    resp_cmd_adds(&c, "status");
+    resp_cmd_adds(&c, "error");
+    resp_cmd_adds(&c, "error");
+    resp_cmd_adds(&c, msg);
+    resp_cmd_adds(&c, "code");
+    resp_cmd_adds(&c, code);
+    resp_cmd_adds(&c, "retriable");
+    resp_cmd_adds(&c, retriable ? "true" : "false");
+    if (node) {
+        resp_cmd_adds(&c, "node_id");
+        resp_cmd_adds(&c, node);
+    }
+    if (resp_cmd_finish(&c) < 0 ||
+        redis_cmdv(r->cmd, 0, NULL, NULL, c.argc, c.argv, c.len) < 0)
+        log_warnx("request %.*s: could not answer '%s' now; it stays pending", (int)id.n, id.p,
+                  code);
+    resp_cmd_release(&c);
+}
+
+static double entry_time(const char *id)
+{
+    return strtod(id, NULL) / 1000.0; /* "1795377295276-0": ms when XADD ran (Redis clock) */
+}
+
+/* Put the deadletter copy and answer the error: the request failed over too often. */
+static void deadletter(struct router *r, const struct resp_reply *fields, struct contract_request *req,
+                       const char *src, const char *group)
+{
+    const char *argv[RESP_CMD_MAX_ARGS];
+    size_t len[RESP_CMD_MAX_ARGS];
+    int argc = 0;
+
+    argv[argc] = "XADD", len[argc++] = 4;
+    argv[argc] = r->keys.deadletter, len[argc++] = strlen(r->keys.deadletter);
+    argv[argc] = "MAXLEN", len[argc++] = 6;
+    argv[argc] = "~", len[argc++] = 1;
+    argv[argc] = "10000", len[argc++] = 5;
+    argv[argc] = "*", len[argc++] = 1;
+    for (size_t i = 0; i + 1 < fields->n && argc + 2 < RESP_CMD_MAX_ARGS; i += 2) {
+        argv[argc] = fields->elem[i].str, len[argc++] = fields->elem[i].len;
+        argv[argc] = fields->elem[i + 1].str, len[argc++] = fields->elem[i + 1].len;
+    }
+    redis_cmdv(r->cmd, 0, NULL, NULL, argc, argv, len);
+    r->cnt.deadletter++;
+    router_answer_error(r, req, src, group, "failed_over_too_often", false,
+                        "the request was moved away from unresponsive nodes 3 times", NULL);
+}
+
+/*
+ * Take one stream entry ([id, fields]) into the waiting list. attempt_bump: 0 for a new
+ * request, 1 for one taken from a dead node's stream. Returns 0 (held, answered or skipped).
+ */
+int router_hold(struct router *r, const struct resp_reply *entry, const char *src,
+                const char *group, int attempt_bump)
+{
+    const struct resp_reply *id = resp_at(entry, 0), *fields = resp_at(entry, 1);
+    struct waiting *w;
+    char err[200];
+    double now = router_now(r);
+    size_t srclen;
+
+    if (!id || id->type != RESP_BULK || id->len >= sizeof(w->entry_id))
+        return 0;
+    if (!fields || fields->type != RESP_ARRAY) { /* deleted while pending: nothing to run */
+        redis_cmd(r->cmd, NULL, NULL, "XACK", src, group, id->str, (char *)NULL);
+        return 0;
+    }
+    if (waiting_find(r, src, id->str))
+        return 0;
+    srclen = strlen(src) < CONTRACT_KEY_MAX ? strlen(src) : CONTRACT_KEY_MAX - 1;
+    w = orion_calloc(1, sizeof(*w) + srclen + 1);
+    if (!w || !(w->fields = resp_reply_clone(fields))) {
+        router_waiting_free(w);
+        return -1; /* stays pending: read again later */
+    }
+    snprintf(w->entry_id, sizeof(w->entry_id), "%s", id->str);
+    memcpy(w->src, src, srclen);
+    w->src[srclen] = '\0';
+    w->group = group;
+    if (contract_request_parse(w->fields, w->entry_id, &w->req, err, sizeof(err)) < 0) {
+        struct contract_str rid = contract_request_id(&w->req);
+        log_warnx("request %.*s: bad request: %s", (int)rid.n, rid.p, err);
+        r->cnt.bad++;
+        router_answer_error(r, &w->req, src, group, "bad_request", false, err, NULL);
+        router_waiting_free(w);
+        return 0;
+    }
+    w->attempt = (w->req.attempt > 0 ? w->req.attempt : 0) + 1;
+    if (attempt_bump && w->attempt > CONTRACT_MAX_ATTEMPTS) {
+        deadletter(r, w->fields, &w->req, src, group);
+        router_waiting_free(w);
+        return 0;
+    }
+    w->rreq.model = w->req.model.p; /* bulk strings of the clone are NUL-terminated */
+    w->rreq.priority = w->req.priority;
+    w->rreq.node = w->req.node.p; /* NUL-terminated too */
+    w->rreq.arrived = attempt_bump ? now : entry_time(w->entry_id);
+    w->deadline = (attempt_bump ? now : w->rreq.arrived) +
+                  (w->req.timeout_ms ? (double)w->req.timeout_ms / 1000.0
+                                     : (double)r->rc->queue_timeout);
+    w->held_gen = r->refresh_gen;
+    if (r->nw == r->capw) {
+        size_t ncap = r->capw ? r->capw * 2 : 64;
+        struct waiting **nw = orion_realloc(r->w, ncap * sizeof(*nw));
+        if (!nw) {
+            router_waiting_free(w);
+            return -1;
+        }
+        r->w = nw;
+        r->capw = ncap;
+    }
+    w->idx = r->nw;
+    r->w[r->nw++] = w;
+    if (waiting_index(r, w) < 0) {
+        r->nw--;
+        router_waiting_free(w);
+        return -1;
+    }
+    if (r->nw > r->cnt.waiting_peak)
+        r->cnt.waiting_peak = r->nw;
+    return 0;
+}

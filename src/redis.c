@@ -181,7 +181,9 @@ static struct pending q_pop(struct redis *r)
     struct pending p = r->q[r->qhead];
 
     r->qhead = (r->qhead + 1) % r->qcap;
-    r->qlen--;
+    if (--r->qlen == 0)
+        r->qhead = 0; /* empty: start at the front, so only as much of the ring as was ever
+                       * in flight at once is touched, not all of it as the head goes round */
     return p;
 }
 

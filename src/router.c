@@ -524,6 +524,11 @@ static int router_setup(struct router *r, const struct router_conf *rc)
      * route_state_init (an all-zero state is an initialised one), which would make the whole
      * ~0.3 MB route state resident at start; only the states of real nodes get touched */
     r->rc = rc;
+    /* The outcome table and its name pool (12 KiB, bounded) are written through now: filled
+     * as rare combinations of model, node and code first came, they made RSS creep by a page
+     * at a random time, hours in (the long soak's RSS bound is two pages). */
+    memset(r->outcomes, 0, sizeof(r->outcomes));
+    memset(r->labels, 0, sizeof(r->labels));
     if (contract_keys_init(&r->keys, rc->c.prefix) < 0) {
         log_errorx("prefix: '%s' is empty or too long", rc->c.prefix);
         return ORION_EXIT_USAGE;

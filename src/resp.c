@@ -165,6 +165,29 @@ static size_t clone_size(const struct resp_reply *r)
     return n;
 }
 
+size_t resp_reply_clone_size(const struct resp_reply *r)
+{
+    return sizeof(struct resp_arena) + round8(sizeof(struct resp_reply)) + clone_size(r);
+}
+
+struct resp_reply *resp_reply_clone_in(const struct resp_reply *r, void *mem, size_t n)
+{
+    struct resp_arena *a = mem;
+    struct resp_reply *top;
+
+    if (n < resp_reply_clone_size(r))
+        return NULL;
+    a->cap = n - sizeof(*a);
+    a->used = 0;
+    a->warm = 0;
+    a->next = NULL;
+    top = arena_alloc(&a, sizeof(*top)); /* it fits (measured above): no block is added */
+    if (!top || clone_into(&a, top, r) < 0 || a != mem)
+        return NULL;
+    top->arena = NULL; /* mem is the caller's: resp_reply_free frees nothing */
+    return top;
+}
+
 /* A clone lives in one block of exactly its size: a held request keeps its fields for as long
  * as it waits, and a 2 KiB block for a 300-byte entry would be mostly slack. */
 struct resp_reply *resp_reply_clone(const struct resp_reply *r)

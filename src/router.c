@@ -212,7 +212,7 @@ void router_try_place(struct router *r)
             router_answer_error(r, &w->req, w->src, w->group, "no_available_nodes", true,
                                 "no node could take the request before its deadline", NULL);
             router_waiting_drop(r, i); /* order is restored by the next sort */
-            router_waiting_free(w);
+            router_waiting_free(r, w);
             continue;
         }
         if (r->nmoving >= ROUTER_MAX_MOVING) { /* move_done resumes at half */
@@ -560,6 +560,10 @@ static int router_setup(struct router *r, const struct router_conf *rc)
     else if (gethostname(r->me, sizeof(r->me) - 1) < 0 || !r->me[0])
         snprintf(r->me, sizeof(r->me), "router");
     snprintf(r->hist_after, sizeof(r->hist_after), "0");
+    if (router_wait_pool_init(r) < 0) {
+        log_errorx("out of memory");
+        return ORION_EXIT_SYSTEM;
+    }
     return 0;
 }
 
@@ -614,6 +618,7 @@ int router_run(const struct router_conf *rc)
         redis_free(r.blk);
         loop_free(r.l);
         orion_free(r.placement);
+        router_wait_pool_release(&r);
         return code;
     }
     loop_signal(r.l, SIGTERM, on_signal, &r);
@@ -628,9 +633,10 @@ int router_run(const struct router_conf *rc)
     report(&r);
     gateway_free(gw);
     for (size_t i = 0; i < r.nw; i++)
-        router_waiting_free(r.w[i]);
+        router_waiting_free(&r, r.w[i]);
     orion_free(r.w);
     orion_free(r.wh);
+    router_wait_pool_release(&r);
     router_nodes_release(&r);
     redis_free(r.cmd);
     redis_free(r.blk);

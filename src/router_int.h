@@ -19,6 +19,11 @@
 #define ROUTER_READ_COUNT 100
 #define ROUTER_MAX_WAITING 100000
 #define ROUTER_MAX_MOVING 30000 /* moves in flight at once; placing resumes at half */
+/* Held requests in the pool: 32 of up to 2 KiB with their fields (a request with a prompt of
+ * up to ~1 KiB) take 64 KiB, resident from the start, so the router's memory does not move
+ * with how many were held at once after a Redis restart; bigger or more are malloc'd. */
+#define ROUTER_WAIT_POOL 32
+#define ROUTER_WAIT_SLOT 2048
 #define ROUTER_CLAIM_IDLE_MS 30000 /* a waiting entry idle this long belongs to a dead router */
 
 enum { K_STICKY, K_QUEUED, K_SPILL, K_COLD, K_NKINDS };
@@ -80,6 +85,7 @@ struct waiting {
     double deadline;   /* Unix s (router clock) */
     bool moving;       /* a MULTI/EXEC for it is in flight */
     bool logged_wait;
+    bool pooled;       /* it and its fields are in a slot of router.wait_pool */
     unsigned long held_gen; /* refresh_gen when it was taken in */
     char dest[ORION_NODE_ID_MAX + 1];
     size_t idx;                /* its place in router.w */
@@ -106,6 +112,11 @@ struct router {
     struct rnode *view_map[ORION_ROUTE_MAX_NODES];
     struct waiting **w;
     size_t nw, capw;
+    /* ROUTER_WAIT_POOL slots of ROUTER_WAIT_SLOT bytes, made resident at start, for held
+     * requests (with their fields) that fit; the rest are malloc'd. wait_free: free slots. */
+    unsigned char *wait_pool;
+    unsigned short wait_free[ROUTER_WAIT_POOL];
+    size_t nwait_free;
     struct waiting **wh; /* index of w by (src, entry_id): chains, nwh (a power of 2) heads */
     size_t nwh;
     size_t nmoving;      /* MULTI/EXECs in flight */
@@ -137,7 +148,9 @@ double router_now(const struct router *r);
 void router_try_place(struct router *r);
 int router_hold(struct router *r, const struct resp_reply *entry, const char *src,
                 const char *group, int attempt_bump);
-void router_waiting_free(struct waiting *w); /* accepts NULL */
+void router_waiting_free(struct router *r, struct waiting *w); /* accepts NULL */
+int router_wait_pool_init(struct router *r); /* 0, or -1 (ENOMEM) */
+void router_wait_pool_release(struct router *r);
 /* Take w out of the waiting list and free it, if it is still in it. */
 void router_waiting_remove(struct router *r, struct waiting *w);
 /* Take r->w[i] out of the waiting list and its index (not freed); the last one moves to i. */

@@ -14,12 +14,58 @@
 #include <stdlib.h>
 #include <string.h>
 
-void router_waiting_free(struct waiting *w)
+int router_wait_pool_init(struct router *r)
+{
+    r->wait_pool = orion_malloc((size_t)ROUTER_WAIT_POOL * ROUTER_WAIT_SLOT);
+    if (!r->wait_pool)
+        return -1;
+    memset(r->wait_pool, 0, (size_t)ROUTER_WAIT_POOL * ROUTER_WAIT_SLOT); /* resident now */
+    for (size_t i = 0; i < ROUTER_WAIT_POOL; i++)
+        r->wait_free[i] = (unsigned short)(ROUTER_WAIT_POOL - 1 - i);
+    r->nwait_free = ROUTER_WAIT_POOL;
+    return 0;
+}
+
+void router_wait_pool_release(struct router *r)
+{
+    orion_free(r->wait_pool);
+    r->wait_pool = NULL;
+    r->nwait_free = 0;
+}
+
+void router_waiting_free(struct router *r, struct waiting *w)
 {
     if (!w)
         return;
+    if (w->pooled) {
+        r->wait_free[r->nwait_free++] =
+            (unsigned short)(((unsigned char *)w - r->wait_pool) / ROUTER_WAIT_SLOT);
+        return;
+    }
     resp_reply_free(w->fields);
     orion_free(w);
+}
+
+/* A held request and its fields in one pool slot when both fit and one is free (NULL when
+ * not): head is the struct with its source name, rounded for the clone after it. */
+static struct waiting *waiting_from_pool(struct router *r, const struct resp_reply *fields,
+                                         size_t head)
+{
+    struct waiting *w;
+    unsigned char *slot;
+
+    head = (head + 15) & ~(size_t)15;
+    if (!r->nwait_free || head + resp_reply_clone_size(fields) > ROUTER_WAIT_SLOT)
+        return NULL;
+    slot = r->wait_pool + (size_t)r->wait_free[r->nwait_free - 1] * ROUTER_WAIT_SLOT;
+    memset(slot, 0, head);
+    w = (struct waiting *)slot;
+    w->fields = resp_reply_clone_in(fields, slot + head, ROUTER_WAIT_SLOT - head);
+    if (!w->fields)
+        return NULL;
+    w->pooled = true;
+    r->nwait_free--;
+    return w;
 }
 
 /* FNV-1a over src, a NUL and id: the waiting index's key. */
@@ -92,7 +138,7 @@ void router_waiting_remove(struct router *r, struct waiting *w)
 {
     if (w->idx < r->nw && r->w[w->idx] == w) {
         router_waiting_drop(r, w->idx);
-        router_waiting_free(w);
+        router_waiting_free(r, w);
     }
 }
 
@@ -193,10 +239,13 @@ int router_hold(struct router *r, const struct resp_reply *entry, const char *sr
     if (waiting_find(r, src, id->str))
         return 0;
     srclen = strlen(src) < CONTRACT_KEY_MAX ? strlen(src) : CONTRACT_KEY_MAX - 1;
-    w = orion_calloc(1, sizeof(*w) + srclen + 1);
-    if (!w || !(w->fields = resp_reply_clone(fields))) {
-        router_waiting_free(w);
-        return -1; /* stays pending: read again later */
+    w = waiting_from_pool(r, fields, sizeof(*w) + srclen + 1);
+    if (!w) {
+        w = orion_calloc(1, sizeof(*w) + srclen + 1);
+        if (!w || !(w->fields = resp_reply_clone(fields))) {
+            router_waiting_free(r, w);
+            return -1; /* stays pending: read again later */
+        }
     }
     snprintf(w->entry_id, sizeof(w->entry_id), "%s", id->str);
     memcpy(w->src, src, srclen);
@@ -207,13 +256,13 @@ int router_hold(struct router *r, const struct resp_reply *entry, const char *sr
         log_warnx("request %.*s: bad request: %s", (int)rid.n, rid.p, err);
         r->cnt.bad++;
         router_answer_error(r, &w->req, src, group, "bad_request", false, err, NULL);
-        router_waiting_free(w);
+        router_waiting_free(r, w);
         return 0;
     }
     w->attempt = (w->req.attempt > 0 ? w->req.attempt : 0) + 1;
     if (attempt_bump && w->attempt > CONTRACT_MAX_ATTEMPTS) {
         deadletter(r, w->fields, &w->req, src, group);
-        router_waiting_free(w);
+        router_waiting_free(r, w);
         return 0;
     }
     w->rreq.model = w->req.model.p; /* bulk strings of the clone are NUL-terminated */
@@ -228,7 +277,7 @@ int router_hold(struct router *r, const struct resp_reply *entry, const char *sr
         size_t ncap = r->capw ? r->capw * 2 : 64;
         struct waiting **nw = orion_realloc(r->w, ncap * sizeof(*nw));
         if (!nw) {
-            router_waiting_free(w);
+            router_waiting_free(r, w);
             return -1;
         }
         r->w = nw;
@@ -238,7 +287,7 @@ int router_hold(struct router *r, const struct resp_reply *entry, const char *sr
     r->w[r->nw++] = w;
     if (waiting_index(r, w) < 0) {
         r->nw--;
-        router_waiting_free(w);
+        router_waiting_free(r, w);
         return -1;
     }
     if (r->nw > r->cnt.waiting_peak)

@@ -71,6 +71,11 @@ void resp_reply_free(struct resp_reply *reply);
 void resp_reader_recycle(struct resp_reader *r, struct resp_reply *reply);
 /* A deep copy of r (any element of a reply) in its own arena, or NULL (ENOMEM). */
 struct resp_reply *resp_reply_clone(const struct resp_reply *r);
+/* The bytes resp_reply_clone_in needs for r. */
+size_t resp_reply_clone_size(const struct resp_reply *r);
+/* A deep copy of r built in mem (n bytes, aligned as malloc aligns), or NULL when it does not
+ * fit. Nothing is allocated; resp_reply_free of it frees nothing (mem is the caller's). */
+struct resp_reply *resp_reply_clone_in(const struct resp_reply *r, void *mem, size_t n);
 
 /* Append one command (an array of bulk strings). len may be NULL: strlen of each argv. */
 int resp_format(struct buf *out, int argc, const char *const *argv, const size_t *len);

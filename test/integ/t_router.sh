@@ -193,4 +193,31 @@ ok $? "150 requests placed on the 150 nodes"
 per_node=$(for i in $(seq 1 150); do rcli XLEN "$P6:requests:n$i"; done | sort | uniq -c | awk '{print $1 "x" $2}' | tr '\n' ' ')
 is "$per_node" "150x1 " "every one of the 150 nodes got exactly one"
 kill $BEAT
+
+# 8. more held at once than the router's pool of held requests (32 slots of 2 KiB), and some
+# too big for a slot: 40 small and 3 with a 3 000-byte prompt wait for a node, then every one
+# is placed once and the big prompts arrive whole
+P8=orion:held
+big=$(head -c 3000 /dev/zero | tr '\0' x)
+start_router --stale-after 3 --prefix $P8 --router-id held
+{
+    for i in $(seq 1 40); do echo "XADD $P8:requests * model gemma3:1b prompt p$i callback cb-held-$i"; done
+    for i in 1 2 3; do echo "XADD $P8:requests * model gemma3:1b prompt big$i$big callback cb-heldbig-$i"; done
+} | rcli >/dev/null
+held_all() { [ "$(rcli XLEN $P8:requests)" = 43 ] && [ "$(rcli XPENDING $P8:requests inference-router | head -1)" = 43 ]; }
+wait_for 5 held_all
+ok $? "43 requests held while no node is fresh (all pending in the router's group)"
+(while :; do
+    rcli HSET $P8:health pi-h "{\"node_id\":\"pi-h\",\"last_seen\":$(date +%s),\"ram_percent\":30,\"ram_total_mb\":8000,\"models\":[\"gemma3:1b\"],\"available\":true,\"capacity\":64}" >/dev/null
+    sleep 0.5
+done) &
+BEAT=$!
+T_PIDS="$T_PIDS $BEAT"
+held_placed() { [ "$(rcli XLEN $P8:requests:pi-h)" -ge 43 ]; }
+wait_for 10 held_placed
+sleep 1
+is "$(rcli XLEN $P8:requests:pi-h)" 43 "a node came: all 43 placed, each once"
+is "$(rcli --raw XRANGE $P8:requests:pi-h - + | grep -c '^cb-held')" 43 "every callback among them"
+is "$(rcli --raw XRANGE $P8:requests:pi-h - + | grep -c "^big[123]$big\$")" 3 "the three 3 000-byte prompts arrived whole"
+kill $BEAT
 done_testing

@@ -448,6 +448,51 @@ static void test_recycle_fixed(void)
     resp_reader_release(&r);
 }
 
+/* A clone built in the caller's memory: as big as resp_reply_clone_size says, the same as a
+ * clone, no allocation, refused (NULL) when the memory is one byte short, and freeing it frees
+ * nothing (the memory is the caller's). */
+static void test_clone_in(void)
+{
+    struct resp_reader r;
+    struct resp_reply *rep, *cl, *in;
+    struct buf src, a, b;
+    unsigned long before;
+    size_t need;
+    double *mem;
+
+    buf_init(&src, 1 << 20);
+    buf_init(&a, 1 << 20);
+    buf_init(&b, 1 << 20);
+    bulks(&src, 12);
+    resp_reader_init(&r);
+    resp_reader_feed(&r, buf_data(&src), buf_size(&src));
+    is_int(resp_reader_get(&r, &rep), 1, "a reply of 12 bulks");
+    need = resp_reply_clone_size(rep);
+    ok(need > 12 * 36 && need < 4096, "clone_size %zu bytes", need);
+    mem = malloc(need);
+    ok(resp_reply_clone_in(rep, mem, need - 1) == NULL, "one byte short: refused");
+    before = orion_alloc_count();
+    in = resp_reply_clone_in(rep, mem, need);
+    is_int((long long)(orion_alloc_count() - before), 0, "built in place: 0 allocations");
+    cl = resp_reply_clone(rep);
+    dump(cl, &a);
+    if (in)
+        dump(in, &b);
+    ok(in && buf_size(&a) == buf_size(&b) && memcmp(buf_data(&a), buf_data(&b), buf_size(&a)) == 0,
+       "it reads back as a clone does");
+    resp_reply_free(rep); /* the source gone: the copy is its own */
+    ok(in && in->n == 12 && strcmp(in->elem[11].str, "entry-00011-padding-padding-padding") == 0,
+       "its strings are copies");
+    ok(in && in->arena == NULL, "it owns no arena, so resp_reply_free frees nothing");
+    resp_reply_free(in); /* were mem freed here, the free() below would be a double free */
+    free(mem);
+    resp_reply_free(cl);
+    buf_release(&src);
+    buf_release(&a);
+    buf_release(&b);
+    resp_reader_release(&r);
+}
+
 int main(void)
 {
     test_cases();
@@ -456,6 +501,7 @@ int main(void)
     test_oom();
     test_recycle();
     test_recycle_fixed();
+    test_clone_in();
     test_writer_and_helpers();
     return done_testing();
 }

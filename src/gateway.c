@@ -199,8 +199,7 @@ static void drop_waiting(struct router *r, const char *id)
         router_answer_error(r, &w->req, w->src, w->group, "canceled", false,
                             "the HTTP client went away", NULL);
         router_waiting_drop(r, i);
-        resp_reply_free(w->fields);
-        orion_free(w);
+        router_waiting_free(r, w);
         return;
     }
 }

@@ -220,4 +220,23 @@ is "$(rcli XLEN $P8:requests:pi-h)" 43 "a node came: all 43 placed, each once"
 is "$(rcli --raw XRANGE $P8:requests:pi-h - + | grep -c '^cb-held')" 43 "every callback among them"
 is "$(rcli --raw XRANGE $P8:requests:pi-h - + | grep -c "^big[123]$big\$")" 3 "the three 3 000-byte prompts arrived whole"
 kill $BEAT
+
+# 9. an HTTP client that goes away while its request is held (in a pool slot): the router
+# drops it, answers canceled (the entry acknowledged), and stays up
+P9=orion:gone
+GPORT=$(free_port)
+start_router --stale-after 3 --prefix $P9 --router-id gone --http-listen 127.0.0.1:$GPORT
+GONE=$ROUTER_PID
+wait_for 5 curl -sf "http://127.0.0.1:$GPORT/api/version"
+curl -s -m 1 -d '{"model":"gemma3:1b","prompt":"hi","stream":false}' \
+    "http://127.0.0.1:$GPORT/api/generate" >/dev/null 2>&1
+none_pending() { [ "$(rcli XPENDING $P9:requests inference-router | head -1)" = 0 ]; }
+wait_for 5 none_pending
+ok $? "the client left after 1 s: its held request was dropped and acknowledged"
+kill -0 "$GONE"
+ok $? "... and the router is still up"
+curl -s -m 1 -d '{"model":"gemma3:1b","prompt":"again","stream":false}' \
+    "http://127.0.0.1:$GPORT/api/generate" >/dev/null 2>&1
+wait_for 5 none_pending && kill -0 "$GONE"
+ok $? "a second one the same way (the pool slot was given back, not freed)"
 done_testing

@@ -69,6 +69,16 @@ static void handshake_marker(struct redis *r, struct resp_reply *reply, void *ar
 }
 static void io_cb(struct loop *l, int fd, int revents, void *arg);
 
+/* What a connection keeps at rest: an output buffer of OUT_KEEP bytes and a queue of Q_KEEP
+ * replies awaited (6 KiB), written through when made, so that the pages are resident from
+ * the start and RSS does not step up a page the first time a burst (a takeover, a re-sync
+ * after a Redis restart) reaches them. Bigger bursts grow past them and the output buffer
+ * comes back to OUT_KEEP once it has drained. */
+#define OUT_KEEP 4096
+#define Q_KEEP 256
+
+static void out_keep(struct redis *r);
+
 static char *dup_or_null(const char *s) { return s ? orion_strdup(s) : NULL; }
 
 struct redis *redis_new(struct loop *l, const struct redis_opts *o, redis_state_fn *on_state,
@@ -101,6 +111,12 @@ struct redis *redis_new(struct loop *l, const struct redis_opts *o, redis_state_
     r->fd = -1;
     buf_init(&r->out, ORION_RESP_MAX_REPLY);
     resp_reader_init(&r->rd);
+    out_keep(r);
+    r->q = orion_malloc(Q_KEEP * sizeof(*r->q));
+    if (r->q) { /* without it the queue grows from nothing, as it would anyway */
+        memset(r->q, 0, Q_KEEP * sizeof(*r->q));
+        r->qcap = Q_KEEP;
+    }
     return r;
 }
 
@@ -151,6 +167,14 @@ bool redis_err_loading(const char *err) { return err && !strncmp(err, "LOADING",
 size_t redis_pending(const struct redis *r) { return r->qlen; }
 
 static struct pending *q_at(struct redis *r, size_t i) { return &r->q[(r->qhead + i) % r->qcap]; }
+
+static void out_keep(struct redis *r)
+{
+    if (r->out.cap > OUT_KEEP)
+        buf_trim(&r->out, OUT_KEEP);
+    if (!r->out.cap && buf_reserve(&r->out, OUT_KEEP - 1) == 0)
+        memset(r->out.p, 0, r->out.cap);
+}
 
 static int q_push(struct redis *r, redis_reply_fn *cb, void *arg, int64_t deadline)
 {
@@ -253,7 +277,7 @@ static void flush_out(struct redis *r)
     }
     more = buf_size(&r->out) > 0;
     if (!more)
-        buf_trim(&r->out, 4096); /* a burst (a backlog, a takeover) should not pin it */
+        out_keep(r); /* a burst (a backlog, a takeover) should not pin a bigger one */
     if (more != r->want_out) {
         r->want_out = more;
         loop_set_events(r->l, r->fd, POLLIN | (more ? POLLOUT : 0));

@@ -30,7 +30,6 @@ static void read_new(struct router *r);
 
 double router_now(const struct router *r) { return (double)loop_wall_ms() / 1000.0 + r->clock_offset; }
 
-
 struct move_ctx {
     struct router *r;
     struct waiting *w;

@@ -538,12 +538,22 @@ static bool wrong_state(const struct httpd_req *r)
     return false;
 }
 
+/* httpd_respond and httpd_end end the request for the caller even when the client is already
+ * gone (a write failed: -1, EPIPE): the caller lets go of what on_close would be given, so
+ * on_close must not run when the kick or a read error frees the connection afterwards. */
+static void caller_done(struct httpd_req *r)
+{
+    if (r && r->c->broken)
+        r->on_close = NULL;
+}
+
 int httpd_respond(struct httpd_req *r, int status, const char *const *headers, const char *body,
                   size_t len)
 {
     struct buf *o;
     bool nobody;
 
+    caller_done(r);
     if (wrong_state(r) || r->started) {
         errno = r && r->started ? EINVAL : errno;
         return -1;
@@ -615,6 +625,7 @@ int httpd_write_chunk(struct httpd_req *r, const char *p, size_t n)
 
 int httpd_end(struct httpd_req *r)
 {
+    caller_done(r);
     if (wrong_state(r) || !r->chunked) {
         errno = r && !r->chunked ? EINVAL : errno;
         return -1;

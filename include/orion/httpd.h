@@ -53,7 +53,9 @@ int httpd_start_chunked(struct httpd_req *r, int status,
 /* one chunk per call, flushed */
 int httpd_write_chunk(struct httpd_req *r, const char *p, size_t n);
 int httpd_end(struct httpd_req *r); /* terminating chunk; the request is over */
-/* The client went away before the response ended: cb runs once, then r is gone. */
+/* The client went away before the response ended: cb runs once, then r is gone. Once the
+ * handler has called httpd_respond or httpd_end for r, cb never runs for it, even when that
+ * call failed (-1, EPIPE) because the client had already gone. */
 void httpd_on_close(struct httpd_req *r, void (*cb)(void *arg), void *arg);
 
 /* Open connections (for tests). */

@@ -18,8 +18,8 @@
 
 static struct loop *L;
 static struct httpd *S;
-static int chunks_written, slow_closed, abandon_closed, abandon_rc;
-static struct httpd_req *stream_req;
+static int chunks_written, slow_closed, abandon_closed, abandon_rc, ended_closed;
+static struct httpd_req *stream_req, *ended_req;
 
 struct res {
     int status, done, err, ndata, written_at_first;
@@ -104,6 +104,12 @@ static void on_abandon(void *arg)
     abandon_closed = 1;
 }
 
+static void on_ended_close(void *arg)
+{
+    (void)arg;
+    ended_closed++;
+}
+
 static void handler(void *arg, struct httpd_req *r, const struct httpd_request *req)
 {
     static const char *const ct[] = {"Content-Type: application/json; charset=utf-8", NULL};
@@ -124,6 +130,10 @@ static void handler(void *arg, struct httpd_req *r, const struct httpd_request *
     } else if (strcmp(req->path, "/abandon") == 0) {
         httpd_start_chunked(r, 200, NULL);
         httpd_on_close(r, on_abandon, r);
+    } else if (strcmp(req->path, "/ended") == 0) { /* the test writes and ends it */
+        httpd_start_chunked(r, 200, NULL);
+        httpd_on_close(r, on_ended_close, NULL);
+        ended_req = r;
     } else if (strcmp(req->path, "/stall") == 0) { /* one chunk, then nothing */
         httpd_start_chunked(r, 200, NULL);
         httpd_write_chunk(r, "a", 1);
@@ -474,6 +484,35 @@ static void test_abandon(int port)
     httpc_free(c);
 }
 
+/* The client is gone (reset) when the owner writes its last chunk and ends the response: the
+ * writes and httpd_end fail, and on_close must not run afterwards (the owner has let go of
+ * what it would be given: the ollama-sim freed its request there and crashed on the call). */
+static void test_end_after_reset(int port)
+{
+    static const char req[] = "GET /ended HTTP/1.1\r\nHost: x\r\n\r\n";
+    struct linger lg = {1, 0};
+    struct buf out;
+    int fd = raw_connect(port), zero = 0, before, rc = 0;
+
+    buf_init(&out, 1 << 16);
+    raw_send(fd, req, sizeof(req) - 1);
+    raw_read(fd, &out, "\r\n\r\n", 2000);
+    ok(ended_req != NULL && strstr(buf_data(&out), "200 OK"), "/ended: head out");
+    before = httpd_conns(S);
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    close(fd); /* a reset, as kill -9 of a client with unread bytes gives */
+    for (int i = 0; i < 3; i++)
+        rc += httpd_write_chunk(ended_req, "token", 5);
+    rc = rc < 0 && httpd_end(ended_req) < 0 && errno == EPIPE;
+    ended_req = NULL;
+    spin(&zero, 300);
+    ok(rc, "writes after the reset fail, httpd_end returns -1 (EPIPE)");
+    ok(ended_closed == 0, "no on_close after httpd_end, though the client had gone (%d)",
+       ended_closed);
+    ok(httpd_conns(S) == before - 1, "the connection is freed (%d -> %d)", before, httpd_conns(S));
+    buf_release(&out);
+}
+
 /* A pooled connection that the server closed is found dead on reuse: the request goes out
  * again on a new connection, and the caller never sees the failure. */
 static void test_stale_reuse(void)
@@ -588,6 +627,7 @@ int main(void)
     test_failures(httpd_port(S));
     test_timeouts();
     test_abandon(httpd_port(S));
+    test_end_after_reset(httpd_port(S));
     test_stale_reuse();
     test_body_idle(httpd_port(S));
     test_connect_timeout();

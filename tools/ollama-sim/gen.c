@@ -47,6 +47,14 @@ void gen_text(uint32_t hash, int i, int n, struct buf *out)
         buf_putc(out, '.');
 }
 
+/* r's answer ends here and r is freed after it. Unhook client_gone first: when the client has
+ * just left, the last write fails, httpd_end/httpd_respond return -1 without ending the
+ * request, and httpd frees the connection later, calling on_close with r long freed. */
+static void let_go(struct sim_req *r)
+{
+    httpd_on_close(r->hr, NULL, NULL);
+}
+
 void gen_free(struct sim_req *r)
 {
     if (!r)
@@ -84,6 +92,7 @@ void gen_loaded(struct sim_req *r)
 {
     struct buf b;
 
+    let_go(r);
     buf_init(&b, ORION_HTTP_MAX_OUT);
     head(&b, r);
     body_text(&b, r, "", 0);
@@ -121,6 +130,7 @@ static void finish(struct sim_req *r)
 {
     struct buf b;
 
+    let_go(r);
     buf_init(&b, ORION_HTTP_MAX_OUT);
     if (r->kind == K_OPENAI)
         openai_final(r, r->length ? "length" : "stop", r->prompt_tokens, r->ntok);
@@ -144,8 +154,11 @@ static void midstream_error(struct sim_req *r)
     static const char line[] =
         "{\"error\":\"an error was encountered while running the model: unexpected EOF\"}\n";
 
-    if (r->kind == K_OPENAI || !r->stream)
+    let_go(r);
+    if (!r->started) /* stream:false, or /v1 before its first chunk: a 500 */
         reply_error(r->hr, 500, "an error was encountered while running the model: unexpected EOF");
+    else if (r->kind == K_OPENAI)
+        httpd_end(r->hr); /* a /v1 stream already under way: it ends short, no [DONE] */
     else {
         reply_chunk(r, "application/x-ndjson", line, sizeof line - 1);
         httpd_end(r->hr);
@@ -186,7 +199,7 @@ static long tick(struct loop *l, void *arg)
     (void)l;
     if (r->ntok == 0)
         r->first_ns = now_ns();
-    if (r->s->fail == F_MIDSTREAM && r->ntok >= 3) {
+    if (r->s->fail == F_MIDSTREAM && r->ntok >= (r->kind == K_OPENAI && r->stream ? 0 : 3)) {
         midstream_error(r);
         return -1;
     }
@@ -210,6 +223,7 @@ void gen_start(struct sim_req *r)
     if (s->fail == F_HANG)
         return; /* never answers; the slot is freed when the client leaves */
     if (s->fail == F_GARBAGE) {
+        let_go(r);
         reply_chunk(r, "application/x-ndjson", "this is not json\n", 17);
         httpd_end(r->hr);
         sched_finish(r);

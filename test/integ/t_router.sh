@@ -192,6 +192,10 @@ wait_for 15 many_total
 ok $? "150 requests placed on the 150 nodes"
 per_node=$(for i in $(seq 1 150); do rcli XLEN "$P6:requests:n$i"; done | sort | uniq -c | awk '{print $1 "x" $2}' | tr '\n' ' ')
 is "$per_node" "150x1 " "every one of the 150 nodes got exactly one"
+# stopped while its 150 nodes are still fresh: left running with them stale, it would be
+# failing them over all through the next sections
+kill "$ROUTER_PID"
+wait_for 10 gone "$ROUTER_PID"
 kill $BEAT
 
 # 8. more held at once than the router's pool of held requests (32 slots of 2 KiB), and some

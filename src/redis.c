@@ -456,7 +456,6 @@ static void read_some(struct redis *r)
      * only now and then, after a big reply. */
     size_t live = r->rd.in.len - r->rd.in.off;
     bool small = live < READ_BUF - READ_MIN;
-
     size_t cap = r->rd.in.cap;
 
     if (small)

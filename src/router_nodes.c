@@ -173,6 +173,7 @@ static void events_cb(struct redis *c, struct resp_reply *reply, void *arg)
     double now = router_now(r);
     char before[sizeof(r->events_after)];
 
+    (void)c;
     memcpy(before, r->events_after, sizeof(before));
     for (size_t i = 0; e && i < e->n; i++) {
         const struct resp_reply *id = resp_at(&e->elem[i], 0), *f = resp_at(&e->elem[i], 1);
@@ -200,7 +201,6 @@ static void events_cb(struct redis *c, struct resp_reply *reply, void *arg)
                               strtod(ld->str, NULL) / 1e6, &r->rs, now) < 0)
             log_debug("event %s: counters not usable", id ? id->str : "?");
     }
-    (void)c;
     if (e && e->n >= EVENTS_BATCH && strcmp(before, r->events_after)) /* more may be waiting */
         read_events(r);
 }

@@ -37,83 +37,6 @@ struct pick {
 };
 
 
-static int lower(int c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; }
-
-static const char *skip_ci(const char *p, const char *prefix)
-{
-    size_t i;
-
-    for (i = 0; prefix[i]; i++)
-        if (lower((unsigned char)p[i]) != prefix[i])
-            return p;
-    return p + i;
-}
-
-int route_model_norm(const char *in, char *out, size_t outlen)
-{
-    const char *p, *end, *last, *colon, *q;
-    size_t need, n = 0;
-
-    if (!in || !*in) {
-        errno = EINVAL;
-        return -1;
-    }
-    if (strlen(in) > ORION_MODEL_MAX)
-        goto too_long;
-    q = skip_ci(skip_ci(in, "https://"), "http://");
-    p = skip_ci(q, "registry.ollama.ai/");
-    p = skip_ci(p == q ? in : p, "library/"); /* a scheme goes only with the registry */
-    end = strchr(p, '@') ? strchr(p, '@') : p + strlen(p);
-    if (end == p) {
-        errno = EINVAL;
-        return -1;
-    }
-    for (last = p, q = p; q < end; q++)
-        if (*q == '/')
-            last = q + 1;
-    colon = memchr(last, ':', (size_t)(end - last));
-    need = strlen(p) + (!colon ? 7 : colon + 1 == end ? 6 : 0);
-    if (need > ORION_MODEL_MAX || need + 1 > outlen)
-        goto too_long;
-    for (q = p; q < end; q++)
-        out[n++] = (char)lower((unsigned char)*q);
-    if (!colon)
-        out[n++] = ':';
-    if (!colon || colon + 1 == end) {
-        memcpy(out + n, "latest", 6);
-        n += 6;
-    }
-    for (q = end; *q; q++)
-        out[n++] = (char)lower((unsigned char)*q);
-    out[n] = '\0';
-    return (int)n;
-too_long:
-    errno = ENAMETOOLONG;
-    return -1;
-}
-
-bool route_model_eq(const char *a, const char *b)
-{
-    char ka[ORION_MODEL_MAX + 1], kb[ORION_MODEL_MAX + 1];
-
-    if (!a || !b)
-        return a == b;
-    if (route_model_norm(a, ka, sizeof(ka)) < 0 || route_model_norm(b, kb, sizeof(kb)) < 0)
-        return strcmp(a, b) == 0;
-    return strcmp(ka, kb) == 0;
-}
-
-
-bool route_has_model(const char *const *names, size_t n, const char *key)
-{
-    char k[ORION_MODEL_MAX + 1];
-
-    for (size_t i = 0; i < n; i++)
-        if (names[i] && route_model_norm(names[i], k, sizeof(k)) >= 0 && strcmp(k, key) == 0)
-            return true;
-    return false;
-}
-
 void route_settings_init(struct route_settings *s)
 {
     memset(s, 0, sizeof(*s));
@@ -579,7 +502,35 @@ static int pick_round_robin(const struct pick *pk)
     return after >= 0 ? after : first;
 }
 
-static void pick_other(const struct pick *pk, struct route_result *out)
+/* Rendezvous hashing: the smallest hash of (rnd, id) wins, whatever the order of the nodes. */
+static unsigned long long mix(unsigned long long h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static int pick_random(const struct pick *pk, unsigned long rnd)
+{
+    unsigned long long h, bh = 0;
+    int b = -1;
+
+    for (size_t i = 0; i < pk->nc; i++) {
+        h = 1469598103934665603ULL ^ rnd;
+        for (const char *p = nid(&pk->nodes[pk->c[i].idx]); *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        h = mix(h);
+        if (b < 0 || h < bh) {
+            b = (int)i;
+            bh = h;
+        }
+    }
+    return b;
+}
+
+static void pick_other(const struct pick *pk, const struct route_request *req,
+                       struct route_result *out)
 {
     const struct cand *c;
     int ci;
@@ -588,6 +539,8 @@ static void pick_other(const struct pick *pk, struct route_result *out)
         ci = pick_first_fit(pk);
     else if (pk->s->policy == ROUTE_POLICY_LEAST_CONN)
         ci = best(pk, 0, ORDER_CONN);
+    else if (pk->s->policy == ROUTE_POLICY_RANDOM)
+        ci = pick_random(pk, req->rnd);
     else
         ci = pick_round_robin(pk);
     c = &pk->c[ci];
@@ -677,7 +630,7 @@ int route_pick(const struct route_node *nodes, size_t n, const struct route_requ
     if (s->policy == ROUTE_POLICY_STICKY)
         pick_sticky(&pk, req, out);
     else
-        pick_other(&pk, out);
+        pick_other(&pk, req, out);
     return out->node;
 }
 
@@ -688,28 +641,4 @@ int route_request_cmp(const struct route_request *a, const struct route_request 
     if (pa != pb)
         return pa > pb ? -1 : 1;
     return a->arrived < b->arrived ? -1 : a->arrived > b->arrived;
-}
-
-static const char *const policy_names[] = {"sticky", "first-fit", "least-conn", "round-robin"};
-static const char *const kind_names[] = {"sticky", "queued-resident", "spill",
-                                         "cold",   "wait",            "reject"};
-
-int route_policy_parse(const char *name, enum route_policy *out)
-{
-    for (size_t i = 0; i < sizeof(policy_names) / sizeof(policy_names[0]); i++)
-        if (name && strcmp(name, policy_names[i]) == 0) {
-            *out = (enum route_policy)i;
-            return 0;
-        }
-    return -1;
-}
-
-const char *route_policy_name(enum route_policy p)
-{
-    return (unsigned)p < sizeof(policy_names) / sizeof(policy_names[0]) ? policy_names[p] : "?";
-}
-
-const char *route_kind_name(enum route_kind k)
-{
-    return (unsigned)k < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[k] : "?";
 }

@@ -70,6 +70,8 @@
  *   least-conn   lowest load, then id.
  *   round-robin  the eligible node with the smallest id greater than the state's rr_last
  *                (set by route_note_sent), wrapping to the smallest id.
+ *   random       the eligible node whose hash of (id, req->rnd) is the smallest: a uniform
+ *                choice for a random rnd that does not depend on the order of the nodes.
  *   Their kind is classified after the choice: resident there and a free slot: STICKY;
  *   resident there, full: QUEUED_RESIDENT; resident elsewhere only: SPILL; nowhere: COLD.
  *
@@ -114,7 +116,8 @@ enum route_policy {
     ROUTE_POLICY_STICKY = 0,
     ROUTE_POLICY_FIRST_FIT,
     ROUTE_POLICY_LEAST_CONN,
-    ROUTE_POLICY_ROUND_ROBIN
+    ROUTE_POLICY_ROUND_ROBIN,
+    ROUTE_POLICY_RANDOM
 };
 
 enum route_kind {
@@ -158,6 +161,7 @@ struct route_request {
     const char *const *labels;  /* labels a node must all have; may be NULL */
     size_t nlabels;
     const char *node;           /* only this node is eligible (NULL: any) */
+    unsigned long rnd;          /* a random number the caller draws (policy random only) */
 };
 
 struct route_settings {
@@ -290,7 +294,8 @@ bool route_model_eq(const char *a, const char *b);
 /* Is key (normalised, route_model_norm) among names, in any spelling? */
 bool route_has_model(const char *const *names, size_t n, const char *key);
 
-/* "sticky" ... "round-robin" <-> enum. parse returns 0, or -1 for an unknown name. */
+/* "sticky", "first-fit", "least-conn", "round-robin", "random" <-> enum; parse also takes '_'
+ * for '-' ("least_conn", nginx's spelling). parse returns 0, or -1 for an unknown name. */
 int route_policy_parse(const char *name, enum route_policy *out);
 const char *route_policy_name(enum route_policy p);
 const char *route_kind_name(enum route_kind k); /* "sticky", "queued-resident", "spill", ... */

@@ -6,6 +6,7 @@
  */
 #include "orion/route.h"
 #include "orion/placement.h"
+#include "route_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -14,28 +15,6 @@
 #include <string.h>
 
 #define WHY_NODE 160 /* one node's reason inside a WAIT summary */
-
-enum { F_RES = 1 << 0, F_NONRES = 1 << 1, F_FREE = 1 << 2, F_BOUND = 1 << 3 };
-enum order { ORDER_RESIDENT, ORDER_COLD, ORDER_CONN };
-
-struct cand {
-    int idx;                 /* into the nodes array */
-    unsigned long used, cap; /* inflight + queued; capacity (>= 1) */
-    bool resident, loaded;   /* loaded: in the node's own models list */
-};
-
-struct pick {
-    const struct route_node *nodes;
-    const struct route_settings *s;
-    const struct route_state *st;
-    char key[ORION_MODEL_MAX + 1];
-    struct cand c[ORION_ROUTE_MAX_NODES];
-    size_t nc;
-    bool use_mb;               /* compare free memory in MiB (every node reports its total) */
-    unsigned long long U, C;   /* sums of used and cap over the eligible nodes */
-    bool any_resident;
-};
-
 
 void route_settings_init(struct route_settings *s)
 {
@@ -51,6 +30,14 @@ void route_settings_init(struct route_settings *s)
     s->service_ms = 15000;
     s->cold_min_ms = 50;
     s->placement = NULL;
+    s->binding = ROUTE_BIND_AUTO;
+    s->prefill_tps = 50;
+    s->ctx_tokens = 4096;
+    s->conv_slots = 1;
+    s->conv_p = 0.8;
+    s->conv_keep_s = 600;
+    s->heat_band = 5;
+    s->heat_horizon_s = 60;
 }
 
 
@@ -108,7 +95,7 @@ static bool eligible_req(const struct route_node *nd, const struct route_request
     return true;
 }
 
-static bool eligible_key(const struct route_node *nd, const struct route_request *req,
+bool route_eligible_key(const struct route_node *nd, const struct route_request *req,
                          const char *key, const struct route_settings *s,
                          const struct route_state *st, double now, char *why, size_t whylen)
 {
@@ -167,10 +154,10 @@ bool route_eligible(const struct route_node *node, const struct route_request *r
         say(why, whylen, "bad model name");
         return false;
     }
-    return eligible_key(node, req, req ? key : NULL, s, st, now, why, whylen);
+    return route_eligible_key(node, req, req ? key : NULL, s, st, now, why, whylen);
 }
 
-static bool recorded(const struct route_node_state *ns, const char *key, double now)
+bool route_recorded(const struct route_node_state *ns, const char *key, double now)
 {
     for (size_t i = 0; ns && i < ns->nsent; i++)
         if (ns->sent[i].expires > now && strcmp(ns->sent[i].model, key) == 0)
@@ -182,11 +169,11 @@ bool route_resident(const struct route_node *node, const char *model_key,
                     const struct route_state *st, double now)
 {
     return route_has_model(node->models, node->nmodels, model_key) ||
-           recorded(route_state_find(st, node->id), model_key, now);
+           route_recorded(route_state_find(st, node->id), model_key, now);
 }
 
 /* Comparisons: < 0 when a is better. */
-static int cmp_load(const struct cand *a, const struct cand *b)
+static int cmp_load(const struct route_cand *a, const struct route_cand *b)
 {
     unsigned long long x = (unsigned long long)a->used * b->cap;
     unsigned long long y = (unsigned long long)b->used * a->cap;
@@ -226,8 +213,8 @@ static int cmp_id(const struct route_node *a, const struct route_node *b)
     return strcmp(nid(a), nid(b));
 }
 
-static int cand_cmp(const struct pick *pk, const struct cand *a, const struct cand *b,
-                    enum order o)
+int route_cand_cmp(const struct route_pick *pk, const struct route_cand *a, const struct route_cand *b,
+                    enum route_order o)
 {
     const struct route_node *na = &pk->nodes[a->idx], *nb = &pk->nodes[b->idx];
     int c = 0;
@@ -247,7 +234,7 @@ static int cand_cmp(const struct pick *pk, const struct cand *a, const struct ca
     return c ? c : cmp_id(na, nb);
 }
 
-static bool within_bound(const struct pick *pk, const struct cand *c)
+static bool within_bound(const struct route_pick *pk, const struct route_cand *c)
 {
     unsigned long long pct = pk->s->load_factor_pct ? pk->s->load_factor_pct : 100;
     unsigned long long den = 100 * pk->C;
@@ -256,7 +243,7 @@ static bool within_bound(const struct pick *pk, const struct cand *c)
     return c->used + 1 <= bound;
 }
 
-static bool cand_ok(const struct pick *pk, const struct cand *c, unsigned flags)
+static bool cand_ok(const struct route_pick *pk, const struct route_cand *c, unsigned flags)
 {
     if ((flags & F_RES) && !c->resident)
         return false;
@@ -268,102 +255,24 @@ static bool cand_ok(const struct pick *pk, const struct cand *c, unsigned flags)
 }
 
 /* Index into pk->c of the best candidate passing flags, or -1. */
-static int best(const struct pick *pk, unsigned flags, enum order o)
+static int best(const struct route_pick *pk, unsigned flags, enum route_order o)
 {
     int b = -1;
 
     for (size_t i = 0; i < pk->nc; i++)
         if (cand_ok(pk, &pk->c[i], flags) &&
-            (b < 0 || cand_cmp(pk, &pk->c[i], &pk->c[b], o) < 0))
+            (b < 0 || route_cand_cmp(pk, &pk->c[i], &pk->c[b], o) < 0))
             b = (int)i;
     return b;
 }
 
-/* Expected cold load of model `key` on candidate c: the node's own figure, else learned,
- * else the default. */
-static double cold_ms(const struct pick *pk, const struct cand *c, const char *key)
-{
-    const struct route_learned *l = route_learned_find(pk->st, key);
-    unsigned ms = pk->nodes[c->idx].cold_load_ms;
-
-    if (ms)
-        return ms;
-    return l && l->cold_ms > 0 ? l->cold_ms : pk->s->cold_load_ms;
-}
-
-static double service_ms(const struct pick *pk, const struct route_request *req)
-{
-    const struct route_learned *l = route_learned_find(pk->st, pk->key);
-
-    if (req->service_ms)
-        return req->service_ms;
-    if (l && l->service_ms > 0)
-        return l->service_ms;
-    if (pk->st && pk->st->service_ms > 0)
-        return pk->st->service_ms;
-    return pk->s->service_ms;
-}
-
 /* The requests ahead of this one on c, the running ones half done on average. */
-static double wait_ms(const struct cand *c, double svc)
+static double wait_ms(const struct route_cand *c, double svc)
 {
     return ((double)(c->used + 1 - c->cap) - 0.5) * svc / (double)c->cap;
 }
 
-/* How many models c holds at once: learned on c, else the least learned on an eligible node
- * with the same memory (ram_total_mb known), else 0 (unknown). */
-static unsigned model_cap(const struct pick *pk, const struct cand *c)
-{
-    const struct route_node *nd = &pk->nodes[c->idx], *o;
-    const struct route_node_state *ns = route_state_find(pk->st, nd->id);
-    unsigned cap = 0;
-
-    if (ns && ns->model_cap)
-        return ns->model_cap;
-    for (size_t i = 0; nd->ram_total_mb && i < pk->nc; i++) {
-        o = &pk->nodes[pk->c[i].idx];
-        ns = route_state_find(pk->st, o->id);
-        if (o != nd && o->ram_total_mb == nd->ram_total_mb && ns && ns->model_cap &&
-            (!cap || ns->model_cap < cap))
-            cap = ns->model_cap;
-    }
-    return cap;
-}
-
-/* Does c hold as many models as it can (a load there displaces one)? */
-static bool models_full(const struct pick *pk, const struct cand *c)
-{
-    unsigned cap = model_cap(pk, c);
-
-    return cap && pk->nodes[c->idx].nmodels >= cap;
-}
-
-/* What loading on c costs later: 0 unless c is models_full; then the mean cold load of its
- * loaded models (the one displaced is reloaded later: a copy elsewhere does not make it
- * free, it was loaded because the demand needed it), twice when every other eligible node is
- * models_full too (that reload displaces another model in turn). */
-static double evict_ms(const struct pick *pk, const struct cand *c)
-{
-    const struct route_node *nd = &pk->nodes[c->idx];
-    char k[ORION_MODEL_MAX + 1];
-    double sum = 0, chain = 2;
-    size_t n = 0;
-
-    if (!models_full(pk, c))
-        return 0;
-    for (size_t i = 0; i < pk->nc && chain > 1; i++)
-        if (&pk->c[i] != c && !models_full(pk, &pk->c[i]))
-            chain = 1;
-    for (size_t i = 0; i < nd->nmodels; i++) {
-        if (!nd->models[i] || route_model_norm(nd->models[i], k, sizeof(k)) < 0)
-            continue;
-        n++;
-        sum += cold_ms(pk, c, k);
-    }
-    return n ? chain * sum / (double)n : 0;
-}
-
-static void choose(struct route_result *out, const struct pick *pk, int ci, enum route_kind k)
+static void choose(struct route_result *out, const struct route_pick *pk, int ci, enum route_kind k)
 {
     out->kind = k;
     out->node = pk->c[ci].idx;
@@ -371,19 +280,19 @@ static void choose(struct route_result *out, const struct pick *pk, int ci, enum
 
 /* The non-resident candidate passing flags whose load costs least (cold + evict; ties:
  * ORDER_COLD); its cost and eviction part in *cost, *evict. -1 when there is none. */
-static int best_load(const struct pick *pk, unsigned flags, double *cost, double *evict)
+static int best_load(const struct route_pick *pk, unsigned flags, double *cost, double *evict)
 {
     int b = -1;
     double bc = 0, be = 0;
 
     for (size_t i = 0; i < pk->nc; i++) {
-        const struct cand *c = &pk->c[i];
+        const struct route_cand *c = &pk->c[i];
         double e, t;
         if (!cand_ok(pk, c, flags | F_NONRES))
             continue;
-        e = evict_ms(pk, c);
-        t = cold_ms(pk, c, pk->key) + e;
-        if (b < 0 || t < bc || (t == bc && cand_cmp(pk, c, &pk->c[b], ORDER_COLD) < 0)) {
+        e = route_evict_ms(pk, c);
+        t = route_cold_ms(pk, c, pk->key) + e;
+        if (b < 0 || t < bc || (t == bc && route_cand_cmp(pk, c, &pk->c[b], ORDER_COLD) < 0)) {
             b = (int)i;
             bc = t;
             be = e;
@@ -396,10 +305,10 @@ static int best_load(const struct pick *pk, unsigned flags, double *cost, double
 
 /* DESIGN.md "Routing" 1-3: resident with a free slot, else bounded load with the spill's cost
  * counted, else coldest fit. */
-static void pick_sticky(const struct pick *pk, const struct route_request *req,
+static void pick_sticky(const struct route_pick *pk, const struct route_request *req,
                         struct route_result *out)
 {
-    double svc = service_ms(pk, req), wait, cost, evict;
+    double svc = route_service_ms(pk, req), wait, cost, evict;
     int q, sp;
 
     if ((q = best(pk, F_RES | F_FREE, ORDER_RESIDENT)) >= 0) {
@@ -447,7 +356,7 @@ static void pick_sticky(const struct pick *pk, const struct route_request *req,
     }
 }
 
-static int cmp_first_fit(const struct pick *pk, const struct cand *a, const struct cand *b)
+static int cmp_first_fit(const struct route_pick *pk, const struct route_cand *a, const struct route_cand *b)
 {
     const struct route_node *na = &pk->nodes[a->idx], *nb = &pk->nodes[b->idx];
     unsigned long x = na->ram_total_mb ? na->ram_total_mb : (unsigned long)-1;
@@ -461,7 +370,7 @@ static double ram_used(const struct route_node *n)
     return n->ram_percent < 0 ? HUGE_VAL : (double)n->ram_total_mb * n->ram_percent / 100;
 }
 
-static int cmp_ram_used(const struct pick *pk, const struct cand *a, const struct cand *b)
+static int cmp_ram_used(const struct route_pick *pk, const struct route_cand *a, const struct route_cand *b)
 {
     const struct route_node *na = &pk->nodes[a->idx], *nb = &pk->nodes[b->idx];
     double x = ram_used(na), y = ram_used(nb);
@@ -470,7 +379,7 @@ static int cmp_ram_used(const struct pick *pk, const struct cand *a, const struc
 }
 
 /* The seed's rule: smallest node that has the model loaded, else the least RAM used. */
-static int pick_first_fit(const struct pick *pk)
+static int pick_first_fit(const struct route_pick *pk)
 {
     int b = -1;
 
@@ -486,7 +395,7 @@ static int pick_first_fit(const struct pick *pk)
 }
 
 /* The eligible node with the smallest id after rr_last, wrapping around. */
-static int pick_round_robin(const struct pick *pk)
+static int pick_round_robin(const struct route_pick *pk)
 {
     const char *last = pk->st ? pk->st->rr_last : "", *id;
     int after = -1, first = -1;
@@ -511,7 +420,7 @@ static unsigned long long mix(unsigned long long h)
     return h;
 }
 
-static int pick_random(const struct pick *pk, unsigned long rnd)
+static int pick_random(const struct route_pick *pk, unsigned long rnd)
 {
     unsigned long long h, bh = 0;
     int b = -1;
@@ -529,21 +438,23 @@ static int pick_random(const struct pick *pk, unsigned long rnd)
     return b;
 }
 
-static void pick_other(const struct pick *pk, const struct route_request *req,
+int route_policy_choice(const struct route_pick *pk, const struct route_request *req)
+{
+    if (pk->s->policy == ROUTE_POLICY_FIRST_FIT)
+        return pick_first_fit(pk);
+    if (pk->s->policy == ROUTE_POLICY_LEAST_CONN)
+        return best(pk, 0, ORDER_CONN);
+    if (pk->s->policy == ROUTE_POLICY_RANDOM)
+        return pick_random(pk, req->rnd);
+    return pick_round_robin(pk);
+}
+
+static void pick_other(const struct route_pick *pk, const struct route_request *req,
                        struct route_result *out)
 {
-    const struct cand *c;
-    int ci;
+    int ci = route_policy_choice(pk, req);
+    const struct route_cand *c = &pk->c[ci];
 
-    if (pk->s->policy == ROUTE_POLICY_FIRST_FIT)
-        ci = pick_first_fit(pk);
-    else if (pk->s->policy == ROUTE_POLICY_LEAST_CONN)
-        ci = best(pk, 0, ORDER_CONN);
-    else if (pk->s->policy == ROUTE_POLICY_RANDOM)
-        ci = pick_random(pk, req->rnd);
-    else
-        ci = pick_round_robin(pk);
-    c = &pk->c[ci];
     if (c->resident)
         choose(out, pk, ci, c->used < c->cap ? ROUTE_STICKY : ROUTE_QUEUED_RESIDENT);
     else
@@ -552,7 +463,7 @@ static void pick_other(const struct pick *pk, const struct route_request *req,
 }
 
 /* Every node's reason, "id: reason; id: reason", cut with "..." when it does not fit. */
-static void wait_summary(const struct pick *pk, size_t n, const struct route_request *req,
+static void wait_summary(const struct route_pick *pk, size_t n, const struct route_request *req,
                          double now, struct route_result *out)
 {
     char one[WHY_NODE];
@@ -563,7 +474,7 @@ static void wait_summary(const struct pick *pk, size_t n, const struct route_req
     if (!n)
         say(out->why, cap, "no nodes");
     for (size_t i = 0; i < n && off < cap; i++) {
-        eligible_key(&pk->nodes[i], req, pk->key, pk->s, pk->st, now, one, sizeof(one));
+        route_eligible_key(&pk->nodes[i], req, pk->key, pk->s, pk->st, now, one, sizeof(one));
         w = snprintf(out->why + off, cap - off, "%s%s: %s", off ? "; " : "",
                      nid(&pk->nodes[i]), one);
         if (w < 0 || (size_t)w >= cap - off) {
@@ -574,10 +485,10 @@ static void wait_summary(const struct pick *pk, size_t n, const struct route_req
     }
 }
 
-static void collect(struct pick *pk, size_t n, const struct route_request *req, double now)
+void route_collect(struct route_pick *pk, size_t n, const struct route_request *req, double now)
 {
     const struct route_node *nd;
-    struct cand *c;
+    struct route_cand *c;
     const struct route_node_state *ns;
 
     pk->nc = 0;
@@ -586,7 +497,7 @@ static void collect(struct pick *pk, size_t n, const struct route_request *req, 
     pk->any_resident = false;
     for (size_t i = 0; i < n; i++) {
         nd = &pk->nodes[i];
-        if (!eligible_key(nd, req, pk->key, pk->s, pk->st, now, NULL, 0))
+        if (!route_eligible_key(nd, req, pk->key, pk->s, pk->st, now, NULL, 0))
             continue;
         ns = route_state_find(pk->st, nd->id);
         c = &pk->c[pk->nc++];
@@ -594,7 +505,7 @@ static void collect(struct pick *pk, size_t n, const struct route_request *req, 
         c->cap = nd->capacity ? nd->capacity : 1;
         c->used = (unsigned long)nd->inflight + (ns ? ns->queued : 0);
         c->loaded = route_has_model(nd->models, nd->nmodels, pk->key);
-        c->resident = c->loaded || recorded(ns, pk->key, now);
+        c->resident = c->loaded || route_recorded(ns, pk->key, now);
         pk->any_resident = pk->any_resident || c->resident;
         pk->U += c->used;
         pk->C += c->cap;
@@ -607,7 +518,7 @@ int route_pick(const struct route_node *nodes, size_t n, const struct route_requ
                const struct route_settings *s, const struct route_state *st, double now,
                struct route_result *out)
 {
-    struct pick pk;
+    struct route_pick pk;
 
     out->node = -1;
     out->why[0] = '\0';
@@ -621,7 +532,7 @@ int route_pick(const struct route_node *nodes, size_t n, const struct route_requ
     }
     if (n > ORION_ROUTE_MAX_NODES)
         n = ORION_ROUTE_MAX_NODES;
-    collect(&pk, n, req, now);
+    route_collect(&pk, n, req, now);
     if (!pk.nc) {
         out->kind = ROUTE_WAIT;
         wait_summary(&pk, n, req, now, out);

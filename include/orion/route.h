@@ -106,11 +106,15 @@
 #include <stddef.h>
 
 #include "orion/limits.h"
+#include "orion/route_cond.h"
+#include "orion/route_conv.h"
 
 struct placement; /* placement.h */
 
 #define ROUTE_MAX_LEARNED 32 /* models whose run and load times the state keeps */
 #define ROUTE_MAX_SEEN 16    /* loaded models per node remembered between health updates */
+#define ROUTE_MAX_FLIGHT 8   /* requests in flight per node whose times the state keeps */
+#define ROUTE_MAX_RATES 4    /* models per node whose prefill rate the state keeps */
 
 enum route_policy {
     ROUTE_POLICY_STICKY = 0,
@@ -130,6 +134,13 @@ enum route_kind {
 };
 
 enum route_avail { ROUTE_AVAIL_UNKNOWN = 0, ROUTE_AVAIL_YES, ROUTE_AVAIL_NO };
+
+/* When a request leaves the router for a node (route_dispatch.h). */
+enum route_binding {
+    ROUTE_BIND_AUTO = 0, /* late for sticky, early for the comparison policies */
+    ROUTE_BIND_LATE,     /* held until a node has a free slot */
+    ROUTE_BIND_EARLY     /* at once, queued behind the node's work */
+};
 
 /* One node as the last health record describes it. Strings are borrowed views: the caller
  * keeps them alive during the call. Zero-initialised fields mean "unknown" where noted. */
@@ -151,6 +162,10 @@ struct route_node {
     const char *const *labels; /* from the worker's --labels */
     size_t nlabels;
     unsigned cold_load_ms; /* expected cold load here; 0: settings default */
+    bool has_throttled;
+    unsigned long throttled; /* the Pi firmware's get_throttled flags (metrics.h) */
+    double cpu_percent;      /* whole machine, 0-100; negative: unknown */
+    bool host_cache;         /* its Ollama keeps idle slots' prompts in host RAM (v0.30+) */
 };
 
 struct route_request {
@@ -162,6 +177,10 @@ struct route_request {
     size_t nlabels;
     const char *node;           /* only this node is eligible (NULL: any) */
     unsigned long rnd;          /* a random number the caller draws (policy random only) */
+    const struct route_conv *conv; /* the prefix chain of its messages, or NULL */
+    unsigned long prompt_tokens;   /* estimated prompt tokens when conv is NULL; 0: unknown */
+    unsigned long long id;         /* the caller's number for it (route_dispatch's flights) */
+    double keep_alive_s;           /* how long its model stays loaded after it (< 0 forever) */
 };
 
 struct route_settings {
@@ -176,6 +195,14 @@ struct route_settings {
     unsigned service_ms;           /* default expected run time of a request, default 15000 */
     unsigned cold_min_ms;          /* load_duration from which an answer was a cold load, 50 */
     const struct placement *placement; /* rules, or NULL */
+    enum route_binding binding;    /* see route_dispatch.h; default ROUTE_BIND_AUTO */
+    double prefill_tps;            /* prompt tokens/s until learned, default 50 */
+    unsigned long ctx_tokens;      /* prompts longer than this miss the cache (num_ctx), 4096 */
+    unsigned conv_slots;           /* slots per model and node (OLLAMA_NUM_PARALLEL), 1 */
+    double conv_p;                 /* chance that a conversation goes on, default 0.8 */
+    double conv_keep_s;            /* a conversation idle this long is worth nothing, 600 */
+    double heat_band;              /* C below max_temp where the heat cost starts, 5 */
+    double heat_horizon_s;         /* how far ahead the temperature trend looks, 60 */
 };
 
 /* Residency record: this router sent `model` (a normalised key) there; good until `expires`. */
@@ -183,6 +210,22 @@ struct route_sent {
     char model[ORION_MODEL_MAX + 1];
     double expires; /* Unix s; HUGE_VAL: never (keep_alive < 0) */
     bool seen;      /* a health update since showed it loaded there */
+};
+
+/* A request this router sent to a node and has not heard the end of. */
+struct route_flight {
+    unsigned long long id; /* the caller's */
+    unsigned long model;   /* route_conv_model of its key */
+    double sent;           /* when */
+    double expect_ms;      /* its expected run time there */
+    unsigned long cached;  /* prompt tokens expected to be in the node's cache */
+    bool started;
+};
+
+/* What the router learned of one model on one node. */
+struct route_rate {
+    unsigned long model; /* route_conv_model of its key */
+    double prefill_tps;  /* prompt tokens/s on a cache miss, weighted mean */
 };
 
 /* What the router remembers per node between health refreshes. */
@@ -197,12 +240,23 @@ struct route_node_state {
     unsigned long seen[ROUTE_MAX_SEEN]; /* hashes of the model keys loaded at the last update */
     size_t nseen;                      /* how many it had loaded (seen[] keeps the first 16) */
     bool seen_valid;                   /* seen[] is from an update (not the first sight) */
+    struct route_flight flight[ROUTE_MAX_FLIGHT]; /* the oldest ROUTE_MAX_FLIGHT in flight */
+    size_t nflight;
+    struct route_conv_table conv;      /* what its KV caches hold */
+    struct route_cond cond;            /* throttling, outside work, temperature trend */
+    struct route_rate rate[ROUTE_MAX_RATES];
+    size_t nrate;
+    double trust;   /* share of predicted cache hits that were hits (weighted; 0 = none yet) */
+    bool has_trust;
 };
 
 /* What the router learned of one model from its answers (times in ms, 0: nothing yet). */
 struct route_learned {
     char model[ORION_MODEL_MAX + 1]; /* normalised key */
     double service_ms, cold_ms;
+    double gen_ms;      /* run time without prompt evaluation (total - load - prompt) */
+    double prefill_tps; /* prompt tokens/s on a cache miss, over all nodes */
+    double answer_tokens; /* tokens an answer has (eval_count) */
     double updated; /* Unix s of the last answer */
 };
 
@@ -260,6 +314,54 @@ void route_note_done(struct route_state *st, const char *node_id);
  * 24 h, or load above total). */
 int route_note_answer(struct route_state *st, const char *model, double total_ms,
                       double load_ms, const struct route_settings *s, double now);
+
+/* An answer's figures as Ollama reports them (durations in ms); negative: absent. */
+struct route_answer {
+    double total_ms, load_ms;  /* total_duration, load_duration */
+    double prompt_ms, eval_ms; /* prompt_eval_duration, eval_duration */
+    long prompt_count;         /* prompt_eval_count: the whole prompt in most versions */
+    long eval_count;
+    long cached_count;         /* prompt_eval_cached_count where a version reports it */
+};
+
+/* route_answer with every figure absent. */
+void route_answer_init(struct route_answer *a);
+
+/* The router sent req to node as flight `id` (the caller's number, e.g. a hash of the entry
+ * id), expected to run expect_ms there with `cached` prompt tokens found in the node's cache
+ * (route_dispatch gives both): route_note_sent, a flight record (when ROUTE_MAX_FLIGHT are
+ * kept, the newest is not), the node's conversation slots (route_conv_note_sent with the
+ * model's learned answer length, settings conv_slots and the node's host_cache), and the
+ * node's busy time (route_cond_busy). Returns route_note_sent's result. */
+int route_note_dispatch(struct route_state *st, const struct route_node *node,
+                        const struct route_request *req, unsigned long long id, double expect_ms,
+                        unsigned long cached, double keep_alive_s, const struct route_settings *s,
+                        double now);
+
+/* Flight id on node_id started (the worker's started event). */
+void route_note_started(struct route_state *st, const char *node_id, unsigned long long id);
+
+/* Flight id on node_id ended: its record goes, queued - 1 (not below 0), the node was busy at
+ * now. With an answer (a NULL: it failed), learn from it for model: route_note_answer's run
+ * and cold-load times; the model's run time without the prompt (total - load - prompt) and
+ * answer length; and the prompt's evaluation:
+ *   cached_count >= 0 (reported): a hit when > 0; the uncached tokens prompt_count - cached.
+ *   else, with R the prefill rate learned for the model on this node (else over all nodes):
+ *   a hit when prompt_count / prompt_ms > 3 R (Ollama counts the whole prompt but times only
+ *   what it evaluated); otherwise a miss, and prompt_count / prompt_ms teaches R (node and
+ *   model, weighted mean, 1/4 for the newest) when prompt_count >= 32.
+ * When the flight was sent expecting a cache hit, trust (the share of expected hits that were
+ * hits, weight 1/8 for the newest) learns whether it was. Returns 1 for a detected hit, 0 for a
+ * miss or nothing to tell, -1 with errno EINVAL for a bad answer (as route_note_answer; the
+ * flight is still ended). */
+int route_note_finished(struct route_state *st, const char *node_id, unsigned long long id,
+                        const char *model, const struct route_answer *a,
+                        const struct route_settings *s, double now);
+
+/* The prefill rate (tokens/s) the router expects for model_key on node: the node's, else the
+ * model's over all nodes, else settings prefill_tps. */
+double route_prefill_tps(const struct route_state *st, const char *node_id,
+                         const char *model_key, const struct route_settings *s);
 
 /* The learned times of a model key, or NULL. */
 const struct route_learned *route_learned_find(const struct route_state *st,

@@ -492,6 +492,7 @@ void route_collect(struct route_pick *pk, size_t n, const struct route_request *
     const struct route_node_state *ns;
 
     pk->nc = 0;
+    pk->prepared = false;
     pk->U = pk->C = 0;
     pk->use_mb = true;
     pk->any_resident = false;

@@ -7,13 +7,14 @@
 #include "orion/metrics.h"
 #include "orion/route.h"
 
-void route_cond_update(struct route_cond *c, const struct route_node *nd)
+void route_cond_update(struct route_cond *c, const struct route_node *nd, bool idle)
 {
     double dt = nd->last_seen - c->temp_at, rise;
 
     if (nd->last_seen <= 0 || dt <= 0)
         return; /* the same reading again */
-    if (nd->cpu_percent >= 0 && c->temp_at > 0 && c->busy_at < c->temp_at && nd->inflight == 0) {
+    if (idle && nd->cpu_percent >= 0 && c->temp_at > 0 && c->busy_at < c->temp_at &&
+        nd->inflight == 0) {
         double u = nd->cpu_percent / 100;
         c->outside += ((u > 1 ? 1 : u) - c->outside) / 2;
     }

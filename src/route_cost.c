@@ -34,32 +34,45 @@ double route_service_ms(const struct route_pick *pk, const struct route_request 
     return pk->s->service_ms;
 }
 
-/* How many models c holds at once: learned on c, else the least learned on an eligible node
- * with the same memory (ram_total_mb known), else 0 (unknown). */
-static unsigned model_cap(const struct route_pick *pk, const struct route_cand *c)
+/* Per decision, once: whether each candidate holds as many models as it can (a load there
+ * displaces one), and how many do. A node's model capacity is the one learned on it, else
+ * the least learned on an eligible node with the same memory (ram_total_mb known), else
+ * unknown (never full). */
+static void prepare(const struct route_pick *cpk)
 {
-    const struct route_node *nd = &pk->nodes[c->idx], *o;
-    const struct route_node_state *ns = route_state_find(pk->st, nd->id);
-    unsigned cap = 0;
+    struct route_pick *pk = (struct route_pick *)cpk; /* a cache of derived values */
+    unsigned long ram[ROUTE_COST_RAMS];
+    unsigned least[ROUTE_COST_RAMS], cap;
+    const struct route_node_state *ns;
+    const struct route_node *nd;
+    size_t nram = 0, k;
 
-    if (ns && ns->model_cap)
-        return ns->model_cap;
-    for (size_t i = 0; nd->ram_total_mb && i < pk->nc; i++) {
-        o = &pk->nodes[pk->c[i].idx];
-        ns = route_state_find(pk->st, o->id);
-        if (o != nd && o->ram_total_mb == nd->ram_total_mb && ns && ns->model_cap &&
-            (!cap || ns->model_cap < cap))
-            cap = ns->model_cap;
+    for (size_t i = 0; i < pk->nc; i++) {
+        nd = &pk->nodes[pk->c[i].idx];
+        ns = route_state_find(pk->st, nd->id);
+        pk->c[i].cap_models = ns ? ns->model_cap : 0;
+        if (!pk->c[i].cap_models || !nd->ram_total_mb)
+            continue;
+        for (k = 0; k < nram && ram[k] != nd->ram_total_mb; k++)
+            ;
+        if (k == nram && nram < ROUTE_COST_RAMS) {
+            ram[nram] = nd->ram_total_mb;
+            least[nram++] = pk->c[i].cap_models;
+        } else if (k < nram && pk->c[i].cap_models < least[k]) {
+            least[k] = pk->c[i].cap_models;
+        }
     }
-    return cap;
-}
-
-/* Does c hold as many models as it can (a load there displaces one)? */
-static bool models_full(const struct route_pick *pk, const struct route_cand *c)
-{
-    unsigned cap = model_cap(pk, c);
-
-    return cap && pk->nodes[c->idx].nmodels >= cap;
+    pk->nfull = 0;
+    for (size_t i = 0; i < pk->nc; i++) {
+        nd = &pk->nodes[pk->c[i].idx];
+        cap = pk->c[i].cap_models;
+        for (k = 0; !cap && nd->ram_total_mb && k < nram; k++)
+            if (ram[k] == nd->ram_total_mb)
+                cap = least[k];
+        pk->c[i].full = cap && nd->nmodels >= cap;
+        pk->nfull += pk->c[i].full;
+    }
+    pk->prepared = true;
 }
 
 /* What loading on c costs later: 0 unless c is models_full; then the mean cold load of its
@@ -73,11 +86,12 @@ double route_evict_ms(const struct route_pick *pk, const struct route_cand *c)
     double sum = 0, chain = 2;
     size_t n = 0;
 
-    if (!models_full(pk, c))
+    if (!pk->prepared)
+        prepare(pk);
+    if (!c->full)
         return 0;
-    for (size_t i = 0; i < pk->nc && chain > 1; i++)
-        if (&pk->c[i] != c && !models_full(pk, &pk->c[i]))
-            chain = 1;
+    if (pk->nfull < pk->nc)
+        chain = 1; /* another eligible node has room */
     for (size_t i = 0; i < nd->nmodels; i++) {
         if (!nd->models[i] || route_model_norm(nd->models[i], k, sizeof(k)) < 0)
             continue;

@@ -261,6 +261,8 @@ size_t route_dispatch(const struct route_node *nodes, size_t n,
     bool late = route_binds_late(s);
     size_t k = 0;
 
+    if (!nheld || !maxout)
+        return 0;
     memset(p.claim_ms, 0, sizeof(p.claim_ms));
     p.nodes = p.pk.nodes = nodes;
     p.n = n > ORION_ROUTE_MAX_NODES ? ORION_ROUTE_MAX_NODES : n;

@@ -12,10 +12,14 @@
 enum { F_RES = 1 << 0, F_NONRES = 1 << 1, F_FREE = 1 << 2, F_BOUND = 1 << 3 };
 enum route_order { ORDER_RESIDENT, ORDER_COLD, ORDER_CONN };
 
+#define ROUTE_COST_RAMS 16 /* memory sizes whose least learned model capacity one decision keeps */
+
 struct route_cand {
     int idx;                 /* into the nodes array */
     unsigned long used, cap; /* inflight + queued; capacity (>= 1) */
     bool resident, loaded;   /* loaded: in the node's own models list */
+    unsigned cap_models;     /* route_cost.c: learned model capacity (0 unknown) */
+    bool full;               /* route_cost.c: holds as many models as it can */
 };
 
 /* One routing decision: the eligible nodes for one request. */
@@ -29,6 +33,8 @@ struct route_pick {
     bool use_mb;             /* compare free memory in MiB (every node reports its total) */
     unsigned long long U, C; /* sums of used and cap over the eligible nodes */
     bool any_resident;
+    bool prepared;           /* route_cost.c has filled cap_models, full and nfull */
+    size_t nfull;
 };
 
 /* route.c */

@@ -199,7 +199,7 @@ static void state_mark(struct route_node_state *ns, const struct route_node *nd,
     ns->nsent = k;
     learn_cap(ns, nd);
     conv_prune(ns, nd);
-    route_cond_update(&ns->cond, nd);
+    route_cond_update(&ns->cond, nd, ns->queued == 0);
 }
 
 int route_state_update(struct route_state *st, const struct route_node *nodes, size_t n,
@@ -231,6 +231,19 @@ int route_state_update(struct route_state *st, const struct route_node *nodes, s
     if (rc < 0)
         errno = ENOBUFS;
     return rc;
+}
+
+int route_state_update_one(struct route_state *st, const struct route_node *node,
+                           const struct route_settings *s, double now)
+{
+    struct route_node_state *ns = node->id ? state_get(st, node->id) : NULL;
+
+    if (!ns) {
+        errno = ENOBUFS;
+        return -1;
+    }
+    state_mark(ns, node, s, now);
+    return 0;
 }
 
 int route_note_sent(struct route_state *st, const char *node_id, const char *model,

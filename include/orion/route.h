@@ -295,6 +295,11 @@ void route_state_init(struct route_state *st); /* all zero: a static one needs n
 int route_state_update(struct route_state *st, const struct route_node *nodes, size_t n,
                        const struct route_settings *s, double now);
 
+/* The same for one node whose health changed (an event-driven router), without forgetting
+ * the others. Returns 0, or -1 with errno ENOBUFS (no room for a new node). */
+int route_state_update_one(struct route_state *st, const struct route_node *node,
+                           const struct route_settings *s, double now);
+
 /* The state of node `id`, or NULL. */
 struct route_node_state *route_state_find(const struct route_state *st, const char *id);
 

@@ -9,7 +9,7 @@
  *               ROUTE_THROTTLE_SLOW = 1.6: a capped Pi 5 runs its cores at 1.5 GHz instead of
  *               2.4 (2.4 / 1.5 = 1.6). The "occurred" bits are history and count for nothing.
  *   outside     work outside Ollama: the node's CPU use read while the router had nothing
- *               running there since the previous reading (so it is not Ollama's) is the share
+ *               in flight there since the previous reading (so it is not Ollama's) is the share
  *               u (0..1) taken by other programs; run times multiply by 1 + u (llama.cpp's
  *               threads then share the cores with them). A weighted mean, 1/2 for the newest;
  *               unknown until such a reading: 0.
@@ -43,8 +43,9 @@ struct route_cond {
     double busy_at; /* the last time the router sent or heard of work there */
 };
 
-/* A health reading of nd (only one with a newer last_seen counts). */
-void route_cond_update(struct route_cond *c, const struct route_node *nd);
+/* A health reading of nd (only one with a newer last_seen counts); idle: the router has
+ * nothing in flight there (its cpu_percent may then be outside work, see above). */
+void route_cond_update(struct route_cond *c, const struct route_node *nd, bool idle);
 /* The router sent work to the node, or heard it finished, at now. */
 void route_cond_busy(struct route_cond *c, double now);
 /* The factor on run times there (>= 1). c may be NULL (throttling only). */

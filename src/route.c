@@ -38,6 +38,7 @@ void route_settings_init(struct route_settings *s)
     s->conv_keep_s = 600;
     s->heat_band = 5;
     s->heat_horizon_s = 60;
+    s->evict_reloads = 3;
 }
 
 
@@ -95,6 +96,20 @@ static bool eligible_req(const struct route_node *nd, const struct route_request
     return true;
 }
 
+/* The temperature the trend gives for now, past max_temp? Only from the reading the state
+ * holds (the same last_seen), at most stale_after ahead. */
+static bool heading_past(const struct route_node *nd, const struct route_node_state *ns,
+                         const struct route_settings *s, double now)
+{
+    double dt = now - ns->cond.temp_at;
+
+    if (!ns->cond.has_slope || ns->cond.slope <= 0 || ns->cond.temp_at != nd->last_seen ||
+        dt <= 0)
+        return false;
+    return nd->temp_c + ns->cond.slope * (dt < s->stale_after ? dt : s->stale_after) >
+           s->max_temp;
+}
+
 bool route_eligible_key(const struct route_node *nd, const struct route_request *req,
                          const char *key, const struct route_settings *s,
                          const struct route_state *st, double now, char *why, size_t whylen)
@@ -128,6 +143,11 @@ bool route_eligible_key(const struct route_node *nd, const struct route_request 
     if (nd->has_temp && hot && nd->temp_c > s->max_temp - s->temp_margin) {
         say(why, whylen, "hot: %g C > %g (cooling down)", nd->temp_c,
             s->max_temp - s->temp_margin);
+        return false;
+    }
+    if (nd->has_temp && ns && heading_past(nd, ns, s, now)) {
+        say(why, whylen, "hot: heading past %g C (%g C, +%.2g C/s for %.0f s)", s->max_temp,
+            nd->temp_c, ns->cond.slope, now - ns->cond.temp_at);
         return false;
     }
     if (nd->ram_percent >= 0 && nd->ram_percent > s->max_ram) {

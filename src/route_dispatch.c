@@ -131,7 +131,7 @@ static void estimate(const struct pass *p, const struct reqinfo *ri, const struc
     e->T = run_ms(p, ri, c, ns, &e->cached);
     if (!c->resident) {
         e->T += route_cold_ms(&p->pk, c, p->pk.key);
-        pen += route_evict_ms(&p->pk, c);
+        pen += route_evict_ms(&p->pk, c) * p->s->evict_reloads;
     }
     if (!e->free)
         W = ahead_ms(p, ns, c, ri->svc) / (double)c->cap;
@@ -252,6 +252,31 @@ static int one(struct pass *p, const struct route_request *req, bool late, struc
     return 1;
 }
 
+/* The shortest run time req could have on an eligible node (ms), 0 when none. */
+static double shortest(struct pass *p, const struct route_request *req)
+{
+    struct reqinfo ri;
+    struct est e;
+    double b = 0;
+
+    if (route_model_norm(req->model, p->pk.key, sizeof(p->pk.key)) < 0)
+        return 0;
+    route_collect(&p->pk, p->n, req, p->now);
+    ri.req = req;
+    ri.l = route_learned_find(p->st, p->pk.key);
+    ri.model = route_conv_model(p->pk.key);
+    ri.P = req->conv ? route_conv_tokens(req->conv) : req->prompt_tokens;
+    ri.svc = route_service_ms(&p->pk, req);
+    for (size_t i = 0; i < p->pk.nc; i++) {
+        estimate(p, &ri, &p->pk.c[i], &e);
+        if (!i || e.T < b)
+            b = e.T;
+    }
+    return b;
+}
+
+#define ORDER_WINDOW 64
+
 size_t route_dispatch(const struct route_node *nodes, size_t n,
                       const struct route_request *const *held, size_t nheld,
                       const struct route_settings *s, struct route_state *st, double now,
@@ -259,7 +284,8 @@ size_t route_dispatch(const struct route_node *nodes, size_t n,
 {
     struct pass p; /* ~11 KB */
     bool late = route_binds_late(s);
-    size_t k = 0;
+    size_t k = 0, order[ORDER_WINDOW], nw = 0, i;
+    double key[ORDER_WINDOW], t;
 
     if (!nheld || !maxout)
         return 0;
@@ -271,7 +297,26 @@ size_t route_dispatch(const struct route_node *nodes, size_t n,
     p.pk.st = st;
     p.now = now;
     count_free(&p);
-    for (size_t i = 0; i < nheld && i < ROUTE_DISPATCH_SCAN && k < maxout; i++) {
+    if (late && !p.free)
+        return 0;
+    if (late && s->policy == ROUTE_POLICY_STICKY) {
+        for (nw = 0; nw < nheld && nw < ORDER_WINDOW; nw++) {
+            t = shortest(&p, held[nw]);
+            key[nw] = t > 0 ? ((now - held[nw]->arrived) * 1000 + t) / t : 0;
+            order[nw] = nw;
+            for (size_t j = nw; j > 0; j--) { /* insertion: priority, then ratio */
+                int pa = held[order[j]]->priority ? held[order[j]]->priority : 2;
+                int pb = held[order[j - 1]]->priority ? held[order[j - 1]]->priority : 2;
+                if (pa < pb || (pa == pb && key[order[j]] <= key[order[j - 1]]))
+                    break;
+                i = order[j];
+                order[j] = order[j - 1];
+                order[j - 1] = i;
+            }
+        }
+    }
+    for (size_t r = 0; r < nheld && r < ROUTE_DISPATCH_SCAN && k < maxout; r++) {
+        i = r < nw ? order[r] : r;
         if (late && !p.free)
             break;
         if (!one(&p, held[i], late, &out[k]))

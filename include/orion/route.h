@@ -203,6 +203,7 @@ struct route_settings {
     double conv_keep_s;            /* a conversation idle this long is worth nothing, 600 */
     double heat_band;              /* C below max_temp where the heat cost starts, 5 */
     double heat_horizon_s;         /* how far ahead the temperature trend looks, 60 */
+    double evict_reloads;          /* late binding: loads a displaced model costs later, 3 */
 };
 
 /* Residency record: this router sent `model` (a normalised key) there; good until `expires`. */

@@ -55,6 +55,7 @@ struct router {
     double busy_until[MAXNODES];
     int running[MAXNODES];
     double claim[MAXNODES];
+    bool cl_hot[MAXNODES];
 };
 
 static bool core_peer(enum peer p) { return p != P_NGINX && p != P_CLAIRVOYANT; }
@@ -186,15 +187,13 @@ static void core_dispatch(struct world *w)
             count_send(w, node, view_bad(R, node, w->now));
             send_worker(w, req, node);
         }
-        /* drop the assigned ones, keeping the order (out[].req are increasing) */
+        /* drop the assigned ones, keeping the order */
+        for (size_t i = 0; i < n; i++)
+            R->held[R->out[i].req] = -1;
         k = 0;
-        for (size_t i = 0, o = 0; i < R->nheld; i++) {
-            if (o < n && R->out[o].req == i) {
-                o++;
-                continue;
-            }
-            R->held[k++] = R->held[i];
-        }
+        for (size_t i = 0; i < R->nheld; i++)
+            if (R->held[i] >= 0)
+                R->held[k++] = R->held[i];
         R->nheld = k;
     } while (n == MAXOUT);
 }
@@ -248,7 +247,20 @@ void router_nginx_fail(struct world *w, int req, size_t node)
 }
 
 /* ---- the clairvoyant ----------------------------------------------------------------------- */
-static bool truth_ok(const struct world *w, size_t i) { return !node_bad(w, i); }
+/* The sensor's truth with the router's hysteresis: out above 75 C until back at 72. */
+static bool truth_ok(struct world *w, size_t i)
+{
+    struct router *R = w->router;
+    double t = node_temp(w, i);
+
+    if (!w->node[i].alive || node_ram_percent(w, i) > 90)
+        return false;
+    if (t > 75)
+        R->cl_hot[i] = true;
+    else if (t <= 72)
+        R->cl_hot[i] = false;
+    return !R->cl_hot[i];
+}
 
 static void clair_dispatch(struct world *w)
 {
@@ -374,6 +386,8 @@ void router_tick(struct world *w)
 {
     struct router *R = w->router;
 
+    if (w->peer == P_CLAIRVOYANT && R->nheld)
+        clair_dispatch(w); /* a node may have cooled down */
     if (!core_peer(w->peer))
         return;
     for (size_t i = 0; i < w->nn; i++)

@@ -129,15 +129,16 @@ static size_t node_index(const struct world *w, const struct node *n)
 /* The speed from now on, and the next phase end. */
 static void reschedule(struct world *w, struct node *n)
 {
-    double least = -1, rate;
+    double least, rate;
 
     n->speed = freq_of(n) / (1 + outside_now(w, n));
     n->cpu_gen++;
-    for (size_t k = 0; k < n->nactive; k++)
-        if (least < 0 || w->job[n->active[k]].work < least)
-            least = w->job[n->active[k]].work;
-    if (least < 0)
+    if (!n->nactive)
         return;
+    least = w->job[n->active[0]].work;
+    for (size_t k = 1; k < n->nactive; k++)
+        if (w->job[n->active[k]].work < least)
+            least = w->job[n->active[k]].work;
     rate = n->speed / (double)n->nactive;
     evq_push(&w->q, w->now + (least > 0 ? least : 0) / rate, EV_CPU, (int)node_index(w, n),
              n->cpu_gen);
@@ -568,11 +569,15 @@ double node_ram_percent(const struct world *w, size_t i)
     return 100 * used / n->cfg->ram_mb;
 }
 
-bool node_bad(const struct world *w, size_t i)
+double node_temp(struct world *w, size_t i)
 {
-    const struct node *n = &w->node[i];
+    touch(w, &w->node[i]); /* the temperature is brought up to now lazily */
+    return w->node[i].temp;
+}
 
-    return !n->alive || n->temp > 75 || node_ram_percent(w, i) > 90;
+bool node_bad(struct world *w, size_t i)
+{
+    return !w->node[i].alive || node_temp(w, i) > 75 || node_ram_percent(w, i) > 90;
 }
 
 void node_health(struct world *w, size_t i, struct route_node *rn, const char **names,

@@ -34,6 +34,7 @@ const char *const scen_names[SC_N] = {"steady", "sdcard", "heat", "death",
 #define NVME_MBPS 400 /* Pi 5 PCIe Gen 2 x1 NVMe, sequential read */
 #define SD_MBPS 70    /* Pi 5 microSD (SDR104), sequential read */
 #define WARMUP 0.1    /* share of the open-loop arrivals before the measured ones */
+#define CHAT_REQS 8.5 /* requests a chat brings: 6.5 turns on average, a title, tags */
 
 static int pick_model(struct rng *g)
 {
@@ -155,7 +156,9 @@ static int task(struct gen *G, int after, double delay, unsigned tmpl, unsigned 
     return 0;
 }
 
-/* One chat: 3-10 turns, each the whole history so far plus a new message. */
+/* One chat: 3-10 turns, each the whole history so far plus a new message; after the first
+ * answer the client asks for a title and tags (Open WebUI's defaults; its follow-up
+ * suggestions, also on by default, are left out: the brief names title and tags). */
 static int chat(struct gen *G, double at)
 {
     static const char *roles[SEG_MAX];
@@ -194,8 +197,6 @@ static int chat(struct gen *G, double at)
         prev = (int)(G->t->n - 1);
         if (k == 1 && (task(G, prev, 0.2, 150, 15, 2, &h) < 0 ||
                        task(G, prev, 0.4, 250, 25, 6, &h) < 0))
-            return -1;
-        if (task(G, prev, 0.6, 200, 60, 6, &h) < 0)
             return -1;
     }
     return 0;
@@ -271,8 +272,8 @@ static int fill(struct gen *G, size_t want, double peak, struct rate_arg *ra, in
         at += rng_exp(&G->g, 1 / peak);
         if (rng_unit(&G->g) * peak > rate_fn(at, ra))
             continue;
-        if (mix == 2) /* day: a chat is ~15 requests: one in 16 arrivals starts one */
-            r = rng_unit(&G->g) < 1.0 / 16 ? chat(G, at) : single(G, at);
+        if (mix == 2) /* day: half the requests in chats */
+            r = rng_unit(&G->g) < 1.0 / (CHAT_REQS + 1) ? chat(G, at) : single(G, at);
         else
             r = mix ? chat(G, at) : single(G, at);
         if (r < 0)
@@ -323,16 +324,16 @@ static void scen_nodes(struct trace *t, enum scen sc, struct rng *g)
         }
     }
     if (sc == SC_HEAT) {
-        t->ambient = 30;
+        t->ambient = 26;
         t->hot_from = t->end / 3;
         t->hot_to = 2 * t->end / 3;
-        t->hot_add = 5;
+        t->hot_add = 4;
     }
     if (sc == SC_DAY) { /* afternoon warmth */
-        t->ambient = 22;
+        t->ambient = 20;
         t->hot_from = t->end * 12 / 24;
         t->hot_to = t->end * 19 / 24;
-        t->hot_add = 8;
+        t->hot_add = 6;
     }
 }
 
@@ -364,7 +365,7 @@ int trace_build(struct trace *t, enum scen sc, size_t nn, size_t nreq, uint64_t 
         u = 0.65; /* of the work without any cache hit */
     else if (sc == SC_DAY)
         u = 0.35;
-    per = mix == 1 ? sc_work * 15 : mix == 2 ? (s1 + sc_work) / 2 : s1;
+    per = mix == 1 ? sc_work * CHAT_REQS : mix == 2 ? (s1 + sc_work) / 2 : s1;
     ra.scen = (int)sc;
     ra.base = u * (double)nn / per;
     peak = ra.base;

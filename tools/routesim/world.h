@@ -88,8 +88,9 @@ void node_submit(struct world *w, size_t i, int req);
 /* The worker on node i takes what it can from its stream (capacity 1). */
 void node_worker(struct world *w, size_t i);
 void node_event(struct world *w, const struct event *e);
-/* Is it hot, full or dead now (the sensor's truth)? */
-bool node_bad(const struct world *w, size_t i);
+/* Is it hot, full or dead now (the sensor's truth)? Its temperature now. */
+bool node_bad(struct world *w, size_t i);
+double node_temp(struct world *w, size_t i);
 /* Its health record as the worker would publish it now; models points into a static list. */
 void node_health(struct world *w, size_t i, struct route_node *rn, const char **models,
                  size_t *nmodels);

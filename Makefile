@@ -98,12 +98,15 @@ TEST_TOOLS := $(TOOL_SRC:test/tools/%.c=$(BUILD)/test/tools/%)
 FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
 REPLAYS := $(FUZZ_SRC:test/fuzz/fuzz_%.c=$(BUILD)/test/replay_%)
 
-.PHONY: all cross cross-aarch64 cross-armv7 check sanitize valgrind tests deps fuzz bench demo install \
+.PHONY: all build cross cross-aarch64 cross-armv7 check sanitize valgrind tests deps fuzz bench demo install \
 	install-systemd install-runit clean release
 .DEFAULT_GOAL := all
 .SECONDARY:
 
 all: vendor/cjson/cJSON.c $(BUILD)/.version $(PROGS)
+
+# The seeds' quick start says `make build`: the same as `make`.
+build: all
 
 vendor/cjson/cJSON.c vendor/cjson/cJSON.h:
 	tools/fetch-cjson.sh

@@ -12,7 +12,7 @@
  */
 #include "router_int.h"
 
-#include "orion/gateway.h"
+#include "../front/gateway.h"
 #include "orion/log.h"
 #include "orion/notify.h"
 

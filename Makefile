@@ -80,6 +80,9 @@ LDFLAGS_ALL = $(LDOPT) $(LDFLAGS)
 # The library holds the lower layers only (docs/ARCHITECTURE.md): base, proto, route, orion.
 # Each daemon is its folder's objects on top of it; the router links the HTTP front (src/front/).
 LAYERS := base proto route orion
+ifneq ($(wildcard src/*.c src/*.h),)
+$(error $(wildcard src/*.c src/*.h): a source goes in its layer's folder, see docs/ARCHITECTURE.md)
+endif
 LIBSRC := $(wildcard $(LAYERS:%=src/%/*.c))
 LIBOBJ := $(LIBSRC:%.c=$(BUILD)/%.o) $(BUILD)/vendor/cJSON.o
 LIB := $(BUILD)/liborion.a

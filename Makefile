@@ -77,9 +77,17 @@ endif
 CFLAGS_ALL = $(WARN) $(DEFS) $(INC) $(OPT) -MMD -MP $(CFLAGS)
 LDFLAGS_ALL = $(LDOPT) $(LDFLAGS)
 
-LIBSRC := $(filter-out src/main_%.c,$(wildcard src/*.c))
+# The library holds the lower layers only (docs/ARCHITECTURE.md): base, proto, route, orion.
+# Each daemon is its folder's objects on top of it; the router links the HTTP front (src/front/).
+LAYERS := base proto route orion
+ifneq ($(wildcard src/*.c src/*.h),)
+$(error $(wildcard src/*.c src/*.h): a source goes in its layer's folder, see docs/ARCHITECTURE.md)
+endif
+LIBSRC := $(wildcard $(LAYERS:%=src/%/*.c))
 LIBOBJ := $(LIBSRC:%.c=$(BUILD)/%.o) $(BUILD)/vendor/cJSON.o
 LIB := $(BUILD)/liborion.a
+WORKER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/worker/*.c))
+ROUTER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/router/*.c src/front/*.c))
 
 SIM_SRC := $(wildcard tools/ollama-sim/*.c)
 CTL_SRC := $(wildcard tools/orionctl/*.c)
@@ -131,11 +139,11 @@ $(LIB): $(LIBOBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BINDIR)/orion-inference-worker: $(BUILD)/src/main_worker.o $(LIB)
+$(BINDIR)/orion-inference-worker: $(WORKER_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
 
-$(BINDIR)/orion-inference-router: $(BUILD)/src/main_router.o $(LIB)
+$(BINDIR)/orion-inference-router: $(ROUTER_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
 

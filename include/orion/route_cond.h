@@ -29,6 +29,7 @@
 #include <stdbool.h>
 
 #define ROUTE_THROTTLE_SLOW 1.6
+#define ROUTE_THROTTLE_NOW 0xfUL /* the firmware's "now" bits 0-3 (metrics.h THROTTLE_NOW_MASK) */
 #define ROUTE_HEAT_MAX 4.0
 
 struct route_node; /* route.h */

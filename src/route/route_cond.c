@@ -4,7 +4,6 @@
  * factor and a heat excess for the routing cost. Formulas in route_cond.h.
  */
 #include "orion/route_cond.h"
-#include "orion/metrics.h"
 #include "orion/route.h"
 
 void route_cond_update(struct route_cond *c, const struct route_node *nd, bool idle)
@@ -40,7 +39,7 @@ double route_cond_slow(const struct route_cond *c, const struct route_node *nd)
 {
     double f = 1;
 
-    if (nd->has_throttled && (nd->throttled & THROTTLE_NOW_MASK))
+    if (nd->has_throttled && (nd->throttled & ROUTE_THROTTLE_NOW))
         f *= ROUTE_THROTTLE_SLOW;
     if (c && c->outside > 0)
         f *= 1 + c->outside;

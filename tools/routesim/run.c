@@ -34,6 +34,7 @@ void on_cold_load(struct world *w, size_t node, int model)
 
 static void finished(struct world *w, int req)
 {
+    w->out->answers++;
     for (int c = D.first[req]; c >= 0; c = D.next[c])
         evq_push(&w->q, w->now + w->t->r[c].delay, EV_ARRIVE, c, 0);
     remaining--;

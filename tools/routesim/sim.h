@@ -158,6 +158,7 @@ struct runout {
     size_t n;
     unsigned long cold_loads, hot_sends, hot_sends_health, lost, hits, misses;
     unsigned long events;
+    unsigned long answers; /* answers and errors the clients got (one per request) */
 };
 /* Simulate peer on trace t. 0, or -1 (ENOMEM). */
 int run_sim(const struct trace *t, enum peer p, uint64_t seed, struct runout *out);

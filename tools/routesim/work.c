@@ -168,6 +168,7 @@ static int chat(struct gen *G, double at)
 
     for (int i = 0; i < SEG_MAX; i++)
         roles[i] = i == 0 ? "system" : i % 2 ? "user" : "assistant";
+    memset(&h, 0, sizeof(h)); /* padding too: a trace compares whole */
     h.n = 1;
     h.seg[0] = 0x5e5000 + (uint64_t)rng_range(&G->g, 0, 3); /* one of 4 system prompts */
     h.cum[0] = 60 + 85 * (unsigned)(h.seg[0] & 3);

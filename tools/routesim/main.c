@@ -374,7 +374,8 @@ static void report(void)
         goal_rows(md, O.bench ? stdout : NULL, sc);
         if (sc == SC_CHAT || sc == SC_DAY)
             chat_rows(md, O.bench ? stdout : NULL, sc);
-        count_rows(md, O.bench ? stdout : NULL, sc, F_HOT, "hot_full_stale_sends");
+        count_rows(md, O.bench ? stdout : NULL, sc, F_HOTH, "hot_full_stale_sends");
+        count_rows(md, O.bench ? stdout : NULL, sc, F_HOT, "hot_full_stale_sends_by_sensor");
         count_rows(md, O.bench ? stdout : NULL, sc, F_LOST, "lost");
     }
     if (md != stdout)

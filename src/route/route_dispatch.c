@@ -275,7 +275,11 @@ static double shortest(struct pass *p, const struct route_request *req)
     return b;
 }
 
-#define ORDER_WINDOW 64
+/* Priority 3 doubles a request's claim on a free slot, priority 1 halves it (0 is 2). */
+static double weight(int priority)
+{
+    return priority >= 3 ? 2 : priority == 1 ? 0.5 : 1;
+}
 
 size_t route_dispatch(const struct route_node *nodes, size_t n,
                       const struct route_request *const *held, size_t nheld,
@@ -284,8 +288,8 @@ size_t route_dispatch(const struct route_node *nodes, size_t n,
 {
     struct pass p; /* ~11 KB */
     bool late = route_binds_late(s);
-    size_t k = 0, order[ORDER_WINDOW], nw = 0, i;
-    double key[ORDER_WINDOW], t;
+    size_t k = 0, order[ROUTE_ORDER_WINDOW], nw = 0, i;
+    double key[ROUTE_ORDER_WINDOW], t;
 
     if (!nheld || !maxout)
         return 0;
@@ -300,14 +304,13 @@ size_t route_dispatch(const struct route_node *nodes, size_t n,
     if (late && !p.free)
         return 0;
     if (late && s->policy == ROUTE_POLICY_STICKY) {
-        for (nw = 0; nw < nheld && nw < ORDER_WINDOW; nw++) {
+        for (nw = 0; nw < nheld && nw < ROUTE_ORDER_WINDOW; nw++) {
             t = shortest(&p, held[nw]);
             key[nw] = t > 0 ? ((now - held[nw]->arrived) * 1000 + t) / t : 0;
+            key[nw] *= weight(held[nw]->priority);
             order[nw] = nw;
-            for (size_t j = nw; j > 0; j--) { /* insertion: priority, then ratio */
-                int pa = held[order[j]]->priority ? held[order[j]]->priority : 2;
-                int pb = held[order[j - 1]]->priority ? held[order[j - 1]]->priority : 2;
-                if (pa < pb || (pa == pb && key[order[j]] <= key[order[j - 1]]))
+            for (size_t j = nw; j > 0; j--) { /* insertion by key, stable */
+                if (key[order[j]] <= key[order[j - 1]])
                     break;
                 i = order[j];
                 order[j] = order[j - 1];

@@ -3,7 +3,8 @@
  * route_dispatch by tables: the late-bound sticky cost E = W + T + evict + displace + heat and
  * its edges (route_dispatch.h; defaults: service 15 000 ms, cold load 5 000 ms, prefill 50
  * tokens/s, evict_reloads 3, conv_p 0.8), every case run again with the nodes reversed; the
- * order in which held requests get a free slot (priority, then the highest response ratio);
+ * order in which held requests get a free slot (the highest response ratio, weighted by
+ * priority);
  * early binding and the late comparison policies; what a pass records.
  */
 #include "orion/route_dispatch.h"
@@ -188,8 +189,11 @@ static void test_order(void)
         {"equal: the first", 2, 2, 10, 10, 5000, 5000, "a"},
         {"b's ratio (5+5)/5 = 2 beats a's (10+100)/100", 2, 2, 10, 5, 100000, 5000, "b"},
         {"a waited long enough: (200+100)/100 = 3 beats 2", 2, 2, 200, 5, 100000, 5000, "a"},
-        {"priority before the ratio", 3, 2, 10, 5, 100000, 5000, "a"},
-        {"priority before the ratio (b)", 1, 2, 200, 5, 5000, 100000, "b"},
+        {"priority 3 doubles a's 1.1: 2.2 beats 2", 3, 2, 10, 5, 100000, 5000, "a"},
+        {"priority 3 doubles 1.05: 2.1 beats 2", 3, 2, 5, 5, 100000, 5000, "a"},
+        {"priority 1 halves a's 2: 1 loses to 2", 1, 2, 5, 5, 5000, 5000, "b"},
+        {"priority 1 that waited 20 s: 5 x 0.5 = 2.5 beats 2", 1, 2, 20, 5, 5000, 5000, "a"},
+        {"priority 0 is 2", 0, 2, 10, 10, 5000, 5000, "a"},
     };
     struct route_node nd = N(.id = "x", MODELS("m"));
     struct route_request a = {.model = "m", .id = 1}, b = {.model = "m", .id = 2};

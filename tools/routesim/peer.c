@@ -122,7 +122,7 @@ static void hold(struct world *w, int req)
 
     R->rq[req].arrived = w->res[req].arrive;
     R->rq[req].id = (unsigned long long)req | (unsigned long long)w->job[req].attempts << 32;
-    while (i > 0 && route_request_cmp(&R->rq[req], &R->rq[R->held[i - 1]]) < 0) {
+    while (i > 0 && R->rq[req].arrived < R->rq[R->held[i - 1]].arrived) { /* arrival order */
         R->held[i] = R->held[i - 1];
         i--;
     }

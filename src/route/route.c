@@ -96,6 +96,10 @@ static bool eligible_req(const struct route_node *nd, const struct route_request
     return true;
 }
 
+static bool eligible_ns(const struct route_node *nd, const struct route_request *req,
+                        const char *key, const struct route_settings *s,
+                        const struct route_node_state *ns, double now, char *why, size_t whylen);
+
 /* The temperature the trend gives for now, past max_temp? Only from the reading the state
  * holds (the same last_seen), at most stale_after ahead. */
 static bool heading_past(const struct route_node *nd, const struct route_node_state *ns,
@@ -111,10 +115,16 @@ static bool heading_past(const struct route_node *nd, const struct route_node_st
 }
 
 bool route_eligible_key(const struct route_node *nd, const struct route_request *req,
-                         const char *key, const struct route_settings *s,
-                         const struct route_state *st, double now, char *why, size_t whylen)
+                        const char *key, const struct route_settings *s,
+                        const struct route_state *st, double now, char *why, size_t whylen)
 {
-    const struct route_node_state *ns = route_state_find(st, nd->id);
+    return eligible_ns(nd, req, key, s, route_state_find(st, nd->id), now, why, whylen);
+}
+
+static bool eligible_ns(const struct route_node *nd, const struct route_request *req,
+                        const char *key, const struct route_settings *s,
+                        const struct route_node_state *ns, double now, char *why, size_t whylen)
+{
     bool hot = ns && ns->hot, full = ns && ns->full;
 
     if (nd->last_seen <= 0 || now - nd->last_seen > s->stale_after) {
@@ -518,11 +528,12 @@ void route_collect(struct route_pick *pk, size_t n, const struct route_request *
     pk->any_resident = false;
     for (size_t i = 0; i < n; i++) {
         nd = &pk->nodes[i];
-        if (!route_eligible_key(nd, req, pk->key, pk->s, pk->st, now, NULL, 0))
-            continue;
         ns = route_state_find(pk->st, nd->id);
+        if (!eligible_ns(nd, req, pk->key, pk->s, ns, now, NULL, 0))
+            continue;
         c = &pk->c[pk->nc++];
         c->idx = (int)i;
+        c->ns = ns;
         c->cap = nd->capacity ? nd->capacity : 1;
         c->used = (unsigned long)nd->inflight + (ns ? ns->queued : 0);
         c->loaded = route_has_model(nd->models, nd->nmodels, pk->key);

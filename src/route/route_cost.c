@@ -49,7 +49,7 @@ static void prepare(const struct route_pick *cpk)
 
     for (size_t i = 0; i < pk->nc; i++) {
         nd = &pk->nodes[pk->c[i].idx];
-        ns = route_state_find(pk->st, nd->id);
+        ns = pk->c[i].ns;
         pk->c[i].cap_models = ns ? ns->model_cap : 0;
         if (!pk->c[i].cap_models || !nd->ram_total_mb)
             continue;

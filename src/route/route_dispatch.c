@@ -87,7 +87,7 @@ static double run_ms(const struct pass *p, const struct reqinfo *ri, const struc
                      const struct route_node_state *ns, unsigned long *cached)
 {
     const struct route_node *nd = &p->nodes[c->idx];
-    double tps = route_prefill_tps(p->st, nd->id, p->pk.key, p->s), saved, run;
+    double tps = route_rate(ns, ri->l, ri->model, p->s), saved, run;
     double trust = ns && ns->has_trust ? ns->trust : 1;
 
     *cached = 0;
@@ -115,8 +115,7 @@ static double displace_ms(const struct pass *p, const struct reqinfo *ri,
     if (v < 0)
         return 0;
     return route_conv_worth(&ns->conv.rec[v],
-                            route_prefill_tps(p->st, nd->id, p->pk.key, p->s) /
-                                route_cond_slow(&ns->cond, nd),
+                            route_rate(ns, ri->l, ri->model, p->s) / route_cond_slow(&ns->cond, nd),
                             p->s->conv_p, p->s->conv_keep_s, p->now);
 }
 
@@ -124,7 +123,7 @@ static void estimate(const struct pass *p, const struct reqinfo *ri, const struc
                      struct est *e)
 {
     const struct route_node *nd = &p->nodes[c->idx];
-    const struct route_node_state *ns = route_state_find(p->st, nd->id);
+    const struct route_node_state *ns = c->ns;
     double W = 0, pen = 0;
 
     e->free = c->used < c->cap;

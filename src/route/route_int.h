@@ -16,6 +16,7 @@ enum route_order { ORDER_RESIDENT, ORDER_COLD, ORDER_CONN };
 
 struct route_cand {
     int idx;                 /* into the nodes array */
+    const struct route_node_state *ns; /* its state, or NULL */
     unsigned long used, cap; /* inflight + queued; capacity (>= 1) */
     bool resident, loaded;   /* loaded: in the node's own models list */
     unsigned cap_models;     /* route_cost.c: learned model capacity (0 unknown) */
@@ -54,6 +55,10 @@ double route_cold_ms(const struct route_pick *pk, const struct route_cand *c, co
 double route_service_ms(const struct route_pick *pk, const struct route_request *req);
 double route_evict_ms(const struct route_pick *pk, const struct route_cand *c);
 
+/* route_learn.c: the prefill rate for model (route_conv_model) on the node of state ns (NULL:
+ * none), l the model's learned figures (or NULL), as route_prefill_tps. */
+double route_rate(const struct route_node_state *ns, const struct route_learned *l,
+                  unsigned long model, const struct route_settings *s);
 /* route_learn.c: learn from an answer of model on node ns (NULL: model figures only); 1 hit,
  * 0 miss or unknown, -1 bad answer. */
 int route_learn(struct route_state *st, struct route_node_state *ns, const char *model,

@@ -91,9 +91,14 @@ static struct route_rate *rate_find(const struct route_node_state *ns, unsigned 
 double route_prefill_tps(const struct route_state *st, const char *node_id,
                          const char *model_key, const struct route_settings *s)
 {
-    const struct route_rate *r = rate_find(route_state_find(st, node_id),
-                                           route_conv_model(model_key));
-    const struct route_learned *l = route_learned_find(st, model_key);
+    return route_rate(route_state_find(st, node_id), route_learned_find(st, model_key),
+                      route_conv_model(model_key), s);
+}
+
+double route_rate(const struct route_node_state *ns, const struct route_learned *l,
+                  unsigned long model, const struct route_settings *s)
+{
+    const struct route_rate *r = rate_find(ns, model);
 
     if (r && r->prefill_tps > 0)
         return r->prefill_tps;

@@ -243,8 +243,8 @@ static int cmp_id(const struct route_node *a, const struct route_node *b)
     return strcmp(nid(a), nid(b));
 }
 
-int route_cand_cmp(const struct route_pick *pk, const struct route_cand *a, const struct route_cand *b,
-                    enum route_order o)
+int route_cand_cmp(const struct route_pick *pk, const struct route_cand *a,
+                   const struct route_cand *b, enum route_order o)
 {
     const struct route_node *na = &pk->nodes[a->idx], *nb = &pk->nodes[b->idx];
     int c = 0;
@@ -386,7 +386,8 @@ static void pick_sticky(const struct route_pick *pk, const struct route_request 
     }
 }
 
-static int cmp_first_fit(const struct route_pick *pk, const struct route_cand *a, const struct route_cand *b)
+static int cmp_first_fit(const struct route_pick *pk, const struct route_cand *a,
+                         const struct route_cand *b)
 {
     const struct route_node *na = &pk->nodes[a->idx], *nb = &pk->nodes[b->idx];
     unsigned long x = na->ram_total_mb ? na->ram_total_mb : (unsigned long)-1;
@@ -400,7 +401,8 @@ static double ram_used(const struct route_node *n)
     return n->ram_percent < 0 ? HUGE_VAL : (double)n->ram_total_mb * n->ram_percent / 100;
 }
 
-static int cmp_ram_used(const struct route_pick *pk, const struct route_cand *a, const struct route_cand *b)
+static int cmp_ram_used(const struct route_pick *pk, const struct route_cand *a,
+                        const struct route_cand *b)
 {
     const struct route_node *na = &pk->nodes[a->idx], *nb = &pk->nodes[b->idx];
     double x = ram_used(na), y = ram_used(nb);

@@ -147,7 +147,8 @@ static void test_heading(void)
         is_str(why, rows[i].why, "heading: %g s: reason", rows[i].after);
     }
     nd.last_seen = NOW + 1; /* a newer record than the state's: no extrapolation from it */
-    ok(route_eligible(&nd, NULL, &S, &st, NOW + 10, NULL, 0), "heading: only from the reading held");
+    ok(route_eligible(&nd, NULL, &S, &st, NOW + 10, NULL, 0),
+       "heading: only from the reading held");
     ok(route_eligible(&nd, NULL, &S, NULL, NOW + 10, NULL, 0), "heading: no state, no trend");
 }
 

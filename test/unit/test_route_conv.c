@@ -33,17 +33,12 @@ static void test_tokens(void)
         unsigned long want;
     } rows[] = {{0, 4}, {1, 5}, {4, 5}, {5, 6}, {8, 6}, {400, 104}};
     struct route_conv c;
+    char big[400];
 
+    memset(big, 'x', sizeof(big));
     for (size_t i = 0; i < ELEMS(rows); i++) {
         route_conv_init(&c);
-        route_conv_add(&c, "user", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                                   "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                                   "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                                   "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                                   "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                                   "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                                   "xxxxxxxxxxxxxxxx",
-                       rows[i].len);
+        route_conv_add(&c, "user", big, rows[i].len);
         is_int(route_conv_tokens(&c), rows[i].want, "tokens of a %zu-byte message", rows[i].len);
     }
     chain(&c, 3, "m");
@@ -146,7 +141,8 @@ static void test_slots(void)
     memset(&t, 0, sizeof(t));
     route_conv_note_sent(&t, m, &a, 50, 1, false, NOW);
     route_conv_note_sent(&t, m, &b, 50, 1, false, NOW + 1);
-    ok(t.n == 1 && !route_conv_cached(&t, m, &a2, 0, NULL), "1 slot, no host cache: B pushed A out");
+    ok(t.n == 1 && !route_conv_cached(&t, m, &a2, 0, NULL),
+       "1 slot, no host cache: B pushed A out");
     is_int(t.rec[0].tokens, 3 * 14 + 50, "a record holds its prompt and its answer");
 
     memset(&t, 0, sizeof(t));
@@ -164,7 +160,8 @@ static void test_slots(void)
     route_conv_note_sent(&t, m, &b, 50, 2, false, NOW + 1);
     ok(t.n == 2 && t.rec[0].live && t.rec[1].live, "2 slots: A and B both live");
     route_conv_note_sent(&t, m, &c, 50, 2, false, NOW + 2);
-    ok(t.n == 2 && !route_conv_cached(&t, m, &a2, 0, NULL), "2 slots, C: the least recent (A) goes");
+    ok(t.n == 2 && !route_conv_cached(&t, m, &a2, 0, NULL),
+       "2 slots, C: the least recent (A) goes");
     route_conv_note_sent(&t, route_conv_model("b"), &a, 50, 1, false, NOW + 3);
     is_int(t.n, 3, "another model has its own slot");
     route_conv_note_sent(&t, m, NULL, 50, 2, false, NOW + 4);

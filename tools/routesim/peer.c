@@ -21,7 +21,6 @@
  */
 #include "world.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,10 +179,6 @@ static void core_dispatch(struct world *w)
             size_t node = (size_t)R->out[i].node;
             R->where[req] = (int)node;
             R->nwhere[node]++;
-            if (getenv("RS_KINDS"))
-                fprintf(stderr, "%.1f %s req %d -> %zu %s exp %.0f cached %lu\n", w->now,
-                        route_kind_name(R->out[i].kind), req, node, R->rq[req].model,
-                        R->out[i].expect_ms, R->out[i].cached);
             count_send(w, node, view_bad(R, node, w->now));
             send_worker(w, req, node);
         }

@@ -20,18 +20,16 @@
  *   - The CPU: prompt evaluation and generation run at the model's rates times the node's
  *     speed, shared equally by the jobs running at once (llama.cpp's threads on 4 cores).
  *   - Heat: the SoC temperature follows dT/dt = (T_eq - T) / tau, T_eq = ambient + IDLE_K +
- *     heat_k x (speed while busy) + heat_k / 2 x outside work; from 80 C the cores throttle linearly to
- *     1.5 GHz of 2.4 (speed 0.625) at 85 C (Raspberry Pi documentation, "Frequency management
- *     and thermal control"), which cuts the heat too. Idle, a Pi runs IDLE_K above ambient. A weak power supply under-volts under
- *     load: capped at 1.5 GHz while busy.
+ *     heat_k x (speed while busy) + heat_k / 2 x outside work; from 80 C the cores throttle
+ *     linearly to 1.5 GHz of 2.4 (speed 0.625) at 85 C (Raspberry Pi documentation,
+ *     "Frequency management and thermal control"), which cuts the heat too. A weak power
+ *     supply under-volts under load: capped at 1.5 GHz while busy.
  *   - Death: everything on the node is gone; it comes back empty (cold page cache).
  */
 #include "world.h"
 #include "orion/metrics.h"
 
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define CACHE_MBPS 2000 /* a model file read from the page cache (estimate) */
@@ -357,7 +355,6 @@ static void sched(struct world *w, struct node *n)
                  EV_LOADED, (int)node_index(w, n), r->gen * MAX_RUNNERS + (uint64_t)(r - n->run));
         n->cached[m] = false;
         trim_cache(n);
-        if (getenv("RS_DEBUG")) fprintf(stderr, "%.1f load %s on %zu (loaded:%d%d%d cached %d)\n", w->now, models[m].name, node_index(w, n), n->run[0].model, n->run[1].model, n->run[2].model, n->cached[m]);
         on_cold_load(w, node_index(w, n), m);
         pop(w, &n->phead, &n->ptail);
         runner_take(w, n, r, h);
@@ -377,8 +374,6 @@ void node_submit(struct world *w, size_t i, int req)
         runner_take(w, n, r, req);
         return;
     }
-    if (getenv("RS_KINDS"))
-        fprintf(stderr, "%.1f NOTLOADED req %d on %zu\n", w->now, req, i);
     j->phase = J_PENDING;
     push(w, &n->phead, &n->ptail, req);
     sched(w, n);
@@ -450,7 +445,8 @@ static void cpu_event(struct world *w, struct node *n, uint64_t gen)
         if (j->phase == J_PREFILL) {
             j->phase = J_GEN;
             j->first = w->now;
-            j->work = w->t->r[n->active[k]].out_tokens / models[w->t->r[n->active[k]].model].gen_tps;
+            j->work = w->t->r[n->active[k]].out_tokens /
+                      models[w->t->r[n->active[k]].model].gen_tps;
             first[nf++] = n->active[k];
             continue;
         }

@@ -8,7 +8,6 @@
 #include "world.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,20 +152,6 @@ int run_sim(const struct trace *t, enum peer p, uint64_t seed, struct runout *ou
     for (size_t i = 0; i < t->n; i++)
         if (t->r[i].measured && (w->res[i].lost || w->res[i].done < 0))
             out->lost++;
-    if (getenv("RS_STUCK"))
-        for (size_t i = 0; i < t->n; i++)
-            if (w->res[i].done < 0)
-                fprintf(stderr, "stuck %zu phase %d node %d arrive %.0f now %.0f end %.0f\n", i,
-                        w->job[i].phase, w->job[i].node, w->res[i].arrive, w->now, t->end);
-    if (getenv("RS_STUCK"))
-        for (size_t i = 0; i < w->nn; i++)
-            fprintf(stderr, "node %zu alive %d nactive %zu act0 %d work %.3f speed %.3f temp %.1f wbusy %d\n", i,
-                    w->node[i].alive, w->node[i].nactive, w->node[i].nactive ? w->node[i].active[0] : -1,
-                    w->node[i].nactive ? w->job[w->node[i].active[0]].work : 0, w->node[i].speed,
-                    w->node[i].temp, w->node[i].wbusy);
-    if (getenv("RS_HITS"))
-        fprintf(stderr, "%s hits %lu misses %lu cold %lu\n", peer_names[p], out->hits,
-                out->misses, out->cold_loads);
 out:
     if (w) {
         router_free(w);

@@ -2,7 +2,9 @@
 /*
  * stats: the figures of one run and their summary over seeds. Per run, over the measured
  * requests: mean, p50, p95 and p99 of the total time (arrival to answer) and of the time to
- * the first token, the same for chat turns 2 onwards, cold loads, sends to a node hot, full
+ * the first token, the same for chat turns 2 onwards and the share of them that found most
+ * of their prompt in the node's cache (fewer than half its tokens evaluated), cold loads,
+ * sends to a node hot, full
  * or dead by the sensor's truth and by the router's records, lost requests. A lost request
  * is +inf in the percentiles (never answered) and left out of the means. Percentiles by
  * nearest rank. Over seeds: the mean and its 95 % confidence interval, mean +- t(0.975, n-1)
@@ -18,7 +20,7 @@
 
 const char *const fig_names[F_N] = {
     "mean", "p50", "p95", "p99", "ttft_mean", "ttft_p50", "ttft_p95", "ttft_p99",
-    "chat_ttft_mean", "chat_ttft_p50", "chat_ttft_p95", "chat_ttft_p99",
+    "chat_ttft_mean", "chat_ttft_p50", "chat_ttft_p95", "chat_ttft_p99", "chat_hit_rate",
     "cold_loads", "hot_full_stale_sends", "hot_full_stale_sends_by_health", "lost", "n",
 };
 
@@ -85,6 +87,7 @@ int run_figures(const struct trace *t, const struct runout *o, double fig[F_N])
     pct(tot, n1, s1, m1, &fig[F_MEAN]);
     pct(ttf, n2, s2, m2, &fig[F_TMEAN]);
     pct(cht, n3, s3, m3, &fig[F_CMEAN]);
+    fig[F_HIT] = o->hits + o->misses ? (double)o->hits / (double)(o->hits + o->misses) : NAN;
     fig[F_COLD] = (double)o->cold_loads;
     fig[F_HOT] = (double)o->hot_sends;
     fig[F_HOTH] = (double)o->hot_sends_health;

@@ -3,6 +3,13 @@
  * route: which node gets a request. A pure module: no I/O, no clock, no log, no allocation.
  * The router passes everything in (nodes from the health hash, the request, the settings, its
  * own per-node state and `now`) and gets back a node index and the kind of decision.
+ * route_pick decides for one request bound early (sent at once); route_dispatch.h decides
+ * which held requests leave now (binding late, the sticky default) with the cost model of
+ * that header, using route_conv.h (conversations in the nodes' KV caches) and route_cond.h
+ * (throttling, outside work, temperature trend). The concerns are split by file:
+ * route.c (eligibility, route_pick, the comparison policies), route_name.c (names),
+ * route_state.c (the state, records, flights), route_learn.c (answers), route_cost.c
+ * (cold load, run time, eviction), route_dispatch.c, route_conv.c, route_cond.c.
  *
  * Eligibility (route_eligible), every threshold inclusive:
  *   fresh        now - last_seen <= stale_after (15 s): 15.000 is fresh, 15.001 is stale
@@ -13,6 +20,10 @@
  *   installed    the model is in `installed`, when the node reports a non-empty list
  *   temperature  temp_c <= max_temp (75): 75.0 eligible, 75.1 not; unknown temp is eligible
  *   memory       ram_percent <= max_ram (90): 90.0 eligible, 90.1 not; negative = unknown = fine
+ *   trend        with the state's rising temperature trend (route_cond.h) from this very
+ *                reading (last_seen), temp_c + slope x (now - last_seen, at most stale_after)
+ *                <= max_temp: 73.5 C read 7.5 s ago at +0.2 C/s is 75.0, eligible; 7.6 s ago
+ *                75.02, not ("hot: heading past 75 C ..."): the health report is seconds old
  * Hysteresis: route_state_update() marks a node `hot` when temp_c > max_temp and clears the
  * mark only when temp_c <= max_temp - temp_margin (default 3 C: hot at 76, still out at 74,
  * back at 72); `full` the same with ram_margin (default 5 %). A marked node is ineligible even
@@ -92,6 +103,10 @@
  *   model_cap  per node: when a health update shows a model gone while another appeared, or
  *              gone while the node was busy, the node held as many as it had loaded before;
  *              a later count above it raises it.
+ *   more       from route_note_finished (an answer's prompt figures): prefill rates per node
+ *              and model, the run time without the prompt and the answer length per model,
+ *              each node's trust in predicted cache hits; from route_state_update: the
+ *              temperature trend and the CPU share taken outside Ollama (route_cond.h).
  *
  * Limits: route_pick considers the first ORION_ROUTE_MAX_NODES nodes; the state keeps
  * ORION_ROUTE_MAX_NODES nodes and ORION_ROUTE_MAX_SENT residency records per node (a new

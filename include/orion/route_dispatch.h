@@ -60,6 +60,26 @@
  *
  * Kinds in the result: sticky (resident, free slot), spill (not resident, resident elsewhere),
  * cold (resident nowhere), queued-resident (early binding onto a busy resident node).
+ *
+ * Wiring (the daemon and tools/routesim/peer.c do the same):
+ *   a node's health record changed   route_state_update_one(st, &its route_node, s, now)
+ *                                    (route_state_update for the whole list still works)
+ *   a request read                   fill a route_request: model, priority, arrived, id (e.g.
+ *                                    a hash of its entry id), keep_alive_s, and conv:
+ *                                    route_conv_init + route_conv_add per message (role,
+ *                                    content; images or tool calls through route_conv_extend)
+ *                                    or prompt_tokens for a bare prompt; append it to held
+ *   any event (a request read; a started, done or failed event; a health refresh; a 1 s
+ *   timer)                           n = route_dispatch(...); send each out[i] to its node
+ *                                    and drop it from held (a failed send: route_note_finished
+ *                                    with no answer, and keep it held)
+ *   started                          route_note_started(st, node, id)
+ *   done                             route_note_finished(st, node, id, model, &answer, s, now)
+ *                                    with the done event's durations (ms) and counts
+ *   failed, or the node went stale   route_note_finished(..., NULL, ...) and hold it again
+ * route_node.inflight then counts only what other routers sent there (queued is this
+ * router's own count, kept by the note functions); cpu_percent, throttled and host_cache
+ * (Ollama's version >= 0.30) come from the health record.
  */
 #ifndef ORION_ROUTE_DISPATCH_H
 #define ORION_ROUTE_DISPATCH_H

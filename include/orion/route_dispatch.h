@@ -23,7 +23,8 @@
  * (equal: the older first), then the rest in arrival order: a freed slot goes to the request
  * it serves best relative to what it has waited, short ones first, and waiting raises any
  * request's claim, so none starves (a strict priority did: priority-1 requests waited
- * through whole peaks in routesim's day). The comparison policies keep arrival order. For
+ * through whole peaks in routesim's day). The comparison policies, and sticky with settings
+ * order_arrival, keep arrival order. For
  * each:
  *   early binding  route_pick's choice, free slot or not; WAIT: stays held.
  *   late, comparison policy  the policy's choice among the eligible nodes with a free slot;

@@ -302,7 +302,7 @@ size_t route_dispatch(const struct route_node *nodes, size_t n,
     count_free(&p);
     if (late && !p.free)
         return 0;
-    if (late && s->policy == ROUTE_POLICY_STICKY) {
+    if (late && s->policy == ROUTE_POLICY_STICKY && !s->order_arrival) {
         for (nw = 0; nw < nheld && nw < ROUTE_ORDER_WINDOW; nw++) {
             t = shortest(&p, held[nw]);
             key[nw] = t > 0 ? ((now - held[nw]->arrived) * 1000 + t) / t : 0;

@@ -199,6 +199,7 @@ static void test_order(void)
     struct route_request a = {.model = "m", .id = 1}, b = {.model = "m", .id = 2};
     const struct route_request *held[2] = {&a, &b};
     struct route_assign out[2];
+    struct route_settings s = S;
     static struct route_state st;
     size_t got;
 
@@ -211,6 +212,13 @@ static void test_order(void)
         is_int(got, 1, "order: %s: one slot, one assignment", rows[i].name);
         is_str(got ? (out[0].req == 0 ? "a" : "b") : NULL, rows[i].want, "order: %s", rows[i].name);
     }
+    s.order_arrival = true; /* b's ratio is higher, but a came first */
+    route_state_init(&st);
+    a.priority = b.priority = 2;
+    a.arrived = NOW - 10, b.arrived = NOW - 5;
+    a.service_ms = 100000, b.service_ms = 5000;
+    got = route_dispatch(&nd, 1, held, 2, &s, &st, NOW, out, 2);
+    ok(got == 1 && out[0].req == 0, "order_arrival: the first to come");
 }
 
 static void test_binding(void)

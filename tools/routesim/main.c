@@ -4,7 +4,11 @@
  * of figures, write it to a file, and print BENCH lines for tools/bench/run.sh.
  *
  *   routesim [--seeds N] [--requests N] [--scenarios a,b] [--sizes 3,10,100]
- *            [--peers a,b] [--out FILE] [--bench] [--seed0 N] [--quiet]
+ *            [--peers a,b] [--out FILE] [--bench] [--seed0 N] [--quiet] [--set NAME=V]...
+ *
+ * --set changes one of ours' settings (the others keep the router's defaults), to measure
+ * a choice: evict_reloads, heat_band, heat_horizon_s, conv_p, conv_keep_s, prefill_tps
+ * (numbers), order_arrival (0 or 1).
  *
  * Defaults: 20 seeds, 2000 measured requests a run (after a warm-up of a tenth more), every
  * scenario, sizes 3, 10 and 100, every peer, --out build/routesim/results.md. Exit 0, or 1 on
@@ -36,6 +40,20 @@ struct opts {
 };
 
 static struct opts O;
+
+static int parse_set(char *v)
+{
+    char *eq = strchr(v, '='), *end;
+    double x;
+
+    if (!eq)
+        return -1;
+    *eq = '\0';
+    x = strtod(eq + 1, &end);
+    if (*end || end == eq + 1)
+        return -1;
+    return sim_set(v, x);
+}
 static double *FIG; /* [sc][size][peer][seed][F_N] */
 
 static double *fig_at(int sc, size_t z, int p, int seed)
@@ -49,7 +67,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: routesim [--seeds N] [--requests N] [--scenarios a,b] "
                     "[--sizes 3,10,100] [--peers a,b] [--out FILE] [--bench] [--seed0 N] "
-                    "[--quiet]\n");
+                    "[--quiet] [--set NAME=VALUE]...\n");
     return 100;
 }
 
@@ -121,6 +139,9 @@ static int parse(int argc, char **argv)
             }
         } else if (!strcmp(a, "--out")) {
             O.out = v;
+        } else if (!strcmp(a, "--set")) {
+            if (parse_set(v) < 0)
+                return -1;
         } else {
             return -1;
         }

@@ -4,7 +4,8 @@
  *   The router's policies (ours = sticky bound late; first-fit, least-conn, round-robin,
  *   random; the ablations) run the core from liborion.a exactly as the daemon does: every
  *   node's health record every 5 s (route_state_update_one), every answer as a done event at
- *   once (route_note_finished), route_dispatch on every event and on a 1 s timer; a node
+ *   once (route_note_finished), route_dispatch on every arrival and answer and on the 1 s
+ *   timer that also takes in the health records (the daemon's refresh); a node
  *   whose record is older than 15 s is stale, and what was sent to it is sent again (the
  *   daemon's failover). A request goes into the node's stream; the worker there runs one at
  *   a time (--parallel 1).
@@ -30,6 +31,40 @@
 const char *const peer_names[P_N] = {"ours",    "first-fit", "least-conn", "round-robin",
                                      "random",  "nginx",     "clairvoyant", "ours-early",
                                      "least-conn-late"};
+
+/* --set: ours' settings that differ from the router's defaults. */
+static const char *const set_names[] = {"evict_reloads", "heat_band", "heat_horizon_s",
+                                        "conv_p",        "conv_keep_s", "prefill_tps",
+                                        "order_arrival"};
+#define NSET (sizeof(set_names) / sizeof(set_names[0]))
+static double set_value[NSET];
+static bool set_given[NSET];
+
+int sim_set(const char *name, double value)
+{
+    for (size_t k = 0; k < NSET; k++)
+        if (!strcmp(set_names[k], name)) {
+            set_value[k] = value;
+            set_given[k] = true;
+            return 0;
+        }
+    return -1;
+}
+
+void sim_settings(struct route_settings *s)
+{
+    double *const num[] = {&s->evict_reloads, &s->heat_band, &s->heat_horizon_s,
+                           &s->conv_p,        &s->conv_keep_s, &s->prefill_tps};
+
+    for (size_t k = 0; k < NSET; k++) {
+        if (!set_given[k])
+            continue;
+        if (k < sizeof(num) / sizeof(num[0]))
+            *num[k] = set_value[k];
+        else
+            s->order_arrival = set_value[k] != 0;
+    }
+}
 
 struct router {
     /* core peers */
@@ -72,6 +107,8 @@ void router_init(struct world *w)
     route_settings_init(&R->s);
     route_state_init(&R->st);
     R->s.stale_after = STALE_AFTER;
+    if (w->peer == P_OURS)
+        sim_settings(&R->s);
     switch (w->peer) {
     case P_FIRST_FIT: R->s.policy = ROUTE_POLICY_FIRST_FIT; break;
     case P_LEAST_CONN: R->s.policy = ROUTE_POLICY_LEAST_CONN; break;
@@ -354,7 +391,7 @@ void router_health(struct world *w, size_t node)
         return;
     node_health(w, node, &R->view[node], R->names[node], &R->nnames[node]);
     route_state_update_one(&R->st, &R->view[node], &R->s, w->now);
-    core_dispatch(w);
+    /* the daemon reads every record at its 1 s refresh and places then: router_tick */
 }
 
 /* A node the router sees as stale: what it sent there goes back to the waiting list. */

@@ -148,6 +148,11 @@ enum peer {
 };
 extern const char *const peer_names[P_N];
 
+/* --set NAME=VALUE for ours (peer.c): 0, or -1 for an unknown name; sim_settings applies
+ * them over the router's defaults. */
+int sim_set(const char *name, double value);
+void sim_settings(struct route_settings *s);
+
 /* ---- one run (run.c) ----------------------------------------------------------------------- */
 struct rres { /* per request */
     double arrive, first, done; /* first arrival, first token, answer (< 0: none) */

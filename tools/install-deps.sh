@@ -32,12 +32,14 @@ need "test -f /usr/lib/arm-linux-musleabihf/libc.a" musl-dev:armhf
 need "command -v qemu-aarch64-static" qemu-user-static
 if [ "$what" = check ]; then
     # the packages of make deb: lintian checks them, t_deb.sh installs them into a Debian
-    # root made by debootstrap; t_deploy.sh runs tools/deploy.sh against a real sshd
+    # root made by debootstrap; t_deploy.sh runs tools/deploy.sh against a real sshd;
+    # t_grafana.sh runs the dashboard's queries in a real Prometheus
     need_lean "command -v lintian" lintian
     need_lean "command -v debootstrap" debootstrap
     need_lean "test -x /usr/sbin/sshd" openssh-server
     need_lean "command -v ssh && command -v scp" openssh-client
     need_lean "command -v ip" iproute2
+    need_lean "command -v prometheus" prometheus
     want "command -v chromium" chromium
     want "command -v node" nodejs # the npm client tests (t_clients.sh runs npm ci itself)
     want "command -v npm" npm

@@ -11,8 +11,9 @@
 #
 # Usage: tools/deploy.sh --router HOST --workers HOST[,HOST...] [options]
 #   --ssh-user USER     log in as USER (default: ssh's own choice); not root: sudo -n is used
-#   --redis-addr ADDR   the Redis every daemon uses (default: ROUTER-HOST:6379; the router's
-#                       own host uses it too)
+#   --redis-addr ADDR   the Redis every daemon uses (default: 127.0.0.1:6379 on the router's
+#                       host, ROUTER-HOST:6379 on the others: Debian maps a host's own name to
+#                       127.0.1.1, where a Redis bound to 127.0.0.1 and the LAN is not)
 #   --debs DIR          where the .deb files are (default: dist/); the highest version of
 #                       each package for the host's architecture is taken
 #   --ssh-config FILE   ssh -F FILE (host names, keys, ports)
@@ -51,6 +52,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$router" ] || die "--router HOST is required"
 [ -n "$workers" ] || die "--workers HOST[,HOST...] is required"
+redis_here=${redis:-127.0.0.1:6379} # for the daemons and orionctl on the router's host
 [ -n "$redis" ] || redis=$router:6379
 for kv in $(printf '%s' "$rset$wset"); do
     case $kv in ORION_[A-Z_]*=*) ;; *) die "a setting is ORION_NAME=value, not '$kv'" ;; esac
@@ -63,9 +65,9 @@ login() { echo "${user:+$user@}$1"; }
 on() {
     h=$1
     shift
-    if [ -z "$user" ] || [ "$user" = root ]; then sudo=; else sudo="sudo -n"; fi
-    # shellcheck disable=SC2086 # ssh_opts and sudo are word lists
-    ssh $ssh_opts "$(login "$h")" "$sudo sh -s -- $*"
+    # shellcheck disable=SC2086 # ssh_opts is a word list
+    ssh $ssh_opts "$(login "$h")" \
+        "if [ \"\$(id -u)\" = 0 ]; then sh -s -- $*; else sudo -n sh -s -- $*; fi"
 }
 
 # the highest version of a package for an architecture in $debs
@@ -117,7 +119,7 @@ orionctl) ORION_LOG_LEVEL=error orionctl "$@" </dev/null ;;
 esac'
 
 status_line() { # status_line <node>: its line of orionctl status on the router's host
-    echo "$remote" | on "$router" orionctl --redis-addr "$redis" status 2>/dev/null | awk -v n="$1" '$1 == n'
+    echo "$remote" | on "$router" orionctl --redis-addr "$redis_here" status 2>/dev/null | awk -v n="$1" '$1 == n'
 }
 wait_until() { # wait_until <what> <command...>: poll every second for --wait seconds
     what=$1
@@ -156,7 +158,7 @@ for h in $hosts; do
     drained=false
     if $is_worker && [ -n "$(echo "$remote" | on "$h" installed orion-inference-worker)" ] &&
         [ -n "$(status_line "$h")" ]; then
-        echo "$remote" | on "$router" orionctl --redis-addr "$redis" drain "$h" >/dev/null
+        echo "$remote" | on "$router" orionctl --redis-addr "$redis_here" drain "$h" >/dev/null
         drained=true
         echo "deploy: $h: drained; waiting for its running requests"
         wait_until "$h to finish its requests" idle "$h" || true
@@ -168,21 +170,22 @@ for h in $hosts; do
     echo "$remote" | on "$h" install "$dir"
     # settings: the Redis address, the node id; a restart only when they changed
     if $is_router; then
-        c=$(echo "$remote" | on "$h" set /etc/default/orion-inference-router "ORION_REDIS_ADDR=$redis" $rset)
+        c=$(echo "$remote" | on "$h" set /etc/default/orion-inference-router "ORION_REDIS_ADDR=$redis_here" $rset)
         [ -z "$c" ] || echo "$remote" | on "$h" restart orion-inference-router.service
     fi
     if $is_worker; then
-        c=$(echo "$remote" | on "$h" set /etc/default/orion-inference-worker "ORION_REDIS_ADDR=$redis" \
+        $is_router && a=$redis_here || a=$redis
+        c=$(echo "$remote" | on "$h" set /etc/default/orion-inference-worker "ORION_REDIS_ADDR=$a" \
             "ORION_NODE_ID=$h" $wset)
         [ -z "$c" ] || echo "$remote" | on "$h" restart orion-inference-worker.service
         wait_until "$h to report health" back "$h" || true
     fi
     if $drained; then
-        echo "$remote" | on "$router" orionctl --redis-addr "$redis" undrain "$h" >/dev/null
+        echo "$remote" | on "$router" orionctl --redis-addr "$redis_here" undrain "$h" >/dev/null
         echo "deploy: $h: undrained"
     fi
     for p in $pkgs; do
         echo "deploy: $h: $p $(echo "$remote" | on "$h" installed "$p")"
     done
 done
-echo "$remote" | on "$router" orionctl --redis-addr "$redis" status
+echo "$remote" | on "$router" orionctl --redis-addr "$redis_here" status

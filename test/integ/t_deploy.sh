@@ -68,7 +68,8 @@ ssh-keygen -q -t ed25519 -N '' -f "$T_TMP/id" >/dev/null
 host() { # host <root> <name> <address>
     r=$1
     debroot "$r" || return 1
-    printf '127.0.0.1 localhost\n%s.2 pi-master\n%s.3 pi-worker\n' $SUB $SUB >"$r/etc/hosts"
+    # as Debian writes it: the host's own name on 127.0.1.1
+    printf '127.0.0.1 localhost\n127.0.1.1 %s\n%s.2 pi-master\n%s.3 pi-worker\n' "$2" $SUB $SUB >"$r/etc/hosts"
     echo "$2" >"$r/etc/hostname"
     in_root "$r" useradd -m -s /bin/sh pi && in_root "$r" usermod -p '*' pi || return 1
     echo 'pi ALL=(ALL) NOPASSWD: ALL' >"$r/etc/sudoers.d/pi"
@@ -124,12 +125,14 @@ deploy "$T_TMP/v1" "$T_TMP/deploy1.log"
 ok $? "tools/deploy.sh --router pi-master --workers pi-master,pi-worker --ssh-user pi: a fresh install"
 t_d1=$(($(date +%s) - td))
 sed 's/^/#   /' "$T_TMP/deploy1.log" | grep -v '^#   NODE' | head -20
-for h in pi-master:"$RM" pi-worker:"$RW"; do
-    is "$(in_root "${h#*:}" dpkg-query -W -f='${Version}' orion-inference-worker)" 0.0.0+deploy1-1 \
-        "${h%%:*}: orion-inference-worker 1 installed"
-    check "${h%%:*}: the worker's settings name the Redis and the node" sh -c \
-        "grep -q '^ORION_REDIS_ADDR=pi-master:6379' ${h#*:}/etc/default/orion-inference-worker &&
-         grep -q '^ORION_NODE_ID=${h%%:*}' ${h#*:}/etc/default/orion-inference-worker"
+for h in pi-master:"$RM":127.0.0.1 pi-worker:"$RW":pi-master; do
+    n=${h%%:*} r=${h#*:} a=${h##*:}
+    r=${r%:*}
+    is "$(in_root "$r" dpkg-query -W -f='${Version}' orion-inference-worker)" 0.0.0+deploy1-1 \
+        "$n: orion-inference-worker 1 installed"
+    check "$n: the worker's settings name the Redis ($a:6379) and the node" sh -c \
+        "grep -q '^ORION_REDIS_ADDR=$a:6379' $r/etc/default/orion-inference-worker &&
+         grep -q '^ORION_NODE_ID=$n' $r/etc/default/orion-inference-worker"
 done
 check "pi-master: the router installed, pi-worker: none" sh -c \
     "test -x $RM/usr/sbin/orion-inference-router && ! test -e $RW/usr/sbin/orion-inference-router"
@@ -164,7 +167,8 @@ t_d2=$(($(date +%s) - td))
 sleep 1
 touch "$T_TMP/stop"
 sleep 0.3
-sent=$(cat "$T_TMP/sent")
+sent=$(cat "$T_TMP/sent" 2>/dev/null)
+check "requests were sent during the upgrade (${sent:-none})" test "${sent:-0}" -ge 10
 sed 's/^/#   /' "$T_TMP/deploy2.log" | grep -v '^#   NODE' | head -20
 is "$(grep -c 'drained\|undrained' "$T_TMP/deploy2.log")" 4 "... each worker drained and undrained"
 is "$(grep -o '^deploy: pi-[a-z]*: \(drained\|undrained\)' "$T_TMP/deploy2.log" | tr '\n' ' ')" \
@@ -179,6 +183,7 @@ answered() { # requests 1..sent with exactly one final answer each, in $T_TMP/an
     echo $n >"$T_TMP/answered"
     [ "$n" = "$sent" ]
 }
+[ "${sent:-0}" -gt 0 ] || sent=1 # (nothing sent: the checks below fail rather than pass empty)
 wait_for 60 answered
 is "$(cat "$T_TMP/answered")" "$sent" "all $sent requests sent during the upgrade answered, each exactly once"
 errors=0

@@ -292,6 +292,7 @@ struct route_state {
     struct route_learned learned[ROUTE_MAX_LEARNED];
     size_t nlearned;
     double service_ms; /* learned run time over all models, ms; 0: nothing yet */
+    struct route_conv_stats conv;    /* requests by length: a conversation's chance to go on */
 };
 
 struct route_result {

@@ -35,9 +35,17 @@
  * every slot and the host cache die with the runner).
  *
  * Worth of a record (route_conv_worth, what displacing it costs later): the chance that it
- * continues, conv_p x (1 - idle / conv_keep_s) (0 once idle conv_keep_s), times the time its
+ * continues, p x (1 - idle / conv_keep_s) (0 once idle conv_keep_s), times the time its
  * tokens take to evaluate again at `tps` tokens/s, in ms. A parked record costs nothing to
  * displace from its slot (it is still in the host cache).
+ * The chance p (route_conv_chance) is learned from the requests themselves: with c0, c1, c2
+ * the counts of requests of at most 2 messages (a first prompt, with or without a system
+ * message), of 3-4 (a second turn) and of 5 or more (later turns), each decayed by 1/256 per
+ * request counted,
+ *   a record of at most 2 messages continues with p = (c1 + 2 prior) / (c0 + 2)
+ *   a longer one                       with p = (c2 + 2 prior) / (c1 + c2 + 2)
+ * (clamped to 0..1; prior is settings conv_p): single prompts, or a client's background tasks
+ * that are never continued, then weigh nothing, while a chat well under way weighs much.
  *
  * Limits: ROUTE_CONV_TAIL message positions per request (a continuation is recognised when
  * the record's last message is among the request's last ROUTE_CONV_TAIL), any number of
@@ -58,6 +66,11 @@ struct route_conv {
     unsigned long long h[ROUTE_CONV_TAIL]; /* h[i % TAIL]: the chain after message i */
     unsigned long tok[ROUTE_CONV_TAIL];    /* tokens of messages 0..i (estimated) */
     size_t n;                              /* messages added */
+};
+
+/* Decayed counts of requests by their number of messages (see Worth). Zeroed: none yet. */
+struct route_conv_stats {
+    double c[3];
 };
 
 /* What one node's cache holds for one model (see above). */
@@ -100,9 +113,15 @@ unsigned long route_conv_cached(const struct route_conv_table *t, unsigned long 
 int route_conv_victim(const struct route_conv_table *t, unsigned long model,
                       const struct route_conv *c, unsigned slots, unsigned long ctx_tokens);
 
-/* What displacing record r costs later, in ms (see Worth); 0 for a parked one. */
-double route_conv_worth(const struct route_conv_rec *r, double tps, double conv_p,
-                        double conv_keep_s, double now);
+/* Count request c (NULL: nothing) in s. */
+void route_conv_count(struct route_conv_stats *s, const struct route_conv *c);
+/* The chance that record r continues (see Worth), prior = settings conv_p. */
+double route_conv_chance(const struct route_conv_stats *s, const struct route_conv_rec *r,
+                         double prior);
+/* What displacing record r costs later, in ms (see Worth, p its chance); 0 for a parked
+ * one. */
+double route_conv_worth(const struct route_conv_rec *r, double tps, double p, double conv_keep_s,
+                        double now);
 
 /* c (NULL: a prompt without a chain, which still takes a slot) was sent to this node for
  * model; answer_tokens is the expected length of its answer. host_cache: the node keeps

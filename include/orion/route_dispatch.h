@@ -50,7 +50,8 @@
  *              latency: a displaced model comes back and displaces another in turn).
  *     displace a request that does not continue the conversation in a slot it would take
  *              (every one of conv_slots slots of the model live) on a node without a host
- *              cache: that conversation's worth (route_conv_worth at the node's rate over slow).
+ *              cache: that conversation's worth (route_conv_worth at the node's rate over slow,
+ *              with its learned chance to go on, route_conv_chance).
  *     heat     route_cond_heat x T: a node heading for max_temp gets less new work.
  *   The lowest E wins; equal E: a free slot first, then resident, then route_pick's resident
  *   order (load, coolest, most free memory, id), so the order of the nodes never matters. A

@@ -138,14 +138,32 @@ int route_conv_victim(const struct route_conv_table *t, unsigned long model,
     return live >= (slots ? slots : 1) ? v : -1;
 }
 
-double route_conv_worth(const struct route_conv_rec *r, double tps, double conv_p,
-                        double conv_keep_s, double now)
+void route_conv_count(struct route_conv_stats *s, const struct route_conv *c)
 {
-    double idle = now - r->used, p;
+    if (!c || !c->n)
+        return;
+    for (int k = 0; k < 3; k++)
+        s->c[k] -= s->c[k] / 256;
+    s->c[c->n <= 2 ? 0 : c->n <= 4 ? 1 : 2] += 1;
+}
+
+double route_conv_chance(const struct route_conv_stats *s, const struct route_conv_rec *r,
+                         double prior)
+{
+    double p = r->n <= 2 ? (s->c[1] + 2 * prior) / (s->c[0] + 2)
+                         : (s->c[2] + 2 * prior) / (s->c[1] + s->c[2] + 2);
+
+    return p < 0 ? 0 : p > 1 ? 1 : p;
+}
+
+double route_conv_worth(const struct route_conv_rec *r, double tps, double p, double conv_keep_s,
+                        double now)
+{
+    double idle = now - r->used;
 
     if (!r->live || !r->tokens || tps <= 0 || conv_keep_s <= 0 || idle >= conv_keep_s)
         return 0;
-    p = conv_p * (1 - (idle > 0 ? idle : 0) / conv_keep_s);
+    p *= 1 - (idle > 0 ? idle : 0) / conv_keep_s;
     return p * (double)r->tokens / tps * 1000;
 }
 

@@ -116,7 +116,8 @@ static double displace_ms(const struct pass *p, const struct reqinfo *ri,
         return 0;
     return route_conv_worth(&ns->conv.rec[v],
                             route_rate(ns, ri->l, ri->model, p->s) / route_cond_slow(&ns->cond, nd),
-                            p->s->conv_p, p->s->conv_keep_s, p->now);
+                            route_conv_chance(&p->st->conv, &ns->conv.rec[v], p->s->conv_p),
+                            p->s->conv_keep_s, p->now);
 }
 
 static void estimate(const struct pass *p, const struct reqinfo *ri, const struct route_cand *c,

@@ -322,6 +322,7 @@ int route_note_dispatch(struct route_state *st, const struct route_node *node,
                          l && l->answer_tokens > 0 ? (unsigned long)l->answer_tokens : 0,
                          s->conv_slots, node->host_cache, now);
     route_cond_busy(&ns->cond, now);
+    route_conv_count(&st->conv, req->conv);
     return 0;
 }
 

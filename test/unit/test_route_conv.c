@@ -235,6 +235,40 @@ static void test_worth(void)
     }
 }
 
+/* The learned chance of going on, by what was counted. */
+static void test_chance(void)
+{
+    struct route_conv_stats s;
+    struct route_conv_rec fresh = {.n = 2}, longer = {.n = 6};
+    struct route_conv c[4];
+    double p;
+
+    for (size_t i = 0; i < 4; i++)
+        chain(&c[i], 2 + 2 * i, "m"); /* 2, 4, 6, 8 messages */
+    memset(&s, 0, sizeof(s));
+    ok(fabs(route_conv_chance(&s, &fresh, 0.8) - 0.8) < 1e-12 &&
+           fabs(route_conv_chance(&s, &longer, 0.8) - 0.8) < 1e-12,
+       "chance: nothing counted: the prior");
+    for (int i = 0; i < 1000; i++)
+        route_conv_count(&s, &c[0]);
+    p = route_conv_chance(&s, &fresh, 0.8);
+    ok(p < 0.01, "chance: only first prompts: a fresh one goes on with %g", p);
+    memset(&s, 0, sizeof(s));
+    for (int i = 0; i < 1000; i++)
+        for (size_t k = 0; k < 4; k++)
+            route_conv_count(&s, &c[k]);
+    p = route_conv_chance(&s, &fresh, 0.8);
+    ok(p > 0.99 && p <= 1, "chance: every chat of 4 turns: a first prompt goes on (%g)", p);
+    p = route_conv_chance(&s, &longer, 0.8);
+    ok(fabs(p - 2.0 / 3) < 0.01, "chance: a later turn goes on 2 times in 3 (%g)", p);
+    memset(&s, 0, sizeof(s));
+    for (int i = 0; i < 100; i++)
+        route_conv_count(&s, &c[1]);
+    ok(route_conv_chance(&s, &fresh, 0.8) == 1, "chance: clamped at 1");
+    route_conv_count(&s, NULL);
+    ok(s.c[0] == 0, "chance: no chain, nothing counted");
+}
+
 int main(void)
 {
     test_tokens();
@@ -243,5 +277,6 @@ int main(void)
     test_slots();
     test_victim();
     test_worth();
+    test_chance();
     return done_testing();
 }

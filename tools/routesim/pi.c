@@ -20,10 +20,12 @@
  *   - The CPU: prompt evaluation and generation run at the model's rates times the node's
  *     speed, shared equally by the jobs running at once (llama.cpp's threads on 4 cores).
  *   - Heat: the SoC temperature follows dT/dt = (T_eq - T) / tau, T_eq = ambient + IDLE_K +
- *     heat_k x (speed while busy) + heat_k / 2 x outside work; from 80 C the cores throttle
- *     linearly to 1.5 GHz of 2.4 (speed 0.625) at 85 C (Raspberry Pi documentation,
- *     "Frequency management and thermal control"), which cuts the heat too. A weak power
- *     supply under-volts under load: capped at 1.5 GHz while busy.
+ *     heat_k x (speed while busy) + heat_k / 2 x outside work. From 80 C the firmware throttles
+ *     the cores progressively (Raspberry Pi documentation, "Frequency management and thermal
+ *     control"), to 2.2 GHz of 2.4 at 85 C (a Pi 500 under Ollama: 2.2-2.4 GHz at 80-85 C,
+ *     ollama-protocol.md §8); at 85 C, the hard limit, it throttles as far as it takes to
+ *     hold 85 C. A weak power supply under-volts under load: capped at 1.5 GHz while busy
+ *     (an estimate).
  *   - Death: everything on the node is gone; it comes back empty (cold page cache).
  */
 #include "world.h"
@@ -37,6 +39,7 @@
 #define RESTORE_S 0.1   /* copying a saved prompt back from host RAM (estimate) */
 #define HEAT_TICK 2.0
 #define IDLE_K 15       /* C an idle Pi 5 runs above ambient (estimate) */
+#define SOFT_FLOOR (2.2 / 2.4) /* throttled at 80-85 C: 2.2-2.4 GHz (ollama-protocol.md §8) */
 
 static double clampd(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
 
@@ -86,9 +89,21 @@ static double outside_now(const struct world *w, const struct node *n)
     return c->outside > 0 && w->now >= c->out_from && w->now < c->out_to ? c->outside : 0;
 }
 
-static double freq_of(const struct node *n)
+/* The cores' speed: from 80 C the firmware throttles them progressively, to 2.2 GHz of 2.4 at
+ * 85 C; at 85 C it holds the temperature there, by as much throttling as that takes. */
+static double hard_speed(const struct world *w, const struct node *n)
 {
-    double f = n->temp >= 80 ? 1 - 0.375 * clampd((n->temp - 80) / 5, 0, 1) : 1;
+    double f = (85 - ambient(w) - IDLE_K - n->cfg->heat_k / 2 * outside_now(w, n)) /
+               n->cfg->heat_k;
+
+    return clampd(f, 0.25, SOFT_FLOOR);
+}
+
+static double freq_of(const struct world *w, const struct node *n)
+{
+    double f = n->temp >= 85   ? hard_speed(w, n)
+               : n->temp >= 80 ? 1 - (1 - SOFT_FLOOR) * (n->temp - 80) / 5
+                               : 1;
 
     if (n->cfg->weak_psu && n->nactive)
         f = f < 0.625 ? f : 0.625;
@@ -101,9 +116,11 @@ static void touch(struct world *w, struct node *n)
     double dt = w->now - n->temp_at, teq, rate;
 
     if (dt > 0) {
-        teq = ambient(w) + IDLE_K + n->cfg->heat_k * (n->nactive ? freq_of(n) : 0) +
+        teq = ambient(w) + IDLE_K + n->cfg->heat_k * (n->nactive ? freq_of(w, n) : 0) +
               n->cfg->heat_k / 2 * outside_now(w, n);
         n->temp = teq + (n->temp - teq) * exp(-dt / n->cfg->tau);
+        if (n->temp > 85)
+            n->temp = 85; /* the firmware's hard limit */
         n->temp_at = w->now;
     }
     if (n->temp >= 80)
@@ -129,7 +146,7 @@ static void reschedule(struct world *w, struct node *n)
 {
     double least, rate;
 
-    n->speed = freq_of(n) / (1 + outside_now(w, n));
+    n->speed = freq_of(w, n) / (1 + outside_now(w, n));
     n->cpu_gen++;
     if (!n->nactive)
         return;
@@ -622,7 +639,7 @@ double node_predict(const struct world *w, size_t i, int req, double *load_s)
     const struct model *m = &models[q->model];
     struct prompt fit;
     unsigned common = 0, p;
-    double speed = freq_of(n) / (1 + outside_now(w, n));
+    double speed = freq_of(w, n) / (1 + outside_now(w, n));
 
     prompt_fit(&q->pr, &fit);
     *load_s = 0;

@@ -124,7 +124,7 @@ static int render_msg(struct tokv *out, const struct tok_msg *m, int img_tokens)
 {
     int i, j;
 
-    if (tokv_push(out, TOK_START) < 0 || tokv_text(out, m->role, strlen(m->role)) < 0 ||
+    if (tokv_push(out, TOK_START) < 0 || tokv_push(out, tok_id(m->role, strlen(m->role))) < 0 ||
         tokv_push(out, TOK_END) < 0)
         return -1;
     for (i = 0; img_tokens && i < m->nimg; i++)
@@ -146,7 +146,7 @@ int tok_render_chat(struct tokv *out, const struct tok_msg *m, int n, int first,
     for (i = 0; i < n; i++)
         if ((i >= first || strcmp(m[i].role, "system") == 0) && render_msg(out, &m[i], img_tokens) < 0)
             return -1;
-    if (tokv_push(out, TOK_START) < 0 || tokv_text(out, "assistant", 9) < 0)
+    if (tokv_push(out, TOK_START) < 0 || tokv_push(out, tok_id("assistant", 9)) < 0)
         return -1;
     return tokv_push(out, TOK_END);
 }

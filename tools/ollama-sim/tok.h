@@ -14,7 +14,7 @@
  * an image is TOK_IMAGE_TOKENS ids from TOK_IMAGE_BASE up derived from its bytes.
  *
  * The template renders a chat as Llama 3 does in shape: BOS, then per message
- * START role END content EOT, then START assistant END. Turn N+1's prompt therefore begins
+ * START role END content EOT, then START assistant END (a role is one token). Turn N+1's prompt therefore begins
  * with turn N's prompt followed by turn N's answer, as with Ollama's templates.
  */
 #ifndef ORION_SIM_TOK_H

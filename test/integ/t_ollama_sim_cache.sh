@@ -98,6 +98,10 @@ curl -s -d "{\"model\":\"llama3.2:1b\",\"stream\":false,\"prompt\":\"$LONG\",\"o
 is "$(num prompt_eval_count "$T_TMP/r4")" 64 "v0.24: an over-long prompt is cut to num_ctx (runner.go NewSequence)"
 curl -s -d "{\"model\":\"llama3.2:1b\",\"stream\":false,\"prompt\":\"$LONG\",\"options\":{\"num_ctx\":64},\"truncate\":false}" "$U/api/generate" >"$T_TMP/r5"
 is "$(cat "$T_TMP/r5")" '{"error":"the input length exceeds the context length"}' "v0.24 truncate:false: the runner's 400 text"
+curl -s -d '{"model":"llama3.2:1b","prompt":"x","images":["aGVsbG8="],"stream":false}' "$U/api/generate" >"$T_TMP/r6"
+check "v0.24: an image to a model without vision is ignored (the Go runner)" grep -q '"done":true' "$T_TMP/r6"
+is "$(curl -s -d '{"model":"llama3.2:1b","input":"x"}' "$U/api/embed")" '{"error":"this model does not support embeddings"}' \
+    "v0.24: embed on a completion model: the Go runner's text"
 
 # --- v0.24 with OLLAMA_MULTIUSER_CACHE and two slots: chats keep their slots -----------------
 sim mu --models llama3.2:1b --version-string 0.24.0 --kv-cache multiuser --num-parallel 2

@@ -192,9 +192,12 @@ static const cJSON *openai_format(const cJSON *j, bool *json)
     char type[32] = "";
     size_t i, k = 0;
 
-    for (i = 0; cJSON_IsString(t) && t->valuestring[i] && k + 1 < sizeof type; i++)
-        if (t->valuestring[i] != ' ')
-            type[k++] = (char)(t->valuestring[i] | 0x20);
+    for (i = 0; cJSON_IsString(t) && t->valuestring[i] && k + 1 < sizeof type; i++) {
+        char c = t->valuestring[i];
+
+        if (c != ' ')
+            type[k++] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+    }
     type[k] = '\0';
     *json = strcmp(type, "json_object") == 0;
     if (strcmp(type, "json_schema") != 0)

@@ -15,6 +15,7 @@ struct gen {
     const cJSON *root;
     const struct schema_steer *st;
     struct buf *out;
+    size_t start; /* where this output began in out */
     int depth;
 };
 
@@ -120,14 +121,20 @@ static const char *type_of(const cJSON *s)
     return "string";
 }
 
+/* a number of the schema, kept within +-1e15 (a bound of 1e999 reads as infinity) */
 static bool num(const cJSON *s, const char *key, double *v)
 {
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(s, key);
 
-    if (!cJSON_IsNumber(n))
+    if (!cJSON_IsNumber(n) || n->valuedouble != n->valuedouble)
         return false;
-    *v = n->valuedouble;
+    *v = n->valuedouble < -1e15 ? -1e15 : n->valuedouble > 1e15 ? 1e15 : n->valuedouble;
     return true;
+}
+
+static double clamp(double v, double lo, double hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
 }
 
 static int value(struct gen *g, const cJSON *s, uint32_t h, const char *name);
@@ -157,6 +164,8 @@ static int gen_string(struct gen *g, const cJSON *s, uint32_t h)
 
     num(s, "minLength", &mn);
     num(s, "maxLength", &mx);
+    mn = clamp(mn, 0, 400);
+    mx = mx < 0 ? -1 : clamp(mx, 0, 400);
     if (strcmp(fmt, "date-time") == 0)
         return buf_printf(g->out, "\"2025-%02u-%02uT%02u:%02u:00Z\"", 1 + h % 12, 1 + h / 12 % 28, h / 7 % 24, h / 3 % 60);
     if (strcmp(fmt, "date") == 0)
@@ -213,6 +222,8 @@ static int gen_array(struct gen *g, const cJSON *s, uint32_t h)
 
     num(s, "minItems", &mn);
     num(s, "maxItems", &mx);
+    mn = clamp(mn, 0, SCHEMA_MAX_ITEMS);
+    mx = clamp(mx, 0, SCHEMA_MAX_ITEMS);
     if (n < mn)
         n = (int)mn;
     if (n > mx)
@@ -276,6 +287,8 @@ static int value(struct gen *g, const cJSON *s, uint32_t h, const char *name)
     const char *t;
     int rc;
 
+    if (buf_size(g->out) - g->start >= SCHEMA_MAX_OUT)
+        return 0; /* every value writes a byte at least: this bounds the work too */
     if (g->depth >= SCHEMA_MAX_DEPTH || !(s = resolve(g, s)))
         return buf_puts(g->out, "null");
     if (!cJSON_IsObject(s))
@@ -320,6 +333,11 @@ int schema_gen(const cJSON *format, uint32_t seed, const struct schema_steer *st
     g.root = format;
     g.st = steer;
     g.out = out;
+    g.start = buf_size(out);
     g.depth = 0;
-    return value(&g, format, seed, NULL) < 0 ? -1 : 0;
+    if (value(&g, format, seed, NULL) < 0)
+        return -1;
+    if (buf_size(out) - g.start > SCHEMA_MAX_OUT)
+        out->len = out->off + g.start + SCHEMA_MAX_OUT, out->p[out->len] = '\0';
+    return 0;
 }

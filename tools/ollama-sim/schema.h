@@ -18,6 +18,7 @@
  *    k = seed % 101 picks lo + (hi - lo) * k / 100 (integers rounded down). A property named
  *    "score" takes steer->score instead, kept within its bounds, when steer->has_score;
  *  - boolean: seed & 1; null: null. Nesting past SCHEMA_MAX_DEPTH gives null.
+ * The output stops at SCHEMA_MAX_OUT bytes, cut short as a model's answer at its limit is.
  */
 #ifndef ORION_SIM_SCHEMA_H
 #define ORION_SIM_SCHEMA_H
@@ -30,6 +31,7 @@
 
 #define SCHEMA_MAX_DEPTH 16
 #define SCHEMA_MAX_ITEMS 64
+#define SCHEMA_MAX_OUT (64u * 1024)
 
 struct schema_steer {
     bool has_score;

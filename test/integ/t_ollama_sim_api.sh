@@ -177,7 +177,7 @@ for path in /api/chat /api/generate /api/embed /api/embeddings /v1/embeddings /v
         '{"model":"llama3.2:1b","prompt":["x"],"format":[1],"options":{"num_ctx":-5}}' \
         '{"model":"nomic-embed-text","input":{"a":1},"dimensions":"x","truncate":"x"}' \
         '{"model":"llama3.2:1b","format":{"$ref":"#/a/~1/9"},"prompt":"x","stream":false}' \
-        '{"model":"llama3.2:1b","format":{"type":"array","minItems":1e9,"items":{"$ref":"#"}},"prompt":"x","stream":false}'; do
+        '{"model":"llama3.2:1b","format":{"type":"array","minItems":1e999,"items":{"$ref":"#"}},"prompt":"x","stream":false,"options":{"num_predict":5}}'; do
         code=$(curl -s -o /dev/null -w '%{http_code}' -m 20 -d "$b" "$U$path")
         case "$code" in 2??|4??|5??) ;; *) echo "# $path '$b': $code"; weird=$((weird + 1)) ;; esac
     done

@@ -142,8 +142,8 @@ static int decode(struct sim *s, struct sim_req *r, const struct httpd_request *
         buf_release(&b);
     } else {
         st = 0;
-        r->dims = cJSON_IsNumber(dims) ? (long)dims->valuedouble : 0;
-        r->num_ctx = sim_req_ctx(r->m, cJSON_IsNumber(nc) ? (long)nc->valuedouble : 0);
+        r->dims = native_long(dims, 0);
+        r->num_ctx = sim_req_ctx(r->m, native_long(nc, 0));
         if (r->kind == K_EMBED_LEGACY) {
             const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "prompt");
 

@@ -147,7 +147,8 @@ static void sim_fail(struct sim *s, struct httpd_req *hr, const struct httpd_req
     for (i = 0; i < 5; i++)
         if (cJSON_IsString(m) && strcmp(m->valuestring, modes[i]) == 0)
             break;
-    s->down_ms = cJSON_IsNumber(ms) ? (long)ms->valuedouble : 3000;
+    s->down_ms = native_long(ms, 3000);
+    s->down_ms = s->down_ms < 0 ? 0 : s->down_ms > 86400000 ? 86400000 : s->down_ms;
     cJSON_Delete(j);
     if (i == 5) {
         reply_error(hr, 400, "mode: none, down, garbage, hang or midstream");

@@ -74,13 +74,23 @@ static const char *go_type(const cJSON *v)
     return "map[string]interface {}";
 }
 
+long native_long(const cJSON *v, long def)
+{
+    double d;
+
+    if (!cJSON_IsNumber(v) || v->valuedouble != v->valuedouble)
+        return def;
+    d = v->valuedouble;
+    return d < -1099511627776.0 ? -1099511627776L : d > 1099511627776.0 ? 1099511627776L : (long)d;
+}
+
 int native_keep_alive(const cJSON *v, struct sim_req *r, char *err, size_t errlen)
 {
     if (!v || cJSON_IsNull(v))
         return 0;
     r->has_ka = true;
     if (cJSON_IsNumber(v)) {
-        r->ka_ns = v->valuedouble < 0 ? -1 : (long long)(v->valuedouble * 1e9);
+        r->ka_ns = v->valuedouble < 0 ? -1 : v->valuedouble > 9e9 ? SIM_FOREVER_NS : (long long)(v->valuedouble * 1e9);
         return 0;
     }
     if (!cJSON_IsString(v)) {
@@ -219,8 +229,8 @@ static int common(struct sim_req *r, const cJSON *j, char *err, size_t errlen, b
             images_ok(cJSON_GetObjectItemCaseSensitive(m, "images"), err, errlen) < 0) return -1;
     r->stream = r->kind == K_OPENAI ? cJSON_IsTrue(st) : !cJSON_IsFalse(st);
     r->raw = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "raw"));
-    r->num_predict = cJSON_IsNumber(np) ? (long)np->valuedouble : -1;
-    r->num_keep = cJSON_IsNumber(nk) ? (long)nk->valuedouble : 4;
+    r->num_predict = native_long(np, -1);
+    r->num_keep = native_long(nk, 4);
     r->truncate = !cJSON_IsFalse(tr);
     r->shift = !cJSON_IsFalse(sh);
     return 0;

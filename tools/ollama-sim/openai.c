@@ -129,7 +129,7 @@ void openai_chat(struct sim *s, struct httpd_req *hr, const struct httpd_request
         gen_free(r);
     } else {
         r->has_ka = false; /* no keep_alive through /v1 */
-        r->num_predict = cJSON_IsNumber(mt) ? (long)mt->valuedouble : -1;
+        r->num_predict = native_long(mt, -1);
         r->include_usage = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(so, "include_usage"));
         r->oai_id = (int)(r->hash % 999u);
         r->created = (long long)(r->t0_ns / 1000000000);

@@ -244,7 +244,7 @@ static int with_context(struct sim_req *r, const cJSON *ctx, struct tokv *t)
 {
     const cJSON *c;
 
-    cJSON_ArrayForEach(c, ctx) if (cJSON_IsNumber(c) && tokv_push(&r->ptok, (uint32_t)c->valuedouble) < 0) return -1;
+    cJSON_ArrayForEach(c, ctx) if (cJSON_IsNumber(c) && tokv_push(&r->ptok, (uint32_t)native_long(c, 0)) < 0) return -1;
     return tokv_append(&r->ptok, t->v + 1, t->n - 1);
 }
 
@@ -290,7 +290,7 @@ int prompt_build(struct sim_req *r, const cJSON *j, char *err, size_t errlen)
 
     memset(&ms, 0, sizeof ms);
     r->hash = fnv_add(2166136261u, r->model, strlen(r->model));
-    r->num_ctx = sim_req_ctx(r->m, cJSON_IsNumber(nc) ? (long)nc->valuedouble : 0);
+    r->num_ctx = sim_req_ctx(r->m, native_long(nc, 0));
     if ((st = collect(r, j, &ms, err, errlen)))
         goto out;
     markers(r, &ms);

@@ -346,8 +346,8 @@ void create_model(struct sim *s, struct httpd_req *hr, const struct httpd_reques
             statuses(hr, stream, st, 0, "ollama-sim: the model table is full", 500);
         } else {
             m->modified_ms = loop_wall_ms();
-            if (cJSON_IsNumber(nc) && nc->valuedouble > 0)
-                m->num_ctx = (long)nc->valuedouble;
+            if (native_long(nc, 0) > 0)
+                m->num_ctx = native_long(nc, 0) < 1048576 ? native_long(nc, 0) : 1048576;
             statuses(hr, stream, st, n, NULL, 200);
         }
     }

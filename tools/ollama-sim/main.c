@@ -8,6 +8,7 @@
 #include "cJSON.h"
 #include "orion/conf.h"
 #include "orion/contract.h"
+#include "orion/jsonw.h"
 #include "orion/log.h"
 
 #include <signal.h>
@@ -420,7 +421,7 @@ int main(int argc, char **argv)
                "keep-alive, eviction, queue and per-slot prompt cache; for tests. POST /sim/temp and "
                "/sim/fail are simulator-only test hooks.");
     log_init(PROG, 2, false);
-    contract_json_init();
+    json_init();
     parse_keep_alive(&s, ka);
     add_models(&s, models, registry, load_ms);
     settings(&s, kv, prefill, score);

@@ -6,7 +6,7 @@
  * (similarity, LRU, host cache, budget); structured output (exact values, bounds over many
  * seeds, $ref, steering, depth); Go's float, %q, base64 and duration formats; model names.
  */
-#include "../../tools/ollama-sim/native.h"
+#include "native.h" /* tools/ollama-sim (-I for test_sim_*) */
 #include "../t.h"
 
 #include <math.h>

@@ -110,7 +110,8 @@ static int runner_best(struct kv_cache *kv, const uint32_t *p, int n, int *past)
         return li;
     if (oldest < 0)
         return -1;
-    if (longest > 0 && li != oldest && set_tokens(&kv->slot[oldest].tok, kv->slot[li].tok.v, longest) < 0)
+    if (longest > 0 && li != oldest &&
+        set_tokens(&kv->slot[oldest].tok, kv->slot[li].tok.v, longest) < 0)
         *past = 0;
     return oldest;
 }

@@ -49,7 +49,7 @@ struct kv_cache {
     enum kv_mode mode;
     int nslots;
     struct kv_slot slot[KV_MAX_SLOTS];
-    struct kv_saved *saved; /* KV_SERVER's host-RAM prompt cache, oldest first */
+    struct kv_saved *saved;               /* KV_SERVER's host-RAM prompt cache, oldest first */
     long long saved_tokens, limit_tokens; /* limit 0: no host cache */
     long long clock;
 };

@@ -23,7 +23,8 @@
 #include <string.h>
 #include <strings.h>
 
-static const char no_embed_30[] = "This server does not support embeddings. Start it with `--embeddings`";
+static const char no_embed_30[] =
+    "This server does not support embeddings. Start it with `--embeddings`";
 static const char no_embed_24[] = "this model does not support embeddings";
 
 static void fail_now(struct httpd_req *hr, enum sim_kind k, int status, const char *msg)
@@ -37,7 +38,10 @@ static void fail_now(struct httpd_req *hr, enum sim_kind k, int status, const ch
 /* the Go decoder's type checks of the fields we read */
 static int types(enum sim_kind k, const cJSON *j, char *err, size_t errlen)
 {
-    static const struct { const char *f, *t, *st; int json; } want[] = {
+    static const struct {
+        const char *f, *t, *st;
+        int json;
+    } want[] = {
         {"model", "string", "EmbedRequest.model", cJSON_String},
         {"truncate", "bool", "EmbedRequest.truncate", cJSON_True | cJSON_False},
         {"dimensions", "int", "EmbedRequest.dimensions", cJSON_Number},
@@ -52,8 +56,12 @@ static int types(enum sim_kind k, const cJSON *j, char *err, size_t errlen)
         if (!v || cJSON_IsNull(v) || (v->type & want[i].json) || (i == 3 && k != K_EMBED_LEGACY))
             continue;
         snprintf(err, errlen, "json: cannot unmarshal %s into Go struct field %s of type %s",
-                 cJSON_IsString(v) ? "string" : cJSON_IsNumber(v) ? "number" : cJSON_IsBool(v) ? "bool"
-                 : cJSON_IsArray(v) ? "array" : "object", want[i].st, want[i].t);
+                 cJSON_IsString(v)   ? "string"
+                 : cJSON_IsNumber(v) ? "number"
+                 : cJSON_IsBool(v)   ? "bool"
+                 : cJSON_IsArray(v)  ? "array"
+                                     : "object",
+                 want[i].st, want[i].t);
         return -1;
     }
     return 0;
@@ -69,7 +77,9 @@ static int inputs(struct sim_req *r, const cJSON *in, char *err, size_t errlen)
         return 0;
     if (in && !cJSON_IsNull(in) && !cJSON_IsString(in) && !cJSON_IsArray(in))
         return snprintf(err, errlen, "invalid input type"), 400;
-    cJSON_ArrayForEach(e, in) if (!cJSON_IsString(e)) return snprintf(err, errlen, "invalid input type"), 400;
+    cJSON_ArrayForEach(e, in) if (!cJSON_IsString(e)) return snprintf(err, errlen,
+                                                                      "invalid input type"),
+        400;
     if (!in || cJSON_IsNull(in))
         return 0;
     if (!(r->inputs = orion_calloc((size_t)n + 1, sizeof *r->inputs)) ||
@@ -103,7 +113,8 @@ static void limits(struct sim_req *r, bool truncate)
 }
 
 /* decode and check; 0 with r ready for the scheduler, else the status with err */
-static int decode(struct sim *s, struct sim_req *r, const struct httpd_request *q, char *err, size_t errlen)
+static int decode(struct sim *s, struct sim_req *r, const struct httpd_request *q, char *err,
+                  size_t errlen)
 {
     cJSON *j = cJSON_ParseWithLength(q->body, q->body_len);
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(j, "model");
@@ -119,7 +130,8 @@ static int decode(struct sim *s, struct sim_req *r, const struct httpd_request *
     else if (!cJSON_IsObject(j))
         go_json_error(q->body, q->body_len, err, errlen);
     else if (types(r->kind, j, err, errlen) < 0 ||
-             native_keep_alive(cJSON_GetObjectItemCaseSensitive(j, "keep_alive"), r, err, errlen) < 0)
+             native_keep_alive(cJSON_GetObjectItemCaseSensitive(j, "keep_alive"), r, err, errlen) <
+                 0)
         ;
     else if (!*name && r->kind == K_EMBED_LEGACY)
         snprintf(err, errlen, "model is required");
@@ -127,7 +139,8 @@ static int decode(struct sim *s, struct sim_req *r, const struct httpd_request *
         st = 404, snprintf(err, errlen, "model '' not found");
     else if (!sim_name_valid(name))
         snprintf(err, errlen, "invalid model name");
-    else if (r->kind != K_EMBED_LEGACY && (st = inputs(r, cJSON_GetObjectItemCaseSensitive(j, "input"), err, errlen)))
+    else if (r->kind != K_EMBED_LEGACY &&
+             (st = inputs(r, cJSON_GetObjectItemCaseSensitive(j, "input"), err, errlen)))
         ;
     else if (!(r->model = orion_strdup(name)))
         st = 500, snprintf(err, errlen, "out of memory");
@@ -147,8 +160,7 @@ static int decode(struct sim *s, struct sim_req *r, const struct httpd_request *
         if (r->kind == K_EMBED_LEGACY) {
             const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "prompt");
 
-            if (cJSON_IsString(p) && *p->valuestring &&
-                (st = inputs(r, p, err, errlen)))
+            if (cJSON_IsString(p) && *p->valuestring && (st = inputs(r, p, err, errlen)))
                 goto out;
         }
         r->load_only = r->ninputs == 0;
@@ -159,7 +171,8 @@ out:
     return st;
 }
 
-static void start(struct sim *s, struct httpd_req *hr, const struct httpd_request *q, enum sim_kind k)
+static void start(struct sim *s, struct httpd_req *hr, const struct httpd_request *q,
+                  enum sim_kind k)
 {
     struct sim_req *r = sim_req_new(s, hr, k);
     char err[ORION_MODEL_MAX + 512];
@@ -309,7 +322,8 @@ static void answer(struct sim_req *r)
     }
     for (i = 0; i < r->ninputs; i++) {
         if (r->kind == K_EMBED_OPENAI)
-            buf_puts(&b, i ? ",{\"object\":\"embedding\",\"embedding\":" : "{\"object\":\"embedding\",\"embedding\":");
+            buf_puts(&b, i ? ",{\"object\":\"embedding\",\"embedding\":"
+                           : "{\"object\":\"embedding\",\"embedding\":");
         else if (i)
             buf_putc(&b, ',');
         vector(&b, r, i, v);
@@ -323,9 +337,11 @@ static void answer(struct sim_req *r)
         go_quote(&b, r->model, strlen(r->model));
         buf_printf(&b, ",\"usage\":{\"prompt_tokens\":%ld,\"total_tokens\":%ld}}\n", total, total);
     } else
-        buf_printf(&b, "],\"total_duration\":%lld,\"load_duration\":%lld,\"prompt_eval_count\":%ld}",
+        buf_printf(&b,
+                   "],\"total_duration\":%lld,\"load_duration\":%lld,\"prompt_eval_count\":%ld}",
                    (long long)(now_ns() - r->t0_ns), (long long)(r->loaded_ns - r->t0_ns), total);
-    reply_json(r->hr, 200, r->kind == K_EMBED_OPENAI ? "application/json" : "application/json; charset=utf-8",
+    reply_json(r->hr, 200,
+               r->kind == K_EMBED_OPENAI ? "application/json" : "application/json; charset=utf-8",
                buf_data(&b), buf_size(&b));
     buf_release(&b);
     orion_free(v);
@@ -347,7 +363,8 @@ void embed_run(struct sim_req *r)
     int i;
 
     if (!(r->m->caps & CAP_EMBEDDING)) {
-        gen_fail(r, r->kind == K_EMBED_LEGACY ? 500 : 501, r->s->gen < 30 ? no_embed_24 : no_embed_30);
+        gen_fail(r, r->kind == K_EMBED_LEGACY ? 500 : 501,
+                 r->s->gen < 30 ? no_embed_24 : no_embed_30);
         return;
     }
     for (i = 0; i < r->ninputs; i++)
@@ -387,9 +404,11 @@ void embed_openai(struct sim *s, struct httpd_req *hr, const struct httpd_reques
         if (!cJSON_IsObject(j))
             go_json_error(q->body, q->body_len, err, sizeof err);
         openai_early_error(hr, 400, q->body_len ? err : "EOF");
-    } else if (cJSON_IsString(fmt) && *fmt->valuestring && strcasecmp(fmt->valuestring, "float") != 0 &&
+    } else if (cJSON_IsString(fmt) && *fmt->valuestring &&
+               strcasecmp(fmt->valuestring, "float") != 0 &&
                strcasecmp(fmt->valuestring, "base64") != 0) {
-        snprintf(err, sizeof err, "Invalid value for 'encoding_format' = %s. Supported values: ['float', 'base64'].",
+        snprintf(err, sizeof err,
+                 "Invalid value for 'encoding_format' = %s. Supported values: ['float', 'base64'].",
                  fmt->valuestring);
         openai_early_error(hr, 400, err);
     } else if (!in || cJSON_IsNull(in) || (cJSON_IsArray(in) && cJSON_GetArraySize(in) == 0))

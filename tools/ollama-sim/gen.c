@@ -13,13 +13,14 @@
 #include <string.h>
 
 static const char *const words[] = {
-    "the", "model", "runs", "on", "a", "small", "board", "and", "answers", "every",
-    "question", "with", "care", "while", "fans", "spin", "quietly", "in", "rack", "of",
-    "tiny", "computers", "that", "share", "one", "queue", "light", "travels", "fast", "through",
-    "clear", "air", "so", "sky", "looks", "blue", "because", "short", "waves", "scatter",
-    "more", "than", "long", "ones", "hello", "there", "friend", "nice", "to", "meet",
-    "you", "today", "we", "can", "help", "learn", "build", "test", "code", "cluster",
-    "node", "token", "stream", "simple",
+    "the",     "model", "runs",     "on",      "a",       "small",     "board",  "and",
+    "answers", "every", "question", "with",    "care",    "while",     "fans",   "spin",
+    "quietly", "in",    "rack",     "of",      "tiny",    "computers", "that",   "share",
+    "one",     "queue", "light",    "travels", "fast",    "through",   "clear",  "air",
+    "so",      "sky",   "looks",    "blue",    "because", "short",     "waves",  "scatter",
+    "more",    "than",  "long",     "ones",    "hello",   "there",     "friend", "nice",
+    "to",      "meet",  "you",      "today",   "we",      "can",       "help",   "learn",
+    "build",   "test",  "code",     "cluster", "node",    "token",     "stream", "simple",
 };
 
 static uint32_t mix(uint32_t h, uint32_t i)
@@ -96,7 +97,10 @@ void gen_fail(struct sim_req *r, int status, const char *msg)
     if (r->kind == K_OPENAI || r->kind == K_EMBED_OPENAI)
         openai_error(r->hr, status, msg);
     else /* streamResponse sets application/json before c.JSON; c.JSON alone adds the charset */
-        reply_error_ct(r->hr, status, r->stream && r->kind <= K_CHAT ? "application/json" : "application/json; charset=utf-8", msg);
+        reply_error_ct(r->hr, status,
+                       r->stream && r->kind <= K_CHAT ? "application/json"
+                                                      : "application/json; charset=utf-8",
+                       msg);
     r->tmr = 0;
     sched_finish(r);
     gen_free(r);
@@ -163,7 +167,8 @@ static void context(struct buf *b, const struct sim_req *r)
     int i;
 
     tokv_init(&t);
-    if (tokv_append(&t, r->ptok.v, r->ptok.n) < 0 || tokv_text(&t, buf_data(&r->ans), buf_size(&r->ans)) < 0)
+    if (tokv_append(&t, r->ptok.v, r->ptok.n) < 0 ||
+        tokv_text(&t, buf_data(&r->ans), buf_size(&r->ans)) < 0)
         t.n = 0;
     buf_puts(b, ",\"context\":[");
     for (i = 0; i < t.n; i++)
@@ -184,8 +189,9 @@ static void final_line(struct sim_req *r, struct buf *b)
     buf_printf(b, ",\"done\":true,\"done_reason\":\"%s\"", r->length ? "length" : "stop");
     if (r->kind == K_GENERATE && !r->raw)
         context(b, r);
-    buf_printf(b, ",\"total_duration\":%lld,\"load_duration\":%lld,\"prompt_eval_count\":%ld,"
-                  "\"prompt_eval_duration\":%lld,\"eval_count\":%d,\"eval_duration\":%lld}",
+    buf_printf(b,
+               ",\"total_duration\":%lld,\"load_duration\":%lld,\"prompt_eval_count\":%ld,"
+               "\"prompt_eval_duration\":%lld,\"eval_count\":%d,\"eval_duration\":%lld}",
                (long long)(now - r->t0_ns), (long long)(r->loaded_ns - r->t0_ns), prompt_count(r),
                prompt_ns(r), r->ntok, (long long)(now - r->first_ns));
 }

@@ -213,7 +213,8 @@ static bool route_info(struct sim *s, struct httpd_req *hr, const struct httpd_r
     return true;
 }
 
-static bool route_models(struct sim *s, struct httpd_req *hr, const struct httpd_request *q, bool *known)
+static bool route_models(struct sim *s, struct httpd_req *hr, const struct httpd_request *q,
+                         bool *known)
 {
     if (is(q, "/api/pull", ",POST,", known))
         pull_model(s, hr, q);
@@ -230,7 +231,8 @@ static bool route_models(struct sim *s, struct httpd_req *hr, const struct httpd
     return true;
 }
 
-static void route_more(struct sim *s, struct httpd_req *hr, const struct httpd_request *q, bool *known);
+static void route_more(struct sim *s, struct httpd_req *hr, const struct httpd_request *q,
+                       bool *known);
 
 static void handle(void *arg, struct httpd_req *hr, const struct httpd_request *q)
 {
@@ -250,7 +252,8 @@ static void handle(void *arg, struct httpd_req *hr, const struct httpd_request *
 }
 
 /* embeddings, model management and the test hooks */
-static void route_more(struct sim *s, struct httpd_req *hr, const struct httpd_request *q, bool *known)
+static void route_more(struct sim *s, struct httpd_req *hr, const struct httpd_request *q,
+                       bool *known)
 {
     if (is(q, "/api/embed", ",POST,", known))
         embed_native(s, hr, q);
@@ -315,7 +318,8 @@ static long load_ms_for(const char *spec, const char *name)
     return def;
 }
 
-static void add_models(struct sim *s, const char *installed, const char *registry, const char *load_spec)
+static void add_models(struct sim *s, const char *installed, const char *registry,
+                       const char *load_spec)
 {
     char err[512];
     int i;
@@ -364,7 +368,8 @@ static enum kv_mode kv_mode_of(const struct sim *s, const char *v)
     for (i = 0; i < 4; i++)
         if (strcmp(v, names[i]) == 0)
             return (enum kv_mode)i;
-    fprintf(stderr, PROG ": --kv-cache: \"%s\" is not auto, none, runner, multiuser or server\n", v);
+    fprintf(stderr, PROG ": --kv-cache: \"%s\" is not auto, none, runner, multiuser or server\n",
+            v);
     exit(ORION_EXIT_USAGE);
 }
 
@@ -393,33 +398,67 @@ int main(int argc, char **argv)
     const char *models = NULL, *registry = NULL, *load_ms = NULL, *ka = NULL, *level = NULL;
     const char *kv = NULL, *prefill = NULL, *score = NULL;
     const struct conf_opt opts[] = {
-        {"listen", "ORION_SIM_LISTEN", CONF_STR, "127.0.0.1:11434", "HOST:PORT to serve (port 0 picks one)", 0, 0, &s.listen, NULL, false},
-        {"models", "ORION_SIM_MODELS", CONF_STR, "llama3.2:1b,qwen2.5:0.5b,gemma3:1b", "installed models (a,b,c; a spec: name+caps=completion/vision+ctx=N+num_ctx=N+size=N+ram=N+dim=N+family=S+params=S+quant=S+prefill=N)", 0, 0, &models, NULL, false},
-        {"registry", "ORION_SIM_REGISTRY", CONF_STR, "llama3.2:3b,llama3.2:1b,gemma3:1b,qwen2.5:0.5b,gemma3:4b,nomic-embed-text:latest", "models /api/pull can fetch (specs as --models)", 0, 0, &registry, NULL, false},
-        {"load-ms", "ORION_SIM_LOAD_MS", CONF_STR, "3000", "cold load time: MS, or NAME=MS,NAME=MS (bare MS = the rest)", 0, 0, &load_ms, NULL, false},
-        {"tokens-per-s", "ORION_SIM_TOKENS_PER_S", CONF_INT, "10", "generation speed", 1, 1000, &s.tokens_per_s, NULL, false},
-        {"max-loaded", "OLLAMA_MAX_LOADED_MODELS", CONF_INT, "3", "models resident at once", 1, SIM_MAX_MODELS, &s.max_loaded, NULL, false},
-        {"num-parallel", "OLLAMA_NUM_PARALLEL", CONF_INT, "1", "requests one model runs at once", 1, 64, &s.num_parallel, NULL, false},
-        {"max-queue", "OLLAMA_MAX_QUEUE", CONF_INT, "512", "requests waiting for a load before 503", 0, 1000000, &s.max_queue, NULL, false},
-        {"keep-alive", "OLLAMA_KEEP_ALIVE", CONF_STR, "5m", "default keep-alive (Go duration or seconds; negative = forever)", 0, 0, &ka, NULL, false},
-        {"num-ctx", "OLLAMA_CONTEXT_LENGTH", CONF_INT, "4096", "default context of a loaded model (a model's num_ctx parameter and a request's options.num_ctx win)", 16, 1048576, &s.num_ctx, NULL, false},
-        {"kv-cache", "ORION_SIM_KV_CACHE", CONF_STR, "auto", "prompt cache: runner (<= v0.24), multiuser (OLLAMA_MULTIUSER_CACHE=1), server (>= v0.30 llama-server), none; auto = by --version-string", 0, 0, &kv, NULL, false},
-        {"cache-ram-mib", "LLAMA_ARG_CACHE_RAM", CONF_INT, "8192", "llama-server's host-RAM prompt cache per model (MiB; 0: off)", 0, 1048576, &s.cache_ram_mib, NULL, false},
-        {"prefill-tps", "ORION_SIM_PREFILL_TPS", CONF_STR, NULL, "prompt tokens/s: N or NAME=N,... (default: the model's Pi 5 figure x tokens-per-s / 10)", 0, 0, &prefill, NULL, false},
-        {"pull-mbps", "ORION_SIM_PULL_MBPS", CONF_DOUBLE, "40", "simulated download rate of /api/pull (MB/s)", 0.001, 1e9, &s.pull_mbps, NULL, false},
-        {"json-score", "ORION_SIM_JSON_SCORE", CONF_STR, NULL, "structured outputs: the value of every \"score\" number (a [[sim:score=X]] prompt marker wins)", 0, 0, &score, NULL, false},
-        {"ram-mb", "ORION_SIM_RAM_MB", CONF_INT, "8192", "RAM of the simulated node (for --sysfs-root)", 256, 1048576, &s.ram_mb, NULL, false},
-        {"sysfs-root", "ORION_SIM_SYSFS_ROOT", CONF_STR, NULL, "write fake proc/ and sys/ files under this directory every 500 ms", 0, 0, &s.sysfs_root, NULL, false},
-        {"version-string", "ORION_SIM_VERSION", CONF_STR, SIM_OLLAMA_VERSION, "what /api/version reports", 0, 0, &s.version, NULL, false},
-        {"log-level", "ORION_LOG_LEVEL", CONF_STR, "info", "error, warning, info or debug", 0, 0, &level, NULL, false},
+        {"listen", "ORION_SIM_LISTEN", CONF_STR, "127.0.0.1:11434",
+         "HOST:PORT to serve (port 0 picks one)", 0, 0, &s.listen, NULL, false},
+        {"models", "ORION_SIM_MODELS", CONF_STR, "llama3.2:1b,qwen2.5:0.5b,gemma3:1b",
+         "installed models (a,b,c; a spec: NAME+caps=completion/vision+ctx=N+num_ctx=N"
+         "+size=N+ram=N+dim=N+family=S+params=S+quant=S+prefill=N)",
+         0, 0, &models, NULL, false},
+        {"registry", "ORION_SIM_REGISTRY", CONF_STR,
+         "llama3.2:3b,llama3.2:1b,gemma3:1b,qwen2.5:0.5b,gemma3:4b,nomic-embed-text:latest",
+         "models /api/pull can fetch (specs as --models)", 0, 0, &registry, NULL, false},
+        {"load-ms", "ORION_SIM_LOAD_MS", CONF_STR, "3000",
+         "cold load time: MS, or NAME=MS,NAME=MS (bare MS = the rest)", 0, 0, &load_ms, NULL,
+         false},
+        {"tokens-per-s", "ORION_SIM_TOKENS_PER_S", CONF_INT, "10", "generation speed", 1, 1000,
+         &s.tokens_per_s, NULL, false},
+        {"max-loaded", "OLLAMA_MAX_LOADED_MODELS", CONF_INT, "3", "models resident at once", 1,
+         SIM_MAX_MODELS, &s.max_loaded, NULL, false},
+        {"num-parallel", "OLLAMA_NUM_PARALLEL", CONF_INT, "1", "requests one model runs at once", 1,
+         64, &s.num_parallel, NULL, false},
+        {"max-queue", "OLLAMA_MAX_QUEUE", CONF_INT, "512", "requests waiting for a load before 503",
+         0, 1000000, &s.max_queue, NULL, false},
+        {"keep-alive", "OLLAMA_KEEP_ALIVE", CONF_STR, "5m",
+         "default keep-alive (Go duration or seconds; negative = forever)", 0, 0, &ka, NULL, false},
+        {"num-ctx", "OLLAMA_CONTEXT_LENGTH", CONF_INT, "4096",
+         "default context of a loaded model (a model's num_ctx parameter and a request's "
+         "options.num_ctx win)",
+         16, 1048576, &s.num_ctx, NULL, false},
+        {"kv-cache", "ORION_SIM_KV_CACHE", CONF_STR, "auto",
+         "prompt cache: runner (<= v0.24), multiuser (OLLAMA_MULTIUSER_CACHE=1), server (>= v0.30 "
+         "llama-server), none; auto = by --version-string",
+         0, 0, &kv, NULL, false},
+        {"cache-ram-mib", "LLAMA_ARG_CACHE_RAM", CONF_INT, "8192",
+         "llama-server's host-RAM prompt cache per model (MiB; 0: off)", 0, 1048576,
+         &s.cache_ram_mib, NULL, false},
+        {"prefill-tps", "ORION_SIM_PREFILL_TPS", CONF_STR, NULL,
+         "prompt tokens/s: N or NAME=N,... (default: the model's Pi 5 figure x tokens-per-s / 10)",
+         0, 0, &prefill, NULL, false},
+        {"pull-mbps", "ORION_SIM_PULL_MBPS", CONF_DOUBLE, "40",
+         "simulated download rate of /api/pull (MB/s)", 0.001, 1e9, &s.pull_mbps, NULL, false},
+        {"json-score", "ORION_SIM_JSON_SCORE", CONF_STR, NULL,
+         "structured outputs: the value of every \"score\" number (a [[sim:score=X]] prompt marker "
+         "wins)",
+         0, 0, &score, NULL, false},
+        {"ram-mb", "ORION_SIM_RAM_MB", CONF_INT, "8192",
+         "RAM of the simulated node (for --sysfs-root)", 256, 1048576, &s.ram_mb, NULL, false},
+        {"sysfs-root", "ORION_SIM_SYSFS_ROOT", CONF_STR, NULL,
+         "write fake proc/ and sys/ files under this directory every 500 ms", 0, 0, &s.sysfs_root,
+         NULL, false},
+        {"version-string", "ORION_SIM_VERSION", CONF_STR, SIM_OLLAMA_VERSION,
+         "what /api/version reports", 0, 0, &s.version, NULL, false},
+        {"log-level", "ORION_LOG_LEVEL", CONF_STR, "info", "error, warning, info or debug", 0, 0,
+         &level, NULL, false},
     };
     int rc, i;
 
-    conf_parse(opts, sizeof(opts) / sizeof(opts[0]), argc, argv, PROG,
-               "Imitates one Ollama server (v" SIM_OLLAMA_VERSION " by default: native API, OpenAI /v1 with the "
-               "v0.32.6+ stream layout, embeddings, pull/copy/delete) with simulated load times, "
-               "keep-alive, eviction, queue and per-slot prompt cache; for tests. POST /sim/temp and "
-               "/sim/fail are simulator-only test hooks.");
+    conf_parse(
+        opts, sizeof(opts) / sizeof(opts[0]), argc, argv, PROG,
+        "Imitates one Ollama server (v" SIM_OLLAMA_VERSION
+        " by default: native API, OpenAI /v1 with the "
+        "v0.32.6+ stream layout, embeddings, pull/copy/delete) with simulated load times, "
+        "keep-alive, eviction, queue and per-slot prompt cache; for tests. POST /sim/temp and "
+        "/sim/fail are simulator-only test hooks.");
     log_init(PROG, 2, false);
     json_init();
     parse_keep_alive(&s, ka);

@@ -100,7 +100,8 @@ static void set_derived(struct sim_model *m)
 
 static int set_caps(struct sim_model *m, const char *v)
 {
-    static const char *const names[] = {"completion", "embedding", "tools", "thinking", "insert", "vision"};
+    static const char *const names[] = {"completion", "embedding", "tools",
+                                        "thinking",   "insert",    "vision"};
     unsigned caps = 0;
 
     while (*v) {
@@ -179,7 +180,8 @@ static struct sim_model *find(struct sim *s, const char *name, bool any)
 
         if (!m->installed && !(any && m->pullable))
             continue;
-        if (strcmp(m->name, name) == 0 || (!strchr(slash ? slash : name, ':') && strcmp(m->name, full) == 0))
+        if (strcmp(m->name, name) == 0 ||
+            (!strchr(slash ? slash : name, ':') && strcmp(m->name, full) == 0))
             return m;
     }
     return NULL;
@@ -243,7 +245,8 @@ int sim_add_models(struct sim *s, const char *list, bool installed, char *err, s
         if ((plus = strchr(spec, '+')))
             *plus++ = '\0';
         if (!sim_name_valid(spec) || !(m = entry(s, spec))) {
-            orion_errf(err, errlen, "cannot add \"%s\" (a valid name, at most %d models)", spec, SIM_MAX_MODELS);
+            orion_errf(err, errlen, "cannot add \"%s\" (a valid name, at most %d models)", spec,
+                       SIM_MAX_MODELS);
             return -1;
         }
         for (kv = plus; kv && *kv; kv += strcspn(kv, "+") + (kv[strcspn(kv, "+")] == '+')) {
@@ -251,7 +254,10 @@ int sim_add_models(struct sim *s, const char *list, bool installed, char *err, s
 
             snprintf(one, sizeof one, "%.*s", (int)strcspn(kv, "+"), kv);
             if (set_key(m, one) < 0) {
-                orion_errf(err, errlen, "%s: \"%s\" is not a setting (caps, ctx, num_ctx, size, ram, dim, family, params, quant, prefill)", spec, one);
+                orion_errf(err, errlen,
+                           "%s: \"%s\" is not a setting (caps, ctx, num_ctx, size, ram, dim, "
+                           "family, params, quant, prefill)",
+                           spec, one);
                 return -1;
             }
         }
@@ -277,7 +283,8 @@ struct sim_model *sim_model_copy(struct sim *s, const struct sim_model *src, con
     *m = *src;
     memcpy(m->name, keep.name, sizeof m->name);
     /* the runtime state belongs to the entry, not to the model copied */
-    m->state = keep.state, m->active = keep.active, m->wait = keep.wait, m->wait_tail = keep.wait_tail;
+    m->state = keep.state, m->active = keep.active, m->wait = keep.wait,
+    m->wait_tail = keep.wait_tail;
     m->keep_alive_ns = keep.keep_alive_ns, m->expires_ms = keep.expires_ms;
     m->expire_tmr = keep.expire_tmr, m->evict = keep.evict, m->kv = keep.kv;
     m->loaded_ctx = keep.loaded_ctx, m->parallel = keep.parallel, m->load_ms = keep.load_ms;
@@ -296,7 +303,8 @@ static bool part_ok(const char *p, size_t n, size_t max, const char *extra)
         return false;
     for (i = 0; i < n; i++) {
         char c = p[i];
-        bool an = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+        bool an =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 
         if (!an && (i == 0 || !c || !strchr(extra, c)))
             return false;
@@ -345,7 +353,8 @@ void sim_full_name(const char *name, char *out, size_t n)
 
 void sim_caps_json(struct buf *b, unsigned caps)
 {
-    static const char *const names[] = {"completion", "embedding", "tools", "thinking", "insert", "vision"};
+    static const char *const names[] = {"completion", "embedding", "tools",
+                                        "thinking",   "insert",    "vision"};
     int i, k = 0;
 
     for (i = 0; i < 6; i++)
@@ -355,7 +364,8 @@ void sim_caps_json(struct buf *b, unsigned caps)
 
 double sim_prefill(const struct sim_model *m)
 {
-    double r = m->prefill_tps > 0 ? m->prefill_tps : m->pi_prefill * (double)m->s->tokens_per_s / 10.0;
+    double r =
+        m->prefill_tps > 0 ? m->prefill_tps : m->pi_prefill * (double)m->s->tokens_per_s / 10.0;
 
     return r > 0.001 ? r : 0.001;
 }

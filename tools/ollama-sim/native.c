@@ -17,8 +17,11 @@
 /* Go's time.ParseDuration, to nanoseconds; 0 or -1 with Go's message in err */
 int go_parse_duration(const char *s, long long *ns, char *err, size_t errlen)
 {
-    static const struct { const char *u; double mul; } units[] = {
-        {"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+    static const struct {
+        const char *u;
+        double mul;
+    } units[] = {{"ns", 1},  {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"ms", 1e6},
+                 {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
     const char *p = s;
     double total = 0;
     int neg = 0;
@@ -90,7 +93,9 @@ int native_keep_alive(const cJSON *v, struct sim_req *r, char *err, size_t errle
         return 0;
     r->has_ka = true;
     if (cJSON_IsNumber(v)) {
-        r->ka_ns = v->valuedouble < 0 ? -1 : v->valuedouble > 9e9 ? SIM_FOREVER_NS : (long long)(v->valuedouble * 1e9);
+        r->ka_ns = v->valuedouble < 0     ? -1
+                   : v->valuedouble > 9e9 ? SIM_FOREVER_NS
+                                          : (long long)(v->valuedouble * 1e9);
         return 0;
     }
     if (!cJSON_IsString(v)) {
@@ -122,7 +127,9 @@ static int think(const cJSON *v, bool *on, char *err, size_t errlen)
                 *on = true;
                 return 0;
             }
-    snprintf(err, errlen, "invalid think value: \"%s\" (must be \"high\", \"medium\", \"low\", \"max\", true, or false)",
+    snprintf(err, errlen,
+             "invalid think value: \"%s\" (must be \"high\", \"medium\", \"low\", \"max\", true, "
+             "or false)",
              cJSON_IsString(v) ? v->valuestring : "?");
     return -1;
 }
@@ -225,8 +232,10 @@ static int common(struct sim_req *r, const cJSON *j, char *err, size_t errlen, b
         images_ok(cJSON_GetObjectItemCaseSensitive(j, "images"), err, errlen) < 0)
         return -1;
     if (r->kind == K_CHAT)
-        cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(j, "messages")) if (
-            images_ok(cJSON_GetObjectItemCaseSensitive(m, "images"), err, errlen) < 0) return -1;
+        cJSON_ArrayForEach(
+            m, cJSON_GetObjectItemCaseSensitive(
+                   j, "messages")) if (images_ok(cJSON_GetObjectItemCaseSensitive(m, "images"), err,
+                                                 errlen) < 0) return -1;
     r->stream = r->kind == K_OPENAI ? cJSON_IsTrue(st) : !cJSON_IsFalse(st);
     r->raw = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "raw"));
     r->num_predict = native_long(np, -1);
@@ -257,7 +266,8 @@ static int checks(struct sim_req *r, const cJSON *j, bool thinking, char *err, s
         return snprintf(err, errlen, "\"%s\" does not support thinking", r->model), 400;
     if (!(m->caps & CAP_COMPLETION))
         return snprintf(err, errlen, "\"%s\" does not support %s", r->model,
-                        r->kind == K_GENERATE ? "generate" : "chat"), 400;
+                        r->kind == K_GENERATE ? "generate" : "chat"),
+               400;
     if (r->kind != K_GENERATE && nonempty(j, "tools") && !(m->caps & CAP_TOOLS))
         return snprintf(err, errlen, "%s does not support tools", full), 400;
     if (r->kind == K_GENERATE && nonempty(j, "suffix") && !(m->caps & CAP_INSERT))

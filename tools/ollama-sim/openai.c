@@ -14,7 +14,9 @@
 
 static const char *err_type(int status)
 {
-    return status == 400 ? "invalid_request_error" : status == 404 ? "not_found_error" : "api_error";
+    return status == 400   ? "invalid_request_error"
+           : status == 404 ? "not_found_error"
+                           : "api_error";
 }
 
 static void error_body(struct buf *b, int status, const char *msg)
@@ -48,7 +50,8 @@ void openai_early_error(struct httpd_req *hr, int status, const char *msg)
 
 static void chunk_head(struct buf *b, const struct sim_req *r, const char *object)
 {
-    buf_printf(b, "{\"id\":\"chatcmpl-%d\",\"object\":\"%s\",\"created\":%lld,\"model\":", r->oai_id,
+    buf_printf(b,
+               "{\"id\":\"chatcmpl-%d\",\"object\":\"%s\",\"created\":%lld,\"model\":", r->oai_id,
                object, r->created);
     go_quote(b, r->model, strlen(r->model));
     buf_puts(b, ",\"system_fingerprint\":\"fp_ollama\",\"choices\":");
@@ -71,8 +74,9 @@ void openai_token(struct sim_req *r, const char *tok, size_t n)
 
 static void usage(struct buf *b, long long p, long long e)
 {
-    buf_printf(b, "\"usage\":{\"prompt_tokens\":%lld,\"completion_tokens\":%lld,\"total_tokens\":%lld}",
-               p, e, p + e);
+    buf_printf(
+        b, "\"usage\":{\"prompt_tokens\":%lld,\"completion_tokens\":%lld,\"total_tokens\":%lld}", p,
+        e, p + e);
 }
 
 void openai_final(struct sim_req *r, const char *reason, long long prompt_n, long long eval_n)
@@ -151,7 +155,8 @@ void openai_models(struct sim *s, struct httpd_req *hr)
         const char *slash;
 
         for (k = -1, n = 0; n < s->nmodels; n++)
-            if (!done[n] && s->models[n].installed && (k < 0 || s->models[n].modified_ms > s->models[k].modified_ms))
+            if (!done[n] && s->models[n].installed &&
+                (k < 0 || s->models[n].modified_ms > s->models[k].modified_ms))
                 k = n;
         if (k < 0)
             break;
@@ -161,7 +166,8 @@ void openai_models(struct sim *s, struct httpd_req *hr)
 
         buf_puts(&b, i ? ",{\"id\":" : "[{\"id\":");
         go_quote(&b, m->name, strlen(m->name));
-        buf_printf(&b, ",\"object\":\"model\",\"created\":%lld,\"owned_by\":", m->modified_ms / 1000);
+        buf_printf(&b,
+                   ",\"object\":\"model\",\"created\":%lld,\"owned_by\":", m->modified_ms / 1000);
         go_quote(&b, slash ? m->name : "library", slash ? (size_t)(slash - m->name) : 7);
         buf_putc(&b, '}');
     }

@@ -67,15 +67,20 @@ static int parts(struct msgs *ms, int k, const cJSON *content, char *err, size_t
     {
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(p, "type");
         const cJSON *text = cJSON_GetObjectItemCaseSensitive(p, "text");
-        const cJSON *url = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p, "image_url"), "url");
+        const cJSON *url = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(p, "image_url"), "url");
         const char *comma;
 
         if (cJSON_IsString(type) && strcmp(type->valuestring, "text") == 0 && cJSON_IsString(text))
             buf_puts(&t, text->valuestring);
-        else if (cJSON_IsString(type) && strcmp(type->valuestring, "image_url") == 0 && cJSON_IsString(url)) {
-            if (strncmp(url->valuestring, "data:", 5) != 0 || !(comma = strchr(url->valuestring, ','))) {
+        else if (cJSON_IsString(type) && strcmp(type->valuestring, "image_url") == 0 &&
+                 cJSON_IsString(url)) {
+            if (strncmp(url->valuestring, "data:", 5) != 0 ||
+                !(comma = strchr(url->valuestring, ','))) {
                 buf_release(&t);
-                snprintf(err, errlen, "image URLs are not currently supported, please use base64 encoded data instead");
+                snprintf(err, errlen,
+                         "image URLs are not currently supported, please use base64 encoded data "
+                         "instead");
                 return 400;
             }
             ms->img[ms->nimg++] = fnv_add(2166136261u, comma + 1, strlen(comma + 1));
@@ -87,7 +92,8 @@ static int parts(struct msgs *ms, int k, const cJSON *content, char *err, size_t
     return ms->own[k] ? 0 : 500;
 }
 
-static int one_message(struct sim_req *r, struct msgs *ms, const cJSON *msg, char *err, size_t errlen)
+static int one_message(struct sim_req *r, struct msgs *ms, const cJSON *msg, char *err,
+                       size_t errlen)
 {
     const cJSON *role = cJSON_GetObjectItemCaseSensitive(msg, "role");
     const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content"), *i;
@@ -103,7 +109,9 @@ static int one_message(struct sim_req *r, struct msgs *ms, const cJSON *msg, cha
         if ((st = parts(ms, ms->n, content, err, errlen)))
             return st;
     } else if (cJSON_IsArray(content) || cJSON_IsObject(content)) {
-        snprintf(err, errlen, "json: cannot unmarshal %s into Go struct field Message.messages.content of type string",
+        snprintf(err, errlen,
+                 "json: cannot unmarshal %s into Go struct field Message.messages.content of type "
+                 "string",
                  cJSON_IsArray(content) ? "array" : "object");
         return 400;
     } else
@@ -127,7 +135,8 @@ static int collect(struct sim_req *r, const cJSON *j, struct msgs *ms, char *err
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(m, "content");
 
         cap++;
-        nimg += cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "images")) + cJSON_GetArraySize(c);
+        nimg += cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "images")) +
+                cJSON_GetArraySize(c);
     }
     ms->m = orion_calloc((size_t)cap, sizeof *ms->m);
     ms->own = orion_calloc((size_t)cap, sizeof *ms->own);
@@ -143,7 +152,8 @@ static int collect(struct sim_req *r, const cJSON *j, struct msgs *ms, char *err
     }
     r->load_only = !cJSON_IsString(p) || !*p->valuestring;
     if (cJSON_IsString(sys) && *sys->valuestring && !r->raw)
-        ms->m[ms->n++] = (struct tok_msg){"system", sys->valuestring, strlen(sys->valuestring), NULL, 0};
+        ms->m[ms->n++] =
+            (struct tok_msg){"system", sys->valuestring, strlen(sys->valuestring), NULL, 0};
     ms->m[ms->n].role = "user";
     ms->m[ms->n].content = cJSON_IsString(p) ? p->valuestring : "";
     ms->m[ms->n].len = strlen(ms->m[ms->n].content);
@@ -202,7 +212,8 @@ static const cJSON *openai_format(const cJSON *j, bool *json)
     *json = strcmp(type, "json_object") == 0;
     if (strcmp(type, "json_schema") != 0)
         return NULL;
-    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rf, "json_schema"), "schema");
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rf, "json_schema"),
+                                            "schema");
 }
 
 static int format(struct sim_req *r, const cJSON *j)
@@ -244,7 +255,8 @@ static int with_context(struct sim_req *r, const cJSON *ctx, struct tokv *t)
 {
     const cJSON *c;
 
-    cJSON_ArrayForEach(c, ctx) if (cJSON_IsNumber(c) && tokv_push(&r->ptok, (uint32_t)native_long(c, 0)) < 0) return -1;
+    cJSON_ArrayForEach(c, ctx) if (cJSON_IsNumber(c) &&
+                                   tokv_push(&r->ptok, (uint32_t)native_long(c, 0)) < 0) return -1;
     return tokv_append(&r->ptok, t->v + 1, t->n - 1);
 }
 
@@ -270,12 +282,16 @@ static int render(struct sim_req *r, const cJSON *j, const struct msgs *ms)
         return -1;
     over = r->s->gen < 30 ? r->ptok.n > r->num_ctx : r->ptok.n > r->num_ctx - 1;
     if (over && !r->truncate)
-        runner_error(r, 400, r->s->gen < 30 ? "the input length exceeds the context length"
-                                            : "the request exceeds the available context size, try increasing it");
+        runner_error(r, 400,
+                     r->s->gen < 30
+                         ? "the input length exceeds the context length"
+                         : "the request exceeds the available context size, try increasing it");
     else if (over && r->s->gen >= 30 && !r->shift)
-        runner_error(r, 400, "the prompt is longer than the context length currently available to the model; "
-                             "shorten the prompt, adjust the context length in settings, or use a model with a "
-                             "longer context length");
+        runner_error(
+            r, 400,
+            "the prompt is longer than the context length currently available to the model; "
+            "shorten the prompt, adjust the context length in settings, or use a model with a "
+            "longer context length");
     else if (over)
         tok_truncate(&r->ptok, r->num_ctx, r->num_keep, r->s->gen);
     return 0;
@@ -295,7 +311,9 @@ int prompt_build(struct sim_req *r, const cJSON *j, char *err, size_t errlen)
         goto out;
     markers(r, &ms);
     if (ms.nimg > 0 && !(r->m->caps & CAP_VISION) && r->s->gen >= 30)
-        runner_error(r, 500, "image input is not supported - hint: if this is unexpected, you may need to provide the mmproj");
+        runner_error(r, 500,
+                     "image input is not supported - hint: if this is unexpected, you may need to "
+                     "provide the mmproj");
     st = 500;
     if (format(r, j) < 0 || (!r->load_only && render(r, j, &ms) < 0))
         snprintf(err, errlen, "out of memory");

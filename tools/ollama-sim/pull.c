@@ -41,7 +41,8 @@ static void layer_digest(char out[72], const char *name, int k)
         h = (h ^ (unsigned char)*name) * 16777619u;
     memcpy(out, "sha256:", 7);
     for (i = 0; i < 8; i++)
-        snprintf(out + 7 + 8 * i, 9, "%08x", (unsigned)((h + (uint32_t)k * 977u) * (2654435761u + (unsigned)i * 40503u)));
+        snprintf(out + 7 + 8 * i, 9, "%08x",
+                 (unsigned)((h + (uint32_t)k * 977u) * (2654435761u + (unsigned)i * 40503u)));
 }
 
 /* the manifest's layers; their sizes add up to the model's /api/tags size */
@@ -75,7 +76,8 @@ static void gone(void *arg)
 }
 
 /* one progress object (api.ProgressResponse: digest, total, completed omitempty) */
-static void line(struct pull *p, const char *status, const char *digest, long long total, long long done)
+static void line(struct pull *p, const char *status, const char *digest, long long total,
+                 long long done)
 {
     struct buf *b = &p->last;
 
@@ -225,7 +227,8 @@ void copy_model(struct sim *s, struct httpd_req *hr, const struct httpd_request 
     cJSON *j = body(hr, q, &name);
     const cJSON *src = cJSON_GetObjectItemCaseSensitive(j, "source");
     const cJSON *dst = cJSON_GetObjectItemCaseSensitive(j, "destination");
-    const char *a = cJSON_IsString(src) ? src->valuestring : "", *b = cJSON_IsString(dst) ? dst->valuestring : "";
+    const char *a = cJSON_IsString(src) ? src->valuestring : "",
+               *b = cJSON_IsString(dst) ? dst->valuestring : "";
     struct sim_model *m;
     struct buf e;
 
@@ -278,7 +281,8 @@ void delete_model(struct sim *s, struct httpd_req *hr, const struct httpd_reques
 }
 
 /* the create and push streams: their lines at once */
-static void statuses(struct httpd_req *hr, bool stream, const char *const *st, int n, const char *error, int status)
+static void statuses(struct httpd_req *hr, bool stream, const char *const *st, int n,
+                     const char *error, int status)
 {
     struct buf b;
     int i;
@@ -296,7 +300,8 @@ static void statuses(struct httpd_req *hr, bool stream, const char *const *st, i
             buf_puts(&b, "{\"status\":"), go_quote(&b, st[i], strlen(st[i])), buf_puts(&b, "}\n");
         if (error)
             buf_puts(&b, "{\"error\":"), go_quote(&b, error, strlen(error)), buf_puts(&b, "}\n");
-        if (httpd_start_chunked(hr, 200, hdr) == 0 && httpd_write_chunk(hr, buf_data(&b), buf_size(&b)) == 0)
+        if (httpd_start_chunked(hr, 200, hdr) == 0 &&
+            httpd_write_chunk(hr, buf_data(&b), buf_size(&b)) == 0)
             httpd_end(hr);
     }
     buf_release(&b);
@@ -307,7 +312,8 @@ void create_model(struct sim *s, struct httpd_req *hr, const struct httpd_reques
     const char *name, *st[NLAYERS + 3];
     cJSON *j = body(hr, q, &name);
     const cJSON *from = cJSON_GetObjectItemCaseSensitive(j, "from");
-    const cJSON *nc = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "parameters"), "num_ctx");
+    const cJSON *nc = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(j, "parameters"), "num_ctx");
     bool stream = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(j, "stream"));
     char d[NLAYERS + 1][96];
     struct sim_model *m;
@@ -319,9 +325,11 @@ void create_model(struct sim *s, struct httpd_req *hr, const struct httpd_reques
     if (!sim_name_valid(name))
         reply_error(hr, 400, "invalid model name");
     else if (!cJSON_IsString(from) || !*from->valuestring)
-        statuses(hr, stream, NULL, 0, cJSON_GetObjectItemCaseSensitive(j, "files")
+        statuses(hr, stream, NULL, 0,
+                 cJSON_GetObjectItemCaseSensitive(j, "files")
                      ? "ollama-sim: creating a model from files is not simulated"
-                     : "neither 'from' or 'files' was specified", 400);
+                     : "neither 'from' or 'files' was specified",
+                 400);
     else if (!sim_name_valid(from->valuestring))
         statuses(hr, stream, NULL, 0, "invalid model name", 400);
     else if (!(m = sim_find_model(s, from->valuestring))) {
@@ -371,7 +379,8 @@ void push_model(struct sim *s, struct httpd_req *hr, const struct httpd_request 
         sim_full_name(name, full, sizeof full);
         if ((colon = strrchr(full, ':')) && colon > strrchr(full, '/'))
             *colon = '/';
-        snprintf(err, sizeof err, "open %s/manifests/%s: no such file or directory", SIM_MODELS_DIR, full);
+        snprintf(err, sizeof err, "open %s/manifests/%s: no such file or directory", SIM_MODELS_DIR,
+                 full);
         statuses(hr, stream, st, 2, err, 500);
     }
     cJSON_Delete(j);

@@ -64,7 +64,8 @@ int go_quote(struct buf *b, const char *s, size_t n)
     return rc | buf_putc(b, '"');
 }
 
-/* strconv.Quote for ASCII and UTF-8 text: \" \\ \a \b \f \n \r \t \v, \xNN for other control bytes */
+/* strconv.Quote for ASCII and UTF-8 text: \" \\ \a \b \f \n \r \t \v, \xNN for other control bytes
+ */
 int go_q(struct buf *b, const char *s, size_t n)
 {
     static const char esc[] = "\\a\\b\\t\\n\\v\\f\\r";
@@ -190,7 +191,8 @@ void go_time_local(char out[64], int64_t ms)
     localtime_r(&t, &lt);
     gmtime_r(&t, &ut);
     off = (days_from_civil(lt.tm_year + 1900L, lt.tm_mon + 1, lt.tm_mday) -
-           days_from_civil(ut.tm_year + 1900L, ut.tm_mon + 1, ut.tm_mday)) * 86400L +
+           days_from_civil(ut.tm_year + 1900L, ut.tm_mon + 1, ut.tm_mday)) *
+              86400L +
           (lt.tm_hour - ut.tm_hour) * 3600L + (lt.tm_min - ut.tm_min) * 60L;
     if (off)
         snprintf(zone, sizeof zone, "%c%02ld:%02ld", off < 0 ? '-' : '+', labs(off) / 3600,

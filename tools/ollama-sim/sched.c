@@ -173,7 +173,8 @@ static struct sim_model *victim(struct sim *s)
             best = m;
         if (m->active == 0 && !m->wait &&
             (!best_idle || ka < (unsigned long long)best_idle->keep_alive_ns ||
-             (ka == (unsigned long long)best_idle->keep_alive_ns && strcmp(m->name, best_idle->name) < 0)))
+             (ka == (unsigned long long)best_idle->keep_alive_ns &&
+              strcmp(m->name, best_idle->name) < 0)))
             best_idle = m;
     }
     return best_idle ? best_idle : best;
@@ -270,7 +271,8 @@ void sched_submit(struct sim_req *r)
         return;
     }
     if (s->npending >= s->max_queue) {
-        reply_error(r->hr, 503, "server busy, please try again.  maximum pending requests exceeded");
+        reply_error(r->hr, 503,
+                    "server busy, please try again.  maximum pending requests exceeded");
         gen_free(r);
         return;
     }

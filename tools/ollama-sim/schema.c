@@ -20,9 +20,9 @@ struct gen {
 };
 
 static const char *const words[] = {
-    "clear", "answer", "needs", "more", "detail", "about", "the", "main", "point", "and",
-    "its", "example", "is", "short", "code", "runs", "fast", "on", "small", "boards",
-    "check", "edge", "cases", "first", "then", "test", "again", "with", "care", "data",
+    "clear", "answer",  "needs", "more",  "detail", "about", "the",   "main", "point", "and",
+    "its",   "example", "is",    "short", "code",   "runs",  "fast",  "on",   "small", "boards",
+    "check", "edge",    "cases", "first", "then",   "test",  "again", "with", "care",  "data",
 };
 #define NWORDS (sizeof words / sizeof words[0])
 
@@ -110,13 +110,15 @@ static const char *type_of(const cJSON *s)
     if (cJSON_IsString(t))
         return t->valuestring;
     if (cJSON_IsArray(t)) {
-        cJSON_ArrayForEach(e, t) if (cJSON_IsString(e) && strcmp(e->valuestring, "null") != 0)
-            return e->valuestring;
+        cJSON_ArrayForEach(e, t) if (cJSON_IsString(e) &&
+                                     strcmp(e->valuestring, "null") != 0) return e->valuestring;
         return cJSON_GetArraySize(t) ? "null" : "string";
     }
-    if (cJSON_GetObjectItemCaseSensitive(s, "properties") || cJSON_GetObjectItemCaseSensitive(s, "required"))
+    if (cJSON_GetObjectItemCaseSensitive(s, "properties") ||
+        cJSON_GetObjectItemCaseSensitive(s, "required"))
         return "object";
-    if (cJSON_GetObjectItemCaseSensitive(s, "items") || cJSON_GetObjectItemCaseSensitive(s, "prefixItems"))
+    if (cJSON_GetObjectItemCaseSensitive(s, "items") ||
+        cJSON_GetObjectItemCaseSensitive(s, "prefixItems"))
         return "array";
     return "string";
 }
@@ -167,7 +169,8 @@ static int gen_string(struct gen *g, const cJSON *s, uint32_t h)
     mn = clamp(mn, 0, 400);
     mx = mx < 0 ? -1 : clamp(mx, 0, 400);
     if (strcmp(fmt, "date-time") == 0)
-        return buf_printf(g->out, "\"2025-%02u-%02uT%02u:%02u:00Z\"", 1 + h % 12, 1 + h / 12 % 28, h / 7 % 24, h / 3 % 60);
+        return buf_printf(g->out, "\"2025-%02u-%02uT%02u:%02u:00Z\"", 1 + h % 12, 1 + h / 12 % 28,
+                          h / 7 % 24, h / 3 % 60);
     if (strcmp(fmt, "date") == 0)
         return buf_printf(g->out, "\"2025-%02u-%02u\"", 1 + h % 12, 1 + h / 12 % 28);
     if (strcmp(fmt, "time") == 0)
@@ -175,8 +178,9 @@ static int gen_string(struct gen *g, const cJSON *s, uint32_t h)
     if (strcmp(fmt, "email") == 0)
         return buf_printf(g->out, "\"%s@example.com\"", words[h % NWORDS]);
     if (strcmp(fmt, "uuid") == 0)
-        return buf_printf(g->out, "\"%08x-%04x-4%03x-8%03x-%08x%04x\"", mixh(h, 1), mixh(h, 2) & 0xffff,
-                          mixh(h, 3) & 0xfff, mixh(h, 4) & 0xfff, mixh(h, 5), mixh(h, 6) & 0xffff);
+        return buf_printf(g->out, "\"%08x-%04x-4%03x-8%03x-%08x%04x\"", mixh(h, 1),
+                          mixh(h, 2) & 0xffff, mixh(h, 3) & 0xfff, mixh(h, 4) & 0xfff, mixh(h, 5),
+                          mixh(h, 6) & 0xffff);
     if (strcmp(fmt, "uri") == 0)
         return buf_printf(g->out, "\"https://example.com/%s\"", words[h % NWORDS]);
     if (strcmp(fmt, "ipv4") == 0)
@@ -260,7 +264,8 @@ static int gen_object(struct gen *g, const cJSON *s, uint32_t h)
     {
         if (!cJSON_IsString(p) || cJSON_GetObjectItemCaseSensitive(props, p->valuestring))
             continue;
-        rc |= (i ? buf_putc(g->out, ',') : 0) | put_str(g->out, p->valuestring) | buf_putc(g->out, ':');
+        rc |= (i ? buf_putc(g->out, ',') : 0) | put_str(g->out, p->valuestring) |
+              buf_putc(g->out, ':');
         rc |= gen_words(g->out, mixh(h, (uint32_t)i), 2, 0, -1);
         i++;
     }

@@ -53,7 +53,7 @@ struct sim_model {
     char digest[65], family[32], psize[16], quant[16];
     unsigned caps;
     bool installed, pullable;
-    bool raw_legacy;                /* legacy /api/embeddings answers the vector unnormalised */
+    bool raw_legacy;                    /* legacy /api/embeddings answers the vector unnormalised */
     long ctx_train, num_ctx, embed_len; /* num_ctx: the Modelfile's PARAMETER, 0 none */
     int blocks, heads, heads_kv, file_type;
     long long params, disk_size, ram_size, modified_ms, kv_bytes; /* modified: Unix ms */
@@ -62,12 +62,12 @@ struct sim_model {
     long loaded_ctx; /* num_ctx of the running runner */
     int parallel;    /* its slots */
     enum sim_state state;
-    int active;                    /* generations running */
+    int active;                       /* generations running */
     struct sim_req *wait, *wait_tail; /* waiting for a slot */
-    long long keep_alive_ns;       /* < 0: forever */
-    int64_t expires_ms;            /* wall ms shown in /api/ps */
+    long long keep_alive_ns;          /* < 0: forever */
+    int64_t expires_ms;               /* wall ms shown in /api/ps */
     unsigned long expire_tmr;
-    bool evict;                    /* unload once idle (a victim that was busy, or a reload) */
+    bool evict; /* unload once idle (a victim that was busy, or a reload) */
     struct kv_cache kv;
 };
 
@@ -119,7 +119,7 @@ struct sim_req {
     struct buf ans; /* every piece of the answer so far (appended to the slot at the end) */
     char *answer;   /* a fixed answer (structured output, reply marker): its pieces in turn */
     size_t answer_off;
-    cJSON *format;  /* "json" or a schema; NULL: free text */
+    cJSON *format; /* "json" or a schema; NULL: free text */
     struct schema_steer steer;
     int err_status; /* the runner's error when the generation starts (0: none) */
     char *err_msg;
@@ -150,8 +150,8 @@ struct sim_model *sim_find_any(struct sim *s, const char *name);   /* installed 
 int sim_add_models(struct sim *s, const char *list, bool installed, char *err, size_t errlen);
 struct sim_model *sim_model_copy(struct sim *s, const struct sim_model *src, const char *name);
 bool sim_name_valid(const char *name);
-void sim_full_name(const char *name, char *out, size_t n); /* registry.ollama.ai/library/x:tag */
-double sim_prefill(const struct sim_model *m); /* prompt tokens a second */
+void sim_full_name(const char *name, char *out, size_t n);   /* registry.ollama.ai/library/x:tag */
+double sim_prefill(const struct sim_model *m);               /* prompt tokens a second */
 long sim_req_ctx(const struct sim_model *m, long requested); /* num_ctx a request runs with */
 int sim_set_prefill(struct sim *s, const char *spec, char *err, size_t errlen);
 void sim_set_version(struct sim *s);
@@ -163,13 +163,13 @@ void show_ps(struct sim *s, struct buf *out);
 int show_model(struct sim *s, const char *body, size_t n, struct buf *b, char *err, size_t errlen);
 
 /* gen.c */
-void gen_start(struct sim_req *r);     /* the model is ready and r has a slot */
-void gen_loaded(struct sim_req *r);    /* load-only request: answer now */
+void gen_start(struct sim_req *r);  /* the model is ready and r has a slot */
+void gen_loaded(struct sim_req *r); /* load-only request: answer now */
 void gen_free(struct sim_req *r);
 void gen_text(uint32_t hash, int i, int n, struct buf *out); /* token i of n */
 int gen_natural_len(uint32_t hash);
 void gen_let_go(struct sim_req *r); /* r's answer ends now: unhook client_gone */
-void gen_fail(struct sim_req *r, int status, const char *msg); /* answers, finishes, frees r */
+void gen_fail(struct sim_req *r, int status, const char *msg);  /* answers, finishes, frees r */
 int gen_answer_tokens(const struct sim_req *r, struct tokv *t); /* what the slot appends */
 
 /* embed.c */
@@ -190,8 +190,8 @@ void push_model(struct sim *s, struct httpd_req *hr, const struct httpd_request 
 int64_t now_ns(void);
 int go_quote(struct buf *b, const char *s, size_t n);
 int go_q(struct buf *b, const char *s, size_t n); /* Go's %q (strconv.Quote) */
-int go_float32(struct buf *b, float f);          /* encoding/json's float32 */
-int go_float64(struct buf *b, double f);         /* encoding/json's float64 */
+int go_float32(struct buf *b, float f);           /* encoding/json's float32 */
+int go_float64(struct buf *b, double f);          /* encoding/json's float64 */
 void go_time_utc(char out[64], int64_t ns);
 void go_time_local(char out[64], int64_t ms);
 void reply_json(struct httpd_req *r, int status, const char *ctype, const char *body, size_t n);

@@ -129,7 +129,8 @@ static int render_msg(struct tokv *out, const struct tok_msg *m, int img_tokens)
         return -1;
     for (i = 0; img_tokens && i < m->nimg; i++)
         for (j = 0; j < TOK_IMAGE_TOKENS; j++)
-            if (tokv_push(out, TOK_IMAGE_BASE + (m->img[i] * 2654435761u + (uint32_t)j) % 100000u) < 0)
+            if (tokv_push(out, TOK_IMAGE_BASE + (m->img[i] * 2654435761u + (uint32_t)j) % 100000u) <
+                0)
                 return -1;
     if (tokv_text(out, m->content, m->len) < 0)
         return -1;
@@ -144,7 +145,8 @@ int tok_render_chat(struct tokv *out, const struct tok_msg *m, int n, int first,
     if (tokv_push(out, TOK_BOS) < 0 || (tools && tokv_text(out, tools, strlen(tools)) < 0))
         return -1;
     for (i = 0; i < n; i++)
-        if ((i >= first || strcmp(m[i].role, "system") == 0) && render_msg(out, &m[i], img_tokens) < 0)
+        if ((i >= first || strcmp(m[i].role, "system") == 0) &&
+            render_msg(out, &m[i], img_tokens) < 0)
             return -1;
     if (tokv_push(out, TOK_START) < 0 || tokv_push(out, tok_id("assistant", 9)) < 0)
         return -1;

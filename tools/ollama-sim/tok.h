@@ -14,8 +14,8 @@
  * an image is TOK_IMAGE_TOKENS ids from TOK_IMAGE_BASE up derived from its bytes.
  *
  * The template renders a chat as Llama 3 does in shape: BOS, then per message
- * START role END content EOT, then START assistant END (a role is one token). Turn N+1's prompt therefore begins
- * with turn N's prompt followed by turn N's answer, as with Ollama's templates.
+ * START role END content EOT, then START assistant END (a role is one token). Turn N+1's prompt
+ * therefore begins with turn N's prompt followed by turn N's answer, as with Ollama's templates.
  */
 #ifndef ORION_SIM_TOK_H
 #define ORION_SIM_TOK_H
@@ -46,9 +46,9 @@ struct tok_msg {
 
 void tokv_init(struct tokv *t);
 void tokv_release(struct tokv *t);
-int tokv_push(struct tokv *t, uint32_t id);                    /* 0, or -1 out of memory */
-int tokv_append(struct tokv *t, const uint32_t *v, int n);     /* 0 or -1 */
-int tokv_text(struct tokv *t, const char *s, size_t n);        /* the pieces' ids; 0 or -1 */
+int tokv_push(struct tokv *t, uint32_t id);                /* 0, or -1 out of memory */
+int tokv_append(struct tokv *t, const uint32_t *v, int n); /* 0 or -1 */
+int tokv_text(struct tokv *t, const char *s, size_t n);    /* the pieces' ids; 0 or -1 */
 
 size_t tok_piece(const char *s, size_t n); /* bytes of the first piece of s; 0 when n is 0 */
 int tok_count(const char *s, size_t n);    /* pieces in s */

@@ -35,25 +35,27 @@ static void fail_now(struct httpd_req *hr, enum sim_kind k, int status, const ch
         reply_error(hr, status, msg);
 }
 
-/* the Go decoder's type checks of the fields we read */
+/* the Go decoder's type checks of the fields each request type has (others are ignored) */
 static int types(enum sim_kind k, const cJSON *j, char *err, size_t errlen)
 {
+#define KINDS(a, b, c) ((a) << K_EMBED | (b) << K_EMBED_LEGACY | (c) << K_EMBED_OPENAI)
     static const struct {
         const char *f, *t, *st;
-        int json;
+        int json, kinds; /* native, legacy, OpenAI */
     } want[] = {
-        {"model", "string", "EmbedRequest.model", cJSON_String},
-        {"truncate", "bool", "EmbedRequest.truncate", cJSON_True | cJSON_False},
-        {"dimensions", "int", "EmbedRequest.dimensions", cJSON_Number},
-        {"prompt", "string", "EmbeddingRequest.prompt", cJSON_String},
-        {"encoding_format", "string", "EmbedRequest.encoding_format", cJSON_String},
+        {"model", "string", "model", cJSON_String, KINDS(1, 1, 1)},
+        {"truncate", "bool", "EmbedRequest.truncate", cJSON_True | cJSON_False, KINDS(1, 0, 0)},
+        {"dimensions", "int", "dimensions", cJSON_Number, KINDS(1, 0, 1)},
+        {"prompt", "string", "EmbeddingRequest.prompt", cJSON_String, KINDS(0, 1, 0)},
+        {"encoding_format", "string", "EmbedRequest.encoding_format", cJSON_String, KINDS(0, 0, 1)},
     };
+#undef KINDS
     size_t i;
 
     for (i = 0; i < sizeof want / sizeof want[0]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, want[i].f);
 
-        if (!v || cJSON_IsNull(v) || (v->type & want[i].json) || (i == 3 && k != K_EMBED_LEGACY))
+        if (!v || cJSON_IsNull(v) || (v->type & want[i].json) || !(want[i].kinds & (1 << k)))
             continue;
         snprintf(err, errlen, "json: cannot unmarshal %s into Go struct field %s of type %s",
                  cJSON_IsString(v)   ? "string"
@@ -130,8 +132,9 @@ static int decode(struct sim *s, struct sim_req *r, const struct httpd_request *
     else if (!cJSON_IsObject(j))
         go_json_error(q->body, q->body_len, err, errlen);
     else if (types(r->kind, j, err, errlen) < 0 ||
-             native_keep_alive(cJSON_GetObjectItemCaseSensitive(j, "keep_alive"), r, err, errlen) <
-                 0)
+             (r->kind != K_EMBED_OPENAI && /* the middleware passes no keep_alive */
+              native_keep_alive(cJSON_GetObjectItemCaseSensitive(j, "keep_alive"), r, err,
+                                errlen) < 0))
         ;
     else if (!*name && r->kind == K_EMBED_LEGACY)
         snprintf(err, errlen, "model is required");
@@ -400,7 +403,7 @@ void embed_openai(struct sim *s, struct httpd_req *hr, const struct httpd_reques
     char err[ORION_MODEL_MAX + 512];
     int st;
 
-    if (!cJSON_IsObject(j) || types(K_EMBED_OPENAI, j, err, sizeof err) < 0) {
+    if (!cJSON_IsObject(j) || types(K_EMBED_OPENAI, j, err, sizeof err) < 0) { /* ShouldBindJSON */
         if (!cJSON_IsObject(j))
             go_json_error(q->body, q->body_len, err, sizeof err);
         openai_early_error(hr, 400, q->body_len ? err : "EOF");

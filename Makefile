@@ -167,6 +167,14 @@ $(BINDIR)/orionctl: $(CTL_SRC:%.c=$(BUILD)/%.o) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
 
+# ollama-sim's pure cores (tokens, prompt cache, schema output, Go formats, requests), tested
+# by test/unit/test_sim_*.c; make picks this rule over the next one (the shorter stem)
+SIM_CORE := $(patsubst %,$(BUILD)/tools/ollama-sim/%.o,tok cache schema render native prompt models)
+$(BUILD)/test/unit/test_sim_%.o: CFLAGS += -Itools/ollama-sim
+$(BUILD)/test/test_sim_%: $(BUILD)/test/unit/test_sim_%.o $(SIM_CORE) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
+
 $(BUILD)/test/test_%: $(BUILD)/test/unit/test_%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm

@@ -179,6 +179,7 @@ $(BUILD)/test/test_%: $(BUILD)/test/unit/test_%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
 
+$(BUILD)/test/unit/test_routesim.o: CFLAGS += -Itools/routesim
 $(BUILD)/test/test_routesim: $(BUILD)/test/unit/test_routesim.o $(RSIM_LIBOBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm

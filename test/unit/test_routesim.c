@@ -7,8 +7,8 @@
  * function of its seed; on one node the early-bound policies cannot differ; the figures are
  * ordered (p50 <= p95 <= p99, TTFT <= total).
  */
-#include "../../tools/routesim/sim.h"
-#include "../../tools/routesim/stats.h"
+#include "sim.h"   /* tools/routesim (-I for test_routesim) */
+#include "stats.h" /* the same */
 #include "../t.h"
 
 #include <math.h>

@@ -7,6 +7,7 @@
  */
 #include "gateway_int.h"
 
+#include "orion/daemon.h"
 #include "orion/jsonw.h"
 #include "orion/log.h"
 #include "orion/net.h"
@@ -724,8 +725,7 @@ struct gateway *gateway_new(struct router *r, const char *listen, const char *to
                             size_t errlen)
 {
     const struct router_conf *rc = r->rc;
-    struct redis_opts o = {rc->c.redis_addr, rc->c.redis_user, rc->c.redis_password,
-                           rc->c.redis_db, "redis (http front reads)", 0, 0, 0, 0};
+    struct redis_opts o;
     struct gateway *g = orion_calloc(1, sizeof(*g));
     char host[256];
     int port;
@@ -736,6 +736,7 @@ struct gateway *gateway_new(struct router *r, const char *listen, const char *to
         return NULL;
     }
     g->r = r;
+    daemon_redis_opts(&o, &rc->c, "redis (http front reads)");
     if (net_split(listen, host, sizeof(host), &port) < 0 || port < 0) {
         snprintf(err, errlen, "--http-listen '%s': want ADDR:PORT or off", listen);
         orion_free(g);

@@ -5,16 +5,18 @@
 #define ORION_ROUTER_INT_H
 
 #include "orion/contract.h"
+#include "orion/group.h"
 #include "orion/health.h"
 #include "orion/loop.h"
 #include "orion/placement.h"
 #include "orion/redis.h"
-#include "orion/retry.h"
 #include "orion/route.h"
 #include "router.h"
 
 #include <stdbool.h>
 #include <stdint.h>
+
+struct gateway;
 
 #define ROUTER_READ_COUNT 100
 #define ROUTER_MAX_WAITING 100000
@@ -101,6 +103,7 @@ struct router {
     const struct router_conf *rc;
     struct loop *l;
     struct redis *cmd, *blk;
+    struct gateway *gw; /* the HTTP front, or NULL */
     struct contract_keys keys;
     char me[ORION_NODE_ID_MAX + 1];
     struct route_settings rs;
@@ -125,12 +128,8 @@ struct router {
     bool throttled;      /* ROUTER_MAX_MOVING reached: no placing, no reading until half */
     bool placing;        /* inside router_try_place */
     double clock_offset; /* Redis TIME - local wall clock, s */
-    bool history_done, reading, refreshing, stopping, started, scanned, health_seen;
-    char hist_after[48];
-    /* retries after error replies (-LOADING, -NOGROUP, ...): XGROUP CREATE, reads */
-    unsigned long group_timer;
-    struct retry read;
-    bool group_warned;
+    bool refreshing, started, scanned, health_seen;
+    struct group g; /* P:requests, group inference-router, consumer me */
     struct counters cnt;
     int64_t last_report;
     unsigned long refresh_gen;      /* refreshes started */
@@ -146,6 +145,10 @@ struct router {
     size_t nrecent, recent_next; /* entries kept; where the next one goes */
 };
 
+/* The router of rc, its loop, connections (not started) and timers: NULL with *code, the exit
+ * code (100 settings, 111 no memory; logged). router_free accepts NULL. */
+struct router *router_new(const struct router_conf *rc, int *code);
+void router_free(struct router *r);
 double router_now(const struct router *r);
 void router_try_place(struct router *r);
 int router_hold(struct router *r, const struct resp_reply *entry, const char *src,

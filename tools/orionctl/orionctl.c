@@ -10,6 +10,7 @@
  */
 #include "orion/conf.h"
 #include "orion/contract.h"
+#include "orion/daemon.h"
 #include "orion/health.h"
 #include "orion/jsonw.h"
 #include "orion/log.h"
@@ -320,11 +321,7 @@ int main(int argc, char **argv)
     json_init();
     if (contract_keys_init(&x.k, x.c.prefix) < 0)
         return ORION_EXIT_USAGE;
-    memset(&o, 0, sizeof(o));
-    o.addr = x.c.redis_addr;
-    o.user = x.c.redis_user;
-    o.password = x.c.redis_password;
-    o.db = x.c.redis_db;
+    daemon_redis_opts(&o, &x.c, "redis");
     o.cmd_timeout_ms = 5000;
     x.s = redis_sync_connect(&o, 3000, x.err, sizeof(x.err));
     if (!x.s) {

@@ -52,18 +52,6 @@ void gw_time(char out[40])
     out[len] = '\0';
 }
 
-const char *gw_field(const struct resp_reply *f, const char *name, size_t *n)
-{
-    const struct resp_reply *v = resp_field(f, name);
-
-    if (!v || v->type != RESP_BULK) {
-        *n = 0;
-        return "";
-    }
-    *n = v->len;
-    return v->str;
-}
-
 int gw_respond(struct httpd_req *hr, int status, const char *ctype, const char *node,
                const char *body, size_t len)
 {
@@ -115,12 +103,9 @@ int gw_start(struct gw_req *q, const char *ctype)
     return httpd_start_chunked(q->hr, 200, h);
 }
 
-void gw_note_load(struct gw_req *q, const struct resp_reply *f)
+void gw_note_load(struct gw_req *q, const struct entry_answer *a)
 {
-    size_t n;
-    const char *v = gw_field(f, "load_duration", &n);
-
-    if (n && n < 20 && strspn(v, "0123456789") == n && strtoll(v, NULL, 10) >= GW_COLD_LOAD_NS)
+    if (entry_counter(a, ENTRY_LOAD_DURATION) >= GW_COLD_LOAD_NS)
         q->cold = true;
 }
 
@@ -198,7 +183,7 @@ static void drop_waiting(struct router *r, const char *id)
         if (w->moving || rid.n != strlen(id) || memcmp(rid.p, id, rid.n))
             continue;
         router_answer_error(r, &w->req, w->src, w->group, "canceled", false,
-                            "the HTTP client went away", NULL);
+                            "the HTTP client went away");
         router_waiting_drop(r, i);
         router_waiting_free(r, w);
         return;
@@ -209,11 +194,11 @@ static void cancel(struct gw_req *q)
 {
     struct router *r = q->g->r;
     char key[CONTRACT_KEY_MAX];
+    struct entry_argv a;
 
     log_info("request %s: the client went away; cancelling", q->id);
-    if (contract_cancel_key(&r->keys, q->id, strlen(q->id), key, sizeof(key)) == 0 &&
-        redis_up(r->cmd))
-        redis_cmd(r->cmd, NULL, NULL, "SET", key, "1", "EX", "600", (char *)NULL);
+    if (entry_cancel(&a, key, &r->keys, q->id, strlen(q->id)) == 0 && redis_up(r->cmd))
+        redis_cmdv(r->cmd, 0, NULL, NULL, a.argc, a.argv, a.len);
     drop_waiting(r, q->id);
 }
 
@@ -257,9 +242,7 @@ struct gw_req *gw_req_new(struct gateway *g, struct httpd_req *hr, enum gw_kind 
 void gw_xadd_begin(struct gw_req *q, struct resp_cmd *c)
 {
     resp_cmd_init(c);
-    resp_cmd_adds(c, "XADD");
-    resp_cmd_adds(c, q->g->r->keys.requests);
-    resp_cmd_adds(c, "*");
+    entry_request_begin(c, &q->g->r->keys);
     resp_cmd_adds(c, "request_id");
     resp_cmd_adds(c, q->id);
     resp_cmd_adds(c, "callback");
@@ -366,24 +349,20 @@ static void on_events(struct gateway *g, const struct resp_reply *entries)
 {
     for (size_t i = 0; entries && i < entries->n; i++) {
         const struct resp_reply *id = resp_at(&entries->elem[i], 0);
-        const struct resp_reply *f = resp_at(&entries->elem[i], 1);
-        size_t tn, rn, nn;
-        const char *type = gw_field(f, "type", &tn), *rid = gw_field(f, "request_id", &rn);
-        const char *node = gw_field(f, "node_id", &nn);
-        size_t kn;
-        const char *kind = gw_field(f, "kind", &kn);
+        struct entry_event e;
         struct gw_req *q;
 
         if (id && id->type == RESP_BULK && id->len < sizeof(g->events_last))
             memcpy(g->events_last, id->str, id->len + 1);
-        if (strcmp(type, "routed") || rn < 3 || memcmp(rid, "gw-", 3))
+        entry_event_read(resp_at(&entries->elem[i], 1), &e);
+        if (!entry_is(e.type, "routed") || e.request_id.n < 3 || memcmp(e.request_id.p, "gw-", 3))
             continue;
         for (q = g->reqs; q; q = q->next) {
-            if (strlen(q->id) != rn || memcmp(q->id, rid, rn))
+            if (!entry_is(e.request_id, q->id))
                 continue;
-            snprintf(q->node, sizeof(q->node), "%.*s", (int)nn, node);
+            snprintf(q->node, sizeof(q->node), "%.*s", (int)e.node.n, e.node.p);
             q->attempt++;
-            q->cold = (kn == 4 && !memcmp(kind, "cold", 4)) || (kn == 5 && !memcmp(kind, "spill", 5));
+            q->cold = entry_is(e.kind, "cold") || entry_is(e.kind, "spill");
             q->routed_ms = id ? strtoll(id->str, NULL, 10) : 0;
         }
     }
@@ -410,6 +389,7 @@ static void on_callback(struct gw_req *q, const struct resp_reply *entries)
     for (size_t i = 0; entries && i < entries->n; i++) {
         const struct resp_reply *id = resp_at(&entries->elem[i], 0);
         const struct resp_reply *f = resp_at(&entries->elem[i], 1);
+        struct entry_answer a;
         bool fin;
 
         if (id && id->type == RESP_BULK && id->len < sizeof(q->last))
@@ -418,19 +398,20 @@ static void on_callback(struct gw_req *q, const struct resp_reply *entries)
             continue;
         if (!q->first_ms && id && id->type == RESP_BULK)
             q->first_ms = strtoll(id->str, NULL, 10);
+        entry_answer_read(f, &a);
         switch (q->kind) {
         case GW_OPENAI:
-            fin = gw_openai_entry(q, f);
+            fin = gw_openai_entry(q, &a);
             break;
         case GW_COMPLETION:
-            fin = gw_completion_entry(q, f);
+            fin = gw_completion_entry(q, &a);
             break;
         case GW_LOAD:
         case GW_UNLOAD:
-            fin = gw_model_entry(q, f);
+            fin = gw_model_entry(q, &a);
             break;
         default:
-            fin = gw_native_entry(q, f);
+            fin = gw_native_entry(q, &a);
         }
         if (fin) {
             observe(q, id && id->type == RESP_BULK ? strtoll(id->str, NULL, 10) : 0);

@@ -7,6 +7,7 @@
 #include "../router/router_int.h"
 
 #include "gateway.h"
+#include "orion/entry.h"
 #include "orion/httpd.h"
 
 #include <stdbool.h>
@@ -77,10 +78,8 @@ int gw_start(struct gw_req *q, const char *ctype);
 /* 200 with the answer headers: Content-Type, X-Orion-Node, X-Orion-Cold-Start. */
 int gw_answer(struct gw_req *q, const char *ctype, const char *body, size_t len);
 /* Note a done entry's load_duration: a long one makes the request cold. */
-void gw_note_load(struct gw_req *q, const struct resp_reply *f);
+void gw_note_load(struct gw_req *q, const struct entry_answer *a);
 void gw_time(char out[40]); /* RFC 3339 UTC, "2025-08-18T09:15:04.517Z" */
-/* Field of a stream entry as a string view ("" with n 0 when absent). */
-const char *gw_field(const struct resp_reply *f, const char *name, size_t *n);
 /* ,"orion":{...} */
 void gw_orion_obj(const struct gw_req *q, struct buf *b);
 int gw_error_status(const char *code);
@@ -88,10 +87,10 @@ int gw_error_status(const char *code);
 /* gateway_api.c */
 void gw_native_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req,
                     enum gw_kind kind);
-bool gw_native_entry(struct gw_req *q, const struct resp_reply *fields); /* true: finished */
+bool gw_native_entry(struct gw_req *q, const struct entry_answer *a); /* true: finished */
 void gw_native_error(struct gw_req *q, int status, const char *msg);
 /* Append the JSON counters of a done entry: ,"total_duration":N,... */
-void gw_counters(const struct resp_reply *f, struct buf *b);
+void gw_counters(const struct entry_answer *a, struct buf *b);
 struct cJSON;
 /* A body value as a field (strings as text, the rest as JSON); NULL/null: nothing. */
 void gw_add_json(struct resp_cmd *c, const char *name, const struct cJSON *v);
@@ -100,7 +99,7 @@ void gw_add_suffix(struct resp_cmd *c, const struct cJSON *body);  /* a non-empt
 /* The body as a JSON object, or NULL after answering 400 through err. */
 struct cJSON *gw_parse_body(struct httpd_req *hr, const struct httpd_request *req,
                             void (*err)(struct httpd_req *, int, const char *));
-void gw_entry_error(struct gw_req *q, const struct resp_reply *f); /* answers, q->hr NULL */
+void gw_entry_error(struct gw_req *q, const struct entry_answer *a); /* answers, q->hr NULL */
 
 /* gateway_info.c */
 void gw_tags(struct gateway *g, struct httpd_req *hr);
@@ -120,7 +119,7 @@ void gw_model_get(struct gateway *g, struct httpd_req *hr, const char *id);
 /* gateway_models.c */
 /* Everything under /v1/models/: GET {id}, POST {id}/load, POST {id}/unload. */
 void gw_models_path(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
-bool gw_model_entry(struct gw_req *q, const struct resp_reply *fields); /* true: finished */
+bool gw_model_entry(struct gw_req *q, const struct entry_answer *a); /* true: finished */
 
 /* gateway_ops.c */
 void gw_hist_observe(struct gw_hist *h, double s);
@@ -136,10 +135,10 @@ void gw_ui(struct httpd_req *hr); /* the status page */
 
 /* gateway_openai.c */
 void gw_openai_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
-bool gw_openai_entry(struct gw_req *q, const struct resp_reply *fields);
+bool gw_openai_entry(struct gw_req *q, const struct entry_answer *a);
 void gw_openai_error(struct httpd_req *hr, int status, const char *msg);
 /* POST /v1/completions: the legacy text completions, mapped onto a prompt entry. */
 void gw_completion_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
-bool gw_completion_entry(struct gw_req *q, const struct resp_reply *fields);
+bool gw_completion_entry(struct gw_req *q, const struct entry_answer *a);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "../front/gateway.h"
 #include "orion/daemon.h"
+#include "orion/entry.h"
 #include "orion/jsonw.h"
 #include "orion/log.h"
 #include "orion/notify.h"
@@ -72,14 +73,8 @@ static void move_done(struct redis *c, struct resp_reply *reply, void *arg)
     }
 }
 
-static bool routed_field(const struct resp_reply *k)
-{
-    return resp_str_eq(k, "attempt") || resp_str_eq(k, "routed_at") ||
-           resp_str_eq(k, "request_id");
-}
-
-/* MULTI; XADD node-stream (fields + attempt, routed_at, request_id); XACK + XDEL source;
- * XADD events; EXEC. Only EXEC's reply counts. */
+/* MULTI; XADD node-stream (the routed entry); XACK + XDEL source; XADD events; EXEC. Only
+ * EXEC's reply counts. */
 static int send_move(struct router *r, struct waiting *w, const struct rnode *n,
                      enum route_kind kind)
 {
@@ -88,50 +83,32 @@ static int send_move(struct router *r, struct waiting *w, const struct rnode *n,
     const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
     const char *ack[] = {"XACK", w->src, w->group, w->entry_id};
     const char *del[] = {"XDEL", w->src, w->entry_id};
-    /* the XADD's arguments point into the entry's clone: no copy before the one into the
-     * output buffer */
-    const char *argv[RESP_CMD_MAX_ARGS];
-    size_t len[RESP_CMD_MAX_ARGS];
-    char attempt[16], routed_at[24];
-    int argc = 0, rc = -1;
-    bool fits = true;
+    struct entry_argv mv, ev; /* words point into the entry's clone: copied once, when queued */
+    struct entry_event e;
+    int rc = -1;
 
     if (!m)
         return -1;
-    snprintf(attempt, sizeof(attempt), "%d", w->attempt);
-    snprintf(routed_at, sizeof(routed_at), "%lld", (long long)(router_now(r) * 1000));
-    argv[argc] = "XADD", len[argc++] = 4;
-    argv[argc] = n->stream, len[argc++] = strlen(n->stream);
-    argv[argc] = "*", len[argc++] = 1;
-    for (size_t i = 0; i + 1 < w->fields->n; i += 2) {
-        if (routed_field(&w->fields->elem[i]))
-            continue;
-        if (argc + 8 > RESP_CMD_MAX_ARGS) { /* as many as a resp_cmd takes */
-            fits = false;
-            break;
-        }
-        argv[argc] = w->fields->elem[i].str, len[argc++] = w->fields->elem[i].len;
-        argv[argc] = w->fields->elem[i + 1].str, len[argc++] = w->fields->elem[i + 1].len;
-    }
-    argv[argc] = "request_id", len[argc++] = 10;
-    argv[argc] = id.p, len[argc++] = id.n;
-    argv[argc] = "attempt", len[argc++] = 7;
-    argv[argc] = attempt, len[argc++] = strlen(attempt);
-    argv[argc] = "routed_at", len[argc++] = 9;
-    argv[argc] = routed_at, len[argc++] = strlen(routed_at);
+    entry_routed(&mv, n->stream, w->fields, id, w->attempt, (long long)(router_now(r) * 1000));
+    memset(&e, 0, sizeof(e));
+    e.type = entry_cstr("routed");
+    e.request_id = id;
+    e.node = entry_cstr(n->id);
+    e.model = entry_cstr(w->rreq.model);
+    e.kind = entry_cstr(route_kind_name(kind));
+    e.total_duration = e.load_duration = -1;
+    entry_event(&ev, &r->keys, &e);
     m->r = r;
     m->w = w;
     m->kind = kind;
     snprintf(m->node, sizeof(m->node), "%s", n->id);
     /* all six or none: a MULTI left open would swallow the next move into this EXEC */
     redis_batch_begin(r->cmd);
-    if (fits && redis_cmdv(r->cmd, 0, NULL, NULL, 1, multi, NULL) == 0 &&
-        redis_cmdv(r->cmd, 0, NULL, NULL, argc, argv, len) == 0 &&
+    if (!mv.full && redis_cmdv(r->cmd, 0, NULL, NULL, 1, multi, NULL) == 0 &&
+        redis_cmdv(r->cmd, 0, NULL, NULL, mv.argc, mv.argv, mv.len) == 0 &&
         redis_cmdv(r->cmd, 0, NULL, NULL, 4, ack, NULL) == 0 &&
         redis_cmdv(r->cmd, 0, NULL, NULL, 3, del, NULL) == 0 &&
-        redis_cmd(r->cmd, NULL, NULL, "XADD", r->keys.events, "MAXLEN", "~", "10000", "*",
-                  "type", "routed", "request_id", id.p, "node_id", n->id, "model",
-                  w->rreq.model, "kind", route_kind_name(kind), (char *)NULL) == 0)
+        redis_cmdv(r->cmd, 0, NULL, NULL, ev.argc, ev.argv, ev.len) == 0)
         rc = redis_cmdv(r->cmd, 0, move_done, m, 1, exec, NULL);
     redis_batch_end(r->cmd, rc == 0);
     if (rc < 0) {
@@ -208,7 +185,7 @@ void router_try_place(struct router *r)
         if (now > w->deadline) {
             r->cnt.timeouts++;
             router_answer_error(r, &w->req, w->src, w->group, "no_available_nodes", true,
-                                "no node could take the request before its deadline", NULL);
+                                "no node could take the request before its deadline");
             router_waiting_drop(r, i); /* order is restored by the next sort */
             router_waiting_free(r, w);
             continue;

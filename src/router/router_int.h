@@ -161,8 +161,7 @@ void router_waiting_remove(struct router *r, struct waiting *w);
 /* Take r->w[i] out of the waiting list and its index (not freed); the last one moves to i. */
 void router_waiting_drop(struct router *r, size_t i);
 void router_answer_error(struct router *r, const struct contract_request *req, const char *src,
-                         const char *group, const char *code, bool retriable, const char *msg,
-                         const char *node);
+                         const char *group, const char *code, bool retriable, const char *msg);
 
 /* router_nodes.c */
 size_t router_route_nodes(struct router *r, struct route_node *out, struct rnode **map,

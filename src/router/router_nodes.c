@@ -11,6 +11,7 @@
  */
 #include "router_int.h"
 
+#include "orion/entry.h"
 #include "orion/log.h"
 
 #include <stdio.h>
@@ -88,16 +89,21 @@ static long label_offset(struct router *r, const char *name)
     return (long)off;
 }
 
-static void count_outcome(struct router *r, const struct resp_reply *model,
-                          const struct resp_reply *node, const char *code)
+static void count_outcome(struct router *r, const struct entry_event *e, const char *code)
 {
-    const char *m = model && model->type == RESP_BULK ? model->str : "";
-    const char *nd = node && node->type == RESP_BULK ? node->str : "";
+    char m[ORION_MODEL_MAX], nd[ORION_NODE_ID_MAX + 1];
     long om, on, oc;
     struct outcome *o;
 
-    if (strlen(m) >= ORION_MODEL_MAX || strlen(nd) > ORION_NODE_ID_MAX || strlen(code) >= 32 ||
-        (om = label_offset(r, m)) < 0 || (on = label_offset(r, nd)) < 0 ||
+    if (e->model.n >= sizeof(m) || e->node.n >= sizeof(nd) || strlen(code) >= 32) {
+        r->outcomes_dropped++;
+        return;
+    }
+    memcpy(m, e->model.p, e->model.n);
+    m[e->model.n] = '\0';
+    memcpy(nd, e->node.p, e->node.n);
+    nd[e->node.n] = '\0';
+    if ((om = label_offset(r, m)) < 0 || (on = label_offset(r, nd)) < 0 ||
         (oc = label_offset(r, code)) < 0) {
         r->outcomes_dropped++;
         return;
@@ -120,28 +126,25 @@ static void count_outcome(struct router *r, const struct resp_reply *model,
     o->n = 1;
 }
 
-static void copy_field(char *dst, size_t cap, const struct resp_reply *v)
+static void copy_field(char *dst, size_t cap, struct contract_str v)
 {
-    size_t n = v && v->type == RESP_BULK ? v->len : 0;
+    size_t n = v.n < cap ? v.n : cap - 1;
 
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(dst, n ? v->str : "", n);
+    memcpy(dst, n ? v.p : "", n);
     dst[n] = '\0';
 }
 
-static void note_recent(struct router *r, const struct resp_reply *f, const char *outcome,
+static void note_recent(struct router *r, const struct entry_event *e, const char *outcome,
                         double now)
 {
     struct recent *x = &r->recent[r->recent_next];
-    const struct resp_reply *td = resp_field(f, "total_duration");
 
-    copy_field(x->request_id, sizeof(x->request_id), resp_field(f, "request_id"));
-    copy_field(x->model, sizeof(x->model), resp_field(f, "model"));
-    copy_field(x->node, sizeof(x->node), resp_field(f, "node_id"));
+    copy_field(x->request_id, sizeof(x->request_id), e->request_id);
+    copy_field(x->model, sizeof(x->model), e->model);
+    copy_field(x->node, sizeof(x->node), e->node);
     snprintf(x->outcome, sizeof(x->outcome), "%s", outcome);
     x->at = now;
-    x->total_ms = td && td->type == RESP_BULK ? strtoll(td->str, NULL, 10) / 1000000 : -1;
+    x->total_ms = e->total_duration >= 0 ? e->total_duration / 1000000 : -1;
     r->recent_next = (r->recent_next + 1) % ROUTER_RECENT;
     if (r->nrecent < ROUTER_RECENT)
         r->nrecent++;
@@ -176,29 +179,26 @@ static void events_cb(struct redis *c, struct resp_reply *reply, void *arg)
     (void)c;
     memcpy(before, r->events_after, sizeof(before));
     for (size_t i = 0; e && i < e->n; i++) {
-        const struct resp_reply *id = resp_at(&e->elem[i], 0), *f = resp_at(&e->elem[i], 1);
-        const struct resp_reply *type = resp_field(f, "type"), *model = resp_field(f, "model");
-        const struct resp_reply *td = resp_field(f, "total_duration");
-        const struct resp_reply *ld = resp_field(f, "load_duration");
-        const struct resp_reply *code = resp_field(f, "code");
+        const struct resp_reply *id = resp_at(&e->elem[i], 0);
+        struct entry_event ev;
 
         if (id && id->type == RESP_BULK && id->len < sizeof(r->events_after))
             memcpy(r->events_after, id->str, id->len + 1);
-        if (resp_str_eq(type, "failed")) {
-            const char *why = code && code->type == RESP_BULK && code->len ? code->str : "error";
+        entry_event_read(resp_at(&e->elem[i], 1), &ev);
+        if (entry_is(ev.type, "failed")) {
+            const char *why = ev.code.n ? ev.code.p : "error";
 
-            count_outcome(r, model, resp_field(f, "node_id"), why);
-            note_recent(r, f, why, now);
+            count_outcome(r, &ev, why);
+            note_recent(r, &ev, why, now);
         }
-        if (!resp_str_eq(type, "done"))
+        if (!entry_is(ev.type, "done"))
             continue;
-        count_outcome(r, model, resp_field(f, "node_id"), "ok");
-        note_recent(r, f, "ok", now);
-        if (!model || model->type != RESP_BULK || !td || td->type != RESP_BULK || !ld ||
-            ld->type != RESP_BULK)
+        count_outcome(r, &ev, "ok");
+        note_recent(r, &ev, "ok", now);
+        if (!ev.model.n || ev.total_duration < 0 || ev.load_duration < 0)
             continue;
-        if (route_note_answer(&r->st, model->str, strtod(td->str, NULL) / 1e6,
-                              strtod(ld->str, NULL) / 1e6, &r->rs, now) < 0)
+        if (route_note_answer(&r->st, ev.model.p, (double)ev.total_duration / 1e6,
+                              (double)ev.load_duration / 1e6, &r->rs, now) < 0)
             log_debug("event %s: counters not usable", id ? id->str : "?");
     }
     if (e && e->n >= EVENTS_BATCH && strcmp(before, r->events_after)) /* more may be waiting */

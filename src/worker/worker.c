@@ -8,6 +8,7 @@
 #include "worker_int.h"
 
 #include "orion/daemon.h"
+#include "orion/entry.h"
 #include "orion/jsonw.h"
 #include "orion/log.h"
 #include "orion/notify.h"
@@ -39,25 +40,24 @@ static void job_remove(struct worker *w, struct job *j)
 
 void worker_event(struct worker *w, const char *type, const struct job *j, const char *extra)
 {
-    struct contract_str id = contract_request_id(&j->req);
-    char rid[260], td[24], ld[24];
-    const char *argv[20];
-    int n = 0;
+    struct entry_argv a;
+    struct entry_event e;
 
-    snprintf(rid, sizeof(rid), "%.*s", (int)id.n, id.p);
-    argv[n++] = "XADD", argv[n++] = w->keys.events, argv[n++] = "MAXLEN", argv[n++] = "~";
-    argv[n++] = "10000", argv[n++] = "*", argv[n++] = "type", argv[n++] = type;
-    argv[n++] = "request_id", argv[n++] = rid, argv[n++] = "node_id", argv[n++] = w->node;
-    argv[n++] = "model", argv[n++] = j->req.model.p ? j->req.model.p : "";
-    argv[n++] = "info", argv[n++] = extra ? extra : "";
+    memset(&e, 0, sizeof(e));
+    e.type = entry_cstr(type);
+    e.request_id = contract_request_id(&j->req);
+    e.node = entry_cstr(w->node);
+    e.model = j->req.model;
+    e.info = entry_cstr(extra ? extra : "");
+    e.total_duration = e.load_duration = -1;
     if (j->final.ok && !strcmp(type, "done")) { /* Ollama's counters: routers learn */
-        snprintf(td, sizeof(td), "%lld", j->final.total_duration);
-        snprintf(ld, sizeof(ld), "%lld", j->final.load_duration);
-        argv[n++] = "total_duration", argv[n++] = td, argv[n++] = "load_duration", argv[n++] = ld;
+        e.total_duration = j->final.total_duration;
+        e.load_duration = j->final.load_duration;
     } else if (!strcmp(type, "failed") && j->err_code[0]) { /* routers count outcomes */
-        argv[n++] = "code", argv[n++] = j->err_code;
+        e.code = entry_cstr(j->err_code);
     }
-    redis_cmdv(w->cmd, 0, NULL, NULL, n, argv, NULL);
+    entry_event(&a, &w->keys, &e);
+    redis_cmdv(w->cmd, 0, NULL, NULL, a.argc, a.argv, a.len);
 }
 
 static void maybe_exit(struct worker *w)

@@ -11,6 +11,7 @@
 #include "orion/conf.h"
 #include "orion/contract.h"
 #include "orion/daemon.h"
+#include "orion/entry.h"
 #include "orion/health.h"
 #include "orion/jsonw.h"
 #include "orion/log.h"
@@ -63,59 +64,59 @@ static struct resp_reply *cmd(struct ctl *x, ...)
 }
 
 /* One callback entry printed; *done once it is the answer, and then 1 when it is an error. */
-static int print_entry(const struct resp_reply *f, bool *done)
+static int print_entry(const struct entry_answer *a, bool *done)
 {
-    const struct resp_reply *type = resp_field(f, "type");
-
-    if (resp_str_eq(type, "chunk")) {
-        const struct resp_reply *d = resp_field(f, "delta");
-        if (d && d->type == RESP_BULK)
-            fwrite(d->str, 1, d->len, stdout);
+    if (a->type == ENTRY_CHUNK) {
+        fwrite(a->delta.p, 1, a->delta.n, stdout);
         fflush(stdout);
         return 0;
     }
     *done = true;
-    if (resp_str_eq(type, "done")) {
-        const struct resp_reply *resp = resp_field(f, "response"), *node = resp_field(f, "node_id");
-        const struct resp_reply *load = resp_field(f, "load_duration");
-        printf("%s\n", resp && resp->type == RESP_BULK ? resp->str : "");
-        fprintf(stderr, "(node %s, load %.2f s)\n", node ? node->str : "?",
-                load ? strtod(load->str, NULL) / 1e9 : 0.0);
+    if (a->type == ENTRY_DONE) {
+        printf("%.*s\n", (int)a->response.n, a->response.p);
+        fprintf(stderr, "(node %s, load %.2f s)\n", a->node.n ? a->node.p : "?",
+                (double)entry_counter(a, ENTRY_LOAD_DURATION) / 1e9);
         return 0;
     }
-    {
-        const struct resp_reply *e = resp_field(f, "error"), *code = resp_field(f, "code");
-        fprintf(stderr, PROG ": error %s: %s\n", code ? code->str : "?", e ? e->str : "?");
-        return 1;
-    }
+    fprintf(stderr, PROG ": error %s: %s\n", a->code.n ? a->code.p : "?",
+            a->error.n ? a->error.p : "?");
+    return 1;
 }
 
 static int do_submit(struct ctl *x)
 {
-    char cb[128], pr[8], tmo[24], last[64] = "0-0";
+    char cb[128], last[64] = "0-0";
     struct resp_reply *r;
     bool done = false, streamed = false;
     time_t end = time(NULL) + x->wait_s;
-    const char *argv[24];
-    int argc = 0, rc = 0;
+    struct resp_cmd c;
+    int rc = 0;
 
     if (!x->model || (!x->prompt == !x->messages)) {
         fprintf(stderr, PROG ": submit needs --model and one of --prompt, --messages\n");
         return ORION_EXIT_USAGE;
     }
     snprintf(cb, sizeof(cb), "%s:cb:orionctl:%ld:%ld", x->c.prefix, (long)getpid(), (long)time(NULL));
-    snprintf(pr, sizeof(pr), "%ld", x->priority);
-    argv[argc++] = "XADD", argv[argc++] = x->k.requests, argv[argc++] = "*";
-    argv[argc++] = "model", argv[argc++] = x->model;
-    argv[argc++] = x->prompt ? "prompt" : "messages";
-    argv[argc++] = x->prompt ? x->prompt : x->messages;
-    argv[argc++] = "callback", argv[argc++] = cb, argv[argc++] = "priority", argv[argc++] = pr;
-    argv[argc++] = "stream", argv[argc++] = x->stream ? "true" : "false";
+    resp_cmd_init(&c);
+    entry_request_begin(&c, &x->k);
+    resp_cmd_adds(&c, "model");
+    resp_cmd_adds(&c, x->model);
+    resp_cmd_adds(&c, x->prompt ? "prompt" : "messages");
+    resp_cmd_adds(&c, x->prompt ? x->prompt : x->messages);
+    resp_cmd_adds(&c, "callback");
+    resp_cmd_adds(&c, cb);
+    resp_cmd_adds(&c, "priority");
+    resp_cmd_addf(&c, "%ld", x->priority);
+    resp_cmd_adds(&c, "stream");
+    resp_cmd_adds(&c, x->stream ? "true" : "false");
     if (x->timeout_ms > 0) {
-        snprintf(tmo, sizeof(tmo), "%ld", x->timeout_ms);
-        argv[argc++] = "timeout_ms", argv[argc++] = tmo;
+        resp_cmd_adds(&c, "timeout_ms");
+        resp_cmd_addf(&c, "%ld", x->timeout_ms);
     }
-    r = redis_sync_cmdv(x->s, argc, argv, NULL, x->err, sizeof(x->err));
+    r = resp_cmd_finish(&c) == 0 ? redis_sync_cmdv(x->s, c.argc, c.argv, c.len, x->err,
+                                                   sizeof(x->err))
+                                 : NULL;
+    resp_cmd_release(&c);
     if (!r || r->type != RESP_BULK) {
         fprintf(stderr, PROG ": XADD: %s\n", r && r->type == RESP_ERROR ? r->str : x->err);
         resp_reply_free(r);
@@ -129,12 +130,15 @@ static int do_submit(struct ctl *x)
         e = resp_at(resp_at(r, 0), 1);
         for (size_t i = 0; e && i < e->n && !done; i++) {
             const struct resp_reply *id = resp_at(&e->elem[i], 0);
+            struct entry_answer a;
+
             snprintf(last, sizeof(last), "%s", id ? id->str : "0-0");
-            if (resp_str_eq(resp_field(resp_at(&e->elem[i], 1), "type"), "chunk"))
+            entry_answer_read(resp_at(&e->elem[i], 1), &a);
+            if (a.type == ENTRY_CHUNK)
                 streamed = true;
             else if (streamed)
                 printf("\n");
-            rc = print_entry(resp_at(&e->elem[i], 1), &done);
+            rc = print_entry(&a, &done);
         }
         resp_reply_free(r);
     }

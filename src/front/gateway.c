@@ -166,40 +166,25 @@ static void req_unlink_free(struct gw_req *q)
 /* The answer is relayed (or nobody wants it): forget the callback. */
 static void req_finish(struct gw_req *q)
 {
-    struct router *r = q->g->r;
+    struct gateway *g = q->g;
 
-    if (redis_up(r->cmd))
-        redis_cmd(r->cmd, NULL, NULL, "DEL", q->cb, (char *)NULL);
+    if (redis_up(g->cmd))
+        redis_cmd(g->cmd, NULL, NULL, "DEL", q->cb, (char *)NULL);
     req_unlink_free(q);
 }
 
-/* The client went away: drop the request while it still waits in this router (answered
- * "canceled" through the one-answer script, so its entry is acknowledged). */
-static void drop_waiting(struct router *r, const char *id)
-{
-    for (size_t i = 0; i < r->nw; i++) {
-        struct waiting *w = r->w[i];
-        struct contract_str rid = contract_request_id(&w->req);
-        if (w->moving || rid.n != strlen(id) || memcmp(rid.p, id, rid.n))
-            continue;
-        router_answer_error(r, &w->req, w->src, w->group, "canceled", false,
-                            "the HTTP client went away");
-        router_waiting_drop(r, i);
-        router_waiting_free(r, w);
-        return;
-    }
-}
-
+/* The client went away: the cancel mark for whoever runs it, and the router drops it at once
+ * when it still waits there. */
 static void cancel(struct gw_req *q)
 {
-    struct router *r = q->g->r;
+    struct gateway *g = q->g;
     char key[CONTRACT_KEY_MAX];
     struct entry_argv a;
 
     log_info("request %s: the client went away; cancelling", q->id);
-    if (entry_cancel(&a, key, &r->keys, q->id, strlen(q->id)) == 0 && redis_up(r->cmd))
-        redis_cmdv(r->cmd, 0, NULL, NULL, a.argc, a.argv, a.len);
-    drop_waiting(r, q->id);
+    if (entry_cancel(&a, key, &g->keys, q->id, strlen(q->id)) == 0 && redis_up(g->cmd))
+        redis_cmdv(g->cmd, 0, NULL, NULL, a.argc, a.argv, a.len);
+    g->host.cancel(g->host.arg, q->id);
 }
 
 static void on_client_close(void *arg)
@@ -225,8 +210,8 @@ struct gw_req *gw_req_new(struct gateway *g, struct httpd_req *hr, enum gw_kind 
     q->kind = kind;
     q->n = ++g->seq;
     q->created = (long long)(loop_wall_ms() / 1000);
-    snprintf(q->id, sizeof(q->id), "gw-%s-%lu", g->r->me, q->n);
-    snprintf(q->cb, sizeof(q->cb), "%s:cb:gw:%s:%lu", g->r->keys.prefix, g->r->me, q->n);
+    snprintf(q->id, sizeof(q->id), "gw-%s-%lu", g->me, q->n);
+    snprintf(q->cb, sizeof(q->cb), "%s:cb:gw:%s:%lu", g->keys.prefix, g->me, q->n);
     snprintf(q->last, sizeof(q->last), "0-0");
     snprintf(q->model, sizeof(q->model), "%s", model);
     buf_init(&q->nodes, 1u << 20);
@@ -242,7 +227,7 @@ struct gw_req *gw_req_new(struct gateway *g, struct httpd_req *hr, enum gw_kind 
 void gw_xadd_begin(struct gw_req *q, struct resp_cmd *c)
 {
     resp_cmd_init(c);
-    entry_request_begin(c, &q->g->r->keys);
+    entry_request_begin(c, &q->g->keys);
     resp_cmd_adds(c, "request_id");
     resp_cmd_adds(c, q->id);
     resp_cmd_adds(c, "callback");
@@ -301,7 +286,7 @@ static void xadd_cb(struct redis *c, struct resp_reply *reply, void *arg)
 /* n == 1: the XADD alone; n > 1: MULTI, the XADDs, EXEC (one reply with every id). */
 void gw_submit_n(struct gw_req *q, struct resp_cmd *c, size_t n)
 {
-    struct router *r = q->g->r;
+    struct redis *cmd = q->g->cmd;
     struct xadd_ctx *x = orion_calloc(1, sizeof(*x));
     const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"}, *discard[] = {"DISCARD"};
     int rc = x && n ? 0 : -1;
@@ -313,22 +298,22 @@ void gw_submit_n(struct gw_req *q, struct resp_cmd *c, size_t n)
         if (resp_cmd_finish(&c[i]) < 0)
             rc = -1;
     if (rc == 0 && n > 1)
-        in_multi = (rc = redis_cmdv(r->cmd, 0, NULL, NULL, 1, multi, NULL)) == 0;
+        in_multi = (rc = redis_cmdv(cmd, 0, NULL, NULL, 1, multi, NULL)) == 0;
     for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = redis_cmdv(r->cmd, 0, n > 1 ? NULL : xadd_cb, n > 1 ? NULL : x, c[i].argc,
+        rc = redis_cmdv(cmd, 0, n > 1 ? NULL : xadd_cb, n > 1 ? NULL : x, c[i].argc,
                         c[i].argv, c[i].len);
     if (rc == 0 && n > 1)
-        rc = redis_cmdv(r->cmd, 0, xadd_cb, x, 1, exec, NULL);
+        rc = redis_cmdv(cmd, 0, xadd_cb, x, 1, exec, NULL);
     if (rc != 0 && in_multi) /* never leave the connection inside a transaction */
-        redis_cmdv(r->cmd, 0, NULL, NULL, 1, discard, NULL);
+        redis_cmdv(cmd, 0, NULL, NULL, 1, discard, NULL);
     for (size_t i = 0; i < n; i++)
         resp_cmd_release(&c[i]);
     if (rc == 0)
         return;
     orion_free(x);
     q->submitted = true;
-    gw_fail(q, redis_up(r->cmd) ? 500 : 503,
-            redis_up(r->cmd) ? "could not queue the request" : "redis is not available");
+    gw_fail(q, redis_up(cmd) ? 500 : 503,
+            redis_up(cmd) ? "could not queue the request" : "redis is not available");
     req_unlink_free(q);
 }
 
@@ -439,7 +424,7 @@ static void read_cb(struct redis *c, struct resp_reply *reply, void *arg)
         struct gw_req *q;
         if (!key || key->type != RESP_BULK)
             continue;
-        if (!strcmp(key->str, g->r->keys.events))
+        if (!strcmp(key->str, g->keys.events))
             on_events(g, e);
         else if ((q = req_by_cb(g, key->str)))
             on_callback(q, e);
@@ -462,7 +447,7 @@ static void gw_read(struct gateway *g)
     if (!argv)
         return;
     argv[i++] = "XREAD", argv[i++] = "COUNT", argv[i++] = "100", argv[i++] = "BLOCK";
-    argv[i++] = GW_BLOCK_MS, argv[i++] = "STREAMS", argv[i++] = g->r->keys.events;
+    argv[i++] = GW_BLOCK_MS, argv[i++] = "STREAMS", argv[i++] = g->keys.events;
     for (q = g->reqs; q; q = q->next)
         if (q->submitted)
             argv[i++] = q->cb;
@@ -499,7 +484,7 @@ static void rd_state(struct redis *c, bool up, void *arg)
     if (!up)
         return;
     if (!g->have_pos)
-        redis_cmd(c, pos_cb, g, "XREVRANGE", g->r->keys.events, "+", "-", "COUNT", "1",
+        redis_cmd(c, pos_cb, g, "XREVRANGE", g->keys.events, "+", "-", "COUNT", "1",
                   (char *)NULL);
     else
         gw_read(g);
@@ -702,13 +687,13 @@ static void on_http(void *arg, struct httpd_req *hr, const struct httpd_request 
         plain(hr, 404, "text/plain", "404 page not found");
 }
 
-struct gateway *gateway_new(struct router *r, const char *listen, const char *token, char *err,
-                            size_t errlen)
+struct gateway *gateway_new(struct loop *l, struct redis *cmd, const struct gateway_conf *conf,
+                            const struct gateway_host *host, char *err, size_t errlen)
 {
-    const struct router_conf *rc = r->rc;
+    const char *listen = conf->listen, *token = conf->token;
     struct redis_opts o;
     struct gateway *g = orion_calloc(1, sizeof(*g));
-    char host[256];
+    char addr[256];
     int port;
 
     if (!g) {
@@ -716,18 +701,22 @@ struct gateway *gateway_new(struct router *r, const char *listen, const char *to
         errno = ENOMEM;
         return NULL;
     }
-    g->r = r;
-    daemon_redis_opts(&o, &rc->c, "redis (http front reads)");
-    if (net_split(listen, host, sizeof(host), &port) < 0 || port < 0) {
+    g->l = l;
+    g->cmd = cmd;
+    g->host = *host;
+    snprintf(g->me, sizeof(g->me), "%s", conf->id);
+    daemon_redis_opts(&o, conf->c, "redis (http front reads)");
+    if (net_split(listen, addr, sizeof(addr), &port) < 0 || port < 0 ||
+        contract_keys_init(&g->keys, conf->c->prefix) < 0) {
         snprintf(err, errlen, "--http-listen '%s': want ADDR:PORT or off", listen);
         orion_free(g);
         errno = EINVAL;
         return NULL;
     }
     g->token = token && *token ? orion_strdup(token) : NULL;
-    g->rd = redis_new(r->l, &o, rd_state, g);
+    g->rd = redis_new(l, &o, rd_state, g);
     g->h = g->rd && (!token || !*token || g->token)
-               ? httpd_new(r->l, listen, NULL, on_http, g, err, errlen)
+               ? httpd_new(l, listen, NULL, on_http, g, err, errlen)
                : NULL;
     if (!g->h) {
         if (!g->rd)
@@ -736,7 +725,7 @@ struct gateway *gateway_new(struct router *r, const char *listen, const char *to
         errno = EIO;
         return NULL;
     }
-    g->retry = loop_timer(r->l, 1000, retry_cb, g);
+    g->retry = loop_timer(l, 1000, retry_cb, g);
     redis_start(g->rd);
     log_info("http front on %s (port %d)%s", listen, httpd_port(g->h),
              g->token ? ", bearer token required" : "");
@@ -753,7 +742,7 @@ void gateway_free(struct gateway *g)
         req_unlink_free(g->reqs);
     }
     if (g->retry)
-        loop_timer_cancel(g->r->l, g->retry);
+        loop_timer_cancel(g->l, g->retry);
     redis_free(g->rd);
     orion_free(g->token);
     orion_free(g);

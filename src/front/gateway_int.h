@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Internal state of the HTTP front, shared by gateway.c (server, callback reader, requests),
- * gateway_api.c (Ollama's native API, health) and gateway_openai.c. Not a public interface. */
+/* Internal state of the HTTP front, shared by its files: gateway.c (server, callback reader,
+ * requests), gateway_api.c (Ollama's native API), gateway_openai.c, gateway_models.c,
+ * gateway_info.c (answers out of the nodes' health), gateway_ops.c, gateway_ui.c. */
 #ifndef ORION_GATEWAY_INT_H
 #define ORION_GATEWAY_INT_H
 
-#include "../router/router_int.h"
-
 #include "gateway.h"
+#include "orion/contract.h"
 #include "orion/entry.h"
 #include "orion/httpd.h"
+#include "orion/resp.h"
 
 #include <stdbool.h>
 
@@ -49,7 +50,11 @@ struct gw_hist {
 };
 
 struct gateway {
-    struct router *r;
+    struct loop *l;
+    struct redis *cmd; /* lent by the router: XADD, DEL, SET cancel, P:drain */
+    struct gateway_host host;
+    struct contract_keys keys;
+    char me[ORION_NODE_ID_MAX + 1];
     struct httpd *h;
     struct redis *rd; /* XREAD BLOCK over the open callbacks and P:events */
     char *token;
@@ -109,10 +114,9 @@ void gw_show(struct gateway *g, struct httpd_req *hr, const struct httpd_request
 void gw_health(struct gateway *g, struct httpd_req *hr, bool ready);
 /* True when the model is surely installed nowhere: some node reports health, every node with
  * health lists what it has installed, and none lists it (installed or loaded). */
-bool gw_model_unknown(const struct gateway *g, const char *model);
+bool gw_model_unknown(struct gateway *g, const char *model);
 /* Nodes whose health lists the model as loaded, at most max. */
-size_t gw_model_loaded_on(const struct gateway *g, const char *model, const char **out,
-                          size_t max);
+size_t gw_model_loaded_on(struct gateway *g, const char *model, const char **out, size_t max);
 /* GET /v1/models/{id}: one model object, or 404. */
 void gw_model_get(struct gateway *g, struct httpd_req *hr, const char *id);
 

@@ -103,7 +103,7 @@ static void unload_cmd(struct gw_req *q, struct resp_cmd *c, const char *node,
                        const cJSON *common)
 {
     resp_cmd_init(c);
-    entry_request_begin(c, &q->g->r->keys);
+    entry_request_begin(c, &q->g->keys);
     resp_cmd_adds(c, "request_id");
     resp_cmd_addf(c, "%s.%s", q->id, node); /* the node again, for an answer without node_id */
     resp_cmd_adds(c, "callback");

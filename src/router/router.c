@@ -12,7 +12,6 @@
  */
 #include "router_int.h"
 
-#include "../front/gateway.h"
 #include "orion/daemon.h"
 #include "orion/entry.h"
 #include "orion/jsonw.h"
@@ -457,6 +456,15 @@ out_free:
     return NULL;
 }
 
+/* The HTTP front, lent the command connection and given the three calls of gateway.h. */
+static struct gateway *front_start(struct router *r, char *err, size_t errlen)
+{
+    const struct gateway_host host = {r, router_snapshot, router_stats, router_cancel};
+    const struct gateway_conf conf = {&r->rc->c, r->me, r->rc->http_listen, r->rc->http_token};
+
+    return gateway_new(r->l, r->cmd, &conf, &host, err, errlen);
+}
+
 int router_run(const struct router_conf *rc)
 {
     struct router *r;
@@ -470,7 +478,7 @@ int router_run(const struct router_conf *rc)
     if (!r)
         return code;
     if (rc->http_listen && strcmp(rc->http_listen, "off") &&
-        !(r->gw = gateway_new(r, rc->http_listen, rc->http_token, err, sizeof(err)))) {
+        !(r->gw = front_start(r, err, sizeof(err)))) {
         code = errno == EINVAL ? ORION_EXIT_USAGE : ORION_EXIT_SYSTEM;
         log_errorx("http front: %s", err);
         router_free(r);

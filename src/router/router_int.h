@@ -10,13 +10,14 @@
 #include "orion/loop.h"
 #include "orion/placement.h"
 #include "orion/redis.h"
+#include "orion/node.h"
 #include "orion/route.h"
 #include "router.h"
 
+#include "../front/gateway.h"
+
 #include <stdbool.h>
 #include <stdint.h>
-
-struct gateway;
 
 #define ROUTER_READ_COUNT 100
 #define ROUTER_MAX_WAITING 100000
@@ -37,20 +38,9 @@ struct counters {
 };
 
 /* Answers the workers reported on P:events (done: ok; failed: the error code), by model and
- * node, since this router started. At most ROUTER_MAX_OUTCOMES combinations are kept; later
+ * node, since this router started. At most GW_MAX_OUTCOMES combinations are kept; later
  * new ones are only counted in outcomes_dropped (metrics must not grow without bound). */
-#define ROUTER_MAX_OUTCOMES 256
 #define OUTCOME_LABEL(r, off) ((const char *)(r)->labels + (off))
-/* The last answers the workers reported (a ring), for the status page. */
-#define ROUTER_RECENT 20
-struct recent {
-    char request_id[64];
-    char model[64];
-    char node[ORION_NODE_ID_MAX + 1];
-    char outcome[32];
-    double at;         /* router clock when read, Unix s */
-    long long total_ms; /* Ollama's total_duration, ms; -1 unknown */
-};
 
 /* The names (models, nodes, codes) live once each in a pool, and an outcome is three offsets
  * into it and a count: 16 bytes, where three name buffers made it 368. A new combination of
@@ -136,13 +126,15 @@ struct router {
     unsigned long ticks;            /* refresh timer runs */
     unsigned long refresh_done_gen; /* the generation of the last completed refresh */
     char events_after[48];          /* P:events read up to here (router_nodes.c: learning) */
-    struct outcome outcomes[ROUTER_MAX_OUTCOMES];
+    struct outcome outcomes[GW_MAX_OUTCOMES];
     size_t noutcomes;
     char labels[ROUTER_LABEL_POOL]; /* NUL-terminated names, one after the other */
     size_t labels_used;
     unsigned long outcomes_dropped;
-    struct recent recent[ROUTER_RECENT];
-    size_t nrecent, recent_next; /* entries kept; where the next one goes */
+    struct gw_recent recent[GW_RECENT]; /* the last answers the workers reported (a ring) */
+    size_t nrecent, recent_next;        /* entries kept; where the next one goes */
+    struct node_view *snap;             /* the front's snapshot (router_snapshot), capsnap */
+    size_t capsnap;
 };
 
 /* The router of rc, its loop, connections (not started) and timers: NULL with *code, the exit
@@ -162,6 +154,11 @@ void router_waiting_remove(struct router *r, struct waiting *w);
 void router_waiting_drop(struct router *r, size_t i);
 void router_answer_error(struct router *r, const struct contract_request *req, const char *src,
                          const char *group, const char *code, bool retriable, const char *msg);
+
+/* The front's three calls (gateway.h): the nodes judged now, the counters, a cancel. */
+size_t router_snapshot(void *arg, const struct node_view **out, double *now);
+void router_stats(void *arg, struct gw_stats *st);
+bool router_cancel(void *arg, const char *request_id); /* router_wait.c */
 
 /* router_nodes.c */
 size_t router_route_nodes(struct router *r, struct route_node *out, struct rnode **map,

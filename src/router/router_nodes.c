@@ -14,6 +14,7 @@
 #include "orion/entry.h"
 #include "orion/log.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,9 @@ void router_nodes_release(struct router *r)
 {
     for (size_t i = 0; i < r->nnodes; i++)
         health_release(&r->nodes[i].h);
+    orion_free(r->snap);
+    r->snap = NULL;
+    r->capsnap = 0;
     orion_free(r->nodes);
     r->nodes = NULL;
     r->nnodes = r->capnodes = 0;
@@ -115,7 +119,7 @@ static void count_outcome(struct router *r, const struct entry_event *e, const c
             return;
         }
     }
-    if (r->noutcomes == ROUTER_MAX_OUTCOMES) {
+    if (r->noutcomes == GW_MAX_OUTCOMES) {
         r->outcomes_dropped++;
         return;
     }
@@ -137,7 +141,7 @@ static void copy_field(char *dst, size_t cap, struct contract_str v)
 static void note_recent(struct router *r, const struct entry_event *e, const char *outcome,
                         double now)
 {
-    struct recent *x = &r->recent[r->recent_next];
+    struct gw_recent *x = &r->recent[r->recent_next];
 
     copy_field(x->request_id, sizeof(x->request_id), e->request_id);
     copy_field(x->model, sizeof(x->model), e->model);
@@ -145,8 +149,8 @@ static void note_recent(struct router *r, const struct entry_event *e, const cha
     snprintf(x->outcome, sizeof(x->outcome), "%s", outcome);
     x->at = now;
     x->total_ms = e->total_duration >= 0 ? e->total_duration / 1000000 : -1;
-    r->recent_next = (r->recent_next + 1) % ROUTER_RECENT;
-    if (r->nrecent < ROUTER_RECENT)
+    r->recent_next = (r->recent_next + 1) % GW_RECENT;
+    if (r->nrecent < GW_RECENT)
         r->nrecent++;
 }
 
@@ -228,10 +232,8 @@ static void update_node(struct router *r, const struct resp_reply *k, const stru
     if (n->bad_health)
         log_info("health of node '%s' readable again", n->id);
     n->bad_health = false;
-    if (!n->has_health && !n->observed) /* first sight: trust last_seen, but not the future */
-        n->observed = (double)h.last_seen < now ? (double)h.last_seen : now;
-    else if ((double)h.last_seen != n->last_seen)
-        n->observed = now;
+    n->observed = node_seen(n->observed, n->last_seen, (double)h.last_seen, now,
+                            !n->has_health && !n->observed);
     n->last_seen = (double)h.last_seen;
     health_release(&n->h);
     n->h = h;
@@ -446,28 +448,67 @@ size_t router_route_nodes(struct router *r, struct route_node *out, struct rnode
 
     for (size_t i = 0; i < r->nnodes && k < max; i++) {
         struct rnode *n = &r->nodes[i];
-        struct route_node *o = &out[k];
-        const struct health *h = &n->h;
 
-        memset(o, 0, sizeof(*o));
-        o->id = n->id;
-        o->last_seen = n->has_health ? n->observed : 0;
-        o->available = !n->has_health ? ROUTE_AVAIL_UNKNOWN
-                       : h->available ? ROUTE_AVAIL_YES : ROUTE_AVAIL_NO;
-        o->has_temp = h->has_temp;
-        o->temp_c = h->temp_c;
-        o->ram_percent = n->has_health ? h->ram_percent : -1;
-        o->ram_total_mb = h->ram_total_mb > 0 ? (unsigned long)h->ram_total_mb : 0;
-        o->models = (const char *const *)h->models;
-        o->nmodels = h->nmodels;
-        o->installed = (const char *const *)h->installed;
-        o->ninstalled = h->ninstalled;
-        o->capacity = h->capacity > 0 ? (unsigned)h->capacity : 1;
-        o->inflight = n->xlen > 0 ? (unsigned)n->xlen : 0; /* routed there, not finished */
-        o->draining = h->draining || n->drained;
-        o->labels = (const char *const *)h->labels;
-        o->nlabels = h->nlabels;
+        node_route_view(&out[k], n->id, n->has_health ? &n->h : NULL, n->drained, n->observed,
+                        n->xlen > 0 ? (unsigned long)n->xlen : 0);
         map[k++] = n;
     }
     return k;
+}
+
+size_t router_snapshot(void *arg, const struct node_view **out, double *now)
+{
+    struct router *r = arg;
+
+    *now = router_now(r);
+    if (r->nnodes > r->capsnap) {
+        struct node_view *v = orion_realloc(r->snap, r->nnodes * sizeof(*v));
+        if (!v) {
+            *out = r->snap;
+            return 0; /* no memory: no node shown this time */
+        }
+        r->snap = v;
+        r->capsnap = r->nnodes;
+    }
+    for (size_t i = 0; i < r->nnodes; i++) {
+        struct rnode *n = &r->nodes[i];
+        struct node_view *v = &r->snap[i];
+
+        node_view_init(v, n->id, n->has_health ? &n->h : NULL, n->drained, n->observed,
+                       n->xlen > 0 ? (unsigned long)n->xlen : 0);
+        node_view_judge(v, &r->rs, &r->st, *now);
+        v->has_counts = true;
+        v->counts[0] = n->cnt.routed;
+        for (int k = 0; k < K_NKINDS; k++)
+            v->counts[1 + k] = n->cnt.kind[k];
+    }
+    *out = r->snap;
+    return r->nnodes;
+}
+
+void router_stats(void *arg, struct gw_stats *st)
+{
+    const struct router *r = arg;
+
+    memset(st, 0, offsetof(struct gw_stats, outcome));
+    st->routed = r->cnt.routed;
+    for (int k = 0; k < GW_NKINDS && k < K_NKINDS; k++)
+        st->kind[k] = r->cnt.kind[k];
+    st->timeouts = r->cnt.timeouts;
+    st->failovers = r->cnt.failovers;
+    st->deadletter = r->cnt.deadletter;
+    st->bad = r->cnt.bad;
+    st->waiting_peak = r->cnt.waiting_peak;
+    st->queue_depth = r->nw;
+    st->noutcomes = r->noutcomes;
+    for (size_t i = 0; i < r->noutcomes; i++) {
+        st->outcome[i].model = OUTCOME_LABEL(r, r->outcomes[i].model);
+        st->outcome[i].node = OUTCOME_LABEL(r, r->outcomes[i].node);
+        st->outcome[i].outcome = OUTCOME_LABEL(r, r->outcomes[i].code);
+        st->outcome[i].n = r->outcomes[i].n;
+    }
+    st->outcomes_dropped = r->outcomes_dropped;
+    st->nrecent = r->nrecent;
+    for (size_t i = 0; i < r->nrecent; i++) /* newest first */
+        st->recent[i] = r->recent[(r->recent_next + GW_RECENT - 1 - i) % GW_RECENT];
 }

@@ -265,3 +265,22 @@ int router_hold(struct router *r, const struct resp_reply *entry, const char *sr
         r->cnt.waiting_peak = r->nw;
     return 0;
 }
+
+bool router_cancel(void *arg, const char *request_id)
+{
+    struct router *r = arg;
+
+    for (size_t i = 0; i < r->nw; i++) {
+        struct waiting *w = r->w[i];
+        struct contract_str rid = contract_request_id(&w->req);
+
+        if (w->moving || !entry_is(rid, request_id))
+            continue;
+        router_answer_error(r, &w->req, w->src, w->group, "canceled", false,
+                            "the request was canceled by its caller");
+        router_waiting_drop(r, i);
+        router_waiting_free(r, w);
+        return true;
+    }
+    return false;
+}

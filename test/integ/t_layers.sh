@@ -24,7 +24,7 @@ allowed() {
     proto) echo "proto base" ;;
     route) echo "route base" ;;
     orion) echo "orion route proto base" ;;
-    front) echo "front orion route proto base router" ;;
+    front) echo "front orion route proto base" ;;
     router) echo "router front orion route proto base" ;;
     worker) echo "worker orion route proto base" ;;
     lib) echo "orion route proto base" ;;

@@ -402,6 +402,7 @@ static int router_setup(struct router *r, const struct router_conf *rc)
         snprintf(r->me, sizeof(r->me), "%s", rc->router_id);
     else if (gethostname(r->me, sizeof(r->me) - 1) < 0 || !r->me[0])
         snprintf(r->me, sizeof(r->me), "router");
+    buf_init(&r->cancel_ids, (size_t)ROUTER_CANCEL_BATCH * 258);
     return router_wait_pool_init(r) < 0 ? ORION_EXIT_SYSTEM : 0;
 }
 
@@ -416,6 +417,7 @@ void router_free(struct router *r)
     orion_free(r->wh);
     router_wait_pool_release(r);
     router_nodes_release(r);
+    buf_release(&r->cancel_ids);
     redis_free(r->cmd);
     redis_free(r->blk);
     loop_free(r->l);

@@ -30,6 +30,7 @@
 #define ROUTER_WAIT_POOL 32
 #define ROUTER_WAIT_SLOT 2048
 #define ROUTER_CLAIM_IDLE_MS 30000 /* a waiting entry idle this long belongs to a dead router */
+#define ROUTER_CANCEL_BATCH 100    /* cancel keys asked about per second */
 
 enum { K_STICKY, K_QUEUED, K_SPILL, K_COLD, K_NKINDS };
 
@@ -135,6 +136,9 @@ struct router {
     size_t nrecent, recent_next;        /* entries kept; where the next one goes */
     struct node_view *snap;             /* the front's snapshot (router_snapshot), capsnap */
     size_t capsnap;
+    struct buf cancel_ids;  /* request ids of the MGET of cancel keys in flight, NUL after each */
+    bool cancel_polling;    /* that MGET is in flight */
+    size_t cancel_next;     /* where the next poll starts in w (a long list is taken in turns) */
 };
 
 /* The router of rc, its loop, connections (not started) and timers: NULL with *code, the exit
@@ -159,6 +163,8 @@ void router_answer_error(struct router *r, const struct contract_request *req, c
 size_t router_snapshot(void *arg, const struct node_view **out, double *now);
 void router_stats(void *arg, struct gw_stats *st);
 bool router_cancel(void *arg, const char *request_id); /* router_wait.c */
+/* Every second: MGET the cancel keys of up to ROUTER_CANCEL_BATCH held requests. */
+void router_cancel_poll(struct router *r);
 
 /* router_nodes.c */
 size_t router_route_nodes(struct router *r, struct route_node *out, struct rnode **map,

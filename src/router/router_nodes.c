@@ -427,6 +427,7 @@ long router_refresh_cb(struct loop *l, void *arg)
     redis_cmd(r->cmd, drain_cb, r, "HGETALL", r->keys.drain, (char *)NULL);
     if (r->events_after[0])
         read_events(r);
+    router_cancel_poll(r);
     for (size_t i = 0; i < r->nnodes; i++) {
         struct node_ctx *x = node_ctx(r, r->nodes[i].id);
         if (x && redis_cmd(r->cmd, xlen_cb, x, "XLEN", r->nodes[i].stream, (char *)NULL) < 0)

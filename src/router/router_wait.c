@@ -284,3 +284,46 @@ bool router_cancel(void *arg, const char *request_id)
     }
     return false;
 }
+
+static void cancel_poll_cb(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct router *r = arg;
+    const char *id = buf_data(&r->cancel_ids);
+
+    (void)c;
+    r->cancel_polling = false;
+    for (size_t i = 0; reply && reply->type == RESP_ARRAY && i < reply->n; i++) {
+        if (reply->elem[i].type == RESP_BULK && router_cancel(r, id)) /* nil: not canceled */
+            log_info("request %s: canceled by its caller while waiting", id);
+        id += strlen(id) + 1;
+    }
+    buf_reset(&r->cancel_ids);
+}
+
+void router_cancel_poll(struct router *r)
+{
+    struct resp_cmd c;
+    char key[CONTRACT_KEY_MAX];
+    size_t k = 0, start;
+
+    if (r->cancel_polling || !r->nw || !redis_up(r->cmd))
+        return;
+    start = r->cancel_next < r->nw ? r->cancel_next : 0;
+    buf_reset(&r->cancel_ids);
+    resp_cmd_init(&c);
+    resp_cmd_adds(&c, "MGET");
+    for (; k < r->nw && k < ROUTER_CANCEL_BATCH; k++) {
+        const struct waiting *w = r->w[(start + k) % r->nw];
+        struct contract_str id = contract_request_id(&w->req);
+
+        if (contract_cancel_key(&r->keys, id.p, id.n, key, sizeof(key)) < 0 ||
+            buf_append(&r->cancel_ids, id.p, id.n) < 0 || buf_putc(&r->cancel_ids, '\0') < 0)
+            break;
+        resp_cmd_adds(&c, key);
+    }
+    r->cancel_next = start + k;
+    if (c.argc > 1 && resp_cmd_finish(&c) == 0 &&
+        redis_cmdv(r->cmd, 0, cancel_poll_cb, r, c.argc, c.argv, c.len) == 0)
+        r->cancel_polling = true;
+    resp_cmd_release(&c);
+}

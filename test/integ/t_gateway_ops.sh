@@ -122,6 +122,14 @@ check "... pi-a's numbers" sh -c "echo '$s' | grep -q '{\"node\":\"pi-a\",\"elig
 b=$(curl -s "$URL/backends")
 check "/backends: pi-hot out, with the reason" sh -c "echo '$b' | grep -q '{\"node\":\"pi-hot\",\"eligible\":false,\"reason\":\"hot: 80 C > 75\"'"
 check "... pi-b eligible" sh -c "echo '$b' | grep -q '{\"node\":\"pi-b\",\"eligible\":true'"
+# one node view (node.c) for the router and orionctl: the same object, byte for byte
+c=$(ORION_REDIS_ADDR=$REDIS_ADDR $ORION_WRAP "$ORION_BIN/orionctl" status --json)
+for n in pi-a pi-b pi-hot; do
+    x=$(echo "$c" | grep -o "{\"node\":\"$n\"[^}]*}")
+    y=$(echo "$b" | grep -o "{\"node\":\"$n\"[^}]*}")
+    [ -n "$x" ] && [ "$x" = "$y" ]
+    ok $? "orionctl status --json shows $n as /backends does: $x"
+done
 
 # --- register / deregister ----------------------------------------------------------------
 is "$(curl -s "$URL/backends/deregister" -d '{"node":"pi-b"}')" '{"node":"pi-b","drained":true,"known":true}' "deregister pi-b"

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * orionctl: look at and talk to an ORION inference cluster through Redis.
- *   orionctl status                 nodes: temperature, RAM, CPU, models, load, eligible or why not
+ *   orionctl status [--json]        nodes: temperature, RAM, CPU, models, load, eligible or why not
  *   orionctl submit --model M (--prompt P | --messages JSON) [--stream] [--priority N]
  *                   [--timeout-ms N] [--wait S]
  *   orionctl watch                  events as they happen
  *   orionctl drain NODE | undrain NODE
+ *   orionctl cancel REQUEST_ID      SET P:cancel:ID: the router drops it while it waits, the
+ *                                   worker running it stops; either answers code=canceled
  * Redis settings as the daemons: --redis-addr, ORION_REDIS_* variables, --prefix.
  */
 #include "orion/conf.h"
@@ -15,6 +17,7 @@
 #include "orion/health.h"
 #include "orion/jsonw.h"
 #include "orion/log.h"
+#include "orion/node.h"
 #include "orion/redis.h"
 #include "orion/route.h"
 
@@ -31,7 +34,7 @@ struct ctl {
     struct conf_common c;
     const char *model, *prompt, *messages, *node;
     long priority, timeout_ms, wait_s;
-    bool stream;
+    bool stream, json;
     double max_temp, max_ram;
     long stale_after;
     struct redis_sync *s;
@@ -196,59 +199,108 @@ static double redis_time(struct ctl *x)
     return t;
 }
 
+/* Requests in the node's stream: routed there, not finished (the router's "inflight"). */
+static unsigned long queued(struct ctl *x, const char *node)
+{
+    char key[CONTRACT_KEY_MAX];
+    struct resp_reply *r;
+    unsigned long n = 0;
+
+    if (contract_node_stream(&x->k, node, key, sizeof(key)) < 0)
+        return 0;
+    r = cmd(x, "XLEN", key, (char *)NULL);
+    if (r->type == RESP_INT && r->integer > 0)
+        n = (unsigned long)r->integer;
+    resp_reply_free(r);
+    return n;
+}
+
+static void status_row(const struct node_view *v)
+{
+    const struct health *h = v->h;
+    char temp[16], loaded[256], inst[256];
+
+    if (h->has_temp)
+        snprintf(temp, sizeof(temp), "%.1fC", h->temp_c);
+    else
+        snprintf(temp, sizeof(temp), "-");
+    join(loaded, sizeof(loaded), h->models, h->nmodels);
+    join(inst, sizeof(inst), h->installed, h->ninstalled);
+    printf("%-16.16s %7s %5.1f%% %4.0f%% %3u/%-2u  %-28.28s %-28.28s %s%s\n", v->id, temp,
+           h->ram_percent, h->cpu_percent, v->rn.inflight, v->rn.capacity, loaded, inst,
+           v->eligible ? "eligible" : v->why, h->ollama_up ? "" : " (ollama down)");
+}
+
+/* Each node as the router judges it (node.h), on Redis's clock, as a table or, with --json,
+ * as the router's GET /backends writes it. A router knows the hysteresis marks and when a
+ * record last changed; this one look judges the plain thresholds and trusts last_seen once. */
 static int do_status(struct ctl *x)
 {
     struct resp_reply *r = cmd(x, "HGETALL", x->k.health, (char *)NULL);
     struct resp_reply *dr = cmd(x, "HGETALL", x->k.drain, (char *)NULL);
     struct route_settings rs;
     double now = redis_time(x);
+    struct buf b;
 
     route_settings_init(&rs);
     rs.max_temp = x->max_temp;
     rs.max_ram = x->max_ram;
     rs.stale_after = (double)x->stale_after;
-    printf("%-16s %7s %6s %5s %6s  %-28s %-28s %s\n", "NODE", "TEMP", "RAM", "CPU", "LOAD",
-           "LOADED", "INSTALLED", "STATUS");
+    buf_init(&b, 1u << 24);
+    if (x->json)
+        buf_puts(&b, "{\"backends\":[");
+    else
+        printf("%-16s %7s %6s %5s %6s  %-28s %-28s %s\n", "NODE", "TEMP", "RAM", "CPU", "LOAD",
+               "LOADED", "INSTALLED", "STATUS");
     for (size_t i = 0; i + 1 < r->n; i += 2) {
+        const char *id = r->elem[i].str;
         struct health h;
-        struct route_node n;
-        char err[200], why[200], temp[16], loaded[256], inst[256];
+        struct node_view v;
+        char err[200];
+        bool ok = health_from_json(&h, r->elem[i + 1].str, r->elem[i + 1].len, err,
+                                   sizeof(err)) == 0;
 
-        health_init(&h);
-        if (health_from_json(&h, r->elem[i + 1].str, r->elem[i + 1].len, err, sizeof(err)) < 0) {
-            printf("%-16.16s unreadable health: %s\n", r->elem[i].str, err);
-            health_release(&h);
-            continue;
+        if (!ok && !x->json)
+            printf("%-16.16s unreadable health: %s\n", id, err);
+        node_view_init(&v, id, ok ? &h : NULL, resp_field(dr, id) != NULL,
+                       node_seen(0, 0, (double)h.last_seen, now, true), queued(x, id));
+        node_view_judge(&v, &rs, NULL, now);
+        if (x->json) {
+            buf_puts(&b, i ? "," : "");
+            node_view_json(&v, &b);
+        } else if (ok) {
+            status_row(&v);
         }
-        memset(&n, 0, sizeof(n));
-        n.id = r->elem[i].str;
-        n.last_seen = (double)h.last_seen;
-        n.available = h.available ? ROUTE_AVAIL_YES : ROUTE_AVAIL_NO;
-        n.has_temp = h.has_temp;
-        n.temp_c = h.temp_c;
-        n.ram_percent = h.ram_percent;
-        n.ram_total_mb = h.ram_total_mb > 0 ? (unsigned long)h.ram_total_mb : 0;
-        n.draining = h.draining || resp_field(dr, n.id) != NULL;
-        n.capacity = h.capacity > 0 ? (unsigned)h.capacity : 1;
-        if (h.has_temp)
-            snprintf(temp, sizeof(temp), "%.1fC", h.temp_c);
-        else
-            snprintf(temp, sizeof(temp), "-");
-        join(loaded, sizeof(loaded), h.models, h.nmodels);
-        join(inst, sizeof(inst), h.installed, h.ninstalled);
-        if (!route_eligible(&n, NULL, &rs, NULL, now, why, sizeof(why)))
-            ;
-        else
-            snprintf(why, sizeof(why), "eligible");
-        printf("%-16.16s %7s %5.1f%% %4.0f%% %3ld/%-2ld  %-28.28s %-28.28s %s%s\n", n.id, temp,
-               h.ram_percent, h.cpu_percent, (long)h.inflight, (long)n.capacity, loaded, inst,
-               why, h.ollama_up ? "" : " (ollama down)");
         health_release(&h);
     }
-    if (!r->n)
+    if (x->json)
+        printf("%.*s]}\n", (int)buf_size(&b), buf_data(&b));
+    else if (!r->n)
         printf("(no node reports health under %s)\n", x->k.health);
+    buf_release(&b);
     resp_reply_free(r);
     resp_reply_free(dr);
+    return 0;
+}
+
+static int do_cancel(struct ctl *x)
+{
+    struct entry_argv a;
+    char key[CONTRACT_KEY_MAX];
+    struct resp_reply *r;
+
+    if (!x->node || entry_cancel(&a, key, &x->k, x->node, strlen(x->node)) < 0) {
+        fprintf(stderr, PROG ": cancel needs a request id (at most 256 bytes)\n");
+        return ORION_EXIT_USAGE;
+    }
+    r = redis_sync_cmdv(x->s, a.argc, a.argv, a.len, x->err, sizeof(x->err));
+    if (!r || r->type == RESP_ERROR) {
+        fprintf(stderr, PROG ": SET %s: %s\n", key, r ? r->str : x->err);
+        resp_reply_free(r);
+        return ORION_EXIT_SYSTEM;
+    }
+    resp_reply_free(r);
+    printf("%s: cancel asked; whoever holds it answers code=canceled\n", x->node);
     return 0;
 }
 
@@ -294,6 +346,9 @@ int main(int argc, char **argv)
          &x.max_ram, NULL, false},
         {"stale-after", "ORION_STALE_AFTER", CONF_INT, "15", "status: the router's --stale-after",
          1, 3600, &x.stale_after, NULL, false},
+        {"json", "ORION_JSON", CONF_BOOL, "false",
+         "status: the nodes as the router's GET /backends writes them", 0, 0, &x.json, NULL,
+         false},
     };
     struct redis_opts o;
     int rc = ORION_EXIT_USAGE;
@@ -304,7 +359,8 @@ int main(int argc, char **argv)
     verb = NULL;
     for (int i = 1; i < argc; i++) {
         if (argv[i][0] != '-' && (i == 1 || argv[i - 1][0] != '-' || strchr(argv[i - 1], '=') ||
-                                  !strcmp(argv[i - 1], "--stream"))) {
+                                  !strcmp(argv[i - 1], "--stream") ||
+                                  !strcmp(argv[i - 1], "--json"))) {
             if (!verb)
                 verb = argv[i];
             else if (!x.node)
@@ -316,10 +372,11 @@ int main(int argc, char **argv)
     }
     conf_parse(opts, sizeof(opts) / sizeof(opts[0]), nargs, args, PROG,
                "commands: status | submit --model M --prompt P [--stream] | watch | drain NODE | "
-               "undrain NODE");
+               "undrain NODE | cancel REQUEST_ID");
     conf_apply_log(&x.c, PROG);
     if (!verb) {
-        fprintf(stderr, PROG ": which command? status, submit, watch, drain, undrain (--help)\n");
+        fprintf(stderr,
+                PROG ": which command? status, submit, watch, drain, undrain, cancel (--help)\n");
         return ORION_EXIT_USAGE;
     }
     json_init();
@@ -338,6 +395,8 @@ int main(int argc, char **argv)
         rc = do_submit(&x);
     else if (!strcmp(verb, "watch"))
         rc = do_watch(&x);
+    else if (!strcmp(verb, "cancel"))
+        rc = do_cancel(&x);
     else if (!strcmp(verb, "drain") || !strcmp(verb, "undrain"))
         rc = do_drain(&x, !strcmp(verb, "drain"));
     else

@@ -12,8 +12,13 @@
  * JSON, one object per node (numbers with one decimal; null when unknown):
  *   {"node":ID,"eligible":B,"reason":"" | why not,"drained":B,"draining":B,
  *    "temp_c":N|null,"ram_percent":N|null,"cpu_percent":N|null,"inflight":N,"capacity":N,
- *    [router counters: "routed":N,"sticky":N,"queued":N,"spill":N,"cold":N,"last_seen":N,]
+ *    [router counters: "routed":N,"sticky":N,"queued":N,"spill":N,"cold":N,"last_seen":N,
+ *     "running":N,"queued":N,"loading":[names],]
  *    "models":[names loaded now]}
+ * inflight is what sits in the node's stream (routed there, not finished); of it, running is
+ * what its worker runs now (its health's inflight, at most inflight) and queued the rest;
+ * loading, the models the router sent there that its health has not shown loaded since, while
+ * work routed there is unfinished (a cold load under way, as far as the router knows).
  */
 #ifndef ORION_NODE_H
 #define ORION_NODE_H
@@ -35,8 +40,11 @@ struct node_view {
     struct route_node rn;   /* the routing view; strings point into h */
     bool eligible;
     char why[NODE_WHY_MAX]; /* why not eligible ("" when eligible) */
+    unsigned running, queued;   /* of rn.inflight: run by the worker now, waiting behind */
     bool has_counts;                    /* the router's counters below are written */
     unsigned long counts[NODE_NCOUNTS]; /* routed, sticky, queued, spill, cold */
+    const char *loading[ORION_ROUTE_MAX_SENT]; /* models being loaded (router's view) */
+    size_t nloading;
 };
 
 /*

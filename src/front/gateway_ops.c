@@ -107,6 +107,12 @@ static void node_gauges(struct buf *b, const struct node_view *v, size_t n)
     head(b, "orion_node_inflight", "gauge", "Requests routed to the node and not finished.");
     for (i = 0; i < n; i++)
         node_gauge(b, "orion_node_inflight", v[i].id, v[i].rn.inflight);
+    head(b, "orion_node_running", "gauge", "Requests the node's worker runs now.");
+    for (i = 0; i < n; i++)
+        node_gauge(b, "orion_node_running", v[i].id, v[i].running);
+    head(b, "orion_node_queued", "gauge", "Requests in the node's stream behind the running ones.");
+    for (i = 0; i < n; i++)
+        node_gauge(b, "orion_node_queued", v[i].id, v[i].queued);
     head(b, "orion_node_capacity", "gauge", "Requests the node runs at once.");
     for (i = 0; i < n; i++)
         node_gauge(b, "orion_node_capacity", v[i].id, v[i].rn.capacity);

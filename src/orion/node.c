@@ -20,6 +20,10 @@ void node_view_init(struct node_view *v, const char *id, const struct health *h,
     v->h = h;
     v->drained = drained;
     node_route_view(&v->rn, id, h, drained, seen, queued);
+    v->running = h && h->has_inflight && h->inflight > 0 ? (unsigned)h->inflight : 0;
+    if (v->running > v->rn.inflight)
+        v->running = v->rn.inflight;
+    v->queued = v->rn.inflight - v->running;
 }
 
 void node_route_view(struct route_node *o, const char *id, const struct health *h, bool drained,
@@ -80,11 +84,18 @@ int node_view_json(const struct node_view *v, struct buf *b)
     num_or_null(b, "ram_percent", h && h->ram_percent >= 0, h ? h->ram_percent : 0);
     num_or_null(b, "cpu_percent", h && h->cpu_percent >= 0, h ? h->cpu_percent : 0);
     buf_printf(b, ",\"inflight\":%u,\"capacity\":%u", v->rn.inflight, v->rn.capacity);
-    if (v->has_counts)
+    if (v->has_counts) {
         buf_printf(b, ",\"routed\":%lu,\"sticky\":%lu,\"queued\":%lu,\"spill\":%lu,\"cold\":%lu"
-                      ",\"last_seen\":%lld",
+                      ",\"last_seen\":%lld,\"running\":%u,\"queued\":%u,\"loading\":[",
                    v->counts[0], v->counts[1], v->counts[2], v->counts[3], v->counts[4],
-                   h ? (long long)h->last_seen : 0LL);
+                   h ? (long long)h->last_seen : 0LL, v->running, v->queued);
+        for (size_t k = 0; k < v->nloading; k++) {
+            if (k)
+                buf_putc(b, ',');
+            json_quote(b, v->loading[k], strlen(v->loading[k]));
+        }
+        buf_putc(b, ']');
+    }
     buf_puts(b, ",\"models\":[");
     for (size_t m = 0; h && m < h->nmodels; m++) {
         if (m)

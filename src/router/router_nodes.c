@@ -457,6 +457,19 @@ size_t router_route_nodes(struct router *r, struct route_node *out, struct rnode
     return k;
 }
 
+/* The models this router sent to the node that its health has not shown loaded since, while
+ * work routed there is unfinished. */
+static void loading(const struct router *r, const struct rnode *n, struct node_view *v,
+                    double now)
+{
+    const struct route_node_state *ns = route_state_find(&r->st, n->id);
+
+    for (size_t k = 0; ns && n->xlen > 0 && k < ns->nsent && v->nloading < ORION_ROUTE_MAX_SENT;
+         k++)
+        if (!ns->sent[k].seen && ns->sent[k].expires > now)
+            v->loading[v->nloading++] = ns->sent[k].model;
+}
+
 size_t router_snapshot(void *arg, const struct node_view **out, double *now)
 {
     struct router *r = arg;
@@ -478,6 +491,7 @@ size_t router_snapshot(void *arg, const struct node_view **out, double *now)
         node_view_init(v, n->id, n->has_health ? &n->h : NULL, n->drained, n->observed,
                        n->xlen > 0 ? (unsigned long)n->xlen : 0);
         node_view_judge(v, &r->rs, &r->st, *now);
+        loading(r, n, v, *now);
         v->has_counts = true;
         v->counts[0] = n->cnt.routed;
         for (int k = 0; k < K_NKINDS; k++)

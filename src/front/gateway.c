@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The router's HTTP front: the server and its dispatch, bearer-token check, the requests in
- * flight, and the one connection that reads every open callback stream (and P:events, for
- * the node each request was routed to) with XREAD BLOCK. A request that starts while that
- * read is blocked is picked up when it returns: its own "routed" event on P:events wakes it.
+ * The HTTP front's requests in flight, from their XADD to their answer, and the one
+ * connection that reads every open callback stream (and P:events, for the node each request
+ * was routed to) with XREAD BLOCK. A request that starts while that read is blocked is picked
+ * up when it returns: its own "routed" event on P:events wakes it. The server's dispatch is in
+ * gateway_http.c.
  */
 #include "gateway_int.h"
 
@@ -16,12 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
-
-#ifndef ORION_VERSION
-#define ORION_VERSION "dev"
-#endif
 
 #define GW_BLOCK_MS "1000"
 #define GW_READ_TIMEOUT_MS 6000
@@ -499,194 +495,6 @@ static long retry_cb(struct loop *l, void *arg)
     return 1000;
 }
 
-/* --- HTTP --------------------------------------------------------------------------------- */
-
-static bool authorized(const struct gateway *g, const struct httpd_request *req)
-{
-    const struct http_header *h = http_find(req->head, "Authorization");
-    size_t tl = strlen(g->token);
-    unsigned char diff = 0;
-
-    if (!h || h->value_len != 7 + tl || strncasecmp(h->value, "Bearer ", 7))
-        return false;
-    for (size_t i = 0; i < tl; i++) /* the same time whatever the first wrong byte */
-        diff |= (unsigned char)(h->value[7 + i] ^ g->token[i]);
-    return diff == 0;
-}
-
-/* /ui?token=T: a browser cannot send a header when it opens a page; the page then sends the
- * token as a bearer header itself. Same constant-time comparison. */
-static bool query_token(const struct gateway *g, const char *q)
-{
-    size_t tl = strlen(g->token), n;
-    unsigned char diff = 0;
-    const char *v = NULL;
-
-    for (const char *p = q; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL)
-        if (!strncmp(p, "token=", 6))
-            v = p + 6;
-    if (!v)
-        return false;
-    n = strcspn(v, "&");
-    if (n != tl)
-        return false;
-    for (size_t i = 0; i < tl; i++)
-        diff |= (unsigned char)(v[i] ^ g->token[i]);
-    return diff == 0;
-}
-
-static void plain(struct httpd_req *hr, int status, const char *ctype, const char *body)
-{
-    gw_respond(hr, status, ctype, NULL, body, strlen(body));
-}
-
-static void version(struct httpd_req *hr)
-{
-    struct buf b;
-
-    buf_init(&b, 4096);
-    buf_puts(&b, "{\"version\":");
-    json_quote(&b, ORION_VERSION, strlen(ORION_VERSION));
-    buf_putc(&b, '}');
-    gw_respond(hr, 200, "application/json; charset=utf-8", NULL, buf_data(&b), buf_size(&b));
-    buf_release(&b);
-}
-
-static bool is_get(const char *m) { return !strcmp(m, "GET") || !strcmp(m, "HEAD"); }
-
-/* One row per endpoint; the brain-service names of the seeds (/chat, /generate, /models) are
- * aliases of the Ollama ones. */
-typedef void gw_handler(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
-
-static void h_chat(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    gw_native_post(g, hr, req, GW_CHAT);
-}
-static void h_generate(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    gw_native_post(g, hr, req, GW_GENERATE);
-}
-static void h_tags(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    (void)req;
-    gw_tags(g, hr);
-}
-static void h_ps(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    (void)req;
-    gw_ps(g, hr);
-}
-static void h_models(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    (void)req;
-    gw_models(g, hr);
-}
-static void h_version(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    (void)g;
-    (void)req;
-    version(hr);
-}
-static void h_metrics(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    (void)req;
-    gw_metrics(g, hr);
-}
-static void h_stats(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    (void)req;
-    gw_stats(g, hr);
-}
-static void h_backends(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    (void)req;
-    gw_backends(g, hr);
-}
-static void h_register(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    gw_drain(g, hr, req, false);
-}
-static void h_deregister(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    gw_drain(g, hr, req, true);
-}
-static void h_ui(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    (void)g;
-    (void)req;
-    gw_ui(hr);
-}
-static void h_root(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    (void)g;
-    (void)req;
-    plain(hr, 200, "text/plain; charset=utf-8", "Ollama is running");
-}
-
-static const struct {
-    const char *path;
-    bool post; /* false: GET and HEAD */
-    gw_handler *fn;
-} routes[] = {
-    {"/api/chat", true, h_chat},           {"/api/generate", true, h_generate},
-    {"/v1/chat/completions", true, gw_openai_post}, {"/api/show", true, gw_show},
-    {"/v1/completions", true, gw_completion_post},
-    {"/api/tags", false, h_tags},          {"/api/ps", false, h_ps},
-    {"/v1/models", false, h_models},       {"/api/version", false, h_version},
-    {"/metrics", false, h_metrics},        {"/stats", false, h_stats},
-    {"/backends", false, h_backends},      {"/backends/register", true, h_register},
-    {"/backends/deregister", true, h_deregister}, {"/ui", false, h_ui},
-    {"/", false, h_root},                  {"/chat", true, h_chat},
-    {"/generate", true, h_generate},       {"/models", false, h_tags},
-};
-
-/* Route a request by path and method; false: no such path. */
-static bool route(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    bool post = !strcmp(req->method, "POST"), path_known = false;
-
-    if (!strncmp(req->path, "/v1/models/", 11)) {
-        gw_models_path(g, hr, req); /* GET {id}, POST {id}/load, POST {id}/unload */
-        return true;
-    }
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (strcmp(req->path, routes[i].path))
-            continue;
-        path_known = true;
-        if (routes[i].post ? post : is_get(req->method)) {
-            routes[i].fn(g, hr, req);
-            return true;
-        }
-    }
-    if (path_known)
-        plain(hr, 405, "text/plain", "405 method not allowed");
-    return path_known;
-}
-
-static void on_http(void *arg, struct httpd_req *hr, const struct httpd_request *req)
-{
-    struct gateway *g = arg;
-
-    if (!strcmp(req->path, "/health") || !strcmp(req->path, "/health/ready")) {
-        if (is_get(req->method))
-            gw_health(g, hr, req->path[7] == '/');
-        else
-            plain(hr, 405, "text/plain", "405 method not allowed");
-        return;
-    }
-    if (g->token && !authorized(g, req) &&
-        !(!strcmp(req->path, "/ui") && query_token(g, req->query))) {
-        if (!strncmp(req->path, "/v1/", 4))
-            gw_openai_error(hr, 401, "missing or wrong bearer token");
-        else
-            plain(hr, 401, "application/json; charset=utf-8",
-                  "{\"error\":\"unauthorized: missing or wrong bearer token\"}");
-        return;
-    }
-    if (!route(g, hr, req))
-        plain(hr, 404, "text/plain", "404 page not found");
-}
-
 struct gateway *gateway_new(struct loop *l, struct redis *cmd, const struct gateway_conf *conf,
                             const struct gateway_host *host, char *err, size_t errlen)
 {
@@ -716,7 +524,7 @@ struct gateway *gateway_new(struct loop *l, struct redis *cmd, const struct gate
     g->token = token && *token ? orion_strdup(token) : NULL;
     g->rd = redis_new(l, &o, rd_state, g);
     g->h = g->rd && (!token || !*token || g->token)
-               ? httpd_new(l, listen, NULL, on_http, g, err, errlen)
+               ? httpd_new(l, listen, NULL, gw_on_http, g, err, errlen)
                : NULL;
     if (!g->h) {
         if (!g->rd)

@@ -68,13 +68,14 @@ static void local_time(char out[40], long long s)
     strftime(out, 40, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-void gw_tags(struct gateway *g, struct httpd_req *hr)
+void gw_tags(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
     size_t n;
     const char **names = union_names(g, &n);
     char t[40];
     struct buf b;
 
+    (void)req;
     local_time(t, (long long)(loop_wall_ms() / 1000));
     buf_init(&b, INFO_MAX);
     buf_puts(&b, "{\"models\":[");
@@ -90,7 +91,7 @@ void gw_tags(struct gateway *g, struct httpd_req *hr)
     orion_free(names);
 }
 
-void gw_ps(struct gateway *g, struct httpd_req *hr)
+void gw_ps(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
     const struct node_view *v;
     double now;
@@ -99,6 +100,7 @@ void gw_ps(struct gateway *g, struct httpd_req *hr)
     struct buf b;
     bool first = true;
 
+    (void)req;
     local_time(t, (long long)(loop_wall_ms() / 1000) + 300);
     buf_init(&b, INFO_MAX);
     buf_puts(&b, "{\"models\":[");
@@ -120,13 +122,14 @@ void gw_ps(struct gateway *g, struct httpd_req *hr)
     send_json(hr, 200, &b);
 }
 
-void gw_models(struct gateway *g, struct httpd_req *hr)
+void gw_models(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
     size_t n;
     const char **names = union_names(g, &n);
     long long now = (long long)(loop_wall_ms() / 1000);
     struct buf b;
 
+    (void)req;
     buf_init(&b, INFO_MAX);
     buf_puts(&b, "{\"object\":\"list\",\"data\":[");
     for (size_t i = 0; i < n; i++) {

@@ -106,10 +106,14 @@ struct cJSON *gw_parse_body(struct httpd_req *hr, const struct httpd_request *re
                             void (*err)(struct httpd_req *, int, const char *));
 void gw_entry_error(struct gw_req *q, const struct entry_answer *a); /* answers, q->hr NULL */
 
+/* An endpoint's handler. */
+typedef void gw_handler(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
+
+/* gateway_http.c: the server's callback (httpd.h) */
+void gw_on_http(void *arg, struct httpd_req *hr, const struct httpd_request *req);
+
 /* gateway_info.c */
-void gw_tags(struct gateway *g, struct httpd_req *hr);
-void gw_ps(struct gateway *g, struct httpd_req *hr);
-void gw_models(struct gateway *g, struct httpd_req *hr);
+gw_handler gw_tags, gw_ps, gw_models;
 void gw_show(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
 void gw_health(struct gateway *g, struct httpd_req *hr, bool ready);
 /* True when the model is surely installed nowhere: some node reports health, every node with
@@ -127,9 +131,7 @@ bool gw_model_entry(struct gw_req *q, const struct entry_answer *a); /* true: fi
 
 /* gateway_ops.c */
 void gw_hist_observe(struct gw_hist *h, double s);
-void gw_metrics(struct gateway *g, struct httpd_req *hr);
-void gw_stats(struct gateway *g, struct httpd_req *hr);
-void gw_backends(struct gateway *g, struct httpd_req *hr);
+gw_handler gw_metrics, gw_stats, gw_backends;
 /* POST /backends/deregister (drain true: HSET P:drain) or /backends/register (HDEL). */
 void gw_drain(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req,
               bool drain);

@@ -121,7 +121,7 @@ static void node_gauges(struct buf *b, const struct node_view *v, size_t n)
         node_gauge(b, "orion_node_eligible", v[i].id, v[i].eligible ? 1 : 0);
 }
 
-void gw_metrics(struct gateway *g, struct httpd_req *hr)
+void gw_metrics(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
     struct gw_stats *st = stats_copy(g, hr);
     const struct node_view *v;
@@ -129,6 +129,7 @@ void gw_metrics(struct gateway *g, struct httpd_req *hr)
     size_t i, n;
     struct buf b;
 
+    (void)req;
     if (!st)
         return;
     n = g->host.nodes(g->host.arg, &v, &now);
@@ -220,7 +221,7 @@ static void stats_recent(struct buf *b, const struct gw_stats *st)
     }
 }
 
-void gw_stats(struct gateway *g, struct httpd_req *hr)
+void gw_stats(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
     struct gw_stats *st = stats_copy(g, hr);
     const struct node_view *v;
@@ -229,6 +230,7 @@ void gw_stats(struct gateway *g, struct httpd_req *hr)
     unsigned long open = 0;
     struct buf b;
 
+    (void)req;
     if (!st)
         return;
     n = g->host.nodes(g->host.arg, &v, &now);
@@ -263,13 +265,14 @@ void gw_stats(struct gateway *g, struct httpd_req *hr)
 }
 
 /* /backends: the node objects of /stats without the router's counters. */
-void gw_backends(struct gateway *g, struct httpd_req *hr)
+void gw_backends(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
     const struct node_view *v;
     double now;
     size_t n = g->host.nodes(g->host.arg, &v, &now);
     struct buf b;
 
+    (void)req;
     buf_init(&b, OPS_MAX);
     buf_puts(&b, "{\"backends\":[");
     for (size_t i = 0; i < n; i++) {

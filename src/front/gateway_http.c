@@ -66,8 +66,8 @@ static void version(struct httpd_req *hr)
 
 static bool is_get(const char *m) { return !strcmp(m, "GET") || !strcmp(m, "HEAD"); }
 
-/* One row per endpoint; the brain-service names of the seeds (/chat, /generate, /models) are
- * aliases of the Ollama ones. */
+/* One row per endpoint; /chat, /generate and /models are aliases of the Ollama ones (the
+ * names an earlier service used, which callers may still send). */
 static void h_chat(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
     gw_native_post(g, hr, req, GW_CHAT);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Internal state of the router, shared by router.c (requests) and router_nodes.c (health,
- * failover). Not a public interface. */
+/* Internal state of the router, shared by router.c (start, placing, moving), router_wait.c
+ * (the waiting list, cancels) and router_nodes.c (health, events, failover, the front's
+ * snapshot and counters). Not a public interface. */
 #ifndef ORION_ROUTER_INT_H
 #define ORION_ROUTER_INT_H
 
@@ -44,9 +45,9 @@ struct counters {
 #define OUTCOME_LABEL(r, off) ((const char *)(r)->labels + (off))
 
 /* The names (models, nodes, codes) live once each in a pool, and an outcome is three offsets
- * into it and a count: 16 bytes, where three name buffers made it 368. A new combination of
- * known names then costs 16 bytes, not a fresh page of the table every 11 combinations (in the
- * long soak the rare ones appeared late and showed as RSS growth). */
+ * into it and a count (16 bytes): a new combination of known names costs no new memory, and
+ * the table and the pool are resident from the start, so RSS does not move when rare
+ * combinations first appear, however late. */
 #define ROUTER_LABEL_POOL 8192
 struct outcome {
     unsigned short model, node, code; /* offsets into the router's labels[] */
@@ -85,9 +86,9 @@ struct waiting {
     char dest[ORION_NODE_ID_MAX + 1];
     size_t idx;                /* its place in router.w */
     struct waiting *hnext;     /* chain in router.wh */
-    char src[];                /* the stream it came from (under CONTRACT_KEY_MAX bytes): as
-                                * long as the name, where a 512-byte array made a held request
-                                * twice as big */
+    char src[];                /* the stream it came from, as long as its name (under
+                                * CONTRACT_KEY_MAX bytes), so a held request is no bigger
+                                * than its name needs */
 };
 
 struct router {

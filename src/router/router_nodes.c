@@ -157,9 +157,9 @@ static void note_recent(struct router *r, const struct entry_event *e, const cha
 /* The workers' done and failed events: counted by model, node and outcome; the done events
  * also carry Ollama's total_duration and load_duration (ns), from which route.c learns each
  * model's run time and cold load time. */
-/* Events are read EVENTS_BATCH at a time, the next batch at once while batches come full: a
- * reply (about 0.7 KiB parsed per event) stays within the block the Redis client keeps for
- * replies instead of growing with the backlog a pause left. */
+/* Events are read EVENTS_BATCH at a time, the next batch at once while batches come full, so
+ * that a reply (about 0.7 KiB parsed per event) always fits the block the Redis client keeps
+ * for replies, whatever backlog a pause left. */
 #define EVENTS_BATCH 16
 
 static void events_cb(struct redis *c, struct resp_reply *reply, void *arg);

@@ -60,6 +60,9 @@ void group_init(struct group *g, struct loop *l, struct redis *cmd, struct redis
 /* A connection of the reader went up or down: the command connection up creates the group
  * and reads the pending entries again; the blocking one up resumes reading. */
 void group_link(struct group *g, const struct redis *c, bool up);
+/* The state callback (redis_state_fn) of a connection only the reader uses, the blocking one:
+ * arg is the struct group (create the connection first, the reader after). */
+void group_redis_state(struct redis *c, bool up, void *arg);
 /* Read more when there is room, the group exists and nothing is in flight or waiting out an
  * error. */
 void group_read(struct group *g);

@@ -2,6 +2,7 @@
 /* The contract's stream entries (answers, chunks, events, routed, deadletter, cancel), both ways. */
 #include "orion/entry.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -250,23 +251,35 @@ static long long number(struct contract_str s)
     return v;
 }
 
+/* The string fields of a struct read from an entry: name and place. */
+struct slot {
+    const char *name;
+    size_t off;
+};
+
+static void read_slots(const struct resp_reply *f, void *out, const struct slot *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        *(struct contract_str *)((char *)out + s[i].off) = field(f, s[i].name);
+}
+
+#define SLOT(type, name, member) {name, offsetof(struct type, member)}
+
 void entry_answer_read(const struct resp_reply *f, struct entry_answer *a)
 {
+    static const struct slot slots[] = {
+        SLOT(entry_answer, "request_id", request_id), SLOT(entry_answer, "node_id", node),
+        SLOT(entry_answer, "model", model),           SLOT(entry_answer, "delta", delta),
+        SLOT(entry_answer, "response", response),     SLOT(entry_answer, "message", message),
+        SLOT(entry_answer, "done_reason", done_reason), SLOT(entry_answer, "error", error),
+        SLOT(entry_answer, "code", code)};
     struct contract_str type = field(f, "type");
 
     a->type = entry_is(type, "chunk")   ? ENTRY_CHUNK
               : entry_is(type, "done")  ? ENTRY_DONE
               : entry_is(type, "error") ? ENTRY_ERROR
                                         : ENTRY_OTHER;
-    a->request_id = field(f, "request_id");
-    a->node = field(f, "node_id");
-    a->model = field(f, "model");
-    a->delta = field(f, "delta");
-    a->response = field(f, "response");
-    a->message = field(f, "message");
-    a->done_reason = field(f, "done_reason");
-    a->error = field(f, "error");
-    a->code = field(f, "code");
+    read_slots(f, a, slots, sizeof(slots) / sizeof(slots[0]));
     a->retriable = entry_is(field(f, "retriable"), "true");
     for (int i = 0; i < ENTRY_NCOUNTERS; i++) {
         a->counter[i] = field(f, entry_counter_names[i]);
@@ -279,15 +292,14 @@ long long entry_counter(const struct entry_answer *a, int which) { return number
 
 void entry_event_read(const struct resp_reply *f, struct entry_event *e)
 {
+    static const struct slot slots[] = {
+        SLOT(entry_event, "type", type),   SLOT(entry_event, "request_id", request_id),
+        SLOT(entry_event, "node_id", node), SLOT(entry_event, "model", model),
+        SLOT(entry_event, "kind", kind),   SLOT(entry_event, "info", info),
+        SLOT(entry_event, "code", code)};
     struct contract_str td = field(f, "total_duration"), ld = field(f, "load_duration");
 
-    e->type = field(f, "type");
-    e->request_id = field(f, "request_id");
-    e->node = field(f, "node_id");
-    e->model = field(f, "model");
-    e->kind = field(f, "kind");
-    e->info = field(f, "info");
-    e->code = field(f, "code");
+    read_slots(f, e, slots, sizeof(slots) / sizeof(slots[0]));
     e->total_duration = digits(td) ? number(td) : -1;
     e->load_duration = digits(ld) ? number(ld) : -1;
 }

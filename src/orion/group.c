@@ -170,6 +170,8 @@ void group_link(struct group *g, const struct redis *c, bool up)
         group_read(g);
 }
 
+void group_redis_state(struct redis *c, bool up, void *arg) { group_link(arg, c, up); }
+
 void group_stop(struct group *g)
 {
     g->stopped = true;

@@ -257,13 +257,6 @@ static void cmd_state(struct redis *c, bool up, void *arg)
     group_link(&r->g, c, up);
 }
 
-static void blk_state(struct redis *c, bool up, void *arg)
-{
-    struct router *r = arg;
-
-    group_link(&r->g, c, up);
-}
-
 static void takeover_cb(struct redis *c, struct resp_reply *reply, void *arg)
 {
     struct router *r = arg;
@@ -437,7 +430,7 @@ struct router *router_new(const struct router_conf *rc, int *code)
     r->l = loop_new();
     r->cmd = r->l ? redis_new(r->l, &o, cmd_state, r) : NULL;
     o.name = "redis (blocking reads)";
-    r->blk = r->l ? redis_new(r->l, &o, blk_state, r) : NULL;
+    r->blk = r->l ? redis_new(r->l, &o, group_redis_state, &r->g) : NULL;
     if (!r->cmd || !r->blk || loop_signal(r->l, SIGTERM, on_signal, r) < 0 ||
         loop_signal(r->l, SIGINT, on_signal, r) < 0 || !loop_timer(r->l, 0, router_refresh_cb, r) ||
         !loop_timer(r->l, 10000, claim_cb, r) || !loop_timer(r->l, 500, tick_cb, r)) {

@@ -219,13 +219,6 @@ static void cmd_state(struct redis *c, bool up, void *arg)
     group_link(&w->g, c, up);
 }
 
-static void blk_state(struct redis *c, bool up, void *arg)
-{
-    struct worker *w = arg;
-
-    group_link(&w->g, c, up);
-}
-
 static void cancel_cb(struct redis *c, struct resp_reply *reply, void *arg)
 {
     struct worker *w = arg;
@@ -394,7 +387,7 @@ int worker_run(const struct worker_conf *wc)
     w.l = loop_new();
     w.cmd = w.l ? redis_new(w.l, &o, cmd_state, &w) : NULL;
     o.name = "redis (blocking reads)";
-    w.blk = w.l ? redis_new(w.l, &o, blk_state, &w) : NULL;
+    w.blk = w.l ? redis_new(w.l, &o, group_redis_state, &w.g) : NULL;
     group_init(&w.g, w.l, w.cmd, w.blk, &go);
     if (!w.cmd || !w.blk || worker_ollama_init(&w) < 0) {
         /* a bad URL is a setting to fix (100); no memory is temporary (111: restarted) */

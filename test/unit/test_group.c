@@ -57,7 +57,7 @@ static void rd_open(struct rd *x, struct loop *l, const char *addr, const char *
     memset(x, 0, sizeof(*x));
     x->room = 100;
     x->cmd = redis_new(l, &o, state_cb, x);
-    x->blk = one_link ? NULL : redis_new(l, &o, state_cb, x);
+    x->blk = one_link ? NULL : redis_new(l, &o, group_redis_state, &x->g);
     group_init(&x->g, l, x->cmd, one_link ? x->cmd : x->blk, &go);
     redis_start(x->cmd);
     if (x->blk)

@@ -88,7 +88,7 @@ static int print_entry(const struct entry_answer *a, bool *done)
 
 static int do_submit(struct ctl *x)
 {
-    char cb[128], last[64] = "0-0";
+    char cb[128], last[64] = "0-0", pr[24], tmo[24];
     struct resp_reply *r;
     bool done = false, streamed = false;
     time_t end = time(NULL) + x->wait_s;
@@ -100,6 +100,8 @@ static int do_submit(struct ctl *x)
         return ORION_EXIT_USAGE;
     }
     snprintf(cb, sizeof(cb), "%s:cb:orionctl:%ld:%ld", x->c.prefix, (long)getpid(), (long)time(NULL));
+    snprintf(pr, sizeof(pr), "%ld", x->priority);
+    snprintf(tmo, sizeof(tmo), "%ld", x->timeout_ms);
     resp_cmd_init(&c);
     entry_request_begin(&c, &x->k);
     resp_cmd_adds(&c, "model");
@@ -109,12 +111,12 @@ static int do_submit(struct ctl *x)
     resp_cmd_adds(&c, "callback");
     resp_cmd_adds(&c, cb);
     resp_cmd_adds(&c, "priority");
-    resp_cmd_addf(&c, "%ld", x->priority);
+    resp_cmd_adds(&c, pr);
     resp_cmd_adds(&c, "stream");
     resp_cmd_adds(&c, x->stream ? "true" : "false");
     if (x->timeout_ms > 0) {
         resp_cmd_adds(&c, "timeout_ms");
-        resp_cmd_addf(&c, "%ld", x->timeout_ms);
+        resp_cmd_adds(&c, tmo);
     }
     r = resp_cmd_finish(&c) == 0 ? redis_sync_cmdv(x->s, c.argc, c.argv, c.len, x->err,
                                                    sizeof(x->err))

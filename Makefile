@@ -188,6 +188,23 @@ $(ROUTESIM): $(RSIM_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
 
+# Unit tests of the daemons' own code link their objects without main: test_router_*.c the
+# router and its front, test_worker_*.c the worker, test_start.c both.
+ROUTER_TESTOBJ := $(filter-out %/main_router.o,$(ROUTER_OBJ))
+WORKER_TESTOBJ := $(filter-out %/main_worker.o,$(WORKER_OBJ))
+$(BUILD)/test/test_router_%: $(BUILD)/test/unit/test_router_%.o $(ROUTER_TESTOBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
+
+$(BUILD)/test/test_worker_%: $(BUILD)/test/unit/test_worker_%.o $(WORKER_TESTOBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
+
+$(BUILD)/test/test_start: $(BUILD)/test/unit/test_start.o $(ROUTER_TESTOBJ) $(WORKER_TESTOBJ) \
+		$(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
+
 # replay: every fuzz target built as a plain program over its committed corpus
 $(BUILD)/test/replay_%: $(BUILD)/test/fuzz/fuzz_%.o $(BUILD)/test/fuzz/replay.o $(LIB)
 	@mkdir -p $(@D)

@@ -2,11 +2,21 @@
 /*
  * resp_bench: reply-parsing throughput of our RESP reader against hiredis's reader, on the
  * same replies recorded from a live redis-server in this run:
- *   - XREADGROUP of 100 entries of ~1 KB each,
+ *   - XREADGROUP of 100 entries of ~1 KB each (~126 KB),
  *   - HGETALL of a hash of 50 fields (health JSON of ~300 bytes each).
- * Both readers get the whole reply in one feed, build the reply tree and free it; the best of
- * 5 rounds of ~0.5 s counts. Output: one "BENCH ..." line per figure (tools/bench/run.sh).
- * Usage: resp_bench HOST PORT
+ * Both readers get the whole reply in one feed, build the reply tree and free it: ours as the
+ * Redis client (src/redis.c) frees a reply it delivered, with resp_reader_recycle, hiredis's
+ * with freeReplyObject. The best of 5 rounds of ~0.5 s counts. Output: one "BENCH ..." line per
+ * figure (tools/bench/run.sh) and "#" lines with the minor page faults a parse cost each reader
+ * (a reader that hands big blocks back to malloc makes glibc trim and regrow its heap, and
+ * every regrown page faults), and ours freeing with resp_reply_free, for comparison.
+ *
+ * Usage: resp_bench HOST PORT             record from redis-server at HOST:PORT and time
+ *        resp_bench -s DIR HOST PORT      the same, and save the replies as DIR/xreadgroup.resp
+ *                                         and DIR/hgetall.resp
+ *        resp_bench -n N FILE READER      parse FILE N times, untimed, for
+ *                                         valgrind --tool=callgrind; READER: ours, ours-free
+ *                                         (freed with resp_reply_free) or hiredis
  */
 #include "orion/resp.h"
 
@@ -16,8 +26,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+
+enum reader { OURS, OURS_FREE, HIREDIS };
+
+struct result {
+    double mbs;    /* best round, MB/s */
+    double faults; /* minor page faults a parse, over all rounds */
+};
 
 static double now_s(void)
 {
@@ -25,6 +43,14 @@ static double now_s(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long minflt(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_minflt;
 }
 
 /* Record the raw bytes of one reply: send the command on a hiredis connection's socket,
@@ -57,59 +83,80 @@ static char *record(redisContext *c, int argc, const char **argv, size_t *outlen
     return buf_detach(&raw, outlen);
 }
 
-static double ours(const char *p, size_t n)
+/* One reader of either kind, kept across the parses of a round as a client keeps it. */
+struct rd {
+    enum reader w;
+    redisReader *h;
+    struct resp_reader o;
+};
+
+static void rd_open(struct rd *r, enum reader w)
 {
-    double best = 0;
-
-    for (int round = 0; round < 5; round++) {
-        double t0 = now_s(), t;
-        long iters = 0;
-        struct resp_reader rd;
-
-        resp_reader_init(&rd);
-        do {
-            struct resp_reply *rep;
-            for (int i = 0; i < 50; i++) {
-                resp_reader_feed(&rd, p, n);
-                if (resp_reader_get(&rd, &rep) != 1)
-                    exit(111);
-                resp_reply_free(rep);
-            }
-            iters += 50;
-            t = now_s() - t0;
-        } while (t < 0.5);
-        resp_reader_release(&rd);
-        if ((double)n * (double)iters / t / 1e6 > best)
-            best = (double)n * (double)iters / t / 1e6;
-    }
-    return best;
+    r->w = w;
+    if (w == HIREDIS)
+        r->h = redisReaderCreate();
+    else
+        resp_reader_init(&r->o);
 }
 
-static double theirs(const char *p, size_t n)
+static void rd_close(struct rd *r)
 {
-    double best = 0;
+    if (r->w == HIREDIS)
+        redisReaderFree(r->h);
+    else
+        resp_reader_release(&r->o);
+}
+
+/* Parse p (one whole reply) and free the reply; the top reply's element count. */
+static long rd_parse(struct rd *r, const char *p, size_t len)
+{
+    long n;
+
+    if (r->w == HIREDIS) {
+        void *v;
+        redisReaderFeed(r->h, p, len);
+        if (redisReaderGetReply(r->h, &v) != REDIS_OK || !v)
+            exit(111);
+        n = (long)((redisReply *)v)->elements;
+        freeReplyObject(v);
+    } else {
+        struct resp_reply *rep;
+        resp_reader_feed(&r->o, p, len);
+        if (resp_reader_get(&r->o, &rep) != 1)
+            exit(111);
+        n = (long)rep->n;
+        if (r->w == OURS)
+            resp_reader_recycle(&r->o, rep);
+        else
+            resp_reply_free(rep);
+    }
+    return n;
+}
+
+static struct result timed(enum reader w, const char *p, size_t n)
+{
+    struct result res = {0, 0};
+    long f0 = minflt(), total = 0;
 
     for (int round = 0; round < 5; round++) {
         double t0 = now_s(), t;
         long iters = 0;
-        redisReader *rd = redisReaderCreate();
+        struct rd r;
 
+        rd_open(&r, w);
         do {
-            void *rep;
-            for (int i = 0; i < 50; i++) {
-                redisReaderFeed(rd, p, n);
-                if (redisReaderGetReply(rd, &rep) != REDIS_OK || !rep)
-                    exit(111);
-                freeReplyObject(rep);
-            }
+            for (int i = 0; i < 50; i++)
+                rd_parse(&r, p, n);
             iters += 50;
             t = now_s() - t0;
         } while (t < 0.5);
-        redisReaderFree(rd);
-        if ((double)n * (double)iters / t / 1e6 > best)
-            best = (double)n * (double)iters / t / 1e6;
+        rd_close(&r);
+        total += iters;
+        if ((double)n * (double)iters / t / 1e6 > res.mbs)
+            res.mbs = (double)n * (double)iters / t / 1e6;
     }
-    return best;
+    res.faults = (double)(minflt() - f0) / (double)total;
+    return res;
 }
 
 static void fill(redisContext *c)
@@ -137,15 +184,71 @@ static void fill(redisContext *c)
     }
 }
 
+static void save(const char *dir, const char *name, const char *p, size_t n)
+{
+    char path[4096];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "wb");
+    if (!f || fwrite(p, 1, n, f) != n || fclose(f) != 0) {
+        perror(path);
+        exit(111);
+    }
+}
+
+/* resp_bench -n N FILE READER */
+static int replay(long n, const char *file, const char *who)
+{
+    enum reader w;
+    char *p;
+    long len;
+    FILE *f = fopen(file, "rb");
+
+    if (!strcmp(who, "ours"))
+        w = OURS;
+    else if (!strcmp(who, "ours-free"))
+        w = OURS_FREE;
+    else if (!strcmp(who, "hiredis"))
+        w = HIREDIS;
+    else
+        return 100;
+    if (!f || fseek(f, 0, SEEK_END) < 0 || (len = ftell(f)) <= 0 || fseek(f, 0, SEEK_SET) < 0)
+        return 111;
+    p = malloc((size_t)len);
+    if (!p || fread(p, 1, (size_t)len, f) != (size_t)len)
+        return 111;
+    fclose(f);
+    {
+        struct rd r;
+        long sum = 0;
+        rd_open(&r, w);
+        for (long i = 0; i < n; i++)
+            sum += rd_parse(&r, p, (size_t)len);
+        rd_close(&r);
+        printf("%s: %ld parses of %ld bytes, %ld elements\n", who, n, len, sum);
+    }
+    free(p);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *xr[] = {"XREADGROUP", "GROUP", "g", "c", "COUNT", "100", "STREAMS", "bq", ">"};
     const char *hg[] = {"HGETALL", "bh"};
+    const char *dir = NULL;
     redisContext *c;
     char *x, *h;
     size_t xn, hn;
-    double o1, t1, o2, t2;
+    struct result o1, t1, f1, o2, t2;
 
+    if (argc == 5 && !strcmp(argv[1], "-n"))
+        return replay(atol(argv[2]), argv[3], argv[4]);
+    if (argc == 5 && !strcmp(argv[1], "-s")) {
+        dir = argv[2];
+        argv += 2;
+        argc -= 2;
+    }
     if (argc != 3)
         return 100;
     c = redisConnect(argv[1], atoi(argv[2]));
@@ -154,20 +257,30 @@ int main(int argc, char **argv)
     fill(c);
     x = record(c, 9, xr, &xn);
     h = record(c, 2, hg, &hn);
-    o1 = ours(x, xn);
-    t1 = theirs(x, xn);
-    o2 = ours(h, hn);
-    t2 = theirs(h, hn);
+    if (dir) {
+        save(dir, "xreadgroup.resp", x, xn);
+        save(dir, "hgetall.resp", h, hn);
+    }
+    o1 = timed(OURS, x, xn);
+    t1 = timed(HIREDIS, x, xn);
+    f1 = timed(OURS_FREE, x, xn);
+    o2 = timed(OURS, h, hn);
+    t2 = timed(HIREDIS, h, hn);
     printf("# xreadgroup reply %zu bytes, hgetall reply %zu bytes\n", xn, hn);
+    printf("# minor page faults a parse: xreadgroup ours %.2f hiredis %.2f, "
+           "hgetall ours %.2f hiredis %.2f\n",
+           o1.faults, t1.faults, o2.faults, t2.faults);
+    printf("# xreadgroup, ours freed with resp_reply_free: %.1f MB/s, %.2f page faults a parse\n",
+           f1.mbs, f1.faults);
     printf("BENCH resp_parse_vs_hiredis value=%.1f unit=MB/s peer=hiredis-reader peer_value=%.1f "
            "better=higher\n",
-           (o1 + o2) / 2, (t1 + t2) / 2);
+           (o1.mbs + o2.mbs) / 2, (t1.mbs + t2.mbs) / 2);
     printf("BENCH resp_parse_xreadgroup_vs_hiredis value=%.1f unit=MB/s peer=hiredis-reader "
            "peer_value=%.1f better=higher\n",
-           o1, t1);
+           o1.mbs, t1.mbs);
     printf("BENCH resp_parse_hgetall_vs_hiredis value=%.1f unit=MB/s peer=hiredis-reader "
            "peer_value=%.1f better=higher\n",
-           o2, t2);
+           o2.mbs, t2.mbs);
     free(x);
     free(h);
     redisFree(c);

@@ -77,9 +77,17 @@ endif
 CFLAGS_ALL = $(WARN) $(DEFS) $(INC) $(OPT) -MMD -MP $(CFLAGS)
 LDFLAGS_ALL = $(LDOPT) $(LDFLAGS)
 
-LIBSRC := $(filter-out src/main_%.c,$(wildcard src/*.c))
+# The library holds the lower layers only (docs/ARCHITECTURE.md): base, proto, route, orion.
+# Each daemon is its folder's objects on top of it; the router links the HTTP front (src/front/).
+LAYERS := base proto route orion
+ifneq ($(wildcard src/*.c src/*.h),)
+$(error $(wildcard src/*.c src/*.h): a source goes in its layer's folder, see docs/ARCHITECTURE.md)
+endif
+LIBSRC := $(wildcard $(LAYERS:%=src/%/*.c))
 LIBOBJ := $(LIBSRC:%.c=$(BUILD)/%.o) $(BUILD)/vendor/cJSON.o
 LIB := $(BUILD)/liborion.a
+WORKER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/worker/*.c))
+ROUTER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/router/*.c src/front/*.c))
 
 SIM_SRC := $(wildcard tools/ollama-sim/*.c)
 CTL_SRC := $(wildcard tools/orionctl/*.c)
@@ -98,12 +106,15 @@ TEST_TOOLS := $(TOOL_SRC:test/tools/%.c=$(BUILD)/test/tools/%)
 FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
 REPLAYS := $(FUZZ_SRC:test/fuzz/fuzz_%.c=$(BUILD)/test/replay_%)
 
-.PHONY: all cross cross-aarch64 cross-armv7 check sanitize valgrind tests deps fuzz bench demo install \
+.PHONY: all build cross cross-aarch64 cross-armv7 check sanitize valgrind tests deps fuzz bench demo install \
 	install-systemd install-runit clean release
 .DEFAULT_GOAL := all
 .SECONDARY:
 
 all: vendor/cjson/cJSON.c $(BUILD)/.version $(PROGS)
+
+# The seeds' quick start says `make build`: the same as `make`.
+build: all
 
 vendor/cjson/cJSON.c vendor/cjson/cJSON.h:
 	tools/fetch-cjson.sh
@@ -128,11 +139,11 @@ $(LIB): $(LIBOBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BINDIR)/orion-inference-worker: $(BUILD)/src/main_worker.o $(LIB)
+$(BINDIR)/orion-inference-worker: $(WORKER_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
 
-$(BINDIR)/orion-inference-router: $(BUILD)/src/main_router.o $(LIB)
+$(BINDIR)/orion-inference-router: $(ROUTER_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
 

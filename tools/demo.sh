@@ -14,7 +14,7 @@ cleanup() {
     trap - INT TERM EXIT
     echo
     echo "demo: stopping"
-    for p in $pids; do kill "$p" 2>/dev/null; done
+    for p in $pids ${nap:-}; do kill "$p" 2>/dev/null; done
     sleep 0.5
     for p in $pids; do kill -9 "$p" 2>/dev/null; done
     rm -rf "$tmp"
@@ -82,4 +82,10 @@ echo "  http://127.0.0.1:8088/ui          the status page (the router's HTTP fro
 echo "  curl -s 127.0.0.1:8088/api/chat -d '{\"model\":\"gemma3:1b\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'"
 echo "  logs in $tmp/*.log"
 echo "demo: running; Ctrl-C stops everything"
-while :; do sleep 3600; done
+# sh runs a trap only once the foreground command has ended: wait on a background sleep, which
+# a signal interrupts at once, so a SIGTERM sent to this script alone stops the demo too
+while :; do
+    sleep 3600 &
+    nap=$!
+    wait "$nap"
+done

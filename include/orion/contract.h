@@ -99,7 +99,4 @@ void contract_answer_begin(struct resp_cmd *c, const char *done_key, const char 
 /* Is s a JSON value of the given kind? ('[': array, '{': object, 0: any). */
 bool contract_json_ok(const char *s, size_t n, char kind);
 
-/* Install cJSON's allocation hooks (orion_malloc/orion_free) once. */
-void contract_json_init(void);
-
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * jsonw: the little JSON writing the daemons do by hand (answers, health, events), so that
- * building a string does not take a cJSON tree. Pure.
+ * building a string does not take a cJSON tree, and the one place that sets how cJSON
+ * allocates. Pure.
  */
 #ifndef ORION_JSONW_H
 #define ORION_JSONW_H
@@ -13,5 +14,9 @@
 /* Append s (n bytes) as a JSON string with its quotes: ", \ and control characters escaped,
  * other bytes (UTF-8) as they are. 0, or -1 (ENOBUFS/ENOMEM). */
 int json_quote(struct buf *b, const char *s, size_t n);
+
+/* Make cJSON allocate through orion_malloc/orion_free (so that failures can be injected);
+ * call before the first cJSON call. Idempotent. */
+void json_init(void);
 
 #endif

@@ -2,6 +2,7 @@
 /* Fuzz request entries: the input is read as RESP (a field/value array, as XREADGROUP returns
  * it) and every reply is checked by contract_request_parse. */
 #include "orion/contract.h"
+#include "orion/jsonw.h"
 
 #include <stdint.h>
 
@@ -14,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct contract_request r;
     char err[200];
 
-    contract_json_init();
+    json_init();
     resp_reader_init(&rd);
     if (resp_reader_feed(&rd, data, size) == 0)
         while (resp_reader_get(&rd, &rep) == 1) {

@@ -5,6 +5,7 @@
  * precision written).
  */
 #include "orion/contract.h"
+#include "orion/jsonw.h"
 #include "orion/health.h"
 
 #include <stdint.h>
@@ -19,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct buf a, b;
     char err[200];
 
-    contract_json_init();
+    json_init();
     err[0] = '\0';
     if (health_from_json(&h, (const char *)data, size, err, sizeof(err)) < 0) {
         if (!err[0])

@@ -43,4 +43,13 @@ is "$(OLLAMA_HOST=10.1.2.3:11434 $ORION_WRAP "$b" --check-config | grep '^ollama
 is "$(OLLAMA_HOST=10.1.2.3:11434 ORION_OLLAMA_URL=http://x:1 $ORION_WRAP "$b" --check-config | grep '^ollama-url=')" "ollama-url=http://x:1" "ORION_OLLAMA_URL wins over OLLAMA_HOST"
 $ORION_WRAP "$b" --parallel 0 >/dev/null 2>&1
 is "$?" 100 "worker --parallel 0 exits 100"
+# Redis unreachable at start: a temporary failure (111, restarted by the service manager),
+# with a message that names the address
+DEADPORT=$(free_port)
+for p in "orion-inference-worker --node-id x" "orion-inference-router --http-listen off"; do
+    # shellcheck disable=SC2086 # $p is the program and its flag
+    err=$($ORION_WRAP $ORION_BIN/$p --redis-addr 127.0.0.1:$DEADPORT 2>&1)
+    is "$?" 111 "$p started with Redis down exits 111"
+    case "$err" in *"127.0.0.1:$DEADPORT"*) ok 0 "... naming the address" ;; *) ok 1 "... naming the address: $err" ;; esac
+done
 done_testing

@@ -13,6 +13,10 @@ if [ -n "${ORION_SANITIZE:-}" ]; then # installing is the same in both runs
 fi
 D=$T_TMP/root
 cd "$ORION_TOP" || exit 1
+env -u BUILD -u BINDIR -u MAKEFLAGS -u MAKELEVEL make -n build >"$T_TMP/build-n.log" 2>&1
+ok $? "make build (the seeds' quick start) is a target: it does what make does"
+grep -q '(DEPLOY.md)' docs/INFERENCE-SETUP.md 2>/dev/null
+ok $? "docs/INFERENCE-SETUP.md (the seeds' name) leads to the deployment guide"
 env -u BUILD -u BINDIR -u MAKEFLAGS -u MAKELEVEL make -s install install-systemd install-runit DESTDIR="$D" PREFIX=/usr >"$T_TMP/install.log" 2>&1
 ok $? "make install install-systemd install-runit DESTDIR=... PREFIX=/usr"
 for f in usr/bin/orion-inference-worker usr/bin/orion-inference-router usr/bin/orionctl \

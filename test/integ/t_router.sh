@@ -35,8 +35,16 @@ drain_node() {
 beat "pi-a 50 40 [\"gemma3:1b\"]" "pi-b 60 30 []" "pi-c 80 20 [\"llama3.2:1b\"]" &
 BEAT=$!
 T_PIDS="$T_PIDS $BEAT"
-start_router --stale-after 3
-sleep 1.5
+RPORT=$(free_port)
+start_router --stale-after 3 --http-listen 127.0.0.1:$RPORT
+# router_sees <node> <eligible true|false>: the router's own view (its /backends), so a step
+# starts once the router has read the health this script wrote, however slow the machine
+router_sees() {
+    curl -sf "http://127.0.0.1:$RPORT/backends" | tr '{' '\n' |
+        grep -q "\"node\":\"$1\",\"eligible\":$2"
+}
+wait_for 5 router_sees pi-a true && wait_for 5 router_sees pi-c false
+ok $? "the router sees pi-a eligible and the hot pi-c not"
 submit gemma3:1b hi cb-sticky >/dev/null
 wait_for 5 on_node pi-a cb-sticky
 ok $? "a model loaded on pi-a goes to pi-a (sticky)"
@@ -63,7 +71,8 @@ drain_node pi-a; drain_node pi-b
 beat "pi-a 80 40 []" "pi-b 80 30 []" &
 BEAT=$!
 T_PIDS="$T_PIDS $BEAT"
-sleep 1
+wait_for 5 router_sees pi-a false && wait_for 5 router_sees pi-b false
+ok $? "the router sees both nodes hot"
 submit gemma3:1b low cb-low priority 1 >/dev/null
 submit gemma3:1b high cb-high priority 3 >/dev/null
 submit gemma3:1b late cb-late timeout_ms 1500 >/dev/null
@@ -86,7 +95,8 @@ drain_node pi-a
 beat "pi-a 50 40 [\"gemma3:1b\"]" "pi-b 50 40 []" &
 BEAT=$!
 T_PIDS="$T_PIDS $BEAT"
-sleep 1
+wait_for 5 router_sees pi-a true && wait_for 5 router_sees pi-b true
+ok $? "the router sees both nodes cool again"
 submit gemma3:1b x cb-fail >/dev/null
 wait_for 5 on_node pi-a cb-fail
 ok $? "request on pi-a"
@@ -105,7 +115,8 @@ drain_node pi-b
 beat "pi-a 50 95 [\"gemma3:1b\"]" "pi-b 50 40 []" &
 BEAT=$!
 T_PIDS="$T_PIDS $BEAT"
-sleep 1.2
+wait_for 5 router_sees pi-a false && wait_for 5 router_sees pi-b true
+ok $? "the router sees pi-a full"
 submit gemma3:1b full cb-full >/dev/null
 wait_for 5 on_node pi-b cb-full
 ok $? "a node at 95 % RAM is avoided although it has the model"

@@ -2,6 +2,7 @@
 /* The contract: keys, request entries good and bad (table-driven), the answer script's
  * arguments. */
 #include "orion/contract.h"
+#include "orion/jsonw.h"
 #include "../t.h"
 
 #include <stdlib.h>
@@ -172,7 +173,7 @@ static void test_json_depth(void)
 
 int main(void)
 {
-    contract_json_init();
+    json_init();
     test_parse_table();
     test_values();
     test_keys_and_script();

@@ -5,6 +5,7 @@
  * guard page), and allocation failures at every point.
  */
 #include "orion/contract.h"
+#include "orion/jsonw.h"
 #include "orion/health.h"
 #include "../guard.h"
 #include "../t.h"
@@ -387,7 +388,7 @@ static void test_oom(void)
 
 int main(void)
 {
-    contract_json_init(); /* cJSON allocates through orion_malloc: failures can be injected */
+    json_init(); /* cJSON allocates through orion_malloc: failures can be injected */
     test_write();
     test_roundtrip();
     test_defaults();

@@ -30,7 +30,7 @@ while ! redis-cli -p "$port" ping >/dev/null 2>&1 && [ $i -lt 100 ]; do sleep 0.
 
 # 1. RESP reply parsing vs hiredis's reader (both gcc -O2, same machine, same bytes)
 want resp && gcc -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -Iinclude -o "$out/resp_bench" tools/bench/resp_bench.c \
-    src/resp.c src/buf.c -lhiredis && "$out/resp_bench" 127.0.0.1 "$port" | tee -a "$raw" | grep '^#'
+    src/proto/resp.c src/base/buf.c -lhiredis && "$out/resp_bench" 127.0.0.1 "$port" | tee -a "$raw" | grep '^#'
 
 # Further benchmarks append to $raw here (cluster simulation, router cost, footprint).
 for b in tools/bench/bench_*.sh; do

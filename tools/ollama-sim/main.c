@@ -8,6 +8,7 @@
 #include "cJSON.h"
 #include "orion/conf.h"
 #include "orion/contract.h"
+#include "orion/jsonw.h"
 #include "orion/log.h"
 
 #include <signal.h>
@@ -344,7 +345,7 @@ int main(int argc, char **argv)
                "v0.32.6+ stream layout) with simulated load times, keep-alive, eviction and queue; "
                "for tests. POST /sim/temp and /sim/fail are simulator-only test hooks.");
     log_init(PROG, 2, false);
-    contract_json_init();
+    json_init();
     parse_keep_alive(&s, ka);
     add_models(&s, models, load_ms);
     if (!(s.l = loop_new()))

@@ -11,6 +11,7 @@
 #include "orion/conf.h"
 #include "orion/contract.h"
 #include "orion/health.h"
+#include "orion/jsonw.h"
 #include "orion/log.h"
 #include "orion/redis.h"
 #include "orion/route.h"
@@ -316,7 +317,7 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": which command? status, submit, watch, drain, undrain (--help)\n");
         return ORION_EXIT_USAGE;
     }
-    contract_json_init();
+    json_init();
     if (contract_keys_init(&x.k, x.c.prefix) < 0)
         return ORION_EXIT_USAGE;
     memset(&o, 0, sizeof(o));

@@ -1,6 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* JSON string quoting for hand-built JSON. */
+/* JSON string quoting for hand-built JSON, and cJSON's allocation hooks. */
 #include "orion/jsonw.h"
+
+#include "cJSON.h"
+
+static void *json_malloc(size_t n) { return orion_malloc(n); }
+static void json_free(void *p) { orion_free(p); }
+
+void json_init(void)
+{
+    static int done;
+    cJSON_Hooks h = {json_malloc, json_free};
+
+    if (!done)
+        cJSON_InitHooks(&h);
+    done = 1;
+}
 
 int json_quote(struct buf *b, const char *s, size_t n)
 {

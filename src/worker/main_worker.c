@@ -2,7 +2,7 @@
 /* orion-inference-worker: argv -> settings -> worker_run. */
 #include "orion/conf.h"
 #include "orion/log.h"
-#include "orion/worker.h"
+#include "worker.h"
 
 #define PROG "orion-inference-worker"
 

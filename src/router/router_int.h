@@ -11,7 +11,7 @@
 #include "orion/redis.h"
 #include "orion/retry.h"
 #include "orion/route.h"
-#include "orion/router.h"
+#include "router.h"
 
 #include <stdbool.h>
 #include <stdint.h>

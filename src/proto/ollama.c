@@ -8,7 +8,6 @@
 #include "orion/ollama.h"
 
 #include "cJSON.h"
-#include "orion/contract.h"
 #include "orion/jsonw.h"
 #include "orion/limits.h"
 
@@ -254,7 +253,7 @@ int ollama_parse_line(const char *line, size_t n, struct ollama_line *out)
     int rc = -1;
 
     memset(out, 0, sizeof *out);
-    contract_json_init();
+    json_init();
     j = cJSON_ParseWithLength(line, n);
     if (!j || !cJSON_IsObject(j) || depth_of(j, 0) > ORION_JSON_MAX_DEPTH)
         goto out;
@@ -354,7 +353,7 @@ struct ollama *ollama_new(struct loop *l, const char *base_url, long header_ms)
         orion_free(o);
         return NULL;
     }
-    contract_json_init();
+    json_init();
     return o;
 }
 

@@ -12,7 +12,8 @@
  */
 #include "router_int.h"
 
-#include "orion/gateway.h"
+#include "../front/gateway.h"
+#include "orion/jsonw.h"
 #include "orion/log.h"
 #include "orion/notify.h"
 
@@ -598,7 +599,7 @@ int router_run(const struct router_conf *rc)
         orion_free(r.placement);
         return rc_setup;
     }
-    contract_json_init();
+    json_init();
     if (check_redis(rc) < 0)
         return ORION_EXIT_SYSTEM;
     r.l = loop_new();

@@ -4,9 +4,9 @@
 #ifndef ORION_GATEWAY_INT_H
 #define ORION_GATEWAY_INT_H
 
-#include "router_int.h"
+#include "../router/router_int.h"
 
-#include "orion/gateway.h"
+#include "gateway.h"
 #include "orion/httpd.h"
 
 #include <stdbool.h>

@@ -11,7 +11,7 @@
 #include "orion/ollama.h"
 #include "orion/redis.h"
 #include "orion/retry.h"
-#include "orion/worker.h"
+#include "worker.h"
 
 #include <stdbool.h>
 #include <stdint.h>

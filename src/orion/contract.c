@@ -51,19 +51,6 @@ int contract_cancel_key(const struct contract_keys *k, const char *id, size_t id
     return key_with(k, "cancel", id, idlen, out, n);
 }
 
-static void *json_malloc(size_t n) { return orion_malloc(n); }
-static void json_free(void *p) { orion_free(p); }
-
-void contract_json_init(void)
-{
-    static int done;
-    cJSON_Hooks h = {json_malloc, json_free};
-
-    if (!done)
-        cJSON_InitHooks(&h);
-    done = 1;
-}
-
 bool contract_json_ok(const char *s, size_t n, char kind)
 {
     cJSON *j = cJSON_ParseWithLength(s, n);

@@ -2,7 +2,7 @@
 /* orion-inference-router: argv -> settings -> router_run. */
 #include "orion/conf.h"
 #include "orion/log.h"
-#include "orion/router.h"
+#include "router.h"
 
 #define PROG "orion-inference-router"
 

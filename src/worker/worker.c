@@ -7,6 +7,7 @@
  */
 #include "worker_int.h"
 
+#include "orion/jsonw.h"
 #include "orion/log.h"
 #include "orion/notify.h"
 
@@ -532,7 +533,7 @@ int worker_run(const struct worker_conf *wc)
 
     if (rc)
         return rc;
-    contract_json_init();
+    json_init();
     if (check_redis(wc) < 0)
         return ORION_EXIT_SYSTEM;
     w.l = loop_new();

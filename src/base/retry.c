@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* Retrying a Redis read after an error reply: one log line per distinct error, backoff 0.1-2 s. */
 #include "orion/retry.h"
 #include "orion/log.h"
 

@@ -90,6 +90,20 @@ static void arena_free(struct resp_arena *a)
     }
 }
 
+/* The reader's allocations: most fit in the head block, and that test is all they cost. */
+static void *reader_alloc(struct resp_reader *r, size_t n)
+{
+    struct resp_arena *a = r->arena;
+    size_t need = round8(n);
+    void *p;
+
+    if (!a || a->cap - a->used < need)
+        return arena_alloc(&r->arena, &r->reuse, n);
+    p = (char *)a->data + a->used;
+    a->used += need;
+    return p;
+}
+
 void resp_reply_free(struct resp_reply *reply)
 {
     if (reply)
@@ -329,7 +343,7 @@ static struct resp_reply *slot(struct resp_reader *r)
             r->arena->used = 0;
             r->arena->next = NULL;
         }
-        it = arena_alloc(&r->arena, &r->reuse, sizeof(*it));
+        it = reader_alloc(r, sizeof(*it));
         if (!it)
             return NULL;
         r->root = it;
@@ -355,7 +369,7 @@ static int item_done(struct resp_reader *r)
 
 static int copy_str(struct resp_reader *r, struct resp_reply *it, const char *p, size_t n)
 {
-    char *s = arena_alloc(&r->arena, &r->reuse, n + 1);
+    char *s = reader_alloc(r, n + 1);
 
     if (!s)
         return -1;
@@ -373,7 +387,7 @@ static int open_array(struct resp_reader *r, struct resp_reply *it, long long co
         return 0;
     if (r->depth >= ORION_RESP_MAX_DEPTH)
         return fail(r, "arrays nested too deep");
-    it->elem = arena_alloc(&r->arena, &r->reuse, (size_t)count * sizeof(*it->elem));
+    it->elem = reader_alloc(r, (size_t)count * sizeof(*it->elem));
     if (!it->elem)
         return fail(r, "out of memory");
     it->n = (size_t)count;

@@ -13,7 +13,8 @@
  *   chunk    on the callback stream as the answer grows (stream=true):
  *              request_id type=chunk seq delta
  *   event    on P:events: type (routed started done failed) request_id node_id model
- *            [kind] [info] [total_duration load_duration] [code]
+ *            [kind] [info] [total_duration load_duration] [prompt_eval_count]
+ *            [prompt_eval_duration] [eval_count] [eval_duration] [prompt_cached] [code]
  *   routed   a request as the router puts it on P:requests:{node}: the caller's fields but
  *            request_id, attempt and routed_at, then those three
  *   deadletter  a request given up, its fields as they were
@@ -47,7 +48,7 @@ struct entry_argv {
     bool full;
     const char *argv[RESP_CMD_MAX_ARGS];
     size_t len[RESP_CMD_MAX_ARGS];
-    char num[3][24];
+    char num[8][24];
 };
 
 /* A view of a NUL-terminated string (p NULL: absent). */
@@ -81,9 +82,15 @@ void entry_chunk(struct entry_argv *a, struct contract_str callback, struct cont
 
 struct entry_event {
     struct contract_str type, request_id, node, model, kind, info, code; /* p NULL: absent */
-    long long total_duration, load_duration;                              /* < 0: absent */
+    long long total_duration, load_duration; /* ns; < 0: absent (written only both known) */
+    /* Ollama's prompt and generation figures of a done answer (counts, ns); < 0: absent */
+    long long prompt_eval_count, prompt_eval_duration, eval_count, eval_duration;
+    long long prompt_cached; /* prompt tokens Ollama found in its cache; < 0: not told */
 };
-/* XADD P:events MAXLEN ~ N * with e's fields (model absent is written ""). */
+/* e with every string absent and every number -1. */
+void entry_event_init(struct entry_event *e);
+/* XADD P:events MAXLEN ~ N * with e's fields (model absent is written ""; a number < 0 is
+ * left out). */
 void entry_event(struct entry_argv *a, const struct contract_keys *k, const struct entry_event *e);
 
 /* XADD stream * <fields but request_id, attempt, routed_at> request_id id attempt N
@@ -114,7 +121,7 @@ void entry_answer_read(const struct resp_reply *fields, struct entry_answer *a);
 /* A counter's value, 0 when absent. */
 long long entry_counter(const struct entry_answer *a, int which);
 
-/* An event of P:events: views ("" when absent), durations -1 when absent or not numbers. */
+/* An event of P:events: views ("" when absent), numbers -1 when absent or not all digits. */
 void entry_event_read(const struct resp_reply *fields, struct entry_event *e);
 
 /* Does s hold exactly lit? */

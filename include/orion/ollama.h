@@ -33,6 +33,8 @@ struct ollama_final { /* the final object of a generation */
     char done_reason[32];
     long long total_duration, load_duration, prompt_eval_count, prompt_eval_duration, eval_count,
         eval_duration; /* 0 when absent */
+    long long prompt_cached; /* prompt_eval_cached_count (prompt tokens found in the cache),
+                              * where a version reports it; -1 when absent */
 };
 
 struct ollama_cbs {

@@ -2,6 +2,7 @@
 /* The contract's stream entries (answers, chunks, events, routed, deadletter, cancel), both ways. */
 #include "orion/entry.h"
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -140,8 +141,29 @@ void entry_chunk(struct entry_argv *a, struct contract_str callback, struct cont
     put(a, delta, n);
 }
 
+void entry_event_init(struct entry_event *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->total_duration = e->load_duration = -1;
+    e->prompt_eval_count = e->prompt_eval_duration = e->eval_count = e->eval_duration = -1;
+    e->prompt_cached = -1;
+}
+
+/* The optional numbers of an event, written each when known: name and place. */
+struct numslot {
+    const char *name;
+    size_t off;
+};
+#define NUM(member) {#member, offsetof(struct entry_event, member)}
+static const struct numslot event_nums[] = {NUM(prompt_eval_count), NUM(prompt_eval_duration),
+                                            NUM(eval_count), NUM(eval_duration),
+                                            NUM(prompt_cached)};
+#define NEVENT_NUMS (sizeof(event_nums) / sizeof(event_nums[0]))
+
 void entry_event(struct entry_argv *a, const struct contract_keys *k, const struct entry_event *e)
 {
+    int slot = 2;
+
     xadd_trimmed(a, k->events, strlen(k->events));
     puts_(a, "type");
     put_str(a, e->type);
@@ -164,6 +186,13 @@ void entry_event(struct entry_argv *a, const struct contract_keys *k, const stru
         put_num(a, 0, e->total_duration);
         puts_(a, "load_duration");
         put_num(a, 1, e->load_duration);
+    }
+    for (size_t i = 0; i < NEVENT_NUMS; i++) {
+        long long v = *(const long long *)((const char *)e + event_nums[i].off);
+        if (v < 0)
+            continue;
+        puts_(a, event_nums[i].name);
+        put_num(a, slot++, v);
     }
     if (e->code.p) {
         puts_(a, "code");
@@ -242,12 +271,16 @@ static struct contract_str field(const struct resp_reply *f, const char *name)
 
 static bool digits(struct contract_str s) { return s.n && s.n < 24 && strspn(s.p, "0123456789") >= s.n; }
 
+/* The value of a run of digits, LLONG_MAX past it (23 digits would overflow). */
 static long long number(struct contract_str s)
 {
     long long v = 0;
 
-    for (size_t i = 0; i < s.n; i++)
+    for (size_t i = 0; i < s.n; i++) {
+        if (v > (LLONG_MAX - 9) / 10)
+            return LLONG_MAX;
         v = v * 10 + (s.p[i] - '0');
+    }
     return v;
 }
 
@@ -302,4 +335,8 @@ void entry_event_read(const struct resp_reply *f, struct entry_event *e)
     read_slots(f, e, slots, sizeof(slots) / sizeof(slots[0]));
     e->total_duration = digits(td) ? number(td) : -1;
     e->load_duration = digits(ld) ? number(ld) : -1;
+    for (size_t i = 0; i < NEVENT_NUMS; i++) {
+        struct contract_str v = field(f, event_nums[i].name);
+        *(long long *)((char *)e + event_nums[i].off) = digits(v) ? number(v) : -1;
+    }
 }

@@ -201,7 +201,7 @@ static long long num(const cJSON *obj, const char *key)
 
 static void take_final(const cJSON *j, struct ollama_final *f)
 {
-    const cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "done_reason");
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "done_reason"), *n;
 
     if (cJSON_IsString(r))
         snprintf(f->done_reason, sizeof f->done_reason, "%s", r->valuestring);
@@ -211,6 +211,10 @@ static void take_final(const cJSON *j, struct ollama_final *f)
     f->prompt_eval_duration = num(j, "prompt_eval_duration");
     f->eval_count = num(j, "eval_count");
     f->eval_duration = num(j, "eval_duration");
+    n = cJSON_GetObjectItemCaseSensitive(j, "prompt_eval_cached_count");
+    f->prompt_cached = cJSON_IsNumber(n) && n->valuedouble >= 0 && n->valuedouble < 1e15
+                           ? (long long)n->valuedouble
+                           : -1;
 }
 
 static int take_tool_calls(const char *line, size_t n, bool chat, struct ollama_line *out)

@@ -89,13 +89,12 @@ static int send_move(struct router *r, struct waiting *w, const struct rnode *n,
     if (!m)
         return -1;
     entry_routed(&mv, n->stream, w->fields, id, w->attempt, (long long)(router_now(r) * 1000));
-    memset(&e, 0, sizeof(e));
+    entry_event_init(&e);
     e.type = entry_cstr("routed");
     e.request_id = id;
     e.node = entry_cstr(n->id);
     e.model = entry_cstr(w->rreq.model);
     e.kind = entry_cstr(route_kind_name(kind));
-    e.total_duration = e.load_duration = -1;
     entry_event(&ev, &r->keys, &e);
     m->r = r;
     m->w = w;

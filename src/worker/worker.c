@@ -43,16 +43,20 @@ void worker_event(struct worker *w, const char *type, const struct job *j, const
     struct entry_argv a;
     struct entry_event e;
 
-    memset(&e, 0, sizeof(e));
+    entry_event_init(&e);
     e.type = entry_cstr(type);
     e.request_id = contract_request_id(&j->req);
     e.node = entry_cstr(w->node);
     e.model = j->req.model;
     e.info = entry_cstr(extra ? extra : "");
-    e.total_duration = e.load_duration = -1;
     if (j->final.ok && !strcmp(type, "done")) { /* Ollama's counters: routers learn */
         e.total_duration = j->final.total_duration;
         e.load_duration = j->final.load_duration;
+        e.prompt_eval_count = j->final.prompt_eval_count;
+        e.prompt_eval_duration = j->final.prompt_eval_duration;
+        e.eval_count = j->final.eval_count;
+        e.eval_duration = j->final.eval_duration;
+        e.prompt_cached = j->final.prompt_cached;
     } else if (!strcmp(type, "failed") && j->err_code[0]) { /* routers count outcomes */
         e.code = entry_cstr(j->err_code);
     }
@@ -170,6 +174,7 @@ static void take_entry(struct worker *w, const struct resp_reply *e)
         return; /* stays pending, read again after a restart */
     }
     j->w = w;
+    j->final.prompt_cached = -1; /* Ollama tells it, or nobody */
     snprintf(j->entry_id, sizeof(j->entry_id), "%s", id->str);
     buf_init(&j->text, ORION_FIELD_MAX);
     buf_init(&j->thinking, ORION_FIELD_MAX);

@@ -7,6 +7,8 @@
 #include "orion/entry.h"
 #include "../t.h"
 
+#include <limits.h>
+
 /* The words of a command, joined by '|', with lengths honoured. */
 static void join(char *out, size_t n, int argc, const char *const *argv, const size_t *len)
 {
@@ -125,18 +127,17 @@ static void test_streams(void)
     entry_chunk(&a, entry_cstr("cb:1"), entry_cstr("r1"), 7, "Hel", 3);
     check_argv(&a, "XADD|cb:1|MAXLEN|~|10000|*|request_id|r1|type|chunk|seq|7|delta|Hel", "chunk");
 
-    memset(&e, 0, sizeof(e));
+    entry_event_init(&e);
     e.type = entry_cstr("routed");
     e.request_id = entry_cstr("r1");
     e.node = entry_cstr("n1");
     e.model = entry_cstr("m");
     e.kind = entry_cstr("sticky");
-    e.total_duration = e.load_duration = -1;
     entry_event(&a, &keys, &e);
     check_argv(&a, "XADD|P:events|MAXLEN|~|10000|*|type|routed|request_id|r1|node_id|n1|model|m|"
                "kind|sticky", "routed event (router)");
 
-    memset(&e, 0, sizeof(e));
+    entry_event_init(&e);
     e.type = entry_cstr("done");
     e.request_id = entry_cstr("r1");
     e.node = entry_cstr("n1");
@@ -146,9 +147,27 @@ static void test_streams(void)
     entry_event(&a, &keys, &e);
     check_argv(&a, "XADD|P:events|MAXLEN|~|10000|*|type|done|request_id|r1|node_id|n1|model||"
                "info||total_duration|2000000|load_duration|1000", "done event (worker, no model)");
+    e.prompt_eval_count = 412;
+    e.prompt_eval_duration = 5000000;
+    e.eval_count = 0;
+    e.eval_duration = 123456789012LL;
+    entry_event(&a, &keys, &e);
+    check_argv(&a, "XADD|P:events|MAXLEN|~|10000|*|type|done|request_id|r1|node_id|n1|model||"
+               "info||total_duration|2000000|load_duration|1000|prompt_eval_count|412|"
+               "prompt_eval_duration|5000000|eval_count|0|eval_duration|123456789012",
+               "done event with the prompt's figures (a 0 is written, no cached count)");
+    e.prompt_cached = 400;
+    entry_event(&a, &keys, &e);
+    check_argv(&a, "XADD|P:events|MAXLEN|~|10000|*|type|done|request_id|r1|node_id|n1|model||"
+               "info||total_duration|2000000|load_duration|1000|prompt_eval_count|412|"
+               "prompt_eval_duration|5000000|eval_count|0|eval_duration|123456789012|"
+               "prompt_cached|400", "done event with the cached tokens Ollama told");
 
+    entry_event_init(&e);
     e.type = entry_cstr("failed");
-    e.total_duration = e.load_duration = -1;
+    e.request_id = entry_cstr("r1");
+    e.node = entry_cstr("n1");
+    e.info = entry_cstr("");
     e.code = entry_cstr("canceled");
     entry_event(&a, &keys, &e);
     check_argv(&a, "XADD|P:events|MAXLEN|~|10000|*|type|failed|request_id|r1|node_id|n1|model||"
@@ -174,7 +193,9 @@ static void test_read(void)
                                        "load_duration", "600000000", "eval_count", "12x"};
     static const char *const ev[] = {"type", "done", "request_id", "r9", "node_id", "n2",
                                      "model", "m", "info", "", "total_duration", "-5",
-                                     "load_duration", "77"};
+                                     "load_duration", "77", "prompt_eval_count", "31",
+                                     "prompt_eval_duration", "99999999999999999999999",
+                                     "eval_count", "1e3", "prompt_cached", "0"};
     struct resp_reply *f = fields(14, done);
     struct entry_answer a;
     struct entry_event e;
@@ -188,12 +209,17 @@ static void test_read(void)
     ok(a.error.n == 0 && a.error.p && !a.message.n, "read: absent fields are empty views");
     resp_reply_free(f);
 
-    f = fields(14, ev);
+    f = fields(22, ev);
     entry_event_read(f, &e);
     ok(entry_is(e.type, "done") && entry_is(e.request_id, "r9") && entry_is(e.node, "n2"),
        "event read: type, request_id, node");
     is_int(e.total_duration, -1, "event read: a negative duration is not a number");
     is_int(e.load_duration, 77, "event read: load_duration");
+    is_int(e.prompt_eval_count, 31, "event read: prompt_eval_count");
+    ok(e.prompt_eval_duration == LLONG_MAX, "event read: 23 digits saturate, never overflow");
+    is_int(e.eval_count, -1, "event read: '1e3' is not all digits: absent");
+    is_int(e.eval_duration, -1, "event read: an absent number is -1");
+    is_int(e.prompt_cached, 0, "event read: prompt_cached 0 (a miss Ollama told)");
     resp_reply_free(f);
 }
 

@@ -96,6 +96,16 @@ static void test_lines(void)
     is_int(l.final.prompt_eval_duration, 443210000, "prompt_eval_duration");
     is_int(l.final.eval_count, 8, "eval_count");
     is_int(l.final.eval_duration, 728202567, "eval_duration");
+    is_int(l.final.prompt_cached, -1, "no prompt_eval_cached_count: the cached tokens unknown");
+    ollama_line_release(&l);
+    is_int(parse("{\"model\":\"m\",\"created_at\":\"x\",\"response\":\"\",\"done\":true,"
+                 "\"prompt_eval_count\":812,\"prompt_eval_cached_count\":800,"
+                 "\"prompt_eval_duration\":90000000}", &l), 0, "final line with a cached count");
+    is_int(l.final.prompt_cached, 800, "prompt_eval_cached_count passed on");
+    ollama_line_release(&l);
+    is_int(parse("{\"model\":\"m\",\"created_at\":\"x\",\"response\":\"\",\"done\":true,"
+                 "\"prompt_eval_cached_count\":-3}", &l), 0, "final line with a negative cached count");
+    is_int(l.final.prompt_cached, -1, "a negative cached count is unknown");
     ollama_line_release(&l);
     is_int(parse("{\"model\":\"qwen2.5:0.5b\",\"created_at\":\"2025-08-18T09:16:30.413517Z\",\"response\":\"The sky\","
                  "\"done\":true,\"done_reason\":\"length\",\"context\":[1,2,3],\"total_duration\":1303129349}", &l), 0,

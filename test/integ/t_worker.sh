@@ -44,6 +44,12 @@ test "$(ev_field done load_duration)" -ge 300000000 2>/dev/null
 ok $? "done event: load_duration of the cold load (>= 300 ms in ns): $(ev_field done load_duration)"
 test "$(ev_field done total_duration)" -ge "$(ev_field done load_duration)" 2>/dev/null
 ok $? "done event: total_duration >= load_duration"
+is "$(ev_field done prompt_eval_count)" "$(answer_field cb-gen prompt_eval_count)" \
+    "done event: the answer's prompt_eval_count (routers learn prefill rates)"
+is "$(ev_field done eval_duration)" "$(answer_field cb-gen eval_duration)" "done event: eval_duration"
+test "$(ev_field done prompt_eval_duration)" -gt 0 2>/dev/null
+ok $? "done event: prompt_eval_duration"
+is "$(ev_field done prompt_cached)" "" "done event: no prompt_cached where Ollama does not tell it"
 is "$(ev_field started total_duration)" "" "started event: no counters"
 
 add model gemma3:1b messages '[{"role":"user","content":"hi"}]' callback cb-chat stream true

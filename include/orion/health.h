@@ -16,7 +16,8 @@
  * Optional extras (absent: unknown, has_<x> false, the value keeps its default):
  *   installed (names, /api/tags), capacity (>= 0, default 1), inflight (>= 0, default 0),
  *   ollama_up (default true), draining (default false), labels (names, each at most
- *   ORION_LABEL_MAX bytes), version (string), load1 (1-minute load average, 2 decimals),
+ *   ORION_LABEL_MAX bytes), version (string), ollama_version (string: Ollama's /api/version,
+ *   absent while Ollama has not answered it), load1 (1-minute load average, 2 decimals),
  *   throttled (the Raspberry Pi firmware's get_throttled flags, written as a hex string
  *   "0x50005"; a JSON integer is read too).
  *
@@ -24,7 +25,7 @@
  * type or out of range is an error naming the field, a missing optional field is unknown,
  * unknown fields are ignored. Caps (errors, never truncation, so that a long "installed" list
  * cannot silently hide a model): ORION_HEALTH_MAX_LIST entries per list, ORION_MODEL_MAX bytes
- * per name, ORION_VERSION_MAX bytes of version, ORION_HEALTH_MAX_JSON bytes of input, nesting
+ * per name, ORION_VERSION_MAX bytes of either version, ORION_HEALTH_MAX_JSON bytes of input, nesting
  * deeper than ORION_JSON_MAX_DEPTH anywhere in the document, and anything but one JSON object
  * (trailing bytes other than white space included).
  */
@@ -69,6 +70,8 @@ struct health {
     bool draining, has_draining;   /* default false */
     char version[ORION_VERSION_MAX + 1];
     bool has_version;
+    char ollama_version[ORION_VERSION_MAX + 1]; /* what its Ollama's /api/version says */
+    bool has_ollama_version;
     double load1; /* 1-minute load average; -1 when unknown */
     bool has_load;
     unsigned long throttled; /* firmware flags, enum metrics_throttle in metrics.h */

@@ -56,7 +56,9 @@ struct node_view {
 double node_seen(double seen, double last_seen_before, double last_seen, double now, bool first);
 
 /* The routing view of a node: strings point into h (NULL: no record, stale); seen from
- * node_seen; queued, the requests in its stream. */
+ * node_seen; queued, the requests in its stream (the router passes those other routers sent:
+ * route_dispatch.h). cpu_percent and throttled come from the record; host_cache is true when
+ * its ollama_version is 0.30 or later (Ollama then keeps idle slots' prompts in host RAM). */
 void node_route_view(struct route_node *o, const char *id, const struct health *h, bool drained,
                      double seen, unsigned long queued);
 /* Fill v: id (kept as a pointer), h (may be NULL; kept), its routing view; no counters. */

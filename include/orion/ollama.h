@@ -75,8 +75,14 @@ void ollama_cancel(struct ollama_call *c); /* closes the connection (Ollama stop
 typedef void ollama_list_fn(void *arg, bool ok, const char *names, size_t count);
 int ollama_ps(struct ollama *o, ollama_list_fn *cb, void *arg);
 int ollama_tags(struct ollama *o, ollama_list_fn *cb, void *arg);
+/* /api/version: names is the version string ("0.30.1"), count 1. */
+int ollama_version(struct ollama *o, ollama_list_fn *cb, void *arg);
 
 /* ---- pure helpers, tested alone ---- */
+
+/* An Ollama version ("0.30.1", "v0.30.0-rc32"; only major.minor count) against major.minor:
+ * -1 older, 0 the same, 1 newer, -2 not a version ("", "dev", NULL). */
+int ollama_version_cmp(const char *v, int major, int minor);
 
 /* Request JSON for g (stream is never sent: Ollama's default is true). *chat is true for
  * /api/chat (messages set), false for /api/generate. A keep_alive that is a bare number

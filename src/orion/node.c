@@ -2,6 +2,7 @@
 /* One node's status from its health record, judged and written as JSON the same everywhere. */
 #include "orion/node.h"
 #include "orion/jsonw.h"
+#include "orion/ollama.h"
 
 #include <string.h>
 
@@ -34,6 +35,7 @@ void node_route_view(struct route_node *o, const char *id, const struct health *
     o->last_seen = h ? seen : 0;
     o->available = !h ? ROUTE_AVAIL_UNKNOWN : h->available ? ROUTE_AVAIL_YES : ROUTE_AVAIL_NO;
     o->ram_percent = -1;
+    o->cpu_percent = -1;
     o->capacity = 1;
     o->inflight = (unsigned)queued;
     o->draining = drained;
@@ -51,6 +53,10 @@ void node_route_view(struct route_node *o, const char *id, const struct health *
     o->draining = h->draining || drained;
     o->labels = (const char *const *)h->labels;
     o->nlabels = h->nlabels;
+    o->cpu_percent = h->cpu_percent;
+    o->has_throttled = h->has_throttled;
+    o->throttled = h->throttled;
+    o->host_cache = h->has_ollama_version && ollama_version_cmp(h->ollama_version, 0, 30) >= 0;
 }
 
 void node_view_judge(struct node_view *v, const struct route_settings *rs,

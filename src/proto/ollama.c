@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool is_json_number(const char *s)
@@ -307,6 +308,31 @@ const char *ollama_status_code(int status, bool *retriable)
     return "ollama_error";
 }
 
+/* "0.30.1", "v0.30.0-rc32", "0.9": numbers up to the first character that is not part of them */
+int ollama_version_cmp(const char *v, int major, int minor)
+{
+    long x[2] = {0, 0};
+    char *end;
+
+    if (!v)
+        return -2;
+    if (*v == 'v')
+        v++;
+    for (int i = 0; i < 2; i++) {
+        if (*v < '0' || *v > '9')
+            return -2;
+        x[i] = strtol(v, &end, 10);
+        v = end;
+        if (i == 0 && *v++ != '.')
+            return -2;
+    }
+    if (x[0] != major)
+        return x[0] < major ? -1 : 1;
+    if (x[1] != minor)
+        return x[1] < minor ? -1 : 1;
+    return 0;
+}
+
 /* ---- the client on the loop ---- */
 
 #include "orion/httpc.h"
@@ -338,6 +364,7 @@ struct ollama_list {
     struct httpc_req *req;
     ollama_list_fn *cb;
     void *arg;
+    long (*parse)(const char *p, size_t n, struct buf *out); /* count of names, or -1 */
     struct buf body;
     int status;
 };
@@ -620,6 +647,20 @@ static long list_names(const char *p, size_t n, struct buf *out)
     return count;
 }
 
+/* {"version":"0.30.1"}: the version as the one name; 1 or -1 */
+static long version_name(const char *p, size_t n, struct buf *out)
+{
+    cJSON *j = cJSON_ParseWithLength(p, n);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "version");
+    long count = -1;
+
+    if (cJSON_IsString(v) && strlen(v->valuestring) <= ORION_VERSION_MAX &&
+        buf_append(out, v->valuestring, strlen(v->valuestring) + 1) == 0)
+        count = 1;
+    cJSON_Delete(j);
+    return count;
+}
+
 static void list_done(void *arg)
 {
     struct ollama_list *s = arg;
@@ -629,7 +670,7 @@ static void list_done(void *arg)
     s->req = NULL;
     buf_init(&names, ORION_HTTP_MAX_BODY);
     if (s->status == 200)
-        count = list_names(buf_data(&s->body), buf_size(&s->body), &names);
+        count = s->parse(buf_data(&s->body), buf_size(&s->body), &names);
     s->cb(s->arg, count >= 0, count >= 0 ? buf_data(&names) : "", count >= 0 ? (size_t)count : 0);
     buf_release(&names);
     list_free(s);
@@ -646,7 +687,9 @@ static void list_error(void *arg, enum httpc_err kind, const char *msg)
     list_free(s);
 }
 
-static int list_start(struct ollama *o, const char *path, ollama_list_fn *cb, void *arg)
+static int list_start(struct ollama *o, const char *path,
+                      long (*parse)(const char *, size_t, struct buf *), ollama_list_fn *cb,
+                      void *arg)
 {
     static const struct httpc_cb hcb = {list_head, list_data, list_done, list_error};
     struct ollama_list *s = orion_calloc(1, sizeof(*s));
@@ -656,6 +699,7 @@ static int list_start(struct ollama *o, const char *path, ollama_list_fn *cb, vo
     s->o = o;
     s->cb = cb;
     s->arg = arg;
+    s->parse = parse;
     buf_init(&s->body, ORION_HTTP_MAX_BODY);
     s->req = httpc_request(o->h, "GET", path, NULL, NULL, 0, &hcb, s);
     if (!s->req) {
@@ -672,10 +716,15 @@ static int list_start(struct ollama *o, const char *path, ollama_list_fn *cb, vo
 
 int ollama_ps(struct ollama *o, ollama_list_fn *cb, void *arg)
 {
-    return list_start(o, "/api/ps", cb, arg);
+    return list_start(o, "/api/ps", list_names, cb, arg);
 }
 
 int ollama_tags(struct ollama *o, ollama_list_fn *cb, void *arg)
 {
-    return list_start(o, "/api/tags", cb, arg);
+    return list_start(o, "/api/tags", list_names, cb, arg);
+}
+
+int ollama_version(struct ollama *o, ollama_list_fn *cb, void *arg)
+{
+    return list_start(o, "/api/version", version_name, cb, arg);
 }

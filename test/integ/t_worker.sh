@@ -20,7 +20,7 @@ wait_for 5 has_health
 ok $? "health published under the node id"
 hj=$(health_json pi-t)
 echo "# $hj"
-for f in '"node_id":"pi-t"' '"temp_c":61.234' '"ram_total_mb":7810' '"available":true' '"capacity":1' '"ollama_up":true' '"installed":["' '"models":[' '"last_seen":'; do
+for f in '"node_id":"pi-t"' '"temp_c":61.234' '"ram_total_mb":7810' '"available":true' '"capacity":1' '"ollama_up":true' '"installed":["' '"models":[' '"last_seen":' '"ollama_version":"0.32.6"'; do
     case "$hj" in *"$f"*) ok 0 "health has $f" ;; *) ok 1 "health has $f" ;; esac
 done
 add() { rcli XADD $S '*' "$@" >/dev/null; }

@@ -170,8 +170,27 @@ static void test_oom(void)
     ok(fails > 0, "allocation failures give -1 without leaks (%d)", fails);
 }
 
+/* Ollama versions against 0.30: the one that moved the prompt cache to llama-server. */
+static void test_version(void)
+{
+    static const struct {
+        const char *v;
+        int want;
+    } rows[] = {
+        {"0.30.0", 0},       {"0.30.1", 0},  {"v0.30.0-rc32", 0}, {"0.31.2", 1},
+        {"0.29.9", -1},      {"0.24.0", -1}, {"0.9.7", -1},       {"1.0.0", 1},
+        {"0.100.0", 1},      {"0.30", 0},    {"0", -2},           {"", -2},
+        {"dev", -2},         {"0.x", -2},    {".30.1", -2},       {NULL, -2},
+    };
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        is_int(ollama_version_cmp(rows[i].v, 0, 30), rows[i].want, "version '%s' vs 0.30",
+               rows[i].v ? rows[i].v : "(null)");
+}
+
 int main(void)
 {
+    test_version();
     test_bodies();
     test_lines();
     test_status();

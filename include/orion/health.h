@@ -25,9 +25,9 @@
  * type or out of range is an error naming the field, a missing optional field is unknown,
  * unknown fields are ignored. Caps (errors, never truncation, so that a long "installed" list
  * cannot silently hide a model): ORION_HEALTH_MAX_LIST entries per list, ORION_MODEL_MAX bytes
- * per name, ORION_VERSION_MAX bytes of either version, ORION_HEALTH_MAX_JSON bytes of input, nesting
- * deeper than ORION_JSON_MAX_DEPTH anywhere in the document, and anything but one JSON object
- * (trailing bytes other than white space included).
+ * per name, ORION_VERSION_MAX bytes of either version, ORION_HEALTH_MAX_JSON bytes of input,
+ * nesting deeper than ORION_JSON_MAX_DEPTH anywhere in the document, and anything but one JSON
+ * object (trailing bytes other than white space included).
  */
 #ifndef ORION_HEALTH_H
 #define ORION_HEALTH_H

@@ -31,6 +31,10 @@ int main(int argc, char **argv)
          &rc.load_factor, NULL, false},
         {"policy", "ORION_POLICY", CONF_STR, "sticky",
          "sticky, first-fit, least-conn, round-robin or random", 0, 0, &rc.policy, NULL, false},
+        {"binding", "ORION_BINDING", CONF_STR, "auto",
+         "when a request leaves the router: late (held until a node has a free slot), early (at "
+         "once, queued on the node) or auto (late for sticky, early for the others)",
+         0, 0, &rc.binding, NULL, false},
         {"placement", "ORION_PLACEMENT", CONF_STR, NULL, "file of placement rules", 0, 0,
          &rc.placement, NULL, false},
         {"router-id", "ORION_ROUTER_ID", CONF_STR, NULL, "consumer name (default: host name)", 0,

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The router's request side: read P:requests (group inference-router), hold what cannot be
- * placed yet, place it with route_pick(), move it to the node's stream in one MULTI/EXEC, and
- * answer what passes its deadline. Health and failover are in router_nodes.c, the waiting
- * list and the taking in of entries in router_wait.c.
+ * The router's request side: read P:requests (group inference-router) into the waiting list,
+ * move what router_place.c lets leave to the node's stream in one MULTI/EXEC, keep held
+ * entries claimed and take over those of a router that died. Which requests leave is in
+ * router_place.c, health and failover in router_nodes.c, the workers' events in
+ * router_events.c, the waiting list and the taking in of entries in router_wait.c.
  *
  * Nothing is acknowledged before it is somewhere else: a held request stays pending in the
  * group, so after a crash the next start reads it back with XREADGROUP ... 0. Held requests
@@ -34,16 +35,18 @@ struct move_ctx {
     struct waiting *w;
     char node[ORION_NODE_ID_MAX + 1];
     enum route_kind kind;
+    unsigned long long id; /* its flight */
 };
 
 static void move_done(struct redis *c, struct resp_reply *reply, void *arg)
 {
     struct move_ctx *m = arg;
     struct router *r = m->r;
-    struct rnode *n;
+    struct rnode *n = router_node(r, m->node, false);
+    bool moved = reply && reply->type == RESP_ARRAY && reply->n >= 1 &&
+                 reply->elem[0].type == RESP_BULK;
 
-    (void)c;
-    if (reply && reply->type == RESP_ARRAY && reply->n >= 1 && reply->elem[0].type == RESP_BULK) {
+    if (moved) {
         struct contract_str id = contract_request_id(&m->w->req);
         log_debug("request %.*s -> %s (%s, attempt %d)", (int)id.n, id.p, m->node,
                   route_kind_name(m->kind), m->w->attempt);
@@ -52,30 +55,40 @@ static void move_done(struct redis *c, struct resp_reply *reply, void *arg)
             r->cnt.kind[m->kind]++;
         if (m->w->attempt > 1)
             r->cnt.failovers++;
-        n = router_node(r, m->node, false);
         if (n) {
             n->cnt.routed++;
             if ((int)m->kind < K_NKINDS)
                 n->cnt.kind[m->kind]++;
         }
         router_waiting_remove(r, m->w);
+    } else if (!reply) {
+        /* the link was lost: the MULTI/EXEC may have run or not. Forget the request: when the
+         * link is back the pending entries are read again, and it is among them only if the
+         * move did not happen, so it is never moved twice. Its flight stays until the node's
+         * stream shows whether it got there (router_nodes.c). */
+        log_warnx("moving request %s to %s: %s; it is read back if it was not moved",
+                  m->w->entry_id, m->node, redis_error(c));
+        router_waiting_remove(r, m->w);
     } else {
         log_warnx("moving request %s to %s failed: %s", m->w->entry_id, m->node,
-                  reply && reply->type == RESP_ERROR ? reply->str : redis_error(c));
+                  reply->type == RESP_ERROR ? reply->str : "an unexpected reply");
         m->w->moving = false;
+        if (n)
+            router_flight_end(r, (size_t)(n - r->nodes), m->id, m->w->rreq.model, NULL,
+                              router_now(r));
     }
     orion_free(m);
     r->nmoving--;
     if (r->throttled && r->nmoving <= ROUTER_MAX_MOVING / 2) {
         r->throttled = false;
         router_try_place(r);
-    }
+    } /* a failed move is tried again by the next event or tick, not at once */
 }
 
 /* MULTI; XADD node-stream (the routed entry); XACK + XDEL source; XADD events; EXEC. Only
  * EXEC's reply counts. */
-static int send_move(struct router *r, struct waiting *w, const struct rnode *n,
-                     enum route_kind kind)
+int router_send_move(struct router *r, struct waiting *w, struct rnode *n, enum route_kind kind,
+                     double now)
 {
     struct contract_str id = contract_request_id(&w->req);
     struct move_ctx *m = orion_calloc(1, sizeof(*m));
@@ -88,7 +101,7 @@ static int send_move(struct router *r, struct waiting *w, const struct rnode *n,
 
     if (!m)
         return -1;
-    entry_routed(&mv, n->stream, w->fields, id, w->attempt, (long long)(router_now(r) * 1000));
+    entry_routed(&mv, n->stream, w->fields, id, w->attempt, (long long)(now * 1000));
     entry_event_init(&e);
     e.type = entry_cstr("routed");
     e.request_id = id;
@@ -99,6 +112,7 @@ static int send_move(struct router *r, struct waiting *w, const struct rnode *n,
     m->r = r;
     m->w = w;
     m->kind = kind;
+    m->id = w->rreq.id;
     snprintf(m->node, sizeof(m->node), "%s", n->id);
     /* all six or none: a MULTI left open would swallow the next move into this EXEC */
     redis_batch_begin(r->cmd);
@@ -116,105 +130,8 @@ static int send_move(struct router *r, struct waiting *w, const struct rnode *n,
     w->moving = true;
     r->nmoving++;
     snprintf(w->dest, sizeof(w->dest), "%s", n->id);
+    router_flight_begin(r, w, n, now);
     return 0;
-}
-
-static int cmp_waiting(const void *a, const void *b)
-{
-    const struct waiting *x = *(struct waiting *const *)a, *y = *(struct waiting *const *)b;
-
-    return route_request_cmp(&x->rreq, &y->rreq);
-}
-
-/* Keep-alive the router assumes for its residency record: the entry's, or Ollama's 5 m. */
-static double keep_alive_s(const struct waiting *w)
-{
-    const char *p = w->req.keep_alive.p;
-    char *end;
-    double v;
-
-    if (!p)
-        return 600; /* the worker's default --keep-alive */
-    v = strtod(p, &end);
-    if (end == p)
-        return 600;
-    switch (*end) {
-    case 'h':
-        return v * 3600;
-    case 'm':
-        return end[1] == 's' ? v / 1000 : v * 60;
-    default:
-        return v; /* a number or "300s" */
-    }
-}
-
-void router_try_place(struct router *r)
-{
-    struct route_node *nodes = r->view;
-    struct rnode **map = r->view_map;
-    size_t n, i = 0;
-    double now = router_now(r);
-    struct route_result res;
-    bool stale_load = false;
-
-    if (!redis_up(r->cmd) || !r->nw || !r->health_seen || r->placing)
-        return; /* before the first health refresh every node would look absent */
-    r->placing = true;
-    n = router_route_nodes(r, nodes, map, ORION_ROUTE_MAX_NODES);
-    { /* sort only what is not moving yet: with a backlog most entries are in flight */
-        size_t k = 0;
-        for (size_t j = 0; j < r->nw; j++) {
-            if (!r->w[j]->moving) {
-                struct waiting *t = r->w[k];
-                r->w[k++] = r->w[j];
-                r->w[j] = t;
-            }
-        }
-        qsort(r->w, k, sizeof(*r->w), cmp_waiting);
-        for (size_t j = 0; j < r->nw; j++)
-            r->w[j]->idx = j;
-    }
-    while (i < r->nw) {
-        struct waiting *w = r->w[i];
-        if (w->moving) {
-            i++;
-            continue;
-        }
-        if (now > w->deadline) {
-            r->cnt.timeouts++;
-            router_answer_error(r, &w->req, w->src, w->group, "no_available_nodes", true,
-                                "no node could take the request before its deadline");
-            router_waiting_drop(r, i); /* order is restored by the next sort */
-            router_waiting_free(r, w);
-            continue;
-        }
-        if (r->nmoving >= ROUTER_MAX_MOVING) { /* move_done resumes at half */
-            r->throttled = true;
-            i++;
-            continue;
-        }
-        route_pick(nodes, n, &w->rreq, &r->rs, &r->st, now, &res);
-        if ((res.kind == ROUTE_SPILL || res.kind == ROUTE_QUEUED_RESIDENT) &&
-            r->refresh_done_gen <= w->held_gen) {
-            /* the resident node looks busy on loads read before this request came in: it may
-             * have finished since. Decide after a fresh look rather than load the model a
-             * second time. */
-            stale_load = true;
-            i++;
-            continue;
-        }
-        if (res.node >= 0 && send_move(r, w, map[res.node], res.kind) == 0)
-            route_note_sent(&r->st, map[res.node]->id, w->rreq.model, keep_alive_s(w), now);
-        else if (res.node < 0 && !w->logged_wait) {
-            log_debug("request %s waits: %s", w->entry_id, res.why);
-            w->logged_wait = true;
-        }
-        i++;
-    }
-    r->placing = false;
-    if (stale_load && !r->refreshing)
-        router_refresh_cb(r->l, r); /* refresh_done places them */
-    group_read(&r->g);
 }
 
 /* The group reader's side: how many it may take, each entry, what follows a batch. */
@@ -250,8 +167,8 @@ static void cmd_state(struct redis *c, bool up, void *arg)
     if (up && !r->started) {
         r->started = true;
         notify_ready();
-        log_info("router %s: up, redis %s, policy %s", r->me, r->rc->c.redis_addr,
-                 route_policy_name(r->rs.policy));
+        log_info("router %s: up, redis %s, policy %s, binding %s", r->me, r->rc->c.redis_addr,
+                 route_policy_name(r->rs.policy), route_binds_late(&r->rs) ? "late" : "early");
     }
     group_link(&r->g, c, up);
 }
@@ -334,7 +251,9 @@ static long tick_cb(struct loop *l, void *arg)
     struct router *r = arg;
 
     (void)l;
-    router_try_place(r); /* deadlines pass even when nothing else happens */
+    router_expire(r); /* deadlines pass even when nothing else happens */
+    router_try_place(r);
+    router_events_read(r); /* (a read that failed to queue is sent again) */
     if (loop_now() - r->last_report >= 60000) {
         r->last_report = loop_now();
         report(r);
@@ -380,6 +299,14 @@ static int router_setup(struct router *r, const struct router_conf *rc)
                    rc->policy);
         return ORION_EXIT_USAGE;
     }
+    if (!rc->binding || !strcmp(rc->binding, "auto")) {
+        r->rs.binding = ROUTE_BIND_AUTO;
+    } else if (!strcmp(rc->binding, "late") || !strcmp(rc->binding, "early")) {
+        r->rs.binding = rc->binding[0] == 'l' ? ROUTE_BIND_LATE : ROUTE_BIND_EARLY;
+    } else {
+        log_errorx("binding: want auto, late or early, not '%s'", rc->binding);
+        return ORION_EXIT_USAGE;
+    }
     if (rc->placement) {
         r->placement = orion_malloc(sizeof(*r->placement));
         if (!r->placement)
@@ -410,8 +337,11 @@ void router_free(struct router *r)
     router_wait_pool_release(r);
     router_nodes_release(r);
     buf_release(&r->cancel_ids);
+    rflights_release(&r->fl);
+    orion_free(r->ord);
     redis_free(r->cmd);
     redis_free(r->blk);
+    redis_free(r->ev);
     loop_free(r->l);
     orion_free(r->placement);
     orion_free(r);
@@ -430,7 +360,9 @@ struct router *router_new(const struct router_conf *rc, int *code)
     r->cmd = r->l ? redis_new(r->l, &o, cmd_state, r) : NULL;
     o.name = "redis (blocking reads)";
     r->blk = r->l ? redis_new(r->l, &o, group_redis_state, &r->g) : NULL;
-    if (!r->cmd || !r->blk || loop_signal(r->l, SIGTERM, on_signal, r) < 0 ||
+    o.name = "redis (events)";
+    r->ev = r->l ? redis_new(r->l, &o, router_events_state, r) : NULL;
+    if (!r->cmd || !r->blk || !r->ev || loop_signal(r->l, SIGTERM, on_signal, r) < 0 ||
         loop_signal(r->l, SIGINT, on_signal, r) < 0 || !loop_timer(r->l, 0, router_refresh_cb, r) ||
         !loop_timer(r->l, 10000, claim_cb, r) || !loop_timer(r->l, 500, tick_cb, r)) {
         *code = ORION_EXIT_SYSTEM;
@@ -480,6 +412,7 @@ int router_run(const struct router_conf *rc)
     }
     redis_start(r->cmd);
     redis_start(r->blk);
+    redis_start(r->ev);
     code = loop_run(r->l) < 0 ? ORION_EXIT_SYSTEM : 0;
     if (code)
         log_errorx("event loop: out of memory");

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * router: the orion-inference-router daemon. Takes requests from P:requests (group
- * inference-router), places each on the best node's stream with route_pick(), keeps what
- * cannot be placed yet (still pending in the group, so a crash loses nothing), answers
- * requests past their deadline, and moves the work of dead nodes elsewhere.
+ * inference-router) and holds them (still pending in the group, so a crash loses nothing);
+ * route_dispatch() decides which leave for which node's stream, on every event that can change
+ * the answer: a request read, a node's started/done/failed event, a health refresh, a timer.
+ * Sticky binds late (a request leaves when a node has a free slot for it), the comparison
+ * policies early (at once, queued on the node). It answers requests past their deadline and
+ * moves the work of dead nodes elsewhere.
  */
 #ifndef ORION_ROUTER_H
 #define ORION_ROUTER_H
@@ -16,6 +19,7 @@ struct router_conf {
     long stale_after, queue_timeout;
     long service_ms, cold_load_ms, load_factor; /* spill rule defaults (route.h) */
     const char *policy, *placement, *router_id, *http_listen, *http_token;
+    const char *binding; /* "auto" (or NULL), "late", "early" */
 };
 
 /* Run until SIGTERM/SIGINT. Returns the process exit code (0, 100 config, 111 system). */

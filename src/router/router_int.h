@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* Internal state of the router, shared by router.c (start, placing, moving), router_wait.c
- * (the waiting list, cancels) and router_nodes.c (health, events, failover, the front's
- * snapshot and counters). Not a public interface. */
+/* Internal state of the router, shared by router.c (start, moving, takeover), router_place.c
+ * (which held requests leave: route_dispatch), router_wait.c (the waiting list, cancels),
+ * router_events.c (P:events: the workers' started/done/failed, the outcome counters) and
+ * router_nodes.c (health, stream lengths, failover, the front's snapshot and counters). Not a
+ * public interface. */
 #ifndef ORION_ROUTER_INT_H
 #define ORION_ROUTER_INT_H
 
 #include "orion/contract.h"
+#include "orion/entry.h"
 #include "orion/group.h"
 #include "orion/health.h"
 #include "orion/loop.h"
@@ -13,7 +16,9 @@
 #include "orion/redis.h"
 #include "orion/node.h"
 #include "orion/route.h"
+#include "orion/route_dispatch.h"
 #include "router.h"
+#include "router_flight.h"
 
 #include "../front/gateway.h"
 
@@ -23,13 +28,13 @@
 #define ROUTER_READ_COUNT 100
 #define ROUTER_MAX_WAITING 100000
 #define ROUTER_MAX_MOVING 30000 /* moves in flight at once; placing resumes at half */
-/* Held requests in the pool: 32 of up to 2 KiB with their fields take 64 KiB, resident from
- * the start, so the router's memory does not move with how many were held at once after a
- * Redis restart; bigger or more are malloc'd. The struct takes ~550 bytes and a parsed field
- * 56 more plus its text, so a request of a dozen short fields fits with a prompt of up to
- * about 500 bytes. */
+/* Held requests in the pool: 32 of up to 2.5 KiB with their fields take 80 KiB, resident
+ * from the start, so the router's memory does not move with how many were held at once after
+ * a Redis restart; bigger or more are malloc'd. The struct takes ~840 bytes (with the
+ * conversation chain) and a parsed field 56 more plus its text, so a request of a dozen short
+ * fields fits with a prompt of up to about 800 bytes. */
 #define ROUTER_WAIT_POOL 32
-#define ROUTER_WAIT_SLOT 2048
+#define ROUTER_WAIT_SLOT 2560
 #define ROUTER_CLAIM_IDLE_MS 30000 /* a waiting entry idle this long belongs to a dead router */
 #define ROUTER_CANCEL_BATCH 100    /* cancel keys asked about per second */
 
@@ -67,6 +72,16 @@ struct rnode {
     bool claiming;       /* a failover scan is in flight */
     bool drained;        /* listed in P:drain */
     bool bad_health;     /* its last health record did not parse (logged once) */
+    /* Work in its stream (router_nodes.c says how these are kept): */
+    size_t mine;         /* this router's flights there (router.fl) */
+    unsigned long others; /* sent by other routers or an earlier run of this one, estimated */
+    bool xlen_pending;   /* an XLEN of the refresh in flight */
+    unsigned long xlen_mark; /* router.move_seq + 1 when it was sent */
+    size_t begun_since;  /* flights begun there since (and still open) */
+    size_t ended_since;  /* flights begun before it and ended since */
+    unsigned short_runs; /* XLENs in a row with fewer entries than flights sent before them */
+    bool sync_pending;   /* an XRANGE of the stream in flight (flights that left unheard) */
+    unsigned long sync_mark; /* router.move_seq when it was sent */
     struct counters cnt;
 };
 
@@ -76,13 +91,13 @@ struct waiting {
     struct resp_reply *fields; /* owned clone of the entry's field array */
     struct contract_request req;
     struct route_request rreq;
+    struct route_conv conv; /* rreq.conv points here (NULL when its messages did not parse) */
     const char *group;
     int attempt;       /* the attempt the next move makes */
     double deadline;   /* Unix s (router clock) */
     bool moving;       /* a MULTI/EXEC for it is in flight */
-    bool logged_wait;
     bool pooled;       /* it and its fields are in a slot of router.wait_pool */
-    unsigned long held_gen; /* refresh_gen when it was taken in */
+    bool picked;       /* router_place.c: already in this pass's order */
     char dest[ORION_NODE_ID_MAX + 1];
     size_t idx;                /* its place in router.w */
     struct waiting *hnext;     /* chain in router.wh */
@@ -95,6 +110,7 @@ struct router {
     const struct router_conf *rc;
     struct loop *l;
     struct redis *cmd, *blk;
+    struct redis *ev;   /* P:events, read blocking (router_events.c) */
     struct gateway *gw; /* the HTTP front, or NULL */
     struct contract_keys keys;
     char me[ORION_NODE_ID_MAX + 1];
@@ -109,6 +125,14 @@ struct router {
     struct rnode *view_map[ORION_ROUTE_MAX_NODES];
     struct waiting **w;
     size_t nw, capw;
+    /* router_place.c scratch: the held requests in the order they are offered, one pass's
+     * requests and what route_dispatch assigned */
+    struct waiting **ord;
+    size_t capord;
+    const struct route_request *hp[ROUTE_DISPATCH_SCAN];
+    struct route_assign out[ROUTE_DISPATCH_SCAN];
+    struct rflights fl;     /* this router's requests on the nodes' streams */
+    unsigned long move_seq; /* moves sent so far */
     /* ROUTER_WAIT_POOL slots of ROUTER_WAIT_SLOT bytes, made resident at start, for held
      * requests (with their fields) that fit; the rest are malloc'd. wait_free: free slots. */
     unsigned char *wait_pool;
@@ -120,14 +144,18 @@ struct router {
     bool throttled;      /* ROUTER_MAX_MOVING reached: no placing, no reading until half */
     bool placing;        /* inside router_try_place */
     double clock_offset; /* Redis TIME - local wall clock, s */
-    bool refreshing, started, scanned, health_seen;
+    bool refreshing, started, scanned;
+    bool health_seen; /* a refresh has completed: every node's health and stream length read */
     struct group g; /* P:requests, group inference-router, consumer me */
     struct counters cnt;
     int64_t last_report;
     unsigned long refresh_gen;      /* refreshes started */
     unsigned long ticks;            /* refresh timer runs */
     unsigned long refresh_done_gen; /* the generation of the last completed refresh */
-    char events_after[48];          /* P:events read up to here (router_nodes.c: learning) */
+    size_t xlen_cursor;             /* the node whose XLEN reply comes next */
+    size_t sync_cursor;             /* the node whose XRANGE reply comes next */
+    char events_after[48];          /* P:events read up to here (router_events.c) */
+    bool ev_reading, ev_have_pos;
     struct outcome outcomes[GW_MAX_OUTCOMES];
     size_t noutcomes;
     char labels[ROUTER_LABEL_POOL]; /* NUL-terminated names, one after the other */
@@ -147,7 +175,22 @@ struct router {
 struct router *router_new(const struct router_conf *rc, int *code);
 void router_free(struct router *r);
 double router_now(const struct router *r);
+
+/* router_place.c: one dispatch over the held requests (route_dispatch, then the moves); and
+ * the deadlines of the held requests (answered no_available_nodes when past). */
 void router_try_place(struct router *r);
+void router_expire(struct router *r);
+/* router.c: the move of w to n (one MULTI/EXEC), its flight begun: 0, or -1 (not sent). */
+int router_send_move(struct router *r, struct waiting *w, struct rnode *n, enum route_kind kind,
+                     double now);
+/* A flight begun (after the move was queued) and ended: id on node index `node`, the answer
+ * (NULL: no answer: failed, lost, or the node went stale) and its model for learning. Ending
+ * returns true when the flight was this router's (and on that node). */
+void router_flight_begin(struct router *r, const struct waiting *w, struct rnode *n,
+                         double now);
+bool router_flight_end(struct router *r, size_t node, unsigned long long id,
+                       const char *model, const struct route_answer *a, double now);
+
 int router_hold(struct router *r, const struct resp_reply *entry, const char *src,
                 const char *group, int attempt_bump);
 void router_waiting_free(struct router *r, struct waiting *w); /* accepts NULL */
@@ -166,6 +209,15 @@ void router_stats(void *arg, struct gw_stats *st);
 bool router_cancel(void *arg, const char *request_id); /* router_wait.c */
 /* Every second: MGET the cancel keys of up to ROUTER_CANCEL_BATCH held requests. */
 void router_cancel_poll(struct router *r);
+
+/* router_events.c: P:events on its own connection */
+void router_events_state(struct redis *c, bool up, void *arg);
+void router_events_read(struct router *r);
+/* The outcome of an answer, for /metrics and /stats (model, node, code "ok" or the error). */
+void router_count_outcome(struct router *r, const struct entry_event *e, const char *code,
+                          double now);
+/* The id route_request.id gives a request: a 64-bit hash of its request id. */
+unsigned long long router_request_hash(const char *id, size_t n);
 
 /* router_nodes.c */
 size_t router_route_nodes(struct router *r, struct route_node *out, struct rnode **map,

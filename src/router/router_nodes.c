@@ -1,13 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The router's view of the nodes: every second one pipeline reads Redis TIME (whose clock
- * counts: see below), the health hash and the length of every node stream. Then hysteresis
- * marks are updated, the work of silent nodes is moved away, and waiting requests are placed.
+ * counts: see below), the health hash, P:drain and the length of every node stream. Then
+ * hysteresis marks are updated, the work of silent nodes is moved away, and a dispatch runs.
  *
  * Clocks: a node's freshness is judged by when the router saw its last_seen value change,
  * on Redis's clock (TIME), not by comparing the node's own clock with ours. A node whose
  * clock is minutes off is still fresh while it reports, and stale when it stops. Only at the
  * first sight of a node (router start) is its last_seen taken at face value, capped at now.
+ *
+ * Work in a node's stream: this router's flights (rnode.mine, counted as it moves requests
+ * and as the events end them: router_place.c, router_events.c) and the others' (requests
+ * other routers, or an earlier run of this one, put there), which the core sees as the node's
+ * inflight. The stream length only reconciles:
+ *   others   XLEN less this router's flights sent before it and still open (begun_since
+ *            counts those sent while it was in flight), less those that ended while it was in
+ *            flight (their entries may or may not have been counted): the least it can be.
+ *            Between readings routed events of other routers add one and their done or
+ *            failed events take one away (router_events.c).
+ *   missed   an XLEN below even the flights sent before it and still open, twice in a row,
+ *            means an end the events did not show (a move lost with the link that never
+ *            happened, a done event trimmed away): an XRANGE of the stream then ends every
+ *            flight sent before it whose request is no longer there (only the answer script
+ *            and a failover delete entries, so a request that left the stream has ended).
+ *            Streams longer than SYNC_MAX entries are not read this way.
+ * A silent node's flights end at once (route_note_finished without an answer), and its
+ * stream's entries are moved elsewhere as before.
  */
 #include "router_int.h"
 
@@ -69,144 +87,7 @@ static void time_cb(struct redis *c, struct resp_reply *reply, void *arg)
     if (s && us && s->type == RESP_BULK && us->type == RESP_BULK) {
         double redis_now = strtod(s->str, NULL) + strtod(us->str, NULL) / 1e6;
         r->clock_offset = redis_now - (double)loop_wall_ms() / 1000.0;
-        if (!r->events_after[0]) /* learn from answers that come from now on */
-            snprintf(r->events_after, sizeof(r->events_after), "%s000-0", s->str);
     }
-}
-
-/* The offset of name in the router's label pool, added if new; -1 when the pool is full. */
-static long label_offset(struct router *r, const char *name)
-{
-    size_t n = strlen(name) + 1, off = 0;
-
-    while (off < r->labels_used) {
-        const char *l = r->labels + off;
-        size_t ln = strlen(l) + 1;
-        if (ln == n && !memcmp(l, name, n))
-            return (long)off;
-        off += ln;
-    }
-    if (n > sizeof(r->labels) - r->labels_used)
-        return -1;
-    memcpy(r->labels + r->labels_used, name, n);
-    r->labels_used += n;
-    return (long)off;
-}
-
-static void count_outcome(struct router *r, const struct entry_event *e, const char *code)
-{
-    char m[ORION_MODEL_MAX], nd[ORION_NODE_ID_MAX + 1];
-    long om, on, oc;
-    struct outcome *o;
-
-    if (e->model.n >= sizeof(m) || e->node.n >= sizeof(nd) || strlen(code) >= 32) {
-        r->outcomes_dropped++;
-        return;
-    }
-    memcpy(m, e->model.p, e->model.n);
-    m[e->model.n] = '\0';
-    memcpy(nd, e->node.p, e->node.n);
-    nd[e->node.n] = '\0';
-    if ((om = label_offset(r, m)) < 0 || (on = label_offset(r, nd)) < 0 ||
-        (oc = label_offset(r, code)) < 0) {
-        r->outcomes_dropped++;
-        return;
-    }
-    for (size_t i = 0; i < r->noutcomes; i++) {
-        o = &r->outcomes[i];
-        if (o->model == om && o->node == on && o->code == oc) {
-            o->n++;
-            return;
-        }
-    }
-    if (r->noutcomes == GW_MAX_OUTCOMES) {
-        r->outcomes_dropped++;
-        return;
-    }
-    o = &r->outcomes[r->noutcomes++];
-    o->model = (unsigned short)om;
-    o->node = (unsigned short)on;
-    o->code = (unsigned short)oc;
-    o->n = 1;
-}
-
-static void copy_field(char *dst, size_t cap, struct contract_str v)
-{
-    size_t n = v.n < cap ? v.n : cap - 1;
-
-    memcpy(dst, n ? v.p : "", n);
-    dst[n] = '\0';
-}
-
-static void note_recent(struct router *r, const struct entry_event *e, const char *outcome,
-                        double now)
-{
-    struct gw_recent *x = &r->recent[r->recent_next];
-
-    copy_field(x->request_id, sizeof(x->request_id), e->request_id);
-    copy_field(x->model, sizeof(x->model), e->model);
-    copy_field(x->node, sizeof(x->node), e->node);
-    snprintf(x->outcome, sizeof(x->outcome), "%s", outcome);
-    x->at = now;
-    x->total_ms = e->total_duration >= 0 ? e->total_duration / 1000000 : -1;
-    r->recent_next = (r->recent_next + 1) % GW_RECENT;
-    if (r->nrecent < GW_RECENT)
-        r->nrecent++;
-}
-
-/* The workers' done and failed events: counted by model, node and outcome; the done events
- * also carry Ollama's total_duration and load_duration (ns), from which route.c learns each
- * model's run time and cold load time. */
-/* Events are read EVENTS_BATCH at a time, the next batch at once while batches come full, so
- * that a reply (about 0.7 KiB parsed per event) always fits the block the Redis client keeps
- * for replies, whatever backlog a pause left. */
-#define EVENTS_BATCH 16
-
-static void events_cb(struct redis *c, struct resp_reply *reply, void *arg);
-
-static void read_events(struct router *r)
-{
-    char count[8];
-
-    snprintf(count, sizeof(count), "%d", EVENTS_BATCH);
-    redis_cmd(r->cmd, events_cb, r, "XREAD", "COUNT", count, "STREAMS", r->keys.events,
-              r->events_after, (char *)NULL);
-}
-
-static void events_cb(struct redis *c, struct resp_reply *reply, void *arg)
-{
-    struct router *r = arg;
-    const struct resp_reply *e = resp_at(resp_at(reply, 0), 1); /* [[key, [entry...]]] */
-    double now = router_now(r);
-    char before[sizeof(r->events_after)];
-
-    (void)c;
-    memcpy(before, r->events_after, sizeof(before));
-    for (size_t i = 0; e && i < e->n; i++) {
-        const struct resp_reply *id = resp_at(&e->elem[i], 0);
-        struct entry_event ev;
-
-        if (id && id->type == RESP_BULK && id->len < sizeof(r->events_after))
-            memcpy(r->events_after, id->str, id->len + 1);
-        entry_event_read(resp_at(&e->elem[i], 1), &ev);
-        if (entry_is(ev.type, "failed")) {
-            const char *why = ev.code.n ? ev.code.p : "error";
-
-            count_outcome(r, &ev, why);
-            note_recent(r, &ev, why, now);
-        }
-        if (!entry_is(ev.type, "done"))
-            continue;
-        count_outcome(r, &ev, "ok");
-        note_recent(r, &ev, "ok", now);
-        if (!ev.model.n || ev.total_duration < 0 || ev.load_duration < 0)
-            continue;
-        if (route_note_answer(&r->st, ev.model.p, (double)ev.total_duration / 1e6,
-                              (double)ev.load_duration / 1e6, &r->rs, now) < 0)
-            log_debug("event %s: counters not usable", id ? id->str : "?");
-    }
-    if (e && e->n >= EVENTS_BATCH && strcmp(before, r->events_after)) /* more may be waiting */
-        read_events(r);
 }
 
 static void update_node(struct router *r, const struct resp_reply *k, const struct resp_reply *v,
@@ -252,7 +133,6 @@ static void hgetall_cb(struct redis *c, struct resp_reply *reply, void *arg)
         r->nodes[i].has_health = false;
     for (size_t i = 0; i + 1 < reply->n; i += 2)
         update_node(r, &reply->elem[i], &reply->elem[i + 1], now);
-    r->health_seen = true;
 }
 
 static void drain_cb(struct redis *c, struct resp_reply *reply, void *arg)
@@ -282,20 +162,81 @@ static struct node_ctx *node_ctx(struct router *r, const char *id)
     return x;
 }
 
+#define SYNC_MAX 1000 /* entries of a stream read to find flights that left unheard */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* The node whose reply of this kind comes next (the replies come in the order sent). */
+static struct rnode *next_pending(struct router *r, size_t *cursor, bool sync)
+{
+    for (; *cursor < r->nnodes; (*cursor)++) {
+        struct rnode *n = &r->nodes[*cursor];
+        bool *p = sync ? &n->sync_pending : &n->xlen_pending;
+        if (*p) {
+            *p = false;
+            (*cursor)++;
+            return n;
+        }
+    }
+    return NULL;
+}
+
 static void xlen_cb(struct redis *c, struct resp_reply *reply, void *arg)
 {
-    struct node_ctx *x = arg;
-    struct rnode *n = router_node(x->r, x->id, false);
-    struct route_node_state *ns;
+    struct router *r = arg;
+    struct rnode *n = next_pending(r, &r->xlen_cursor, false);
+    unsigned long before, others;
 
     (void)c;
-    if (n && reply && reply->type == RESP_INT) {
-        n->xlen = (long)reply->integer;
-        ns = route_state_find(&x->r->st, n->id);
-        if (ns)
-            ns->queued = 0; /* the stream length now counts what this router sent */
+    if (!n || !reply || reply->type != RESP_INT)
+        return;
+    n->xlen = (long)reply->integer;
+    /* flights sent before the XLEN and open now; those that ended meanwhile were counted
+     * by it or not: others lies between xlen - before - ended_since and xlen - before */
+    before = n->mine > n->begun_since ? (unsigned long)(n->mine - n->begun_since) : 0;
+    others = (unsigned long)(n->xlen > 0 ? n->xlen : 0);
+    others = others > before + n->ended_since ? others - before - n->ended_since : 0;
+    n->others = others;
+    n->short_runs = (unsigned long)n->xlen + n->ended_since < before ? n->short_runs + 1 : 0;
+}
+
+/* XRANGE reply of a stream: end this router's flights sent before it whose request is gone. */
+static void sync_cb(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct router *r = arg;
+    struct rnode *n = next_pending(r, &r->sync_cursor, true);
+    unsigned long long *ids, *there = NULL;
+    size_t k, m = 0, ended = 0;
+    double now = router_now(r);
+
+    (void)c;
+    if (!n || !reply || reply->type != RESP_ARRAY || reply->n >= SYNC_MAX)
+        return; /* a stream longer than that: not read this way */
+    k = rflights_of_node(&r->fl, (size_t)(n - r->nodes), n->sync_mark, NULL, 0);
+    ids = orion_malloc((k + reply->n + 1) * sizeof(*ids));
+    if (!ids)
+        return;
+    there = ids + k;
+    rflights_of_node(&r->fl, (size_t)(n - r->nodes), n->sync_mark, ids, k);
+    for (size_t i = 0; i < reply->n; i++) {
+        const struct resp_reply *rid = resp_field(resp_at(&reply->elem[i], 1), "request_id");
+        if (rid && rid->type == RESP_BULK)
+            there[m++] = router_request_hash(rid->str, rid->len);
     }
-    orion_free(x);
+    for (size_t i = 0; i < k; i++) {
+        bool found = false;
+        for (size_t j = 0; j < m && !found; j++)
+            found = there[j] == ids[i];
+        if (!found && router_flight_end(r, (size_t)(n - r->nodes), ids[i], "", NULL, now))
+            ended++;
+    }
+    orion_free(ids);
+    n->short_runs = 0;
+    if (ended) {
+        log_warnx("node %s: %zu request(s) left its stream unheard; counted as ended", n->id,
+                  ended);
+        router_try_place(r);
+    }
 }
 
 static void claim_entries(struct router *r, struct rnode *n, const struct resp_reply *e)
@@ -365,6 +306,22 @@ static bool node_stale(const struct router *r, const struct rnode *n, double now
     return !n->has_health || now - n->observed > (double)r->rc->stale_after;
 }
 
+/* A silent node: every flight of this router there ends without an answer (its requests
+ * come back with the failover's claim, to be moved elsewhere). */
+static void end_flights(struct router *r, struct rnode *nd, double now)
+{
+    size_t idx = (size_t)(nd - r->nodes), k = rflights_of_node(&r->fl, idx, 0, NULL, 0);
+    unsigned long long *ids = orion_malloc((k + 1) * sizeof(*ids));
+
+    if (!ids)
+        return; /* the next refresh tries again */
+    k = rflights_of_node(&r->fl, idx, 0, ids, k);
+    for (size_t i = 0; i < k; i++)
+        router_flight_end(r, idx, ids[i], "", NULL, now);
+    orion_free(ids);
+    log_warnx("node %s is silent: its %zu request(s) in flight count as ended", nd->id, k);
+}
+
 static void refresh_done(struct redis *c, struct resp_reply *reply, void *arg)
 {
     struct router *r = arg;
@@ -374,14 +331,20 @@ static void refresh_done(struct redis *c, struct resp_reply *reply, void *arg)
     size_t n;
 
     (void)c;
-    (void)reply;
     r->refreshing = false;
+    if (!reply)
+        return; /* the link went down meanwhile: what was read is not the whole picture */
     r->refresh_done_gen = r->refresh_gen;
+    r->health_seen = true;
     n = router_route_nodes(r, nodes, map, ORION_ROUTE_MAX_NODES);
     route_state_update(&r->st, nodes, n, &r->rs, now);
     for (size_t i = 0; i < r->nnodes; i++) {
         struct rnode *nd = &r->nodes[i];
-        if (nd->xlen > 0 && !nd->claiming && node_stale(r, nd, now))
+        if (!node_stale(r, nd, now))
+            continue;
+        if (nd->mine)
+            end_flights(r, nd, now);
+        if (nd->xlen > 0 && !nd->claiming)
             failover(r, nd);
     }
     router_try_place(r);
@@ -405,7 +368,8 @@ static void scan_cb(struct redis *c, struct resp_reply *reply, void *arg)
     }
 }
 
-/* Every second: TIME, HGETALL health, XLEN of each node stream, then refresh_done. */
+/* Every second: TIME, HGETALL health and drain, XLEN of each node stream (an XRANGE where
+ * flights may have ended unheard), then refresh_done. */
 long router_refresh_cb(struct loop *l, void *arg)
 {
     struct router *r = arg;
@@ -425,13 +389,20 @@ long router_refresh_cb(struct loop *l, void *arg)
     redis_cmd(r->cmd, time_cb, r, "TIME", (char *)NULL);
     redis_cmd(r->cmd, hgetall_cb, r, "HGETALL", r->keys.health, (char *)NULL);
     redis_cmd(r->cmd, drain_cb, r, "HGETALL", r->keys.drain, (char *)NULL);
-    if (r->events_after[0])
-        read_events(r);
     router_cancel_poll(r);
+    r->xlen_cursor = r->sync_cursor = 0;
     for (size_t i = 0; i < r->nnodes; i++) {
-        struct node_ctx *x = node_ctx(r, r->nodes[i].id);
-        if (x && redis_cmd(r->cmd, xlen_cb, x, "XLEN", r->nodes[i].stream, (char *)NULL) < 0)
-            orion_free(x);
+        struct rnode *n = &r->nodes[i];
+        if (n->xlen_pending || n->sync_pending)
+            continue; /* a reply of a refresh that did not finish is still due */
+        n->xlen_mark = r->move_seq + 1;
+        n->begun_since = n->ended_since = 0;
+        n->xlen_pending = redis_cmd(r->cmd, xlen_cb, r, "XLEN", n->stream, (char *)NULL) == 0;
+        if (n->short_runs < 2)
+            continue;
+        n->sync_mark = r->move_seq + 1;
+        n->sync_pending = redis_cmd(r->cmd, sync_cb, r, "XRANGE", n->stream, "-", "+", "COUNT",
+                                    STR(SYNC_MAX), (char *)NULL) == 0;
     }
     if (redis_cmd(r->cmd, refresh_done, r, "PING", (char *)NULL) == 0) {
         r->refreshing = true;
@@ -451,7 +422,7 @@ size_t router_route_nodes(struct router *r, struct route_node *out, struct rnode
         struct rnode *n = &r->nodes[i];
 
         node_route_view(&out[k], n->id, n->has_health ? &n->h : NULL, n->drained, n->observed,
-                        n->xlen > 0 ? (unsigned long)n->xlen : 0);
+                        n->others); /* this router's own work is the core's queued */
         map[k++] = n;
     }
     return k;
@@ -464,7 +435,8 @@ static void loading(const struct router *r, const struct rnode *n, struct node_v
 {
     const struct route_node_state *ns = route_state_find(&r->st, n->id);
 
-    for (size_t k = 0; ns && n->xlen > 0 && k < ns->nsent && v->nloading < ORION_ROUTE_MAX_SENT;
+    for (size_t k = 0; ns && n->mine + n->others > 0 && k < ns->nsent &&
+                       v->nloading < ORION_ROUTE_MAX_SENT;
          k++)
         if (!ns->sent[k].seen && ns->sent[k].expires > now)
             v->loading[v->nloading++] = ns->sent[k].model;
@@ -489,7 +461,7 @@ size_t router_snapshot(void *arg, const struct node_view **out, double *now)
         struct node_view *v = &r->snap[i];
 
         node_view_init(v, n->id, n->has_health ? &n->h : NULL, n->drained, n->observed,
-                       n->xlen > 0 ? (unsigned long)n->xlen : 0);
+                       n->mine + n->others);
         node_view_judge(v, &r->rs, &r->st, *now);
         loading(r, n, v, *now);
         v->has_counts = true;

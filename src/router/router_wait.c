@@ -10,6 +10,7 @@
 
 #include "orion/entry.h"
 #include "orion/log.h"
+#include "orion/reqconv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,6 +176,60 @@ static double entry_time(const char *id)
     return strtod(id, NULL) / 1000.0; /* "1795377295276-0": ms when XADD ran (Redis clock) */
 }
 
+/* Keep-alive the router assumes for its residency record: the entry's, else the worker's
+ * default --keep-alive (10 m). */
+static double keep_alive_s(const struct contract_request *q)
+{
+    const char *p = q->keep_alive.p;
+    char *end;
+    double v;
+
+    if (!p)
+        return 600;
+    v = strtod(p, &end);
+    if (end == p)
+        return 600;
+    switch (*end) {
+    case 'h':
+        return v * 3600;
+    case 'm':
+        return end[1] == 's' ? v / 1000 : v * 60;
+    default:
+        return v; /* a number or "300s" */
+    }
+}
+
+unsigned long long router_request_hash(const char *id, size_t n)
+{
+    unsigned long long h = 1469598103934665603ULL;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)id[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* What the routing core reads of a held request (route.h struct route_request). */
+static void route_fields(struct router *r, struct waiting *w, bool failed_over, double now)
+{
+    struct contract_str rid = contract_request_id(&w->req);
+
+    w->rreq.model = w->req.model.p; /* bulk strings of the clone are NUL-terminated */
+    w->rreq.priority = w->req.priority;
+    w->rreq.node = w->req.node.p; /* NUL-terminated too */
+    w->rreq.arrived = failed_over ? now : entry_time(w->entry_id);
+    w->rreq.id = router_request_hash(rid.p, rid.n);
+    w->rreq.keep_alive_s = keep_alive_s(&w->req);
+    /* policy random's draw: the id's hash mixed with the clock's milliseconds */
+    w->rreq.rnd = (unsigned long)((w->rreq.id ^ (unsigned long long)loop_wall_ms()) *
+                                  0x9e3779b97f4a7c15ULL >> 17);
+    route_conv_init(&w->conv);
+    if (reqconv_build(&w->req, &w->conv) == 0)
+        w->rreq.conv = &w->conv; /* else routed as if it had no conversation */
+    w->deadline = (failed_over ? now : w->rreq.arrived) +
+                  (w->req.timeout_ms ? (double)w->req.timeout_ms / 1000.0
+                                     : (double)r->rc->queue_timeout);
+}
+
 /* Put the deadletter copy and answer the error: the request failed over too often. */
 static void deadletter(struct router *r, const struct resp_reply *fields, struct contract_request *req,
                        const char *src, const char *group)
@@ -236,14 +291,7 @@ int router_hold(struct router *r, const struct resp_reply *entry, const char *sr
         router_waiting_free(r, w);
         return 0;
     }
-    w->rreq.model = w->req.model.p; /* bulk strings of the clone are NUL-terminated */
-    w->rreq.priority = w->req.priority;
-    w->rreq.node = w->req.node.p; /* NUL-terminated too */
-    w->rreq.arrived = attempt_bump ? now : entry_time(w->entry_id);
-    w->deadline = (attempt_bump ? now : w->rreq.arrived) +
-                  (w->req.timeout_ms ? (double)w->req.timeout_ms / 1000.0
-                                     : (double)r->rc->queue_timeout);
-    w->held_gen = r->refresh_gen;
+    route_fields(r, w, attempt_bump != 0, now);
     if (r->nw == r->capw) {
         size_t ncap = r->capw ? r->capw * 2 : 64;
         struct waiting **nw = orion_realloc(r->w, ncap * sizeof(*nw));

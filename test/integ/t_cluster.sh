@@ -17,6 +17,12 @@ start_router --stale-after 3
 three_up() { [ "$(rcli HLEN orion:inference:health)" = 3 ]; }
 wait_for 10 three_up
 ok $? "three workers report health"
+# temperatures pinned at 50 C: a simulator heats some 4 C a second while busy (a Pi takes
+# minutes), so the heat trend (route_cond_heat) would steer the next request off a node that
+# ran one a moment ago, and stickiness would not be what the first steps test
+for n in a b c; do
+    eval "curl -sf -X POST -d '{\"c\":50}' \"\$SIM_URL_$n/sim/temp\"" >/dev/null
+done
 answered() { [ "$(answers "$1")" -ge 1 ]; }
 ask() { # ask <model> <callback> [fields]: submit and wait for the answer; prints the node
     a_model=$1 a_cb=$2

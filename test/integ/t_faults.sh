@@ -163,7 +163,9 @@ sleep 1
 is "$(sum_answers cb-wait- 5)" 5 "... each exactly once ($(codes cb-wait- 5))"
 
 # 3. SIGTERM to a worker under load: everything goes to pi-b, which is stopped half a second
-# later; what it runs finishes, the rest stays pending and is moved on by the router
+# later; what it runs finishes, the rest is moved on by the router (bound late, the router
+# gives pi-b only what its slots take and holds the rest; what is in pi-b's stream unanswered
+# is failed over once pi-b is silent)
 drain pi-a pi-c
 sleep 1.2
 for i in $(seq 1 12); do submit qwen2.5:0.5b "load $i" "cb-term-$i" >/dev/null; done
@@ -174,8 +176,8 @@ undrain pi-a pi-c
 wait "$WB"
 is "$?" 0 "SIGTERM under load: pi-b exits 0"
 echo "# $onb entries on pi-b's stream at the SIGTERM; $(grep -o '[0-9]* running get up' "$T_TMP/worker-pi-b.log")"
-[ "$onb" -ge 2 ]
-ok $? "pi-b had work queued when stopped ($onb entries)"
+[ "$onb" -ge 1 ]
+ok $? "pi-b had work when stopped ($onb entries)"
 wait_for 30 all_answered cb-term- 12
 ok $? "all 12 requests answered although pi-b stopped"
 sleep 1

@@ -1,7 +1,10 @@
 #!/bin/sh
 # The router against a real redis-server, with the workers played by this script (health
-# written by hand, node streams read with redis-cli): placement rules end to end, waiting and
-# deadlines, failover of a silent node's work, restart with waiting requests, two routers.
+# written by hand, node streams read with redis-cli, done events written as a worker writes
+# them): placement rules end to end, late binding (a node's stream gets a request only when
+# the node has a free slot, and the slot a done event frees is given at once), waiting and
+# deadlines, failover of a silent node's work, flights that end unheard, restart with waiting
+# requests, two routers.
 . "$(dirname "$0")/lib.sh"
 start_redis || { ok 1 "redis-server starts"; done_testing; exit 1; }
 H=orion:inference:health
@@ -9,11 +12,11 @@ Q=orion:inference:requests
 health() { # health <node> <temp|null> <ram%> <models json> [capacity]
     rcli HSET $H "$1" "{\"node_id\":\"$1\",\"last_seen\":$(date +%s),\"temp_c\":$2,\"ram_percent\":$3,\"ram_total_mb\":8000,\"models\":$4,\"installed\":[\"gemma3:1b\",\"llama3.2:1b\",\"qwen2.5:0.5b\"],\"available\":true,\"capacity\":${5:-1}}" >/dev/null
 }
-beat() { # keep the listed nodes fresh in the background: beat "node temp ram models" ...
+beat() { # keep the listed nodes fresh in the background: beat "node temp ram models [cap]" ...
     while :; do
         for spec in "$@"; do
             # shellcheck disable=SC2086
-            (set -- $spec; health "$1" "$2" "$3" "$4")
+            (set -- $spec; health "$1" "$2" "$3" "$4" "${5:-1}")
         done
         sleep 0.5
     done
@@ -24,14 +27,34 @@ total_ge() { [ $(($(nodelen pi-a) + $(nodelen pi-b))) -ge "$1" ]; }
 on_node() { # on_node <node> <callback>: is a request with this callback on the node's stream?
     rcli --raw XRANGE "$Q:$1" - + | grep -qx "$2"
 }
-# the "worker" of a node: take everything from its stream and forget it (XACK + XDEL)
+on_either() { on_node pi-a "$1" || on_node pi-b "$1"; }
+held() { # held <n>: the router holds n requests (pending in its group on P:requests)
+    [ "$(rcli XPENDING $Q inference-router | head -1)" = "$1" ]
+}
+entry_ids() { rcli --raw XRANGE "$Q:$1" - + | grep -E '^[0-9]+-[0-9]+$'; }
+entry_field() { # entry_field <node> <entry id> <field>
+    rcli --raw XRANGE "$Q:$1" "$2" "$2" | awk -v f="$3" 'NR > 1 && NR % 2 == 0 { k = $0; next } k == f { print; exit }'
+}
+# finish_node <node> [total_ns load_ns]: the node's "worker" answers everything on its stream:
+# the entry deleted (as the answer script does), then a done event on P:events
+finish_node() {
+    for id in $(entry_ids "$1"); do
+        f_rid=$(entry_field "$1" "$id" request_id)
+        f_model=$(entry_field "$1" "$id" model)
+        rcli XDEL "$Q:$1" "$id" >/dev/null
+        rcli XADD orion:inference:events '*' type done request_id "${f_rid:-$id}" node_id "$1" \
+            model "$f_model" info '' total_duration "${2:-1000000}" load_duration "${3:-1000}" >/dev/null
+    done
+}
+# drain_node <node>: everything on its stream deleted and no event written (a worker that
+# lost its events, or a stream emptied by hand)
 drain_node() {
-    for id in $(rcli --raw XRANGE "$Q:$1" - + | grep -E '^[0-9]+-[0-9]+$'); do
+    for id in $(entry_ids "$1"); do
         rcli XDEL "$Q:$1" "$id" >/dev/null
     done
 }
 
-# 1. sticky placement and a hot node avoided
+# 1. sticky placement, a hot node avoided, a freed slot given at once
 beat "pi-a 50 40 [\"gemma3:1b\"]" "pi-b 60 30 []" "pi-c 80 20 [\"llama3.2:1b\"]" &
 BEAT=$!
 T_PIDS="$T_PIDS $BEAT"
@@ -49,23 +72,28 @@ submit gemma3:1b hi cb-sticky >/dev/null
 wait_for 5 on_node pi-a cb-sticky
 ok $? "a model loaded on pi-a goes to pi-a (sticky)"
 submit llama3.2:1b hi cb-hot >/dev/null
-wait_for 5 sh -c "redis-cli -p $REDIS_PORT --raw XRANGE $Q:pi-b - + | grep -qx cb-hot || redis-cli -p $REDIS_PORT --raw XRANGE $Q:pi-a - + | grep -qx cb-hot"
-ok $? "llama3.2:1b, loaded only on the hot pi-c (80 C), goes elsewhere"
+wait_for 5 on_node pi-b cb-hot
+ok $? "llama3.2:1b, loaded only on the hot pi-c (80 C), goes to the free pi-b (pi-a is busy)"
 check "nothing went to the hot node" test "$(nodelen pi-c)" = 0
 submit qwen2.5:0.5b hi cb-cold >/dev/null
-wait_for 5 on_node pi-b cb-cold
-ok $? "a model loaded nowhere goes to the node with the most free memory (pi-b)"
-# a request finished a moment ago: the next one for the same model still goes there, even
-# though the router's last look at the loads (up to 1 s old) showed that node busy
-drain_node pi-b
+sleep 1.5
+is "$(nodelen pi-a)$(nodelen pi-b)$(nodelen pi-c)" 110 "every slot taken: the third request stays in the router"
+check "... pending in its group, so a crash loses nothing" held 1
+finish_node pi-a
+wait_for 5 on_node pi-a cb-cold
+ok $? "pi-a's done event frees its slot: the held request goes there at once"
+finish_node pi-a
+finish_node pi-b
+# a request finished a moment ago: the next one for the same model goes there again, told by
+# the done event, not by a look at the stream lengths
 for i in 1 2 3; do
-    drain_node pi-a
     submit gemma3:1b again "cb-again-$i" >/dev/null
-    wait_for 5 sh -c "redis-cli -p $REDIS_PORT --raw XRANGE $Q:pi-a - + | grep -qx cb-again-$i || redis-cli -p $REDIS_PORT --raw XRANGE $Q:pi-b - + | grep -qx cb-again-$i"
+    wait_for 5 on_either "cb-again-$i"
+    finish_node pi-a
 done
-is "$(nodelen pi-b)" 0 "back-to-back requests stay on the node that has the model (no spill on stale loads)"
+is "$(nodelen pi-b)" 0 "back-to-back requests stay on the node that has the model"
 kill $BEAT
-drain_node pi-a; drain_node pi-b
+finish_node pi-a; finish_node pi-b
 
 # 2. no eligible node: waits, placed as soon as one qualifies; deadline answered
 beat "pi-a 80 40 []" "pi-b 80 30 []" &
@@ -84,12 +112,17 @@ kill $BEAT
 beat "pi-a 70 40 []" "pi-b 80 30 []" &
 BEAT=$!
 T_PIDS="$T_PIDS $BEAT"
-wait_for 6 len_is pi-a 2
-ok $? "both waiting requests placed once pi-a cooled below the hysteresis margin"
+wait_for 6 len_is pi-a 1
+ok $? "pi-a cooled below the hysteresis margin: its one slot taken"
 first=$(rcli --raw XRANGE $Q:pi-a - + COUNT 1 | grep -E '^cb-')
 is "$first" "cb-high" "priority 3 placed before priority 1"
+sleep 0.5
+is "$(nodelen pi-a)" 1 "... and the other one held meanwhile (one slot)"
+finish_node pi-a
+wait_for 5 on_node pi-a cb-low
+ok $? "the priority-1 request follows when the slot frees"
 kill $BEAT
-drain_node pi-a
+finish_node pi-a
 
 # 3. a node goes silent with work in its stream: the work moves on, attempt 2
 beat "pi-a 50 40 [\"gemma3:1b\"]" "pi-b 50 40 []" &
@@ -109,7 +142,7 @@ ok $? "pi-a silent for 3 s: its request moved to pi-b"
 is "$(rcli --raw XRANGE $Q:pi-b - + | awk 'prev=="attempt"{print;exit}{prev=$0}')" "2" "moved with attempt 2"
 is "$(nodelen pi-a)" "0" "nothing left on the dead node's stream"
 kill $BEAT
-drain_node pi-b
+finish_node pi-b
 
 # 3b. a full node is avoided; a request failed over 3 times goes to the dead-letter stream
 beat "pi-a 50 95 [\"gemma3:1b\"]" "pi-b 50 40 []" &
@@ -120,7 +153,7 @@ ok $? "the router sees pi-a full"
 submit gemma3:1b full cb-full >/dev/null
 wait_for 5 on_node pi-b cb-full
 ok $? "a node at 95 % RAM is avoided although it has the model"
-drain_node pi-b
+finish_node pi-b
 health pi-z 50 40 '[]' # seen once, then silent, with a request that already failed over twice
 rcli XADD "$Q:pi-z" '*' model gemma3:1b prompt x callback cb-dead request_id dead-1 attempt 3 >/dev/null
 dead() { [ "$(answers cb-dead)" -ge 1 ]; }
@@ -131,13 +164,14 @@ ok $? "... and kept in the dead-letter stream"
 is "$(nodelen pi-z)" 0 "... and gone from the dead node's stream"
 kill $BEAT
 
-# 4. router killed with waiting requests: all placed once after restart
+# 4. router killed with waiting requests: all placed once after restart (two nodes of 16 slots,
+# both holding the model, so that where each goes is no question of how long its run may take)
 kill -9 "$ROUTER_PID"
 for i in 1 2 3 4 5; do submit gemma3:1b "w$i" "cb-restart-$i" >/dev/null; done
 start_router --stale-after 3
 sleep 1
 kill -9 "$ROUTER_PID"
-beat "pi-a 50 40 []" "pi-b 50 40 []" &
+beat "pi-a 50 40 [\"gemma3:1b\"] 16" "pi-b 50 40 [\"gemma3:1b\"] 16" &
 BEAT=$!
 T_PIDS="$T_PIDS $BEAT"
 start_router --stale-after 3
@@ -147,7 +181,7 @@ is "$(($(nodelen pi-a) + $(nodelen pi-b)))" 5 "after kill -9 and restart: 5 wait
 # 5. two routers at once: each request placed once
 FIRST_ROUTER=$ROUTER_PID
 start_router --stale-after 3 --router-id second
-drain_node pi-a; drain_node pi-b
+finish_node pi-a; finish_node pi-b
 for i in $(seq 1 20); do submit gemma3:1b "t$i" "cb-two-$i" >/dev/null; done
 wait_for 8 total_ge 20
 sleep 1
@@ -162,22 +196,58 @@ rcli DEL $H >/dev/null
 beat "pi-a 50 40 [\"gemma3:1b\",\"llama3.2:1b\"]" "pi-b 50 30 []" &
 BEAT=$!
 T_PIDS="$T_PIDS $BEAT"
-start_router --stale-after 3
-sleep 1.5
+start_router --stale-after 3 --http-listen 127.0.0.1:$RPORT
+wait_for 5 router_sees pi-a true
 rcli XADD $Q:pi-a '*' model gemma3:1b prompt busy callback cb-busy >/dev/null # pi-a is busy
-sleep 1.2 # the router reads the stream lengths once a second
+# another's request, known to the router only by the stream's length (read once a second)
+a_busy() { curl -sf "http://127.0.0.1:$RPORT/backends" | tr '{' '\n' | grep -q '"node":"pi-a".*"inflight":1,'; }
+wait_for 5 a_busy
 submit gemma3:1b learn cb-learn-1 >/dev/null
 wait_for 5 on_node pi-b cb-learn-1
 ok $? "defaults: wait 15 s / 2 > cold load 5 s: spilled to pi-b"
-drain_node pi-b # (it now holds gemma3:1b by the router's record; llama3.2:1b is on pi-a only)
-rcli XADD orion:inference:events '*' type done request_id x node_id pi-a model llama3.2:1b info '' \
+finish_node pi-b # (it now holds gemma3:1b by the router's record; llama3.2:1b is on pi-a only)
+# a done event of another node teaches llama3.2:1b's run time: 4 s
+rcli XADD orion:inference:events '*' type done request_id x node_id pi-x model llama3.2:1b info '' \
     total_duration 4000000000 load_duration 1000000 >/dev/null
-sleep 1.5
+sleep 0.5
 submit llama3.2:1b learn cb-learn-2 >/dev/null
-wait_for 5 sh -c "redis-cli -p $REDIS_PORT --raw XRANGE $Q:pi-a - + | grep -qx cb-learn-2 || redis-cli -p $REDIS_PORT --raw XRANGE $Q:pi-b - + | grep -qx cb-learn-2"
-on_node pi-a cb-learn-2
-ok $? "a 4 s run learned from a done event: wait 2 s < 5 s, queued on pi-a"
+sleep 1.5
+is "$(nodelen pi-a)$(nodelen pi-b)" 10 "a 4 s run learned: waiting ~2 s for pi-a beats a 5 s cold load on the free pi-b"
+check "... so it is held for pi-a" held 1
+finish_node pi-a
+wait_for 5 on_node pi-a cb-learn-2
+ok $? "... and goes there when pi-a's slot frees"
 kill $BEAT
+
+# 6b. a request that leaves a node's stream without any event (deleted by hand, or its done
+# event lost): the stream's length shows it twice, the router reads the stream, counts it as
+# ended, and the slot is given again (own prefix, one node of one slot)
+P6B=orion:unheard
+(while :; do
+    rcli HSET $P6B:health pi-s "{\"node_id\":\"pi-s\",\"last_seen\":$(date +%s),\"ram_percent\":30,\"models\":[\"gemma3:1b\"],\"capacity\":1}" >/dev/null
+    sleep 0.5
+done) &
+BEAT=$!
+T_PIDS="$T_PIDS $BEAT"
+start_router --stale-after 3 --prefix $P6B --router-id unheard
+UNHEARD_LOG=$T_TMP/router-$T_N.log
+sleep 1.5
+rcli XADD $P6B:requests '*' model gemma3:1b prompt p callback cb-u1 >/dev/null
+u_len() { [ "$(rcli XLEN "$P6B:requests:pi-s")" = "$1" ]; }
+u_on() { rcli --raw XRANGE "$P6B:requests:pi-s" - + | grep -qx "$1"; }
+wait_for 5 u_on cb-u1
+ok $? "one request on the one slot"
+rcli XADD $P6B:requests '*' model gemma3:1b prompt p callback cb-u2 >/dev/null
+sleep 0.5
+for id in $(rcli --raw XRANGE "$P6B:requests:pi-s" - + | grep -E '^[0-9]+-[0-9]+$'); do
+    rcli XDEL "$P6B:requests:pi-s" "$id" >/dev/null
+done
+check "the second is held meanwhile" u_len 0
+wait_for 8 u_on cb-u2
+ok $? "the first left the stream without an event: counted as ended, the second takes the slot"
+grep -q "left its stream unheard" "$UNHEARD_LOG"
+ok $? "... and the router says so"
+kill "$ROUTER_PID" $BEAT
 
 # 7. many nodes (own prefix, own router): 150 fresh nodes of capacity 1 with the model loaded;
 # 150 requests fill every one of them, one each (more than the old 64-node limit)

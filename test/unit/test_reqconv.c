@@ -74,8 +74,8 @@ static void test_parts(void)
     memset(big, 'Q', sizeof(big) - 1);
     {
         char *m = orion_malloc(sizeof(big) + 64);
-        snprintf(m, sizeof(big) + 64, "[{\"role\":\"user\",\"content\":\"see\",\"images\":[\"%s\"]}]",
-                 big);
+        snprintf(m, sizeof(big) + 64,
+                 "[{\"role\":\"user\",\"content\":\"see\",\"images\":[\"%s\"]}]", big);
         ok(chain(&c, m, NULL, NULL, NULL) == 0 && route_conv_tokens(&c) < 40,
            "a 40 KB image costs a few tokens, not 10 000 (%lu)", route_conv_tokens(&c));
         orion_free(m);
@@ -90,8 +90,8 @@ static void test_parts(void)
        "tool calls count");
     ok(chain(&a, "[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]}]", NULL,
              NULL, NULL) == 0 &&
-           chain(&b, "[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"ho\"}]}]", NULL,
-                 NULL, NULL) == 0 &&
+           chain(&b, "[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"ho\"}]}]",
+                 NULL, NULL, NULL) == 0 &&
            a.n == 1 && route_conv_hash_at(&a, 0) != route_conv_hash_at(&b, 0),
        "content that is not a string hashes its JSON");
     ok(chain(&a, "[\"hi\", 3, null]", NULL, NULL, NULL) == 0 && a.n == 3,

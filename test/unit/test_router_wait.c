@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The router's waiting list (router_wait.c, router_try_place) against a real redis-server:
- * order (priority, then arrival), deadlines answered no_available_nodes, cancel by request id
+ * The router's waiting list (router_wait.c, router_place.c) against a real redis-server:
+ * deadlines answered no_available_nodes, which requests leave for a node (late: the best
+ * claim for the one free slot; early: all, by priority then arrival), cancel by request id
  * and through P:cancel, the pool of held requests and its limits, duplicates and bad entries.
  * Two routers live side by side in this process: nothing of a router is global.
  */
@@ -106,6 +107,46 @@ static bool waiting(const struct router *r, const char *request_id)
     return false;
 }
 
+/* Node n1 with model m loaded, capacity cap, fresh now (its health as the refresh reads it). */
+static struct rnode *node(struct router *r, const char *id, int cap)
+{
+    struct rnode *n = router_node(r, id, true);
+    char json[256], err[128], key[300];
+
+    snprintf(json, sizeof(json),
+             "{\"node_id\":\"%s\",\"last_seen\":%lld,\"models\":[\"m\"],\"capacity\":%d}", id,
+             (long long)router_now(r), cap);
+    snprintf(key, sizeof(key), "%s:health", r->keys.prefix);
+    resp_reply_free(redis_sync_cmd(rs, err, sizeof(err), "HSET", key, id, json, (char *)NULL));
+    if (!n)
+        return NULL;
+    health_release(&n->h);
+    if (health_from_json(&n->h, json, strlen(json), err, sizeof(err)) < 0)
+        return NULL;
+    n->has_health = true;
+    n->observed = router_now(r);
+    return n;
+}
+
+/* The request_id values on a stream, in order, joined by ' '. */
+static const char *on_stream(const char *key)
+{
+    static char out[256];
+    char err[128];
+    struct resp_reply *x = redis_sync_cmd(rs, err, sizeof(err), "XRANGE", key, "-", "+",
+                                          (char *)NULL);
+
+    out[0] = '\0';
+    for (size_t i = 0; x && x->type == RESP_ARRAY && i < x->n; i++) {
+        const struct resp_reply *id = resp_field(resp_at(&x->elem[i], 1), "request_id");
+        if (id && id->type == RESP_BULK)
+            snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s", out[0] ? " " : "",
+                     id->str);
+    }
+    resp_reply_free(x);
+    return out;
+}
+
 static void test_order_deadline(struct router *r)
 {
     char id[5][32];
@@ -122,12 +163,10 @@ static void test_order_deadline(struct router *r)
          "callback", "t:cb:late");
     is_int(r->nw, 5, "five held");
     router_try_place(r);
+    is_int(r->nw, 5, "no node: nothing leaves, nothing is dropped by a dispatch");
+    router_expire(r);
     is_int(r->nw, 4, "the one past its deadline is dropped");
-    ok(r->nw == 4 && entry_is(contract_request_id(&r->w[0]->req), "high"), "order: priority 3 first");
-    ok(r->nw == 4 && entry_is(contract_request_id(&r->w[1]->req), "normal-old"),
-       "order: then priority 2, older first");
-    ok(r->nw == 4 && entry_is(contract_request_id(&r->w[2]->req), "normal-new"), "... then newer");
-    ok(r->nw == 4 && entry_is(contract_request_id(&r->w[3]->req), "low"), "order: priority 1 last");
+    ok(!waiting(r, "late"), "... it is the late one");
     spin(r, 200);
     is_str(answer_code("t:cb:late"), "no_available_nodes", "deadline: answered no_available_nodes");
     is_int(r->cnt.timeouts, 1, "deadline: counted");
@@ -137,6 +176,46 @@ static void test_order_deadline(struct router *r)
     is_int(r->nw, 4, "a bad entry is not held");
     spin(r, 200);
     is_str(answer_code("t:cb:bad"), "bad_request", "... it is answered bad_request");
+
+}
+
+/* Which held requests leave (router_place.c), with one node n1 whose health is in Redis:
+ * bound late, one slot goes to the best claim; bound early, all leave in priority order. */
+static void test_place(void)
+{
+    struct router_conf rc = conf("v");
+    struct router *r = start(&rc);
+    char id[4][32];
+    long long now;
+
+    if (!r) {
+        ok(0, "a router for prefix v");
+        return;
+    }
+    now = (long long)(router_now(r) * 1000);
+    for (int i = 0; i < 4; i++)
+        snprintf(id[i], sizeof(id[i]), "%lld-%d", now - 5000 + i * 1000, i);
+    hold(r, id[0], 8, "model", "m", "prompt", "p", "priority", "1", "request_id", "low");
+    hold(r, id[1], 8, "model", "m", "prompt", "p", "priority", "3", "request_id", "high");
+    hold(r, id[2], 6, "model", "m", "prompt", "p", "request_id", "normal-old");
+    hold(r, id[3], 6, "model", "m", "prompt", "p", "request_id", "normal-new");
+    ok(node(r, "n1", 1) != NULL, "node n1: model m loaded, one slot");
+    router_try_place(r);
+    /* bound late (sticky): it goes to the request with the best claim, the priority-3 one
+     * (its wait counts double; priority 1 counts half) */
+    is_int(r->nmoving, 1, "late: one request leaves for the one free slot");
+    spin(r, 300);
+    is_str(on_stream("v:requests:n1"), "high", "late: priority 3 first");
+    is_int(r->nw, 3, "late: the other three stay held");
+    /* bound early (a comparison policy, or --binding early): all leave at once, in the order
+     * of priority, then arrival */
+    r->rs.binding = ROUTE_BIND_EARLY;
+    router_try_place(r);
+    spin(r, 300);
+    is_str(on_stream("v:requests:n1"), "high normal-old normal-new low",
+           "early: the rest queued on n1 by priority, then arrival");
+    is_int(r->nw, 0, "early: none held");
+    router_free(r);
 }
 
 static void test_cancel(struct router *r)
@@ -212,6 +291,7 @@ int main(void)
     ok(r1 && r2 && r1 != r2 && redis_up(r1->cmd) && redis_up(r2->cmd), "two routers, both up");
     if (r1 && r2) {
         test_order_deadline(r1);
+        test_place();
         test_cancel(r1);
         test_pool(r1);
         is_int(r2->nw, 0, "the second router holds nothing of the first's");

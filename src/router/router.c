@@ -396,6 +396,7 @@ static int router_setup(struct router *r, const struct router_conf *rc)
     else if (gethostname(r->me, sizeof(r->me) - 1) < 0 || !r->me[0])
         snprintf(r->me, sizeof(r->me), "router");
     buf_init(&r->cancel_ids, (size_t)ROUTER_CANCEL_BATCH * 258);
+    buf_init(&r->xlen_ids, (size_t)ORION_ROUTE_MAX_NODES * 4 * (ORION_NODE_ID_MAX + 1));
     return router_wait_pool_init(r) < 0 ? ORION_EXIT_SYSTEM : 0;
 }
 
@@ -411,6 +412,7 @@ void router_free(struct router *r)
     router_wait_pool_release(r);
     router_nodes_release(r);
     buf_release(&r->cancel_ids);
+    buf_release(&r->xlen_ids);
     redis_free(r->cmd);
     redis_free(r->blk);
     loop_free(r->l);

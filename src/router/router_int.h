@@ -139,6 +139,8 @@ struct router {
     size_t capsnap;
     struct buf cancel_ids;  /* request ids of the MGET of cancel keys in flight, NUL after each */
     bool cancel_polling;    /* that MGET is in flight */
+    struct buf xlen_ids;    /* node ids of the refresh's XLENs in flight, in order, NUL after each */
+    size_t xlen_next;       /* offset of the next one to be answered */
     size_t cancel_next;     /* where the next poll starts in w (a long list is taken in turns) */
 };
 

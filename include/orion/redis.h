@@ -41,6 +41,16 @@ struct redis_opts {
     long cmd_timeout_ms;     /* 0: 10000 */
     long backoff_min_ms;     /* 0: 100 */
     long backoff_max_ms;     /* 0: 5000 */
+    /* Sentinel mode (sentinels set): addr is not used. Before every (re)connect the master's
+     * address is asked of the sentinels (include/orion/sentinel.h), and the handshake adds
+     * ROLE: an address whose ROLE is not master is refused and its sentinel asked last from
+     * then on. A reply -READONLY, -MASTERDOWN or -UNBLOCKED (delivered to its callback as
+     * usual) then drops the link, and the next connect asks the sentinels again. */
+    const char *sentinels;         /* "HOST:PORT,..."; NULL: addr is the master */
+    const char *master_name;       /* as the sentinels know it */
+    const char *sentinel_user;     /* the sentinels' own AUTH (NULL: none / password only) */
+    const char *sentinel_password;
+    bool watch; /* also subscribe to +switch-master, and move to a new master at once */
 };
 
 typedef void redis_reply_fn(struct redis *r, struct resp_reply *reply, void *arg);
@@ -53,6 +63,9 @@ struct redis *redis_new(struct loop *l, const struct redis_opts *o, redis_state_
 void redis_free(struct redis *r);
 void redis_start(struct redis *r); /* connect now and keep reconnecting */
 bool redis_up(const struct redis *r);
+/* The address connected to, or last tried: the master the sentinels named, in Sentinel
+ * mode ("(master NAME)" before they named one). */
+const char *redis_addr(const struct redis *r);
 const char *redis_error(const struct redis *r); /* the last failure, a sentence */
 /* Is this error text (redis_error(), a redis_sync error) Redis's "still loading" answer? */
 bool redis_err_loading(const char *err);

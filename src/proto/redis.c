@@ -131,6 +131,7 @@ void redis_free(struct redis *r)
     if (r->retry_timer)
         loop_timer_cancel(r->l, r->retry_timer);
     sentinel_free(r->sent);
+    redis_wait_release(r);
     buf_release(&r->out);
     resp_reader_release(&r->rd);
     orion_free(r->q);

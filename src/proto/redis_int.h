@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 struct sentinel;
+struct redis_waits;
 
 enum rstate { R_DOWN, R_CONNECTING, R_HANDSHAKE, R_UP };
 
@@ -40,6 +41,7 @@ struct redis {
     bool started, announced_down, hs_loading, ping_warned;
     struct sentinel *sent; /* Sentinel mode */
     bool resolved, watching;
+    struct redis_waits *waits; /* redis_wait.c */
     struct resp_reply *cur; /* reply being delivered */
     bool taken;
     char err[160], logged[160];
@@ -54,5 +56,8 @@ int redis_sentinel_init(struct redis *r, const struct redis_opts *o);
 void redis_sentinel_resolve(struct redis *r);
 /* Up for the first time: listen for +switch-master (o.watch). */
 void redis_sentinel_watch(struct redis *r);
+
+/* redis_wait.c: free what redis_wait keeps (its callbacks are not called). */
+void redis_wait_release(struct redis *r);
 
 #endif

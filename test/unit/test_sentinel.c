@@ -7,7 +7,8 @@
  * not know the master, one that lies (names the replica), one that refuses; the list's order
  * afterwards; every sentinel failing; AUTH to the sentinels; a connection that comes up on
  * the master through a liar, moves on +switch-master, and drops a link that answers
- * -READONLY to find the master again; bad settings.
+ * -READONLY to find the master again; bad settings; redis_wait (WAIT one at a time, the
+ * callers that ask meanwhile sharing the next; a replica that does not answer in time).
  */
 #include "orion/redis.h"
 #include "orion/sentinel.h"
@@ -481,6 +482,141 @@ static void test_redis_mode(struct loop *l)
     fake_stop(&c);
 }
 
+/* --- redis_wait ------------------------------------------------------------------------ */
+
+struct waited {
+    int n, ok, nulls;
+};
+
+static void on_wait(struct redis *r, struct resp_reply *reply, void *arg)
+{
+    struct waited *w = arg;
+
+    w->n++;
+    w->ok += redis_replicated(r, reply);
+    w->nulls += !reply;
+}
+
+static long long wait_calls(struct testsrv *s)
+{
+    struct redis_opts o = {s->addr, NULL, NULL, 0, "test", 0, 0, 0, 0};
+    char err[128];
+    struct redis_sync *y = redis_sync_connect(&o, 2000, err, sizeof(err));
+    struct resp_reply *r = y ? redis_sync_cmd(y, err, sizeof(err), "INFO", "commandstats",
+                                              (char *)NULL) : NULL;
+    const char *p = r && r->type == RESP_BULK ? strstr(r->str, "cmdstat_wait:calls=") : NULL;
+    long long n = p ? strtoll(p + 19, NULL, 10) : 0;
+
+    resp_reply_free(r);
+    redis_sync_free(y);
+    return n;
+}
+
+static void test_wait(struct loop *l)
+{
+    struct redis_opts o = {m.addr, NULL, NULL, 0, "redis", 0, 0, 0, 0};
+    struct conn st = {0};
+    struct waited w = {0};
+    struct redis *r;
+    long long before;
+    int64_t end;
+
+    {
+        char mport[16];
+        snprintf(mport, sizeof(mport), "%d", m.port);
+        ok(sync_cmd(&m, "REPLICAOF", "NO", "ONE") &&
+               sync_cmd(&rp, "REPLICAOF", "127.0.0.1", mport),
+           "the pair as it began: m the master, rp its replica");
+    }
+    o.min_replicas = 1;
+    o.wait_timeout_ms = 2000;
+    r = redis_new(l, &o, conn_state, &st);
+    redis_start(r);
+    end = loop_now() + 5000 * t_slow();
+    while (!st.up && loop_now() < end)
+        loop_once(l, 20);
+    /* the replica must be linked before a WAIT can count it */
+    end = loop_now() + 10000 * t_slow();
+    while (loop_now() < end) {
+        redis_cmd(r, NULL, NULL, "SET", "w", "0", (char *)NULL);
+        w.n = 0;
+        redis_wait(r, on_wait, &w);
+        while (w.n == 0 && loop_now() < end)
+            loop_once(l, 20);
+        if (w.ok)
+            break;
+    }
+    ok(w.ok == 1, "a write and WAIT 1: the replica has it");
+    before = wait_calls(&m);
+    memset(&w, 0, sizeof(w));
+    {
+        int asked = 0;
+        for (int i = 0; i < 20; i++) {
+            redis_cmd(r, NULL, NULL, "INCR", "w", (char *)NULL);
+            asked += redis_wait(r, on_wait, &w) == 0;
+        }
+        is_int(asked, 20, "20 writes, each followed by redis_wait");
+    }
+    end = loop_now() + 10000 * t_slow();
+    while (w.n < 20 && loop_now() < end)
+        loop_once(l, 20);
+    is_int(w.ok, 20, "20 writes, each waited for: all replicated");
+    ok(wait_calls(&m) - before <= 2, "... with at most 2 WAITs sent (%lld)",
+       wait_calls(&m) - before);
+    redis_free(r);
+
+    /* two replicas wanted, one there: not replicated, after the timeout */
+    memset(&st, 0, sizeof(st));
+    o.min_replicas = 2;
+    o.wait_timeout_ms = 100;
+    r = redis_new(l, &o, conn_state, &st);
+    redis_start(r);
+    end = loop_now() + 5000 * t_slow();
+    while (!st.up && loop_now() < end)
+        loop_once(l, 20);
+    memset(&w, 0, sizeof(w));
+    redis_cmd(r, NULL, NULL, "INCR", "w", (char *)NULL);
+    redis_wait(r, on_wait, &w);
+    end = loop_now() + 5000 * t_slow();
+    while (w.n < 1 && loop_now() < end)
+        loop_once(l, 20);
+    ok(w.n == 1 && w.ok == 0 && w.nulls == 0, "WAIT 2 with one replica: an answer, not enough");
+    /* the link lost under a WAIT: NULL to every caller, those waiting for the next too */
+    memset(&w, 0, sizeof(w));
+    o.wait_timeout_ms = 60000;
+    redis_free(r);
+    memset(&st, 0, sizeof(st));
+    r = redis_new(l, &o, conn_state, &st);
+    redis_start(r);
+    end = loop_now() + 5000 * t_slow();
+    while (!st.up && loop_now() < end)
+        loop_once(l, 20);
+    redis_wait(r, on_wait, &w);
+    redis_wait(r, on_wait, &w);
+    loop_once(l, 50);
+    {
+        struct redis_opts ko = {m.addr, NULL, NULL, 0, "test", 0, 0, 0, 0};
+        char err[128];
+        struct redis_sync *y = redis_sync_connect(&ko, 2000, err, sizeof(err));
+        struct resp_reply *x = y ? redis_sync_cmd(y, err, sizeof(err), "CLIENT", "KILL",
+                                                  "TYPE", "normal", "SKIPME", "yes",
+                                                  (char *)NULL) : NULL;
+        resp_reply_free(x);
+        redis_sync_free(y);
+    }
+    end = loop_now() + 5000 * t_slow();
+    while (w.n < 2 && loop_now() < end)
+        loop_once(l, 20);
+    ok(w.n == 2 && w.nulls == 2, "link lost under WAIT: both callers hear NULL (%d, %d)", w.n,
+       w.nulls);
+    redis_free(r);
+    o.min_replicas = 0;
+    r = redis_new(l, &o, conn_state, &st);
+    errno = 5;
+    ok(redis_wait(r, on_wait, &w) < 0 && errno == 0, "min_replicas 0: nothing sent, errno 0");
+    redis_free(r);
+}
+
 int main(void)
 {
     struct loop *l = loop_new();
@@ -499,6 +635,7 @@ int main(void)
     test_resolve(l);
     test_bad_settings(l);
     test_redis_mode(l);
+    test_wait(l);
     testsrv_stop(&rp);
     testsrv_stop(&m);
     loop_free(l);

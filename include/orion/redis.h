@@ -100,6 +100,8 @@ struct conf_common;
 void redis_opts_conf(struct redis_opts *o, const struct conf_common *c, const char *name);
 /* Exit 100 with a message naming the flag when the Sentinel settings are wrong. */
 void redis_conf_check(const struct conf_common *c, const char *prog);
+/* Where the settings point, for messages: the address, or "master NAME via sentinels LIST". */
+const char *redis_conf_where(const struct conf_common *c, char *buf, size_t n);
 
 /* In a callback: keep the reply (free it with resp_reply_free). */
 struct resp_reply *redis_take(struct redis *r);

@@ -724,12 +724,12 @@ struct gateway *gateway_new(struct router *r, const char *listen, const char *to
                             size_t errlen)
 {
     const struct router_conf *rc = r->rc;
-    struct redis_opts o = {rc->c.redis_addr, rc->c.redis_user, rc->c.redis_password,
-                           rc->c.redis_db, "redis (http front reads)", 0, 0, 0, 0};
+    struct redis_opts o;
     struct gateway *g = orion_calloc(1, sizeof(*g));
     char host[256];
     int port;
 
+    redis_opts_conf(&o, &rc->c, "redis (http front reads)");
     if (!g) {
         snprintf(err, errlen, "out of memory");
         errno = ENOMEM;

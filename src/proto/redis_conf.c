@@ -46,3 +46,11 @@ void redis_conf_check(const struct conf_common *c, const char *prog)
         exit(ORION_EXIT_USAGE);
     }
 }
+
+const char *redis_conf_where(const struct conf_common *c, char *buf, size_t n)
+{
+    if (!c->redis_sentinels || !*c->redis_sentinels)
+        return c->redis_addr;
+    snprintf(buf, n, "master %s via sentinels %s", c->redis_master_name, c->redis_sentinels);
+    return buf;
+}

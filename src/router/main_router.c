@@ -2,6 +2,7 @@
 /* orion-inference-router: argv -> settings -> router_run. */
 #include "orion/conf.h"
 #include "orion/log.h"
+#include "orion/redis.h"
 #include "router.h"
 
 #define PROG "orion-inference-router"
@@ -44,5 +45,6 @@ int main(int argc, char **argv)
     conf_parse(opts, sizeof(opts) / sizeof(opts[0]), argc, argv, PROG,
                "Routes requests from Redis to the best Ollama node.");
     conf_apply_log(&rc.c, PROG);
+    redis_conf_check(&rc.c, PROG);
     return router_run(&rc);
 }

@@ -397,13 +397,12 @@ static void cmd_state(struct redis *c, bool up, void *arg)
 {
     struct router *r = arg;
 
-    (void)c;
     if (!up)
         return;
     if (!r->started) {
         r->started = true;
         notify_ready();
-        log_info("router %s: up, redis %s, policy %s", r->me, r->rc->c.redis_addr,
+        log_info("router %s: up, redis %s, policy %s", r->me, redis_addr(c),
                  route_policy_name(r->rs.policy));
     }
     create_group(r);
@@ -569,17 +568,19 @@ static int router_setup(struct router *r, const struct router_conf *rc)
 
 static int check_redis(const struct router_conf *rc)
 {
-    struct redis_opts o = {rc->c.redis_addr, rc->c.redis_user, rc->c.redis_password,
-                           rc->c.redis_db, "redis", 0, 0, 0, 0};
-    char err[200];
-    struct redis_sync *s = redis_sync_connect(&o, 3000, err, sizeof(err));
+    struct redis_opts o;
+    char err[600], where[600];
+    struct redis_sync *s;
 
+    redis_opts_conf(&o, &rc->c, "redis");
+    s = redis_sync_connect(&o, 3000, err, sizeof(err));
     if (!s && redis_err_loading(err)) { /* reachable, answering: the link waits for it */
-        log_info("redis %s: %s; starting anyway", rc->c.redis_addr, err);
+        log_info("redis %s: %s; starting anyway", redis_conf_where(&rc->c, where, sizeof(where)),
+                 err);
         return 0;
     }
     if (!s) {
-        log_errorx("redis %s: %s", rc->c.redis_addr, err);
+        log_errorx("redis %s: %s", redis_conf_where(&rc->c, where, sizeof(where)), err);
         return -1;
     }
     redis_sync_free(s);
@@ -589,8 +590,7 @@ static int check_redis(const struct router_conf *rc)
 int router_run(const struct router_conf *rc)
 {
     static struct router r; /* route state for ORION_ROUTE_MAX_NODES: ~0.3 MB, not stack */
-    struct redis_opts o = {rc->c.redis_addr, rc->c.redis_user, rc->c.redis_password,
-                           rc->c.redis_db, "redis", 0, 0, 0, 0};
+    struct redis_opts o;
     int rc_setup = router_setup(&r, rc);
     struct gateway *gw = NULL;
     char err[256];
@@ -602,6 +602,7 @@ int router_run(const struct router_conf *rc)
     json_init();
     if (check_redis(rc) < 0)
         return ORION_EXIT_SYSTEM;
+    redis_opts_conf(&o, &rc->c, "redis");
     r.l = loop_new();
     r.cmd = r.l ? redis_new(r.l, &o, cmd_state, &r) : NULL;
     o.name = "redis (blocking reads)";

@@ -348,8 +348,8 @@ static void cmd_state(struct redis *c, bool up, void *arg)
     if (!w->started) {
         w->started = true;
         notify_ready();
-        log_info("worker %s: up, redis %s, ollama %s, parallel %ld", w->node,
-                 w->wc->c.redis_addr, w->wc->ollama_url, w->wc->parallel);
+        log_info("worker %s: up, redis %s, ollama %s, parallel %ld", w->node, redis_addr(c),
+                 w->wc->ollama_url, w->wc->parallel);
     }
     /* answers that waited for Redis go first */
     for (size_t i = 0; i < w->njobs; i++)
@@ -453,17 +453,19 @@ static void on_signal(struct loop *l, int signo, void *arg)
 
 static int check_redis(const struct worker_conf *wc)
 {
-    struct redis_opts o = {wc->c.redis_addr, wc->c.redis_user, wc->c.redis_password,
-                           wc->c.redis_db, "redis", 0, 0, 0, 0};
-    char err[200];
-    struct redis_sync *s = redis_sync_connect(&o, 3000, err, sizeof(err));
+    struct redis_opts o;
+    char err[600], where[600];
+    struct redis_sync *s;
 
+    redis_opts_conf(&o, &wc->c, "redis");
+    s = redis_sync_connect(&o, 3000, err, sizeof(err));
     if (!s && redis_err_loading(err)) { /* reachable, answering: the link waits for it */
-        log_info("redis %s: %s; starting anyway", wc->c.redis_addr, err);
+        log_info("redis %s: %s; starting anyway", redis_conf_where(&wc->c, where, sizeof(where)),
+                 err);
         return 0;
     }
     if (!s) {
-        log_errorx("redis %s: %s", wc->c.redis_addr, err);
+        log_errorx("redis %s: %s", redis_conf_where(&wc->c, where, sizeof(where)), err);
         return -1;
     }
     redis_sync_free(s);
@@ -527,12 +529,12 @@ static int worker_setup(struct worker *w, const struct worker_conf *wc)
 int worker_run(const struct worker_conf *wc)
 {
     struct worker w;
-    struct redis_opts o = {wc->c.redis_addr, wc->c.redis_user, wc->c.redis_password,
-                           wc->c.redis_db, "redis", 0, 0, 0, 0};
+    struct redis_opts o;
     int rc = worker_setup(&w, wc);
 
     if (rc)
         return rc;
+    redis_opts_conf(&o, &wc->c, "redis");
     json_init();
     if (check_redis(wc) < 0)
         return ORION_EXIT_SYSTEM;

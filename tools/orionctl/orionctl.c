@@ -51,7 +51,9 @@ static struct resp_reply *cmd(struct ctl *x, ...)
     va_end(ap);
     r = redis_sync_cmdv(x->s, argc, argv, NULL, x->err, sizeof(x->err));
     if (!r) {
-        fprintf(stderr, PROG ": redis %s: %s\n", x->c.redis_addr, x->err);
+        char where[600];
+        fprintf(stderr, PROG ": redis %s: %s\n", redis_conf_where(&x->c, where, sizeof(where)),
+                x->err);
         exit(ORION_EXIT_SYSTEM);
     }
     if (r->type == RESP_ERROR) {
@@ -313,6 +315,7 @@ int main(int argc, char **argv)
                "commands: status | submit --model M --prompt P [--stream] | watch | drain NODE | "
                "undrain NODE");
     conf_apply_log(&x.c, PROG);
+    redis_conf_check(&x.c, PROG);
     if (!verb) {
         fprintf(stderr, PROG ": which command? status, submit, watch, drain, undrain (--help)\n");
         return ORION_EXIT_USAGE;
@@ -320,15 +323,13 @@ int main(int argc, char **argv)
     json_init();
     if (contract_keys_init(&x.k, x.c.prefix) < 0)
         return ORION_EXIT_USAGE;
-    memset(&o, 0, sizeof(o));
-    o.addr = x.c.redis_addr;
-    o.user = x.c.redis_user;
-    o.password = x.c.redis_password;
-    o.db = x.c.redis_db;
+    redis_opts_conf(&o, &x.c, "redis");
     o.cmd_timeout_ms = 5000;
     x.s = redis_sync_connect(&o, 3000, x.err, sizeof(x.err));
     if (!x.s) {
-        fprintf(stderr, PROG ": redis %s: %s\n", x.c.redis_addr, x.err);
+        char where[600];
+        fprintf(stderr, PROG ": redis %s: %s\n", redis_conf_where(&x.c, where, sizeof(where)),
+                x.err);
         return ORION_EXIT_SYSTEM;
     }
     if (!strcmp(verb, "status"))

@@ -209,7 +209,6 @@ static void cancel(struct gw_req *q)
     struct router *r = q->g->r;
     char key[CONTRACT_KEY_MAX];
 
-    log_info("request %s: the client went away; cancelling", q->id);
     if (contract_cancel_key(&r->keys, q->id, strlen(q->id), key, sizeof(key)) == 0 &&
         redis_up(r->cmd))
         redis_cmd(r->cmd, NULL, NULL, "SET", key, "1", "EX", "600", (char *)NULL);
@@ -222,6 +221,7 @@ static void on_client_close(void *arg)
 
     q->hr = NULL;
     q->gone = true;
+    log_info("request %s: the client went away; cancelling", q->id);
     cancel(q);
     if (q->submitted)
         req_finish(q); /* else the XADD reply finishes it */
@@ -280,12 +280,56 @@ static struct gw_req *req_by_n(struct gateway *g, unsigned long n)
     return NULL;
 }
 
+/* Refused after its XADD (not replicated in time): 503, and cancelled so that it does not
+ * run for nobody. */
+static void refuse(struct gw_req *q, struct redis *c, const char *why)
+{
+    log_warnx("request %s: not on %ld replica(s) in time (%s); refused", q->id,
+              redis_min_replicas(c), why);
+    cancel(q);
+    gw_fail(q, 503, "the request could not be replicated in time, so it was not accepted");
+    req_finish(q);
+}
+
+/* --redis-min-replicas: a request is accepted (its answer relayed) only once WAIT says the
+ * replicas have its entry, so no answer is given to a request a failover could lose. */
+static void xadd_replicated(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct xadd_ctx *x = arg;
+    struct gw_req *q = req_by_n(x->g, x->n);
+
+    orion_free(x);
+    if (!q)
+        return;
+    q->submitted = true;
+    if (q->gone)
+        req_finish(q);
+    else if (!redis_replicated(c, reply))
+        refuse(q, c, !reply ? "redis went away" : reply->type == RESP_ERROR ? reply->str
+                                                                            : "WAIT timed out");
+    else
+        gw_read(q->g);
+}
+
+static void await_replicas(struct gw_req *q, struct redis *c)
+{
+    struct xadd_ctx *x = orion_calloc(1, sizeof(*x));
+
+    q->submitted = false; /* until xadd_replicated: its callback stream is not read yet */
+    if (x)
+        x->g = q->g, x->n = q->n;
+    if (!x || redis_wait(c, xadd_replicated, x) < 0) {
+        orion_free(x);
+        q->submitted = true;
+        refuse(q, c, redis_up(c) ? "out of memory" : "redis went away");
+    }
+}
+
 static void xadd_cb(struct redis *c, struct resp_reply *reply, void *arg)
 {
     struct xadd_ctx *x = arg;
     struct gw_req *q = req_by_n(x->g, x->n);
 
-    (void)c;
     orion_free(x);
     if (!q)
         return;
@@ -311,7 +355,10 @@ static void xadd_cb(struct redis *c, struct resp_reply *reply, void *arg)
         return;
     }
     q->xadd_ms = strtoll(reply->str, NULL, 10);
-    gw_read(q->g);
+    if (redis_min_replicas(c) > 0)
+        await_replicas(q, c);
+    else
+        gw_read(q->g);
 }
 
 /* n == 1: the XADD alone; n > 1: MULTI, the XADDs, EXEC (one reply with every id). */

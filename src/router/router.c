@@ -38,14 +38,39 @@ struct move_ctx {
     enum route_kind kind;
 };
 
+static void move_end(struct redis *c, struct resp_reply *reply, bool moved, void *arg);
+
+/* --redis-min-replicas: a move counts once WAIT says the replicas have it. One that did not
+ * reach them in time stands on the master all the same (it is one MULTI/EXEC: a failover
+ * loses all of it or none), so it is counted and said. */
+static void move_replicated(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct move_ctx *m = arg;
+
+    if (reply && !redis_replicated(c, reply))
+        log_warnx("request %s moved to %s, but not yet on %ld replica(s): %s", m->w->entry_id,
+                  m->node, redis_min_replicas(c),
+                  reply->type == RESP_ERROR ? reply->str : "WAIT timed out");
+    move_end(c, reply, reply != NULL, arg);
+}
+
 static void move_done(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    bool moved = reply && reply->type == RESP_ARRAY && reply->n >= 1 &&
+                 reply->elem[0].type == RESP_BULK;
+
+    if (moved && redis_wait(c, move_replicated, arg) == 0)
+        return;
+    move_end(c, reply, moved, arg);
+}
+
+static void move_end(struct redis *c, struct resp_reply *reply, bool moved, void *arg)
 {
     struct move_ctx *m = arg;
     struct router *r = m->r;
     struct rnode *n;
 
-    (void)c;
-    if (reply && reply->type == RESP_ARRAY && reply->n >= 1 && reply->elem[0].type == RESP_BULK) {
+    if (moved) {
         struct contract_str id = contract_request_id(&m->w->req);
         log_debug("request %.*s -> %s (%s, attempt %d)", (int)id.n, id.p, m->node,
                   route_kind_name(m->kind), m->w->attempt);
@@ -61,9 +86,16 @@ static void move_done(struct redis *c, struct resp_reply *reply, void *arg)
                 n->cnt.kind[m->kind]++;
         }
         router_waiting_remove(r, m->w);
+    } else if (!reply) {
+        /* the link was lost: the MULTI/EXEC may have run or not. Forget the request: when
+         * the link is back the pending entries are read again (read_history), and it is
+         * among them only if the move did not happen, so it is never moved twice. */
+        log_warnx("moving request %s to %s: %s; it is read back if it was not moved",
+                  m->w->entry_id, m->node, redis_error(c));
+        router_waiting_remove(r, m->w);
     } else {
         log_warnx("moving request %s to %s failed: %s", m->w->entry_id, m->node,
-                  reply && reply->type == RESP_ERROR ? reply->str : redis_error(c));
+                  reply->type == RESP_ERROR ? reply->str : "an unexpected reply");
         m->w->moving = false;
     }
     orion_free(m);

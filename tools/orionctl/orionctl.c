@@ -35,6 +35,7 @@ struct ctl {
     struct redis_sync *s;
     struct contract_keys k;
     char err[256];
+    char last_id[64]; /* the entry submit added: its request id */
 };
 
 static struct resp_reply *cmd(struct ctl *x, ...)
@@ -91,6 +92,8 @@ static int print_entry(const struct resp_reply *f, bool *done)
     }
 }
 
+static bool replicated(struct ctl *x);
+
 static int do_submit(struct ctl *x)
 {
     char cb[128], pr[8], tmo[24], last[64] = "0-0";
@@ -123,10 +126,16 @@ static int do_submit(struct ctl *x)
         return ORION_EXIT_SYSTEM;
     }
     fprintf(stderr, "submitted %s\n", r->str);
+    snprintf(x->last_id, sizeof(x->last_id), "%s", r->str);
     resp_reply_free(r);
+    if (x->c.redis_min_replicas > 0 && !replicated(x))
+        return ORION_EXIT_SYSTEM;
     while (!done && time(NULL) < end) {
         const struct resp_reply *e;
-        r = cmd(x, "XREAD", "COUNT", "100", "BLOCK", "1000", "STREAMS", cb, last, (char *)NULL);
+        const char *rd[] = {"XREAD", "COUNT", "100", "BLOCK", "1000", "STREAMS", cb, last};
+        /* a link lost here (a failover) is made again by the next call */
+        if (!(r = redis_sync_cmdv(x->s, 8, rd, NULL, x->err, sizeof(x->err))))
+            continue;
         e = resp_at(resp_at(r, 0), 1);
         for (size_t i = 0; e && i < e->n && !done; i++) {
             const struct resp_reply *id = resp_at(&e->elem[i], 0);
@@ -145,6 +154,32 @@ static int do_submit(struct ctl *x)
         return 1;
     }
     return rc;
+}
+
+/* --redis-min-replicas: the XADD counts once WAIT says the replicas have it; otherwise the
+ * request is cancelled (a failover could lose it) and submit fails. */
+static bool replicated(struct ctl *x)
+{
+    char n[24], ms[24], key[CONTRACT_KEY_MAX];
+    const char *argv[] = {"WAIT", n, ms};
+    struct resp_reply *r;
+    bool good;
+
+    snprintf(n, sizeof(n), "%ld", x->c.redis_min_replicas);
+    snprintf(ms, sizeof(ms), "%ld", x->c.redis_wait_timeout);
+    r = redis_sync_cmdv(x->s, 3, argv, NULL, x->err, sizeof(x->err));
+    good = r && r->type == RESP_INT && r->integer >= x->c.redis_min_replicas;
+    if (!good) {
+        fprintf(stderr, PROG ": not on %ld replica(s) within %ld ms (%s): not accepted\n",
+                x->c.redis_min_replicas, x->c.redis_wait_timeout,
+                !r ? x->err : r->type == RESP_ERROR ? r->str : "WAIT timed out");
+        if (r && x->last_id[0] &&
+            contract_cancel_key(&x->k, x->last_id, strlen(x->last_id), key, sizeof(key)) == 0)
+            resp_reply_free(redis_sync_cmd(x->s, x->err, sizeof(x->err), "SET", key, "1", "EX",
+                                           "600", (char *)NULL));
+    }
+    resp_reply_free(r);
+    return good;
 }
 
 static int do_watch(struct ctl *x)

@@ -7,8 +7,9 @@
  *
  * Nothing is acknowledged before it is somewhere else: a held request stays pending in the
  * group, so after a crash the next start reads it back with XREADGROUP ... 0. Held requests
- * are re-claimed every 10 s (XCLAIM JUSTID resets their idle time), and a router takes over
- * entries idle longer than ROUTER_CLAIM_IDLE_MS: those belong to a router that died.
+ * are re-claimed every takeover_ms / 3, at most every 10 s (XCLAIM JUSTID resets their idle
+ * time), and a router takes over entries idle longer than --takeover-ms: those belong to a
+ * router that died.
  */
 #include "router_int.h"
 
@@ -466,6 +467,13 @@ static void takeover_cb(struct redis *c, struct resp_reply *reply, void *arg)
 
 /* Keep our held entries young (another router must not take them) and take over entries that
  * a dead router left idle. */
+static long claim_period(const struct router *r)
+{
+    long p = r->rc->takeover_ms / 3;
+
+    return p < ROUTER_CLAIM_MAX_MS ? p : ROUTER_CLAIM_MAX_MS;
+}
+
 static long claim_cb(struct loop *l, void *arg)
 {
     struct router *r = arg;
@@ -474,7 +482,7 @@ static long claim_cb(struct loop *l, void *arg)
 
     (void)l;
     if (!redis_up(r->cmd) || !r->history_done)
-        return 10000;
+        return claim_period(r);
     resp_cmd_init(&c);
     for (size_t i = 0; i < r->nw; i++) {
         if (strcmp(r->w[i]->src, r->keys.requests))
@@ -501,10 +509,10 @@ static long claim_cb(struct loop *l, void *arg)
             redis_cmdv(r->cmd, 0, NULL, NULL, c.argc, c.argv, c.len);
     }
     resp_cmd_release(&c);
-    snprintf(idle, sizeof(idle), "%d", ROUTER_CLAIM_IDLE_MS);
+    snprintf(idle, sizeof(idle), "%ld", r->rc->takeover_ms);
     redis_cmd(r->cmd, takeover_cb, r, "XAUTOCLAIM", r->keys.requests, CONTRACT_GROUP_ROUTER, r->me,
               idle, "0-0", "COUNT", "100", (char *)NULL);
-    return 10000;
+    return claim_period(r);
 }
 
 static void report(struct router *r)
@@ -657,7 +665,7 @@ int router_run(const struct router_conf *rc)
     loop_signal(r.l, SIGTERM, on_signal, &r);
     loop_signal(r.l, SIGINT, on_signal, &r);
     loop_timer(r.l, 0, router_refresh_cb, &r);
-    loop_timer(r.l, 10000, claim_cb, &r);
+    loop_timer(r.l, claim_period(&r), claim_cb, &r);
     loop_timer(r.l, 500, tick_cb, &r);
     r.last_report = loop_now();
     redis_start(r.cmd);

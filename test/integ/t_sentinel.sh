@@ -5,8 +5,10 @@
 # down. Under steady load through the HTTP front and the request stream, the master is killed
 # -9: Sentinel promotes the replica, every daemon follows without a restart, and with
 # --redis-min-replicas 1 no acknowledged request is lost or answered twice. Then the old master
-# comes back (as a replica: nothing changes), a sentinel is killed and a second failover is
-# forced, and last, without WAIT, what an asynchronous failover loses is shown: writes the
+# comes back (as a replica: nothing changes); a partition leaves a minority master (the
+# sentinels and replicas can no longer reach it, the daemons still can); a sentinel is killed
+# and another failover is forced; without WAIT, what an asynchronous failover loses is shown:
+# writes the
 # master acknowledged while its replicas were cut off. The times go to docs/RELIABILITY.md.
 # Two replicas: with --redis-min-replicas 1 a master that has lost its only replica accepts
 # nothing (WAIT 1 says 0), so one replica must be left after a failover for the cluster to go
@@ -24,8 +26,13 @@ if ! command -v redis-sentinel >/dev/null 2>&1; then
     exit
 fi
 
+# the daemons log in as "app", the test's admin as "admin"; sentinels and replicas use the
+# default user, which the partition below switches off
+HA_REDIS_EXTRA="user app on >apppw ~* &* +@all
+user admin on >adm ~* &* +@all"
 start_ha 2
 ok $? "a master, two replicas and three sentinels that know each other"
+acli() { a_p=$1; shift; redis-cli -p "$a_p" --user admin --pass adm --no-auth-warning "$@"; }
 # the liar: a sentinel that monitors "mymaster" on a lone replica (of nothing), so it names an
 # address whose ROLE is slave; it shares nothing with the others
 HA_Y=$(free_port) HA_L=$(free_port) DEAD=$(free_port)
@@ -43,7 +50,8 @@ mcli() { redis-cli -p "$(master)" "$@"; }
 
 # --- discovery: orionctl -------------------------------------------------------------------
 CTL="$ORION_BIN/orionctl"
-$ORION_WRAP "$CTL" --redis-sentinels "$LIST" status >"$T_TMP/ctl.out" 2>"$T_TMP/ctl.err"
+$ORION_WRAP "$CTL" --redis-sentinels "$LIST" --redis-user app --redis-password apppw status \
+    >"$T_TMP/ctl.out" 2>"$T_TMP/ctl.err"
 ok $? "orionctl status through the sentinels, past the liar and the one down"
 grep -q "named 127.0.0.1:$HA_Y as the master of mymaster, but 127.0.0.1:$HA_Y is a replica" \
     "$T_TMP/ctl.err"
@@ -58,7 +66,8 @@ grep -q "sentinels: 127.0.0.1:$DEAD: connect" "$T_TMP/ctl.err" && grep -q "is a 
 ok $? "... saying what each sentinel said"
 
 # --- a cluster on the sentinels, WAIT on -----------------------------------------------------
-SOPTS="--redis-sentinels $LIST --redis-min-replicas 1 --redis-wait-timeout 1000"
+SOPTS="--redis-sentinels $LIST --redis-min-replicas 1 --redis-wait-timeout 1000 --redis-user app
+    --redis-password apppw"
 start_sim a --models $MODEL --load-ms 20 --tokens-per-s 1000
 start_sim b --models $MODEL --load-ms 20 --tokens-per-s 1000
 # shellcheck disable=SC2086 # SOPTS is a list of flags
@@ -104,7 +113,8 @@ stream_load() {
         s_i=$((s_i + 1))
         s_m=$(master)
         s_out=$(printf 'XADD %s * model %s prompt s%s callback cb-%s-%s\nWAIT 1 1000\n' \
-            "$Q" "$MODEL" "$s_i" "$1" "$s_i" | redis-cli -p "${s_m:-1}" 2>/dev/null | tr '\n' ' ')
+            "$Q" "$MODEL" "$s_i" "$1" "$s_i" | redis-cli -p "${s_m:-1}" --user app --pass apppw \
+            --no-auth-warning 2>/dev/null | tr '\n' ' ')
         echo "$s_i $s_out" >>"$T_TMP/stream-$1.log"
         sleep 0.05
     done
@@ -197,6 +207,63 @@ is "$(awk '$4 != 200' "$T_TMP/http-3.log" | wc -l)" 0 \
     "every request while it came back was answered ($(wc -l <"$T_TMP/http-3.log"))"
 is "$(ha_role "$NEW")" master "the new master is still the master"
 
+# --- a partition leaves a minority master ------------------------------------------------------
+# The sentinels and the replicas lose the master (their user, default, is switched off there
+# and its connections cut), while the daemons (user app) can still reach it. To the sentinels
+# that is a dead master: they promote a replica and say so on +switch-master. The daemons
+# follow that message and leave the old master, though it still answers them; meanwhile WAIT
+# told them that it replicated nothing, so they accepted nothing there.
+PART=$NEW
+check_stream() { # check_stream <tag> <master port>: sets S_ACK S_LOST S_TWICE
+    REDIS_PORT=$2
+    c_all() {
+        while read -r s_i s_id s_n; do
+            case "$s_id" in *-*) ;; *) continue ;; esac
+            [ "${s_n:-0}" -ge 1 ] 2>/dev/null || continue
+            [ "$(answers "cb-$1-$s_i")" -ge 1 ] || return 1
+        done <"$T_TMP/stream-$1.log"
+    }
+    wait_for 20 c_all "$1"
+    S_ACK=0 S_LOST=0 S_TWICE=0
+    while read -r s_i s_id s_n; do
+        case "$s_id" in *-*) ;; *) continue ;; esac
+        [ "${s_n:-0}" -ge 1 ] 2>/dev/null || continue
+        S_ACK=$((S_ACK + 1))
+        a=$(answers "cb-$1-$s_i")
+        [ "$a" = 0 ] && S_LOST=$((S_LOST + 1))
+        [ "$a" -gt 1 ] && S_TWICE=$((S_TWICE + 1))
+    done <"$T_TMP/stream-$1.log"
+}
+rm -f "$T_TMP/stop"
+http_load 4 false &
+L1=$!
+stream_load 4 &
+L3=$!
+sleep 1
+T_PART=$(now_ms)
+acli "$PART" ACL SETUSER default off >/dev/null
+acli "$PART" CLIENT KILL USER default >/dev/null
+wait_for 20 ha_moved_from "$PART"
+ok $? "cut off from the sentinels, the master is replaced ($HA_NEW), though it still runs"
+NEW=$HA_NEW
+left() { [ "$(acli "$PART" CLIENT LIST | grep -c 'user=app')" = 0 ]; }
+wait_for 15 left
+ok $? "every daemon left the old master, which still answered them"
+echo "# partition -> the daemons gone from the minority master: $(($(now_ms) - T_PART)) ms"
+is "$(acli "$PART" ROLE | head -1)" master "the old master still believes it is the master"
+sleep 2
+touch "$T_TMP/stop"
+wait "$L1" "$L3"
+is "$(awk '$4 != 200 && $4 != 503' "$T_TMP/http-4.log" | wc -l)" 0 \
+    "HTTP through it: $(awk '$4 == 200' "$T_TMP/http-4.log" | wc -l) answered, $(awk '$4 == 503' "$T_TMP/http-4.log" | wc -l) refused, none lost"
+check_stream 4 "$NEW"
+[ "$S_ACK" -gt 0 ] && [ "$S_LOST" = 0 ] && [ "$S_TWICE" = 0 ]
+ok $? "stream: $S_ACK acknowledged, $S_LOST lost, $S_TWICE answered twice"
+acli "$PART" ACL SETUSER default on >/dev/null # the partition heals
+part_demoted() { [ "$(ha_role "$PART")" = slave ] && ha_linked "$PART"; }
+wait_for 30 part_demoted
+ok $? "healed: the old master is made a replica of the new one"
+
 # --- a sentinel goes down, and a second failover (forced) -------------------------------------
 kill -9 "$HA_PID_s1"
 redis-cli -p "$HA_S2" SENTINEL FAILOVER mymaster >/dev/null
@@ -218,7 +285,7 @@ ok $? "still the same daemons"
 # --redis-min-replicas: its front accepts a request in that state, and the request is lost.
 HTTP2=$(free_port)
 start_router --router-id rb --http-listen 127.0.0.1:$HTTP2 --stale-after 5 --takeover-ms 3000 \
-    --redis-sentinels "$LIST"
+    --redis-sentinels "$LIST" --redis-user app --redis-password apppw
 RB=$ROUTER_PID
 RB_LOG=$T_TMP/router-$T_N.log
 wait_for 10 curl -sf "http://127.0.0.1:$HTTP2/api/ps"

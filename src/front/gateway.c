@@ -239,8 +239,12 @@ struct gw_req *gw_req_new(struct gateway *g, struct httpd_req *hr, enum gw_kind 
     q->kind = kind;
     q->n = ++g->seq;
     q->created = (long long)(loop_wall_ms() / 1000);
-    snprintf(q->id, sizeof(q->id), "gw-%s-%lu", g->r->me, q->n);
-    snprintf(q->cb, sizeof(q->cb), "%s:cb:gw:%s:%lu", g->r->keys.prefix, g->r->me, q->n);
+    /* the start time makes the id new after a restart: P:done:{id} lives 24 h, and a number
+     * counted again from 1 would find the done key of an earlier run's request and be
+     * acknowledged without an answer */
+    snprintf(q->id, sizeof(q->id), "gw-%s-%lu-%lu", g->r->me, g->started, q->n);
+    snprintf(q->cb, sizeof(q->cb), "%s:cb:gw:%s:%lu:%lu", g->r->keys.prefix, g->r->me, g->started,
+             q->n);
     snprintf(q->last, sizeof(q->last), "0-0");
     snprintf(q->model, sizeof(q->model), "%s", model);
     buf_init(&q->nodes, 1u << 20);
@@ -783,6 +787,7 @@ struct gateway *gateway_new(struct router *r, const char *listen, const char *to
         return NULL;
     }
     g->r = r;
+    g->started = (unsigned long)(loop_wall_ms() / 1000);
     if (net_split(listen, host, sizeof(host), &port) < 0 || port < 0) {
         snprintf(err, errlen, "--http-listen '%s': want ADDR:PORT or off", listen);
         orion_free(g);

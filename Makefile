@@ -9,6 +9,7 @@
 #   make bench           benchmarks -> table + build/bench.json
 #   make demo            a local cluster on loopback
 #   make install         PREFIX=/usr/local DESTDIR=
+#   make deb             dist/*.deb: worker, router, orionctl for amd64, arm64, armhf (DEB_VERSION=)
 #
 # Knobs: CC, CROSS_COMPILE (sets CC, AR, STRIP), TRIPLE, SANITIZE=address,undefined, VALGRIND=1,
 # WERROR=0.
@@ -107,7 +108,7 @@ FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
 REPLAYS := $(FUZZ_SRC:test/fuzz/fuzz_%.c=$(BUILD)/test/replay_%)
 
 .PHONY: all build cross cross-aarch64 cross-armv7 check sanitize valgrind tests deps fuzz bench demo install \
-	install-systemd install-runit clean release
+	install-systemd install-runit clean release deb
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -271,6 +272,11 @@ install-runit:
 # SHA256SUMS over the tarballs.
 release: all cross
 	@tools/release.sh $(VERSION)
+
+# Debian packages of the static binaries, built with dpkg-deb (tools/deb.sh says what is in
+# them). The version comes from git describe; DEB_VERSION=1.2.3-1 sets it.
+deb: all cross
+	@tools/deb.sh $(if $(DEB_VERSION),--version $(DEB_VERSION))
 
 clean:
 	rm -rf build bin

@@ -53,6 +53,22 @@ static void view(struct router *r, struct ops_view *v)
     }
 }
 
+/* Of the entries in a node's stream (routed there, not finished), those its worker runs now
+ * (its health's inflight, at most the entries) and those that wait behind them. */
+static unsigned node_running(const struct rnode *nd)
+{
+    long run = nd->has_health && nd->h.has_inflight ? nd->h.inflight : 0;
+
+    if (run > nd->xlen)
+        run = nd->xlen;
+    return run > 0 ? (unsigned)run : 0;
+}
+
+static unsigned node_queued(const struct rnode *nd)
+{
+    return nd->xlen > 0 ? (unsigned)nd->xlen - node_running(nd) : 0;
+}
+
 /* --- /metrics ----------------------------------------------------------------------------- */
 
 /* A label value: \ " and newline escaped (the text format's rules). */
@@ -156,6 +172,12 @@ void gw_metrics(struct gateway *g, struct httpd_req *hr)
     head(&b, "orion_node_inflight", "gauge", "Requests routed to the node and not finished.");
     for (i = 0; i < v.n; i++)
         node_gauge(&b, "orion_node_inflight", v.map[i]->id, v.nodes[i].inflight);
+    head(&b, "orion_node_running", "gauge", "Requests the node's worker runs now.");
+    for (i = 0; i < v.n; i++)
+        node_gauge(&b, "orion_node_running", v.map[i]->id, node_running(v.map[i]));
+    head(&b, "orion_node_queued", "gauge", "Requests in the node's stream behind the running ones.");
+    for (i = 0; i < v.n; i++)
+        node_gauge(&b, "orion_node_queued", v.map[i]->id, node_queued(v.map[i]));
     head(&b, "orion_node_capacity", "gauge", "Requests the node runs at once.");
     for (i = 0; i < v.n; i++)
         node_gauge(&b, "orion_node_capacity", v.map[i]->id, v.nodes[i].capacity);
@@ -189,7 +211,28 @@ static void num_or_null(struct buf *b, const char *name, bool known, double v)
         buf_printf(b, ",\"%s\":null", name);
 }
 
-static void node_json(struct buf *b, const struct ops_view *v, size_t i, bool full)
+/* "loading": the models this router sent to the node that its health has not shown loaded
+ * since, while work routed there is unfinished (a cold load under way, as far as we know). */
+static void loading_json(struct buf *b, const struct router *r, const struct rnode *nd)
+{
+    const struct route_node_state *ns = route_state_find(&r->st, nd->id);
+    double now = router_now(r);
+    bool first = true;
+
+    buf_puts(b, ",\"loading\":[");
+    for (size_t k = 0; ns && nd->xlen > 0 && k < ns->nsent; k++) {
+        if (ns->sent[k].seen || ns->sent[k].expires <= now)
+            continue;
+        if (!first)
+            buf_putc(b, ',');
+        json_quote(b, ns->sent[k].model, strlen(ns->sent[k].model));
+        first = false;
+    }
+    buf_putc(b, ']');
+}
+
+static void node_json(struct buf *b, const struct router *r, const struct ops_view *v, size_t i,
+                      bool full)
 {
     const struct rnode *nd = v->map[i];
     const struct health *h = &nd->h;
@@ -210,6 +253,8 @@ static void node_json(struct buf *b, const struct ops_view *v, size_t i, bool fu
                    nd->cnt.routed, nd->cnt.kind[K_STICKY], nd->cnt.kind[K_QUEUED],
                    nd->cnt.kind[K_SPILL], nd->cnt.kind[K_COLD]);
         buf_printf(b, ",\"last_seen\":%lld", nd->has_health ? (long long)h->last_seen : 0LL);
+        buf_printf(b, ",\"running\":%u,\"queued\":%u", node_running(nd), node_queued(nd));
+        loading_json(b, r, nd);
     }
     buf_puts(b, ",\"models\":[");
     for (size_t m = 0; nd->has_health && m < h->nmodels; m++) {
@@ -249,7 +294,7 @@ void gw_stats(struct gateway *g, struct httpd_req *hr)
     for (size_t i = 0; i < v.n; i++) {
         if (i)
             buf_putc(&b, ',');
-        node_json(&b, &v, i, true);
+        node_json(&b, r, &v, i, true);
         eligible += v.ok[i];
     }
     buf_printf(&b, "],\"eligible\":%zu,\"outcomes\":[", eligible);
@@ -300,7 +345,7 @@ void gw_backends(struct gateway *g, struct httpd_req *hr)
     for (size_t i = 0; i < v.n; i++) {
         if (i)
             buf_putc(&b, ',');
-        node_json(&b, &v, i, false);
+        node_json(&b, g->r, &v, i, false);
     }
     buf_puts(&b, "]}");
     send_json(hr, 200, &b);

@@ -155,12 +155,12 @@ chrome_dump() { # chrome_dump <url> <out>
 if [ -n "$CHROME" ]; then
     chrome_dump "$URL/ui" "$T_TMP/dom"
     check "Chromium: the page shows pi-a, pi-b and pi-hot" sh -c \
-        "grep -q '<td>pi-a</td>' $T_TMP/dom && grep -q '<td>pi-b</td>' $T_TMP/dom && grep -q '<td>pi-hot</td>' $T_TMP/dom"
-    check "... pi-hot's reason (hot: 80)" grep -q '<td class="no">hot: 80 C &gt; 75</td>' "$T_TMP/dom"
-    check "... the queue depth (1)" grep -q '<b id="queue">1</b>' "$T_TMP/dom"
-    check "... the counters (bad_requests 1)" grep -q '<td>bad_requests</td><td class="num">1</td>' "$T_TMP/dom"
+        "grep -q '<td data-label=\"node\">pi-a</td>' $T_TMP/dom && grep -q '<td data-label=\"node\">pi-b</td>' $T_TMP/dom && grep -q '<td data-label=\"node\">pi-hot</td>' $T_TMP/dom"
+    check "... pi-hot's reason (hot: 80)" grep -q '<td class="no" data-label="state">hot: 80 C &gt; 75</td>' "$T_TMP/dom"
+    check "... the queue depth (1)" grep -q '<b id="queue" class="busy">1</b>' "$T_TMP/dom"
+    check "... the counters (bad requests 1)" grep -q '<td data-label="counter">bad requests</td><td class="num" data-label="value">1</td>' "$T_TMP/dom"
     check "... the recent requests (f1 ollama_unreachable on pi-b)" grep -q \
-        '<td>f1</td><td>llama3.2:1b</td><td>pi-b</td><td class="no">ollama_unreachable</td>' "$T_TMP/dom"
+        '<td data-label="request">f1</td><td data-label="model">llama3.2:1b</td><td data-label="node">pi-b</td><td class="no" data-label="outcome">ollama_unreachable</td>' "$T_TMP/dom"
 else
     skip "chromium not installed"
 fi
@@ -202,7 +202,7 @@ is "$(curl -s -o /dev/null -w '%{http_code}' "$URL/stats?token=s3cret")" 401 "..
 if [ -n "$CHROME" ]; then
     chrome_dump "$URL/ui?token=s3cret#token=s3cret" "$T_TMP/dom2"
     check "Chromium with the token: the page shows the nodes" sh -c \
-        "grep -q '<td>pi-hot</td>' $T_TMP/dom2 && grep -q 'hot: 80' $T_TMP/dom2"
+        "grep -q '>pi-hot</td>' $T_TMP/dom2 && grep -q 'hot: 80' $T_TMP/dom2"
 else
     skip "chromium not installed"
 fi

@@ -141,8 +141,9 @@ answers() {
 }
 
 # --- Redis with Sentinel on loopback: a master, its replica, three sentinels ----------------
-# Short timings as redis-sentinel.md §5 measured them: down-after 1000 ms, failover-timeout
-# 3000 ms. Every process goes through bg (cleanup stops it). HA_SENTINEL_EXTRA: more
+# Short timings, near those redis-sentinel.md §5 measured with (down-after 1000 ms,
+# failover-timeout 3000 ms): down-after HA_DOWN_AFTER, 2000 ms by default, since on a loaded
+# 2-core machine a sentinel can miss a second of PINGs and start a failover nobody asked for. Every process goes through bg (cleanup stops it). HA_SENTINEL_EXTRA: more
 # sentinel.conf lines; HA_REDIS_EXTRA: more redis.conf lines (both data nodes).
 ha_sentinel_bin() { command -v redis-sentinel || echo "redis-server"; }
 # ha_data <name> <port> [master port]: write the data node's config and start it (sets
@@ -164,7 +165,7 @@ ha_sentinel() {
     h_d=$T_TMP/ha-$1
     mkdir -p "$h_d"
     printf 'port %s\nbind 127.0.0.1\ndir %s\nsentinel monitor mymaster 127.0.0.1 %s %s\n%s\n%s\n%s\n' \
-        "$2" "$h_d" "$3" "${4:-2}" "sentinel down-after-milliseconds mymaster 1000" \
+        "$2" "$h_d" "$3" "${4:-2}" "sentinel down-after-milliseconds mymaster ${HA_DOWN_AFTER:-2000}" \
         "sentinel failover-timeout mymaster 3000" "${HA_SENTINEL_EXTRA:-}" >"$h_d/sentinel.conf"
     if [ "$(ha_sentinel_bin)" = redis-server ]; then
         bg "ha-$1" redis-server "$h_d/sentinel.conf" --sentinel

@@ -156,7 +156,32 @@ $(BINDIR)/orionctl: $(CTL_SRC:%.c=$(BUILD)/%.o) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
 
+# ollama-sim's pure cores (tokens, prompt cache, schema output, Go formats, requests), tested
+# by test/unit/test_sim_*.c; make picks this rule over the next one (the shorter stem)
+SIM_CORE := $(patsubst %,$(BUILD)/tools/ollama-sim/%.o,tok cache schema render native prompt models)
+$(BUILD)/test/unit/test_sim_%.o: CFLAGS += -Itools/ollama-sim
+$(BUILD)/test/test_sim_%: $(BUILD)/test/unit/test_sim_%.o $(SIM_CORE) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
+
 $(BUILD)/test/test_%: $(BUILD)/test/unit/test_%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
+
+# Unit tests of the daemons' own code link their objects without main: test_router_*.c the
+# router and its front, test_worker_*.c the worker, test_start.c both.
+ROUTER_TESTOBJ := $(filter-out %/main_router.o,$(ROUTER_OBJ))
+WORKER_TESTOBJ := $(filter-out %/main_worker.o,$(WORKER_OBJ))
+$(BUILD)/test/test_router_%: $(BUILD)/test/unit/test_router_%.o $(ROUTER_TESTOBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
+
+$(BUILD)/test/test_worker_%: $(BUILD)/test/unit/test_worker_%.o $(WORKER_TESTOBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
+
+$(BUILD)/test/test_start: $(BUILD)/test/unit/test_start.o $(ROUTER_TESTOBJ) $(WORKER_TESTOBJ) \
+		$(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
 

@@ -26,8 +26,7 @@
 #define CONTRACT_KEY_MAX 512
 #define CONTRACT_DONE_TTL_S 86400     /* how long "this request is answered" is remembered */
 #define CONTRACT_CALLBACK_TTL_S 3600  /* unread answers expire */
-#define CONTRACT_CALLBACK_MAXLEN 10000
-#define CONTRACT_EVENTS_MAXLEN 10000
+#define CONTRACT_MAXLEN 10000 /* every stream appended to is trimmed: XADD MAXLEN ~ this */
 #define CONTRACT_MAX_ATTEMPTS 3
 
 struct contract_keys {

@@ -4,7 +4,7 @@
  * node, the value is this JSON) and the router reads it. Conversion to and from JSON is pure;
  * health_collect() fills the machine's numbers from the metrics readers.
  *
- * JSON names and units are the contract of docs/DESIGN.md ("The Redis contract"):
+ * JSON names and units are the contract of docs/PROTOCOL.md ("Health: P:health"):
  *   node_id       string, 1..ORION_NODE_ID_MAX bytes                      required
  *   last_seen     Unix seconds (an integer; 0 .. 1e11)                     required
  *   cpu_percent   0-100, one decimal; null or absent: unknown (-1)

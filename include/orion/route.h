@@ -23,7 +23,7 @@
  * known to be started or finished); cap = capacity (0 taken as 1); load = used / cap, compared
  * exactly by cross-multiplication. A node has a free slot when used < cap.
  *
- * Sticky policy (DESIGN.md "Routing"):
+ * Sticky policy (docs/PROTOCOL.md states what the fields mean):
  *   1. Resident = the model is in the node's `models`, or the router's own record says it sent
  *      the model there and keep_alive has not run out (route_note_sent), and no health update
  *      has shown it loaded there and then gone (evicted). If a resident node has

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The router's HTTP front: the server and its dispatch, bearer-token check, the requests in
- * flight, and the one connection that reads every open callback stream (and P:events, for
- * the node each request was routed to) with XREAD BLOCK. A request that starts while that
- * read is blocked is picked up when it returns: its own "routed" event on P:events wakes it.
+ * The HTTP front's requests in flight, from their XADD to their answer, and the one
+ * connection that reads every open callback stream (and P:events, for the node each request
+ * was routed to) with XREAD BLOCK. A request that starts while that read is blocked is picked
+ * up when it returns: its own "routed" event on P:events wakes it. The server's dispatch is in
+ * gateway_http.c.
  */
 #include "gateway_int.h"
 
+#include "orion/daemon.h"
 #include "orion/jsonw.h"
 #include "orion/log.h"
 #include "orion/net.h"
@@ -15,12 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
-
-#ifndef ORION_VERSION
-#define ORION_VERSION "dev"
-#endif
 
 #define GW_BLOCK_MS "1000"
 #define GW_READ_TIMEOUT_MS 6000
@@ -49,18 +46,6 @@ void gw_time(char out[40])
     len += strlen(frac);
     out[len++] = 'Z';
     out[len] = '\0';
-}
-
-const char *gw_field(const struct resp_reply *f, const char *name, size_t *n)
-{
-    const struct resp_reply *v = resp_field(f, name);
-
-    if (!v || v->type != RESP_BULK) {
-        *n = 0;
-        return "";
-    }
-    *n = v->len;
-    return v->str;
 }
 
 int gw_respond(struct httpd_req *hr, int status, const char *ctype, const char *node,
@@ -114,12 +99,9 @@ int gw_start(struct gw_req *q, const char *ctype)
     return httpd_start_chunked(q->hr, 200, h);
 }
 
-void gw_note_load(struct gw_req *q, const struct resp_reply *f)
+void gw_note_load(struct gw_req *q, const struct entry_answer *a)
 {
-    size_t n;
-    const char *v = gw_field(f, "load_duration", &n);
-
-    if (n && n < 20 && strspn(v, "0123456789") == n && strtoll(v, NULL, 10) >= GW_COLD_LOAD_NS)
+    if (entry_counter(a, ENTRY_LOAD_DURATION) >= GW_COLD_LOAD_NS)
         q->cold = true;
 }
 
@@ -180,39 +162,24 @@ static void req_unlink_free(struct gw_req *q)
 /* The answer is relayed (or nobody wants it): forget the callback. */
 static void req_finish(struct gw_req *q)
 {
-    struct router *r = q->g->r;
+    struct gateway *g = q->g;
 
-    if (redis_up(r->cmd))
-        redis_cmd(r->cmd, NULL, NULL, "DEL", q->cb, (char *)NULL);
+    if (redis_up(g->cmd))
+        redis_cmd(g->cmd, NULL, NULL, "DEL", q->cb, (char *)NULL);
     req_unlink_free(q);
 }
 
-/* The client went away: drop the request while it still waits in this router (answered
- * "canceled" through the one-answer script, so its entry is acknowledged). */
-static void drop_waiting(struct router *r, const char *id)
-{
-    for (size_t i = 0; i < r->nw; i++) {
-        struct waiting *w = r->w[i];
-        struct contract_str rid = contract_request_id(&w->req);
-        if (w->moving || rid.n != strlen(id) || memcmp(rid.p, id, rid.n))
-            continue;
-        router_answer_error(r, &w->req, w->src, w->group, "canceled", false,
-                            "the HTTP client went away", NULL);
-        router_waiting_drop(r, i);
-        router_waiting_free(r, w);
-        return;
-    }
-}
-
+/* Nobody wants the answer any more (the client went away, or the request was refused): the
+ * cancel mark for whoever runs it, and the router drops it at once when it still waits there. */
 static void cancel(struct gw_req *q)
 {
-    struct router *r = q->g->r;
+    struct gateway *g = q->g;
     char key[CONTRACT_KEY_MAX];
+    struct entry_argv a;
 
-    if (contract_cancel_key(&r->keys, q->id, strlen(q->id), key, sizeof(key)) == 0 &&
-        redis_up(r->cmd))
-        redis_cmd(r->cmd, NULL, NULL, "SET", key, "1", "EX", "600", (char *)NULL);
-    drop_waiting(r, q->id);
+    if (entry_cancel(&a, key, &g->keys, q->id, strlen(q->id)) == 0 && redis_up(g->cmd))
+        redis_cmdv(g->cmd, 0, NULL, NULL, a.argc, a.argv, a.len);
+    g->host.cancel(g->host.arg, q->id);
 }
 
 static void on_client_close(void *arg)
@@ -242,8 +209,8 @@ struct gw_req *gw_req_new(struct gateway *g, struct httpd_req *hr, enum gw_kind 
     /* the start time makes the id new after a restart: P:done:{id} lives 24 h, and a number
      * counted again from 1 would find the done key of an earlier run's request and be
      * acknowledged without an answer */
-    snprintf(q->id, sizeof(q->id), "gw-%s-%lu-%lu", g->r->me, g->started, q->n);
-    snprintf(q->cb, sizeof(q->cb), "%s:cb:gw:%s:%lu:%lu", g->r->keys.prefix, g->r->me, g->started,
+    snprintf(q->id, sizeof(q->id), "gw-%s-%lu-%lu", g->me, g->started, q->n);
+    snprintf(q->cb, sizeof(q->cb), "%s:cb:gw:%s:%lu:%lu", g->keys.prefix, g->me, g->started,
              q->n);
     snprintf(q->last, sizeof(q->last), "0-0");
     snprintf(q->model, sizeof(q->model), "%s", model);
@@ -260,9 +227,7 @@ struct gw_req *gw_req_new(struct gateway *g, struct httpd_req *hr, enum gw_kind 
 void gw_xadd_begin(struct gw_req *q, struct resp_cmd *c)
 {
     resp_cmd_init(c);
-    resp_cmd_adds(c, "XADD");
-    resp_cmd_adds(c, q->g->r->keys.requests);
-    resp_cmd_adds(c, "*");
+    entry_request_begin(c, &q->g->keys);
     resp_cmd_adds(c, "request_id");
     resp_cmd_adds(c, q->id);
     resp_cmd_adds(c, "callback");
@@ -368,7 +333,7 @@ static void xadd_cb(struct redis *c, struct resp_reply *reply, void *arg)
 /* n == 1: the XADD alone; n > 1: MULTI, the XADDs, EXEC (one reply with every id). */
 void gw_submit_n(struct gw_req *q, struct resp_cmd *c, size_t n)
 {
-    struct router *r = q->g->r;
+    struct redis *cmd = q->g->cmd;
     struct xadd_ctx *x = orion_calloc(1, sizeof(*x));
     const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"}, *discard[] = {"DISCARD"};
     int rc = x && n ? 0 : -1;
@@ -380,22 +345,22 @@ void gw_submit_n(struct gw_req *q, struct resp_cmd *c, size_t n)
         if (resp_cmd_finish(&c[i]) < 0)
             rc = -1;
     if (rc == 0 && n > 1)
-        in_multi = (rc = redis_cmdv(r->cmd, 0, NULL, NULL, 1, multi, NULL)) == 0;
+        in_multi = (rc = redis_cmdv(cmd, 0, NULL, NULL, 1, multi, NULL)) == 0;
     for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = redis_cmdv(r->cmd, 0, n > 1 ? NULL : xadd_cb, n > 1 ? NULL : x, c[i].argc,
+        rc = redis_cmdv(cmd, 0, n > 1 ? NULL : xadd_cb, n > 1 ? NULL : x, c[i].argc,
                         c[i].argv, c[i].len);
     if (rc == 0 && n > 1)
-        rc = redis_cmdv(r->cmd, 0, xadd_cb, x, 1, exec, NULL);
+        rc = redis_cmdv(cmd, 0, xadd_cb, x, 1, exec, NULL);
     if (rc != 0 && in_multi) /* never leave the connection inside a transaction */
-        redis_cmdv(r->cmd, 0, NULL, NULL, 1, discard, NULL);
+        redis_cmdv(cmd, 0, NULL, NULL, 1, discard, NULL);
     for (size_t i = 0; i < n; i++)
         resp_cmd_release(&c[i]);
     if (rc == 0)
         return;
     orion_free(x);
     q->submitted = true;
-    gw_fail(q, redis_up(r->cmd) ? 500 : 503,
-            redis_up(r->cmd) ? "could not queue the request" : "redis is not available");
+    gw_fail(q, redis_up(cmd) ? 500 : 503,
+            redis_up(cmd) ? "could not queue the request" : "redis is not available");
     req_unlink_free(q);
 }
 
@@ -416,24 +381,20 @@ static void on_events(struct gateway *g, const struct resp_reply *entries)
 {
     for (size_t i = 0; entries && i < entries->n; i++) {
         const struct resp_reply *id = resp_at(&entries->elem[i], 0);
-        const struct resp_reply *f = resp_at(&entries->elem[i], 1);
-        size_t tn, rn, nn;
-        const char *type = gw_field(f, "type", &tn), *rid = gw_field(f, "request_id", &rn);
-        const char *node = gw_field(f, "node_id", &nn);
-        size_t kn;
-        const char *kind = gw_field(f, "kind", &kn);
+        struct entry_event e;
         struct gw_req *q;
 
         if (id && id->type == RESP_BULK && id->len < sizeof(g->events_last))
             memcpy(g->events_last, id->str, id->len + 1);
-        if (strcmp(type, "routed") || rn < 3 || memcmp(rid, "gw-", 3))
+        entry_event_read(resp_at(&entries->elem[i], 1), &e);
+        if (!entry_is(e.type, "routed") || e.request_id.n < 3 || memcmp(e.request_id.p, "gw-", 3))
             continue;
         for (q = g->reqs; q; q = q->next) {
-            if (strlen(q->id) != rn || memcmp(q->id, rid, rn))
+            if (!entry_is(e.request_id, q->id))
                 continue;
-            snprintf(q->node, sizeof(q->node), "%.*s", (int)nn, node);
+            snprintf(q->node, sizeof(q->node), "%.*s", (int)e.node.n, e.node.p);
             q->attempt++;
-            q->cold = (kn == 4 && !memcmp(kind, "cold", 4)) || (kn == 5 && !memcmp(kind, "spill", 5));
+            q->cold = entry_is(e.kind, "cold") || entry_is(e.kind, "spill");
             q->routed_ms = id ? strtoll(id->str, NULL, 10) : 0;
         }
     }
@@ -460,6 +421,7 @@ static void on_callback(struct gw_req *q, const struct resp_reply *entries)
     for (size_t i = 0; entries && i < entries->n; i++) {
         const struct resp_reply *id = resp_at(&entries->elem[i], 0);
         const struct resp_reply *f = resp_at(&entries->elem[i], 1);
+        struct entry_answer a;
         bool fin;
 
         if (id && id->type == RESP_BULK && id->len < sizeof(q->last))
@@ -468,19 +430,20 @@ static void on_callback(struct gw_req *q, const struct resp_reply *entries)
             continue;
         if (!q->first_ms && id && id->type == RESP_BULK)
             q->first_ms = strtoll(id->str, NULL, 10);
+        entry_answer_read(f, &a);
         switch (q->kind) {
         case GW_OPENAI:
-            fin = gw_openai_entry(q, f);
+            fin = gw_openai_entry(q, &a);
             break;
         case GW_COMPLETION:
-            fin = gw_completion_entry(q, f);
+            fin = gw_completion_entry(q, &a);
             break;
         case GW_LOAD:
         case GW_UNLOAD:
-            fin = gw_model_entry(q, f);
+            fin = gw_model_entry(q, &a);
             break;
         default:
-            fin = gw_native_entry(q, f);
+            fin = gw_native_entry(q, &a);
         }
         if (fin) {
             observe(q, id && id->type == RESP_BULK ? strtoll(id->str, NULL, 10) : 0);
@@ -508,7 +471,7 @@ static void read_cb(struct redis *c, struct resp_reply *reply, void *arg)
         struct gw_req *q;
         if (!key || key->type != RESP_BULK)
             continue;
-        if (!strcmp(key->str, g->r->keys.events))
+        if (!strcmp(key->str, g->keys.events))
             on_events(g, e);
         else if ((q = req_by_cb(g, key->str)))
             on_callback(q, e);
@@ -531,7 +494,7 @@ static void gw_read(struct gateway *g)
     if (!argv)
         return;
     argv[i++] = "XREAD", argv[i++] = "COUNT", argv[i++] = "100", argv[i++] = "BLOCK";
-    argv[i++] = GW_BLOCK_MS, argv[i++] = "STREAMS", argv[i++] = g->r->keys.events;
+    argv[i++] = GW_BLOCK_MS, argv[i++] = "STREAMS", argv[i++] = g->keys.events;
     for (q = g->reqs; q; q = q->next)
         if (q->submitted)
             argv[i++] = q->cb;
@@ -568,7 +531,7 @@ static void rd_state(struct redis *c, bool up, void *arg)
     if (!up)
         return;
     if (!g->have_pos)
-        redis_cmd(c, pos_cb, g, "XREVRANGE", g->r->keys.events, "+", "-", "COUNT", "1",
+        redis_cmd(c, pos_cb, g, "XREVRANGE", g->keys.events, "+", "-", "COUNT", "1",
                   (char *)NULL);
     else
         gw_read(g);
@@ -583,221 +546,37 @@ static long retry_cb(struct loop *l, void *arg)
     return 1000;
 }
 
-/* --- HTTP --------------------------------------------------------------------------------- */
-
-static bool authorized(const struct gateway *g, const struct httpd_request *req)
+struct gateway *gateway_new(struct loop *l, struct redis *cmd, const struct gateway_conf *conf,
+                            const struct gateway_host *host, char *err, size_t errlen)
 {
-    const struct http_header *h = http_find(req->head, "Authorization");
-    size_t tl = strlen(g->token);
-    unsigned char diff = 0;
-
-    if (!h || h->value_len != 7 + tl || strncasecmp(h->value, "Bearer ", 7))
-        return false;
-    for (size_t i = 0; i < tl; i++) /* the same time whatever the first wrong byte */
-        diff |= (unsigned char)(h->value[7 + i] ^ g->token[i]);
-    return diff == 0;
-}
-
-/* /ui?token=T: a browser cannot send a header when it opens a page; the page then sends the
- * token as a bearer header itself. Same constant-time comparison. */
-static bool query_token(const struct gateway *g, const char *q)
-{
-    size_t tl = strlen(g->token), n;
-    unsigned char diff = 0;
-    const char *v = NULL;
-
-    for (const char *p = q; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL)
-        if (!strncmp(p, "token=", 6))
-            v = p + 6;
-    if (!v)
-        return false;
-    n = strcspn(v, "&");
-    if (n != tl)
-        return false;
-    for (size_t i = 0; i < tl; i++)
-        diff |= (unsigned char)(v[i] ^ g->token[i]);
-    return diff == 0;
-}
-
-static void plain(struct httpd_req *hr, int status, const char *ctype, const char *body)
-{
-    gw_respond(hr, status, ctype, NULL, body, strlen(body));
-}
-
-static void version(struct httpd_req *hr)
-{
-    struct buf b;
-
-    buf_init(&b, 4096);
-    buf_puts(&b, "{\"version\":");
-    json_quote(&b, ORION_VERSION, strlen(ORION_VERSION));
-    buf_putc(&b, '}');
-    gw_respond(hr, 200, "application/json; charset=utf-8", NULL, buf_data(&b), buf_size(&b));
-    buf_release(&b);
-}
-
-static bool is_get(const char *m) { return !strcmp(m, "GET") || !strcmp(m, "HEAD"); }
-
-/* One row per endpoint; the brain-service names of the seeds (/chat, /generate, /models) are
- * aliases of the Ollama ones. */
-typedef void gw_handler(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
-
-static void h_chat(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    gw_native_post(g, hr, req, GW_CHAT);
-}
-static void h_generate(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    gw_native_post(g, hr, req, GW_GENERATE);
-}
-static void h_tags(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    (void)req;
-    gw_tags(g, hr);
-}
-static void h_ps(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    (void)req;
-    gw_ps(g, hr);
-}
-static void h_models(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    (void)req;
-    gw_models(g, hr);
-}
-static void h_version(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    (void)g;
-    (void)req;
-    version(hr);
-}
-static void h_metrics(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    (void)req;
-    gw_metrics(g, hr);
-}
-static void h_stats(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    (void)req;
-    gw_stats(g, hr);
-}
-static void h_backends(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    (void)req;
-    gw_backends(g, hr);
-}
-static void h_register(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    gw_drain(g, hr, req, false);
-}
-static void h_deregister(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    gw_drain(g, hr, req, true);
-}
-static void h_ui(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    (void)g;
-    (void)req;
-    gw_ui(hr);
-}
-static void h_root(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    (void)g;
-    (void)req;
-    plain(hr, 200, "text/plain; charset=utf-8", "Ollama is running");
-}
-
-static const struct {
-    const char *path;
-    bool post; /* false: GET and HEAD */
-    gw_handler *fn;
-} routes[] = {
-    {"/api/chat", true, h_chat},           {"/api/generate", true, h_generate},
-    {"/v1/chat/completions", true, gw_openai_post}, {"/api/show", true, gw_show},
-    {"/v1/completions", true, gw_completion_post},
-    {"/api/tags", false, h_tags},          {"/api/ps", false, h_ps},
-    {"/v1/models", false, h_models},       {"/api/version", false, h_version},
-    {"/metrics", false, h_metrics},        {"/stats", false, h_stats},
-    {"/backends", false, h_backends},      {"/backends/register", true, h_register},
-    {"/backends/deregister", true, h_deregister}, {"/ui", false, h_ui},
-    {"/", false, h_root},                  {"/chat", true, h_chat},
-    {"/generate", true, h_generate},       {"/models", false, h_tags},
-};
-
-/* Route a request by path and method; false: no such path. */
-static bool route(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    bool post = !strcmp(req->method, "POST"), path_known = false;
-
-    if (!strncmp(req->path, "/v1/models/", 11)) {
-        gw_models_path(g, hr, req); /* GET {id}, POST {id}/load, POST {id}/unload */
-        return true;
-    }
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (strcmp(req->path, routes[i].path))
-            continue;
-        path_known = true;
-        if (routes[i].post ? post : is_get(req->method)) {
-            routes[i].fn(g, hr, req);
-            return true;
-        }
-    }
-    if (path_known)
-        plain(hr, 405, "text/plain", "405 method not allowed");
-    return path_known;
-}
-
-static void on_http(void *arg, struct httpd_req *hr, const struct httpd_request *req)
-{
-    struct gateway *g = arg;
-
-    if (!strcmp(req->path, "/health") || !strcmp(req->path, "/health/ready")) {
-        if (is_get(req->method))
-            gw_health(g, hr, req->path[7] == '/');
-        else
-            plain(hr, 405, "text/plain", "405 method not allowed");
-        return;
-    }
-    if (g->token && !authorized(g, req) &&
-        !(!strcmp(req->path, "/ui") && query_token(g, req->query))) {
-        if (!strncmp(req->path, "/v1/", 4))
-            gw_openai_error(hr, 401, "missing or wrong bearer token");
-        else
-            plain(hr, 401, "application/json; charset=utf-8",
-                  "{\"error\":\"unauthorized: missing or wrong bearer token\"}");
-        return;
-    }
-    if (!route(g, hr, req))
-        plain(hr, 404, "text/plain", "404 page not found");
-}
-
-struct gateway *gateway_new(struct router *r, const char *listen, const char *token, char *err,
-                            size_t errlen)
-{
-    const struct router_conf *rc = r->rc;
+    const char *listen = conf->listen, *token = conf->token;
     struct redis_opts o;
     struct gateway *g = orion_calloc(1, sizeof(*g));
-    char host[256];
+    char addr[256];
     int port;
 
-    redis_opts_conf(&o, &rc->c, "redis (http front reads)");
     if (!g) {
         snprintf(err, errlen, "out of memory");
         errno = ENOMEM;
         return NULL;
     }
-    g->r = r;
+    g->l = l;
+    g->cmd = cmd;
     g->started = (unsigned long)(loop_wall_ms() / 1000);
-    if (net_split(listen, host, sizeof(host), &port) < 0 || port < 0) {
+    g->host = *host;
+    snprintf(g->me, sizeof(g->me), "%s", conf->id);
+    daemon_redis_opts(&o, conf->c, "redis (http front reads)");
+    if (net_split(listen, addr, sizeof(addr), &port) < 0 || port < 0 ||
+        contract_keys_init(&g->keys, conf->c->prefix) < 0) {
         snprintf(err, errlen, "--http-listen '%s': want ADDR:PORT or off", listen);
         orion_free(g);
         errno = EINVAL;
         return NULL;
     }
     g->token = token && *token ? orion_strdup(token) : NULL;
-    g->rd = redis_new(r->l, &o, rd_state, g);
+    g->rd = redis_new(l, &o, rd_state, g);
     g->h = g->rd && (!token || !*token || g->token)
-               ? httpd_new(r->l, listen, NULL, on_http, g, err, errlen)
+               ? httpd_new(l, listen, NULL, gw_on_http, g, err, errlen)
                : NULL;
     if (!g->h) {
         if (!g->rd)
@@ -806,7 +585,7 @@ struct gateway *gateway_new(struct router *r, const char *listen, const char *to
         errno = EIO;
         return NULL;
     }
-    g->retry = loop_timer(r->l, 1000, retry_cb, g);
+    g->retry = loop_timer(l, 1000, retry_cb, g);
     redis_start(g->rd);
     log_info("http front on %s (port %d)%s", listen, httpd_port(g->h),
              g->token ? ", bearer token required" : "");
@@ -823,7 +602,7 @@ void gateway_free(struct gateway *g)
         req_unlink_free(g->reqs);
     }
     if (g->retry)
-        loop_timer_cancel(g->r->l, g->retry);
+        loop_timer_cancel(g->l, g->retry);
     redis_free(g->rd);
     orion_free(g->token);
     orion_free(g);

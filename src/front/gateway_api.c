@@ -17,10 +17,6 @@
 #define JSON_UTF8 "application/json; charset=utf-8"
 #define GW_BODY_MAX (64u * 1024 * 1024)
 
-static const char *const counter_names[] = {"total_duration",       "load_duration",
-                                            "prompt_eval_count",    "prompt_eval_duration",
-                                            "eval_count",           "eval_duration"};
-
 static void native_err(struct httpd_req *hr, int status, const char *msg)
 {
     struct buf b;
@@ -197,14 +193,12 @@ void gw_native_post(struct gateway *g, struct httpd_req *hr, const struct httpd_
 
 /* --- answers ------------------------------------------------------------------------------ */
 
-void gw_counters(const struct resp_reply *f, struct buf *b)
+void gw_counters(const struct entry_answer *a, struct buf *b)
 {
-    for (size_t i = 0; i < sizeof(counter_names) / sizeof(counter_names[0]); i++) {
-        size_t n;
-        const char *v = gw_field(f, counter_names[i], &n);
-        if (n && n < 24 && strspn(v, "0123456789") == n)
-            buf_printf(b, ",\"%s\":%.*s", counter_names[i], (int)n, v);
-    }
+    for (int i = 0; i < ENTRY_NCOUNTERS; i++)
+        if (a->counter[i].n)
+            buf_printf(b, ",\"%s\":%.*s", entry_counter_names[i], (int)a->counter[i].n,
+                       a->counter[i].p);
 }
 
 /* {"model":..,"created_at":.., */
@@ -230,36 +224,32 @@ static void put_text(const struct gw_req *q, struct buf *b, const char *s, size_
     }
 }
 
-static void native_chunk(struct gw_req *q, const struct resp_reply *f)
+static void native_chunk(struct gw_req *q, const struct entry_answer *a)
 {
-    size_t n;
-    const char *d = gw_field(f, "delta", &n);
     struct buf b;
 
-    if (!q->stream || !n)
+    if (!q->stream || !a->delta.n)
         return;
     buf_init(&b, GW_BODY_MAX);
     line_head(q, &b);
-    put_text(q, &b, d, n);
+    put_text(q, &b, a->delta.p, a->delta.n);
     buf_puts(&b, ",\"done\":false}\n");
     if (gw_start(q, "application/x-ndjson") == 0)
         httpd_write_chunk(q->hr, buf_data(&b), buf_size(&b));
-    q->streamed += n;
+    q->streamed += a->delta.n;
     buf_release(&b);
 }
 
 /* The chat message of the final object: the worker's message JSON (tool calls, thinking),
  * its content emptied when the text went out in the stream already. */
-static void put_message(const struct gw_req *q, struct buf *b, const struct resp_reply *f)
+static void put_message(const struct gw_req *q, struct buf *b, const struct entry_answer *a)
 {
-    size_t mn, rn;
-    const char *m = gw_field(f, "message", &mn), *resp = gw_field(f, "response", &rn);
-    cJSON *j = mn ? cJSON_ParseWithLength(m, mn) : NULL;
+    cJSON *j = a->message.n ? cJSON_ParseWithLength(a->message.p, a->message.n) : NULL;
     char *s;
 
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
-        put_text(q, b, resp, q->streamed ? 0 : rn);
+        put_text(q, b, a->response.p, q->streamed ? 0 : a->response.n);
         return;
     }
     if (q->streamed)
@@ -271,26 +261,24 @@ static void put_message(const struct gw_req *q, struct buf *b, const struct resp
     cJSON_Delete(j);
 }
 
-static void native_done(struct gw_req *q, const struct resp_reply *f)
+static void native_done(struct gw_req *q, const struct entry_answer *a)
 {
-    size_t nn, rn, dn;
-    const char *node = gw_field(f, "node_id", &nn), *resp = gw_field(f, "response", &rn);
-    const char *reason = gw_field(f, "done_reason", &dn);
     struct buf b;
 
-    if (nn)
-        snprintf(q->node, sizeof(q->node), "%.*s", (int)nn, node);
+    if (a->node.n)
+        snprintf(q->node, sizeof(q->node), "%.*s", (int)a->node.n, a->node.p);
     if (!q->stream)
-        gw_note_load(q, f);
+        gw_note_load(q, a);
     buf_init(&b, GW_BODY_MAX);
     line_head(q, &b);
     if (q->kind == GW_CHAT)
-        put_message(q, &b, f);
+        put_message(q, &b, a);
     else
-        put_text(q, &b, resp, q->stream && q->streamed ? 0 : rn);
+        put_text(q, &b, a->response.p, q->stream && q->streamed ? 0 : a->response.n);
     buf_puts(&b, ",\"done\":true,\"done_reason\":");
-    json_quote(&b, dn ? reason : "stop", dn ? dn : 4);
-    gw_counters(f, &b);
+    json_quote(&b, a->done_reason.n ? a->done_reason.p : "stop",
+               a->done_reason.n ? a->done_reason.n : 4);
+    gw_counters(a, &b);
     if (!q->stream)
         gw_orion_obj(q, &b);
     buf_putc(&b, '}');
@@ -307,44 +295,39 @@ static void native_done(struct gw_req *q, const struct resp_reply *f)
 }
 
 /* An error entry: the status from its code (model_not_found in Ollama's words). */
-void gw_entry_error(struct gw_req *q, const struct resp_reply *f)
+void gw_entry_error(struct gw_req *q, const struct entry_answer *a)
 {
-    size_t cn, en, nn;
-    const char *code = gw_field(f, "code", &cn), *err = gw_field(f, "error", &en);
-    const char *node = gw_field(f, "node_id", &nn);
     char msg[ORION_MODEL_MAX + 64];
     char *text;
 
-    if (nn)
-        snprintf(q->node, sizeof(q->node), "%.*s", (int)nn, node);
-    if (!strcmp(code, "model_not_found")) {
+    if (a->node.n)
+        snprintf(q->node, sizeof(q->node), "%.*s", (int)a->node.n, a->node.p);
+    if (entry_is(a->code, "model_not_found")) {
         snprintf(msg, sizeof(msg), "model '%s' not found", q->model);
         gw_fail(q, 404, msg);
         return;
     }
-    text = orion_strndup(en ? err : "the request failed", en ? en : 18);
-    gw_fail(q, gw_error_status(code), text ? text : "the request failed");
+    text = orion_strndup(a->error.n ? a->error.p : "the request failed",
+                         a->error.n ? a->error.n : 18);
+    gw_fail(q, gw_error_status(a->code.p), text ? text : "the request failed");
     orion_free(text);
 }
 
-bool gw_native_entry(struct gw_req *q, const struct resp_reply *f)
+bool gw_native_entry(struct gw_req *q, const struct entry_answer *a)
 {
-    size_t tn;
-    const char *type = gw_field(f, "type", &tn);
-
     if (!q->hr)
         return true;
-    if (!strcmp(type, "chunk")) {
-        native_chunk(q, f);
+    switch (a->type) {
+    case ENTRY_CHUNK:
+        native_chunk(q, a);
+        return false;
+    case ENTRY_DONE:
+        native_done(q, a);
+        return true;
+    case ENTRY_ERROR:
+        gw_entry_error(q, a);
+        return true;
+    default:
         return false;
     }
-    if (!strcmp(type, "done")) {
-        native_done(q, f);
-        return true;
-    }
-    if (!strcmp(type, "error")) {
-        gw_entry_error(q, f);
-        return true;
-    }
-    return false;
 }

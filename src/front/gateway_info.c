@@ -16,25 +16,31 @@
 
 #define JSON_UTF8 "application/json; charset=utf-8"
 #define INFO_MAX (16u * 1024 * 1024)
-#define MAX_NAMES (ORION_ROUTE_MAX_NODES * HEALTH_MAX_MODELS * 2)
 
 static const char details[] = "\"details\":{\"parent_model\":\"\",\"format\":\"gguf\","
                               "\"family\":\"\",\"families\":null,\"parameter_size\":\"\","
                               "\"quantization_level\":\"\"}";
 
-/* Model names over every node with health: installed (and loaded), each once. */
-static size_t union_names(const struct router *r, const char **out, size_t max)
+/* Model names over every node with health: installed (and loaded), each once. The array is
+ * the caller's to free; NULL with *n 0 when there is none (or no memory). */
+static const char **union_names(struct gateway *g, size_t *n)
 {
-    size_t k = 0;
+    const struct node_view *v;
+    double now;
+    size_t nn = g->host.nodes(g->host.arg, &v, &now), max = 0, k = 0;
+    const char **out;
 
-    for (size_t i = 0; i < r->nnodes; i++) {
-        const struct health *h = &r->nodes[i].h;
-        char **lists[2] = {h->installed, h->models};
-        size_t lens[2] = {h->ninstalled, h->nmodels};
-        if (!r->nodes[i].has_health)
-            continue;
+    for (size_t i = 0; i < nn; i++)
+        if (v[i].h)
+            max += v[i].h->ninstalled + v[i].h->nmodels;
+    out = max ? orion_malloc(max * sizeof(*out)) : NULL;
+    for (size_t i = 0; out && i < nn; i++) {
+        const struct health *h = v[i].h;
+        char **lists[2] = {h ? h->installed : NULL, h ? h->models : NULL};
+        size_t lens[2] = {h ? h->ninstalled : 0, h ? h->nmodels : 0};
+
         for (int l = 0; l < 2; l++) {
-            for (size_t m = 0; m < lens[l] && k < max; m++) {
+            for (size_t m = 0; m < lens[l]; m++) {
                 size_t s = 0;
                 while (s < k && !route_model_eq(out[s], lists[l][m]))
                     s++;
@@ -43,7 +49,8 @@ static size_t union_names(const struct router *r, const char **out, size_t max)
             }
         }
     }
-    return k;
+    *n = k;
+    return out;
 }
 
 static void send_json(struct httpd_req *hr, int status, struct buf *b)
@@ -61,13 +68,14 @@ static void local_time(char out[40], long long s)
     strftime(out, 40, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-void gw_tags(struct gateway *g, struct httpd_req *hr)
+void gw_tags(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
-    static const char *names[MAX_NAMES];
-    size_t n = union_names(g->r, names, MAX_NAMES);
+    size_t n;
+    const char **names = union_names(g, &n);
     char t[40];
     struct buf b;
 
+    (void)req;
     local_time(t, (long long)(loop_wall_ms() / 1000));
     buf_init(&b, INFO_MAX);
     buf_puts(&b, "{\"models\":[");
@@ -80,22 +88,25 @@ void gw_tags(struct gateway *g, struct httpd_req *hr)
     }
     buf_puts(&b, "]}");
     send_json(hr, 200, &b);
+    orion_free(names);
 }
 
-void gw_ps(struct gateway *g, struct httpd_req *hr)
+void gw_ps(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
-    const struct router *r = g->r;
+    const struct node_view *v;
+    double now;
+    size_t nn = g->host.nodes(g->host.arg, &v, &now);
     char t[40];
     struct buf b;
     bool first = true;
 
+    (void)req;
     local_time(t, (long long)(loop_wall_ms() / 1000) + 300);
     buf_init(&b, INFO_MAX);
     buf_puts(&b, "{\"models\":[");
-    for (size_t i = 0; i < r->nnodes; i++) {
-        const struct rnode *nd = &r->nodes[i];
-        for (size_t m = 0; nd->has_health && m < nd->h.nmodels; m++) {
-            const char *name = nd->h.models[m];
+    for (size_t i = 0; i < nn; i++) {
+        for (size_t m = 0; v[i].h && m < v[i].h->nmodels; m++) {
+            const char *name = v[i].h->models[m];
             buf_puts(&b, first ? "{\"name\":" : ",{\"name\":");
             first = false;
             json_quote(&b, name, strlen(name));
@@ -103,7 +114,7 @@ void gw_ps(struct gateway *g, struct httpd_req *hr)
             json_quote(&b, name, strlen(name));
             buf_printf(&b, ",\"size\":0,\"digest\":\"\",%s,\"expires_at\":\"%s\",\"size_vram\":0,"
                            "\"node\":", details, t);
-            json_quote(&b, nd->id, strlen(nd->id));
+            json_quote(&b, v[i].id, strlen(v[i].id));
             buf_putc(&b, '}');
         }
     }
@@ -111,13 +122,14 @@ void gw_ps(struct gateway *g, struct httpd_req *hr)
     send_json(hr, 200, &b);
 }
 
-void gw_models(struct gateway *g, struct httpd_req *hr)
+void gw_models(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
-    static const char *names[MAX_NAMES];
-    size_t n = union_names(g->r, names, MAX_NAMES);
+    size_t n;
+    const char **names = union_names(g, &n);
     long long now = (long long)(loop_wall_ms() / 1000);
     struct buf b;
 
+    (void)req;
     buf_init(&b, INFO_MAX);
     buf_puts(&b, "{\"object\":\"list\",\"data\":[");
     for (size_t i = 0; i < n; i++) {
@@ -134,30 +146,7 @@ void gw_models(struct gateway *g, struct httpd_req *hr)
     buf_puts(&b, "]}\n");
     gw_respond(hr, 200, "application/json", NULL, buf_data(&b), buf_size(&b));
     buf_release(&b);
-}
-
-static void backend(struct buf *b, const struct rnode *nd, bool ok, const char *why)
-{
-    const struct health *h = &nd->h;
-
-    buf_puts(b, "{\"node\":");
-    json_quote(b, nd->id, strlen(nd->id));
-    buf_printf(b, ",\"eligible\":%s,\"reason\":", ok ? "true" : "false");
-    json_quote(b, ok ? "" : why, ok ? 0 : strlen(why));
-    if (nd->has_health && h->has_temp)
-        buf_printf(b, ",\"temp_c\":%.3f", h->temp_c);
-    else
-        buf_puts(b, ",\"temp_c\":null");
-    if (nd->has_health)
-        buf_printf(b, ",\"ram_percent\":%.1f,\"models\":[", h->ram_percent);
-    else
-        buf_puts(b, ",\"ram_percent\":null,\"models\":[");
-    for (size_t m = 0; nd->has_health && m < h->nmodels; m++) {
-        if (m)
-            buf_putc(b, ',');
-        json_quote(b, h->models[m], strlen(h->models[m]));
-    }
-    buf_puts(b, "]}");
+    orion_free(names);
 }
 
 static void ready_body(struct buf *b, bool redis, size_t eligible, const struct buf *reasons)
@@ -180,26 +169,22 @@ static void ready_body(struct buf *b, bool redis, size_t eligible, const struct 
 
 void gw_health(struct gateway *g, struct httpd_req *hr, bool ready)
 {
-    struct router *r = g->r;
-    static struct route_node nodes[ORION_ROUTE_MAX_NODES]; /* ~30 KB: not on the stack */
-    static struct rnode *map[ORION_ROUTE_MAX_NODES];
-    size_t n = router_route_nodes(r, nodes, map, ORION_ROUTE_MAX_NODES), eligible = 0;
-    double now = router_now(r);
-    char why[160];
+    const struct node_view *v;
+    double now;
+    size_t n = g->host.nodes(g->host.arg, &v, &now), eligible = 0;
     struct buf b, list, reasons;
-    bool up = redis_up(r->cmd);
+    bool up = redis_up(g->cmd);
 
     buf_init(&b, INFO_MAX);
     buf_init(&list, INFO_MAX);
     buf_init(&reasons, INFO_MAX);
     for (size_t i = 0; i < n; i++) {
-        bool ok = route_eligible(&nodes[i], NULL, &r->rs, &r->st, now, why, sizeof(why));
-        eligible += ok;
-        if (!ok)
-            buf_printf(&reasons, "%s%s: %s", buf_size(&reasons) ? "; " : "", map[i]->id, why);
+        eligible += v[i].eligible;
+        if (!v[i].eligible)
+            buf_printf(&reasons, "%s%s: %s", buf_size(&reasons) ? "; " : "", v[i].id, v[i].why);
         if (i)
             buf_putc(&list, ',');
-        backend(&list, map[i], ok, why);
+        node_view_json(&v[i], &list);
     }
     if (ready) {
         ready_body(&b, up, eligible, &reasons);
@@ -217,8 +202,8 @@ void gw_health(struct gateway *g, struct httpd_req *hr, bool ready)
 /* POST /api/show: enough for the Ollama CLI, which asks before it runs a model. */
 void gw_show(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
-    static const char *names[MAX_NAMES];
-    size_t n = union_names(g->r, names, MAX_NAMES), i = 0;
+    size_t n, i = 0;
+    const char **names = union_names(g, &n);
     cJSON *j = cJSON_ParseWithLength(req->body, req->body_len);
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "model");
     char msg[ORION_MODEL_MAX + 32];
@@ -231,6 +216,7 @@ void gw_show(struct gateway *g, struct httpd_req *hr, const struct httpd_request
         buf_puts(&b, "{\"error\":\"model is required\"}");
         send_json(hr, 400, &b);
         cJSON_Delete(j);
+        orion_free(names);
         return;
     }
     while (i < n && !route_model_eq(names[i], m->valuestring))
@@ -247,41 +233,45 @@ void gw_show(struct gateway *g, struct httpd_req *hr, const struct httpd_request
         send_json(hr, 200, &b);
     }
     cJSON_Delete(j);
+    orion_free(names);
 }
 
-bool gw_model_unknown(const struct gateway *g, const char *model)
+bool gw_model_unknown(struct gateway *g, const char *model)
 {
-    static const char *names[MAX_NAMES];
-    const struct router *r = g->r;
-    size_t n, with_health = 0;
+    const struct node_view *v;
+    double now;
+    size_t nn = g->host.nodes(g->host.arg, &v, &now), n, with_health = 0;
+    const char **names;
+    bool unknown = true;
 
-    for (size_t i = 0; i < r->nnodes; i++) {
-        if (!r->nodes[i].has_health)
+    for (size_t i = 0; i < nn; i++) {
+        if (!v[i].h)
             continue;
-        if (!r->nodes[i].h.ninstalled)
+        if (!v[i].h->ninstalled)
             return false; /* this node does not say what it has: let the router decide */
         with_health++;
     }
     if (!with_health)
         return false;
-    n = union_names(r, names, MAX_NAMES);
-    for (size_t i = 0; i < n; i++)
-        if (route_model_eq(names[i], model))
-            return false;
-    return true;
+    names = union_names(g, &n);
+    if (!names)
+        return false; /* no memory: let the router decide */
+    for (size_t i = 0; i < n && unknown; i++)
+        unknown = !route_model_eq(names[i], model);
+    orion_free(names);
+    return unknown;
 }
 
-size_t gw_model_loaded_on(const struct gateway *g, const char *model, const char **out,
-                          size_t max)
+size_t gw_model_loaded_on(struct gateway *g, const char *model, const char **out, size_t max)
 {
-    const struct router *r = g->r;
-    size_t k = 0;
+    const struct node_view *v;
+    double now;
+    size_t nn = g->host.nodes(g->host.arg, &v, &now), k = 0;
 
-    for (size_t i = 0; i < r->nnodes && k < max; i++) {
-        const struct rnode *nd = &r->nodes[i];
-        for (size_t m = 0; nd->has_health && m < nd->h.nmodels; m++)
-            if (route_model_eq(nd->h.models[m], model)) {
-                out[k++] = nd->id;
+    for (size_t i = 0; i < nn && k < max; i++) {
+        for (size_t m = 0; v[i].h && m < v[i].h->nmodels; m++)
+            if (route_model_eq(v[i].h->models[m], model)) {
+                out[k++] = v[i].id;
                 break;
             }
     }
@@ -291,14 +281,15 @@ size_t gw_model_loaded_on(const struct gateway *g, const char *model, const char
 /* One model object as Ollama's GET /v1/models/{id} gives it: the id echoes the request. */
 void gw_model_get(struct gateway *g, struct httpd_req *hr, const char *id)
 {
-    static const char *names[MAX_NAMES];
-    size_t n = union_names(g->r, names, MAX_NAMES), i = 0;
+    size_t n, i = 0;
+    const char **names = union_names(g, &n);
     const char *slash = strchr(id, '/');
     char msg[ORION_MODEL_MAX + 32];
     struct buf b;
 
     while (i < n && !route_model_eq(names[i], id))
         i++;
+    orion_free(names);
     if (i == n) {
         snprintf(msg, sizeof(msg), "model '%.*s' not found", ORION_MODEL_MAX, id);
         gw_openai_error(hr, 404, msg);

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Internal state of the HTTP front, shared by gateway.c (server, callback reader, requests),
- * gateway_api.c (Ollama's native API, health) and gateway_openai.c. Not a public interface. */
+/* Internal state of the HTTP front, shared by its files: gateway.c (server, callback reader,
+ * requests), gateway_api.c (Ollama's native API), gateway_openai.c, gateway_models.c,
+ * gateway_info.c (answers out of the nodes' health), gateway_ops.c, gateway_ui.c. */
 #ifndef ORION_GATEWAY_INT_H
 #define ORION_GATEWAY_INT_H
 
-#include "../router/router_int.h"
-
 #include "gateway.h"
+#include "orion/contract.h"
+#include "orion/entry.h"
 #include "orion/httpd.h"
+#include "orion/resp.h"
 
 #include <stdbool.h>
 
@@ -48,7 +50,11 @@ struct gw_hist {
 };
 
 struct gateway {
-    struct router *r;
+    struct loop *l;
+    struct redis *cmd; /* lent by the router: XADD, DEL, SET cancel, P:drain */
+    struct gateway_host host;
+    struct contract_keys keys;
+    char me[ORION_NODE_ID_MAX + 1];
     struct httpd *h;
     struct redis *rd; /* XREAD BLOCK over the open callbacks and P:events */
     char *token;
@@ -78,10 +84,8 @@ int gw_start(struct gw_req *q, const char *ctype);
 /* 200 with the answer headers: Content-Type, X-Orion-Node, X-Orion-Cold-Start. */
 int gw_answer(struct gw_req *q, const char *ctype, const char *body, size_t len);
 /* Note a done entry's load_duration: a long one makes the request cold. */
-void gw_note_load(struct gw_req *q, const struct resp_reply *f);
+void gw_note_load(struct gw_req *q, const struct entry_answer *a);
 void gw_time(char out[40]); /* RFC 3339 UTC, "2025-08-18T09:15:04.517Z" */
-/* Field of a stream entry as a string view ("" with n 0 when absent). */
-const char *gw_field(const struct resp_reply *f, const char *name, size_t *n);
 /* ,"orion":{...} */
 void gw_orion_obj(const struct gw_req *q, struct buf *b);
 int gw_error_status(const char *code);
@@ -89,10 +93,10 @@ int gw_error_status(const char *code);
 /* gateway_api.c */
 void gw_native_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req,
                     enum gw_kind kind);
-bool gw_native_entry(struct gw_req *q, const struct resp_reply *fields); /* true: finished */
+bool gw_native_entry(struct gw_req *q, const struct entry_answer *a); /* true: finished */
 void gw_native_error(struct gw_req *q, int status, const char *msg);
 /* Append the JSON counters of a done entry: ,"total_duration":N,... */
-void gw_counters(const struct resp_reply *f, struct buf *b);
+void gw_counters(const struct entry_answer *a, struct buf *b);
 struct cJSON;
 /* A body value as a field (strings as text, the rest as JSON); NULL/null: nothing. */
 void gw_add_json(struct resp_cmd *c, const char *name, const struct cJSON *v);
@@ -101,33 +105,34 @@ void gw_add_suffix(struct resp_cmd *c, const struct cJSON *body);  /* a non-empt
 /* The body as a JSON object, or NULL after answering 400 through err. */
 struct cJSON *gw_parse_body(struct httpd_req *hr, const struct httpd_request *req,
                             void (*err)(struct httpd_req *, int, const char *));
-void gw_entry_error(struct gw_req *q, const struct resp_reply *f); /* answers, q->hr NULL */
+void gw_entry_error(struct gw_req *q, const struct entry_answer *a); /* answers, q->hr NULL */
+
+/* An endpoint's handler. */
+typedef void gw_handler(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
+
+/* gateway_http.c: the server's callback (httpd.h) */
+void gw_on_http(void *arg, struct httpd_req *hr, const struct httpd_request *req);
 
 /* gateway_info.c */
-void gw_tags(struct gateway *g, struct httpd_req *hr);
-void gw_ps(struct gateway *g, struct httpd_req *hr);
-void gw_models(struct gateway *g, struct httpd_req *hr);
+gw_handler gw_tags, gw_ps, gw_models;
 void gw_show(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
 void gw_health(struct gateway *g, struct httpd_req *hr, bool ready);
 /* True when the model is surely installed nowhere: some node reports health, every node with
  * health lists what it has installed, and none lists it (installed or loaded). */
-bool gw_model_unknown(const struct gateway *g, const char *model);
+bool gw_model_unknown(struct gateway *g, const char *model);
 /* Nodes whose health lists the model as loaded, at most max. */
-size_t gw_model_loaded_on(const struct gateway *g, const char *model, const char **out,
-                          size_t max);
+size_t gw_model_loaded_on(struct gateway *g, const char *model, const char **out, size_t max);
 /* GET /v1/models/{id}: one model object, or 404. */
 void gw_model_get(struct gateway *g, struct httpd_req *hr, const char *id);
 
 /* gateway_models.c */
 /* Everything under /v1/models/: GET {id}, POST {id}/load, POST {id}/unload. */
 void gw_models_path(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
-bool gw_model_entry(struct gw_req *q, const struct resp_reply *fields); /* true: finished */
+bool gw_model_entry(struct gw_req *q, const struct entry_answer *a); /* true: finished */
 
 /* gateway_ops.c */
 void gw_hist_observe(struct gw_hist *h, double s);
-void gw_metrics(struct gateway *g, struct httpd_req *hr);
-void gw_stats(struct gateway *g, struct httpd_req *hr);
-void gw_backends(struct gateway *g, struct httpd_req *hr);
+gw_handler gw_metrics, gw_stats, gw_backends;
 /* POST /backends/deregister (drain true: HSET P:drain) or /backends/register (HDEL). */
 void gw_drain(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req,
               bool drain);
@@ -137,10 +142,10 @@ void gw_ui(struct httpd_req *hr); /* the status page */
 
 /* gateway_openai.c */
 void gw_openai_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
-bool gw_openai_entry(struct gw_req *q, const struct resp_reply *fields);
+bool gw_openai_entry(struct gw_req *q, const struct entry_answer *a);
 void gw_openai_error(struct httpd_req *hr, int status, const char *msg);
 /* POST /v1/completions: the legacy text completions, mapped onto a prompt entry. */
 void gw_completion_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
-bool gw_completion_entry(struct gw_req *q, const struct resp_reply *fields);
+bool gw_completion_entry(struct gw_req *q, const struct entry_answer *a);
 
 #endif

@@ -103,9 +103,7 @@ static void unload_cmd(struct gw_req *q, struct resp_cmd *c, const char *node,
                        const cJSON *common)
 {
     resp_cmd_init(c);
-    resp_cmd_adds(c, "XADD");
-    resp_cmd_adds(c, q->g->r->keys.requests);
-    resp_cmd_adds(c, "*");
+    entry_request_begin(c, &q->g->keys);
     resp_cmd_adds(c, "request_id");
     resp_cmd_addf(c, "%s.%s", q->id, node); /* the node again, for an answer without node_id */
     resp_cmd_adds(c, "callback");
@@ -217,10 +215,10 @@ void gw_models_path(struct gateway *g, struct httpd_req *hr, const struct httpd_
 
 /* --- answers ------------------------------------------------------------------------------ */
 
-static void load_done(struct gw_req *q, const struct resp_reply *f)
+static void load_done(struct gw_req *q, const struct entry_answer *a)
 {
-    size_t dn;
-    const char *reason = gw_field(f, "done_reason", &dn);
+    size_t dn = a->done_reason.n;
+    const char *reason = a->done_reason.p;
     struct buf b;
 
     buf_init(&b, MODELS_MAX);
@@ -238,11 +236,10 @@ static void load_done(struct gw_req *q, const struct resp_reply *f)
 }
 
 /* One node's answer to an unload: noted; the reply goes once every node answered. */
-static bool unload_entry(struct gw_req *q, const struct resp_reply *f, bool done)
+static bool unload_entry(struct gw_req *q, const struct entry_answer *a, bool done)
 {
-    size_t nn, en, rn, idn = strlen(q->id);
-    const char *node = gw_field(f, "node_id", &nn), *err = gw_field(f, "error", &en);
-    const char *rid = gw_field(f, "request_id", &rn);
+    size_t nn = a->node.n, en = a->error.n, rn = a->request_id.n, idn = strlen(q->id);
+    const char *node = a->node.p, *err = a->error.p, *rid = a->request_id.p;
     struct buf b;
 
     if (!nn && rn > idn + 1 && !memcmp(rid, q->id, idn) && rid[idn] == '.')
@@ -273,23 +270,21 @@ static bool unload_entry(struct gw_req *q, const struct resp_reply *f, bool done
     return true;
 }
 
-bool gw_model_entry(struct gw_req *q, const struct resp_reply *f)
+bool gw_model_entry(struct gw_req *q, const struct entry_answer *a)
 {
-    size_t tn, nn;
-    const char *type = gw_field(f, "type", &tn), *node = gw_field(f, "node_id", &nn);
-    bool done = !strcmp(type, "done");
+    bool done = a->type == ENTRY_DONE;
 
     if (!q->hr)
         return true;
-    if (!done && strcmp(type, "error"))
+    if (!done && a->type != ENTRY_ERROR)
         return false; /* chunks: a load has no text */
     if (q->kind == GW_UNLOAD)
-        return unload_entry(q, f, done);
-    if (nn)
-        snprintf(q->node, sizeof(q->node), "%.*s", (int)nn, node);
+        return unload_entry(q, a, done);
+    if (a->node.n)
+        snprintf(q->node, sizeof(q->node), "%.*s", (int)a->node.n, a->node.p);
     if (done)
-        load_done(q, f);
+        load_done(q, a);
     else
-        gw_entry_error(q, f);
+        gw_entry_error(q, a);
     return true;
 }

@@ -286,11 +286,9 @@ static void delta_chunk(struct gw_req *q, const char *d, size_t n)
     buf_release(&b);
 }
 
-static void usage(const struct resp_reply *f, struct buf *b)
+static void usage(const struct entry_answer *a, struct buf *b)
 {
-    size_t pn, en;
-    const char *p = gw_field(f, "prompt_eval_count", &pn), *e = gw_field(f, "eval_count", &en);
-    long long pt = pn ? strtoll(p, NULL, 10) : 0, et = en ? strtoll(e, NULL, 10) : 0;
+    long long pt = entry_counter(a, ENTRY_PROMPT_EVAL_COUNT), et = entry_counter(a, ENTRY_EVAL_COUNT);
 
     buf_printf(b, "\"usage\":{\"prompt_tokens\":%lld,\"completion_tokens\":%lld,"
                   "\"total_tokens\":%lld}", pt, et, pt + et);
@@ -325,10 +323,10 @@ static cJSON *tool_calls(const cJSON *msg)
     return out;
 }
 
-static void finish_reason(struct buf *b, const struct resp_reply *f, bool calls)
+static void finish_reason(struct buf *b, const struct entry_answer *a, bool calls)
 {
-    size_t dn;
-    const char *d = gw_field(f, "done_reason", &dn);
+    size_t dn = a->done_reason.n;
+    const char *d = a->done_reason.p;
 
     buf_puts(b, "\"finish_reason\":");
     if (calls && (!dn || !strncmp(d, "stop", dn)))
@@ -338,17 +336,15 @@ static void finish_reason(struct buf *b, const struct resp_reply *f, bool calls)
 }
 
 /* The assistant message of a chat.completion: content, reasoning, tool_calls. */
-static bool put_message(struct buf *b, const struct resp_reply *f)
+static bool put_message(struct buf *b, const struct entry_answer *a)
 {
-    size_t mn, rn;
-    const char *m = gw_field(f, "message", &mn), *resp = gw_field(f, "response", &rn);
-    cJSON *j = mn ? cJSON_ParseWithLength(m, mn) : NULL;
+    cJSON *j = a->message.n ? cJSON_ParseWithLength(a->message.p, a->message.n) : NULL;
     const cJSON *th = cJSON_GetObjectItemCaseSensitive(j, "thinking");
     cJSON *calls = tool_calls(j);
     char *s = calls ? cJSON_PrintUnformatted(calls) : NULL;
 
     buf_puts(b, "\"message\":{\"role\":\"assistant\",\"content\":");
-    json_quote(b, resp, rn);
+    json_quote(b, a->response.p, a->response.n);
     if (cJSON_IsString(th) && *th->valuestring) {
         buf_puts(b, ",\"reasoning\":");
         json_quote(b, th->valuestring, strlen(th->valuestring));
@@ -362,36 +358,34 @@ static bool put_message(struct buf *b, const struct resp_reply *f)
     return calls != NULL;
 }
 
-static void openai_done_whole(struct gw_req *q, const struct resp_reply *f)
+static void openai_done_whole(struct gw_req *q, const struct entry_answer *a)
 {
     struct buf b;
     bool calls;
 
     buf_init(&b, OAI_MAX);
-    gw_note_load(q, f);
+    gw_note_load(q, a);
     obj_head(q, &b, "chat.completion");
     buf_puts(&b, "\"choices\":[{\"index\":0,");
-    calls = put_message(&b, f);
+    calls = put_message(&b, a);
     buf_putc(&b, ',');
-    finish_reason(&b, f, calls);
+    finish_reason(&b, a, calls);
     buf_puts(&b, "}],");
-    usage(f, &b);
+    usage(a, &b);
     gw_orion_obj(q, &b);
     buf_puts(&b, "}\n");
     gw_answer(q, "application/json", buf_data(&b), buf_size(&b));
     buf_release(&b);
 }
 
-static void openai_done_stream(struct gw_req *q, const struct resp_reply *f)
+static void openai_done_stream(struct gw_req *q, const struct entry_answer *a)
 {
-    size_t rn, mn;
-    const char *resp = gw_field(f, "response", &rn), *m = gw_field(f, "message", &mn);
-    cJSON *j = mn ? cJSON_ParseWithLength(m, mn) : NULL;
+    cJSON *j = a->message.n ? cJSON_ParseWithLength(a->message.p, a->message.n) : NULL;
     cJSON *calls = tool_calls(j);
     struct buf b;
 
     if (!q->streamed)
-        delta_chunk(q, resp, rn);
+        delta_chunk(q, a->response.p, a->response.n);
     buf_init(&b, OAI_MAX);
     obj_head(q, &b, "chat.completion.chunk");
     buf_puts(&b, "\"choices\":[{\"index\":0,\"delta\":{");
@@ -401,14 +395,14 @@ static void openai_done_stream(struct gw_req *q, const struct resp_reply *f)
         cJSON_free(s);
     }
     buf_puts(&b, "},");
-    finish_reason(&b, f, calls != NULL);
+    finish_reason(&b, a, calls != NULL);
     buf_puts(&b, "}]}");
     sse(q, &b);
     if (q->usage) {
         buf_reset(&b);
         obj_head(q, &b, "chat.completion.chunk");
         buf_puts(&b, "\"choices\":[],");
-        usage(f, &b);
+        usage(a, &b);
         buf_putc(&b, '}');
         sse(q, &b);
     }
@@ -424,47 +418,42 @@ static void openai_done_stream(struct gw_req *q, const struct resp_reply *f)
  * answer (streamed or whole) and errors, each API with its own writers. */
 struct openai_writers {
     void (*chunk)(struct gw_req *q, const char *d, size_t n);
-    void (*done_stream)(struct gw_req *q, const struct resp_reply *f);
-    void (*done_whole)(struct gw_req *q, const struct resp_reply *f);
+    void (*done_stream)(struct gw_req *q, const struct entry_answer *a);
+    void (*done_whole)(struct gw_req *q, const struct entry_answer *a);
 };
 
-static bool openai_entry(struct gw_req *q, const struct resp_reply *f,
+static bool openai_entry(struct gw_req *q, const struct entry_answer *a,
                          const struct openai_writers *w)
 {
-    size_t tn, n;
-    const char *type = gw_field(f, "type", &tn), *d;
-
     if (!q->hr)
         return true;
-    if (!strcmp(type, "chunk")) {
-        d = gw_field(f, "delta", &n);
-        if (q->stream && n)
-            w->chunk(q, d, n);
+    switch (a->type) {
+    case ENTRY_CHUNK:
+        if (q->stream && a->delta.n)
+            w->chunk(q, a->delta.p, a->delta.n);
         return false;
-    }
-    if (!strcmp(type, "done")) {
-        d = gw_field(f, "node_id", &n);
-        if (n)
-            snprintf(q->node, sizeof(q->node), "%.*s", (int)n, d);
+    case ENTRY_DONE:
+        if (a->node.n)
+            snprintf(q->node, sizeof(q->node), "%.*s", (int)a->node.n, a->node.p);
         if (q->stream)
-            w->done_stream(q, f);
+            w->done_stream(q, a);
         else
-            w->done_whole(q, f);
+            w->done_whole(q, a);
         q->hr = NULL;
         return true;
-    }
-    if (!strcmp(type, "error")) {
-        gw_entry_error(q, f);
+    case ENTRY_ERROR:
+        gw_entry_error(q, a);
         return true;
+    default:
+        return false;
     }
-    return false;
 }
 
-bool gw_openai_entry(struct gw_req *q, const struct resp_reply *f)
+bool gw_openai_entry(struct gw_req *q, const struct entry_answer *a)
 {
     static const struct openai_writers chat = {delta_chunk, openai_done_stream, openai_done_whole};
 
-    return openai_entry(q, f, &chat);
+    return openai_entry(q, a, &chat);
 }
 
 /* --- /v1/completions ---------------------------------------------------------------------- */
@@ -557,10 +546,10 @@ static void cmpl_chunk(struct gw_req *q, const char *d, size_t n, const char *fi
     buf_release(&b);
 }
 
-static void cmpl_done_stream(struct gw_req *q, const struct resp_reply *f)
+static void cmpl_done_stream(struct gw_req *q, const struct entry_answer *a)
 {
-    size_t dn, rn;
-    const char *reason = gw_field(f, "done_reason", &dn), *resp = gw_field(f, "response", &rn);
+    size_t dn = a->done_reason.n, rn = a->response.n;
+    const char *reason = a->done_reason.p, *resp = a->response.p;
     struct buf b;
 
     if (!q->streamed && rn)
@@ -572,7 +561,7 @@ static void cmpl_done_stream(struct gw_req *q, const struct resp_reply *f)
         buf_puts(&b, "\"choices\":[]");
         cmpl_tail(q, &b);
         buf_putc(&b, ',');
-        usage(f, &b);
+        usage(a, &b);
         buf_putc(&b, '}');
         sse(q, &b);
         buf_release(&b);
@@ -582,13 +571,13 @@ static void cmpl_done_stream(struct gw_req *q, const struct resp_reply *f)
     httpd_end(q->hr);
 }
 
-static void cmpl_done_whole(struct gw_req *q, const struct resp_reply *f)
+static void cmpl_done_whole(struct gw_req *q, const struct entry_answer *a)
 {
-    size_t dn, rn;
-    const char *reason = gw_field(f, "done_reason", &dn), *resp = gw_field(f, "response", &rn);
+    size_t dn = a->done_reason.n, rn = a->response.n;
+    const char *reason = a->done_reason.p, *resp = a->response.p;
     struct buf b;
 
-    gw_note_load(q, f);
+    gw_note_load(q, a);
     buf_init(&b, OAI_MAX);
     cmpl_head(q, &b);
     buf_puts(&b, "\"model\":");
@@ -598,7 +587,7 @@ static void cmpl_done_whole(struct gw_req *q, const struct resp_reply *f)
     buf_puts(&b, ",\"index\":0,\"finish_reason\":");
     json_quote(&b, dn ? reason : "stop", dn ? dn : 4);
     buf_puts(&b, "}],");
-    usage(f, &b);
+    usage(a, &b);
     gw_orion_obj(q, &b);
     buf_puts(&b, "}\n");
     gw_answer(q, "application/json", buf_data(&b), buf_size(&b));
@@ -607,9 +596,9 @@ static void cmpl_done_whole(struct gw_req *q, const struct resp_reply *f)
 
 static void cmpl_delta(struct gw_req *q, const char *d, size_t n) { cmpl_chunk(q, d, n, NULL, 0); }
 
-bool gw_completion_entry(struct gw_req *q, const struct resp_reply *f)
+bool gw_completion_entry(struct gw_req *q, const struct entry_answer *a)
 {
     static const struct openai_writers cmpl = {cmpl_delta, cmpl_done_stream, cmpl_done_whole};
 
-    return openai_entry(q, f, &cmpl);
+    return openai_entry(q, a, &cmpl);
 }

@@ -19,7 +19,7 @@
 #define OPS_MAX (16u * 1024 * 1024)
 
 static const double bounds[GW_HIST_BUCKETS] = {0.1, 0.5, 1, 2, 5, 10, 30, 60};
-static const char *const kinds[K_NKINDS] = {"sticky", "queued", "spill", "cold"};
+static const char *const kinds[GW_NKINDS] = {"sticky", "queued", "spill", "cold"};
 
 void gw_hist_observe(struct gw_hist *h, double s)
 {
@@ -30,43 +30,6 @@ void gw_hist_observe(struct gw_hist *h, double s)
             h->bucket[i]++; /* cumulative, as Prometheus wants them */
     h->count++;
     h->sum += s;
-}
-
-/* Every node with its routing view and eligibility; returns the count. */
-struct ops_view {
-    struct route_node nodes[ORION_ROUTE_MAX_NODES];
-    struct rnode *map[ORION_ROUTE_MAX_NODES];
-    bool ok[ORION_ROUTE_MAX_NODES];
-    char why[ORION_ROUTE_MAX_NODES][160];
-    size_t n;
-};
-
-static void view(struct router *r, struct ops_view *v)
-{
-    double now = router_now(r);
-
-    v->n = router_route_nodes(r, v->nodes, v->map, ORION_ROUTE_MAX_NODES);
-    for (size_t i = 0; i < v->n; i++) {
-        v->why[i][0] = '\0';
-        v->ok[i] = route_eligible(&v->nodes[i], NULL, &r->rs, &r->st, now, v->why[i],
-                                  sizeof(v->why[i]));
-    }
-}
-
-/* Of the entries in a node's stream (routed there, not finished), those its worker runs now
- * (its health's inflight, at most the entries) and those that wait behind them. */
-static unsigned node_running(const struct rnode *nd)
-{
-    long run = nd->has_health && nd->h.has_inflight ? nd->h.inflight : 0;
-
-    if (run > nd->xlen)
-        run = nd->xlen;
-    return run > 0 ? (unsigned)run : 0;
-}
-
-static unsigned node_queued(const struct rnode *nd)
-{
-    return nd->xlen > 0 ? (unsigned)nd->xlen - node_running(nd) : 0;
 }
 
 /* --- /metrics ----------------------------------------------------------------------------- */
@@ -113,78 +76,98 @@ static void hist(struct buf *b, const char *name, const char *help, const struct
                name, h->sum, name, h->count);
 }
 
-void gw_metrics(struct gateway *g, struct httpd_req *hr)
+/* The counters, copied for one answer: NULL when there is no memory (answered 500). */
+static struct gw_stats *stats_copy(struct gateway *g, struct httpd_req *hr)
 {
-    struct router *r = g->r;
-    static struct ops_view v;
-    struct buf b;
+    struct gw_stats *st = orion_malloc(sizeof(*st));
+
+    if (st)
+        g->host.stats(g->host.arg, st);
+    else
+        gw_respond(hr, 500, "text/plain", NULL, "out of memory\n", 14);
+    return st;
+}
+
+static void node_gauges(struct buf *b, const struct node_view *v, size_t n)
+{
     size_t i;
 
-    view(r, &v);
+    head(b, "orion_node_temp_celsius", "gauge", "Node temperature (nodes with a sensor).");
+    for (i = 0; i < n; i++)
+        if (v[i].h && v[i].h->has_temp)
+            node_gauge(b, "orion_node_temp_celsius", v[i].id, v[i].h->temp_c);
+    head(b, "orion_node_ram_percent", "gauge", "Node RAM used, percent.");
+    for (i = 0; i < n; i++)
+        if (v[i].h && v[i].h->ram_percent >= 0)
+            node_gauge(b, "orion_node_ram_percent", v[i].id, v[i].h->ram_percent);
+    head(b, "orion_node_cpu_percent", "gauge", "Node CPU busy, percent.");
+    for (i = 0; i < n; i++)
+        if (v[i].h && v[i].h->cpu_percent >= 0)
+            node_gauge(b, "orion_node_cpu_percent", v[i].id, v[i].h->cpu_percent);
+    head(b, "orion_node_inflight", "gauge", "Requests routed to the node and not finished.");
+    for (i = 0; i < n; i++)
+        node_gauge(b, "orion_node_inflight", v[i].id, v[i].rn.inflight);
+    head(b, "orion_node_running", "gauge", "Requests the node's worker runs now.");
+    for (i = 0; i < n; i++)
+        node_gauge(b, "orion_node_running", v[i].id, v[i].running);
+    head(b, "orion_node_queued", "gauge", "Requests in the node's stream behind the running ones.");
+    for (i = 0; i < n; i++)
+        node_gauge(b, "orion_node_queued", v[i].id, v[i].queued);
+    head(b, "orion_node_capacity", "gauge", "Requests the node runs at once.");
+    for (i = 0; i < n; i++)
+        node_gauge(b, "orion_node_capacity", v[i].id, v[i].rn.capacity);
+    head(b, "orion_node_eligible", "gauge", "1 when the node may take new requests.");
+    for (i = 0; i < n; i++)
+        node_gauge(b, "orion_node_eligible", v[i].id, v[i].eligible ? 1 : 0);
+}
+
+void gw_metrics(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+{
+    struct gw_stats *st = stats_copy(g, hr);
+    const struct node_view *v;
+    double now;
+    size_t i, n;
+    struct buf b;
+
+    (void)req;
+    if (!st)
+        return;
+    n = g->host.nodes(g->host.arg, &v, &now);
     buf_init(&b, OPS_MAX);
     head(&b, "orion_requests_routed_total", "counter", "Requests routed to a node, by kind.");
-    for (int k = 0; k < K_NKINDS; k++)
-        buf_printf(&b, "orion_requests_routed_total{kind=\"%s\"} %lu\n", kinds[k],
-                   r->cnt.kind[k]);
+    for (int k = 0; k < GW_NKINDS; k++)
+        buf_printf(&b, "orion_requests_routed_total{kind=\"%s\"} %lu\n", kinds[k], st->kind[k]);
     head(&b, "orion_requests_routed_by_node_total", "counter", "Requests routed, by node.");
-    for (i = 0; i < r->nnodes; i++) {
+    for (i = 0; i < n; i++) {
         buf_puts(&b, "orion_requests_routed_by_node_total{node=\"");
-        label(&b, r->nodes[i].id);
-        buf_printf(&b, "\"} %lu\n", r->nodes[i].cnt.routed);
+        label(&b, v[i].id);
+        buf_printf(&b, "\"} %lu\n", v[i].counts[0]);
     }
     head(&b, "orion_requests_total", "counter",
          "Answers the workers wrote since this router started, by model, node and outcome (ok "
          "or the error code).");
-    for (i = 0; i < r->noutcomes; i++) {
+    for (i = 0; i < st->noutcomes; i++) {
         buf_puts(&b, "orion_requests_total{model=\"");
-        label(&b, OUTCOME_LABEL(r, r->outcomes[i].model));
+        label(&b, st->outcome[i].model);
         buf_puts(&b, "\",node=\"");
-        label(&b, OUTCOME_LABEL(r, r->outcomes[i].node));
+        label(&b, st->outcome[i].node);
         buf_puts(&b, "\",outcome=\"");
-        label(&b, OUTCOME_LABEL(r, r->outcomes[i].code));
-        buf_printf(&b, "\"} %lu\n", r->outcomes[i].n);
+        label(&b, st->outcome[i].outcome);
+        buf_printf(&b, "\"} %lu\n", st->outcome[i].n);
     }
     counter(&b, "orion_requests_uncounted_total",
             "Answers not in orion_requests_total: past its limit of model/node/outcome series.",
-            r->outcomes_dropped);
+            st->outcomes_dropped);
     counter(&b, "orion_timeouts_total", "Requests answered no_available_nodes past their deadline.",
-            r->cnt.timeouts);
+            st->timeouts);
     counter(&b, "orion_failovers_total", "Requests moved again after their node went silent.",
-            r->cnt.failovers);
+            st->failovers);
     counter(&b, "orion_deadletter_total", "Requests given up after too many attempts.",
-            r->cnt.deadletter);
-    counter(&b, "orion_bad_requests_total", "Request entries that did not parse.", r->cnt.bad);
+            st->deadletter);
+    counter(&b, "orion_bad_requests_total", "Request entries that did not parse.", st->bad);
     head(&b, "orion_queue_depth", "gauge", "Requests waiting in this router for a node.");
-    buf_printf(&b, "orion_queue_depth %zu\n", r->nw);
-
-    head(&b, "orion_node_temp_celsius", "gauge", "Node temperature (nodes with a sensor).");
-    for (i = 0; i < v.n; i++)
-        if (v.map[i]->has_health && v.map[i]->h.has_temp)
-            node_gauge(&b, "orion_node_temp_celsius", v.map[i]->id, v.map[i]->h.temp_c);
-    head(&b, "orion_node_ram_percent", "gauge", "Node RAM used, percent.");
-    for (i = 0; i < v.n; i++)
-        if (v.map[i]->has_health && v.map[i]->h.ram_percent >= 0)
-            node_gauge(&b, "orion_node_ram_percent", v.map[i]->id, v.map[i]->h.ram_percent);
-    head(&b, "orion_node_cpu_percent", "gauge", "Node CPU busy, percent.");
-    for (i = 0; i < v.n; i++)
-        if (v.map[i]->has_health && v.map[i]->h.cpu_percent >= 0)
-            node_gauge(&b, "orion_node_cpu_percent", v.map[i]->id, v.map[i]->h.cpu_percent);
-    head(&b, "orion_node_inflight", "gauge", "Requests routed to the node and not finished.");
-    for (i = 0; i < v.n; i++)
-        node_gauge(&b, "orion_node_inflight", v.map[i]->id, v.nodes[i].inflight);
-    head(&b, "orion_node_running", "gauge", "Requests the node's worker runs now.");
-    for (i = 0; i < v.n; i++)
-        node_gauge(&b, "orion_node_running", v.map[i]->id, node_running(v.map[i]));
-    head(&b, "orion_node_queued", "gauge", "Requests in the node's stream behind the running ones.");
-    for (i = 0; i < v.n; i++)
-        node_gauge(&b, "orion_node_queued", v.map[i]->id, node_queued(v.map[i]));
-    head(&b, "orion_node_capacity", "gauge", "Requests the node runs at once.");
-    for (i = 0; i < v.n; i++)
-        node_gauge(&b, "orion_node_capacity", v.map[i]->id, v.nodes[i].capacity);
-    head(&b, "orion_node_eligible", "gauge", "1 when the node may take new requests.");
-    for (i = 0; i < v.n; i++)
-        node_gauge(&b, "orion_node_eligible", v.map[i]->id, v.ok[i] ? 1 : 0);
-
+    buf_printf(&b, "orion_queue_depth %zu\n", st->queue_depth);
+    node_gauges(&b, v, n);
     hist(&b, "orion_http_queue_wait_seconds", "HTTP front: from queued to routed.", &g->h_wait);
     hist(&b, "orion_http_first_token_seconds", "HTTP front: from queued to the first answer entry.",
          &g->h_first);
@@ -193,6 +176,7 @@ void gw_metrics(struct gateway *g, struct httpd_req *hr)
     gw_respond(hr, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, buf_data(&b),
                buf_size(&b));
     buf_release(&b);
+    orion_free(st);
 }
 
 /* --- JSON --------------------------------------------------------------------------------- */
@@ -203,149 +187,101 @@ static void send_json(struct httpd_req *hr, int status, struct buf *b)
     buf_release(b);
 }
 
-static void num_or_null(struct buf *b, const char *name, bool known, double v)
+static void stats_outcomes(struct buf *b, const struct gw_stats *st)
 {
-    if (known)
-        buf_printf(b, ",\"%s\":%.1f", name, v);
-    else
-        buf_printf(b, ",\"%s\":null", name);
+    for (size_t i = 0; i < st->noutcomes; i++) {
+        buf_puts(b, i ? ",{\"model\":" : "{\"model\":");
+        json_quote(b, st->outcome[i].model, strlen(st->outcome[i].model));
+        buf_puts(b, ",\"node\":");
+        json_quote(b, st->outcome[i].node, strlen(st->outcome[i].node));
+        buf_puts(b, ",\"outcome\":");
+        json_quote(b, st->outcome[i].outcome, strlen(st->outcome[i].outcome));
+        buf_printf(b, ",\"count\":%lu}", st->outcome[i].n);
+    }
 }
 
-/* "loading": the models this router sent to the node that its health has not shown loaded
- * since, while work routed there is unfinished (a cold load under way, as far as we know). */
-static void loading_json(struct buf *b, const struct router *r, const struct rnode *nd)
+static void stats_recent(struct buf *b, const struct gw_stats *st)
 {
-    const struct route_node_state *ns = route_state_find(&r->st, nd->id);
-    double now = router_now(r);
-    bool first = true;
+    for (size_t i = 0; i < st->nrecent; i++) {
+        const struct gw_recent *x = &st->recent[i];
 
-    buf_puts(b, ",\"loading\":[");
-    for (size_t k = 0; ns && nd->xlen > 0 && k < ns->nsent; k++) {
-        if (ns->sent[k].seen || ns->sent[k].expires <= now)
-            continue;
-        if (!first)
-            buf_putc(b, ',');
-        json_quote(b, ns->sent[k].model, strlen(ns->sent[k].model));
-        first = false;
+        buf_puts(b, i ? ",{\"request_id\":" : "{\"request_id\":");
+        json_quote(b, x->request_id, strlen(x->request_id));
+        buf_puts(b, ",\"model\":");
+        json_quote(b, x->model, strlen(x->model));
+        buf_puts(b, ",\"node\":");
+        json_quote(b, x->node, strlen(x->node));
+        buf_puts(b, ",\"outcome\":");
+        json_quote(b, x->outcome, strlen(x->outcome));
+        buf_printf(b, ",\"at\":%.3f,\"total_ms\":", x->at);
+        if (x->total_ms >= 0)
+            buf_printf(b, "%lld}", x->total_ms);
+        else
+            buf_puts(b, "null}");
     }
-    buf_putc(b, ']');
 }
 
-static void node_json(struct buf *b, const struct router *r, const struct ops_view *v, size_t i,
-                      bool full)
+void gw_stats(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
-    const struct rnode *nd = v->map[i];
-    const struct health *h = &nd->h;
-
-    buf_puts(b, "{\"node\":");
-    json_quote(b, nd->id, strlen(nd->id));
-    buf_printf(b, ",\"eligible\":%s,\"reason\":", v->ok[i] ? "true" : "false");
-    json_quote(b, v->ok[i] ? "" : v->why[i], v->ok[i] ? 0 : strlen(v->why[i]));
-    buf_printf(b, ",\"drained\":%s,\"draining\":%s", nd->drained ? "true" : "false",
-               v->nodes[i].draining ? "true" : "false");
-    num_or_null(b, "temp_c", nd->has_health && h->has_temp, h->temp_c);
-    num_or_null(b, "ram_percent", nd->has_health && h->ram_percent >= 0, h->ram_percent);
-    num_or_null(b, "cpu_percent", nd->has_health && h->cpu_percent >= 0, h->cpu_percent);
-    buf_printf(b, ",\"inflight\":%u,\"capacity\":%u", v->nodes[i].inflight,
-               v->nodes[i].capacity);
-    if (full) {
-        buf_printf(b, ",\"routed\":%lu,\"sticky\":%lu,\"queued\":%lu,\"spill\":%lu,\"cold\":%lu",
-                   nd->cnt.routed, nd->cnt.kind[K_STICKY], nd->cnt.kind[K_QUEUED],
-                   nd->cnt.kind[K_SPILL], nd->cnt.kind[K_COLD]);
-        buf_printf(b, ",\"last_seen\":%lld", nd->has_health ? (long long)h->last_seen : 0LL);
-        buf_printf(b, ",\"running\":%u,\"queued\":%u", node_running(nd), node_queued(nd));
-        loading_json(b, r, nd);
-    }
-    buf_puts(b, ",\"models\":[");
-    for (size_t m = 0; nd->has_health && m < h->nmodels; m++) {
-        if (m)
-            buf_putc(b, ',');
-        json_quote(b, h->models[m], strlen(h->models[m]));
-    }
-    buf_puts(b, "]}");
-}
-
-void gw_stats(struct gateway *g, struct httpd_req *hr)
-{
-    struct router *r = g->r;
-    static struct ops_view v;
-    struct buf b;
-    size_t eligible = 0;
+    struct gw_stats *st = stats_copy(g, hr);
+    const struct node_view *v;
+    double now;
+    size_t n, eligible = 0;
     unsigned long open = 0;
+    struct buf b;
 
-    view(r, &v);
+    (void)req;
+    if (!st)
+        return;
+    n = g->host.nodes(g->host.arg, &v, &now);
     buf_init(&b, OPS_MAX);
     buf_puts(&b, "{\"router\":");
-    json_quote(&b, r->me, strlen(r->me));
-    buf_printf(&b, ",\"redis\":%s,\"time\":%.3f", redis_up(r->cmd) ? "true" : "false",
-               router_now(r));
-    buf_printf(&b, ",\"counters\":{\"routed\":%lu", r->cnt.routed);
-    for (int k = 0; k < K_NKINDS; k++)
-        buf_printf(&b, ",\"%s\":%lu", kinds[k], r->cnt.kind[k]);
+    json_quote(&b, g->me, strlen(g->me));
+    buf_printf(&b, ",\"redis\":%s,\"time\":%.3f", redis_up(g->cmd) ? "true" : "false", now);
+    buf_printf(&b, ",\"counters\":{\"routed\":%lu", st->routed);
+    for (int k = 0; k < GW_NKINDS; k++)
+        buf_printf(&b, ",\"%s\":%lu", kinds[k], st->kind[k]);
     buf_printf(&b, ",\"timeouts\":%lu,\"failovers\":%lu,\"deadletter\":%lu,\"bad_requests\":%lu,"
                    "\"waiting_peak\":%lu}",
-               r->cnt.timeouts, r->cnt.failovers, r->cnt.deadletter, r->cnt.bad,
-               r->cnt.waiting_peak);
+               st->timeouts, st->failovers, st->deadletter, st->bad, st->waiting_peak);
     for (const struct gw_req *q = g->reqs; q; q = q->next)
         open++;
-    buf_printf(&b, ",\"queue_depth\":%zu,\"http\":{\"requests\":%lu,\"open\":%lu}", r->nw,
-               g->seq, open);
+    buf_printf(&b, ",\"queue_depth\":%zu,\"http\":{\"requests\":%lu,\"open\":%lu}",
+               st->queue_depth, g->seq, open);
     buf_puts(&b, ",\"nodes\":[");
-    for (size_t i = 0; i < v.n; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (i)
             buf_putc(&b, ',');
-        node_json(&b, r, &v, i, true);
-        eligible += v.ok[i];
+        node_view_json(&v[i], &b);
+        eligible += v[i].eligible;
     }
     buf_printf(&b, "],\"eligible\":%zu,\"outcomes\":[", eligible);
-    for (size_t i = 0; i < r->noutcomes; i++) {
-        const struct outcome *o = &r->outcomes[i];
-        const char *m = OUTCOME_LABEL(r, o->model), *nd = OUTCOME_LABEL(r, o->node),
-                   *code = OUTCOME_LABEL(r, o->code);
-
-        buf_puts(&b, i ? ",{\"model\":" : "{\"model\":");
-        json_quote(&b, m, strlen(m));
-        buf_puts(&b, ",\"node\":");
-        json_quote(&b, nd, strlen(nd));
-        buf_puts(&b, ",\"outcome\":");
-        json_quote(&b, code, strlen(code));
-        buf_printf(&b, ",\"count\":%lu}", o->n);
-    }
+    stats_outcomes(&b, st);
     buf_puts(&b, "],\"recent\":[");
-    for (size_t i = 0; i < r->nrecent; i++) { /* newest first */
-        const struct recent *x =
-            &r->recent[(r->recent_next + ROUTER_RECENT - 1 - i) % ROUTER_RECENT];
-
-        buf_puts(&b, i ? ",{\"request_id\":" : "{\"request_id\":");
-        json_quote(&b, x->request_id, strlen(x->request_id));
-        buf_puts(&b, ",\"model\":");
-        json_quote(&b, x->model, strlen(x->model));
-        buf_puts(&b, ",\"node\":");
-        json_quote(&b, x->node, strlen(x->node));
-        buf_puts(&b, ",\"outcome\":");
-        json_quote(&b, x->outcome, strlen(x->outcome));
-        buf_printf(&b, ",\"at\":%.3f,\"total_ms\":", x->at);
-        if (x->total_ms >= 0)
-            buf_printf(&b, "%lld}", x->total_ms);
-        else
-            buf_puts(&b, "null}");
-    }
+    stats_recent(&b, st);
     buf_puts(&b, "]}");
     send_json(hr, 200, &b);
+    orion_free(st);
 }
 
-void gw_backends(struct gateway *g, struct httpd_req *hr)
+/* /backends: the node objects of /stats without the router's counters. */
+void gw_backends(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
-    static struct ops_view v;
+    const struct node_view *v;
+    double now;
+    size_t n = g->host.nodes(g->host.arg, &v, &now);
     struct buf b;
 
-    view(g->r, &v);
+    (void)req;
     buf_init(&b, OPS_MAX);
     buf_puts(&b, "{\"backends\":[");
-    for (size_t i = 0; i < v.n; i++) {
+    for (size_t i = 0; i < n; i++) {
+        struct node_view x = v[i];
+
+        x.has_counts = false;
         if (i)
             buf_putc(&b, ',');
-        node_json(&b, g->r, &v, i, false);
+        node_view_json(&x, &b);
     }
     buf_puts(&b, "]}");
     send_json(hr, 200, &b);
@@ -378,18 +314,27 @@ static void json_error(struct httpd_req *hr, int status, const char *msg)
     send_json(hr, status, &b);
 }
 
+/* Does the router know this node (health, or a stream)? */
+static bool known(struct gateway *g, const char *id)
+{
+    const struct node_view *v;
+    double now;
+    size_t n = g->host.nodes(g->host.arg, &v, &now);
+
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i].id, id))
+            return true;
+    return false;
+}
+
 static void drain_cb(struct redis *c, struct resp_reply *reply, void *arg)
 {
     struct drain_ctx *d = arg;
-    struct rnode *nd;
     struct buf b;
 
     (void)c;
-    if (reply && reply->type == RESP_INT) {
+    if (reply && reply->type == RESP_INT)
         log_info("http front: node %s %s", d->node, d->drain ? "drained" : "back in rotation");
-        if ((nd = router_node(d->g->r, d->node, false)))
-            nd->drained = d->drain; /* the next refresh reads P:drain again */
-    }
     if (!d->hr) {
         orion_free(d);
         return;
@@ -402,7 +347,7 @@ static void drain_cb(struct redis *c, struct resp_reply *reply, void *arg)
         buf_puts(&b, "{\"node\":");
         json_quote(&b, d->node, strlen(d->node));
         buf_printf(&b, ",\"drained\":%s,\"known\":%s}", d->drain ? "true" : "false",
-                   router_node(d->g->r, d->node, false) ? "true" : "false");
+                   known(d->g, d->node) ? "true" : "false");
         send_json(d->hr, 200, &b);
     }
     orion_free(d);
@@ -411,7 +356,6 @@ static void drain_cb(struct redis *c, struct resp_reply *reply, void *arg)
 void gw_drain(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req,
               bool drain)
 {
-    struct router *r = g->r;
     cJSON *j = cJSON_ParseWithLength(req->body, req->body_len);
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(j, "node");
     struct drain_ctx *d;
@@ -442,9 +386,14 @@ void gw_drain(struct gateway *g, struct httpd_req *hr, const struct httpd_reques
     d->drain = drain;
     memcpy(d->node, n->valuestring, len + 1);
     cJSON_Delete(j);
-    snprintf(ts, sizeof(ts), "%lld", (long long)router_now(r));
-    rc = drain ? redis_cmd(r->cmd, drain_cb, d, "HSET", r->keys.drain, d->node, ts, (char *)NULL)
-               : redis_cmd(r->cmd, drain_cb, d, "HDEL", r->keys.drain, d->node, (char *)NULL);
+    {
+        const struct node_view *v;
+        double now;
+        g->host.nodes(g->host.arg, &v, &now);
+        snprintf(ts, sizeof(ts), "%lld", (long long)now);
+    }
+    rc = drain ? redis_cmd(g->cmd, drain_cb, d, "HSET", g->keys.drain, d->node, ts, (char *)NULL)
+               : redis_cmd(g->cmd, drain_cb, d, "HDEL", g->keys.drain, d->node, (char *)NULL);
     if (rc < 0) {
         orion_free(d);
         json_error(hr, 503, "redis is not available");

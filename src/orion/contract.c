@@ -306,5 +306,5 @@ void contract_answer_begin(struct resp_cmd *c, const char *done_key, const char 
     resp_cmd_adds(c, entry_id);
     resp_cmd_addf(c, "%d", CONTRACT_DONE_TTL_S);
     resp_cmd_addf(c, "%d", CONTRACT_CALLBACK_TTL_S);
-    resp_cmd_addf(c, "%d", CONTRACT_CALLBACK_MAXLEN);
+    resp_cmd_addf(c, "%d", CONTRACT_MAXLEN);
 }

@@ -13,7 +13,8 @@
  */
 #include "router_int.h"
 
-#include "../front/gateway.h"
+#include "orion/daemon.h"
+#include "orion/entry.h"
 #include "orion/jsonw.h"
 #include "orion/log.h"
 #include "orion/notify.h"
@@ -26,9 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static void read_history(struct router *r);
-static void read_new(struct router *r);
 
 double router_now(const struct router *r) { return (double)loop_wall_ms() / 1000.0 + r->clock_offset; }
 
@@ -89,8 +87,8 @@ static void move_end(struct redis *c, struct resp_reply *reply, bool moved, void
         router_waiting_remove(r, m->w);
     } else if (!reply) {
         /* the link was lost: the MULTI/EXEC may have run or not. Forget the request: when
-         * the link is back the pending entries are read again (read_history), and it is
-         * among them only if the move did not happen, so it is never moved twice. */
+         * the link is back the pending entries are read again, and it is among them only if
+         * the move did not happen, so it is never moved twice. */
         log_warnx("moving request %s to %s: %s; it is read back if it was not moved",
                   m->w->entry_id, m->node, redis_error(c));
         router_waiting_remove(r, m->w);
@@ -107,14 +105,8 @@ static void move_end(struct redis *c, struct resp_reply *reply, bool moved, void
     }
 }
 
-static bool routed_field(const struct resp_reply *k)
-{
-    return resp_str_eq(k, "attempt") || resp_str_eq(k, "routed_at") ||
-           resp_str_eq(k, "request_id");
-}
-
-/* MULTI; XADD node-stream (fields + attempt, routed_at, request_id); XACK + XDEL source;
- * XADD events; EXEC. Only EXEC's reply counts. */
+/* MULTI; XADD node-stream (the routed entry); XACK + XDEL source; XADD events; EXEC. Only
+ * EXEC's reply counts. */
 static int send_move(struct router *r, struct waiting *w, const struct rnode *n,
                      enum route_kind kind)
 {
@@ -123,50 +115,32 @@ static int send_move(struct router *r, struct waiting *w, const struct rnode *n,
     const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
     const char *ack[] = {"XACK", w->src, w->group, w->entry_id};
     const char *del[] = {"XDEL", w->src, w->entry_id};
-    /* the XADD's arguments point into the entry's clone: no copy before the one into the
-     * output buffer */
-    const char *argv[RESP_CMD_MAX_ARGS];
-    size_t len[RESP_CMD_MAX_ARGS];
-    char attempt[16], routed_at[24];
-    int argc = 0, rc = -1;
-    bool fits = true;
+    struct entry_argv mv, ev; /* words point into the entry's clone: copied once, when queued */
+    struct entry_event e;
+    int rc = -1;
 
     if (!m)
         return -1;
-    snprintf(attempt, sizeof(attempt), "%d", w->attempt);
-    snprintf(routed_at, sizeof(routed_at), "%lld", (long long)(router_now(r) * 1000));
-    argv[argc] = "XADD", len[argc++] = 4;
-    argv[argc] = n->stream, len[argc++] = strlen(n->stream);
-    argv[argc] = "*", len[argc++] = 1;
-    for (size_t i = 0; i + 1 < w->fields->n; i += 2) {
-        if (routed_field(&w->fields->elem[i]))
-            continue;
-        if (argc + 8 > RESP_CMD_MAX_ARGS) { /* as many as a resp_cmd takes */
-            fits = false;
-            break;
-        }
-        argv[argc] = w->fields->elem[i].str, len[argc++] = w->fields->elem[i].len;
-        argv[argc] = w->fields->elem[i + 1].str, len[argc++] = w->fields->elem[i + 1].len;
-    }
-    argv[argc] = "request_id", len[argc++] = 10;
-    argv[argc] = id.p, len[argc++] = id.n;
-    argv[argc] = "attempt", len[argc++] = 7;
-    argv[argc] = attempt, len[argc++] = strlen(attempt);
-    argv[argc] = "routed_at", len[argc++] = 9;
-    argv[argc] = routed_at, len[argc++] = strlen(routed_at);
+    entry_routed(&mv, n->stream, w->fields, id, w->attempt, (long long)(router_now(r) * 1000));
+    memset(&e, 0, sizeof(e));
+    e.type = entry_cstr("routed");
+    e.request_id = id;
+    e.node = entry_cstr(n->id);
+    e.model = entry_cstr(w->rreq.model);
+    e.kind = entry_cstr(route_kind_name(kind));
+    e.total_duration = e.load_duration = -1;
+    entry_event(&ev, &r->keys, &e);
     m->r = r;
     m->w = w;
     m->kind = kind;
     snprintf(m->node, sizeof(m->node), "%s", n->id);
     /* all six or none: a MULTI left open would swallow the next move into this EXEC */
     redis_batch_begin(r->cmd);
-    if (fits && redis_cmdv(r->cmd, 0, NULL, NULL, 1, multi, NULL) == 0 &&
-        redis_cmdv(r->cmd, 0, NULL, NULL, argc, argv, len) == 0 &&
+    if (!mv.full && redis_cmdv(r->cmd, 0, NULL, NULL, 1, multi, NULL) == 0 &&
+        redis_cmdv(r->cmd, 0, NULL, NULL, mv.argc, mv.argv, mv.len) == 0 &&
         redis_cmdv(r->cmd, 0, NULL, NULL, 4, ack, NULL) == 0 &&
         redis_cmdv(r->cmd, 0, NULL, NULL, 3, del, NULL) == 0 &&
-        redis_cmd(r->cmd, NULL, NULL, "XADD", r->keys.events, "MAXLEN", "~", "10000", "*",
-                  "type", "routed", "request_id", id.p, "node_id", n->id, "model",
-                  w->rreq.model, "kind", route_kind_name(kind), (char *)NULL) == 0)
+        redis_cmdv(r->cmd, 0, NULL, NULL, ev.argc, ev.argv, ev.len) == 0)
         rc = redis_cmdv(r->cmd, 0, move_done, m, 1, exec, NULL);
     redis_batch_end(r->cmd, rc == 0);
     if (rc < 0) {
@@ -243,7 +217,7 @@ void router_try_place(struct router *r)
         if (now > w->deadline) {
             r->cnt.timeouts++;
             router_answer_error(r, &w->req, w->src, w->group, "no_available_nodes", true,
-                                "no node could take the request before its deadline", NULL);
+                                "no node could take the request before its deadline");
             router_waiting_drop(r, i); /* order is restored by the next sort */
             router_waiting_free(r, w);
             continue;
@@ -274,181 +248,46 @@ void router_try_place(struct router *r)
     r->placing = false;
     if (stale_load && !r->refreshing)
         router_refresh_cb(r->l, r); /* refresh_done places them */
-    if (!r->reading && r->history_done && r->nw < ROUTER_MAX_WAITING)
-        read_new(r);
+    group_read(&r->g);
 }
 
-/* Entries of one stream out of an XREADGROUP reply: [[key, [entry...]]]. */
-static const struct resp_reply *stream_entries(const struct resp_reply *reply)
+/* The group reader's side: how many it may take, each entry, what follows a batch. */
+static size_t read_room(void *arg)
 {
-    return resp_at(resp_at(reply, 0), 1);
+    const struct router *r = arg;
+
+    /* throttled: the entries wait in Redis until the moves in flight drain */
+    return r->throttled || r->nw >= ROUTER_MAX_WAITING ? 0 : ROUTER_READ_COUNT;
 }
 
-static void group_cb(struct redis *c, struct resp_reply *reply, void *arg);
-
-static void create_group(struct router *r)
-{
-    redis_cmd(r->cmd, group_cb, r, "XGROUP", "CREATE", r->keys.requests, CONTRACT_GROUP_ROUTER,
-              "0", "MKSTREAM", (char *)NULL);
-}
-
-static long read_retry_cb(struct loop *l, void *arg)
+static void read_take(void *arg, const struct resp_reply *entry)
 {
     struct router *r = arg;
 
-    (void)l;
-    r->read.timer = 0;
-    if (!r->history_done) {
-        if (!r->reading && redis_up(r->cmd))
-            read_history(r); /* when down, cmd_state starts over once it is up */
-    } else if (r->nw < ROUTER_MAX_WAITING) {
-        read_new(r);
-    }
-    return -1;
+    router_hold(r, entry, r->keys.requests, CONTRACT_GROUP_ROUTER, 0);
 }
 
-/* Own pending entries first (requests taken before a crash), paging by the last id. */
-static void history_cb(struct redis *c, struct resp_reply *reply, void *arg)
+static void read_taken(void *arg) { router_try_place(arg); }
+
+static void read_caught_up(void *arg)
 {
     struct router *r = arg;
-    const struct resp_reply *e = stream_entries(reply);
 
-    (void)c;
-    r->reading = false;
-    if (!reply)
-        return; /* link lost: the next "up" starts over */
-    if (resp_is_error(reply, "NOGROUP")) {
-        log_warnx("group %s on %s is gone; creating it again", CONTRACT_GROUP_ROUTER,
-                  r->keys.requests);
-        create_group(r); /* group_cb reads the history again */
-        return;
-    }
-    if (reply->type == RESP_ERROR) { /* not the end of the list: read it again */
-        retry_error(&r->read, r->l, "reading the pending entries of", r->keys.requests, reply->str,
-                    read_retry_cb, r);
-        return;
-    }
-    retry_ok(&r->read);
-    if (!e || e->n == 0) {
-        r->history_done = true;
-        log_info("took back %zu waiting request(s); reading new ones", r->nw);
-        router_try_place(r);
-        read_new(r);
-        return;
-    }
-    for (size_t i = 0; i < e->n; i++)
-        router_hold(r, &e->elem[i], r->keys.requests, CONTRACT_GROUP_ROUTER, 0);
-    {
-        const struct resp_reply *last = resp_at(&e->elem[e->n - 1], 0);
-        if (last && last->type == RESP_BULK && last->len < sizeof(r->hist_after))
-            memcpy(r->hist_after, last->str, last->len + 1);
-    }
-    read_history(r);
-}
-
-static void read_history(struct router *r)
-{
-    const char *argv[] = {"XREADGROUP", "GROUP", CONTRACT_GROUP_ROUTER, r->me, "COUNT", "100",
-                          "STREAMS", r->keys.requests, r->hist_after};
-
-    if (redis_cmdv(r->cmd, 0, history_cb, r, 9, argv, NULL) == 0)
-        r->reading = true;
-}
-
-static void new_cb(struct redis *c, struct resp_reply *reply, void *arg)
-{
-    struct router *r = arg;
-    const struct resp_reply *e = stream_entries(reply);
-
-    (void)c;
-    r->reading = false;
-    if (!reply || r->stopping)
-        return;
-    if (reply->type == RESP_ERROR) {
-        if (resp_is_error(reply, "NOGROUP"))
-            redis_cmd(r->cmd, NULL, NULL, "XGROUP", "CREATE", r->keys.requests,
-                      CONTRACT_GROUP_ROUTER, "0", "MKSTREAM", (char *)NULL);
-        retry_error(&r->read, r->l, "reading", r->keys.requests, reply->str,
-                    read_retry_cb, r);
-        return;
-    }
-    retry_ok(&r->read);
-    for (size_t i = 0; e && i < e->n; i++)
-        router_hold(r, &e->elem[i], r->keys.requests, CONTRACT_GROUP_ROUTER, 0);
+    log_info("took back %zu waiting request(s); reading new ones", r->nw);
     router_try_place(r);
-    if (!r->reading && r->nw < ROUTER_MAX_WAITING)
-        read_new(r);
-}
-
-static void read_new(struct router *r)
-{
-    const char *argv[] = {"XREADGROUP", "GROUP", CONTRACT_GROUP_ROUTER, r->me, "COUNT", "100",
-                          "BLOCK", "1000", "STREAMS", r->keys.requests, ">"};
-
-    if (r->reading || r->stopping || r->read.timer || r->throttled || !redis_up(r->blk))
-        return; /* throttled: the entries wait in Redis until the moves in flight drain */
-    if (redis_cmdv(r->blk, 6000, new_cb, r, 11, argv, NULL) == 0)
-        r->reading = true;
-}
-
-static long group_retry_cb(struct loop *l, void *arg)
-{
-    struct router *r = arg;
-
-    (void)l;
-    r->group_timer = 0;
-    create_group(r); /* when the link is down, cmd_state sends it once it is up */
-    return -1;
-}
-
-static void group_cb(struct redis *c, struct resp_reply *reply, void *arg)
-{
-    struct router *r = arg;
-
-    (void)c;
-    if (!reply)
-        return; /* link lost: cmd_state sends it again */
-    if (reply->type == RESP_ERROR && !resp_is_error(reply, "BUSYGROUP")) {
-        /* e.g. -LOADING: without the group nothing is read, so try until it exists */
-        if (!r->group_warned)
-            log_warnx("XGROUP CREATE %s: %s; trying again every second", r->keys.requests,
-                      reply->str);
-        r->group_warned = true;
-        if (!r->group_timer)
-            r->group_timer = loop_timer(r->l, 1000, group_retry_cb, r);
-        return;
-    }
-    if (r->group_warned)
-        log_info("group %s on %s is there; reading", CONTRACT_GROUP_ROUTER, r->keys.requests);
-    r->group_warned = false;
-    r->history_done = false;
-    snprintf(r->hist_after, sizeof(r->hist_after), "0");
-    read_history(r);
 }
 
 static void cmd_state(struct redis *c, bool up, void *arg)
 {
     struct router *r = arg;
 
-    if (!up)
-        return;
-    if (!r->started) {
+    if (up && !r->started) {
         r->started = true;
         notify_ready();
         log_info("router %s: up, redis %s, policy %s", r->me, redis_addr(c),
                  route_policy_name(r->rs.policy));
     }
-    create_group(r);
-}
-
-static void blk_state(struct redis *c, bool up, void *arg)
-{
-    struct router *r = arg;
-
-    (void)c;
-    r->reading = r->reading && up;
-    if (up && r->history_done)
-        read_new(r);
+    group_link(&r->g, c, up);
 }
 
 static void takeover_cb(struct redis *c, struct resp_reply *reply, void *arg)
@@ -481,7 +320,7 @@ static long claim_cb(struct loop *l, void *arg)
     char idle[32];
 
     (void)l;
-    if (!redis_up(r->cmd) || !r->history_done)
+    if (!redis_up(r->cmd) || !r->g.history_done)
         return claim_period(r);
     resp_cmd_init(&c);
     for (size_t i = 0; i < r->nw; i++) {
@@ -550,7 +389,7 @@ static void on_signal(struct loop *l, int signo, void *arg)
 
     log_info("signal %d: stopping; %zu waiting request(s) stay pending for the next start", signo,
              r->nw);
-    r->stopping = true;
+    group_stop(&r->g);
     notify_stopping();
     loop_stop(l);
 }
@@ -559,13 +398,11 @@ static int router_setup(struct router *r, const struct router_conf *rc)
 {
     char err[256];
 
-    /* r is router_run's static struct, so all zero already: no memset here, and none by
-     * route_state_init (an all-zero state is an initialised one), which would make the whole
-     * ~0.3 MB route state resident at start; only the states of real nodes get touched */
+    /* r comes zeroed from calloc: an all-zero route state is an initialised one, and leaving
+     * it untouched keeps its ~0.3 MB out of RSS until real nodes use their part of it */
     r->rc = rc;
-    /* The outcome table and its name pool (12 KiB, bounded) are written through now: filled
-     * as rare combinations of model, node and code first came, they made RSS creep by a page
-     * at a random time, hours in (the long soak's RSS bound is two pages). */
+    /* the outcome table and its name pool (12 KiB, bounded) are resident from the start, so
+     * RSS does not move when a new combination of model, node and code first comes */
     memset(r->outcomes, 0, sizeof(r->outcomes));
     memset(r->labels, 0, sizeof(r->labels));
     if (contract_keys_init(&r->keys, rc->c.prefix) < 0) {
@@ -598,90 +435,96 @@ static int router_setup(struct router *r, const struct router_conf *rc)
         snprintf(r->me, sizeof(r->me), "%s", rc->router_id);
     else if (gethostname(r->me, sizeof(r->me) - 1) < 0 || !r->me[0])
         snprintf(r->me, sizeof(r->me), "router");
-    snprintf(r->hist_after, sizeof(r->hist_after), "0");
-    if (router_wait_pool_init(r) < 0) {
-        log_errorx("out of memory");
-        return ORION_EXIT_SYSTEM;
-    }
-    return 0;
+    buf_init(&r->cancel_ids, (size_t)ROUTER_CANCEL_BATCH * 258);
+    return router_wait_pool_init(r) < 0 ? ORION_EXIT_SYSTEM : 0;
 }
 
-static int check_redis(const struct router_conf *rc)
+void router_free(struct router *r)
 {
-    struct redis_opts o;
-    char err[600], where[600];
-    struct redis_sync *s;
+    if (!r)
+        return;
+    gateway_free(r->gw);
+    for (size_t i = 0; i < r->nw; i++)
+        router_waiting_free(r, r->w[i]);
+    orion_free(r->w);
+    orion_free(r->wh);
+    router_wait_pool_release(r);
+    router_nodes_release(r);
+    buf_release(&r->cancel_ids);
+    redis_free(r->cmd);
+    redis_free(r->blk);
+    loop_free(r->l);
+    orion_free(r->placement);
+    orion_free(r);
+}
 
-    redis_opts_conf(&o, &rc->c, "redis");
-    s = redis_sync_connect(&o, 3000, err, sizeof(err));
-    if (!s && redis_err_loading(err)) { /* reachable, answering: the link waits for it */
-        log_info("redis %s: %s; starting anyway", redis_conf_where(&rc->c, where, sizeof(where)),
-                 err);
-        return 0;
+struct router *router_new(const struct router_conf *rc, int *code)
+{
+    struct router *r = orion_calloc(1, sizeof(*r));
+    struct redis_opts o;
+
+    *code = r ? router_setup(r, rc) : ORION_EXIT_SYSTEM;
+    if (*code)
+        goto out_free;
+    daemon_redis_opts(&o, &rc->c, "redis");
+    r->l = loop_new();
+    r->cmd = r->l ? redis_new(r->l, &o, cmd_state, r) : NULL;
+    o.name = "redis (blocking reads)";
+    r->blk = r->l ? redis_new(r->l, &o, group_redis_state, &r->g) : NULL;
+    if (!r->cmd || !r->blk || loop_signal(r->l, SIGTERM, on_signal, r) < 0 ||
+        loop_signal(r->l, SIGINT, on_signal, r) < 0 || !loop_timer(r->l, 0, router_refresh_cb, r) ||
+        !loop_timer(r->l, claim_period(r), claim_cb, r) || !loop_timer(r->l, 500, tick_cb, r)) {
+        *code = ORION_EXIT_SYSTEM;
+        goto out_free;
     }
-    if (!s) {
-        log_errorx("redis %s: %s", redis_conf_where(&rc->c, where, sizeof(where)), err);
-        return -1;
+    {
+        const struct group_opts go = {r->keys.requests, CONTRACT_GROUP_ROUTER, r->me, 1000, 6000,
+                                      read_room, read_take, read_taken, read_caught_up, r};
+        group_init(&r->g, r->l, r->cmd, r->blk, &go);
     }
-    redis_sync_free(s);
-    return 0;
+    r->last_report = loop_now();
+    return r;
+out_free:
+    if (*code == ORION_EXIT_SYSTEM)
+        log_errorx("out of memory");
+    router_free(r);
+    return NULL;
+}
+
+/* The HTTP front, lent the command connection and given the three calls of gateway.h. */
+static struct gateway *front_start(struct router *r, char *err, size_t errlen)
+{
+    const struct gateway_host host = {r, router_snapshot, router_stats, router_cancel};
+    const struct gateway_conf conf = {&r->rc->c, r->me, r->rc->http_listen, r->rc->http_token};
+
+    return gateway_new(r->l, r->cmd, &conf, &host, err, errlen);
 }
 
 int router_run(const struct router_conf *rc)
 {
-    static struct router r; /* route state for ORION_ROUTE_MAX_NODES: ~0.3 MB, not stack */
-    struct redis_opts o;
-    int rc_setup = router_setup(&r, rc);
-    struct gateway *gw = NULL;
+    struct router *r;
     char err[256];
+    int code;
 
-    if (rc_setup) {
-        orion_free(r.placement);
-        return rc_setup;
-    }
     json_init();
-    if (check_redis(rc) < 0)
+    if (daemon_check_redis(&rc->c) < 0)
         return ORION_EXIT_SYSTEM;
-    redis_opts_conf(&o, &rc->c, "redis");
-    r.l = loop_new();
-    r.cmd = r.l ? redis_new(r.l, &o, cmd_state, &r) : NULL;
-    o.name = "redis (blocking reads)";
-    r.blk = r.l ? redis_new(r.l, &o, blk_state, &r) : NULL;
-    if (!r.cmd || !r.blk) {
-        log_errorx("out of memory");
-        return ORION_EXIT_SYSTEM;
-    }
+    r = router_new(rc, &code);
+    if (!r)
+        return code;
     if (rc->http_listen && strcmp(rc->http_listen, "off") &&
-        !(gw = gateway_new(&r, rc->http_listen, rc->http_token, err, sizeof(err)))) {
-        int code = errno == EINVAL ? ORION_EXIT_USAGE : ORION_EXIT_SYSTEM;
+        !(r->gw = front_start(r, err, sizeof(err)))) {
+        code = errno == EINVAL ? ORION_EXIT_USAGE : ORION_EXIT_SYSTEM;
         log_errorx("http front: %s", err);
-        redis_free(r.cmd);
-        redis_free(r.blk);
-        loop_free(r.l);
-        orion_free(r.placement);
-        router_wait_pool_release(&r);
+        router_free(r);
         return code;
     }
-    loop_signal(r.l, SIGTERM, on_signal, &r);
-    loop_signal(r.l, SIGINT, on_signal, &r);
-    loop_timer(r.l, 0, router_refresh_cb, &r);
-    loop_timer(r.l, claim_period(&r), claim_cb, &r);
-    loop_timer(r.l, 500, tick_cb, &r);
-    r.last_report = loop_now();
-    redis_start(r.cmd);
-    redis_start(r.blk);
-    loop_run(r.l);
-    report(&r);
-    gateway_free(gw);
-    for (size_t i = 0; i < r.nw; i++)
-        router_waiting_free(&r, r.w[i]);
-    orion_free(r.w);
-    orion_free(r.wh);
-    router_wait_pool_release(&r);
-    router_nodes_release(&r);
-    redis_free(r.cmd);
-    redis_free(r.blk);
-    loop_free(r.l);
-    orion_free(r.placement);
-    return 0;
+    redis_start(r->cmd);
+    redis_start(r->blk);
+    code = loop_run(r->l) < 0 ? ORION_EXIT_SYSTEM : 0;
+    if (code)
+        log_errorx("event loop: out of memory");
+    report(r);
+    router_free(r);
+    return code;
 }

@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* Internal state of the router, shared by router.c (requests) and router_nodes.c (health,
- * failover). Not a public interface. */
+/* Internal state of the router, shared by router.c (start, placing, moving), router_wait.c
+ * (the waiting list, cancels) and router_nodes.c (health, events, failover, the front's
+ * snapshot and counters). Not a public interface. */
 #ifndef ORION_ROUTER_INT_H
 #define ORION_ROUTER_INT_H
 
 #include "orion/contract.h"
+#include "orion/group.h"
 #include "orion/health.h"
 #include "orion/loop.h"
 #include "orion/placement.h"
 #include "orion/redis.h"
-#include "orion/retry.h"
+#include "orion/node.h"
 #include "orion/route.h"
 #include "router.h"
+
+#include "../front/gateway.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,6 +33,7 @@
 /* Held requests are claimed again (their idle time reset) every takeover_ms / 3, at most
  * every ROUTER_CLAIM_MAX_MS, and another router takes over those idle for takeover_ms. */
 #define ROUTER_CLAIM_MAX_MS 10000
+#define ROUTER_CANCEL_BATCH 100    /* cancel keys asked about per second */
 
 enum { K_STICKY, K_QUEUED, K_SPILL, K_COLD, K_NKINDS };
 
@@ -37,25 +42,14 @@ struct counters {
 };
 
 /* Answers the workers reported on P:events (done: ok; failed: the error code), by model and
- * node, since this router started. At most ROUTER_MAX_OUTCOMES combinations are kept; later
+ * node, since this router started. At most GW_MAX_OUTCOMES combinations are kept; later
  * new ones are only counted in outcomes_dropped (metrics must not grow without bound). */
-#define ROUTER_MAX_OUTCOMES 256
 #define OUTCOME_LABEL(r, off) ((const char *)(r)->labels + (off))
-/* The last answers the workers reported (a ring), for the status page. */
-#define ROUTER_RECENT 20
-struct recent {
-    char request_id[64];
-    char model[64];
-    char node[ORION_NODE_ID_MAX + 1];
-    char outcome[32];
-    double at;         /* router clock when read, Unix s */
-    long long total_ms; /* Ollama's total_duration, ms; -1 unknown */
-};
 
 /* The names (models, nodes, codes) live once each in a pool, and an outcome is three offsets
- * into it and a count: 16 bytes, where three name buffers made it 368. A new combination of
- * known names then costs 16 bytes, not a fresh page of the table every 11 combinations (in the
- * long soak the rare ones appeared late and showed as RSS growth). */
+ * into it and a count (16 bytes): a new combination of known names costs no new memory, and
+ * the table and the pool are resident from the start, so RSS does not move when rare
+ * combinations first appear, however late. */
 #define ROUTER_LABEL_POOL 8192
 struct outcome {
     unsigned short model, node, code; /* offsets into the router's labels[] */
@@ -94,15 +88,16 @@ struct waiting {
     char dest[ORION_NODE_ID_MAX + 1];
     size_t idx;                /* its place in router.w */
     struct waiting *hnext;     /* chain in router.wh */
-    char src[];                /* the stream it came from (under CONTRACT_KEY_MAX bytes): as
-                                * long as the name, where a 512-byte array made a held request
-                                * twice as big */
+    char src[];                /* the stream it came from, as long as its name (under
+                                * CONTRACT_KEY_MAX bytes), so a held request is no bigger
+                                * than its name needs */
 };
 
 struct router {
     const struct router_conf *rc;
     struct loop *l;
     struct redis *cmd, *blk;
+    struct gateway *gw; /* the HTTP front, or NULL */
     struct contract_keys keys;
     char me[ORION_NODE_ID_MAX + 1];
     struct route_settings rs;
@@ -127,27 +122,32 @@ struct router {
     bool throttled;      /* ROUTER_MAX_MOVING reached: no placing, no reading until half */
     bool placing;        /* inside router_try_place */
     double clock_offset; /* Redis TIME - local wall clock, s */
-    bool history_done, reading, refreshing, stopping, started, scanned, health_seen;
-    char hist_after[48];
-    /* retries after error replies (-LOADING, -NOGROUP, ...): XGROUP CREATE, reads */
-    unsigned long group_timer;
-    struct retry read;
-    bool group_warned;
+    bool refreshing, started, scanned, health_seen;
+    struct group g; /* P:requests, group inference-router, consumer me */
     struct counters cnt;
     int64_t last_report;
     unsigned long refresh_gen;      /* refreshes started */
     unsigned long ticks;            /* refresh timer runs */
     unsigned long refresh_done_gen; /* the generation of the last completed refresh */
     char events_after[48];          /* P:events read up to here (router_nodes.c: learning) */
-    struct outcome outcomes[ROUTER_MAX_OUTCOMES];
+    struct outcome outcomes[GW_MAX_OUTCOMES];
     size_t noutcomes;
     char labels[ROUTER_LABEL_POOL]; /* NUL-terminated names, one after the other */
     size_t labels_used;
     unsigned long outcomes_dropped;
-    struct recent recent[ROUTER_RECENT];
-    size_t nrecent, recent_next; /* entries kept; where the next one goes */
+    struct gw_recent recent[GW_RECENT]; /* the last answers the workers reported (a ring) */
+    size_t nrecent, recent_next;        /* entries kept; where the next one goes */
+    struct node_view *snap;             /* the front's snapshot (router_snapshot), capsnap */
+    size_t capsnap;
+    struct buf cancel_ids;  /* request ids of the MGET of cancel keys in flight, NUL after each */
+    bool cancel_polling;    /* that MGET is in flight */
+    size_t cancel_next;     /* where the next poll starts in w (a long list is taken in turns) */
 };
 
+/* The router of rc, its loop, connections (not started) and timers: NULL with *code, the exit
+ * code (100 settings, 111 no memory; logged). router_free accepts NULL. */
+struct router *router_new(const struct router_conf *rc, int *code);
+void router_free(struct router *r);
 double router_now(const struct router *r);
 void router_try_place(struct router *r);
 int router_hold(struct router *r, const struct resp_reply *entry, const char *src,
@@ -160,8 +160,14 @@ void router_waiting_remove(struct router *r, struct waiting *w);
 /* Take r->w[i] out of the waiting list and its index (not freed); the last one moves to i. */
 void router_waiting_drop(struct router *r, size_t i);
 void router_answer_error(struct router *r, const struct contract_request *req, const char *src,
-                         const char *group, const char *code, bool retriable, const char *msg,
-                         const char *node);
+                         const char *group, const char *code, bool retriable, const char *msg);
+
+/* The front's three calls (gateway.h): the nodes judged now, the counters, a cancel. */
+size_t router_snapshot(void *arg, const struct node_view **out, double *now);
+void router_stats(void *arg, struct gw_stats *st);
+bool router_cancel(void *arg, const char *request_id); /* router_wait.c */
+/* Every second: MGET the cancel keys of up to ROUTER_CANCEL_BATCH held requests. */
+void router_cancel_poll(struct router *r);
 
 /* router_nodes.c */
 size_t router_route_nodes(struct router *r, struct route_node *out, struct rnode **map,

@@ -11,8 +11,10 @@
  */
 #include "router_int.h"
 
+#include "orion/entry.h"
 #include "orion/log.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,9 @@ void router_nodes_release(struct router *r)
 {
     for (size_t i = 0; i < r->nnodes; i++)
         health_release(&r->nodes[i].h);
+    orion_free(r->snap);
+    r->snap = NULL;
+    r->capsnap = 0;
     orion_free(r->nodes);
     r->nodes = NULL;
     r->nnodes = r->capnodes = 0;
@@ -88,16 +93,21 @@ static long label_offset(struct router *r, const char *name)
     return (long)off;
 }
 
-static void count_outcome(struct router *r, const struct resp_reply *model,
-                          const struct resp_reply *node, const char *code)
+static void count_outcome(struct router *r, const struct entry_event *e, const char *code)
 {
-    const char *m = model && model->type == RESP_BULK ? model->str : "";
-    const char *nd = node && node->type == RESP_BULK ? node->str : "";
+    char m[ORION_MODEL_MAX], nd[ORION_NODE_ID_MAX + 1];
     long om, on, oc;
     struct outcome *o;
 
-    if (strlen(m) >= ORION_MODEL_MAX || strlen(nd) > ORION_NODE_ID_MAX || strlen(code) >= 32 ||
-        (om = label_offset(r, m)) < 0 || (on = label_offset(r, nd)) < 0 ||
+    if (e->model.n >= sizeof(m) || e->node.n >= sizeof(nd) || strlen(code) >= 32) {
+        r->outcomes_dropped++;
+        return;
+    }
+    memcpy(m, e->model.p, e->model.n);
+    m[e->model.n] = '\0';
+    memcpy(nd, e->node.p, e->node.n);
+    nd[e->node.n] = '\0';
+    if ((om = label_offset(r, m)) < 0 || (on = label_offset(r, nd)) < 0 ||
         (oc = label_offset(r, code)) < 0) {
         r->outcomes_dropped++;
         return;
@@ -109,7 +119,7 @@ static void count_outcome(struct router *r, const struct resp_reply *model,
             return;
         }
     }
-    if (r->noutcomes == ROUTER_MAX_OUTCOMES) {
+    if (r->noutcomes == GW_MAX_OUTCOMES) {
         r->outcomes_dropped++;
         return;
     }
@@ -120,39 +130,36 @@ static void count_outcome(struct router *r, const struct resp_reply *model,
     o->n = 1;
 }
 
-static void copy_field(char *dst, size_t cap, const struct resp_reply *v)
+static void copy_field(char *dst, size_t cap, struct contract_str v)
 {
-    size_t n = v && v->type == RESP_BULK ? v->len : 0;
+    size_t n = v.n < cap ? v.n : cap - 1;
 
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(dst, n ? v->str : "", n);
+    memcpy(dst, n ? v.p : "", n);
     dst[n] = '\0';
 }
 
-static void note_recent(struct router *r, const struct resp_reply *f, const char *outcome,
+static void note_recent(struct router *r, const struct entry_event *e, const char *outcome,
                         double now)
 {
-    struct recent *x = &r->recent[r->recent_next];
-    const struct resp_reply *td = resp_field(f, "total_duration");
+    struct gw_recent *x = &r->recent[r->recent_next];
 
-    copy_field(x->request_id, sizeof(x->request_id), resp_field(f, "request_id"));
-    copy_field(x->model, sizeof(x->model), resp_field(f, "model"));
-    copy_field(x->node, sizeof(x->node), resp_field(f, "node_id"));
+    copy_field(x->request_id, sizeof(x->request_id), e->request_id);
+    copy_field(x->model, sizeof(x->model), e->model);
+    copy_field(x->node, sizeof(x->node), e->node);
     snprintf(x->outcome, sizeof(x->outcome), "%s", outcome);
     x->at = now;
-    x->total_ms = td && td->type == RESP_BULK ? strtoll(td->str, NULL, 10) / 1000000 : -1;
-    r->recent_next = (r->recent_next + 1) % ROUTER_RECENT;
-    if (r->nrecent < ROUTER_RECENT)
+    x->total_ms = e->total_duration >= 0 ? e->total_duration / 1000000 : -1;
+    r->recent_next = (r->recent_next + 1) % GW_RECENT;
+    if (r->nrecent < GW_RECENT)
         r->nrecent++;
 }
 
 /* The workers' done and failed events: counted by model, node and outcome; the done events
  * also carry Ollama's total_duration and load_duration (ns), from which route.c learns each
  * model's run time and cold load time. */
-/* Events are read EVENTS_BATCH at a time, the next batch at once while batches come full: a
- * reply (about 0.7 KiB parsed per event) stays within the block the Redis client keeps for
- * replies instead of growing with the backlog a pause left. */
+/* Events are read EVENTS_BATCH at a time, the next batch at once while batches come full, so
+ * that a reply (about 0.7 KiB parsed per event) always fits the block the Redis client keeps
+ * for replies, whatever backlog a pause left. */
 #define EVENTS_BATCH 16
 
 static void events_cb(struct redis *c, struct resp_reply *reply, void *arg);
@@ -176,29 +183,26 @@ static void events_cb(struct redis *c, struct resp_reply *reply, void *arg)
     (void)c;
     memcpy(before, r->events_after, sizeof(before));
     for (size_t i = 0; e && i < e->n; i++) {
-        const struct resp_reply *id = resp_at(&e->elem[i], 0), *f = resp_at(&e->elem[i], 1);
-        const struct resp_reply *type = resp_field(f, "type"), *model = resp_field(f, "model");
-        const struct resp_reply *td = resp_field(f, "total_duration");
-        const struct resp_reply *ld = resp_field(f, "load_duration");
-        const struct resp_reply *code = resp_field(f, "code");
+        const struct resp_reply *id = resp_at(&e->elem[i], 0);
+        struct entry_event ev;
 
         if (id && id->type == RESP_BULK && id->len < sizeof(r->events_after))
             memcpy(r->events_after, id->str, id->len + 1);
-        if (resp_str_eq(type, "failed")) {
-            const char *why = code && code->type == RESP_BULK && code->len ? code->str : "error";
+        entry_event_read(resp_at(&e->elem[i], 1), &ev);
+        if (entry_is(ev.type, "failed")) {
+            const char *why = ev.code.n ? ev.code.p : "error";
 
-            count_outcome(r, model, resp_field(f, "node_id"), why);
-            note_recent(r, f, why, now);
+            count_outcome(r, &ev, why);
+            note_recent(r, &ev, why, now);
         }
-        if (!resp_str_eq(type, "done"))
+        if (!entry_is(ev.type, "done"))
             continue;
-        count_outcome(r, model, resp_field(f, "node_id"), "ok");
-        note_recent(r, f, "ok", now);
-        if (!model || model->type != RESP_BULK || !td || td->type != RESP_BULK || !ld ||
-            ld->type != RESP_BULK)
+        count_outcome(r, &ev, "ok");
+        note_recent(r, &ev, "ok", now);
+        if (!ev.model.n || ev.total_duration < 0 || ev.load_duration < 0)
             continue;
-        if (route_note_answer(&r->st, model->str, strtod(td->str, NULL) / 1e6,
-                              strtod(ld->str, NULL) / 1e6, &r->rs, now) < 0)
+        if (route_note_answer(&r->st, ev.model.p, (double)ev.total_duration / 1e6,
+                              (double)ev.load_duration / 1e6, &r->rs, now) < 0)
             log_debug("event %s: counters not usable", id ? id->str : "?");
     }
     if (e && e->n >= EVENTS_BATCH && strcmp(before, r->events_after)) /* more may be waiting */
@@ -228,10 +232,8 @@ static void update_node(struct router *r, const struct resp_reply *k, const stru
     if (n->bad_health)
         log_info("health of node '%s' readable again", n->id);
     n->bad_health = false;
-    if (!n->has_health && !n->observed) /* first sight: trust last_seen, but not the future */
-        n->observed = (double)h.last_seen < now ? (double)h.last_seen : now;
-    else if ((double)h.last_seen != n->last_seen)
-        n->observed = now;
+    n->observed = node_seen(n->observed, n->last_seen, (double)h.last_seen, now,
+                            !n->has_health && !n->observed);
     n->last_seen = (double)h.last_seen;
     health_release(&n->h);
     n->h = h;
@@ -425,6 +427,7 @@ long router_refresh_cb(struct loop *l, void *arg)
     redis_cmd(r->cmd, drain_cb, r, "HGETALL", r->keys.drain, (char *)NULL);
     if (r->events_after[0])
         read_events(r);
+    router_cancel_poll(r);
     for (size_t i = 0; i < r->nnodes; i++) {
         struct node_ctx *x = node_ctx(r, r->nodes[i].id);
         if (x && redis_cmd(r->cmd, xlen_cb, x, "XLEN", r->nodes[i].stream, (char *)NULL) < 0)
@@ -446,28 +449,81 @@ size_t router_route_nodes(struct router *r, struct route_node *out, struct rnode
 
     for (size_t i = 0; i < r->nnodes && k < max; i++) {
         struct rnode *n = &r->nodes[i];
-        struct route_node *o = &out[k];
-        const struct health *h = &n->h;
 
-        memset(o, 0, sizeof(*o));
-        o->id = n->id;
-        o->last_seen = n->has_health ? n->observed : 0;
-        o->available = !n->has_health ? ROUTE_AVAIL_UNKNOWN
-                       : h->available ? ROUTE_AVAIL_YES : ROUTE_AVAIL_NO;
-        o->has_temp = h->has_temp;
-        o->temp_c = h->temp_c;
-        o->ram_percent = n->has_health ? h->ram_percent : -1;
-        o->ram_total_mb = h->ram_total_mb > 0 ? (unsigned long)h->ram_total_mb : 0;
-        o->models = (const char *const *)h->models;
-        o->nmodels = h->nmodels;
-        o->installed = (const char *const *)h->installed;
-        o->ninstalled = h->ninstalled;
-        o->capacity = h->capacity > 0 ? (unsigned)h->capacity : 1;
-        o->inflight = n->xlen > 0 ? (unsigned)n->xlen : 0; /* routed there, not finished */
-        o->draining = h->draining || n->drained;
-        o->labels = (const char *const *)h->labels;
-        o->nlabels = h->nlabels;
+        node_route_view(&out[k], n->id, n->has_health ? &n->h : NULL, n->drained, n->observed,
+                        n->xlen > 0 ? (unsigned long)n->xlen : 0);
         map[k++] = n;
     }
     return k;
+}
+
+/* The models this router sent to the node that its health has not shown loaded since, while
+ * work routed there is unfinished. */
+static void loading(const struct router *r, const struct rnode *n, struct node_view *v,
+                    double now)
+{
+    const struct route_node_state *ns = route_state_find(&r->st, n->id);
+
+    for (size_t k = 0; ns && n->xlen > 0 && k < ns->nsent && v->nloading < ORION_ROUTE_MAX_SENT;
+         k++)
+        if (!ns->sent[k].seen && ns->sent[k].expires > now)
+            v->loading[v->nloading++] = ns->sent[k].model;
+}
+
+size_t router_snapshot(void *arg, const struct node_view **out, double *now)
+{
+    struct router *r = arg;
+
+    *now = router_now(r);
+    if (r->nnodes > r->capsnap) {
+        struct node_view *v = orion_realloc(r->snap, r->nnodes * sizeof(*v));
+        if (!v) {
+            *out = r->snap;
+            return 0; /* no memory: no node shown this time */
+        }
+        r->snap = v;
+        r->capsnap = r->nnodes;
+    }
+    for (size_t i = 0; i < r->nnodes; i++) {
+        struct rnode *n = &r->nodes[i];
+        struct node_view *v = &r->snap[i];
+
+        node_view_init(v, n->id, n->has_health ? &n->h : NULL, n->drained, n->observed,
+                       n->xlen > 0 ? (unsigned long)n->xlen : 0);
+        node_view_judge(v, &r->rs, &r->st, *now);
+        loading(r, n, v, *now);
+        v->has_counts = true;
+        v->counts[0] = n->cnt.routed;
+        for (int k = 0; k < K_NKINDS; k++)
+            v->counts[1 + k] = n->cnt.kind[k];
+    }
+    *out = r->snap;
+    return r->nnodes;
+}
+
+void router_stats(void *arg, struct gw_stats *st)
+{
+    const struct router *r = arg;
+
+    memset(st, 0, offsetof(struct gw_stats, outcome));
+    st->routed = r->cnt.routed;
+    for (int k = 0; k < GW_NKINDS && k < K_NKINDS; k++)
+        st->kind[k] = r->cnt.kind[k];
+    st->timeouts = r->cnt.timeouts;
+    st->failovers = r->cnt.failovers;
+    st->deadletter = r->cnt.deadletter;
+    st->bad = r->cnt.bad;
+    st->waiting_peak = r->cnt.waiting_peak;
+    st->queue_depth = r->nw;
+    st->noutcomes = r->noutcomes;
+    for (size_t i = 0; i < r->noutcomes; i++) {
+        st->outcome[i].model = OUTCOME_LABEL(r, r->outcomes[i].model);
+        st->outcome[i].node = OUTCOME_LABEL(r, r->outcomes[i].node);
+        st->outcome[i].outcome = OUTCOME_LABEL(r, r->outcomes[i].code);
+        st->outcome[i].n = r->outcomes[i].n;
+    }
+    st->outcomes_dropped = r->outcomes_dropped;
+    st->nrecent = r->nrecent;
+    for (size_t i = 0; i < r->nrecent; i++) /* newest first */
+        st->recent[i] = r->recent[(r->recent_next + GW_RECENT - 1 - i) % GW_RECENT];
 }

@@ -8,6 +8,7 @@
  */
 #include "router_int.h"
 
+#include "orion/entry.h"
 #include "orion/log.h"
 
 #include <stdio.h>
@@ -154,33 +155,14 @@ static struct waiting *waiting_find(struct router *r, const char *src, const cha
 
 /* An error answer through the one-answer script: written once, source entry acknowledged. */
 void router_answer_error(struct router *r, const struct contract_request *req, const char *src,
-                         const char *group, const char *code, bool retriable, const char *msg,
-                         const char *node)
+                         const char *group, const char *code, bool retriable, const char *msg)
 {
-    struct contract_str id = contract_request_id(req);
-    char done[CONTRACT_KEY_MAX];
+    struct contract_str id = contract_request_id(req), none = {NULL, 0};
     struct resp_cmd c;
 
-    if (contract_done_key(&r->keys, id.p, id.n, done, sizeof(done)) < 0)
-        snprintf(done, sizeof(done), "%s:done:%s", r->keys.prefix, req->entry_id);
     resp_cmd_init(&c);
-    contract_answer_begin(&c, done, req->callback.p, req->callback.n, src, group, req->entry_id);
-    resp_cmd_adds(&c, "request_id");
-    resp_cmd_add(&c, id.p, id.n);
-    resp_cmd_adds(&c, "type");
-    resp_cmd_adds(&c, "error");
-    resp_cmd_adds(&c, "status");
-    resp_cmd_adds(&c, "error");
-    resp_cmd_adds(&c, "error");
-    resp_cmd_adds(&c, msg);
-    resp_cmd_adds(&c, "code");
-    resp_cmd_adds(&c, code);
-    resp_cmd_adds(&c, "retriable");
-    resp_cmd_adds(&c, retriable ? "true" : "false");
-    if (node) {
-        resp_cmd_adds(&c, "node_id");
-        resp_cmd_adds(&c, node);
-    }
+    entry_answer_begin(&c, &r->keys, req, src, group, NULL);
+    entry_answer_error(&c, code, retriable, msg, none);
     if (resp_cmd_finish(&c) < 0 ||
         redis_cmdv(r->cmd, 0, NULL, NULL, c.argc, c.argv, c.len) < 0)
         log_warnx("request %.*s: could not answer '%s' now; it stays pending", (int)id.n, id.p,
@@ -197,24 +179,13 @@ static double entry_time(const char *id)
 static void deadletter(struct router *r, const struct resp_reply *fields, struct contract_request *req,
                        const char *src, const char *group)
 {
-    const char *argv[RESP_CMD_MAX_ARGS];
-    size_t len[RESP_CMD_MAX_ARGS];
-    int argc = 0;
+    struct entry_argv a;
 
-    argv[argc] = "XADD", len[argc++] = 4;
-    argv[argc] = r->keys.deadletter, len[argc++] = strlen(r->keys.deadletter);
-    argv[argc] = "MAXLEN", len[argc++] = 6;
-    argv[argc] = "~", len[argc++] = 1;
-    argv[argc] = "10000", len[argc++] = 5;
-    argv[argc] = "*", len[argc++] = 1;
-    for (size_t i = 0; i + 1 < fields->n && argc + 2 < RESP_CMD_MAX_ARGS; i += 2) {
-        argv[argc] = fields->elem[i].str, len[argc++] = fields->elem[i].len;
-        argv[argc] = fields->elem[i + 1].str, len[argc++] = fields->elem[i + 1].len;
-    }
-    redis_cmdv(r->cmd, 0, NULL, NULL, argc, argv, len);
+    entry_deadletter(&a, &r->keys, fields);
+    redis_cmdv(r->cmd, 0, NULL, NULL, a.argc, a.argv, a.len);
     r->cnt.deadletter++;
     router_answer_error(r, req, src, group, "failed_over_too_often", false,
-                        "the request was moved away from unresponsive nodes 3 times", NULL);
+                        "the request was moved away from unresponsive nodes 3 times");
 }
 
 /*
@@ -255,7 +226,7 @@ int router_hold(struct router *r, const struct resp_reply *entry, const char *sr
         struct contract_str rid = contract_request_id(&w->req);
         log_warnx("request %.*s: bad request: %s", (int)rid.n, rid.p, err);
         r->cnt.bad++;
-        router_answer_error(r, &w->req, src, group, "bad_request", false, err, NULL);
+        router_answer_error(r, &w->req, src, group, "bad_request", false, err);
         router_waiting_free(r, w);
         return 0;
     }
@@ -293,4 +264,66 @@ int router_hold(struct router *r, const struct resp_reply *entry, const char *sr
     if (r->nw > r->cnt.waiting_peak)
         r->cnt.waiting_peak = r->nw;
     return 0;
+}
+
+bool router_cancel(void *arg, const char *request_id)
+{
+    struct router *r = arg;
+
+    for (size_t i = 0; i < r->nw; i++) {
+        struct waiting *w = r->w[i];
+        struct contract_str rid = contract_request_id(&w->req);
+
+        if (w->moving || !entry_is(rid, request_id))
+            continue;
+        router_answer_error(r, &w->req, w->src, w->group, "canceled", false,
+                            "the request was canceled by its caller");
+        router_waiting_drop(r, i);
+        router_waiting_free(r, w);
+        return true;
+    }
+    return false;
+}
+
+static void cancel_poll_cb(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct router *r = arg;
+    const char *id = buf_data(&r->cancel_ids);
+
+    (void)c;
+    r->cancel_polling = false;
+    for (size_t i = 0; reply && reply->type == RESP_ARRAY && i < reply->n; i++) {
+        if (reply->elem[i].type == RESP_BULK && router_cancel(r, id)) /* nil: not canceled */
+            log_info("request %s: canceled by its caller while waiting", id);
+        id += strlen(id) + 1;
+    }
+    buf_reset(&r->cancel_ids);
+}
+
+void router_cancel_poll(struct router *r)
+{
+    struct resp_cmd c;
+    char key[CONTRACT_KEY_MAX];
+    size_t k = 0, start;
+
+    if (r->cancel_polling || !r->nw || !redis_up(r->cmd))
+        return;
+    start = r->cancel_next < r->nw ? r->cancel_next : 0;
+    buf_reset(&r->cancel_ids);
+    resp_cmd_init(&c);
+    resp_cmd_adds(&c, "MGET");
+    for (; k < r->nw && k < ROUTER_CANCEL_BATCH; k++) {
+        const struct waiting *w = r->w[(start + k) % r->nw];
+        struct contract_str id = contract_request_id(&w->req);
+
+        if (contract_cancel_key(&r->keys, id.p, id.n, key, sizeof(key)) < 0 ||
+            buf_append(&r->cancel_ids, id.p, id.n) < 0 || buf_putc(&r->cancel_ids, '\0') < 0)
+            break;
+        resp_cmd_adds(&c, key);
+    }
+    r->cancel_next = start + k;
+    if (c.argc > 1 && resp_cmd_finish(&c) == 0 &&
+        redis_cmdv(r->cmd, 0, cancel_poll_cb, r, c.argc, c.argv, c.len) == 0)
+        r->cancel_polling = true;
+    resp_cmd_release(&c);
 }

@@ -7,17 +7,18 @@
  */
 #include "worker_int.h"
 
+#include "orion/daemon.h"
+#include "orion/entry.h"
 #include "orion/jsonw.h"
 #include "orion/log.h"
 #include "orion/notify.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static void read_history(struct worker *w);
 
 static struct job *job_find(struct worker *w, const char *id)
 {
@@ -39,25 +40,24 @@ static void job_remove(struct worker *w, struct job *j)
 
 void worker_event(struct worker *w, const char *type, const struct job *j, const char *extra)
 {
-    struct contract_str id = contract_request_id(&j->req);
-    char rid[260], td[24], ld[24];
-    const char *argv[20];
-    int n = 0;
+    struct entry_argv a;
+    struct entry_event e;
 
-    snprintf(rid, sizeof(rid), "%.*s", (int)id.n, id.p);
-    argv[n++] = "XADD", argv[n++] = w->keys.events, argv[n++] = "MAXLEN", argv[n++] = "~";
-    argv[n++] = "10000", argv[n++] = "*", argv[n++] = "type", argv[n++] = type;
-    argv[n++] = "request_id", argv[n++] = rid, argv[n++] = "node_id", argv[n++] = w->node;
-    argv[n++] = "model", argv[n++] = j->req.model.p ? j->req.model.p : "";
-    argv[n++] = "info", argv[n++] = extra ? extra : "";
+    memset(&e, 0, sizeof(e));
+    e.type = entry_cstr(type);
+    e.request_id = contract_request_id(&j->req);
+    e.node = entry_cstr(w->node);
+    e.model = j->req.model;
+    e.info = entry_cstr(extra ? extra : "");
+    e.total_duration = e.load_duration = -1;
     if (j->final.ok && !strcmp(type, "done")) { /* Ollama's counters: routers learn */
-        snprintf(td, sizeof(td), "%lld", j->final.total_duration);
-        snprintf(ld, sizeof(ld), "%lld", j->final.load_duration);
-        argv[n++] = "total_duration", argv[n++] = td, argv[n++] = "load_duration", argv[n++] = ld;
+        e.total_duration = j->final.total_duration;
+        e.load_duration = j->final.load_duration;
     } else if (!strcmp(type, "failed") && j->err_code[0]) { /* routers count outcomes */
-        argv[n++] = "code", argv[n++] = j->err_code;
+        e.code = entry_cstr(j->err_code);
     }
-    redis_cmdv(w->cmd, 0, NULL, NULL, n, argv, NULL);
+    entry_event(&a, &w->keys, &e);
+    redis_cmdv(w->cmd, 0, NULL, NULL, a.argc, a.argv, a.len);
 }
 
 static void maybe_exit(struct worker *w)
@@ -222,157 +222,19 @@ static void take_entry(struct worker *w, const struct resp_reply *e)
         job_start(j);
 }
 
-static const struct resp_reply *stream_entries(const struct resp_reply *reply)
+/* The group reader's side: free slots, and each entry taken into one. */
+static size_t read_room(void *arg)
 {
-    return resp_at(resp_at(reply, 0), 1);
+    const struct worker *w = arg;
+
+    return w->stopping || w->njobs >= (size_t)w->wc->parallel
+               ? 0
+               : (size_t)w->wc->parallel - w->njobs;
 }
 
-static void group_cb(struct redis *c, struct resp_reply *reply, void *arg);
+static void read_take(void *arg, const struct resp_reply *entry) { take_entry(arg, entry); }
 
-static void create_group(struct worker *w)
-{
-    redis_cmd(w->cmd, group_cb, w, "XGROUP", "CREATE", w->stream, CONTRACT_GROUP_WORKERS, "0",
-              "MKSTREAM", (char *)NULL);
-}
-
-static long read_retry_cb(struct loop *l, void *arg)
-{
-    struct worker *w = arg;
-
-    (void)l;
-    w->read.timer = 0;
-    worker_read_more(w);
-    return -1;
-}
-
-static void new_cb(struct redis *c, struct resp_reply *reply, void *arg)
-{
-    struct worker *w = arg;
-    const struct resp_reply *e = stream_entries(reply);
-
-    (void)c;
-    w->reading = false;
-    if (reply && reply->type == RESP_ERROR) {
-        if (resp_is_error(reply, "NOGROUP")) {
-            w->group_ok = false;
-            create_group(w);
-        }
-        retry_error(&w->read, w->l, "reading", w->stream, reply->str,
-                    read_retry_cb, w);
-        return;
-    }
-    if (reply)
-        retry_ok(&w->read);
-    for (size_t i = 0; e && i < e->n && w->njobs < (size_t)w->wc->parallel; i++)
-        take_entry(w, &e->elem[i]);
-    worker_read_more(w);
-}
-
-void worker_read_more(struct worker *w)
-{
-    char count[24];
-    const char *argv[] = {"XREADGROUP", "GROUP", CONTRACT_GROUP_WORKERS, w->node, "COUNT", count,
-                          "BLOCK", "2000", "STREAMS", w->stream, ">"};
-
-    if (w->read.timer)
-        return; /* backing off after an error reply */
-    if (!w->history_done) {
-        read_history(w);
-        return;
-    }
-    if (w->stopping || w->reading || !redis_up(w->blk) || w->njobs >= (size_t)w->wc->parallel)
-        return;
-    snprintf(count, sizeof(count), "%zu", (size_t)w->wc->parallel - w->njobs);
-    if (redis_cmdv(w->blk, 7000, new_cb, w, 11, argv, NULL) == 0)
-        w->reading = true;
-}
-
-static void history_cb(struct redis *c, struct resp_reply *reply, void *arg)
-{
-    struct worker *w = arg;
-    const struct resp_reply *e = stream_entries(reply);
-
-    (void)c;
-    w->reading = false;
-    if (!reply)
-        return;
-    if (reply->type == RESP_ERROR) { /* not the end of the list: read it again */
-        if (resp_is_error(reply, "NOGROUP")) {
-            w->group_ok = false;
-            create_group(w);
-            return;
-        }
-        retry_error(&w->read, w->l, "reading the pending entries of", w->stream, reply->str,
-                    read_retry_cb, w);
-        return;
-    }
-    retry_ok(&w->read);
-    if (!e || !e->n) {
-        w->history_done = true;
-        worker_read_more(w);
-        return;
-    }
-    for (size_t i = 0; i < e->n; i++) {
-        const struct resp_reply *id = resp_at(&e->elem[i], 0);
-        if (w->njobs >= (size_t)w->wc->parallel)
-            break;
-        take_entry(w, &e->elem[i]);
-        if (id && id->type == RESP_BULK && id->len < sizeof(w->hist_after))
-            memcpy(w->hist_after, id->str, id->len + 1);
-    }
-    if (w->njobs < (size_t)w->wc->parallel)
-        read_history(w);
-}
-
-/* Own pending entries (taken before a crash or a lost link) first. When every slot is busy
- * the rest waits until a slot frees: history_done stays false until the list is empty. */
-static void read_history(struct worker *w)
-{
-    char count[24];
-    const char *argv[] = {"XREADGROUP", "GROUP", CONTRACT_GROUP_WORKERS, w->node, "COUNT", count,
-                          "STREAMS", w->stream, w->hist_after};
-
-    if (w->stopping || w->reading || !w->group_ok || w->njobs >= (size_t)w->wc->parallel)
-        return;
-    snprintf(count, sizeof(count), "%zu", (size_t)w->wc->parallel - w->njobs);
-    if (redis_cmdv(w->cmd, 0, history_cb, w, 9, argv, NULL) == 0)
-        w->reading = true;
-}
-
-static long group_retry_cb(struct loop *l, void *arg)
-{
-    struct worker *w = arg;
-
-    (void)l;
-    w->group_timer = 0;
-    create_group(w); /* when the link is down, cmd_state sends it once it is up */
-    return -1;
-}
-
-static void group_cb(struct redis *c, struct resp_reply *reply, void *arg)
-{
-    struct worker *w = arg;
-
-    (void)c;
-    if (!reply)
-        return; /* link lost: cmd_state sends it again */
-    if (reply->type == RESP_ERROR && !resp_is_error(reply, "BUSYGROUP")) {
-        /* e.g. -LOADING: without the group nothing is read, so try until it exists */
-        if (!w->group_warned)
-            log_warnx("XGROUP CREATE %s: %s; trying again every second", w->stream, reply->str);
-        w->group_warned = true;
-        if (!w->group_timer)
-            w->group_timer = loop_timer(w->l, 1000, group_retry_cb, w);
-        return;
-    }
-    if (w->group_warned)
-        log_info("group %s on %s is there; reading", CONTRACT_GROUP_WORKERS, w->stream);
-    w->group_warned = false;
-    w->group_ok = true;
-    w->history_done = false;
-    snprintf(w->hist_after, sizeof(w->hist_after), "0");
-    read_history(w);
-}
+void worker_read_more(struct worker *w) { group_read(&w->g); }
 
 static void cmd_state(struct redis *c, bool up, void *arg)
 {
@@ -389,19 +251,7 @@ static void cmd_state(struct redis *c, bool up, void *arg)
     /* answers that waited for Redis go first */
     for (size_t i = 0; i < w->njobs; i++)
         worker_answer(w->jobs[i]);
-    (void)c;
-    create_group(w);
-}
-
-static void blk_state(struct redis *c, bool up, void *arg)
-{
-    struct worker *w = arg;
-
-    (void)c;
-    if (!up)
-        w->reading = false;
-    else
-        worker_read_more(w);
+    group_link(&w->g, c, up);
 }
 
 static void cancel_cb(struct redis *c, struct resp_reply *reply, void *arg)
@@ -480,31 +330,11 @@ static void on_signal(struct loop *l, int signo, void *arg)
              w->wc->shutdown_timeout);
     w->stopping = true;
     notify_stopping();
+    group_stop(&w->g);
     redis_free(w->blk); /* a blocked read must not take entries we will not run */
     w->blk = NULL;
     loop_timer(l, w->wc->shutdown_timeout * 1000, stop_timer_cb, w);
     maybe_exit(w);
-}
-
-static int check_redis(const struct worker_conf *wc)
-{
-    struct redis_opts o;
-    char err[600], where[600];
-    struct redis_sync *s;
-
-    redis_opts_conf(&o, &wc->c, "redis");
-    s = redis_sync_connect(&o, 3000, err, sizeof(err));
-    if (!s && redis_err_loading(err)) { /* reachable, answering: the link waits for it */
-        log_info("redis %s: %s; starting anyway", redis_conf_where(&wc->c, where, sizeof(where)),
-                 err);
-        return 0;
-    }
-    if (!s) {
-        log_errorx("redis %s: %s", redis_conf_where(&wc->c, where, sizeof(where)), err);
-        return -1;
-    }
-    redis_sync_free(s);
-    return 0;
 }
 
 /* --labels a,b,c -> the health record's labels (published for placement rules). */
@@ -540,6 +370,7 @@ static int set_labels(struct worker *w, const char *csv)
 static int worker_setup(struct worker *w, const struct worker_conf *wc)
 {
     memset(w, 0, sizeof(*w));
+    health_init(&w->h);
     w->wc = wc;
     if (contract_keys_init(&w->keys, wc->c.prefix) < 0) {
         log_errorx("prefix: '%s' is empty or too long", wc->c.prefix);
@@ -555,10 +386,19 @@ static int worker_setup(struct worker *w, const struct worker_conf *wc)
     }
     if (contract_node_stream(&w->keys, w->node, w->stream, sizeof(w->stream)) < 0)
         return ORION_EXIT_USAGE;
-    snprintf(w->hist_after, sizeof(w->hist_after), "0");
-    health_init(&w->h);
     snprintf(w->h.version, sizeof(w->h.version), "%s", ORION_VERSION);
     return set_labels(w, wc->labels);
+}
+
+static void worker_release(struct worker *w)
+{
+    while (w->njobs)
+        job_remove(w, w->jobs[0]);
+    worker_ollama_release(w);
+    health_release(&w->h);
+    redis_free(w->cmd);
+    redis_free(w->blk);
+    loop_free(w->l);
 }
 
 int worker_run(const struct worker_conf *wc)
@@ -566,35 +406,43 @@ int worker_run(const struct worker_conf *wc)
     struct worker w;
     struct redis_opts o;
     int rc = worker_setup(&w, wc);
+    const struct group_opts go = {w.stream, CONTRACT_GROUP_WORKERS, w.node, 2000, 7000,
+                                  read_room, read_take, NULL, NULL, &w};
 
-    if (rc)
+    if (rc) {
+        health_release(&w.h);
         return rc;
-    redis_opts_conf(&o, &wc->c, "redis");
+    }
     json_init();
-    if (check_redis(wc) < 0)
+    if (daemon_check_redis(&wc->c) < 0) {
+        health_release(&w.h);
         return ORION_EXIT_SYSTEM;
+    }
+    daemon_redis_opts(&o, &wc->c, "redis");
     w.l = loop_new();
     w.cmd = w.l ? redis_new(w.l, &o, cmd_state, &w) : NULL;
     o.name = "redis (blocking reads)";
-    w.blk = w.l ? redis_new(w.l, &o, blk_state, &w) : NULL;
+    w.blk = w.l ? redis_new(w.l, &o, group_redis_state, &w.g) : NULL;
+    group_init(&w.g, w.l, w.cmd, w.blk, &go);
     if (!w.cmd || !w.blk || worker_ollama_init(&w) < 0) {
-        log_errorx("out of memory or bad --ollama-url '%s'", wc->ollama_url);
-        return ORION_EXIT_USAGE;
+        /* a bad URL is a setting to fix (100); no memory is temporary (111: restarted) */
+        rc = w.blk && errno == EINVAL ? ORION_EXIT_USAGE : ORION_EXIT_SYSTEM;
+        if (rc == ORION_EXIT_USAGE)
+            log_errorx("--ollama-url '%s': want http://HOST[:PORT]", wc->ollama_url);
+    } else if (loop_signal(w.l, SIGTERM, on_signal, &w) < 0 ||
+               loop_signal(w.l, SIGINT, on_signal, &w) < 0 ||
+               !loop_timer(w.l, 0, worker_health_cb, &w) ||
+               !loop_timer(w.l, 1000, cancel_poll_cb, &w)) {
+        rc = ORION_EXIT_SYSTEM;
+    } else {
+        redis_start(w.cmd);
+        redis_start(w.blk);
+        rc = loop_run(w.l) < 0 ? ORION_EXIT_SYSTEM : 0;
     }
-    loop_signal(w.l, SIGTERM, on_signal, &w);
-    loop_signal(w.l, SIGINT, on_signal, &w);
-    loop_timer(w.l, 0, worker_health_cb, &w);
-    loop_timer(w.l, 1000, cancel_poll_cb, &w);
-    redis_start(w.cmd);
-    redis_start(w.blk);
-    loop_run(w.l);
-    while (w.njobs)
-        job_remove(&w, w.jobs[0]);
-    worker_ollama_release(&w);
-    health_release(&w.h);
-    redis_free(w.cmd);
-    redis_free(w.blk);
-    loop_free(w.l);
-    log_info("worker %s: stopped", w.node);
-    return 0;
+    if (rc == ORION_EXIT_SYSTEM)
+        log_errorx("out of memory");
+    worker_release(&w);
+    if (!rc)
+        log_info("worker %s: stopped", w.node);
+    return rc;
 }

@@ -5,12 +5,12 @@
 #define ORION_WORKER_INT_H
 
 #include "orion/contract.h"
+#include "orion/group.h"
 #include "orion/health.h"
 #include "orion/loop.h"
 #include "orion/metrics.h"
 #include "orion/ollama.h"
 #include "orion/redis.h"
-#include "orion/retry.h"
 #include "worker.h"
 
 #include <stdbool.h>
@@ -52,13 +52,9 @@ struct worker {
     char stream[CONTRACT_KEY_MAX];
     struct job *jobs[WORKER_MAX_PARALLEL];
     size_t njobs;
-    bool started, group_ok, history_done, reading, stopping, publishing, had_cmd_up;
-    char hist_after[48];
+    bool started, stopping, publishing, had_cmd_up;
+    struct group g; /* the node stream, group inference-workers, consumer = node id */
     int64_t stop_deadline;
-    /* retries after error replies (-LOADING, -NOGROUP, ...): XGROUP CREATE, reads */
-    unsigned long group_timer;
-    struct retry read;
-    bool group_warned;
     /* health */
     struct cpu_sample prev_cpu;
     bool have_prev_cpu;

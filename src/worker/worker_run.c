@@ -7,6 +7,7 @@
  */
 #include "worker_int.h"
 
+#include "orion/entry.h"
 #include "orion/jsonw.h"
 #include "orion/log.h"
 
@@ -48,21 +49,13 @@ void job_free(struct job *j)
 static void answer_begin(struct job *j)
 {
     struct worker *w = j->w;
-    struct contract_str id = contract_request_id(&j->req);
-    char done[CONTRACT_KEY_MAX];
 
     if (j->has_answer)
         resp_cmd_release(&j->answer);
     resp_cmd_init(&j->answer);
     j->has_answer = true;
-    if (contract_done_key(&w->keys, id.p, id.n, done, sizeof(done)) < 0)
-        snprintf(done, sizeof(done), "%s:done:%s", w->keys.prefix, j->entry_id);
-    contract_answer_begin(&j->answer, done, j->req.callback.p, j->req.callback.n, w->stream,
-                          CONTRACT_GROUP_WORKERS, j->entry_id);
-    resp_cmd_adds(&j->answer, "request_id");
-    resp_cmd_add(&j->answer, id.p, id.n);
-    resp_cmd_adds(&j->answer, "node_id");
-    resp_cmd_adds(&j->answer, w->node);
+    entry_answer_begin(&j->answer, &w->keys, &j->req, w->stream, CONTRACT_GROUP_WORKERS,
+                       w->node);
 }
 
 /* A command that could not be built (out of memory, past the command buffer) is never sent:
@@ -95,77 +88,55 @@ void job_answer_error(struct job *j, const char *code, bool retriable, const cha
     j->final.ok = false;
     snprintf(j->err_code, sizeof(j->err_code), "%s", code);
     answer_begin(j);
-    resp_cmd_adds(&j->answer, "type");
-    resp_cmd_adds(&j->answer, "error");
-    resp_cmd_adds(&j->answer, "status");
-    resp_cmd_adds(&j->answer, "error");
-    resp_cmd_adds(&j->answer, "error");
-    resp_cmd_adds(&j->answer, msg);
-    resp_cmd_adds(&j->answer, "code");
-    resp_cmd_adds(&j->answer, code);
-    resp_cmd_adds(&j->answer, "retriable");
-    resp_cmd_adds(&j->answer, retriable ? "true" : "false");
-    if (j->req.model.p) {
-        resp_cmd_adds(&j->answer, "model");
-        resp_cmd_add(&j->answer, j->req.model.p, j->req.model.n);
-    }
+    entry_answer_error(&j->answer, code, retriable, msg, j->req.model);
     answer_send(j);
 }
 
 /* The assistant message as JSON for chat answers: role, content, thinking, tool_calls. */
-static void add_message(struct job *j)
+static void message_json(struct job *j, struct buf *m)
 {
-    struct buf m;
-
-    buf_init(&m, ORION_FIELD_MAX * 2);
-    buf_puts(&m, "{\"role\":\"assistant\",\"content\":");
-    json_quote(&m, buf_data(&j->text), buf_size(&j->text));
+    buf_puts(m, "{\"role\":\"assistant\",\"content\":");
+    json_quote(m, buf_data(&j->text), buf_size(&j->text));
     if (buf_size(&j->thinking)) {
-        buf_puts(&m, ",\"thinking\":");
-        json_quote(&m, buf_data(&j->thinking), buf_size(&j->thinking));
+        buf_puts(m, ",\"thinking\":");
+        json_quote(m, buf_data(&j->thinking), buf_size(&j->thinking));
     }
     if (buf_size(&j->tool_calls)) {
-        buf_puts(&m, ",\"tool_calls\":");
-        buf_append(&m, buf_data(&j->tool_calls), buf_size(&j->tool_calls));
+        buf_puts(m, ",\"tool_calls\":");
+        buf_append(m, buf_data(&j->tool_calls), buf_size(&j->tool_calls));
     }
-    buf_putc(&m, '}');
-    resp_cmd_adds(&j->answer, "message");
-    resp_cmd_add(&j->answer, buf_data(&m), buf_size(&m));
-    buf_release(&m);
-}
-
-static void counter(struct job *j, const char *name, long long v)
-{
-    resp_cmd_adds(&j->answer, name);
-    resp_cmd_addf(&j->answer, "%lld", v);
+    buf_putc(m, '}');
 }
 
 static void on_done(void *arg, const struct ollama_final *f)
 {
     struct job *j = arg;
+    struct entry_done d;
+    struct buf m;
 
     j->call = NULL;
     j->final = *f;
     j->final.ok = true;
+    memset(&d, 0, sizeof(d));
+    buf_init(&m, ORION_FIELD_MAX * 2);
+    if (j->req.messages.p) {
+        message_json(j, &m);
+        d.message.p = buf_data(&m);
+        d.message.n = buf_size(&m);
+    }
+    d.response.p = buf_data(&j->text);
+    d.response.n = buf_size(&j->text);
+    d.model = j->req.model;
+    d.done_reason = f->done_reason;
+    d.counter[ENTRY_TOTAL_DURATION] = f->total_duration;
+    d.counter[ENTRY_LOAD_DURATION] = f->load_duration;
+    d.counter[ENTRY_PROMPT_EVAL_COUNT] = f->prompt_eval_count;
+    d.counter[ENTRY_PROMPT_EVAL_DURATION] = f->prompt_eval_duration;
+    d.counter[ENTRY_EVAL_COUNT] = f->eval_count;
+    d.counter[ENTRY_EVAL_DURATION] = f->eval_duration;
     answer_begin(j);
-    resp_cmd_adds(&j->answer, "type");
-    resp_cmd_adds(&j->answer, "done");
-    resp_cmd_adds(&j->answer, "status");
-    resp_cmd_adds(&j->answer, "ok");
-    resp_cmd_adds(&j->answer, "response");
-    resp_cmd_add(&j->answer, buf_data(&j->text), buf_size(&j->text));
-    if (j->req.messages.p)
-        add_message(j);
-    resp_cmd_adds(&j->answer, "model");
-    resp_cmd_add(&j->answer, j->req.model.p, j->req.model.n);
-    resp_cmd_adds(&j->answer, "done_reason");
-    resp_cmd_adds(&j->answer, f->done_reason);
-    counter(j, "total_duration", f->total_duration);
-    counter(j, "load_duration", f->load_duration);
-    counter(j, "prompt_eval_count", f->prompt_eval_count);
-    counter(j, "prompt_eval_duration", f->prompt_eval_duration);
-    counter(j, "eval_count", f->eval_count);
-    counter(j, "eval_duration", f->eval_duration);
+    entry_answer_done(&j->answer, &d);
+    buf_release(&m);
     log_debug("request %s: done (%s, %lld tokens, load %.2f s)", j->entry_id, f->done_reason,
               f->eval_count, (double)f->load_duration / 1e9);
     answer_send(j);
@@ -183,10 +154,7 @@ static void on_error(void *arg, const char *code, bool retriable, const char *ms
 static void on_chunk(void *arg, const char *delta, size_t n, const char *thinking, size_t tn)
 {
     struct job *j = arg;
-    struct contract_str id;
-    char seq[24];
-    const char *argv[16];
-    size_t len[16];
+    struct entry_argv a;
 
     if ((n && buf_append(&j->text, delta, n) < 0) ||
         (tn && buf_append(&j->thinking, thinking, tn) < 0)) {
@@ -197,23 +165,8 @@ static void on_chunk(void *arg, const char *delta, size_t n, const char *thinkin
     }
     if (!j->req.stream || !j->req.callback.p || !n)
         return;
-    id = contract_request_id(&j->req);
-    snprintf(seq, sizeof(seq), "%ld", ++j->seq);
-    argv[0] = "XADD", len[0] = 4;
-    argv[1] = j->req.callback.p, len[1] = j->req.callback.n;
-    argv[2] = "MAXLEN", len[2] = 6;
-    argv[3] = "~", len[3] = 1;
-    argv[4] = "10000", len[4] = 5;
-    argv[5] = "*", len[5] = 1;
-    argv[6] = "request_id", len[6] = 10;
-    argv[7] = id.p, len[7] = id.n;
-    argv[8] = "type", len[8] = 4;
-    argv[9] = "chunk", len[9] = 5;
-    argv[10] = "seq", len[10] = 3;
-    argv[11] = seq, len[11] = strlen(seq);
-    argv[12] = "delta", len[12] = 5;
-    argv[13] = delta, len[13] = n;
-    redis_cmdv(j->w->cmd, 0, NULL, NULL, 14, argv, len);
+    entry_chunk(&a, j->req.callback, contract_request_id(&j->req), ++j->seq, delta, n);
+    redis_cmdv(j->w->cmd, 0, NULL, NULL, a.argc, a.argv, a.len);
 }
 
 static void on_tool_calls(void *arg, const char *json, size_t n)

@@ -22,8 +22,9 @@ if [ ! -f "$NODE_DIR/node_modules/.package-lock.json" ] ||
 fi
 
 start_redis || { ok 1 "redis-server starts"; done_testing; exit 1; }
+# gemma3:1b is given the insert capability: the suffix test needs it, as Ollama checks it
 for s in a b; do
-    start_sim "$s" --models gemma3:1b,qwen2.5:0.5b --load-ms 700 --tokens-per-s 200 ||
+    start_sim "$s" --models 'gemma3:1b+caps=completion/insert,qwen2.5:0.5b' --load-ms 700 --tokens-per-s 200 ||
         ok 1 "ollama-sim $s starts"
 done
 start_worker pi-a "$SIM_URL_a" "$SIM_ROOT_a"

@@ -122,11 +122,21 @@ check "... pi-a's numbers" sh -c "echo '$s' | grep -q '{\"node\":\"pi-a\",\"elig
 b=$(curl -s "$URL/backends")
 check "/backends: pi-hot out, with the reason" sh -c "echo '$b' | grep -q '{\"node\":\"pi-hot\",\"eligible\":false,\"reason\":\"hot: 80 C > 75\"'"
 check "... pi-b eligible" sh -c "echo '$b' | grep -q '{\"node\":\"pi-b\",\"eligible\":true'"
+# one node view (node.c) for the router and orionctl: the same object, byte for byte
+c=$(ORION_REDIS_ADDR=$REDIS_ADDR $ORION_WRAP "$ORION_BIN/orionctl" status --json)
+for n in pi-a pi-b pi-hot; do
+    x=$(echo "$c" | grep -o "{\"node\":\"$n\"[^}]*}")
+    y=$(echo "$b" | grep -o "{\"node\":\"$n\"[^}]*}")
+    [ -n "$x" ] && [ "$x" = "$y" ]
+    ok $? "orionctl status --json shows $n as /backends does: $x"
+done
 
 # --- register / deregister ----------------------------------------------------------------
 is "$(curl -s "$URL/backends/deregister" -d '{"node":"pi-b"}')" '{"node":"pi-b","drained":true,"known":true}' "deregister pi-b"
 check "... P:drain has pi-b" sh -c "[ -n \"\$(redis-cli -p $REDIS_PORT HGET $D pi-b)\" ]"
-check "... /backends shows it draining" sh -c "curl -s $URL/backends | grep -q '{\"node\":\"pi-b\",\"eligible\":false,\"reason\":\"draining\",\"drained\":true'"
+# the front writes P:drain; the router's view follows at its next read of P:drain (every second)
+wait_for 3 sh -c "curl -s $URL/backends | grep -q '{\"node\":\"pi-b\",\"eligible\":false,\"reason\":\"draining\",\"drained\":true'"
+ok $? "... /backends shows it draining within a refresh"
 sleep 1.2
 check "... and still after a refresh" sh -c "curl -s $URL/backends | grep -q '{\"node\":\"pi-b\",\"eligible\":false,\"reason\":\"draining\"'"
 is "$(curl -s "$URL/metrics" | grep '^orion_node_eligible{node="pi-b"}')" 'orion_node_eligible{node="pi-b"} 0' "... orion_node_eligible 0"

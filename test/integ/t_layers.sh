@@ -24,7 +24,7 @@ allowed() {
     proto) echo "proto base" ;;
     route) echo "route base" ;;
     orion) echo "orion route proto base" ;;
-    front) echo "front orion route proto base router" ;;
+    front) echo "front orion route proto base" ;;
     router) echo "router front orion route proto base" ;;
     worker) echo "worker orion route proto base" ;;
     lib) echo "orion route proto base" ;;
@@ -53,6 +53,13 @@ check_file() { # check_file <file> <its folder's rule>
             d=${d%%/*}
             case "$f" in
             src/*) case " $may " in *" $d "*) ;; *) note "$f includes $inc" ;; esac ;;
+            test/unit/test_start.c | test/unit/test_router_* | test/unit/test_worker_*)
+                # unit tests of daemon code: the library and the daemons' headers
+                case "$inc" in ../t.h | ../testsrv.h | ../guard.h) ;;
+                ../../src/router/*.h | ../../src/front/*.h | ../../src/worker/*.h) ;;
+                *) note "$f includes $inc" ;;
+                esac
+                ;;
             test/*) [ -f "test/$d" ] || note "$f includes $inc" ;; # test/t.h, guard.h, testsrv.h
             *) note "$f includes $inc" ;;
             esac

@@ -1,6 +1,6 @@
 #!/bin/sh
 # orionctl against a real redis-server and router: status (eligible or why not), drain and
-# undrain steering the router, submit printing an answer, watch printing events.
+# undrain, submit printing an answer, watch printing events, cancel answered by the router.
 . "$(dirname "$0")/lib.sh"
 start_redis || { ok 1 "redis-server starts"; done_testing; exit 1; }
 H=orion:inference:health
@@ -63,4 +63,21 @@ rcli XADD orion:inference:events '*' type routed request_id r1 node_id pi-a >/de
 wait_for 3 grep -q "type=routed request_id=r1 node_id=pi-a" "$T_TMP/watch.out"
 ok $? "watch prints events as they come"
 kill $W 2>/dev/null
+
+# cancel: a request the router holds (no node has the model) is answered canceled and leaves
+# the group's pending list; a worker's running request is covered by t_worker
+rcli DEL $Q >/dev/null
+start_router
+submit nowhere:1b hi orion:inference:cb:t:c1 request_id c1 >/dev/null
+wait_for 5 sh -c "[ \"\$(redis-cli -p $REDIS_PORT XPENDING $Q inference-router | head -1)\" = 1 ]"
+ok $? "cancel: the router holds the request (pending in its group)"
+out=$($ORION_WRAP "$CTL" cancel c1)
+ok $? "cancel returns 0: $out"
+is "$(rcli GET orion:inference:cancel:c1)" 1 "... P:cancel:c1 is set"
+wait_for 5 sh -c "redis-cli -p $REDIS_PORT --raw XRANGE orion:inference:cb:t:c1 - + | grep -qx canceled"
+ok $? "... the router answers code=canceled while it waits"
+is "$(rcli XPENDING $Q inference-router | head -1)" 0 "... and acknowledges it"
+is "$(answers orion:inference:cb:t:c1)" 1 "... once"
+$ORION_WRAP "$CTL" cancel 2>/dev/null
+is "$?" 100 "cancel without an id: usage error"
 done_testing

@@ -36,8 +36,11 @@ struct sim_req *sim_req_new(struct sim *s, struct httpd_req *hr, enum sim_kind k
     r->hr = hr;
     r->kind = kind;
     r->where = -1;
+    r->slot = -1;
     r->t0_ns = now_ns();
     buf_init(&r->acc, ORION_HTTP_MAX_OUT);
+    buf_init(&r->ans, ORION_HTTP_MAX_OUT);
+    tokv_init(&r->ptok);
     return r;
 }
 
@@ -145,7 +148,8 @@ static void sim_fail(struct sim *s, struct httpd_req *hr, const struct httpd_req
     for (i = 0; i < 5; i++)
         if (cJSON_IsString(m) && strcmp(m->valuestring, modes[i]) == 0)
             break;
-    s->down_ms = cJSON_IsNumber(ms) ? (long)ms->valuedouble : 3000;
+    s->down_ms = native_long(ms, 3000);
+    s->down_ms = s->down_ms < 0 ? 0 : s->down_ms > 86400000 ? 86400000 : s->down_ms;
     cJSON_Delete(j);
     if (i == 5) {
         reply_error(hr, 400, "mode: none, down, garbage, hang or midstream");
@@ -191,13 +195,13 @@ static bool route_info(struct sim *s, struct httpd_req *hr, const struct httpd_r
         buf_printf(&b, "{\"version\":\"%s\"}", s->version);
         reply_buf(hr, &b, "application/json; charset=utf-8");
     } else if (is(q, "/api/tags", ",GET,HEAD,", known)) {
-        native_tags(s, &b);
+        show_tags(s, &b);
         reply_buf(hr, &b, "application/json; charset=utf-8");
     } else if (is(q, "/api/ps", ",GET,", known)) {
-        sim_ps_json(s, &b);
+        show_ps(s, &b);
         reply_buf(hr, &b, "application/json; charset=utf-8");
     } else if (is(q, "/api/show", ",POST,", known)) {
-        if ((st = native_show(s, q->body, q->body_len, &b, err, sizeof err)))
+        if ((st = show_model(s, q->body, q->body_len, &b, err, sizeof err)))
             reply_error(hr, st, err);
         else
             reply_buf(hr, &b, "application/json; charset=utf-8");
@@ -208,6 +212,27 @@ static bool route_info(struct sim *s, struct httpd_req *hr, const struct httpd_r
     buf_release(&b);
     return true;
 }
+
+static bool route_models(struct sim *s, struct httpd_req *hr, const struct httpd_request *q,
+                         bool *known)
+{
+    if (is(q, "/api/pull", ",POST,", known))
+        pull_model(s, hr, q);
+    else if (is(q, "/api/copy", ",POST,", known))
+        copy_model(s, hr, q);
+    else if (is(q, "/api/delete", ",DELETE,", known))
+        delete_model(s, hr, q);
+    else if (is(q, "/api/create", ",POST,", known))
+        create_model(s, hr, q);
+    else if (is(q, "/api/push", ",POST,", known))
+        push_model(s, hr, q);
+    else
+        return false;
+    return true;
+}
+
+static void route_more(struct sim *s, struct httpd_req *hr, const struct httpd_request *q,
+                       bool *known);
 
 static void handle(void *arg, struct httpd_req *hr, const struct httpd_request *q)
 {
@@ -222,12 +247,26 @@ static void handle(void *arg, struct httpd_req *hr, const struct httpd_request *
         native_gen(s, hr, q, K_GENERATE);
     else if (is(q, "/v1/chat/completions", ",POST,", &known))
         openai_chat(s, hr, q);
-    else if (is(q, "/sim/temp", ",POST,", &known))
+    else if (!route_models(s, hr, q, &known))
+        route_more(s, hr, q, &known);
+}
+
+/* embeddings, model management and the test hooks */
+static void route_more(struct sim *s, struct httpd_req *hr, const struct httpd_request *q,
+                       bool *known)
+{
+    if (is(q, "/api/embed", ",POST,", known))
+        embed_native(s, hr, q);
+    else if (is(q, "/api/embeddings", ",POST,", known))
+        embed_legacy(s, hr, q);
+    else if (is(q, "/v1/embeddings", ",POST,", known))
+        embed_openai(s, hr, q);
+    else if (is(q, "/sim/temp", ",POST,", known))
         sim_temp(s, hr, q);
-    else if (is(q, "/sim/fail", ",POST,", &known))
+    else if (is(q, "/sim/fail", ",POST,", known))
         sim_fail(s, hr, q);
     else
-        not_found(hr, known);
+        not_found(hr, *known);
 }
 
 static int start_listen(struct sim *s)
@@ -279,23 +318,22 @@ static long load_ms_for(const char *spec, const char *name)
     return def;
 }
 
-static void add_models(struct sim *s, const char *list, const char *load_spec)
+static void add_models(struct sim *s, const char *installed, const char *registry,
+                       const char *load_spec)
 {
-    const char *p = list;
+    char err[512];
+    int i;
 
-    while (*p) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        char name[ORION_MODEL_MAX];
-
-        snprintf(name, sizeof name, "%.*s", (int)len, p);
-        if (*name && sim_add_model(s, name, load_ms_for(load_spec, name)) < 0) {
-            fprintf(stderr, PROG ": --models: cannot add \"%s\" (at most %d models)\n", name,
-                    SIM_MAX_MODELS);
-            exit(ORION_EXIT_USAGE);
-        }
-        p += len + (end != NULL);
+    if (sim_add_models(s, installed, true, err, sizeof err) < 0) {
+        fprintf(stderr, PROG ": --models: %s\n", err);
+        exit(ORION_EXIT_USAGE);
     }
+    if (sim_add_models(s, registry, false, err, sizeof err) < 0) {
+        fprintf(stderr, PROG ": --registry: %s\n", err);
+        exit(ORION_EXIT_USAGE);
+    }
+    for (i = 0; i < s->nmodels; i++)
+        s->models[i].load_ms = load_ms_for(load_spec, s->models[i].name);
 }
 
 static void on_signal(struct loop *l, int signo, void *arg)
@@ -320,34 +358,112 @@ static void parse_keep_alive(struct sim *s, const char *ka)
         s->default_ka_ns = -1;
 }
 
+static enum kv_mode kv_mode_of(const struct sim *s, const char *v)
+{
+    static const char *const names[] = {"none", "runner", "multiuser", "server"};
+    int i;
+
+    if (strcmp(v, "auto") == 0)
+        return s->gen < 30 ? KV_RUNNER : KV_SERVER;
+    for (i = 0; i < 4; i++)
+        if (strcmp(v, names[i]) == 0)
+            return (enum kv_mode)i;
+    fprintf(stderr, PROG ": --kv-cache: \"%s\" is not auto, none, runner, multiuser or server\n",
+            v);
+    exit(ORION_EXIT_USAGE);
+}
+
+static void settings(struct sim *s, const char *kv, const char *prefill, const char *score)
+{
+    char err[512];
+    double v;
+
+    sim_set_version(s);
+    s->kv_mode = kv_mode_of(s, kv);
+    if (prefill && sim_set_prefill(s, prefill, err, sizeof err) < 0) {
+        fprintf(stderr, PROG ": --prefill-tps: %s\n", err);
+        exit(ORION_EXIT_USAGE);
+    }
+    if (score && conf_parse_double(score, -1e15, 1e15, &v) < 0) {
+        fprintf(stderr, PROG ": --json-score: \"%s\" is not a number\n", score);
+        exit(ORION_EXIT_USAGE);
+    }
+    if (score)
+        s->steer.has_score = true, s->steer.score = v;
+}
+
 int main(int argc, char **argv)
 {
     static struct sim s;
-    const char *models = NULL, *load_ms = NULL, *ka = NULL, *level = NULL;
+    const char *models = NULL, *registry = NULL, *load_ms = NULL, *ka = NULL, *level = NULL;
+    const char *kv = NULL, *prefill = NULL, *score = NULL;
     const struct conf_opt opts[] = {
-        {"listen", "ORION_SIM_LISTEN", CONF_STR, "127.0.0.1:11434", "HOST:PORT to serve (port 0 picks one)", 0, 0, &s.listen, NULL, false},
-        {"models", "ORION_SIM_MODELS", CONF_STR, "llama3.2:1b,qwen2.5:0.5b,gemma3:1b", "installed models (a,b,c)", 0, 0, &models, NULL, false},
-        {"load-ms", "ORION_SIM_LOAD_MS", CONF_STR, "3000", "cold load time: MS, or NAME=MS,NAME=MS (bare MS = the rest)", 0, 0, &load_ms, NULL, false},
-        {"tokens-per-s", "ORION_SIM_TOKENS_PER_S", CONF_INT, "10", "generation speed", 1, 1000, &s.tokens_per_s, NULL, false},
-        {"max-loaded", "OLLAMA_MAX_LOADED_MODELS", CONF_INT, "3", "models resident at once", 1, SIM_MAX_MODELS, &s.max_loaded, NULL, false},
-        {"num-parallel", "OLLAMA_NUM_PARALLEL", CONF_INT, "1", "requests one model runs at once", 1, 64, &s.num_parallel, NULL, false},
-        {"max-queue", "OLLAMA_MAX_QUEUE", CONF_INT, "512", "requests waiting for a load before 503", 0, 1000000, &s.max_queue, NULL, false},
-        {"keep-alive", "OLLAMA_KEEP_ALIVE", CONF_STR, "5m", "default keep-alive (Go duration or seconds; negative = forever)", 0, 0, &ka, NULL, false},
-        {"ram-mb", "ORION_SIM_RAM_MB", CONF_INT, "8192", "RAM of the simulated node (for --sysfs-root)", 256, 1048576, &s.ram_mb, NULL, false},
-        {"sysfs-root", "ORION_SIM_SYSFS_ROOT", CONF_STR, NULL, "write fake proc/ and sys/ files under this directory every 500 ms", 0, 0, &s.sysfs_root, NULL, false},
-        {"version-string", "ORION_SIM_VERSION", CONF_STR, SIM_OLLAMA_VERSION, "what /api/version reports", 0, 0, &s.version, NULL, false},
-        {"log-level", "ORION_LOG_LEVEL", CONF_STR, "info", "error, warning, info or debug", 0, 0, &level, NULL, false},
+        {"listen", "ORION_SIM_LISTEN", CONF_STR, "127.0.0.1:11434",
+         "HOST:PORT to serve (port 0 picks one)", 0, 0, &s.listen, NULL, false},
+        {"models", "ORION_SIM_MODELS", CONF_STR, "llama3.2:1b,qwen2.5:0.5b,gemma3:1b",
+         "installed models (a,b,c; a spec: NAME+caps=completion/vision+ctx=N+num_ctx=N"
+         "+size=N+ram=N+dim=N+family=S+params=S+quant=S+prefill=N)",
+         0, 0, &models, NULL, false},
+        {"registry", "ORION_SIM_REGISTRY", CONF_STR,
+         "llama3.2:3b,llama3.2:1b,gemma3:1b,qwen2.5:0.5b,gemma3:4b,nomic-embed-text:latest",
+         "models /api/pull can fetch (specs as --models)", 0, 0, &registry, NULL, false},
+        {"load-ms", "ORION_SIM_LOAD_MS", CONF_STR, "3000",
+         "cold load time: MS, or NAME=MS,NAME=MS (bare MS = the rest)", 0, 0, &load_ms, NULL,
+         false},
+        {"tokens-per-s", "ORION_SIM_TOKENS_PER_S", CONF_INT, "10", "generation speed", 1, 1000,
+         &s.tokens_per_s, NULL, false},
+        {"max-loaded", "OLLAMA_MAX_LOADED_MODELS", CONF_INT, "3", "models resident at once", 1,
+         SIM_MAX_MODELS, &s.max_loaded, NULL, false},
+        {"num-parallel", "OLLAMA_NUM_PARALLEL", CONF_INT, "1", "requests one model runs at once", 1,
+         64, &s.num_parallel, NULL, false},
+        {"max-queue", "OLLAMA_MAX_QUEUE", CONF_INT, "512", "requests waiting for a load before 503",
+         0, 1000000, &s.max_queue, NULL, false},
+        {"keep-alive", "OLLAMA_KEEP_ALIVE", CONF_STR, "5m",
+         "default keep-alive (Go duration or seconds; negative = forever)", 0, 0, &ka, NULL, false},
+        {"num-ctx", "OLLAMA_CONTEXT_LENGTH", CONF_INT, "4096",
+         "default context of a loaded model (a model's num_ctx parameter and a request's "
+         "options.num_ctx win)",
+         16, 1048576, &s.num_ctx, NULL, false},
+        {"kv-cache", "ORION_SIM_KV_CACHE", CONF_STR, "auto",
+         "prompt cache: runner (<= v0.24), multiuser (OLLAMA_MULTIUSER_CACHE=1), server (>= v0.30 "
+         "llama-server), none; auto = by --version-string",
+         0, 0, &kv, NULL, false},
+        {"cache-ram-mib", "LLAMA_ARG_CACHE_RAM", CONF_INT, "8192",
+         "llama-server's host-RAM prompt cache per model (MiB; 0: off)", 0, 1048576,
+         &s.cache_ram_mib, NULL, false},
+        {"prefill-tps", "ORION_SIM_PREFILL_TPS", CONF_STR, NULL,
+         "prompt tokens/s: N or NAME=N,... (default: the model's Pi 5 figure x tokens-per-s / 10)",
+         0, 0, &prefill, NULL, false},
+        {"pull-mbps", "ORION_SIM_PULL_MBPS", CONF_DOUBLE, "40",
+         "simulated download rate of /api/pull (MB/s)", 0.001, 1e9, &s.pull_mbps, NULL, false},
+        {"json-score", "ORION_SIM_JSON_SCORE", CONF_STR, NULL,
+         "structured outputs: the value of every \"score\" number (a [[sim:score=X]] prompt marker "
+         "wins)",
+         0, 0, &score, NULL, false},
+        {"ram-mb", "ORION_SIM_RAM_MB", CONF_INT, "8192",
+         "RAM of the simulated node (for --sysfs-root)", 256, 1048576, &s.ram_mb, NULL, false},
+        {"sysfs-root", "ORION_SIM_SYSFS_ROOT", CONF_STR, NULL,
+         "write fake proc/ and sys/ files under this directory every 500 ms", 0, 0, &s.sysfs_root,
+         NULL, false},
+        {"version-string", "ORION_SIM_VERSION", CONF_STR, SIM_OLLAMA_VERSION,
+         "what /api/version reports", 0, 0, &s.version, NULL, false},
+        {"log-level", "ORION_LOG_LEVEL", CONF_STR, "info", "error, warning, info or debug", 0, 0,
+         &level, NULL, false},
     };
-    int rc;
+    int rc, i;
 
-    conf_parse(opts, sizeof(opts) / sizeof(opts[0]), argc, argv, PROG,
-               "Imitates one Ollama server (v" SIM_OLLAMA_VERSION ": native API, OpenAI /v1 with the "
-               "v0.32.6+ stream layout) with simulated load times, keep-alive, eviction and queue; "
-               "for tests. POST /sim/temp and /sim/fail are simulator-only test hooks.");
+    conf_parse(
+        opts, sizeof(opts) / sizeof(opts[0]), argc, argv, PROG,
+        "Imitates one Ollama server (v" SIM_OLLAMA_VERSION
+        " by default: native API, OpenAI /v1 with the "
+        "v0.32.6+ stream layout, embeddings, pull/copy/delete) with simulated load times, "
+        "keep-alive, eviction, queue and per-slot prompt cache; for tests. POST /sim/temp and "
+        "/sim/fail are simulator-only test hooks.");
     log_init(PROG, 2, false);
     json_init();
     parse_keep_alive(&s, ka);
-    add_models(&s, models, load_ms);
+    add_models(&s, models, registry, load_ms);
+    settings(&s, kv, prefill, score);
     if (!(s.l = loop_new()))
         fatal("loop");
     if (start_listen(&s) < 0)
@@ -361,9 +477,11 @@ int main(int argc, char **argv)
         fatal("sysfs-root %s", s.sysfs_root);
     loop_signal(s.l, SIGTERM, on_signal, &s);
     loop_signal(s.l, SIGINT, on_signal, &s);
-    log_info("serving on %s, %d models, imitating ollama %s", s.listen, s.nmodels, SIM_OLLAMA_VERSION);
+    log_info("serving on %s, %d models, imitating ollama %s", s.listen, s.nmodels, s.version);
     rc = loop_run(s.l);
     httpd_free(s.h);
+    for (i = 0; i < s.nmodels; i++)
+        kv_clear(&s.models[i].kv);
     loop_free(s.l);
     return rc < 0 ? ORION_EXIT_SYSTEM : 0;
 }

@@ -1,29 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * native: /api/chat and /api/generate requests decoded and checked in Ollama's order (JSON
- * decoding incl. keep_alive and think first, then the model), and /api/tags, /api/show.
+ * native: /api/chat and /api/generate requests decoded and checked in Ollama's order
+ * (server/routes.go GenerateHandler, ChatHandler): JSON decoding incl. keep_alive, think and
+ * base64 images first; then the model; then what the handler refuses before scheduling
+ * (raw with template/system/context, thinking); then the capabilities scheduleRunner checks
+ * (completion, tools, insert). Errors the runner gives once the model is loaded (format,
+ * images, context) wait in r->err_status for gen_start.
  */
 #include "native.h"
-
-#include "cJSON.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static uint32_t fnv_add(uint32_t h, const char *s)
-{
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 16777619u;
-    return h;
-}
-
 /* Go's time.ParseDuration, to nanoseconds; 0 or -1 with Go's message in err */
 int go_parse_duration(const char *s, long long *ns, char *err, size_t errlen)
 {
-    static const struct { const char *u; double mul; } units[] = {
-        {"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+    static const struct {
+        const char *u;
+        double mul;
+    } units[] = {{"ns", 1},  {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"ms", 1e6},
+                 {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
     const char *p = s;
     double total = 0;
     int neg = 0;
@@ -79,13 +77,25 @@ static const char *go_type(const cJSON *v)
     return "map[string]interface {}";
 }
 
-static int keep_alive(const cJSON *v, struct sim_req *r, char *err, size_t errlen)
+long native_long(const cJSON *v, long def)
+{
+    double d;
+
+    if (!cJSON_IsNumber(v) || v->valuedouble != v->valuedouble)
+        return def;
+    d = v->valuedouble;
+    return d < -1099511627776.0 ? -1099511627776L : d > 1099511627776.0 ? 1099511627776L : (long)d;
+}
+
+int native_keep_alive(const cJSON *v, struct sim_req *r, char *err, size_t errlen)
 {
     if (!v || cJSON_IsNull(v))
         return 0;
     r->has_ka = true;
     if (cJSON_IsNumber(v)) {
-        r->ka_ns = v->valuedouble < 0 ? -1 : (long long)(v->valuedouble * 1e9);
+        r->ka_ns = v->valuedouble < 0     ? -1
+                   : v->valuedouble > 9e9 ? SIM_FOREVER_NS
+                                          : (long long)(v->valuedouble * 1e9);
         return 0;
     }
     if (!cJSON_IsString(v)) {
@@ -117,7 +127,9 @@ static int think(const cJSON *v, bool *on, char *err, size_t errlen)
                 *on = true;
                 return 0;
             }
-    snprintf(err, errlen, "invalid think value: \"%s\" (must be \"high\", \"medium\", \"low\", \"max\", true, or false)",
+    snprintf(err, errlen,
+             "invalid think value: \"%s\" (must be \"high\", \"medium\", \"low\", \"max\", true, "
+             "or false)",
              cJSON_IsString(v) ? v->valuestring : "?");
     return -1;
 }
@@ -137,47 +149,132 @@ void go_json_error(const char *p, size_t n, char *err, size_t errlen)
         snprintf(err, errlen, "unexpected EOF");
 }
 
-static void prompt_facts(struct sim_req *r, const cJSON *j)
+static int b64_val(char c)
 {
-    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(j, "messages"), *m;
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "prompt");
-    uint32_t h = fnv_add(2166136261u, r->model);
-    size_t bytes = 0;
-
-    if (r->kind == K_GENERATE) {
-        r->load_only = !cJSON_IsString(p) || !*p->valuestring;
-        if (cJSON_IsString(p))
-            h = fnv_add(h, p->valuestring), bytes = strlen(p->valuestring);
-    } else {
-        r->load_only = r->kind == K_CHAT && cJSON_GetArraySize(msgs) == 0;
-        cJSON_ArrayForEach(m, msgs)
-        {
-            const cJSON *c = cJSON_GetObjectItemCaseSensitive(m, "content");
-
-            if (cJSON_IsString(c))
-                h = fnv_add(h, c->valuestring), bytes += strlen(c->valuestring);
-        }
-    }
-    r->hash = h;
-    r->prompt_tokens = (long)(bytes / 4) + (r->raw ? 1 : 10);
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
 }
 
+/* encoding/base64 StdEncoding.Decode's CorruptInputError offsets (decodeQuantum): a bad
+ * byte, a quantum cut short without padding, padding too early or missing, bytes after it */
+int go_b64_check(const char *s)
+{
+    size_t len = strlen(s), si = 0;
+
+    for (;;) {
+        int j;
+
+        for (j = 0; j < 4; j++) {
+            char c;
+
+            if (si == len) {
+                if (j == 0)
+                    return -1;
+                return (int)(si - (size_t)j);
+            }
+            c = s[si++];
+            if (b64_val(c) >= 0)
+                continue;
+            if (c == '\n' || c == '\r') {
+                j--;
+                continue;
+            }
+            if (c != '=' || j < 2)
+                return (int)(si - 1);
+            if (j == 2) {
+                while (si < len && (s[si] == '\n' || s[si] == '\r'))
+                    si++;
+                if (si == len)
+                    return (int)len;
+                if (s[si] != '=')
+                    return (int)(si - 1);
+                si++;
+            }
+            while (si < len && (s[si] == '\n' || s[si] == '\r'))
+                si++;
+            return si < len ? (int)si : -1;
+        }
+    }
+}
+
+static int images_ok(const cJSON *imgs, char *err, size_t errlen)
+{
+    const cJSON *i;
+    int off;
+
+    cJSON_ArrayForEach(i, imgs)
+    {
+        if ((off = cJSON_IsString(i) ? go_b64_check(i->valuestring) : 0) >= 0) {
+            snprintf(err, errlen, "illegal base64 data at input byte %d", off);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* what Go's decoder checks: keep_alive, think, the images' base64 */
 static int common(struct sim_req *r, const cJSON *j, char *err, size_t errlen, bool *thinking)
 {
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "stream");
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(j, "options");
     const cJSON *np = cJSON_GetObjectItemCaseSensitive(o, "num_predict");
+    const cJSON *nk = cJSON_GetObjectItemCaseSensitive(o, "num_keep");
+    const cJSON *tr = cJSON_GetObjectItemCaseSensitive(j, "truncate");
+    const cJSON *sh = cJSON_GetObjectItemCaseSensitive(j, "shift"), *m;
 
-    if (keep_alive(cJSON_GetObjectItemCaseSensitive(j, "keep_alive"), r, err, errlen) < 0 ||
-        think(cJSON_GetObjectItemCaseSensitive(j, "think"), thinking, err, errlen) < 0)
+    if (native_keep_alive(cJSON_GetObjectItemCaseSensitive(j, "keep_alive"), r, err, errlen) < 0 ||
+        think(cJSON_GetObjectItemCaseSensitive(j, "think"), thinking, err, errlen) < 0 ||
+        images_ok(cJSON_GetObjectItemCaseSensitive(j, "images"), err, errlen) < 0)
         return -1;
+    if (r->kind == K_CHAT)
+        cJSON_ArrayForEach(
+            m, cJSON_GetObjectItemCaseSensitive(
+                   j, "messages")) if (images_ok(cJSON_GetObjectItemCaseSensitive(m, "images"), err,
+                                                 errlen) < 0) return -1;
     r->stream = r->kind == K_OPENAI ? cJSON_IsTrue(st) : !cJSON_IsFalse(st);
     r->raw = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "raw"));
-    r->num_predict = cJSON_IsNumber(np) ? (long)np->valuedouble : -1;
+    r->num_predict = native_long(np, -1);
+    r->num_keep = native_long(nk, 4);
+    r->truncate = !cJSON_IsFalse(tr);
+    r->shift = !cJSON_IsFalse(sh);
     return 0;
 }
 
-/* 0: r filled; else the HTTP status of the error, text in err */
+static bool nonempty(const cJSON *j, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+
+    return (cJSON_IsString(v) && *v->valuestring) || cJSON_GetArraySize(v) > 0;
+}
+
+/* the handler's own refusals and scheduleRunner's capability check, in Ollama's order */
+static int checks(struct sim_req *r, const cJSON *j, bool thinking, char *err, size_t errlen)
+{
+    const struct sim_model *m = r->m;
+    char full[ORION_MODEL_MAX + 64];
+
+    sim_full_name(m->name, full, sizeof full);
+    if (r->kind == K_GENERATE && r->raw &&
+        (nonempty(j, "template") || nonempty(j, "system") || nonempty(j, "context")))
+        return snprintf(err, errlen, "raw mode does not support template, system, or context"), 400;
+    if (thinking && !(m->caps & CAP_THINKING))
+        return snprintf(err, errlen, "\"%s\" does not support thinking", r->model), 400;
+    if (!(m->caps & CAP_COMPLETION))
+        return snprintf(err, errlen, "\"%s\" does not support %s", r->model,
+                        r->kind == K_GENERATE ? "generate" : "chat"),
+               400;
+    if (r->kind != K_GENERATE && nonempty(j, "tools") && !(m->caps & CAP_TOOLS))
+        return snprintf(err, errlen, "%s does not support tools", full), 400;
+    if (r->kind == K_GENERATE && nonempty(j, "suffix") && !(m->caps & CAP_INSERT))
+        return snprintf(err, errlen, "%s does not support insert", full), 400;
+    return 0;
+}
+
 int native_decode(struct sim *s, struct sim_req *r, const char *body, size_t n, char *err,
                   size_t errlen)
 {
@@ -210,82 +307,9 @@ int native_decode(struct sim *s, struct sim_req *r, const char *body, size_t n, 
         status = 400;
     } else if (!(r->m = sim_find_model(s, r->model)))
         snprintf(err, errlen, "model '%s' not found", r->model);
-    else if (thinking) {
-        snprintf(err, errlen, "\"%s\" does not support thinking", r->model);
-        status = 400;
-    } else {
-        prompt_facts(r, j);
-        status = 0;
-    }
+    else if (!(status = checks(r, j, thinking, err, errlen)))
+        status = prompt_build(r, j, err, errlen);
 out:
-    cJSON_Delete(j);
-    return status;
-}
-
-static void details(struct buf *b, const struct sim_model *m)
-{
-    buf_printf(b, "\"details\":{\"parent_model\":\"\",\"format\":\"gguf\",\"family\":\"%s\","
-                  "\"families\":[\"%s\"],\"parameter_size\":\"%s\",\"quantization_level\":\"%s\"}",
-               m->family, m->family, m->psize, m->quant);
-}
-
-void native_tags(struct sim *s, struct buf *b)
-{
-    bool done[SIM_MAX_MODELS] = {false};
-    int i, n;
-
-    buf_puts(b, "{\"models\":[");
-    for (n = 0; n < s->nmodels; n++) { /* most recently modified first */
-        int k = -1;
-        char mod[64];
-        const struct sim_model *m;
-
-        for (i = 0; i < s->nmodels; i++)
-            if (!done[i] && (k < 0 || s->models[i].modified_ms > s->models[k].modified_ms))
-                k = i;
-        done[k] = true;
-        m = &s->models[k];
-        go_time_local(mod, m->modified_ms);
-        buf_puts(b, n ? ",{\"name\":" : "{\"name\":");
-        go_quote(b, m->name, strlen(m->name));
-        buf_puts(b, ",\"model\":");
-        go_quote(b, m->name, strlen(m->name));
-        buf_printf(b, ",\"modified_at\":\"%s\",\"size\":%lld,\"digest\":\"%s\",", mod, m->disk_size,
-                   m->digest);
-        details(b, m);
-        buf_printf(b, ",\"capabilities\":[%s]}", m->caps);
-    }
-    buf_puts(b, "]}");
-}
-
-/* 0 with the body in b, or the error status with err */
-int native_show(struct sim *s, const char *body, size_t n, struct buf *b, char *err, size_t errlen)
-{
-    cJSON *j = cJSON_ParseWithLength(body, n);
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "model");
-    const struct sim_model *m;
-    char mod[64];
-    int status = 0;
-
-    if (!cJSON_IsString(name))
-        name = cJSON_GetObjectItemCaseSensitive(j, "name");
-    if (!n || !cJSON_IsObject(j))
-        status = 400, n ? go_json_error(body, n, err, errlen)
-                        : (void)snprintf(err, errlen, "missing request body");
-    else if (!cJSON_IsString(name) || !*name->valuestring)
-        status = 400, snprintf(err, errlen, "model is required");
-    else if (!(m = sim_find_model(s, name->valuestring)))
-        status = 404, snprintf(err, errlen, "model '%s' not found", name->valuestring);
-    else {
-        go_time_local(mod, m->modified_ms);
-        buf_puts(b, "{\"modelfile\":\"# Modelfile generated by ollama-sim\\nFROM ");
-        buf_puts(b, m->name);
-        buf_puts(b, "\\n\",\"parameters\":\"\",\"template\":\"{{ .Prompt }}\",");
-        details(b, m);
-        buf_printf(b, ",\"model_info\":{\"general.architecture\":\"%s\",\"%s.context_length\":"
-                      "131072},\"capabilities\":[%s],\"modified_at\":\"%s\"}",
-                   m->family, m->family, m->caps, mod);
-    }
     cJSON_Delete(j);
     return status;
 }

@@ -14,7 +14,9 @@
 
 static const char *err_type(int status)
 {
-    return status == 400 ? "invalid_request_error" : status == 404 ? "not_found_error" : "api_error";
+    return status == 400   ? "invalid_request_error"
+           : status == 404 ? "not_found_error"
+                           : "api_error";
 }
 
 static void error_body(struct buf *b, int status, const char *msg)
@@ -36,7 +38,7 @@ void openai_error(struct httpd_req *hr, int status, const char *msg)
 }
 
 /* errors of the request-parsing middleware: gin's AbortWithStatusJSON */
-static void early_error(struct httpd_req *hr, int status, const char *msg)
+void openai_early_error(struct httpd_req *hr, int status, const char *msg)
 {
     struct buf b;
 
@@ -48,7 +50,8 @@ static void early_error(struct httpd_req *hr, int status, const char *msg)
 
 static void chunk_head(struct buf *b, const struct sim_req *r, const char *object)
 {
-    buf_printf(b, "{\"id\":\"chatcmpl-%d\",\"object\":\"%s\",\"created\":%lld,\"model\":", r->oai_id,
+    buf_printf(b,
+               "{\"id\":\"chatcmpl-%d\",\"object\":\"%s\",\"created\":%lld,\"model\":", r->oai_id,
                object, r->created);
     go_quote(b, r->model, strlen(r->model));
     buf_puts(b, ",\"system_fingerprint\":\"fp_ollama\",\"choices\":");
@@ -71,8 +74,9 @@ void openai_token(struct sim_req *r, const char *tok, size_t n)
 
 static void usage(struct buf *b, long long p, long long e)
 {
-    buf_printf(b, "\"usage\":{\"prompt_tokens\":%lld,\"completion_tokens\":%lld,\"total_tokens\":%lld}",
-               p, e, p + e);
+    buf_printf(
+        b, "\"usage\":{\"prompt_tokens\":%lld,\"completion_tokens\":%lld,\"total_tokens\":%lld}", p,
+        e, p + e);
 }
 
 void openai_final(struct sim_req *r, const char *reason, long long prompt_n, long long eval_n)
@@ -119,9 +123,9 @@ void openai_chat(struct sim *s, struct httpd_req *hr, const struct httpd_request
 
     if (!cJSON_IsObject(j)) {
         go_json_error(q->body, q->body_len, err, sizeof err);
-        early_error(hr, 400, q->body_len ? err : "EOF");
+        openai_early_error(hr, 400, q->body_len ? err : "EOF");
     } else if (cJSON_GetArraySize(msgs) == 0)
-        early_error(hr, 400, "[] is too short - 'messages'");
+        openai_early_error(hr, 400, "[] is too short - 'messages'");
     else if (!(r = sim_req_new(s, hr, K_OPENAI)))
         openai_error(hr, 500, "out of memory");
     else if ((status = native_decode(s, r, q->body, q->body_len, err, sizeof err))) {
@@ -129,7 +133,7 @@ void openai_chat(struct sim *s, struct httpd_req *hr, const struct httpd_request
         gen_free(r);
     } else {
         r->has_ka = false; /* no keep_alive through /v1 */
-        r->num_predict = cJSON_IsNumber(mt) ? (long)mt->valuedouble : -1;
+        r->num_predict = native_long(mt, -1);
         r->include_usage = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(so, "include_usage"));
         r->oai_id = (int)(r->hash % 999u);
         r->created = (long long)(r->t0_ns / 1000000000);
@@ -146,25 +150,28 @@ void openai_models(struct sim *s, struct httpd_req *hr)
 
     buf_init(&b, ORION_HTTP_MAX_OUT);
     buf_puts(&b, "{\"object\":\"list\",\"data\":");
-    buf_puts(&b, s->nmodels ? "[" : "null");
-    for (i = 0; i < s->nmodels; i++) { /* /api/tags' order: most recently modified first */
+    for (i = 0;; i++) { /* /api/tags' order: most recently modified first */
         const struct sim_model *m;
         const char *slash;
 
         for (k = -1, n = 0; n < s->nmodels; n++)
-            if (!done[n] && (k < 0 || s->models[n].modified_ms > s->models[k].modified_ms))
+            if (!done[n] && s->models[n].installed &&
+                (k < 0 || s->models[n].modified_ms > s->models[k].modified_ms))
                 k = n;
+        if (k < 0)
+            break;
         done[k] = true;
         m = &s->models[k];
         slash = strchr(m->name, '/');
 
-        buf_puts(&b, i ? ",{\"id\":" : "{\"id\":");
+        buf_puts(&b, i ? ",{\"id\":" : "[{\"id\":");
         go_quote(&b, m->name, strlen(m->name));
-        buf_printf(&b, ",\"object\":\"model\",\"created\":%lld,\"owned_by\":", m->modified_ms / 1000);
+        buf_printf(&b,
+                   ",\"object\":\"model\",\"created\":%lld,\"owned_by\":", m->modified_ms / 1000);
         go_quote(&b, slash ? m->name : "library", slash ? (size_t)(slash - m->name) : 7);
         buf_putc(&b, '}');
     }
-    buf_puts(&b, s->nmodels ? "]}\n" : "}\n");
+    buf_puts(&b, i ? "]}\n" : "null}\n"); /* no models: a nil slice */
     reply_json(hr, 200, "application/json", buf_data(&b), buf_size(&b));
     buf_release(&b);
 }

@@ -6,91 +6,14 @@
  * load at a time. With max_loaded models resident it evicts the idle one with the shortest
  * keep-alive, or marks the shortest busy one and waits for it. An idle model unloads when its
  * keep-alive runs out (0: at once; negative: never). load_duration counts from the request.
+ * A request whose num_ctx differs from the loaded runner's makes it reload (server/sched.go
+ * needsReload): the model is unloaded once idle and loaded again. A running generation holds
+ * one of the model's prompt-cache slots (cache.h); an unload drops them all.
  */
 #include "sim.h"
 
 #include <stdio.h>
 #include <string.h>
-
-struct meta {
-    const char *name, *digest, *family, *psize, *quant, *caps;
-    long long disk, ram;
-    long long modified_ms;
-};
-
-/* library metadata of the reference (section 5.2); ram = /api/ps size at context 4096 */
-static const struct meta known[] = {
-    {"llama3.2:3b", "a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72", "llama",
-     "3.2B", "Q4_K_M", "\"completion\",\"tools\"", 2019393189LL, 3341983744LL, 1754900000000LL},
-    {"llama3.2:1b", "baf6a787fdffd633537aa2eb51cfd54cb93ff08e28040095462bb63daf552878", "llama",
-     "1.2B", "Q8_0", "\"completion\",\"tools\"", 1321098329LL, 1514584145LL, 1754123499913LL},
-    {"gemma3:1b", "8648f39daa8fbf5b18c7b4e6a8fb4990c692751d49917417b8842ca5758e7ffc", "gemma3",
-     "999.89M", "Q4_K_M", "\"completion\"", 815319791LL, 1393800000LL, 1755457484857LL},
-    {"qwen2.5:0.5b", "a8b0c51577010a279d933d14c2a8ab4b268079d44c5c8830c0a93900f1827c67", "qwen2",
-     "494.03M", "Q4_K_M", "\"completion\",\"tools\"", 397821319LL, 859832320LL, 1755015070408LL},
-};
-
-static uint32_t fnv(const char *s)
-{
-    uint32_t h = 2166136261u;
-
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 16777619u;
-    return h;
-}
-
-int sim_add_model(struct sim *s, const char *name, long load_ms)
-{
-    struct sim_model *m;
-    size_t i;
-    uint32_t h = fnv(name);
-
-    if (s->nmodels >= SIM_MAX_MODELS || strlen(name) >= sizeof m->name || !*name)
-        return -1;
-    m = &s->models[s->nmodels++];
-    memset(m, 0, sizeof *m);
-    m->s = s;
-    snprintf(m->name, sizeof m->name, "%s", name);
-    m->load_ms = load_ms;
-    m->keep_alive_ns = s->default_ka_ns;
-    for (i = 0; i < sizeof known / sizeof known[0]; i++)
-        if (strcmp(known[i].name, name) == 0)
-            break;
-    if (i < sizeof known / sizeof known[0]) {
-        const struct meta *k = &known[i];
-
-        snprintf(m->digest, sizeof m->digest, "%s", k->digest);
-        snprintf(m->family, sizeof m->family, "%s", k->family);
-        snprintf(m->psize, sizeof m->psize, "%s", k->psize);
-        snprintf(m->quant, sizeof m->quant, "%s", k->quant);
-        snprintf(m->caps, sizeof m->caps, "%s", k->caps);
-        m->disk_size = k->disk, m->ram_size = k->ram, m->modified_ms = k->modified_ms;
-        return 0;
-    }
-    for (i = 0; i < 64; i += 8) /* a made-up model: everything derived from its name */
-        snprintf(m->digest + i, 9, "%08x", (unsigned)(h * (2654435761u + (unsigned)i)));
-    snprintf(m->family, sizeof m->family, "llama");
-    snprintf(m->psize, sizeof m->psize, "1.0B");
-    snprintf(m->quant, sizeof m->quant, "Q4_K_M");
-    snprintf(m->caps, sizeof m->caps, "\"completion\"");
-    m->disk_size = 500000000LL + (long long)(h % 1000000000u);
-    m->ram_size = m->disk_size + m->disk_size / 7;
-    m->modified_ms = 1754000000000LL + (long long)(h % 1000000u) * 1000;
-    return 0;
-}
-
-struct sim_model *sim_find_model(struct sim *s, const char *name)
-{
-    char full[ORION_MODEL_MAX + 8];
-    int i;
-
-    snprintf(full, sizeof full, "%s:latest", name);
-    for (i = 0; i < s->nmodels; i++)
-        if (strcmp(s->models[i].name, name) == 0 ||
-            (!strchr(name, ':') && strcmp(s->models[i].name, full) == 0))
-            return &s->models[i];
-    return NULL;
-}
 
 static int loaded_count(const struct sim *s)
 {
@@ -125,6 +48,7 @@ static void kick(struct sim *s);
 
 void sched_unload_now(struct sim_model *m)
 {
+    kv_clear(&m->kv);
     m->state = M_UNLOADED;
     m->evict = false;
     m->expires_ms = 0;
@@ -168,9 +92,12 @@ static void go_idle(struct sim_model *m)
 
 static void run_or_wait(struct sim_model *m, struct sim_req *r)
 {
-    if (m->active < m->s->num_parallel) {
+    if (m->active < m->parallel) {
         m->active++;
         r->where = 3;
+        r->slot = -1;
+        if (r->kind < K_EMBED)
+            r->slot = kv_acquire(&m->kv, r->ptok.v, r->ptok.n, &r->cached);
         gen_start(r);
         return;
     }
@@ -208,7 +135,14 @@ void sched_finish(struct sim_req *r)
 {
     struct sim_model *m = r->m;
     struct sim_req *n = m->wait;
+    struct tokv ans;
 
+    tokv_init(&ans);
+    if (r->slot >= 0 && gen_answer_tokens(r, &ans) < 0)
+        ans.n = 0;
+    kv_release(&m->kv, r->slot, ans.v, ans.n);
+    tokv_release(&ans);
+    r->slot = -1;
     r->where = -1;
     m->active--;
     if (n) {
@@ -239,7 +173,8 @@ static struct sim_model *victim(struct sim *s)
             best = m;
         if (m->active == 0 && !m->wait &&
             (!best_idle || ka < (unsigned long long)best_idle->keep_alive_ns ||
-             (ka == (unsigned long long)best_idle->keep_alive_ns && strcmp(m->name, best_idle->name) < 0)))
+             (ka == (unsigned long long)best_idle->keep_alive_ns &&
+              strcmp(m->name, best_idle->name) < 0)))
             best_idle = m;
     }
     return best_idle ? best_idle : best;
@@ -283,6 +218,16 @@ static void kick(struct sim *s)
 
         if (m->state == M_LOADED && m->evict)
             return; /* reloaded once the victim is gone */
+        if (m->state == M_LOADED && m->loaded_ctx != s->pending->num_ctx) {
+            m->evict = true; /* a reload with the new context */
+            if (m->active == 0 && !m->wait) {
+                if (m->expire_tmr)
+                    loop_timer_cancel(s->l, m->expire_tmr);
+                m->expire_tmr = 0;
+                sched_unload_now(m);
+            }
+            continue;
+        }
         if (m->state == M_LOADED) {
             attach(pop_pending(s));
             continue;
@@ -303,6 +248,12 @@ static void kick(struct sim *s)
         s->loading_req->where = 1;
         s->loading = m;
         m->state = M_LOADING;
+        m->loaded_ctx = s->loading_req->num_ctx;
+        /* embedding models run one request at a time (server/sched.go) */
+        m->parallel = m->caps & CAP_COMPLETION ? (int)s->num_parallel : 1;
+        kv_clear(&m->kv);
+        kv_init(&m->kv, s->kv_mode, m->parallel,
+                s->cache_ram_mib * 1048576LL / (m->kv_bytes > 0 ? m->kv_bytes : 32768));
         if (s->loading_req->has_ka)
             m->keep_alive_ns = s->loading_req->ka_ns;
         else
@@ -315,12 +266,13 @@ void sched_submit(struct sim_req *r)
 {
     struct sim *s = r->s;
 
-    if (r->m->state == M_LOADED && !r->m->evict) {
+    if (r->m->state == M_LOADED && !r->m->evict && r->m->loaded_ctx == r->num_ctx) {
         attach(r);
         return;
     }
     if (s->npending >= s->max_queue) {
-        reply_error(r->hr, 503, "server busy, please try again.  maximum pending requests exceeded");
+        reply_error(r->hr, 503,
+                    "server busy, please try again.  maximum pending requests exceeded");
         gen_free(r);
         return;
     }
@@ -369,44 +321,4 @@ void sched_abandon(struct sim_req *r)
         sched_finish(r);
     }
     r->where = -1;
-}
-
-static void ps_entry(struct buf *b, const struct sim_model *m)
-{
-    char exp[64];
-
-    go_time_local(exp, m->expires_ms);
-    buf_puts(b, "{\"name\":");
-    go_quote(b, m->name, strlen(m->name));
-    buf_puts(b, ",\"model\":");
-    go_quote(b, m->name, strlen(m->name));
-    buf_printf(b, ",\"size\":%lld,\"digest\":\"%s\",\"details\":{\"parent_model\":\"\",\"format\":"
-                  "\"gguf\",\"family\":\"%s\",\"families\":[\"%s\"],\"parameter_size\":\"%s\","
-                  "\"quantization_level\":\"%s\"},\"expires_at\":\"%s\",\"size_vram\":0,"
-                  "\"context_length\":4096}",
-               m->ram_size, m->digest, m->family, m->family, m->psize, m->quant, exp);
-}
-
-void sim_ps_json(struct sim *s, struct buf *out)
-{
-    bool done[SIM_MAX_MODELS] = {false};
-    int i, k, n = 0;
-
-    buf_puts(out, "{\"models\":[");
-    for (;;) { /* by expires_at, latest first */
-        int best = -1;
-
-        for (i = 0; i < s->nmodels; i++)
-            if (!done[i] && s->models[i].state == M_LOADED &&
-                (best < 0 || s->models[i].expires_ms > s->models[best].expires_ms))
-                best = i;
-        if (best < 0)
-            break;
-        done[best] = true;
-        k = best;
-        if (n++)
-            buf_putc(out, ',');
-        ps_entry(out, &s->models[k]);
-    }
-    buf_puts(out, "]}");
 }

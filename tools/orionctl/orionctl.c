@@ -1,18 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * orionctl: look at and talk to an ORION inference cluster through Redis.
- *   orionctl status                 nodes: temperature, RAM, CPU, models, load, eligible or why not
+ *   orionctl status [--json]        nodes: temperature, RAM, CPU, models, load, eligible or why not
  *   orionctl submit --model M (--prompt P | --messages JSON) [--stream] [--priority N]
  *                   [--timeout-ms N] [--wait S]
  *   orionctl watch                  events as they happen
  *   orionctl drain NODE | undrain NODE
+ *   orionctl cancel REQUEST_ID      SET P:cancel:ID: the router drops it while it waits, the
+ *                                   worker running it stops; either answers code=canceled
  * Redis settings as the daemons: --redis-addr, ORION_REDIS_* variables, --prefix.
  */
 #include "orion/conf.h"
 #include "orion/contract.h"
+#include "orion/daemon.h"
+#include "orion/entry.h"
 #include "orion/health.h"
 #include "orion/jsonw.h"
 #include "orion/log.h"
+#include "orion/node.h"
 #include "orion/redis.h"
 #include "orion/route.h"
 
@@ -29,7 +34,7 @@ struct ctl {
     struct conf_common c;
     const char *model, *prompt, *messages, *node;
     long priority, timeout_ms, wait_s;
-    bool stream;
+    bool stream, json;
     double max_temp, max_ram;
     long stale_after;
     struct redis_sync *s;
@@ -65,43 +70,59 @@ static struct resp_reply *cmd(struct ctl *x, ...)
 }
 
 /* One callback entry printed; *done once it is the answer, and then 1 when it is an error. */
-static int print_entry(const struct resp_reply *f, bool *done)
+static int print_entry(const struct entry_answer *a, bool *done)
 {
-    const struct resp_reply *type = resp_field(f, "type");
-
-    if (resp_str_eq(type, "chunk")) {
-        const struct resp_reply *d = resp_field(f, "delta");
-        if (d && d->type == RESP_BULK)
-            fwrite(d->str, 1, d->len, stdout);
+    if (a->type == ENTRY_CHUNK) {
+        fwrite(a->delta.p, 1, a->delta.n, stdout);
         fflush(stdout);
         return 0;
     }
     *done = true;
-    if (resp_str_eq(type, "done")) {
-        const struct resp_reply *resp = resp_field(f, "response"), *node = resp_field(f, "node_id");
-        const struct resp_reply *load = resp_field(f, "load_duration");
-        printf("%s\n", resp && resp->type == RESP_BULK ? resp->str : "");
-        fprintf(stderr, "(node %s, load %.2f s)\n", node ? node->str : "?",
-                load ? strtod(load->str, NULL) / 1e9 : 0.0);
+    if (a->type == ENTRY_DONE) {
+        printf("%.*s\n", (int)a->response.n, a->response.p);
+        fprintf(stderr, "(node %s, load %.2f s)\n", a->node.n ? a->node.p : "?",
+                (double)entry_counter(a, ENTRY_LOAD_DURATION) / 1e9);
         return 0;
     }
-    {
-        const struct resp_reply *e = resp_field(f, "error"), *code = resp_field(f, "code");
-        fprintf(stderr, PROG ": error %s: %s\n", code ? code->str : "?", e ? e->str : "?");
-        return 1;
-    }
+    fprintf(stderr, PROG ": error %s: %s\n", a->code.n ? a->code.p : "?",
+            a->error.n ? a->error.p : "?");
+    return 1;
 }
 
-static bool replicated(struct ctl *x);
+/* --redis-min-replicas: the XADD counts once WAIT says the replicas have it; otherwise the
+ * request is cancelled (a failover could lose it) and submit fails. */
+static bool replicated(struct ctl *x)
+{
+    char n[24], ms[24], key[CONTRACT_KEY_MAX];
+    const char *argv[] = {"WAIT", n, ms};
+    struct entry_argv a;
+    struct resp_reply *r;
+    bool good;
+
+    snprintf(n, sizeof(n), "%ld", x->c.redis_min_replicas);
+    snprintf(ms, sizeof(ms), "%ld", x->c.redis_wait_timeout);
+    r = redis_sync_cmdv(x->s, 3, argv, NULL, x->err, sizeof(x->err));
+    good = r && r->type == RESP_INT && r->integer >= x->c.redis_min_replicas;
+    if (!good) {
+        fprintf(stderr, PROG ": not on %ld replica(s) within %ld ms (%s): not accepted\n",
+                x->c.redis_min_replicas, x->c.redis_wait_timeout,
+                !r ? x->err : r->type == RESP_ERROR ? r->str : "WAIT timed out");
+        if (r && entry_cancel(&a, key, &x->k, x->last_id, strlen(x->last_id)) == 0)
+            resp_reply_free(redis_sync_cmdv(x->s, a.argc, a.argv, a.len, x->err,
+                                            sizeof(x->err)));
+    }
+    resp_reply_free(r);
+    return good;
+}
 
 static int do_submit(struct ctl *x)
 {
-    char cb[128], pr[8], tmo[24], last[64] = "0-0";
+    char cb[128], last[64] = "0-0", pr[24], tmo[24];
     struct resp_reply *r;
     bool done = false, streamed = false;
     time_t end = time(NULL) + x->wait_s;
-    const char *argv[24];
-    int argc = 0, rc = 0;
+    struct resp_cmd c;
+    int rc = 0;
 
     if (!x->model || (!x->prompt == !x->messages)) {
         fprintf(stderr, PROG ": submit needs --model and one of --prompt, --messages\n");
@@ -109,17 +130,27 @@ static int do_submit(struct ctl *x)
     }
     snprintf(cb, sizeof(cb), "%s:cb:orionctl:%ld:%ld", x->c.prefix, (long)getpid(), (long)time(NULL));
     snprintf(pr, sizeof(pr), "%ld", x->priority);
-    argv[argc++] = "XADD", argv[argc++] = x->k.requests, argv[argc++] = "*";
-    argv[argc++] = "model", argv[argc++] = x->model;
-    argv[argc++] = x->prompt ? "prompt" : "messages";
-    argv[argc++] = x->prompt ? x->prompt : x->messages;
-    argv[argc++] = "callback", argv[argc++] = cb, argv[argc++] = "priority", argv[argc++] = pr;
-    argv[argc++] = "stream", argv[argc++] = x->stream ? "true" : "false";
+    snprintf(tmo, sizeof(tmo), "%ld", x->timeout_ms);
+    resp_cmd_init(&c);
+    entry_request_begin(&c, &x->k);
+    resp_cmd_adds(&c, "model");
+    resp_cmd_adds(&c, x->model);
+    resp_cmd_adds(&c, x->prompt ? "prompt" : "messages");
+    resp_cmd_adds(&c, x->prompt ? x->prompt : x->messages);
+    resp_cmd_adds(&c, "callback");
+    resp_cmd_adds(&c, cb);
+    resp_cmd_adds(&c, "priority");
+    resp_cmd_adds(&c, pr);
+    resp_cmd_adds(&c, "stream");
+    resp_cmd_adds(&c, x->stream ? "true" : "false");
     if (x->timeout_ms > 0) {
-        snprintf(tmo, sizeof(tmo), "%ld", x->timeout_ms);
-        argv[argc++] = "timeout_ms", argv[argc++] = tmo;
+        resp_cmd_adds(&c, "timeout_ms");
+        resp_cmd_adds(&c, tmo);
     }
-    r = redis_sync_cmdv(x->s, argc, argv, NULL, x->err, sizeof(x->err));
+    r = resp_cmd_finish(&c) == 0 ? redis_sync_cmdv(x->s, c.argc, c.argv, c.len, x->err,
+                                                   sizeof(x->err))
+                                 : NULL;
+    resp_cmd_release(&c);
     if (!r || r->type != RESP_BULK) {
         fprintf(stderr, PROG ": XADD: %s\n", r && r->type == RESP_ERROR ? r->str : x->err);
         resp_reply_free(r);
@@ -139,12 +170,15 @@ static int do_submit(struct ctl *x)
         e = resp_at(resp_at(r, 0), 1);
         for (size_t i = 0; e && i < e->n && !done; i++) {
             const struct resp_reply *id = resp_at(&e->elem[i], 0);
+            struct entry_answer a;
+
             snprintf(last, sizeof(last), "%s", id ? id->str : "0-0");
-            if (resp_str_eq(resp_field(resp_at(&e->elem[i], 1), "type"), "chunk"))
+            entry_answer_read(resp_at(&e->elem[i], 1), &a);
+            if (a.type == ENTRY_CHUNK)
                 streamed = true;
             else if (streamed)
                 printf("\n");
-            rc = print_entry(resp_at(&e->elem[i], 1), &done);
+            rc = print_entry(&a, &done);
         }
         resp_reply_free(r);
     }
@@ -154,32 +188,6 @@ static int do_submit(struct ctl *x)
         return 1;
     }
     return rc;
-}
-
-/* --redis-min-replicas: the XADD counts once WAIT says the replicas have it; otherwise the
- * request is cancelled (a failover could lose it) and submit fails. */
-static bool replicated(struct ctl *x)
-{
-    char n[24], ms[24], key[CONTRACT_KEY_MAX];
-    const char *argv[] = {"WAIT", n, ms};
-    struct resp_reply *r;
-    bool good;
-
-    snprintf(n, sizeof(n), "%ld", x->c.redis_min_replicas);
-    snprintf(ms, sizeof(ms), "%ld", x->c.redis_wait_timeout);
-    r = redis_sync_cmdv(x->s, 3, argv, NULL, x->err, sizeof(x->err));
-    good = r && r->type == RESP_INT && r->integer >= x->c.redis_min_replicas;
-    if (!good) {
-        fprintf(stderr, PROG ": not on %ld replica(s) within %ld ms (%s): not accepted\n",
-                x->c.redis_min_replicas, x->c.redis_wait_timeout,
-                !r ? x->err : r->type == RESP_ERROR ? r->str : "WAIT timed out");
-        if (r && x->last_id[0] &&
-            contract_cancel_key(&x->k, x->last_id, strlen(x->last_id), key, sizeof(key)) == 0)
-            resp_reply_free(redis_sync_cmd(x->s, x->err, sizeof(x->err), "SET", key, "1", "EX",
-                                           "600", (char *)NULL));
-    }
-    resp_reply_free(r);
-    return good;
 }
 
 static int do_watch(struct ctl *x)
@@ -228,59 +236,108 @@ static double redis_time(struct ctl *x)
     return t;
 }
 
+/* Requests in the node's stream: routed there, not finished (the router's "inflight"). */
+static unsigned long queued(struct ctl *x, const char *node)
+{
+    char key[CONTRACT_KEY_MAX];
+    struct resp_reply *r;
+    unsigned long n = 0;
+
+    if (contract_node_stream(&x->k, node, key, sizeof(key)) < 0)
+        return 0;
+    r = cmd(x, "XLEN", key, (char *)NULL);
+    if (r->type == RESP_INT && r->integer > 0)
+        n = (unsigned long)r->integer;
+    resp_reply_free(r);
+    return n;
+}
+
+static void status_row(const struct node_view *v)
+{
+    const struct health *h = v->h;
+    char temp[16], loaded[256], inst[256];
+
+    if (h->has_temp)
+        snprintf(temp, sizeof(temp), "%.1fC", h->temp_c);
+    else
+        snprintf(temp, sizeof(temp), "-");
+    join(loaded, sizeof(loaded), h->models, h->nmodels);
+    join(inst, sizeof(inst), h->installed, h->ninstalled);
+    printf("%-16.16s %7s %5.1f%% %4.0f%% %3u/%-2u  %-28.28s %-28.28s %s%s\n", v->id, temp,
+           h->ram_percent, h->cpu_percent, v->rn.inflight, v->rn.capacity, loaded, inst,
+           v->eligible ? "eligible" : v->why, h->ollama_up ? "" : " (ollama down)");
+}
+
+/* Each node as the router judges it (node.h), on Redis's clock, as a table or, with --json,
+ * as the router's GET /backends writes it. A router knows the hysteresis marks and when a
+ * record last changed; this one look judges the plain thresholds and trusts last_seen once. */
 static int do_status(struct ctl *x)
 {
     struct resp_reply *r = cmd(x, "HGETALL", x->k.health, (char *)NULL);
     struct resp_reply *dr = cmd(x, "HGETALL", x->k.drain, (char *)NULL);
     struct route_settings rs;
     double now = redis_time(x);
+    struct buf b;
 
     route_settings_init(&rs);
     rs.max_temp = x->max_temp;
     rs.max_ram = x->max_ram;
     rs.stale_after = (double)x->stale_after;
-    printf("%-16s %7s %6s %5s %6s  %-28s %-28s %s\n", "NODE", "TEMP", "RAM", "CPU", "LOAD",
-           "LOADED", "INSTALLED", "STATUS");
+    buf_init(&b, 1u << 24);
+    if (x->json)
+        buf_puts(&b, "{\"backends\":[");
+    else
+        printf("%-16s %7s %6s %5s %6s  %-28s %-28s %s\n", "NODE", "TEMP", "RAM", "CPU", "LOAD",
+               "LOADED", "INSTALLED", "STATUS");
     for (size_t i = 0; i + 1 < r->n; i += 2) {
+        const char *id = r->elem[i].str;
         struct health h;
-        struct route_node n;
-        char err[200], why[200], temp[16], loaded[256], inst[256];
+        struct node_view v;
+        char err[200];
+        bool ok = health_from_json(&h, r->elem[i + 1].str, r->elem[i + 1].len, err,
+                                   sizeof(err)) == 0;
 
-        health_init(&h);
-        if (health_from_json(&h, r->elem[i + 1].str, r->elem[i + 1].len, err, sizeof(err)) < 0) {
-            printf("%-16.16s unreadable health: %s\n", r->elem[i].str, err);
-            health_release(&h);
-            continue;
+        if (!ok && !x->json)
+            printf("%-16.16s unreadable health: %s\n", id, err);
+        node_view_init(&v, id, ok ? &h : NULL, resp_field(dr, id) != NULL,
+                       node_seen(0, 0, (double)h.last_seen, now, true), queued(x, id));
+        node_view_judge(&v, &rs, NULL, now);
+        if (x->json) {
+            buf_puts(&b, i ? "," : "");
+            node_view_json(&v, &b);
+        } else if (ok) {
+            status_row(&v);
         }
-        memset(&n, 0, sizeof(n));
-        n.id = r->elem[i].str;
-        n.last_seen = (double)h.last_seen;
-        n.available = h.available ? ROUTE_AVAIL_YES : ROUTE_AVAIL_NO;
-        n.has_temp = h.has_temp;
-        n.temp_c = h.temp_c;
-        n.ram_percent = h.ram_percent;
-        n.ram_total_mb = h.ram_total_mb > 0 ? (unsigned long)h.ram_total_mb : 0;
-        n.draining = h.draining || resp_field(dr, n.id) != NULL;
-        n.capacity = h.capacity > 0 ? (unsigned)h.capacity : 1;
-        if (h.has_temp)
-            snprintf(temp, sizeof(temp), "%.1fC", h.temp_c);
-        else
-            snprintf(temp, sizeof(temp), "-");
-        join(loaded, sizeof(loaded), h.models, h.nmodels);
-        join(inst, sizeof(inst), h.installed, h.ninstalled);
-        if (!route_eligible(&n, NULL, &rs, NULL, now, why, sizeof(why)))
-            ;
-        else
-            snprintf(why, sizeof(why), "eligible");
-        printf("%-16.16s %7s %5.1f%% %4.0f%% %3ld/%-2ld  %-28.28s %-28.28s %s%s\n", n.id, temp,
-               h.ram_percent, h.cpu_percent, (long)h.inflight, (long)n.capacity, loaded, inst,
-               why, h.ollama_up ? "" : " (ollama down)");
         health_release(&h);
     }
-    if (!r->n)
+    if (x->json)
+        printf("%.*s]}\n", (int)buf_size(&b), buf_data(&b));
+    else if (!r->n)
         printf("(no node reports health under %s)\n", x->k.health);
+    buf_release(&b);
     resp_reply_free(r);
     resp_reply_free(dr);
+    return 0;
+}
+
+static int do_cancel(struct ctl *x)
+{
+    struct entry_argv a;
+    char key[CONTRACT_KEY_MAX];
+    struct resp_reply *r;
+
+    if (!x->node || entry_cancel(&a, key, &x->k, x->node, strlen(x->node)) < 0) {
+        fprintf(stderr, PROG ": cancel needs a request id (at most 256 bytes)\n");
+        return ORION_EXIT_USAGE;
+    }
+    r = redis_sync_cmdv(x->s, a.argc, a.argv, a.len, x->err, sizeof(x->err));
+    if (!r || r->type == RESP_ERROR) {
+        fprintf(stderr, PROG ": SET %s: %s\n", key, r ? r->str : x->err);
+        resp_reply_free(r);
+        return ORION_EXIT_SYSTEM;
+    }
+    resp_reply_free(r);
+    printf("%s: cancel asked; whoever holds it answers code=canceled\n", x->node);
     return 0;
 }
 
@@ -326,6 +383,9 @@ int main(int argc, char **argv)
          &x.max_ram, NULL, false},
         {"stale-after", "ORION_STALE_AFTER", CONF_INT, "15", "status: the router's --stale-after",
          1, 3600, &x.stale_after, NULL, false},
+        {"json", "ORION_JSON", CONF_BOOL, "false",
+         "status: the nodes as the router's GET /backends writes them", 0, 0, &x.json, NULL,
+         false},
     };
     struct redis_opts o;
     int rc = ORION_EXIT_USAGE;
@@ -336,7 +396,8 @@ int main(int argc, char **argv)
     verb = NULL;
     for (int i = 1; i < argc; i++) {
         if (argv[i][0] != '-' && (i == 1 || argv[i - 1][0] != '-' || strchr(argv[i - 1], '=') ||
-                                  !strcmp(argv[i - 1], "--stream"))) {
+                                  !strcmp(argv[i - 1], "--stream") ||
+                                  !strcmp(argv[i - 1], "--json"))) {
             if (!verb)
                 verb = argv[i];
             else if (!x.node)
@@ -348,17 +409,18 @@ int main(int argc, char **argv)
     }
     conf_parse(opts, sizeof(opts) / sizeof(opts[0]), nargs, args, PROG,
                "commands: status | submit --model M --prompt P [--stream] | watch | drain NODE | "
-               "undrain NODE");
+               "undrain NODE | cancel REQUEST_ID");
     conf_apply_log(&x.c, PROG);
     redis_conf_check(&x.c, PROG);
     if (!verb) {
-        fprintf(stderr, PROG ": which command? status, submit, watch, drain, undrain (--help)\n");
+        fprintf(stderr,
+                PROG ": which command? status, submit, watch, drain, undrain, cancel (--help)\n");
         return ORION_EXIT_USAGE;
     }
     json_init();
     if (contract_keys_init(&x.k, x.c.prefix) < 0)
         return ORION_EXIT_USAGE;
-    redis_opts_conf(&o, &x.c, "redis");
+    daemon_redis_opts(&o, &x.c, "redis");
     o.cmd_timeout_ms = 5000;
     x.s = redis_sync_connect(&o, 3000, x.err, sizeof(x.err));
     if (!x.s) {
@@ -373,6 +435,8 @@ int main(int argc, char **argv)
         rc = do_submit(&x);
     else if (!strcmp(verb, "watch"))
         rc = do_watch(&x);
+    else if (!strcmp(verb, "cancel"))
+        rc = do_cancel(&x);
     else if (!strcmp(verb, "drain") || !strcmp(verb, "undrain"))
         rc = do_drain(&x, !strcmp(verb, "drain"));
     else

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * entry: every stream entry of docs/PROTOCOL.md but the caller's request (contract.h parses
+ * that), written and read here and nowhere else. Pure: commands are built, never sent.
+ *
+ *   answer   on the request's callback stream, exactly one per request, through the
+ *            one-answer script (contract_answer_lua):
+ *              done:  request_id [node_id] type=done status=ok response [message] model
+ *                     done_reason total_duration load_duration prompt_eval_count
+ *                     prompt_eval_duration eval_count eval_duration
+ *              error: request_id [node_id] type=error status=error error code
+ *                     retriable=true|false [model]
+ *   chunk    on the callback stream as the answer grows (stream=true):
+ *              request_id type=chunk seq delta
+ *   event    on P:events: type (routed started done failed) request_id node_id model
+ *            [kind] [info] [total_duration load_duration] [code]
+ *   routed   a request as the router puts it on P:requests:{node}: the caller's fields but
+ *            request_id, attempt and routed_at, then those three
+ *   deadletter  a request given up, its fields as they were
+ *   cancel   SET P:cancel:{request_id} 1 EX 600
+ * (The caller's request entry itself is parsed by contract.h; entry_request_begin starts one.)
+ * Every stream appended to with XADD is trimmed: MAXLEN ~ CONTRACT_MAXLEN (the callback
+ * stream inside the script too).
+ */
+#ifndef ORION_ENTRY_H
+#define ORION_ENTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "orion/contract.h"
+#include "orion/resp.h"
+
+#define ENTRY_NCOUNTERS 6
+#define ENTRY_CANCEL_TTL "600" /* s a cancel mark is kept */
+/* total_duration, load_duration, prompt_eval_count, prompt_eval_duration, eval_count,
+ * eval_duration: Ollama's names, in this order everywhere. */
+extern const char *const entry_counter_names[ENTRY_NCOUNTERS];
+enum { ENTRY_TOTAL_DURATION, ENTRY_LOAD_DURATION, ENTRY_PROMPT_EVAL_COUNT,
+       ENTRY_PROMPT_EVAL_DURATION, ENTRY_EVAL_COUNT, ENTRY_EVAL_DURATION };
+
+/* A command's words pointing at the caller's strings (and at num[] for numbers): valid as
+ * long as those are. full: a word did not fit (RESP_CMD_MAX_ARGS); such a command is not
+ * sent. */
+struct entry_argv {
+    int argc;
+    bool full;
+    const char *argv[RESP_CMD_MAX_ARGS];
+    size_t len[RESP_CMD_MAX_ARGS];
+    char num[3][24];
+};
+
+/* A view of a NUL-terminated string (p NULL: absent). */
+struct contract_str entry_cstr(const char *s);
+
+/* --- writing ------------------------------------------------------------------------------ */
+
+/* XADD P:requests *: a caller's request, its field/value pairs (contract.h) appended after. */
+void entry_request_begin(struct resp_cmd *c, const struct contract_keys *k);
+
+/* Start the answer of req taken from source (group): EVAL of the one-answer script with the
+ * done key of its request id, then request_id and node_id (node NULL: left out). */
+void entry_answer_begin(struct resp_cmd *c, const struct contract_keys *k,
+                        const struct contract_request *req, const char *source,
+                        const char *group, const char *node);
+/* The error answer's fields after entry_answer_begin; model.p NULL: left out. */
+void entry_answer_error(struct resp_cmd *c, const char *code, bool retriable, const char *msg,
+                        struct contract_str model);
+
+struct entry_done {
+    struct contract_str response, message, model; /* message.p NULL: none (generate) */
+    const char *done_reason;
+    long long counter[ENTRY_NCOUNTERS];
+};
+/* The done answer's fields after entry_answer_begin. */
+void entry_answer_done(struct resp_cmd *c, const struct entry_done *d);
+
+/* XADD callback MAXLEN ~ N * request_id id type chunk seq N delta D */
+void entry_chunk(struct entry_argv *a, struct contract_str callback, struct contract_str id,
+                 long seq, const char *delta, size_t n);
+
+struct entry_event {
+    struct contract_str type, request_id, node, model, kind, info, code; /* p NULL: absent */
+    long long total_duration, load_duration;                              /* < 0: absent */
+};
+/* XADD P:events MAXLEN ~ N * with e's fields (model absent is written ""). */
+void entry_event(struct entry_argv *a, const struct contract_keys *k, const struct entry_event *e);
+
+/* XADD stream * <fields but request_id, attempt, routed_at> request_id id attempt N
+ * routed_at ms: a request moved to a node's stream (attempt 1 the first time). */
+void entry_routed(struct entry_argv *a, const char *stream, const struct resp_reply *fields,
+                  struct contract_str id, int attempt, long long routed_at_ms);
+/* XADD P:deadletter MAXLEN ~ N * <fields as they were> */
+void entry_deadletter(struct entry_argv *a, const struct contract_keys *k,
+                      const struct resp_reply *fields);
+/* SET P:cancel:{id} 1 EX 600, the key built in key[CONTRACT_KEY_MAX]: 0, or -1 when the id
+ * makes the key too long. */
+int entry_cancel(struct entry_argv *a, char *key, const struct contract_keys *k, const char *id,
+                 size_t n);
+
+/* --- reading ------------------------------------------------------------------------------ */
+
+enum entry_type { ENTRY_OTHER = 0, ENTRY_CHUNK, ENTRY_DONE, ENTRY_ERROR };
+
+/* An entry of a callback stream; views into the fields (p "" with n 0 when absent). */
+struct entry_answer {
+    enum entry_type type;
+    struct contract_str request_id, node, model, delta, response, message, done_reason, error,
+        code;
+    bool retriable;
+    struct contract_str counter[ENTRY_NCOUNTERS]; /* only when all digits (< 24 of them) */
+};
+void entry_answer_read(const struct resp_reply *fields, struct entry_answer *a);
+/* A counter's value, 0 when absent. */
+long long entry_counter(const struct entry_answer *a, int which);
+
+/* An event of P:events: views ("" when absent), durations -1 when absent or not numbers. */
+void entry_event_read(const struct resp_reply *fields, struct entry_event *e);
+
+/* Does s hold exactly lit? */
+bool entry_is(struct contract_str s, const char *lit);
+
+#endif

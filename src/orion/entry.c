@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: MIT */
+/* The contract's stream entries (answers, chunks, events, routed, deadletter, cancel), both ways. */
+#include "orion/entry.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define MAXLEN STR(CONTRACT_MAXLEN)
+
+const char *const entry_counter_names[ENTRY_NCOUNTERS] = {
+    "total_duration", "load_duration", "prompt_eval_count", "prompt_eval_duration", "eval_count",
+    "eval_duration"};
+
+struct contract_str entry_cstr(const char *s)
+{
+    struct contract_str v = {s, s ? strlen(s) : 0};
+
+    return v;
+}
+
+bool entry_is(struct contract_str s, const char *lit)
+{
+    return s.p && s.n == strlen(lit) && !memcmp(s.p, lit, s.n);
+}
+
+static void put(struct entry_argv *a, const char *p, size_t n)
+{
+    if (a->argc >= RESP_CMD_MAX_ARGS) {
+        a->full = true;
+        return;
+    }
+    a->argv[a->argc] = p;
+    a->len[a->argc++] = n;
+}
+
+static void puts_(struct entry_argv *a, const char *s) { put(a, s, strlen(s)); }
+
+static void put_str(struct entry_argv *a, struct contract_str s) { put(a, s.p ? s.p : "", s.n); }
+
+static void put_num(struct entry_argv *a, int slot, long long v)
+{
+    int n = snprintf(a->num[slot], sizeof(a->num[slot]), "%lld", v);
+
+    put(a, a->num[slot], (size_t)n);
+}
+
+/* XADD stream MAXLEN ~ N *: every stream the contract appends to is trimmed alike. */
+static void xadd_trimmed(struct entry_argv *a, const char *stream, size_t n)
+{
+    memset(a, 0, sizeof(*a));
+    puts_(a, "XADD");
+    put(a, stream, n);
+    puts_(a, "MAXLEN");
+    puts_(a, "~");
+    puts_(a, MAXLEN);
+    puts_(a, "*");
+}
+
+void entry_request_begin(struct resp_cmd *c, const struct contract_keys *k)
+{
+    resp_cmd_adds(c, "XADD");
+    resp_cmd_adds(c, k->requests);
+    resp_cmd_adds(c, "*");
+}
+
+void entry_answer_begin(struct resp_cmd *c, const struct contract_keys *k,
+                        const struct contract_request *req, const char *source,
+                        const char *group, const char *node)
+{
+    struct contract_str id = contract_request_id(req);
+    char done[CONTRACT_KEY_MAX];
+
+    if (contract_done_key(k, id.p, id.n, done, sizeof(done)) < 0)
+        snprintf(done, sizeof(done), "%s:done:%s", k->prefix, req->entry_id);
+    contract_answer_begin(c, done, req->callback.p, req->callback.n, source, group,
+                          req->entry_id);
+    resp_cmd_adds(c, "request_id");
+    resp_cmd_add(c, id.p, id.n);
+    if (node) {
+        resp_cmd_adds(c, "node_id");
+        resp_cmd_adds(c, node);
+    }
+}
+
+void entry_answer_error(struct resp_cmd *c, const char *code, bool retriable, const char *msg,
+                        struct contract_str model)
+{
+    resp_cmd_adds(c, "type");
+    resp_cmd_adds(c, "error");
+    resp_cmd_adds(c, "status");
+    resp_cmd_adds(c, "error");
+    resp_cmd_adds(c, "error");
+    resp_cmd_adds(c, msg);
+    resp_cmd_adds(c, "code");
+    resp_cmd_adds(c, code);
+    resp_cmd_adds(c, "retriable");
+    resp_cmd_adds(c, retriable ? "true" : "false");
+    if (model.p) {
+        resp_cmd_adds(c, "model");
+        resp_cmd_add(c, model.p, model.n);
+    }
+}
+
+void entry_answer_done(struct resp_cmd *c, const struct entry_done *d)
+{
+    resp_cmd_adds(c, "type");
+    resp_cmd_adds(c, "done");
+    resp_cmd_adds(c, "status");
+    resp_cmd_adds(c, "ok");
+    resp_cmd_adds(c, "response");
+    resp_cmd_add(c, d->response.p ? d->response.p : "", d->response.n);
+    if (d->message.p) {
+        resp_cmd_adds(c, "message");
+        resp_cmd_add(c, d->message.p, d->message.n);
+    }
+    resp_cmd_adds(c, "model");
+    resp_cmd_add(c, d->model.p ? d->model.p : "", d->model.n);
+    resp_cmd_adds(c, "done_reason");
+    resp_cmd_adds(c, d->done_reason);
+    for (int i = 0; i < ENTRY_NCOUNTERS; i++) {
+        resp_cmd_adds(c, entry_counter_names[i]);
+        resp_cmd_addf(c, "%lld", d->counter[i]);
+    }
+}
+
+void entry_chunk(struct entry_argv *a, struct contract_str callback, struct contract_str id,
+                 long seq, const char *delta, size_t n)
+{
+    xadd_trimmed(a, callback.p, callback.n);
+    puts_(a, "request_id");
+    put_str(a, id);
+    puts_(a, "type");
+    puts_(a, "chunk");
+    puts_(a, "seq");
+    put_num(a, 0, seq);
+    puts_(a, "delta");
+    put(a, delta, n);
+}
+
+void entry_event(struct entry_argv *a, const struct contract_keys *k, const struct entry_event *e)
+{
+    xadd_trimmed(a, k->events, strlen(k->events));
+    puts_(a, "type");
+    put_str(a, e->type);
+    puts_(a, "request_id");
+    put_str(a, e->request_id);
+    puts_(a, "node_id");
+    put_str(a, e->node);
+    puts_(a, "model");
+    put_str(a, e->model);
+    if (e->kind.p) {
+        puts_(a, "kind");
+        put_str(a, e->kind);
+    }
+    if (e->info.p) {
+        puts_(a, "info");
+        put_str(a, e->info);
+    }
+    if (e->total_duration >= 0 && e->load_duration >= 0) {
+        puts_(a, "total_duration");
+        put_num(a, 0, e->total_duration);
+        puts_(a, "load_duration");
+        put_num(a, 1, e->load_duration);
+    }
+    if (e->code.p) {
+        puts_(a, "code");
+        put_str(a, e->code);
+    }
+}
+
+static bool routed_field(const struct resp_reply *k)
+{
+    return resp_str_eq(k, "attempt") || resp_str_eq(k, "routed_at") ||
+           resp_str_eq(k, "request_id");
+}
+
+void entry_routed(struct entry_argv *a, const char *stream, const struct resp_reply *fields,
+                  struct contract_str id, int attempt, long long routed_at_ms)
+{
+    memset(a, 0, sizeof(*a));
+    puts_(a, "XADD");
+    puts_(a, stream);
+    puts_(a, "*");
+    for (size_t i = 0; i + 1 < fields->n; i += 2) {
+        if (routed_field(&fields->elem[i]))
+            continue;
+        if (a->argc + 8 > RESP_CMD_MAX_ARGS) { /* room for the six words below */
+            a->full = true;
+            return;
+        }
+        put(a, fields->elem[i].str, fields->elem[i].len);
+        put(a, fields->elem[i + 1].str, fields->elem[i + 1].len);
+    }
+    puts_(a, "request_id");
+    put_str(a, id);
+    puts_(a, "attempt");
+    put_num(a, 0, attempt);
+    puts_(a, "routed_at");
+    put_num(a, 1, routed_at_ms);
+}
+
+void entry_deadletter(struct entry_argv *a, const struct contract_keys *k,
+                      const struct resp_reply *fields)
+{
+    xadd_trimmed(a, k->deadletter, strlen(k->deadletter));
+    for (size_t i = 0; i + 1 < fields->n && a->argc + 2 < RESP_CMD_MAX_ARGS; i += 2) {
+        put(a, fields->elem[i].str, fields->elem[i].len);
+        put(a, fields->elem[i + 1].str, fields->elem[i + 1].len);
+    }
+}
+
+int entry_cancel(struct entry_argv *a, char *key, const struct contract_keys *k, const char *id,
+                 size_t n)
+{
+    memset(a, 0, sizeof(*a));
+    if (contract_cancel_key(k, id, n, key, CONTRACT_KEY_MAX) < 0)
+        return -1;
+    puts_(a, "SET");
+    puts_(a, key);
+    puts_(a, "1");
+    puts_(a, "EX");
+    puts_(a, ENTRY_CANCEL_TTL);
+    return 0;
+}
+
+/* --- reading ------------------------------------------------------------------------------ */
+
+static struct contract_str field(const struct resp_reply *f, const char *name)
+{
+    const struct resp_reply *v = resp_field(f, name);
+    struct contract_str s = {"", 0};
+
+    if (v && v->type == RESP_BULK) {
+        s.p = v->str;
+        s.n = v->len;
+    }
+    return s;
+}
+
+static bool digits(struct contract_str s) { return s.n && s.n < 24 && strspn(s.p, "0123456789") >= s.n; }
+
+static long long number(struct contract_str s)
+{
+    long long v = 0;
+
+    for (size_t i = 0; i < s.n; i++)
+        v = v * 10 + (s.p[i] - '0');
+    return v;
+}
+
+/* The string fields of a struct read from an entry: name and place. */
+struct slot {
+    const char *name;
+    size_t off;
+};
+
+static void read_slots(const struct resp_reply *f, void *out, const struct slot *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        *(struct contract_str *)((char *)out + s[i].off) = field(f, s[i].name);
+}
+
+#define SLOT(type, name, member) {name, offsetof(struct type, member)}
+
+void entry_answer_read(const struct resp_reply *f, struct entry_answer *a)
+{
+    static const struct slot slots[] = {
+        SLOT(entry_answer, "request_id", request_id), SLOT(entry_answer, "node_id", node),
+        SLOT(entry_answer, "model", model),           SLOT(entry_answer, "delta", delta),
+        SLOT(entry_answer, "response", response),     SLOT(entry_answer, "message", message),
+        SLOT(entry_answer, "done_reason", done_reason), SLOT(entry_answer, "error", error),
+        SLOT(entry_answer, "code", code)};
+    struct contract_str type = field(f, "type");
+
+    a->type = entry_is(type, "chunk")   ? ENTRY_CHUNK
+              : entry_is(type, "done")  ? ENTRY_DONE
+              : entry_is(type, "error") ? ENTRY_ERROR
+                                        : ENTRY_OTHER;
+    read_slots(f, a, slots, sizeof(slots) / sizeof(slots[0]));
+    a->retriable = entry_is(field(f, "retriable"), "true");
+    for (int i = 0; i < ENTRY_NCOUNTERS; i++) {
+        a->counter[i] = field(f, entry_counter_names[i]);
+        if (!digits(a->counter[i]))
+            a->counter[i].p = "", a->counter[i].n = 0;
+    }
+}
+
+long long entry_counter(const struct entry_answer *a, int which) { return number(a->counter[which]); }
+
+void entry_event_read(const struct resp_reply *f, struct entry_event *e)
+{
+    static const struct slot slots[] = {
+        SLOT(entry_event, "type", type),   SLOT(entry_event, "request_id", request_id),
+        SLOT(entry_event, "node_id", node), SLOT(entry_event, "model", model),
+        SLOT(entry_event, "kind", kind),   SLOT(entry_event, "info", info),
+        SLOT(entry_event, "code", code)};
+    struct contract_str td = field(f, "total_duration"), ld = field(f, "load_duration");
+
+    read_slots(f, e, slots, sizeof(slots) / sizeof(slots[0]));
+    e->total_duration = digits(td) ? number(td) : -1;
+    e->load_duration = digits(ld) ? number(ld) : -1;
+}

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The contract's entries (entry.c), word for word: each writer's command is compared with the
+ * words the daemons sent before the writers were gathered here (so the bytes on the wire did
+ * not change), and each reader gets back what a writer put in.
+ */
+#include "orion/entry.h"
+#include "../t.h"
+
+/* The words of a command, joined by '|', with lengths honoured. */
+static void join(char *out, size_t n, int argc, const char *const *argv, const size_t *len)
+{
+    size_t used = 0;
+
+    out[0] = '\0';
+    for (int i = 0; i < argc && used < n; i++) {
+        int w = snprintf(out + used, n - used, "%s%.*s", i ? "|" : "", (int)len[i], argv[i]);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+}
+
+/* A reply holding a flat field array, from "k", "v", ... */
+static struct resp_reply *fields(int n, const char *const *kv)
+{
+    struct buf b;
+    struct resp_reader rd;
+    struct resp_reply *r = NULL;
+
+    buf_init(&b, 1 << 20);
+    resp_format(&b, n, kv, NULL);
+    resp_reader_init(&rd);
+    resp_reader_feed(&rd, buf_data(&b), buf_size(&b));
+    resp_reader_get(&rd, &r);
+    resp_reader_release(&rd);
+    buf_release(&b);
+    return r;
+}
+
+static struct contract_keys keys;
+static char got[4096];
+
+static void check_cmd(struct resp_cmd *c, const char *want, const char *name)
+{
+    ok(resp_cmd_finish(c) == 0, "%s: built", name);
+    join(got, sizeof(got), c->argc, c->argv, c->len);
+    is_str(got, want, "%s", name);
+    resp_cmd_release(c);
+}
+
+static void check_argv(const struct entry_argv *a, const char *want, const char *name)
+{
+    ok(!a->full, "%s: fits", name);
+    join(got, sizeof(got), a->argc, a->argv, a->len);
+    is_str(got, want, "%s", name);
+}
+
+static void test_answers(void)
+{
+    static const char *const kv[] = {"model", "gemma3", "prompt", "hi", "request_id", "r1",
+                                     "callback", "cb:1"};
+    struct resp_reply *f = fields(8, kv);
+    struct contract_request req;
+    struct resp_cmd c;
+    struct entry_done d;
+    char err[128], head[1024];
+    struct contract_str none = {NULL, 0};
+
+    ok(contract_request_parse(f, "5-0", &req, err, sizeof(err)) == 0, "request parsed");
+    snprintf(head, sizeof(head), "EVAL|%s|3|P:done:r1|P:requests:n1|cb:1|inference-workers|5-0|"
+             "86400|3600|10000|request_id|r1", contract_answer_lua);
+
+    resp_cmd_init(&c);
+    entry_answer_begin(&c, &keys, &req, "P:requests:n1", CONTRACT_GROUP_WORKERS, "n1");
+    entry_answer_error(&c, "ollama_busy", true, "busy", req.model);
+    snprintf(got, sizeof(got), "%s|node_id|n1|type|error|status|error|error|busy|code|"
+             "ollama_busy|retriable|true|model|gemma3", head);
+    {
+        char want[4096];
+        memcpy(want, got, sizeof(want));
+        check_cmd(&c, want, "worker's error answer");
+    }
+
+    resp_cmd_init(&c);
+    entry_answer_begin(&c, &keys, &req, "P:requests:n1", CONTRACT_GROUP_WORKERS, NULL);
+    entry_answer_error(&c, "bad_request", false, "no", none);
+    {
+        char want[4096];
+        snprintf(want, sizeof(want), "%s|type|error|status|error|error|no|code|bad_request|"
+                 "retriable|false", head);
+        check_cmd(&c, want, "router's error answer: no node_id, no model");
+    }
+
+    memset(&d, 0, sizeof(d));
+    d.response = entry_cstr("Hello");
+    d.message = entry_cstr("{\"role\":\"assistant\",\"content\":\"Hello\"}");
+    d.model = req.model;
+    d.done_reason = "stop";
+    for (int i = 0; i < ENTRY_NCOUNTERS; i++)
+        d.counter[i] = 10 + i;
+    resp_cmd_init(&c);
+    entry_answer_begin(&c, &keys, &req, "P:requests:n1", CONTRACT_GROUP_WORKERS, "n1");
+    entry_answer_done(&c, &d);
+    {
+        char want[4096];
+        snprintf(want, sizeof(want), "%s|node_id|n1|type|done|status|ok|response|Hello|message|"
+                 "{\"role\":\"assistant\",\"content\":\"Hello\"}|model|gemma3|done_reason|stop|"
+                 "total_duration|10|load_duration|11|prompt_eval_count|12|"
+                 "prompt_eval_duration|13|eval_count|14|eval_duration|15", head);
+        check_cmd(&c, want, "done answer");
+    }
+    resp_reply_free(f);
+}
+
+static void test_streams(void)
+{
+    static const char *const kv[] = {"model", "m", "request_id", "old", "prompt", "p",
+                                     "attempt", "1", "routed_at", "5", "callback", "cb"};
+    struct resp_reply *f = fields(12, kv);
+    struct entry_argv a;
+    struct entry_event e;
+    char key[CONTRACT_KEY_MAX];
+
+    entry_chunk(&a, entry_cstr("cb:1"), entry_cstr("r1"), 7, "Hel", 3);
+    check_argv(&a, "XADD|cb:1|MAXLEN|~|10000|*|request_id|r1|type|chunk|seq|7|delta|Hel", "chunk");
+
+    memset(&e, 0, sizeof(e));
+    e.type = entry_cstr("routed");
+    e.request_id = entry_cstr("r1");
+    e.node = entry_cstr("n1");
+    e.model = entry_cstr("m");
+    e.kind = entry_cstr("sticky");
+    e.total_duration = e.load_duration = -1;
+    entry_event(&a, &keys, &e);
+    check_argv(&a, "XADD|P:events|MAXLEN|~|10000|*|type|routed|request_id|r1|node_id|n1|model|m|"
+               "kind|sticky", "routed event (router)");
+
+    memset(&e, 0, sizeof(e));
+    e.type = entry_cstr("done");
+    e.request_id = entry_cstr("r1");
+    e.node = entry_cstr("n1");
+    e.info = entry_cstr("");
+    e.total_duration = 2000000;
+    e.load_duration = 1000;
+    entry_event(&a, &keys, &e);
+    check_argv(&a, "XADD|P:events|MAXLEN|~|10000|*|type|done|request_id|r1|node_id|n1|model||"
+               "info||total_duration|2000000|load_duration|1000", "done event (worker, no model)");
+
+    e.type = entry_cstr("failed");
+    e.total_duration = e.load_duration = -1;
+    e.code = entry_cstr("canceled");
+    entry_event(&a, &keys, &e);
+    check_argv(&a, "XADD|P:events|MAXLEN|~|10000|*|type|failed|request_id|r1|node_id|n1|model||"
+               "info||code|canceled", "failed event (worker)");
+
+    entry_routed(&a, "P:requests:n2", f, entry_cstr("old"), 2, 1700000000123LL);
+    check_argv(&a, "XADD|P:requests:n2|*|model|m|prompt|p|callback|cb|request_id|old|attempt|2|"
+               "routed_at|1700000000123", "routed request: the routing fields replaced at the end");
+
+    entry_deadletter(&a, &keys, f);
+    check_argv(&a, "XADD|P:deadletter|MAXLEN|~|10000|*|model|m|request_id|old|prompt|p|attempt|1|"
+               "routed_at|5|callback|cb", "deadletter: the fields as they were");
+
+    ok(entry_cancel(&a, key, &keys, "gw-r-1", 6) == 0, "cancel built");
+    check_argv(&a, "SET|P:cancel:gw-r-1|1|EX|600", "cancel");
+    resp_reply_free(f);
+}
+
+static void test_read(void)
+{
+    static const char *const done[] = {"request_id", "r1", "node_id", "n1", "type", "done",
+                                       "response", "Hi", "done_reason", "length",
+                                       "load_duration", "600000000", "eval_count", "12x"};
+    static const char *const ev[] = {"type", "done", "request_id", "r9", "node_id", "n2",
+                                     "model", "m", "info", "", "total_duration", "-5",
+                                     "load_duration", "77"};
+    struct resp_reply *f = fields(14, done);
+    struct entry_answer a;
+    struct entry_event e;
+
+    entry_answer_read(f, &a);
+    ok(a.type == ENTRY_DONE, "read: type done");
+    ok(entry_is(a.node, "n1") && entry_is(a.response, "Hi") && entry_is(a.done_reason, "length"),
+       "read: node, response, done_reason");
+    is_int(entry_counter(&a, ENTRY_LOAD_DURATION), 600000000, "read: load_duration");
+    is_int(a.counter[ENTRY_EVAL_COUNT].n, 0, "read: a counter that is not all digits is absent");
+    ok(a.error.n == 0 && a.error.p && !a.message.n, "read: absent fields are empty views");
+    resp_reply_free(f);
+
+    f = fields(14, ev);
+    entry_event_read(f, &e);
+    ok(entry_is(e.type, "done") && entry_is(e.request_id, "r9") && entry_is(e.node, "n2"),
+       "event read: type, request_id, node");
+    is_int(e.total_duration, -1, "event read: a negative duration is not a number");
+    is_int(e.load_duration, 77, "event read: load_duration");
+    resp_reply_free(f);
+}
+
+int main(void)
+{
+    contract_keys_init(&keys, "P");
+    test_answers();
+    test_streams();
+    test_read();
+    return done_testing();
+}

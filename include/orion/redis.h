@@ -14,6 +14,8 @@
  *   (errno ENOTCONN) and no callback will run.
  * - When the link drops or a command passes its timeout, every command in flight gets its
  *   callback with reply == NULL (redis_error() says why); then the connection reconnects.
+ *   A command has passed its timeout only when its reply is not in the socket either: what
+ *   is readable at its deadline is read and delivered first.
  * - The reply is freed after the callback returns, unless the callback takes it with
  *   redis_take().
  * - A blocked connection serves nothing else: use a second struct redis for XREADGROUP BLOCK,

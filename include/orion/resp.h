@@ -51,6 +51,7 @@ struct resp_reader {
     struct buf in;
     struct resp_arena *arena;
     struct resp_arena *spare; /* the 16 KiB block kept for the next reply (recycle) */
+    struct resp_arena *reuse; /* the last reply's blocks past spare, for the next one only */
     struct resp_reply *root;
     struct resp_frame stack[ORION_RESP_MAX_DEPTH];
     int depth;
@@ -67,8 +68,11 @@ int resp_reader_feed(struct resp_reader *r, const void *data, size_t n);
  * ENOMEM, reason in r->errstr. */
 int resp_reader_get(struct resp_reader *r, struct resp_reply **out);
 void resp_reply_free(struct resp_reply *reply);
-/* Free a whole reply that r returned, keeping one of its blocks for r's next reply. */
+/* Free a whole reply that r returned, keeping one 16 KiB block for r's next replies and, for
+ * the next reply only, up to 512 KiB of the further blocks it needed. */
 void resp_reader_recycle(struct resp_reader *r, struct resp_reply *reply);
+/* The bytes of reply blocks r holds between replies (the kept block and those waiting). */
+size_t resp_reader_held(const struct resp_reader *r);
 /* A deep copy of r (any element of a reply) in its own arena, or NULL (ENOMEM). */
 struct resp_reply *resp_reply_clone(const struct resp_reply *r);
 /* The bytes resp_reply_clone_in needs for r. */

@@ -31,8 +31,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
-
 /* Never called: marks the handshake's own commands in the queue. */
 static void handshake_marker(struct redis *r, struct resp_reply *reply, void *arg)
 {
@@ -279,10 +277,48 @@ static void flush_cb(struct loop *l, void *arg)
         flush_out(r);
 }
 
+static void read_some(struct redis *r);
+
+/* How many commands from the head of the queue up to the last one past its deadline. */
+static size_t overdue(struct redis *r, int64_t now, int64_t *next)
+{
+    size_t n = 0;
+
+    *next = -1;
+    for (size_t i = 0; i < r->qlen; i++) {
+        int64_t d = q_at(r, i)->deadline;
+        if (d <= now)
+            n = i + 1;
+        else if (*next < 0 || d < *next)
+            *next = d;
+    }
+    return n;
+}
+
+/* A reply already in the socket is not late: a pass reads 16 KiB, so when a deadline comes
+ * the reply can be waiting behind others (a big reply, a burst, a loop that was slow to come
+ * round). Read what is there until the n commands that are due are answered or nothing is
+ * left to read. The link may fail meanwhile (r->fd < 0). */
+static void catch_up(struct redis *r, size_t n)
+{
+    unsigned long end = r->answered + n;
+    struct pollfd p;
+
+    while (r->fd >= 0 && (long)(end - r->answered) > 0) {
+        p.fd = r->fd;
+        p.events = POLLIN;
+        p.revents = 0;
+        if (poll(&p, 1, 0) != 1)
+            return;
+        read_some(r);
+    }
+}
+
 static long timeout_cb(struct loop *l, void *arg)
 {
     struct redis *r = arg;
-    int64_t now = loop_now(), next = -1;
+    int64_t now = loop_now(), next;
+    size_t n;
 
     (void)l;
     if (r->st == R_CONNECTING) {
@@ -290,15 +326,17 @@ static long timeout_cb(struct loop *l, void *arg)
         redis_fail(r, "connect: timed out after %ld ms", r->o.connect_timeout_ms);
         return -1;
     }
-    for (size_t i = 0; i < r->qlen; i++) {
-        int64_t d = q_at(r, i)->deadline;
-        if (d <= now) {
-            r->timer = 0;
-            redis_fail(r, "no reply within the command timeout");
-            return -1;
-        }
-        if (next < 0 || d < next)
-            next = d;
+    n = overdue(r, now, &next);
+    if (n > 0) {
+        catch_up(r, n);
+        if (r->fd < 0)
+            return -1; /* the link failed while reading: r->timer is gone with it */
+        n = overdue(r, now, &next);
+    }
+    if (n > 0) {
+        r->timer = 0;
+        redis_fail(r, "no reply within the command timeout");
+        return -1;
     }
     if (next < 0) {
         r->timer = 0;
@@ -405,6 +443,7 @@ static void deliver(struct redis *r, struct resp_reply *reply)
         return;
     }
     p = q_pop(r);
+    r->answered++;
     if (p.cb == handshake_marker) {
         handshake_reply(r, reply);
         resp_reader_recycle(&r->rd, reply);

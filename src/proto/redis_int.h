@@ -39,6 +39,7 @@ struct redis {
     size_t batch_out, batch_q; /* buf_size(out) and qlen at redis_batch_begin */
     long backoff, loading_backoff;
     bool started, announced_down, hs_loading, ping_warned;
+    unsigned long answered; /* replies matched to their commands, ever (catch_up counts them) */
     struct sentinel *sent; /* Sentinel mode */
     bool resolved, watching;
     struct redis_waits *waits; /* redis_wait.c */

@@ -42,28 +42,37 @@ struct resp_arena {
  * hash) fit in it, and the blocks of a rare bigger one go back to malloc. */
 #define ARENA_KEEP 16384
 #define KEEP_CAP (ARENA_KEEP - sizeof(struct resp_arena) - ARENA_SLACK)
+/* At most this much of a big reply's blocks waits for the next reply (resp_reader_recycle). */
+#define REUSE_MAX (512u * 1024)
 
 static size_t round8(size_t n) { return (n + 7) & ~(size_t)7; }
 
-static void *arena_alloc(struct resp_arena **head, size_t n)
+/* Take n bytes from the head block, or start a new block: the first of *reuse when it is
+ * big enough (reuse may be NULL), else a malloc'd one. */
+static void *arena_alloc(struct resp_arena **head, struct resp_arena **reuse, size_t n)
 {
     struct resp_arena *a = *head;
     size_t need = round8(n), cap, block;
     void *p;
 
     if (!a || a->cap - a->used < need) {
-        block = a ? (sizeof(*a) + a->cap + ARENA_SLACK) * 2 : ARENA_MIN;
-        if (block > ARENA_MAX)
-            block = ARENA_MAX;
-        cap = block - sizeof(*a) - ARENA_SLACK;
-        if (cap < need)
-            cap = need;
-        a = orion_malloc(sizeof(*a) + cap);
-        if (!a)
-            return NULL;
-        a->cap = cap;
+        if (reuse && *reuse && (*reuse)->cap >= need) {
+            a = *reuse;
+            *reuse = a->next;
+        } else {
+            block = a ? (sizeof(*a) + a->cap + ARENA_SLACK) * 2 : ARENA_MIN;
+            if (block > ARENA_MAX)
+                block = ARENA_MAX;
+            cap = block - sizeof(*a) - ARENA_SLACK;
+            if (cap < need)
+                cap = need;
+            a = orion_malloc(sizeof(*a) + cap);
+            if (!a)
+                return NULL;
+            a->cap = cap;
+            a->warm = 0;
+        }
         a->used = 0;
-        a->warm = 0;
         a->next = *head;
         *head = a;
     }
@@ -81,6 +90,20 @@ static void arena_free(struct resp_arena *a)
     }
 }
 
+/* The reader's allocations: most fit in the head block, and that test is all they cost. */
+static void *reader_alloc(struct resp_reader *r, size_t n)
+{
+    struct resp_arena *a = r->arena;
+    size_t need = round8(n);
+    void *p;
+
+    if (!a || a->cap - a->used < need)
+        return arena_alloc(&r->arena, &r->reuse, n);
+    p = (char *)a->data + a->used;
+    a->used += need;
+    return p;
+}
+
 void resp_reply_free(struct resp_reply *reply)
 {
     if (reply)
@@ -94,21 +117,37 @@ void resp_reply_free(struct resp_reply *reply)
  * a block whose pages became resident one by one as replies grew, or that went back to malloc
  * when replies were small and came again with the next big one, made the router's RSS move
  * by up to 16 KiB at rest (the long soak). A fixed 16 KiB per connection, like its read
- * buffer, costs less than that uncertainty. */
+ * buffer, costs less than that uncertainty.
+ *
+ * The blocks a bigger reply needed past that one (up to REUSE_MAX of them) wait in r->reuse
+ * for the next reply only; what of them that reply did not take goes back to malloc when it
+ * is recycled. So a run of big replies (a backlog, a batch of long prompts) allocates nothing
+ * after its first, where handing a few hundred KiB back to malloc and taking it again for
+ * every reply made glibc trim its heap and fault every page in again, every reply; and once
+ * replies are small again the reader holds the fixed block alone, as before the run. */
 void resp_reader_recycle(struct resp_reader *r, struct resp_reply *reply)
 {
-    struct resp_arena *a, *next, *keep = r->spare;
+    struct resp_arena *a, *next, *keep = r->spare, *reuse = NULL;
+    size_t kept = 0;
 
     if (!reply)
         return;
-    for (a = reply->arena; a; a = next) {
+    arena_free(r->reuse); /* what this reply did not need */
+    r->reuse = NULL;
+    for (a = reply->arena; a; a = next) { /* the newest block first */
+        size_t block = sizeof(*a) + a->cap + ARENA_SLACK;
         next = a->next;
         if (!keep && a->cap == KEEP_CAP) {
             keep = a;
+        } else if (kept + block <= REUSE_MAX) {
+            a->next = reuse; /* so the oldest comes first, as the next reply will need them */
+            reuse = a;
+            kept += block;
         } else {
             orion_free(a);
         }
     }
+    r->reuse = reuse;
     if (!keep) { /* the reply did not grow to a block of that size: make one */
         keep = orion_malloc(sizeof(*keep) + KEEP_CAP);
         if (!keep)
@@ -125,6 +164,15 @@ void resp_reader_recycle(struct resp_reader *r, struct resp_reply *reply)
     r->spare = keep;
 }
 
+size_t resp_reader_held(const struct resp_reader *r)
+{
+    size_t n = r->spare ? sizeof(*r->spare) + r->spare->cap : 0;
+
+    for (const struct resp_arena *a = r->reuse; a; a = a->next)
+        n += sizeof(*a) + a->cap;
+    return n;
+}
+
 static int clone_into(struct resp_arena **a, struct resp_reply *dst, const struct resp_reply *src)
 {
     char *s;
@@ -132,7 +180,7 @@ static int clone_into(struct resp_arena **a, struct resp_reply *dst, const struc
     *dst = *src;
     dst->arena = NULL;
     if (src->str) {
-        s = arena_alloc(a, src->len + 1);
+        s = arena_alloc(a, NULL, src->len + 1);
         if (!s)
             return -1;
         memcpy(s, src->str, src->len);
@@ -140,7 +188,7 @@ static int clone_into(struct resp_arena **a, struct resp_reply *dst, const struc
         dst->str = s;
     }
     if (src->type == RESP_ARRAY && src->n) {
-        dst->elem = arena_alloc(a, src->n * sizeof(*dst->elem));
+        dst->elem = arena_alloc(a, NULL, src->n * sizeof(*dst->elem));
         if (!dst->elem)
             return -1;
         for (size_t i = 0; i < src->n; i++)
@@ -181,7 +229,7 @@ struct resp_reply *resp_reply_clone_in(const struct resp_reply *r, void *mem, si
     a->used = 0;
     a->warm = 0;
     a->next = NULL;
-    top = arena_alloc(&a, sizeof(*top)); /* it fits (measured above): no block is added */
+    top = arena_alloc(&a, NULL, sizeof(*top)); /* it fits (measured above): no block is added */
     if (!top || clone_into(&a, top, r) < 0 || a != mem)
         return NULL;
     top->arena = NULL; /* mem is the caller's: resp_reply_free frees nothing */
@@ -202,7 +250,7 @@ struct resp_reply *resp_reply_clone(const struct resp_reply *r)
     a->used = 0;
     a->warm = 0;
     a->next = NULL;
-    top = arena_alloc(&a, sizeof(*top));
+    top = arena_alloc(&a, NULL, sizeof(*top));
 
     if (!top || clone_into(&a, top, r) < 0) {
         arena_free(a);
@@ -222,6 +270,8 @@ static void drop_partial(struct resp_reader *r)
 {
     arena_free(r->arena);
     r->arena = NULL;
+    arena_free(r->reuse);
+    r->reuse = NULL;
     r->root = NULL;
     r->depth = 0;
 }
@@ -293,7 +343,7 @@ static struct resp_reply *slot(struct resp_reader *r)
             r->arena->used = 0;
             r->arena->next = NULL;
         }
-        it = arena_alloc(&r->arena, sizeof(*it));
+        it = reader_alloc(r, sizeof(*it));
         if (!it)
             return NULL;
         r->root = it;
@@ -319,7 +369,7 @@ static int item_done(struct resp_reader *r)
 
 static int copy_str(struct resp_reader *r, struct resp_reply *it, const char *p, size_t n)
 {
-    char *s = arena_alloc(&r->arena, n + 1);
+    char *s = reader_alloc(r, n + 1);
 
     if (!s)
         return -1;
@@ -337,7 +387,7 @@ static int open_array(struct resp_reader *r, struct resp_reply *it, long long co
         return 0;
     if (r->depth >= ORION_RESP_MAX_DEPTH)
         return fail(r, "arrays nested too deep");
-    it->elem = arena_alloc(&r->arena, (size_t)count * sizeof(*it->elem));
+    it->elem = reader_alloc(r, (size_t)count * sizeof(*it->elem));
     if (!it->elem)
         return fail(r, "out of memory");
     it->n = (size_t)count;

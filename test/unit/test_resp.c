@@ -448,6 +448,104 @@ static void test_recycle_fixed(void)
     resp_reader_release(&r);
 }
 
+/* A reply shaped as XREADGROUP's: one stream of n entries, each an id and 4 fields, one of
+ * them a ~1 KiB prompt. */
+static void entries(struct buf *b, int n)
+{
+    char prompt[1001];
+
+    memset(prompt, 'p', sizeof(prompt) - 1);
+    prompt[sizeof(prompt) - 1] = '\0';
+    buf_reset(b);
+    buf_printf(b, "*1\r\n*2\r\n$2\r\nbq\r\n*%d\r\n", n);
+    for (int i = 0; i < n; i++)
+        buf_printf(b, "*2\r\n$%d\r\n1795377295123-%d\r\n*4\r\n$10\r\nrequest_id\r\n$9\r\n"
+                      "req-%05d\r\n$8\r\nmessages\r\n$1000\r\n%s\r\n",
+                   i < 10 ? 15 : i < 100 ? 16 : i < 1000 ? 17 : 18, i, i, prompt);
+}
+
+static bool entries_ok(const struct resp_reply *rep, int n)
+{
+    const struct resp_reply *last = resp_at(resp_at(resp_at(rep, 0), 1), (size_t)n - 1);
+    char want[16];
+
+    snprintf(want, sizeof(want), "req-%05d", n - 1);
+    return resp_at(resp_at(rep, 0), 1)->n == (size_t)n &&
+           resp_str_eq(resp_field(resp_at(last, 1), "request_id"), want) &&
+           resp_field(resp_at(last, 1), "messages")->len == 1000;
+}
+
+/* The blocks a big reply needed past the kept one wait for the next reply only: a run of
+ * like big replies (the bench's 100-entry XREADGROUP, a backlog) then allocates nothing after
+ * the first, where each used to hand them back to malloc and take them again (glibc trimmed
+ * and regrew its heap, a page fault per page, every reply). The first small reply after the
+ * run gives them back, so a reader at rest holds the fixed block alone; at most 512 KiB wait. */
+static void test_recycle_reuse(void)
+{
+    struct resp_reader r;
+    struct resp_reply *rep;
+    struct buf big, huge;
+    unsigned long before;
+    size_t fixed, held;
+    int i, zero = 1, same = 1;
+
+    buf_init(&big, 1 << 20);
+    buf_init(&huge, 16 << 20);
+    entries(&big, 100);   /* 113 KB: about 180 KiB of blocks */
+    entries(&huge, 1000); /* 1.1 MB */
+    resp_reader_init(&r);
+    buf_reserve(&r.in, buf_size(&huge) + 1);
+    for (i = 0; i < 2; i++) { /* the first made the fixed block; the second, built in it */
+        resp_reader_feed(&r, "+OK\r\n", 5);
+        resp_reader_get(&r, &rep);
+        resp_reader_recycle(&r, rep);
+    }
+    fixed = resp_reader_held(&r);
+    ok(fixed > 16000 && fixed <= 16384, "a small reply leaves the fixed block (%zu bytes)", fixed);
+    resp_reader_feed(&r, buf_data(&big), buf_size(&big));
+    is_int(resp_reader_get(&r, &rep), 1, "a reply of 100 stream entries (%zu bytes)",
+           buf_size(&big));
+    ok(rep && entries_ok(rep, 100), "it reads back");
+    resp_reader_recycle(&r, rep);
+    held = resp_reader_held(&r) - fixed;
+    ok(held > 100000 && held <= 512 * 1024,
+       "its blocks past the fixed one wait for the next reply (%zu bytes)", held);
+    for (i = 0; i < 20; i++) {
+        before = orion_alloc_count();
+        resp_reader_feed(&r, buf_data(&big), buf_size(&big));
+        resp_reader_get(&r, &rep);
+        zero = zero && orion_alloc_count() == before;
+        same = same && rep && entries_ok(rep, 100);
+        resp_reader_recycle(&r, rep);
+    }
+    ok(zero, "20 more like it: 0 allocations");
+    ok(same, "and each reads back whole");
+    resp_reader_feed(&r, "+OK\r\n", 5);
+    resp_reader_get(&r, &rep);
+    resp_reader_recycle(&r, rep);
+    is_int((long long)resp_reader_held(&r), (long long)fixed,
+           "the first small reply after them gives them back: the fixed block alone is left");
+    resp_reader_feed(&r, buf_data(&huge), buf_size(&huge));
+    is_int(resp_reader_get(&r, &rep), 1, "a reply of 1000 entries (%zu bytes)", buf_size(&huge));
+    ok(rep && entries_ok(rep, 1000), "it reads back");
+    resp_reader_recycle(&r, rep);
+    held = resp_reader_held(&r) - fixed;
+    ok(held > 0 && held <= 512 * 1024, "at most 512 KiB of its blocks wait (%zu bytes)", held);
+    before = orion_alloc_count();
+    resp_reader_feed(&r, buf_data(&big), buf_size(&big));
+    resp_reader_get(&r, &rep);
+    is_int((long long)(orion_alloc_count() - before), 0,
+           "a 100-entry reply after it is built in them: 0 allocations");
+    ok(rep && entries_ok(rep, 100), "it reads back");
+    resp_reader_recycle(&r, rep);
+    resp_reader_reset(&r);
+    is_int((long long)resp_reader_held(&r), (long long)fixed,
+           "a reset (the link dropped) gives them back");
+    buf_release(&big);
+    buf_release(&huge);
+    resp_reader_release(&r);
+}
+
 /* A clone built in the caller's memory: as big as resp_reply_clone_size says, the same as a
  * clone, no allocation, refused (NULL) when the memory is one byte short, and freeing it frees
  * nothing (the memory is the caller's). */
@@ -501,6 +599,7 @@ int main(void)
     test_oom();
     test_recycle();
     test_recycle_fixed();
+    test_recycle_reuse();
     test_clone_in();
     test_writer_and_helpers();
     return done_testing();

@@ -35,7 +35,9 @@
  * fields fits with a prompt of up to about 800 bytes. */
 #define ROUTER_WAIT_POOL 32
 #define ROUTER_WAIT_SLOT 2560
-#define ROUTER_CLAIM_IDLE_MS 30000 /* a waiting entry idle this long belongs to a dead router */
+/* Held requests are claimed again (their idle time reset) every takeover_ms / 3, at most
+ * every ROUTER_CLAIM_MAX_MS, and another router takes over those idle for takeover_ms. */
+#define ROUTER_CLAIM_MAX_MS 10000
 #define ROUTER_CANCEL_BATCH 100    /* cancel keys asked about per second */
 
 enum { K_STICKY, K_QUEUED, K_SPILL, K_COLD, K_NKINDS };

@@ -13,6 +13,9 @@
 #   3. scale: the same with 100 nodes: router CPU per 1000 routed requests and latency, as
 #      ratios to the 10-node run.
 #   4. busy nodes: as 2, 10 s, nodes of capacity 1 that never finish (every node full).
+# Parts 1 and 4 run the router with --binding early: sticky binds late by default, and a
+# late-bound request leaves only for a free slot, which these nodes never have (the slot a
+# done event frees is measured by bench_path.sh).
 # Knobs: BACKLOG=100000 RUNS=3 (part 1: ceiling and router interleaved, best of each) RATE=100
 # SCALE_S=20 BUSY_S=10.
 set -u
@@ -70,9 +73,9 @@ start() { # start <nodes> <capacity>: empty Redis, fake health, router
     i=0
     until [ "$(R HLEN orion:inference:health)" = "$1" ] || [ $i -gt 50 ]; do sleep 0.05; i=$((i + 1)); done
 }
-router() {
+router() { # router [flags]
     bin/orion-inference-router --redis-addr "127.0.0.1:$rp" --http-listen off --log-level warning \
-        --router-id bench >>"$tmp/router.log" 2>&1 &
+        --router-id bench "$@" >>"$tmp/router.log" 2>&1 &
     OPID=$!
     PIDS="$PIDS $OPID"
 }
@@ -111,7 +114,7 @@ while [ $run -lt "$RUNS" ]; do
     start 10 1
     "$RB" fill --port "$rp" --count "$BACKLOG" 2>/dev/null || exit 1
     r0=$(ticks "$RPID")
-    router
+    router --binding early # (bound late, nothing would leave for the full nodes)
     "$RB" drain --port "$rp" --nodes 10 --count "$BACKLOG" --timeout 120 >"$tmp/drain"
     r1=$(ticks "$RPID") o1=$(ticks "$OPID")
     stop
@@ -132,15 +135,17 @@ echo "BENCH routes_per_s_vs_redis_ceiling value=$best_r unit=routes/s peer=redis
 echo "BENCH routes_per_s_vs_redis_cpu_bound value=$best_r unit=routes/s peer=redis-cpu-per-route peer_value=$best_u better=higher"
 
 # --- 2. and 3. latency and scale: 10 and 100 nodes with free slots ----------------------------
-lat() { # lat <nodes> <capacity> <seconds>: the latency line
+lat() { # lat <nodes> <capacity> <seconds> [router flags]: the latency line
+    l_nodes=$1 l_secs=$3
     start "$1" "$2"
-    router
-    "$RB" latency --port "$rp" --nodes "$1" --rate "$RATE" --duration "$3" --pid "$OPID"
+    shift 3
+    router "$@"
+    "$RB" latency --port "$rp" --nodes "$l_nodes" --rate "$RATE" --duration "$l_secs" --pid "$OPID"
     stop
 }
 lat 10 100000 "$SCALE_S" >"$tmp/l10"
 lat 100 100000 "$SCALE_S" >"$tmp/l100"
-lat 10 1 "$BUSY_S" >"$tmp/lbusy"
+lat 10 1 "$BUSY_S" --binding early >"$tmp/lbusy"
 l10=$(cat "$tmp/l10") l100=$(cat "$tmp/l100") lbusy=$(cat "$tmp/lbusy")
 echo "# router: 10 nodes: $l10"
 echo "# router: 100 nodes: $l100"

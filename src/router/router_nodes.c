@@ -210,6 +210,11 @@ static void sync_cb(struct redis *c, struct resp_reply *reply, void *arg)
     double now = router_now(r);
 
     (void)c;
+    if (n && reply && reply->type == RESP_ERROR) { /* e.g. an ACL without +xrange */
+        log_warnx("reading %s for requests that left it unheard: %s", n->stream, reply->str);
+        n->short_runs = 0; /* asked again after two more short lengths, not every second */
+        return;
+    }
     if (!n || !reply || reply->type != RESP_ARRAY || reply->n >= SYNC_MAX)
         return; /* a stream longer than that: not read this way */
     k = rflights_of_node(&r->fl, (size_t)(n - r->nodes), n->sync_mark, NULL, 0);

@@ -13,7 +13,7 @@ worker_user() { # worker_user <node> <password>
 }
 {
     echo "user default on nopass ~* &* +@all"
-    echo "user orion-router on >router-secret resetkeys ~$P:* resetchannels -@all +select +ping +time +scan +hgetall +xlen +xgroup|create +xreadgroup +xautoclaim +xclaim +xack +xdel +xadd +multi +exec +eval +exists +set +expire +xread +xrevrange +del +hset +hdel +mget"
+    echo "user orion-router on >router-secret resetkeys ~$P:* resetchannels -@all +select +ping +time +scan +hgetall +xlen +xgroup|create +xreadgroup +xautoclaim +xclaim +xack +xdel +xadd +multi +exec +eval +exists +set +expire +xread +xrange +xrevrange +del +hset +hdel +mget"
     worker_user pi-a worker-a-secret
     worker_user pi-b worker-b-secret
     echo "user orion-caller on >caller-secret resetkeys ~$P:requests ~$P:cb:app:* %W~$P:cancel:* resetchannels -@all +xadd +xread +xrange +del +set"

@@ -50,8 +50,10 @@ beat() { # beat <running on pi-a> [nodes...]: a health report from each node eve
 beat 0 pi-a pi-b pi-c &
 BEAT=$!
 T_PIDS="$T_PIDS $BEAT"
+# --binding early: a request queued on a node's stream behind a running one is a state the page
+# must show apart; bound late (sticky's default) the router would hold it instead
 bg router "$ORION_BIN/orion-inference-router" --redis-addr "$REDIS_ADDR" --http-listen "127.0.0.1:$HTTP_PORT" \
-    --stale-after 3 --router-id ui-test
+    --stale-after 3 --router-id ui-test --binding early
 wait_for 5 curl -sf "$URL/api/version"
 ok $? "the router serves HTTP"
 bj() { curl -s "$URL/backends"; }

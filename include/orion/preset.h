@@ -13,7 +13,8 @@
  *   1. a model loaded now on an eligible node stays there (the first such node by id);
  *   2. the others, largest need first (ties by name), each go to the eligible node that has
  *      it installed (or does not say what it has) with the most free memory, if its need fits
- *      in that node's free memory; the need is then taken from that node's free memory;
+ *      in that node's free memory; the need is then taken from that node's free memory. A
+ *      node whose free memory is unknown takes any model, after every node with known room;
  *   3. a model no node can take is unplaced, with the reason.
  * Free memory is the caller's: what a node may still fill before its --max-ram threshold.
  * So a Dual preset of 9 GB + 5 GB that one 16 GB machine would hold goes 9 GB to a 16 GB Pi

@@ -12,6 +12,7 @@
  *   P:done:{request_id}   string: set once a request has its answer (expires)
  *   P:cancel:{request_id} string: set by whoever wants the request stopped (expires)
  *   P:drain               hash: node id -> Unix s; a drained node gets no new requests
+ *   P:models              hash: node id -> its models and what each is (modelinfo.h)
  */
 #ifndef ORION_CONTRACT_H
 #define ORION_CONTRACT_H
@@ -32,7 +33,7 @@
 struct contract_keys {
     char prefix[256];
     char requests[CONTRACT_KEY_MAX], health[CONTRACT_KEY_MAX], events[CONTRACT_KEY_MAX],
-        deadletter[CONTRACT_KEY_MAX], drain[CONTRACT_KEY_MAX];
+        deadletter[CONTRACT_KEY_MAX], drain[CONTRACT_KEY_MAX], models[CONTRACT_KEY_MAX];
 };
 
 /* 0, or -1 when the prefix is empty or too long. */

@@ -360,6 +360,7 @@ static void worker_release(struct worker *w)
     while (w->njobs)
         job_remove(w, w->jobs[0]);
     worker_ollama_release(w);
+    worker_meta_release(w);
     health_release(&w->h);
     redis_free(w->cmd);
     redis_free(w->blk);

@@ -166,7 +166,7 @@ await t('openai models.retrieve: one model object', async () => {
 await t('openai models.retrieve of an unknown model: NotFoundError 404', async () => {
     const e = await rejects(() => openai.models.retrieve('nope:1b'));
     return (e && e.notFound && e.status === 404 &&
-            e.error && e.error.type === 'not_found_error') || e;
+            e.error && e.error.code === 'MODEL_NOT_FOUND' && e.error.type === 'non_retriable') || e;
 });
 await t('openai chat with an unknown model: 404 "model \'nope:1b\' not found"', async () => {
     const e = await rejects(() => openai.chat.completions.create({ model: 'nope:1b', messages: msgs }));

@@ -87,7 +87,7 @@ is "$(answer_field cb-role model)" "deepseek-r1:1.5b" "a Redis entry with model 
 submit local:gemma3:1b hello cb-pfx task_type code >/dev/null
 wait_for 20 answered cb-pfx
 is "$(answer_field cb-pfx model)" "gemma3:1b" "... local:gemma3:1b with task_type code: gemma3:1b"
-check "... the task_type recorded on the done event" sh -c \
+check "... the task_type recorded on its routed event" sh -c \
     "redis-cli -p $REDIS_PORT --raw XRANGE orion:inference:events - + | grep -A1 -x task_type | grep -qx code"
 
 # --- the context guard -------------------------------------------------------------------

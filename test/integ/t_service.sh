@@ -7,7 +7,9 @@
 . "$(dirname "$0")/lib.sh"
 start_redis || { ok 1 "redis-server starts"; done_testing; exit 1; }
 # pi-a has the coder and a small-context model, pi-b the thinker and llama; both have gemma
-start_sim a --models "gemma3:1b,qwen2.5-coder:1.5b,tinyctx:1b+ctx=512" --load-ms 300 \
+# smollm2:135m loads slowly (8 s): the user's preset MY-PI has it, for model_loading
+start_sim a --models "gemma3:1b,qwen2.5-coder:1.5b,tinyctx:1b+ctx=512,smollm2:135m" \
+    --load-ms smollm2:135m=8000,300 \
     --tokens-per-s 25 || ok 1 "ollama-sim a starts"
 start_sim b --models "gemma3:1b,deepseek-r1:1.5b,llama3.2:1b" --load-ms 300 \
     --tokens-per-s 25 || ok 1 "ollama-sim b starts"
@@ -17,7 +19,7 @@ HTTP_PORT=$(free_port)
 URL=http://127.0.0.1:$HTTP_PORT
 TOKEN=svc-token
 # a user's presets file: adds MY-PI to the built-in ones
-echo '{"presets": {"MY-PI": {"models": ["llama3.2:1b", "tinyctx:1b"], "mode": "debate",
+echo '{"presets": {"MY-PI": {"models": ["llama3.2:1b", "tinyctx:1b", "smollm2:135m"], "mode": "debate",
   "roles": {"tinyctx:1b": ["thinker"]}}}}' >"$T_TMP/presets.json"
 # settings through the environment: the seed's names (INFERENCE_CONFIG picks the preset,
 # INFERENCE_MODEL_ROLES the roles, INFERENCE_MAX_CONCURRENT_PER_MODEL) and ORION_* ones
@@ -158,9 +160,21 @@ ok $? "/health/ready: the new preset's model loaded"
 # --- a preset of the user's presets file ------------------------------------------------
 is "$(curl -s -o /dev/null -w '%{http_code}' -H "$A" -X POST "$URL/v1/config" -d '{"config":"MY-PI"}')" 200 \
     "POST /v1/config: MY-PI from ORION_PRESETS"
-ready_my() { curl -sf -H "$A" "$URL/health/ready" | grep -q '"config":"MY-PI","orchestration_mode":"debate","loaded_models":\["llama3.2:1b","tinyctx:1b"\]'; }
-wait_for 30 ready_my
-ok $? "... its two models loaded, its mode in force"
+# while smollm2:135m loads for the preset, requests for it that cannot wait that long
+submit smollm2:135m hi cb-load timeout_ms 1500 >/dev/null
+curl -s -D "$T_TMP/l.h" -w ' %{http_code}' -H "$A" "$URL/api/generate" \
+    -d '{"model":"smollm2:135m","prompt":"hi","timeout":1.5}' | tr -d '\n' >"$T_TMP/l"
+check "a request past its deadline while its model loads for the preset: 503 MODEL_LOADING" grep -q \
+    '"code":"MODEL_LOADING","type":"retriable",.*"retry_after_ms":[1-9][0-9]*} 503$' "$T_TMP/l"
+check "... with Retry-After" grep -qi '^retry-after: [1-9]' "$T_TMP/l.h"
+wait_for 10 answered cb-load
+is "$(answer_field cb-load code)/$(answer_field cb-load retriable)" "model_loading/true" "... over Redis: model_loading, retriable"
+check "... with retry_after_ms" field_has cb-load retry_after_ms '^[1-9][0-9]*$'
+not_ready() { curl -s -H "$A" "$URL/health/ready" | grep -q '"status":"not_ready",.*"progress":"[0-2]/3"'; }
+check "/health/ready meanwhile: 503 not_ready with the progress" not_ready
+ready_my() { curl -sf -H "$A" "$URL/health/ready" | grep -q '"config":"MY-PI","orchestration_mode":"debate","loaded_models":\["llama3.2:1b","tinyctx:1b","smollm2:135m"\]'; }
+wait_for 40 ready_my
+ok $? "... then ready: its three models loaded, its mode in force"
 tiny_roles() { curl -s -H "$A" "$URL/v1/models" | tr '{' '\n' | grep '"id":"tinyctx:1b"' | grep -q "$1"; }
 check "... its roles apply (tinyctx:1b is its thinker)" tiny_roles '"roles":\["thinker"\]'
 

@@ -12,7 +12,8 @@ VIS=moondream:1.8b+caps=completion/vision # on both nodes: the vision endpoints
 start_sim a --models "gemma3:1b,qwen2.5-coder:1.5b,tinyctx:1b+ctx=512,smollm2:135m,$VIS" \
     --load-ms smollm2:135m=8000,300 \
     --tokens-per-s 25 || ok 1 "ollama-sim a starts"
-start_sim b --models "gemma3:1b,deepseek-r1:1.5b,llama3.2:1b,$VIS" --load-ms 300 \
+# codegemma:2b, a second coder on pi-b, is never loaded first: the resident coder wins
+start_sim b --models "gemma3:1b,deepseek-r1:1.5b,llama3.2:1b,codegemma:2b,$VIS" --load-ms 300 \
     --tokens-per-s 25 || ok 1 "ollama-sim b starts"
 start_worker pi-a "$SIM_URL_a" "$SIM_ROOT_a"
 start_worker pi-b "$SIM_URL_b" "$SIM_ROOT_b"
@@ -65,7 +66,7 @@ chat() { # chat <body> <out>: POST /v1/chat/completions, body and status in out
 }
 MSG='"messages":[{"role":"user","content":"hello"}],"max_tokens":4'
 chat "{\"model\":\"coder\",$MSG}" "$T_TMP/r1"
-check "model \"coder\": the coder answers, and the answer names it" grep -q '"model":"qwen2.5-coder:1.5b".* 200$' "$T_TMP/r1"
+check "model \"coder\": the resident coder of the preset (qwen2.5-coder), not the cold codegemma:2b that sorts first; named in the answer" grep -q '"model":"qwen2.5-coder:1.5b".* 200$' "$T_TMP/r1"
 chat "{\"model\":\"auto\",\"task_type\":\"analyze\",$MSG}" "$T_TMP/r2"
 check "auto + task_type analyze: the thinker (deepseek-r1)" grep -q '"model":"deepseek-r1:1.5b".* 200$' "$T_TMP/r2"
 chat "{\"model\":\"auto\",\"task_type\":\"document\",$MSG}" "$T_TMP/r3"

@@ -70,13 +70,18 @@ struct ollama_call *ollama_generate(struct ollama *o, const struct ollama_gen *g
 void ollama_cancel(struct ollama_call *c); /* closes the connection (Ollama stops generating);
                                               no callbacks after */
 
-/* Node facts for health: loaded models (/api/ps), installed (/api/tags), version. names:
+/* Node facts for health: loaded models (/api/ps), installed (/api/tags). names:
  * NUL-separated list. cb runs once, later; 0, or -1 with errno ENOMEM. */
 typedef void ollama_list_fn(void *arg, bool ok, const char *names, size_t count);
 int ollama_ps(struct ollama *o, ollama_list_fn *cb, void *arg);
 int ollama_tags(struct ollama *o, ollama_list_fn *cb, void *arg);
-/* /api/version: names is the version string ("0.30.1"), count 1. */
-int ollama_version(struct ollama *o, ollama_list_fn *cb, void *arg);
+
+/* Any other request (/api/show, /api/tags and /api/ps whole, ...): cb runs once, later, with
+ * the status and the body (status -1: no answer; the body is then empty; it is capped at
+ * ORION_HTTP_MAX_BODY). body may be NULL (then no Content-Type). 0, or -1 (ENOMEM). */
+typedef void ollama_fetch_fn(void *arg, int status, const char *body, size_t n);
+int ollama_fetch(struct ollama *o, const char *method, const char *path, const char *body,
+                 size_t len, ollama_fetch_fn *cb, void *arg);
 
 /* ---- pure helpers, tested alone ---- */
 

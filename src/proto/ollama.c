@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static bool is_json_number(const char *s)
@@ -124,13 +123,13 @@ struct ollama_call {
     bool over, failed, got_text, dead; /* over: the user had its last callback; dead: cancelled */
 };
 
-struct ollama_list {
+struct ollama_list { /* a GET of /api/ps or /api/tags, or an ollama_fetch */
     struct ollama *o;
     struct ollama_list *next, *prev;
     struct httpc_req *req;
     ollama_list_fn *cb;
+    ollama_fetch_fn *fetch;
     void *arg;
-    long (*parse)(const char *p, size_t n, struct buf *out); /* count of names, or -1 */
     struct buf body;
     int status;
 };
@@ -413,20 +412,6 @@ static long list_names(const char *p, size_t n, struct buf *out)
     return count;
 }
 
-/* {"version":"0.30.1"}: the version as the one name; 1 or -1 */
-static long version_name(const char *p, size_t n, struct buf *out)
-{
-    cJSON *j = cJSON_ParseWithLength(p, n);
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "version");
-    long count = -1;
-
-    if (cJSON_IsString(v) && strlen(v->valuestring) <= ORION_VERSION_MAX &&
-        buf_append(out, v->valuestring, strlen(v->valuestring) + 1) == 0)
-        count = 1;
-    cJSON_Delete(j);
-    return count;
-}
-
 static void list_done(void *arg)
 {
     struct ollama_list *s = arg;
@@ -434,9 +419,14 @@ static void list_done(void *arg)
     long count = -1;
 
     s->req = NULL;
+    if (s->fetch) {
+        s->fetch(s->arg, s->status, buf_data(&s->body), buf_size(&s->body));
+        list_free(s);
+        return;
+    }
     buf_init(&names, ORION_HTTP_MAX_BODY);
     if (s->status == 200)
-        count = s->parse(buf_data(&s->body), buf_size(&s->body), &names);
+        count = list_names(buf_data(&s->body), buf_size(&s->body), &names);
     s->cb(s->arg, count >= 0, count >= 0 ? buf_data(&names) : "", count >= 0 ? (size_t)count : 0);
     buf_release(&names);
     list_free(s);
@@ -449,13 +439,15 @@ static void list_error(void *arg, enum httpc_err kind, const char *msg)
     (void)kind;
     (void)msg;
     s->req = NULL;
-    s->cb(s->arg, false, "", 0);
+    if (s->fetch)
+        s->fetch(s->arg, -1, "", 0);
+    else
+        s->cb(s->arg, false, "", 0);
     list_free(s);
 }
 
-static int list_start(struct ollama *o, const char *path,
-                      long (*parse)(const char *, size_t, struct buf *), ollama_list_fn *cb,
-                      void *arg)
+static int list_start(struct ollama *o, const char *method, const char *path, const char *body,
+                      size_t len, ollama_list_fn *cb, ollama_fetch_fn *fetch, void *arg)
 {
     static const struct httpc_cb hcb = {list_head, list_data, list_done, list_error};
     struct ollama_list *s = orion_calloc(1, sizeof(*s));
@@ -464,10 +456,11 @@ static int list_start(struct ollama *o, const char *path,
         return -1;
     s->o = o;
     s->cb = cb;
+    s->fetch = fetch;
     s->arg = arg;
-    s->parse = parse;
     buf_init(&s->body, ORION_HTTP_MAX_BODY);
-    s->req = httpc_request(o->h, "GET", path, NULL, NULL, 0, &hcb, s);
+    s->req = httpc_request(o->h, method, path, body ? "application/json" : NULL, body, len, &hcb,
+                           s);
     if (!s->req) {
         orion_free(s);
         errno = ENOMEM;
@@ -482,15 +475,16 @@ static int list_start(struct ollama *o, const char *path,
 
 int ollama_ps(struct ollama *o, ollama_list_fn *cb, void *arg)
 {
-    return list_start(o, "/api/ps", list_names, cb, arg);
+    return list_start(o, "GET", "/api/ps", NULL, 0, cb, NULL, arg);
 }
 
 int ollama_tags(struct ollama *o, ollama_list_fn *cb, void *arg)
 {
-    return list_start(o, "/api/tags", list_names, cb, arg);
+    return list_start(o, "GET", "/api/tags", NULL, 0, cb, NULL, arg);
 }
 
-int ollama_version(struct ollama *o, ollama_list_fn *cb, void *arg)
+int ollama_fetch(struct ollama *o, const char *method, const char *path, const char *body,
+                 size_t len, ollama_fetch_fn *cb, void *arg)
 {
-    return list_start(o, "/api/version", version_name, cb, arg);
+    return list_start(o, method, path, body, len, NULL, cb, arg);
 }

@@ -35,6 +35,7 @@ struct move_ctx {
     struct router *r;
     struct waiting *w;
     char node[ORION_NODE_ID_MAX + 1];
+    char key[ORION_MODEL_MAX + 1]; /* the model's key, for the requests in flight */
     enum route_kind kind;
     unsigned long long id; /* its flight */
 };
@@ -80,6 +81,7 @@ static void move_end(struct redis *c, struct resp_reply *reply, bool moved, void
             r->cnt.kind[m->kind]++;
         if (m->w->attempt > 1)
             r->cnt.failovers++;
+        admit_flight_add(&r->flights, id.p, id.n, m->key, m->node, router_now(r));
         if (n) {
             n->cnt.routed++;
             if ((int)m->kind < K_NKINDS)
@@ -126,14 +128,21 @@ int router_send_move(struct router *r, struct waiting *w, struct rnode *n, enum 
 
     if (!m)
         return -1;
-    entry_routed(&mv, n->stream, w->fields, id, w->attempt, (long long)(now * 1000));
+    entry_routed(&mv, n->stream, w->fields, id, w->attempt, (long long)(now * 1000),
+                 entry_cstr(w->model_res), entry_cstr(w->role));
     entry_event_init(&e);
     e.type = entry_cstr("routed");
     e.request_id = id;
     e.node = entry_cstr(n->id);
     e.model = entry_cstr(w->rreq.model);
     e.kind = entry_cstr(route_kind_name(kind));
+    e.role = entry_cstr(w->role);
+    e.task_type = w->req.task_type;
+    e.requested = w->model_res ? (w->req.model.p ? w->req.model : entry_cstr("auto"))
+                               : entry_cstr(NULL);
     entry_event(&ev, &r->keys, &e);
+    if (route_model_norm(w->rreq.model, m->key, sizeof(m->key)) < 0)
+        m->key[0] = '\0';
     m->r = r;
     m->w = w;
     m->kind = kind;
@@ -354,7 +363,9 @@ static int router_setup(struct router *r, const struct router_conf *rc)
     else if (gethostname(r->me, sizeof(r->me) - 1) < 0 || !r->me[0])
         snprintf(r->me, sizeof(r->me), "router");
     buf_init(&r->cancel_ids, (size_t)ROUTER_CANCEL_BATCH * 258);
-    return router_wait_pool_init(r) < 0 ? ORION_EXIT_SYSTEM : 0;
+    if (router_wait_pool_init(r) < 0)
+        return ORION_EXIT_SYSTEM;
+    return router_service_init(r);
 }
 
 void router_free(struct router *r)
@@ -368,6 +379,7 @@ void router_free(struct router *r)
     orion_free(r->wh);
     router_wait_pool_release(r);
     router_nodes_release(r);
+    router_service_release(r);
     buf_release(&r->cancel_ids);
     rflights_release(&r->fl);
     orion_free(r->ord);
@@ -417,8 +429,10 @@ out_free:
 /* The HTTP front, lent the command connection and given the three calls of gateway.h. */
 static struct gateway *front_start(struct router *r, char *err, size_t errlen)
 {
-    const struct gateway_host host = {r, router_snapshot, router_stats, router_cancel};
-    const struct gateway_conf conf = {&r->rc->c, r->me, r->rc->http_listen, r->rc->http_token};
+    const struct gateway_host host = {r,           router_snapshot, router_stats,
+                                      router_cancel, router_service,  router_set_config};
+    const struct gateway_conf conf = {&r->rc->c, r->me, r->rc->http_listen, r->rc->http_token,
+                                      (int)r->rc->max_concurrent};
 
     return gateway_new(r->l, r->cmd, &conf, &host, err, errlen);
 }

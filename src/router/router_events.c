@@ -152,6 +152,8 @@ static bool take_event(struct router *r, const struct resp_reply *fields, double
     bool mine;
 
     entry_event_read(fields, &e);
+    if (entry_is(e.type, "failed") || entry_is(e.type, "done"))
+        router_service_event(r, &e); /* admission's flights, the prompt estimator */
     if (!e.type.n || e.node.n >= sizeof(node) || e.model.n >= sizeof(model))
         return false;
     copy_field(node, sizeof(node), e.node);

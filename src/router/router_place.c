@@ -107,10 +107,12 @@ static unsigned long free_slots(const struct router *r, const struct route_node 
     return f;
 }
 
-/* The held requests not being moved into r->ord; how many, or -1 (no memory). */
-static long gather(struct router *r)
+/* The held requests not being moved whose model is decided and admitted (router_resolve)
+ * into r->ord; how many, or -1 (no memory). One that resolve answered is dropped. */
+static long gather(struct router *r, size_t n, double now)
 {
-    size_t k = 0;
+    size_t k = 0, i = 0;
+    int rc;
 
     if (r->capord < r->nw) {
         size_t ncap = r->nw * 2;
@@ -120,9 +122,20 @@ static long gather(struct router *r)
         r->ord = o;
         r->capord = ncap;
     }
-    for (size_t i = 0; i < r->nw; i++)
-        if (!r->w[i]->moving)
-            r->ord[k++] = r->w[i];
+    while (i < r->nw) {
+        struct waiting *w = r->w[i];
+        if (w->moving || (rc = router_resolve(r, w, r->view, n, now)) > 0) {
+            i++; /* moving, or not yet: no model decided, or its model at --max-per-model */
+            continue;
+        }
+        if (rc < 0) { /* answered: too big, or a model installed nowhere */
+            router_waiting_drop(r, i); /* the last one moved to i: look at i again */
+            router_waiting_free(r, w);
+            continue;
+        }
+        r->ord[k++] = w;
+        i++;
+    }
     return (long)k;
 }
 
@@ -163,7 +176,7 @@ void router_try_place(struct router *r)
     r->placing = true;
     now = router_now(r);
     n = router_route_nodes(r, r->view, r->view_map, ORION_ROUTE_MAX_NODES);
-    if ((late && !free_slots(r, r->view, n, now)) || (k = gather(r)) <= 0)
+    if ((late && !free_slots(r, r->view, n, now)) || (k = gather(r, n, now)) <= 0)
         goto out;
     if (!late)
         qsort(r->ord, (size_t)k, sizeof(*r->ord), qcmp_priority);
@@ -180,6 +193,27 @@ out:
     group_read(&r->g);
 }
 
+/* A request's deadline passed while it waited: model_loading when its model is being loaded
+ * (retry when the load is expected to be done), else no_available_nodes. */
+static void deadline_passed(struct router *r, struct waiting *w, double now)
+{
+    const struct route_learned *l;
+    char key[ORION_MODEL_MAX + 1];
+    long retry;
+
+    if (w->resolved && router_preload_loading(r, w->rreq.model, now)) {
+        l = route_model_norm(w->rreq.model, key, sizeof(key)) < 0 ? NULL
+                                                                   : route_learned_find(&r->st, key);
+        retry = (long)(l && l->cold_ms > 0 ? l->cold_ms : r->rs.cold_load_ms);
+        router_answer_error_ex(r, &w->req, w->src, w->group, "model_loading", true,
+                               "the model is still loading: try again shortly", NULL,
+                               retry < 1000 ? 1000 : retry);
+        return;
+    }
+    router_answer_error_ex(r, &w->req, w->src, w->group, "no_available_nodes", true,
+                           "no node could take the request before its deadline", NULL, 5000);
+}
+
 void router_expire(struct router *r)
 {
     double now = router_now(r);
@@ -194,8 +228,7 @@ void router_expire(struct router *r)
             continue;
         }
         r->cnt.timeouts++;
-        router_answer_error(r, &w->req, w->src, w->group, "no_available_nodes", true,
-                            "no node could take the request before its deadline");
+        deadline_passed(r, w, now);
         router_waiting_drop(r, i); /* the last one moved to i: look at i again */
         router_waiting_free(r, w);
     }

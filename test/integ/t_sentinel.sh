@@ -345,7 +345,10 @@ redis-cli -p "$HA_NEW" XRANGE $Q - + | grep -q "^$RB_ID\$"
 is "$?" 1 "rb's request is gone too"
 sleep 3
 alive "$CURL_RB"
-ok $? "... and its HTTP client still waits, for an answer that will not come"
+rb_alive=$?
+ok $rb_alive "... and its HTTP client still waits, for an answer that will not come"
+[ "$rb_alive" = 0 ] ||
+    echo "# rb's client ended: HTTP $(cat "$T_TMP/rb.code" 2>/dev/null) $(head -c 300 "$T_TMP/rb.out" 2>/dev/null)"
 kill "$CURL_RB" 2>/dev/null
 back() { [ "$(gen "after the loss")" = 200 ]; }
 wait_for 20 back

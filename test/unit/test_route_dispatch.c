@@ -268,11 +268,60 @@ static void test_binding(void)
     ok(got == 1 && out[0].req == 1, "a bad model name is never assigned; the next one is");
 }
 
+/* One early-bound pass over requests for 12 models (more than a pass keeps the residency of)
+ * decides each as route_pick does on the state as the pass has left it before that request,
+ * for every policy. */
+static void test_pass_as_pick(void)
+{
+    static const char *const models[] = {"m0", "m1", "m2",  "m3",  "m4",  "m5",
+                                         "m6", "m7", "m8", "m9", "m10", "m11"};
+    struct route_node nodes[] = {
+        N(.id = "a", .capacity = 2, .ram_total_mb = 8000, MODELS("m1", "m2:latest")),
+        N(.id = "b", .ram_total_mb = 4000, MODELS("M7", "m9")),
+        N(.id = "c", .capacity = 3, .ram_total_mb = 16000, .inflight = 1, MODELS("m11")),
+        N(.id = "d", .has_temp = true, .temp_c = 80, MODELS("m0")),
+    };
+    static struct route_state st, ref;
+    struct route_request rq[24];
+    const struct route_request *held[24];
+    struct route_assign out[24];
+    struct route_result r;
+    struct route_settings s = S;
+    size_t got;
+    int bad;
+
+    for (size_t i = 0; i < ELEMS(rq); i++) {
+        rq[i] = (struct route_request){.model = models[(i * 5) % ELEMS(models)], .id = i + 1,
+                                       .arrived = NOW - 10 + (double)i, .rnd = i * 7919};
+        held[i] = &rq[i];
+    }
+    for (int p = ROUTE_POLICY_STICKY; p <= ROUTE_POLICY_RANDOM; p++) {
+        s.policy = (enum route_policy)p;
+        s.binding = ROUTE_BIND_EARLY;
+        route_state_init(&st);
+        route_state_update(&st, nodes, ELEMS(nodes), &s, NOW);
+        ref = st;
+        got = route_dispatch(nodes, ELEMS(nodes), held, ELEMS(rq), &s, &st, NOW, out, 24);
+        bad = got != ELEMS(rq);
+        for (size_t k = 0; k < got && !bad; k++) {
+            const struct route_request *q = held[out[k].req];
+            bad = out[k].req != k ||
+                  route_pick(nodes, ELEMS(nodes), q, &s, &ref, NOW, &r) != out[k].node ||
+                  r.kind != out[k].kind;
+            route_note_dispatch(&ref, &nodes[out[k].node], q, q->id, out[k].expect_ms,
+                                out[k].cached, q->keep_alive_s, &s, NOW);
+        }
+        ok(!bad, "%s bound early: 24 requests for 12 models, each where route_pick puts it",
+           route_policy_name(s.policy));
+    }
+}
+
 int main(void)
 {
     route_settings_init(&S);
     test_cases();
     test_order();
     test_binding();
+    test_pass_as_pick();
     return done_testing();
 }

@@ -311,6 +311,36 @@ static void test_model_cap(void)
     is_int(route_state_find(&st, "a")->model_cap, 0, "first sight: nothing to compare");
 }
 
+/* A node with more models than one update keeps the keys of (20 > 16): the records of the
+ * later ones are read as those of the first. */
+static void test_many_models(void)
+{
+    static char names[21][8];
+    static const char *list[21];
+    struct route_node n = N(.id = "a");
+    struct route_state st;
+    struct route_node_state *ns;
+
+    for (size_t i = 0; i < ELEMS(names); i++) {
+        snprintf(names[i], sizeof(names[i]), "m%zu", i);
+        list[i] = names[i];
+    }
+    route_state_init(&st);
+    route_note_sent(&st, "a", "m18", 600, NOW);
+    route_note_sent(&st, "a", "m3", 600, NOW);
+    n.models = list;
+    n.nmodels = 20;
+    route_state_update(&st, &n, 1, &S, NOW + 1);
+    ns = route_state_find(&st, "a");
+    is_int(ns->nseen, 20, "20 models: every one counted");
+    ok(ns->nsent == 2 && ns->sent[0].seen && ns->sent[1].seen, "20 models: both records seen");
+    list[18] = names[20];
+    route_state_update(&st, &n, 1, &S, NOW + 2);
+    ok(!route_resident(&n, "m18:latest", &st, NOW + 2), "the 19th model gone: its record too");
+    ok(route_resident(&n, "m3:latest", &st, NOW + 2), "the 4th still there: its record stays");
+    list[18] = names[18];
+}
+
 int main(void)
 {
     route_settings_init(&S);
@@ -320,5 +350,6 @@ int main(void)
     test_learning();
     test_eviction();
     test_model_cap();
+    test_many_models();
     return done_testing();
 }

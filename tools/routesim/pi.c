@@ -155,8 +155,8 @@ static void reschedule(struct world *w, struct node *n)
         if (w->job[n->active[k]].work < least)
             least = w->job[n->active[k]].work;
     rate = n->speed / (double)n->nactive;
-    evq_push(&w->q, w->now + (least > 0 ? least : 0) / rate, EV_CPU, (int)node_index(w, n),
-             n->cpu_gen);
+    evq_set(&w->q, EVKEY_CPU(node_index(w, n)), w->now + (least > 0 ? least : 0) / rate, EV_CPU,
+            (int)node_index(w, n), n->cpu_gen);
     if (!n->heat_tick) {
         n->heat_tick = true;
         evq_push(&w->q, w->now + HEAT_TICK, EV_HEAT, (int)node_index(w, n), 0);
@@ -412,8 +412,8 @@ static void idle_check(struct world *w, struct node *n, struct runner *r)
     if (r->busy || r->qhead >= 0 || !r->ready)
         return;
     r->expires = w->now + KEEP_ALIVE;
-    evq_push(&w->q, r->expires, EV_EXPIRE, (int)node_index(w, n),
-             r->gen * MAX_RUNNERS + (uint64_t)(r - n->run));
+    evq_set(&w->q, EVKEY_EXPIRE(w->nn, node_index(w, n), (size_t)(r - n->run)), r->expires,
+            EV_EXPIRE, (int)node_index(w, n), r->gen * MAX_RUNNERS + (uint64_t)(r - n->run));
 }
 
 /* A job ends: its slot keeps prompt + answer; the runner's next waiting request starts. */

@@ -87,10 +87,15 @@ static int setup(struct world *w, const struct trace *t, enum peer p, uint64_t s
             D.next[i] = D.first[r->after];
             D.first[r->after] = (int)i;
         } else {
-            evq_push(&w->q, r->arrive, EV_ARRIVE, (int)i, 0);
+            evq_pre(&w->q, r->arrive, EV_ARRIVE, (int)i, 0);
             if (r->measured && (measure_from < 0 || r->arrive < measure_from))
                 measure_from = r->arrive;
         }
+    }
+    evq_pre_done(&w->q);
+    if (evq_keys(&w->q, EVKEYS(w->nn)) < 0) {
+        errno = ENOMEM;
+        return -1;
     }
     for (size_t i = 0; i < w->nn; i++) {
         node_init(w, i);

@@ -94,11 +94,17 @@ struct router {
 
 static bool core_peer(enum peer p) { return p != P_NGINX && p != P_CLAIRVOYANT; }
 
+/* The router of the run in progress, kept from run to run (its fresh pages cost more than
+ * clearing it): run_sim is not reentrant. */
+static struct router *KEEP;
+
 void router_init(struct world *w)
 {
-    struct router *R = calloc(1, sizeof(*R));
+    struct router *R = KEEP ? KEEP : (KEEP = malloc(sizeof(*R)));
     size_t n = w->t->n;
 
+    if (R)
+        memset(R, 0, sizeof(*R));
     if (!R || !(R->rq = calloc(n, sizeof(*R->rq))) || !(R->held = calloc(n, sizeof(int))) ||
         !(R->hp = calloc(n, sizeof(*R->hp))) || !(R->where = calloc(n, sizeof(int))) ||
         !(R->tried = calloc(n * w->nn, 1)))
@@ -147,7 +153,6 @@ void router_free(struct world *w)
     free(R->hp);
     free(R->where);
     free(R->tried);
-    free(R);
     w->router = NULL;
 }
 

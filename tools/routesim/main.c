@@ -334,6 +334,28 @@ static void bench_line(FILE *f, const char *name, const struct ratio *r, const c
             name, r->ours, unit, peer, size, r->peer, r->lo, r->hi);
 }
 
+/* The floor (no policy can go below it: no wait, load or cache miss) over the best peer, at
+ * size z, for the figure f of a best-peer goal (mean or p95). */
+static void floor_row(FILE *md, FILE *bench, int sc, size_t z, enum fig f, const char *key)
+{
+    struct summ fl, b;
+    int p = best_peer(sc, z, f);
+    char name[96];
+
+    if (p < 0)
+        return;
+    summ_of(sc, z, P_OURS, f == F_P95 ? F_F95 : F_FMEAN, &fl);
+    summ_of(sc, z, p, f, &b);
+    fprintf(md, "| %s | floor_%s | %zu | %s | %.3g | %.3g | **%.3f** | — |\n", scen_names[sc],
+            key, O.sizes[z], peer_names[p], fl.mean, b.mean, b.mean > 0 ? fl.mean / b.mean : NAN);
+    if (bench) {
+        snprintf(name, sizeof(name), "%s_floor_%s", scen_names[sc], key);
+        fprintf(bench, "BENCH routesim_%s value=%.4g unit=s peer=%s@%zun peer_value=%.4g "
+                       "better=lower\n",
+                name, fl.mean, peer_names[p], O.sizes[z], b.mean);
+    }
+}
+
 /* Per scenario and goal: the size where ours does worst against the peer. */
 static void goal_rows(FILE *md, FILE *bench, int sc)
 {
@@ -362,6 +384,8 @@ static void goal_rows(FILE *md, FILE *bench, int sc)
             snprintf(name, sizeof(name), "%s_%s", scen_names[sc], goals[g].key);
             bench_line(bench, name, &w, goals[g].unit, peer_names[wp], O.sizes[wz]);
         }
+        if (wp >= 0 && goals[g].vs < 0)
+            floor_row(md, bench, sc, wz, goals[g].f, goals[g].key);
     }
 }
 

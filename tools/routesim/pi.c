@@ -664,3 +664,29 @@ found:
         common = p - 1;
     return (double)(p - common) / m->pp_tps / speed + q->out_tokens / m->gen_tps / speed;
 }
+
+double req_floor(const struct trace *t, size_t i)
+{
+    const struct treq *q = &t->r[i], *a;
+    const struct model *m = &models[q->model];
+    struct prompt fit, prev;
+    unsigned common = 0, p;
+
+    prompt_fit(&q->pr, &fit);
+    if (q->kind != RK_SINGLE && fit.n > 1)
+        common = fit.cum[0]; /* a system prompt or task template, shared with other chats */
+    if (q->after >= 0 && (a = &t->r[q->after])->model == q->model) {
+        prompt_fit(&a->pr, &prev); /* its slot after the answer, as finish() leaves it */
+        if (prev.n < SEG_MAX && prompt_tokens(&prev) + a->out_tokens <= CTX_TOKENS) {
+            prev.seg[prev.n] = ((uint64_t)q->after << 8) | 0xa5;
+            prev.cum[prev.n] = prompt_tokens(&prev) + a->out_tokens;
+            prev.n++;
+            if (prompt_common(&prev, &fit) > common)
+                common = prompt_common(&prev, &fit);
+        }
+    }
+    p = prompt_tokens(&fit);
+    if (common >= p)
+        common = p - 1;
+    return (double)(p - common) / m->pp_tps + q->out_tokens / m->gen_tps;
+}

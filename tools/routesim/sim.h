@@ -183,6 +183,10 @@ struct runout {
     unsigned long events;
     unsigned long answers; /* answers and errors the clients got (one per request) */
 };
+/* Request i's floor: its time alone on an idle node at full speed, its model loaded and the
+ * slot holding the request it follows (prompt and answer), so no wait, load or miss a policy
+ * could avoid (pi.c). */
+double req_floor(const struct trace *t, size_t i);
 /* Simulate peer on trace t. 0, or -1 (ENOMEM). */
 int run_sim(const struct trace *t, enum peer p, uint64_t seed, struct runout *out);
 void runout_free(struct runout *o);

@@ -39,6 +39,7 @@ void route_settings_init(struct route_settings *s)
     s->heat_band = 5;
     s->heat_horizon_s = 60;
     s->evict_reloads = 3;
+    s->order_exp = 2;
 }
 
 

@@ -7,6 +7,7 @@
 #include "orion/route_dispatch.h"
 #include "route_int.h"
 
+#include <math.h>
 #include <string.h>
 
 struct pass {
@@ -310,7 +311,9 @@ size_t route_dispatch(const struct route_node *nodes, size_t n,
     if (late && s->policy == ROUTE_POLICY_STICKY && !s->order_arrival) {
         for (nw = 0; nw < nheld && nw < ROUTE_ORDER_WINDOW; nw++) {
             t = shortest(&p, held[nw]);
-            key[nw] = t > 0 ? ((now - held[nw]->arrived) * 1000 + t) / t : 0;
+            key[nw] = t > 0 ? ((now - held[nw]->arrived) * 1000 + t) /
+                                  (s->order_exp == 1 ? t : pow(t, s->order_exp))
+                            : 0;
             key[nw] *= weight(held[nw]->priority);
             order[nw] = nw;
             for (size_t j = nw; j > 0; j--) { /* insertion by key, stable */

@@ -176,24 +176,34 @@ static void test_cases(void)
     }
 }
 
-/* Which held request a single free slot goes to. */
+/* Which held request a single free slot goes to: the response ratio (order_exp 1), then the
+ * default, the ratio per second of run time (order_exp 2). */
 static void test_order(void)
 {
     static const struct {
         const char *name;
+        double e;          /* order_exp */
         int pa, pb;        /* priorities of a and b */
         double aa, ab;     /* s waited */
         unsigned sa, sb;   /* service_ms */
         const char *want;
     } rows[] = {
-        {"equal: the first", 2, 2, 10, 10, 5000, 5000, "a"},
-        {"b's ratio (5+5)/5 = 2 beats a's (10+100)/100", 2, 2, 10, 5, 100000, 5000, "b"},
-        {"a waited long enough: (200+100)/100 = 3 beats 2", 2, 2, 200, 5, 100000, 5000, "a"},
-        {"priority 3 doubles a's 1.1: 2.2 beats 2", 3, 2, 10, 5, 100000, 5000, "a"},
-        {"priority 3 doubles 1.05: 2.1 beats 2", 3, 2, 5, 5, 100000, 5000, "a"},
-        {"priority 1 halves a's 2: 1 loses to 2", 1, 2, 5, 5, 5000, 5000, "b"},
-        {"priority 1 that waited 20 s: 5 x 0.5 = 2.5 beats 2", 1, 2, 20, 5, 5000, 5000, "a"},
-        {"priority 0 is 2", 0, 2, 10, 10, 5000, 5000, "a"},
+        {"equal: the first", 1, 2, 2, 10, 10, 5000, 5000, "a"},
+        {"b's ratio (5+5)/5 = 2 beats a's (10+100)/100", 1, 2, 2, 10, 5, 100000, 5000, "b"},
+        {"a waited long enough: (200+100)/100 = 3 beats 2", 1, 2, 2, 200, 5, 100000, 5000, "a"},
+        {"priority 3 doubles a's 1.1: 2.2 beats 2", 1, 3, 2, 10, 5, 100000, 5000, "a"},
+        {"priority 3 doubles 1.05: 2.1 beats 2", 1, 3, 2, 5, 5, 100000, 5000, "a"},
+        {"priority 1 halves a's 2: 1 loses to 2", 1, 1, 2, 5, 5, 5000, 5000, "b"},
+        {"priority 1 that waited 20 s: 5 x 0.5 = 2.5 beats 2", 1, 1, 2, 20, 5, 5000, 5000, "a"},
+        {"priority 0 is 2", 1, 0, 2, 10, 10, 5000, 5000, "a"},
+        {"e 2, equal: the first", 2, 2, 2, 10, 10, 5000, 5000, "a"},
+        {"e 2: (200+100)/100/100 = 0.03 loses to (5+5)/5/5 = 0.4", 2, 2, 2, 200, 5, 100000, 5000,
+         "b"},
+        {"e 2: a waited 4000 s: 41/100 = 0.41 beats 0.4", 2, 2, 2, 4000, 5, 100000, 5000, "a"},
+        {"e 2: a waited 3890 s: 39.9/100 = 0.399 loses to 0.4", 2, 2, 2, 3890, 5, 100000, 5000, "b"},
+        {"e 2: (10+10)/10/10 = 0.2 x 2 (priority 3) beats (5+5)/5/5 x 1/2", 2, 3, 1, 10, 5,
+         10000, 5000, "a"},
+        {"e 2: same T, the longer wait", 2, 2, 2, 30, 20, 8000, 8000, "a"},
     };
     struct route_node nd = N(.id = "x", MODELS("m"));
     struct route_request a = {.model = "m", .id = 1}, b = {.model = "m", .id = 2};
@@ -203,12 +213,14 @@ static void test_order(void)
     static struct route_state st;
     size_t got;
 
+    ok(S.order_exp == 2, "order_exp: 2 by default");
     for (size_t i = 0; i < ELEMS(rows); i++) {
         route_state_init(&st);
+        s.order_exp = rows[i].e;
         a.priority = rows[i].pa, b.priority = rows[i].pb;
         a.arrived = NOW - rows[i].aa, b.arrived = NOW - rows[i].ab;
         a.service_ms = rows[i].sa, b.service_ms = rows[i].sb;
-        got = route_dispatch(&nd, 1, held, 2, &S, &st, NOW, out, 2);
+        got = route_dispatch(&nd, 1, held, 2, &s, &st, NOW, out, 2);
         is_int(got, 1, "order: %s: one slot, one assignment", rows[i].name);
         is_str(got ? (out[0].req == 0 ? "a" : "b") : NULL, rows[i].want, "order: %s", rows[i].name);
     }

@@ -8,8 +8,8 @@
  *            [--dump FILE]
  *
  * --set changes one of ours' settings (the others keep the router's defaults), to measure
- * a choice: evict_reloads, heat_band, heat_horizon_s, conv_p, conv_keep_s, prefill_tps
- * (numbers), order_arrival (0 or 1). --dump writes one line per run: scenario, size, seed,
+ * a choice: evict_reloads, heat_band, heat_horizon_s, conv_p, conv_keep_s, prefill_tps,
+ * temp_margin, order_exp (numbers), order_arrival (0 or 1). --dump writes one line per run: scenario, size, seed,
  * peer, a hash of every request's times (their bits) and the counts, so that two builds can
  * be shown to decide the same (diff the files).
  *

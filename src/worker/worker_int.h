@@ -9,6 +9,7 @@
 #include "orion/health.h"
 #include "orion/loop.h"
 #include "orion/metrics.h"
+#include "orion/modelinfo.h"
 #include "orion/ollama.h"
 #include "orion/redis.h"
 #include "worker.h"
@@ -63,6 +64,13 @@ struct worker {
     bool ps_ok, health_logged, metrics_warned, removing;
     char cancel_ids[WORKER_MAX_PARALLEL][48]; /* entry ids asked about in the last poll */
     size_t ncancel_ids;
+    struct { /* worker_meta.c: what Ollama says about its models */
+        struct ollama_model *tags, *ps, *shown; /* the last /api/tags, /api/ps; /api/show's */
+        size_t ntags, nps, nshown;
+        int showing;    /* /api/show requests in flight */
+        void *asks[2];  /* their contexts (freed here if Ollama's client goes first) */
+        bool warned; /* a body that did not parse was logged */
+    } meta;
 };
 
 /* worker.c */
@@ -76,6 +84,12 @@ void worker_ollama_release(struct worker *w);
 void job_start(struct job *j);
 void job_answer_error(struct job *j, const char *code, bool retriable, const char *msg);
 void job_free(struct job *j);
+
+/* worker_meta.c */
+int worker_meta_take(struct worker *w, bool ps, int status, const char *body, size_t n);
+void worker_meta_probed(struct worker *w); /* both lists are in: ask /api/show, publish */
+void worker_meta_publish(struct worker *w);
+void worker_meta_release(struct worker *w);
 
 /* worker_health.c */
 long worker_health_cb(struct loop *l, void *arg);

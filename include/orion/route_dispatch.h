@@ -47,9 +47,11 @@
  *              request counted in used without a flight record service / 2, and the T of the
  *              requests this pass already holds for that node.
  *     evict    a load that displaces another model: route.h's evict (0 when resident) x
- *              settings evict_reloads (default 3: counting one reload per displacement made
+ *              settings evict_reloads (default 4: counting one reload per displacement made
  *              routesim's steady run load 0.93 of nginx's models, three 0.52, at the same
- *              latency: a displaced model comes back and displaces another in turn).
+ *              latency: a displaced model comes back and displaces another in turn; four
+ *              brings the 3-node heat and day runs under half of nginx's loads at +0.01 on
+ *              their mean: docs/BENCHMARKS.md).
  *     displace a request that does not continue the conversation in a slot it would take
  *              (every one of conv_slots slots of the model live) on a node without a host
  *              cache: that conversation's worth (route_conv_worth at the node's rate over slow,

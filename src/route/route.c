@@ -38,7 +38,7 @@ void route_settings_init(struct route_settings *s)
     s->conv_keep_s = 600;
     s->heat_band = 5;
     s->heat_horizon_s = 60;
-    s->evict_reloads = 3;
+    s->evict_reloads = 4;
     s->order_exp = 2;
 }
 

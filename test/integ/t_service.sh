@@ -96,9 +96,10 @@ wait_for 20 answered cb-pfx
 is "$(answer_field cb-pfx model)" "gemma3:1b" "... local:gemma3:1b with task_type code: gemma3:1b"
 check "... the task_type recorded on its routed event" sh -c \
     "redis-cli -p $REDIS_PORT --raw XRANGE orion:inference:events - + | grep -A1 -x task_type | grep -qx code"
-learnable() { # a done event with the router's estimate beside Ollama's count
-    rcli --raw XRANGE orion:inference:events - + | awk 'prev == "type" { e = 0 } prev == "prompt_est" && $0 > 0 { e = 1 }
-        prev == "prompt_eval_count" && $0 > 0 && e { ok = 1 } { prev = $0 } END { exit !ok }'
+learnable() { # a done event with the router's estimate beside Ollama's count (in any order)
+    rcli --raw XRANGE orion:inference:events - + | awk 'prev == "type" { if (e && c) ok = 1; e = c = 0 }
+        prev == "prompt_est" && $0 > 0 { e = 1 } prev == "prompt_eval_count" && $0 > 0 { c = 1 }
+        { prev = $0 } END { if (e && c) ok = 1; exit !ok }'
 }
 check "the done events carry prompt_est beside prompt_eval_count (the context guard learns from them)" learnable
 

@@ -49,13 +49,21 @@ struct contract_str {
     size_t n;
 };
 
+/* What a request asks of Ollama: which of messages, prompt and input it carries. */
+enum contract_kind { CONTRACT_CHAT, CONTRACT_GENERATE, CONTRACT_EMBED };
+
 /* A request entry. Every view points into the reply it was parsed from. */
 struct contract_request {
     const char *entry_id;
     struct contract_str request_id, model, messages, prompt, system, options, format, tools,
         think, images, keep_alive, callback,
-        node, /* "run only on this node" (load/unload of the HTTP front) */
-        suffix; /* generate: passed to Ollama */
+        node,   /* "run only on this node" (load/unload of the HTTP front) */
+        suffix, /* generate: passed to Ollama */
+        input,  /* embed: a JSON string or array of strings */
+        truncate; /* embed: "true" or "false" (absent: Ollama's default, true) */
+    enum contract_kind kind;
+    long long dimensions; /* embed: 0 when absent */
+    bool legacy;          /* embed: Ollama's /api/embeddings (one input, a JSON string) */
     bool stream;
     int priority;         /* 1 low, 2 normal (default), 3 high */
     long long timeout_ms; /* 0: none given */
@@ -67,7 +75,9 @@ struct contract_request {
  * Parse the flat field/value array of a stream entry. On error, returns -1 with a sentence in
  * err; the fields that could be read (request_id, callback, model) are still filled so that
  * the caller can answer the error. Checks: model present, ≤ ORION_MODEL_MAX bytes, no control
- * characters; exactly one of messages (a JSON array) and prompt (a string); options, format,
+ * characters; exactly one of messages (a JSON array), prompt (a string) and input (embed: a
+ * JSON string, or an array of at most ORION_EMBED_MAX_INPUTS strings; with legacy=true a
+ * string; truncate true/false; dimensions a positive integer ≤ 65536); options, format,
  * tools, images valid JSON; think true/false/low/medium/high/max; priority 1-3; timeout_ms a
  * positive integer; stream true/false; every field ≤ ORION_FIELD_MAX; callback ≤ 256 bytes of
  * printable text; node (optional) ≤ ORION_NODE_ID_MAX bytes of printable text without spaces.
@@ -75,6 +85,10 @@ struct contract_request {
  */
 int contract_request_parse(const struct resp_reply *fields, const char *entry_id,
                            struct contract_request *r, char *err, size_t errlen);
+
+/* How many strings a JSON input holds (a string: 1, an array of strings: its length), or -1
+ * when it is neither or holds more than ORION_EMBED_MAX_INPUTS. */
+int contract_input_count(const char *s, size_t n);
 
 /* The request id to use: request_id, or the entry id when the entry had none. */
 struct contract_str contract_request_id(const struct contract_request *r);

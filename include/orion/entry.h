@@ -8,6 +8,8 @@
  *              done:  request_id [node_id] type=done status=ok response [message] model
  *                     done_reason total_duration load_duration prompt_eval_count
  *                     prompt_eval_duration eval_count eval_duration
+ *              embed: request_id [node_id] type=done status=ok embeddings model
+ *                     done_reason=stop and the six counters (a request with `input`)
  *              error: request_id [node_id] type=error status=error error code
  *                     retriable=true|false [model]
  *   chunk    on the callback stream as the answer grows (stream=true):
@@ -75,6 +77,13 @@ struct entry_done {
 /* The done answer's fields after entry_answer_begin. */
 void entry_answer_done(struct resp_cmd *c, const struct entry_done *d);
 
+struct entry_embed {
+    struct contract_str embeddings, model; /* embeddings: a JSON array of arrays of numbers */
+    long long counter[ENTRY_NCOUNTERS];    /* Ollama's: total, load, prompt_eval_count */
+};
+/* The done answer of an embedding request after entry_answer_begin. */
+void entry_answer_embed(struct resp_cmd *c, const struct entry_embed *e);
+
 /* XADD callback MAXLEN ~ N * request_id id type chunk seq N delta D */
 void entry_chunk(struct entry_argv *a, struct contract_str callback, struct contract_str id,
                  long seq, const char *delta, size_t n);
@@ -106,7 +115,7 @@ enum entry_type { ENTRY_OTHER = 0, ENTRY_CHUNK, ENTRY_DONE, ENTRY_ERROR };
 struct entry_answer {
     enum entry_type type;
     struct contract_str request_id, node, model, delta, response, message, done_reason, error,
-        code;
+        code, embeddings;
     bool retriable;
     struct contract_str counter[ENTRY_NCOUNTERS]; /* only when all digits (< 24 of them) */
 };

@@ -126,6 +126,24 @@ void entry_answer_done(struct resp_cmd *c, const struct entry_done *d)
     }
 }
 
+void entry_answer_embed(struct resp_cmd *c, const struct entry_embed *e)
+{
+    resp_cmd_adds(c, "type");
+    resp_cmd_adds(c, "done");
+    resp_cmd_adds(c, "status");
+    resp_cmd_adds(c, "ok");
+    resp_cmd_adds(c, "embeddings");
+    resp_cmd_add(c, e->embeddings.p ? e->embeddings.p : "[]", e->embeddings.p ? e->embeddings.n : 2);
+    resp_cmd_adds(c, "model");
+    resp_cmd_add(c, e->model.p ? e->model.p : "", e->model.n);
+    resp_cmd_adds(c, "done_reason");
+    resp_cmd_adds(c, "stop");
+    for (int i = 0; i < ENTRY_NCOUNTERS; i++) {
+        resp_cmd_adds(c, entry_counter_names[i]);
+        resp_cmd_addf(c, "%lld", e->counter[i]);
+    }
+}
+
 void entry_chunk(struct entry_argv *a, struct contract_str callback, struct contract_str id,
                  long seq, const char *delta, size_t n)
 {
@@ -272,7 +290,7 @@ void entry_answer_read(const struct resp_reply *f, struct entry_answer *a)
         SLOT(entry_answer, "model", model),           SLOT(entry_answer, "delta", delta),
         SLOT(entry_answer, "response", response),     SLOT(entry_answer, "message", message),
         SLOT(entry_answer, "done_reason", done_reason), SLOT(entry_answer, "error", error),
-        SLOT(entry_answer, "code", code)};
+        SLOT(entry_answer, "code", code),         SLOT(entry_answer, "embeddings", embeddings)};
     struct contract_str type = field(f, "type");
 
     a->type = entry_is(type, "chunk")   ? ENTRY_CHUNK

@@ -71,6 +71,13 @@ static int put_messages(struct buf *b, const struct ollama_gen *g)
     return rc | buf_append(b, m + i, n - i);
 }
 
+int ollama_put_keep_alive(struct buf *b, const char *keep_alive)
+{
+    if (keep_alive && is_json_number(keep_alive))
+        return put_raw(b, "keep_alive", keep_alive);
+    return put_str(b, "keep_alive", keep_alive, keep_alive ? strlen(keep_alive) : 0);
+}
+
 int ollama_build_body(const struct ollama_gen *g, struct buf *out, bool *chat)
 {
     int rc;
@@ -90,10 +97,7 @@ int ollama_build_body(const struct ollama_gen *g, struct buf *out, bool *chat)
     rc |= put_raw(out, "format", g->format) | put_raw(out, "options", g->options);
     rc |= put_raw(out, "tools", g->tools) | put_raw(out, "think", g->think);
     rc |= put_raw(out, "images", g->images);
-    if (g->keep_alive && is_json_number(g->keep_alive))
-        rc |= put_raw(out, "keep_alive", g->keep_alive);
-    else
-        rc |= put_str(out, "keep_alive", g->keep_alive, g->keep_alive ? strlen(g->keep_alive) : 0);
+    rc |= ollama_put_keep_alive(out, g->keep_alive);
     rc |= buf_putc(out, '}');
     if (rc < 0 && errno != ENOBUFS)
         errno = ENOMEM;
@@ -139,8 +143,7 @@ static const char *skip_value(const char *p, const char *e)
     return p;
 }
 
-/* value of key (an unescaped name) in the object starting at p; NULL when absent */
-static const char *raw_member(const char *p, const char *e, const char *key, size_t *len)
+const char *ollama_json_member(const char *p, const char *e, const char *key, size_t *len)
 {
     size_t kl = strlen(key);
 
@@ -218,9 +221,9 @@ static int take_tool_calls(const char *line, size_t n, bool chat, struct ollama_
     const char *e = line + n, *v = line;
     size_t len = n;
 
-    if (chat && !(v = raw_member(line, e, "message", &len)))
+    if (chat && !(v = ollama_json_member(line, e, "message", &len)))
         return -1;
-    v = raw_member(v, v + len, "tool_calls", &len);
+    v = ollama_json_member(v, v + len, "tool_calls", &len);
     if (!v || len < 2 || *v != '[')
         return v ? -1 : 0;
     if (len == 2 || (v[1] == ']'))
@@ -402,6 +405,8 @@ static void list_free(struct ollama_list *s)
     buf_release(&s->body);
     orion_free(s);
 }
+
+struct httpc *ollama_http(struct ollama *o) { return o->h; }
 
 void ollama_free(struct ollama *o)
 {

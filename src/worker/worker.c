@@ -230,10 +230,9 @@ static void cancel_cb(struct redis *c, struct resp_reply *reply, void *arg)
         if (e->type != RESP_BULK || i >= w->ncancel_ids) /* MGET: nil when not canceled */
             continue;
         j = job_find(w, w->cancel_ids[i]);
-        if (j && j->call) {
+        if (j && job_running(j)) {
             log_info("request %s: canceled by its caller", j->entry_id);
-            ollama_cancel(j->call); /* closing the connection stops Ollama's generation */
-            j->call = NULL;
+            job_stop(j); /* closing the connection stops Ollama's generation */
             job_answer_error(j, "canceled", false, "the request was canceled by its caller");
         }
     }
@@ -255,7 +254,7 @@ static long cancel_poll_cb(struct loop *l, void *arg)
     resp_cmd_adds(&c, "MGET");
     for (size_t i = 0; i < w->njobs && w->ncancel_ids < WORKER_MAX_PARALLEL; i++) {
         struct contract_str id = contract_request_id(&w->jobs[i]->req);
-        if (!w->jobs[i]->call ||
+        if (!job_running(w->jobs[i]) ||
             contract_cancel_key(&w->keys, id.p, id.n, key, sizeof(key)) < 0)
             continue;
         resp_cmd_adds(&c, key);

@@ -10,6 +10,7 @@
 #include "orion/loop.h"
 #include "orion/metrics.h"
 #include "orion/ollama.h"
+#include "orion/ollama_embed.h"
 #include "orion/redis.h"
 #include "worker.h"
 
@@ -30,6 +31,7 @@ struct job {
     struct ollama_final final;
     long seq;
     struct ollama_call *call; /* in flight, or NULL */
+    struct ollama_embed_call *ecall; /* an embedding in flight, or NULL */
     int64_t started;          /* loop_now() */
     bool answering;           /* the answer script is in flight */
     struct resp_cmd answer;   /* kept until Redis confirms it */
@@ -74,7 +76,14 @@ int worker_ollama_init(struct worker *w);
 void worker_ollama_release(struct worker *w);
 void job_start(struct job *j);
 void job_answer_error(struct job *j, const char *code, bool retriable, const char *msg);
+void job_answer_begin(struct job *j); /* the answer's script, request_id and node_id */
+void job_answer_send(struct job *j);  /* finish and send it (too_large when it cannot be) */
 void job_free(struct job *j);
+bool job_running(const struct job *j); /* Ollama is working on it */
+void job_stop(struct job *j);          /* stop Ollama's work, no callback afterwards */
+
+/* worker_embed.c: the Ollama side of an embedding request (input) */
+void job_start_embed(struct job *j);
 
 /* worker_health.c */
 long worker_health_cb(struct loop *l, void *arg);

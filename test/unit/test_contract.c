@@ -3,6 +3,7 @@
  * arguments. */
 #include "orion/contract.h"
 #include "orion/jsonw.h"
+#include "orion/limits.h"
 #include "../t.h"
 
 #include <stdlib.h>
@@ -43,8 +44,23 @@ static const struct pcase cases[] = {
     {"no model", {"prompt=hi"}, "'model' is missing"},
     {"empty model", {"model=", "prompt=hi"}, "'model' is missing"},
     {"model with space", {"model=a b", "prompt=hi"}, "not a model name"},
-    {"neither", {"model=m"}, "'messages' or 'prompt' is required"},
-    {"both", {"model=m", "prompt=p", "messages=[]"}, "not both"},
+    {"neither", {"model=m"}, "'messages', 'prompt' or 'input' is required"},
+    {"both", {"model=m", "prompt=p", "messages=[]"}, "not more"},
+    {"prompt and input", {"model=m", "prompt=p", "input=\"x\""}, "not more"},
+    {"embed one string", {"model=m", "input=\"why\"", "truncate=false", "dimensions=256"}, NULL},
+    {"embed a list", {"model=m", "input=[\"a\",\"b\"]", "keep_alive=5m"}, NULL},
+    {"embed an empty list", {"model=m", "input=[]"}, NULL},
+    {"embed legacy", {"model=m", "input=\"x\"", "legacy=true"}, NULL},
+    {"embed legacy list", {"model=m", "input=[\"x\"]", "legacy=true"}, "one JSON string"},
+    {"input bare text", {"model=m", "input=hello"}, "'input' is not a JSON string"},
+    {"input numbers", {"model=m", "input=[1,2]"}, "'input' is not a JSON string"},
+    {"input an object", {"model=m", "input={}"}, "'input' is not a JSON string"},
+    {"truncate maybe", {"model=m", "input=\"x\"", "truncate=maybe"}, "'truncate'"},
+    {"dimensions 0", {"model=m", "input=\"x\"", "dimensions=0"}, "'dimensions'"},
+    {"dimensions 65537", {"model=m", "input=\"x\"", "dimensions=65537"}, "'dimensions'"},
+    {"dimensions 65536", {"model=m", "input=\"x\"", "dimensions=65536"}, NULL},
+    {"dimensions on a chat", {"model=m", "messages=[]", "dimensions=8"}, "need 'input'"},
+    {"legacy maybe", {"model=m", "input=\"x\"", "legacy=2"}, "'legacy'"},
     {"messages not JSON", {"model=m", "messages=[{"}, "'messages' is not a JSON array"},
     {"messages an object", {"model=m", "messages={}"}, "'messages' is not a JSON array"},
     {"options not object", {"model=m", "prompt=p", "options=[1]"}, "'options' is not a JSON object"},
@@ -119,6 +135,45 @@ static void test_values(void)
     }
 }
 
+/* The kind of each request, its embedding fields, and the input cap at its edge. */
+static void test_embed_values(void)
+{
+    const char *kv[] = {"model=nomic-embed-text", "input=[\"a\",\"b\",\"c\"]",
+                        "truncate=false", "dimensions=128", "legacy=0"};
+    const char *chat[] = {"model=m", "messages=[]"}, *gen[] = {"model=m", "prompt=p"};
+    struct resp_reply *f = entry(kv, 5);
+    struct contract_request r;
+    char err[200] = "";
+    struct buf big;
+
+    ok(contract_request_parse(f, "5-0", &r, err, sizeof(err)) == 0, "embed parses (%s)", err);
+    ok(r.kind == CONTRACT_EMBED && r.dimensions == 128 && !r.legacy &&
+           r.truncate.n == 5 && !memcmp(r.truncate.p, "false", 5), "embed: kind and fields");
+    is_int(contract_input_count(r.input.p, r.input.n), 3, "embed: three inputs");
+    resp_reply_free(f);
+    f = entry(chat, 2);
+    ok(contract_request_parse(f, "5-0", &r, err, sizeof(err)) == 0 && r.kind == CONTRACT_CHAT,
+       "messages: a chat");
+    resp_reply_free(f);
+    f = entry(gen, 2);
+    ok(contract_request_parse(f, "5-0", &r, err, sizeof(err)) == 0 && r.kind == CONTRACT_GENERATE,
+       "prompt: a generation");
+    resp_reply_free(f);
+    buf_init(&big, 1 << 20);
+    buf_putc(&big, '[');
+    for (int i = 0; i < ORION_EMBED_MAX_INPUTS; i++)
+        buf_puts(&big, i ? ",\"x\"" : "\"x\"");
+    buf_putc(&big, ']');
+    is_int(contract_input_count(buf_data(&big), buf_size(&big)), ORION_EMBED_MAX_INPUTS,
+           "2048 inputs: the cap is allowed");
+    big.len--;
+    buf_puts(&big, ",\"y\"]");
+    is_int(contract_input_count(buf_data(&big), buf_size(&big)), -1, "2049 inputs: refused");
+    is_int(contract_input_count("\"\"", 2), 1, "an empty string is one input");
+    is_int(contract_input_count("[", 1), -1, "not JSON: refused");
+    buf_release(&big);
+}
+
 static void test_keys_and_script(void)
 {
     struct contract_keys k;
@@ -176,6 +231,7 @@ int main(void)
     json_init();
     test_parse_table();
     test_values();
+    test_embed_values();
     test_keys_and_script();
     test_json_depth();
     return done_testing();

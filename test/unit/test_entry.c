@@ -110,6 +110,23 @@ static void test_answers(void)
                  "prompt_eval_duration|13|eval_count|14|eval_duration|15", head);
         check_cmd(&c, want, "done answer");
     }
+    {
+        struct entry_embed e;
+        char want[4096];
+        memset(&e, 0, sizeof(e));
+        e.embeddings = entry_cstr("[[0.6,0.8],[1,0]]");
+        e.model = req.model;
+        e.counter[ENTRY_TOTAL_DURATION] = 90;
+        e.counter[ENTRY_PROMPT_EVAL_COUNT] = 7;
+        resp_cmd_init(&c);
+        entry_answer_begin(&c, &keys, &req, "P:requests:n1", CONTRACT_GROUP_WORKERS, "n1");
+        entry_answer_embed(&c, &e);
+        snprintf(want, sizeof(want), "%s|node_id|n1|type|done|status|ok|embeddings|"
+                 "[[0.6,0.8],[1,0]]|model|gemma3|done_reason|stop|total_duration|90|"
+                 "load_duration|0|prompt_eval_count|7|prompt_eval_duration|0|eval_count|0|"
+                 "eval_duration|0", head);
+        check_cmd(&c, want, "embedding answer");
+    }
     resp_reply_free(f);
 }
 
@@ -186,7 +203,17 @@ static void test_read(void)
     is_int(entry_counter(&a, ENTRY_LOAD_DURATION), 600000000, "read: load_duration");
     is_int(a.counter[ENTRY_EVAL_COUNT].n, 0, "read: a counter that is not all digits is absent");
     ok(a.error.n == 0 && a.error.p && !a.message.n, "read: absent fields are empty views");
+    ok(a.embeddings.n == 0, "read: no embeddings in a text answer");
     resp_reply_free(f);
+    {
+        static const char *const emb[] = {"request_id", "r2", "type", "done", "embeddings",
+                                          "[[1,0]]", "prompt_eval_count", "3"};
+        f = fields(8, emb);
+        entry_answer_read(f, &a);
+        ok(a.type == ENTRY_DONE && entry_is(a.embeddings, "[[1,0]]") &&
+               entry_counter(&a, ENTRY_PROMPT_EVAL_COUNT) == 3, "read: an embedding answer");
+        resp_reply_free(f);
+    }
 
     f = fields(14, ev);
     entry_event_read(f, &e);

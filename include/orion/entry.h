@@ -123,6 +123,11 @@ void entry_answer_read(const struct resp_reply *fields, struct entry_answer *a);
 /* A counter's value, 0 when absent. */
 long long entry_counter(const struct entry_answer *a, int which);
 
+/* Walk the vectors of an answer's embeddings, a JSON array of arrays (s, n): *pos starts at 0;
+ * 1 with the next vector's bytes in *v, *vlen; 0 at the end; -1 when it is not that shape (a
+ * string or an object inside, an array cut short). */
+int entry_vec_next(const char *s, size_t n, size_t *pos, const char **v, size_t *vlen);
+
 /* An event of P:events: views ("" when absent), durations -1 when absent or not numbers. */
 void entry_event_read(const struct resp_reply *fields, struct entry_event *e);
 

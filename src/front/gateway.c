@@ -156,11 +156,13 @@ static void req_unlink_free(struct gw_req *q)
         httpd_on_close(q->hr, NULL, NULL);
     buf_release(&q->nodes);
     buf_release(&q->failed);
+    if (q->ext_free)
+        q->ext_free(q->ext);
     orion_free(q);
 }
 
 /* The answer is relayed (or nobody wants it): forget the callback. */
-static void req_finish(struct gw_req *q)
+void gw_req_finish(struct gw_req *q)
 {
     struct gateway *g = q->g;
 
@@ -191,7 +193,7 @@ static void on_client_close(void *arg)
     q->gone = true;
     cancel(q);
     if (q->submitted)
-        req_finish(q); /* else the XADD reply finishes it */
+        gw_req_finish(q); /* else the XADD reply finishes it */
 }
 
 struct gw_req *gw_req_new(struct gateway *g, struct httpd_req *hr, enum gw_kind kind,
@@ -237,7 +239,7 @@ struct xadd_ctx {
     unsigned long n;
 };
 
-static struct gw_req *req_by_n(struct gateway *g, unsigned long n)
+struct gw_req *gw_req_by_n(struct gateway *g, unsigned long n)
 {
     for (struct gw_req *q = g->reqs; q; q = q->next)
         if (q->n == n)
@@ -248,7 +250,7 @@ static struct gw_req *req_by_n(struct gateway *g, unsigned long n)
 static void xadd_cb(struct redis *c, struct resp_reply *reply, void *arg)
 {
     struct xadd_ctx *x = arg;
-    struct gw_req *q = req_by_n(x->g, x->n);
+    struct gw_req *q = gw_req_by_n(x->g, x->n);
 
     (void)c;
     orion_free(x);
@@ -256,7 +258,7 @@ static void xadd_cb(struct redis *c, struct resp_reply *reply, void *arg)
         return;
     q->submitted = true;
     if (q->gone) {
-        req_finish(q);
+        gw_req_finish(q);
         return;
     }
     if (reply && reply->type == RESP_ARRAY) { /* EXEC of gw_submit_n: every XADD's id */
@@ -272,7 +274,7 @@ static void xadd_cb(struct redis *c, struct resp_reply *reply, void *arg)
         log_warnx("request %s: XADD failed: %s", q->id,
                   reply && reply->type == RESP_ERROR ? reply->str : "redis is down");
         gw_fail(q, 503, "the request queue (redis) is not available");
-        req_finish(q);
+        gw_req_finish(q);
         return;
     }
     q->xadd_ms = strtoll(reply->str, NULL, 10);
@@ -391,12 +393,17 @@ static void on_callback(struct gw_req *q, const struct resp_reply *entries)
         case GW_UNLOAD:
             fin = gw_model_entry(q, &a);
             break;
+        case GW_EMBED:
+        case GW_EMBED_LEGACY:
+        case GW_EMBED_OPENAI:
+            fin = gw_embed_entry(q, &a);
+            break;
         default:
             fin = gw_native_entry(q, &a);
         }
         if (fin) {
             observe(q, id && id->type == RESP_BULK ? strtoll(id->str, NULL, 10) : 0);
-            req_finish(q);
+            gw_req_finish(q);
             return;
         }
     }

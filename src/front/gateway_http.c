@@ -76,6 +76,19 @@ static void h_generate(struct gateway *g, struct httpd_req *hr, const struct htt
 {
     gw_native_post(g, hr, req, GW_GENERATE);
 }
+static void h_embed(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+{
+    gw_embed_post(g, hr, req, GW_EMBED);
+}
+static void h_embeddings(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+{
+    gw_embed_post(g, hr, req, GW_EMBED_LEGACY);
+}
+static void h_v1_embeddings(struct gateway *g, struct httpd_req *hr,
+                            const struct httpd_request *req)
+{
+    gw_embed_post(g, hr, req, GW_EMBED_OPENAI);
+}
 static void h_version(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
     (void)g;
@@ -111,6 +124,8 @@ static const struct {
     {"/api/chat", true, h_chat},           {"/api/generate", true, h_generate},
     {"/v1/chat/completions", true, gw_openai_post}, {"/api/show", true, gw_show},
     {"/v1/completions", true, gw_completion_post},
+    {"/api/embed", true, h_embed},          {"/api/embeddings", true, h_embeddings},
+    {"/v1/embeddings", true, h_v1_embeddings},
     {"/api/tags", false, gw_tags},          {"/api/ps", false, gw_ps},
     {"/v1/models", false, gw_models},       {"/api/version", false, h_version},
     {"/metrics", false, gw_metrics},        {"/stats", false, gw_stats},

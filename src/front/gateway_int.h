@@ -13,11 +13,12 @@
 
 #include <stdbool.h>
 
-enum gw_kind { GW_CHAT, GW_GENERATE, GW_OPENAI, GW_COMPLETION, GW_LOAD, GW_UNLOAD };
+enum gw_kind { GW_CHAT, GW_GENERATE, GW_OPENAI, GW_COMPLETION, GW_LOAD, GW_UNLOAD,
+               GW_EMBED, GW_EMBED_LEGACY, GW_EMBED_OPENAI };
 
 /* The kinds answered in OpenAI's shapes (errors included). */
 #define GW_OPENAI_SHAPE(k) ((k) == GW_OPENAI || (k) == GW_COMPLETION || (k) == GW_LOAD || \
-                            (k) == GW_UNLOAD)
+                            (k) == GW_UNLOAD || (k) == GW_EMBED_OPENAI)
 
 /* A load_duration at least this long (ns) is a cold start whatever the routing said. */
 #define GW_COLD_LOAD_NS 500000000LL
@@ -40,6 +41,8 @@ struct gw_req {
     int attempt;                  /* routed events seen */
     size_t streamed;              /* delta bytes relayed */
     long long created;            /* Unix s, OpenAI's "created" */
+    void *ext;                    /* an endpoint's own state, freed with ext_free */
+    void (*ext_free)(void *ext);
 };
 
 #define GW_HIST_BUCKETS 8 /* 0.1 0.5 1 2 5 10 30 60 s, then +Inf */
@@ -74,6 +77,10 @@ void gw_xadd_begin(struct gw_req *q, struct resp_cmd *c);
 void gw_submit(struct gw_req *q, struct resp_cmd *c);
 /* n > 1 entries at once (MULTI, the XADDs, EXEC); the same on failure. Releases c[0..n-1]. */
 void gw_submit_n(struct gw_req *q, struct resp_cmd *c, size_t n);
+/* The request with number n, or NULL when it is gone. */
+struct gw_req *gw_req_by_n(struct gateway *g, unsigned long n);
+/* Its answer is relayed (or nobody wants it): DEL the callback, free it. */
+void gw_req_finish(struct gw_req *q);
 /* Answer an error in the request's API shape (before or after the stream started). */
 void gw_fail(struct gw_req *q, int status, const char *msg);
 /* headers: Content-Type (and X-Orion-Node when node is set) */
@@ -138,6 +145,24 @@ void gw_drain(struct gateway *g, struct httpd_req *hr, const struct httpd_reques
 
 /* gateway_ui.c */
 void gw_ui(struct httpd_req *hr); /* the status page */
+
+/* gateway_vec.c: the pure half of embeddings */
+/* Cut n inputs (len[i]: the bytes of input i as JSON) into pieces of at most max_count inputs
+ * and max_bytes of JSON array each (an input alone is one piece whatever its size); first[p]
+ * is the index of piece p's first input (first holds n entries). Returns the piece count. */
+size_t gw_embed_plan(const size_t *len, size_t n, size_t max_count, size_t max_bytes,
+                     size_t *first);
+/* Node of each piece: round robin over the resident nodes, then the others; with fewer than
+ * two nodes every piece gets NULL (the router places it). Returns the nodes used (0: none). */
+size_t gw_embed_nodes(const char *const *resident, size_t nres, const char *const *other,
+                      size_t noth, size_t pieces, const char **out);
+/* A vector ("[0.5,-1]") as OpenAI's base64: its numbers as little-endian float32. 0 or -1. */
+int gw_vec_base64(const char *v, size_t n, struct buf *out);
+
+/* gateway_embed.c: POST /api/embed, /api/embeddings, /v1/embeddings */
+void gw_embed_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req,
+                   enum gw_kind kind);
+bool gw_embed_entry(struct gw_req *q, const struct entry_answer *a); /* true: finished */
 
 /* gateway_openai.c */
 void gw_openai_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);

@@ -308,6 +308,43 @@ void entry_answer_read(const struct resp_reply *f, struct entry_answer *a)
 
 long long entry_counter(const struct entry_answer *a, int which) { return number(a->counter[which]); }
 
+/* JSON white space */
+static bool ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+int entry_vec_next(const char *s, size_t n, size_t *pos, const char **v, size_t *vlen)
+{
+    size_t i = *pos;
+    int depth = 0;
+
+    if (i == 0) { /* past the outer '[' */
+        while (i < n && ws(s[i]))
+            i++;
+        if (i >= n || s[i] != '[')
+            return -1;
+        i++;
+    }
+    while (i < n && (ws(s[i]) || s[i] == ','))
+        i++;
+    if (i >= n || s[i] == ']')
+        return 0;
+    if (s[i] != '[')
+        return -1;
+    *v = s + i;
+    for (; i < n; i++) {
+        if (s[i] == '[')
+            depth++;
+        else if (s[i] == ']' && --depth == 0)
+            break;
+        else if (s[i] == '"' || s[i] == '{')
+            return -1; /* vectors hold numbers only */
+    }
+    if (i >= n)
+        return -1;
+    *vlen = (size_t)(s + i + 1 - *v);
+    *pos = i + 1;
+    return 1;
+}
+
 void entry_event_read(const struct resp_reply *f, struct entry_event *e)
 {
     static const struct slot slots[] = {

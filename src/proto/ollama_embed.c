@@ -60,7 +60,9 @@ static long long counter(const cJSON *j, const char *key)
 {
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(j, key);
 
-    return cJSON_IsNumber(n) && n->valuedouble >= 0 ? (long long)n->valuedouble : 0;
+    return cJSON_IsNumber(n) && n->valuedouble >= 0 && n->valuedouble < 9e18
+               ? (long long)n->valuedouble
+               : 0;
 }
 
 /* The shape: {"embeddings":[[n,...],...]} or (legacy) {"embedding":[n,...]}. */
@@ -79,6 +81,18 @@ static bool shape_ok(const cJSON *j, bool legacy)
     return true;
 }
 
+/* Strict JSON inside the span: cJSON reads any byte below 0x20 as white space, JSON only four. */
+static bool strict_span(const char *v, size_t n)
+{
+    if (!n || v[0] != '[')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x20 && v[i] != ' ' && v[i] != '\t' && v[i] != '\r' &&
+            v[i] != '\n')
+            return false;
+    return true;
+}
+
 int ollama_embed_parse(const char *body, size_t n, bool legacy, struct buf *wrap,
                        struct ollama_embed_result *out)
 {
@@ -93,7 +107,7 @@ int ollama_embed_parse(const char *body, size_t n, bool legacy, struct buf *wrap
     if (!cJSON_IsObject(j) || !shape_ok(j, legacy))
         goto out;
     v = ollama_json_member(body, body + n, legacy ? "embedding" : "embeddings", &len);
-    if (!v)
+    if (!v || !strict_span(v, len))
         goto out;
     if (legacy) {
         buf_reset(wrap);

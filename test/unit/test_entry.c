@@ -224,11 +224,49 @@ static void test_read(void)
     resp_reply_free(f);
 }
 
+struct vec_case {
+    const char *name, *in;
+    int n;              /* vectors, -1: refused */
+    const char *second; /* the second vector's bytes */
+};
+
+static const struct vec_case vecs[] = {
+    {"two", "[[1,2],[3.5e-05,-4]]", 2, "[3.5e-05,-4]"},
+    {"white space", " [ [1] , [ 2 , 3 ] ] ", 2, "[ 2 , 3 ]"},
+    {"none", "[]", 0, NULL},
+    {"one empty vector", "[[]]", 1, NULL},
+    {"not an array", "{\"a\":1}", -1, NULL},
+    {"a flat vector", "[1,2]", -1, NULL},
+    {"a string inside", "[[\"1\"]]", -1, NULL},
+    {"cut short", "[[1,2", -1, NULL},
+};
+
+static void test_vectors(void)
+{
+    for (size_t i = 0; i < sizeof(vecs) / sizeof(vecs[0]); i++) {
+        const struct vec_case *c = &vecs[i];
+        size_t pos = 0, vlen = 0;
+        const char *v = NULL;
+        int r, k = 0;
+        bool second_ok = !c->second;
+
+        while ((r = entry_vec_next(c->in, strlen(c->in), &pos, &v, &vlen)) == 1) {
+            if (++k == 2 && c->second)
+                second_ok = vlen == strlen(c->second) && !memcmp(v, c->second, vlen);
+        }
+        if (c->n < 0)
+            ok(r < 0, "%s: refused", c->name);
+        else
+            ok(r == 0 && k == c->n && second_ok, "%s: %d vectors", c->name, c->n);
+    }
+}
+
 int main(void)
 {
     contract_keys_init(&keys, "P");
     test_answers();
     test_streams();
     test_read();
+    test_vectors();
     return done_testing();
 }

@@ -199,7 +199,10 @@ static long long num(const cJSON *obj, const char *key)
 {
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(obj, key);
 
-    return cJSON_IsNumber(n) ? (long long)n->valuedouble : 0;
+    /* a double past long long's range has no defined conversion */
+    return cJSON_IsNumber(n) && n->valuedouble > -9e18 && n->valuedouble < 9e18
+               ? (long long)n->valuedouble
+               : 0;
 }
 
 static void take_final(const cJSON *j, struct ollama_final *f)

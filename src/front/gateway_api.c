@@ -17,7 +17,7 @@
 #define JSON_UTF8 "application/json; charset=utf-8"
 #define GW_BODY_MAX (64u * 1024 * 1024)
 
-static void native_err(struct httpd_req *hr, int status, const char *msg)
+void gw_native_err(struct httpd_req *hr, int status, const char *msg)
 {
     struct buf b;
 
@@ -36,7 +36,7 @@ void gw_native_error(struct gw_req *q, int status, const char *msg)
     if (!q->hr)
         return;
     if (!q->started) {
-        native_err(q->hr, status, msg);
+        gw_native_err(q->hr, status, msg);
         return;
     }
     buf_init(&b, GW_BODY_MAX); /* the stream has begun: one more line, then the end */
@@ -159,7 +159,7 @@ static void native_fields(struct resp_cmd *c, const cJSON *j, enum gw_kind kind)
 void gw_native_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req,
                     enum gw_kind kind)
 {
-    cJSON *j = gw_parse_body(hr, req, native_err);
+    cJSON *j = gw_parse_body(hr, req, gw_native_err);
     const cJSON *model;
     struct gw_req *q;
     struct resp_cmd c;
@@ -169,17 +169,17 @@ void gw_native_post(struct gateway *g, struct httpd_req *hr, const struct httpd_
     model = cJSON_GetObjectItemCaseSensitive(j, "model");
     if (!cJSON_IsString(model) || !*model->valuestring) {
         if (kind == GW_CHAT)
-            native_err(hr, 400, "model is required");
+            gw_native_err(hr, 400, "model is required");
         else
-            native_err(hr, 404, "model '' not found");
+            gw_native_err(hr, 404, "model '' not found");
     } else if (strlen(model->valuestring) > ORION_MODEL_MAX) {
-        native_err(hr, 400, "invalid model name");
+        gw_native_err(hr, 400, "invalid model name");
     } else if (gw_model_unknown(g, model->valuestring)) {
         char msg[ORION_MODEL_MAX + 32];
         snprintf(msg, sizeof(msg), "model '%s' not found", model->valuestring);
-        native_err(hr, 404, msg);
+        gw_native_err(hr, 404, msg);
     } else if (!(q = gw_req_new(g, hr, kind, model->valuestring))) {
-        native_err(hr, 500, "out of memory");
+        gw_native_err(hr, 500, "out of memory");
     } else {
         q->stream = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(j, "stream"));
         gw_xadd_begin(q, &c);

@@ -66,18 +66,6 @@ static void embed_free(void *arg)
     orion_free(e);
 }
 
-static void native_err(struct httpd_req *hr, int status, const char *msg)
-{
-    struct buf b;
-
-    buf_init(&b, 1u << 20);
-    buf_puts(&b, "{\"error\":");
-    json_quote(&b, msg, strlen(msg));
-    buf_putc(&b, '}');
-    gw_respond(hr, status, JSON_UTF8, NULL, buf_data(&b), buf_size(&b));
-    buf_release(&b);
-}
-
 typedef void err_fn(struct httpd_req *, int, const char *);
 
 /* Go's message for a field of the wrong JSON type, as Ollama's decoder writes it. */
@@ -373,7 +361,7 @@ static void submit(struct gateway *g, struct httpd_req *hr, const cJSON *j, enum
 void gw_embed_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req,
                    enum gw_kind kind)
 {
-    err_fn *err = kind == GW_EMBED_OPENAI ? gw_openai_error : native_err;
+    err_fn *err = kind == GW_EMBED_OPENAI ? gw_openai_error : gw_native_err;
     cJSON *j = gw_parse_body(hr, req, err);
 
     if (!j)

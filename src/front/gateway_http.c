@@ -5,14 +5,9 @@
  */
 #include "gateway_int.h"
 
-#include "orion/jsonw.h"
 
 #include <string.h>
 #include <strings.h>
-
-#ifndef ORION_VERSION
-#define ORION_VERSION "dev"
-#endif
 
 /* Is s (n bytes) the token? In the same time whatever the first wrong byte. */
 static bool is_token(const struct gateway *g, const char *s, size_t n)
@@ -52,18 +47,6 @@ static void plain(struct httpd_req *hr, int status, const char *ctype, const cha
     gw_respond(hr, status, ctype, NULL, body, strlen(body));
 }
 
-static void version(struct httpd_req *hr)
-{
-    struct buf b;
-
-    buf_init(&b, 4096);
-    buf_puts(&b, "{\"version\":");
-    json_quote(&b, ORION_VERSION, strlen(ORION_VERSION));
-    buf_putc(&b, '}');
-    gw_respond(hr, 200, "application/json; charset=utf-8", NULL, buf_data(&b), buf_size(&b));
-    buf_release(&b);
-}
-
 static bool is_get(const char *m) { return !strcmp(m, "GET") || !strcmp(m, "HEAD"); }
 
 /* One row per endpoint; /chat, /generate and /models are aliases of the Ollama ones (the
@@ -88,12 +71,6 @@ static void h_v1_embeddings(struct gateway *g, struct httpd_req *hr,
                             const struct httpd_request *req)
 {
     gw_embed_post(g, hr, req, GW_EMBED_OPENAI);
-}
-static void h_version(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
-{
-    (void)g;
-    (void)req;
-    version(hr);
 }
 static void h_register(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
@@ -127,7 +104,7 @@ static const struct {
     {"/api/embed", true, h_embed},          {"/api/embeddings", true, h_embeddings},
     {"/v1/embeddings", true, h_v1_embeddings},
     {"/api/tags", false, gw_tags},          {"/api/ps", false, gw_ps},
-    {"/v1/models", false, gw_models},       {"/api/version", false, h_version},
+    {"/v1/models", false, gw_models},       {"/api/version", false, gw_version},
     {"/metrics", false, gw_metrics},        {"/stats", false, gw_stats},
     {"/backends", false, gw_backends},      {"/backends/register", true, h_register},
     {"/backends/deregister", true, h_deregister}, {"/ui", false, h_ui},
@@ -178,6 +155,6 @@ void gw_on_http(void *arg, struct httpd_req *hr, const struct httpd_request *req
                   "{\"error\":\"unauthorized: missing or wrong bearer token\"}");
         return;
     }
-    if (!route(g, hr, req))
+    if (!route(g, hr, req) && !gw_unserved(g, hr, req))
         plain(hr, 404, "text/plain", "404 page not found");
 }

@@ -14,6 +14,10 @@
 #include <string.h>
 #include <time.h>
 
+#ifndef ORION_VERSION
+#define ORION_VERSION "dev"
+#endif
+
 #define JSON_UTF8 "application/json; charset=utf-8"
 #define INFO_MAX (16u * 1024 * 1024)
 
@@ -190,7 +194,9 @@ void gw_health(struct gateway *g, struct httpd_req *hr, bool ready)
         ready_body(&b, up, eligible, &reasons);
         send_json(hr, eligible && up ? 200 : 503, &b);
     } else {
-        buf_printf(&b, "{\"ok\":%s,\"backends\":[", eligible && up ? "true" : "false");
+        buf_printf(&b, "{\"ok\":%s,\"version\":", eligible && up ? "true" : "false");
+        json_quote(&b, ORION_VERSION, strlen(ORION_VERSION)); /* the router's own */
+        buf_puts(&b, ",\"backends\":[");
         buf_append(&b, buf_data(&list), buf_size(&list));
         buf_puts(&b, "]}");
         send_json(hr, 200, &b);

@@ -101,6 +101,8 @@ void gw_native_post(struct gateway *g, struct httpd_req *hr, const struct httpd_
                     enum gw_kind kind);
 bool gw_native_entry(struct gw_req *q, const struct entry_answer *a); /* true: finished */
 void gw_native_error(struct gw_req *q, int status, const char *msg);
+/* {"error":msg} with the status, as Ollama's native API writes errors (no request needed). */
+void gw_native_err(struct httpd_req *hr, int status, const char *msg);
 /* Append the JSON counters of a done entry: ,"total_duration":N,... */
 void gw_counters(const struct entry_answer *a, struct buf *b);
 struct cJSON;
@@ -158,6 +160,13 @@ size_t gw_embed_nodes(const char *const *resident, size_t nres, const char *cons
                       size_t noth, size_t pieces, const char **out);
 /* A vector ("[0.5,-1]") as OpenAI's base64: its numbers as little-endian float32. 0 or -1. */
 int gw_vec_base64(const char *v, size_t n, struct buf *out);
+
+/* gateway_compat.c */
+/* Compare two Ollama versions (0.12.6 < 0.12.10 < 0.13.0-rc1 < 0.13.0): <0, 0, >0. */
+int gw_version_cmp(const char *a, const char *b);
+gw_handler gw_version; /* GET /api/version: the lowest Ollama version of the eligible nodes */
+/* An Ollama endpoint the front does not serve: answered 501 naming the path (true). */
+bool gw_unserved(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
 
 /* gateway_embed.c: POST /api/embed, /api/embeddings, /v1/embeddings */
 void gw_embed_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req,

@@ -358,6 +358,7 @@ static void worker_release(struct worker *w)
 {
     while (w->njobs)
         job_remove(w, w->jobs[0]);
+    ollama_admin_cancel(w->vcall);
     worker_ollama_release(w);
     health_release(&w->h);
     redis_free(w->cmd);

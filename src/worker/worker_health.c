@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The worker's health report: every --health-interval seconds read /proc and /sys under
- * --sysfs-root, ask Ollama what is loaded (/api/ps) and installed (/api/tags), and HSET the
- * record. An Ollama that does not answer gives models [] and ollama_up false, and the worker
- * stays available so that it recovers by itself. A failed Redis write is simply retried at
+ * --sysfs-root, ask Ollama what is loaded (/api/ps), installed (/api/tags) and its version
+ * (/api/version), and HSET the record. An Ollama that does not answer gives models [] and
+ * ollama_up false, and the worker stays available so that it recovers by itself. A failed Redis write is simply retried at
  * the next interval: the newest record is the only one that matters.
  */
 #include "worker_int.h"
@@ -81,6 +81,19 @@ static void tags_cb(void *arg, bool ok, const char *names, size_t count)
     probe_done(w);
 }
 
+static void version_cb(void *arg, const char *version)
+{
+    struct worker *w = arg;
+
+    w->vcall = NULL;
+    /* kept from the last good answer, as installed is */
+    if (version) {
+        snprintf(w->h.ollama_version, sizeof(w->h.ollama_version), "%s", version);
+        w->h.has_ollama_version = true;
+    }
+    probe_done(w);
+}
+
 long worker_health_cb(struct loop *l, void *arg)
 {
     struct worker *w = arg;
@@ -96,11 +109,13 @@ long worker_health_cb(struct loop *l, void *arg)
         w->metrics_warned = true;
     }
     w->publishing = true;
-    w->pending_probes = 2;
+    w->pending_probes = 3;
     if (ollama_ps(w->ollama, ps_cb, w) < 0)
         ps_cb(w, false, NULL, 0);
     if (ollama_tags(w->ollama, tags_cb, w) < 0)
         tags_cb(w, false, NULL, 0);
+    if (!(w->vcall = ollama_version(w->ollama, version_cb, w)))
+        version_cb(w, NULL);
     return w->wc->interval * 1000;
 }
 

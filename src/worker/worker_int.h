@@ -11,6 +11,7 @@
 #include "orion/metrics.h"
 #include "orion/ollama.h"
 #include "orion/ollama_embed.h"
+#include "orion/ollama_models.h"
 #include "orion/redis.h"
 #include "worker.h"
 
@@ -61,6 +62,7 @@ struct worker {
     bool have_prev_cpu;
     struct health h;
     int pending_probes;
+    struct ollama_admin_call *vcall; /* GET /api/version in flight */
     bool ps_ok, health_logged, metrics_warned, removing;
     char cancel_ids[WORKER_MAX_PARALLEL][48]; /* entry ids asked about in the last poll */
     size_t ncancel_ids;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The front's embeddings, pure half (gateway_vec.c): batches cut into pieces at the count and
- * byte caps, pieces spread over nodes, base64 as OpenAI writes it. */
+/* The pure parts of the front's issue-23 endpoints: embedding batches cut into pieces at the
+ * count and byte caps, pieces spread over nodes, base64 as OpenAI writes it (gateway_vec.c);
+ * Ollama versions compared (gateway_compat.c). */
 #include "../../src/front/gateway_int.h"
 #include "../t.h"
 
@@ -70,10 +71,30 @@ static void test_base64(void)
     }
 }
 
+static void test_versions(void)
+{
+    static const struct {
+        const char *a, *b;
+        int want;
+    } v[] = {
+        {"0.12.6", "0.12.6", 0},      {"0.12.6", "0.12.10", -1},   {"0.9.0", "0.12.0", -1},
+        {"1.0.0", "0.99.99", 1},      {"0.13.0-rc1", "0.13.0", -1}, {"0.13.0", "0.13.0-rc1", 1},
+        {"0.13.0-rc1", "0.13.0-rc2", -1}, {"0.12", "0.12.0", 0},   {"0.0.0", "0.1.0", -1},
+        {"dev", "0.1.0", -1},         {"0.12.6+abc", "0.12.6", 1},
+    };
+
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        int c = gw_version_cmp(v[i].a, v[i].b), r = gw_version_cmp(v[i].b, v[i].a);
+        ok((c > 0) - (c < 0) == v[i].want && (r > 0) - (r < 0) == -v[i].want, "%s vs %s: %d",
+           v[i].a, v[i].b, v[i].want);
+    }
+}
+
 int main(void)
 {
     test_plan();
     test_nodes();
     test_base64();
+    test_versions();
     return done_testing();
 }

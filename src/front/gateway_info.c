@@ -194,11 +194,11 @@ void gw_health(struct gateway *g, struct httpd_req *hr, bool ready)
         ready_body(&b, up, eligible, &reasons);
         send_json(hr, eligible && up ? 200 : 503, &b);
     } else {
-        buf_printf(&b, "{\"ok\":%s,\"version\":", eligible && up ? "true" : "false");
-        json_quote(&b, ORION_VERSION, strlen(ORION_VERSION)); /* the router's own */
-        buf_puts(&b, ",\"backends\":[");
+        buf_printf(&b, "{\"ok\":%s,\"backends\":[", eligible && up ? "true" : "false");
         buf_append(&b, buf_data(&list), buf_size(&list));
-        buf_puts(&b, "]}");
+        buf_puts(&b, "],\"version\":"); /* the router's own */
+        json_quote(&b, ORION_VERSION, strlen(ORION_VERSION));
+        buf_putc(&b, '}');
         send_json(hr, 200, &b);
     }
     buf_release(&list);

@@ -7,6 +7,7 @@
 #   make valgrind        the same tests (dynamic glibc build) with every program under memcheck
 #   make fuzz CC=clang   run every libFuzzer target for FUZZ_SECONDS each
 #   make bench           benchmarks -> table + build/bench.json
+#   make routesim        the routing simulator, a quick run (5 seeds) -> build/routesim/
 #   make demo            a local cluster on loopback
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make deb             dist/*.deb: worker, router, orionctl for amd64, arm64, armhf (DEB_VERSION=)
@@ -100,6 +101,16 @@ ifneq ($(CTL_SRC),)
 PROGS += $(BINDIR)/orionctl
 endif
 
+# tools/routesim: the discrete-event simulator of the routing core (links liborion.a). Its
+# own files are built at -O2: a full run simulates millions of requests.
+RSIM_SRC := $(wildcard tools/routesim/*.c)
+RSIM_OBJ := $(RSIM_SRC:%.c=$(BUILD)/%.o)
+RSIM_LIBOBJ := $(filter-out $(BUILD)/tools/routesim/main.o,$(RSIM_OBJ))
+ROUTESIM := $(BUILD)/tools/routesim/routesim
+ifeq ($(filter -O1 -g%,$(OPT)),)
+$(RSIM_OBJ): OPT := -O2
+endif
+
 TEST_SRC := $(wildcard test/unit/test_*.c)
 TESTS := $(TEST_SRC:test/unit/%.c=$(BUILD)/test/%)
 TOOL_SRC := $(wildcard test/tools/*.c)
@@ -108,7 +119,7 @@ FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
 REPLAYS := $(FUZZ_SRC:test/fuzz/fuzz_%.c=$(BUILD)/test/replay_%)
 
 .PHONY: all build cross cross-aarch64 cross-armv7 check sanitize valgrind tests deps fuzz bench demo install \
-	install-systemd install-runit clean release deb
+	routesim install-systemd install-runit clean release deb
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -168,6 +179,15 @@ $(BUILD)/test/test_%: $(BUILD)/test/unit/test_%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
 
+$(BUILD)/test/unit/test_routesim.o: CFLAGS += -Itools/routesim
+$(BUILD)/test/test_routesim: $(BUILD)/test/unit/test_routesim.o $(RSIM_LIBOBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
+
+$(ROUTESIM): $(RSIM_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
+
 # Unit tests of the daemons' own code link their objects without main: test_router_*.c the
 # router and its front, test_worker_*.c the worker, test_start.c both.
 ROUTER_TESTOBJ := $(filter-out %/main_router.o,$(ROUTER_OBJ))
@@ -194,7 +214,7 @@ $(BUILD)/test/tools/%: $(BUILD)/test/tools/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
 
-tests: all $(TESTS) $(REPLAYS) $(TEST_TOOLS)
+tests: all $(TESTS) $(REPLAYS) $(TEST_TOOLS) $(ROUTESIM)
 
 deps:
 	@tools/install-deps.sh check
@@ -251,8 +271,14 @@ fuzz:
 
 bench: deps
 	@tools/install-deps.sh bench
-	$(MAKE) all $(TEST_TOOLS)
+	$(MAKE) all $(TEST_TOOLS) $(ROUTESIM)
 	@tools/bench/run.sh
+
+# A quick look (5 seeds); the full run is part of make bench (tools/bench/bench_routesim.sh).
+ROUTESIM_ARGS ?= --seeds 5
+routesim: vendor/cjson/cJSON.c $(ROUTESIM)
+	@mkdir -p build/routesim
+	$(ROUTESIM) $(ROUTESIM_ARGS) --out build/routesim/results.md
 
 # Like check, demo installs what is missing first (a fresh machine has no musl-gcc or
 # redis-server); it also needs freeport, a test tool.

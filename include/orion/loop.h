@@ -5,7 +5,8 @@
  * anything: the loop re-checks each watcher after every callback.
  *
  * Times are milliseconds of CLOCK_MONOTONIC. A timer callback returns the delay until its next
- * run, or -1 to end. Only one loop may handle signals per process.
+ * run, or -1 to end. A timer of ms never runs before ms have passed (measured in ns), and
+ * runs within the next millisecond when the loop is idle. Only one loop may handle signals per process.
  */
 #ifndef ORION_LOOP_H
 #define ORION_LOOP_H

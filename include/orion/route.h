@@ -3,6 +3,13 @@
  * route: which node gets a request. A pure module: no I/O, no clock, no log, no allocation.
  * The router passes everything in (nodes from the health hash, the request, the settings, its
  * own per-node state and `now`) and gets back a node index and the kind of decision.
+ * route_pick decides for one request bound early (sent at once); route_dispatch.h decides
+ * which held requests leave now (binding late, the sticky default) with the cost model of
+ * that header, using route_conv.h (conversations in the nodes' KV caches) and route_cond.h
+ * (throttling, outside work, temperature trend). The concerns are split by file:
+ * route.c (eligibility, route_pick, the comparison policies), route_name.c (names),
+ * route_state.c (the state, records, flights), route_learn.c (answers), route_cost.c
+ * (cold load, run time, eviction), route_dispatch.c, route_conv.c, route_cond.c.
  *
  * Eligibility (route_eligible), every threshold inclusive:
  *   fresh        now - last_seen <= stale_after (15 s): 15.000 is fresh, 15.001 is stale
@@ -13,6 +20,10 @@
  *   installed    the model is in `installed`, when the node reports a non-empty list
  *   temperature  temp_c <= max_temp (75): 75.0 eligible, 75.1 not; unknown temp is eligible
  *   memory       ram_percent <= max_ram (90): 90.0 eligible, 90.1 not; negative = unknown = fine
+ *   trend        with the state's rising temperature trend (route_cond.h) from this very
+ *                reading (last_seen), temp_c + slope x (now - last_seen, at most stale_after)
+ *                <= max_temp: 73.5 C read 7.5 s ago at +0.2 C/s is 75.0, eligible; 7.6 s ago
+ *                75.02, not ("hot: heading past 75 C ..."): the health report is seconds old
  * Hysteresis: route_state_update() marks a node `hot` when temp_c > max_temp and clears the
  * mark only when temp_c <= max_temp - temp_margin (default 3 C: hot at 76, still out at 74,
  * back at 72); `full` the same with ram_margin (default 5 %). A marked node is ineligible even
@@ -70,6 +81,8 @@
  *   least-conn   lowest load, then id.
  *   round-robin  the eligible node with the smallest id greater than the state's rr_last
  *                (set by route_note_sent), wrapping to the smallest id.
+ *   random       the eligible node whose hash of (id, req->rnd) is the smallest: a uniform
+ *                choice for a random rnd that does not depend on the order of the nodes.
  *   Their kind is classified after the choice: resident there and a free slot: STICKY;
  *   resident there, full: QUEUED_RESIDENT; resident elsewhere only: SPILL; nowhere: COLD.
  *
@@ -90,6 +103,10 @@
  *   model_cap  per node: when a health update shows a model gone while another appeared, or
  *              gone while the node was busy, the node held as many as it had loaded before;
  *              a later count above it raises it.
+ *   more       from route_note_finished (an answer's prompt figures): prefill rates per node
+ *              and model, the run time without the prompt and the answer length per model,
+ *              each node's trust in predicted cache hits; from route_state_update: the
+ *              temperature trend and the CPU share taken outside Ollama (route_cond.h).
  *
  * Limits: route_pick considers the first ORION_ROUTE_MAX_NODES nodes; the state keeps
  * ORION_ROUTE_MAX_NODES nodes and ORION_ROUTE_MAX_SENT residency records per node (a new
@@ -104,17 +121,22 @@
 #include <stddef.h>
 
 #include "orion/limits.h"
+#include "orion/route_cond.h"
+#include "orion/route_conv.h"
 
 struct placement; /* placement.h */
 
 #define ROUTE_MAX_LEARNED 32 /* models whose run and load times the state keeps */
 #define ROUTE_MAX_SEEN 16    /* loaded models per node remembered between health updates */
+#define ROUTE_MAX_FLIGHT 8   /* requests in flight per node whose times the state keeps */
+#define ROUTE_MAX_RATES 4    /* models per node whose prefill rate the state keeps */
 
 enum route_policy {
     ROUTE_POLICY_STICKY = 0,
     ROUTE_POLICY_FIRST_FIT,
     ROUTE_POLICY_LEAST_CONN,
-    ROUTE_POLICY_ROUND_ROBIN
+    ROUTE_POLICY_ROUND_ROBIN,
+    ROUTE_POLICY_RANDOM
 };
 
 enum route_kind {
@@ -127,6 +149,13 @@ enum route_kind {
 };
 
 enum route_avail { ROUTE_AVAIL_UNKNOWN = 0, ROUTE_AVAIL_YES, ROUTE_AVAIL_NO };
+
+/* When a request leaves the router for a node (route_dispatch.h). */
+enum route_binding {
+    ROUTE_BIND_AUTO = 0, /* late for sticky, early for the comparison policies */
+    ROUTE_BIND_LATE,     /* held until a node has a free slot */
+    ROUTE_BIND_EARLY     /* at once, queued behind the node's work */
+};
 
 /* One node as the last health record describes it. Strings are borrowed views: the caller
  * keeps them alive during the call. Zero-initialised fields mean "unknown" where noted. */
@@ -148,6 +177,10 @@ struct route_node {
     const char *const *labels; /* from the worker's --labels */
     size_t nlabels;
     unsigned cold_load_ms; /* expected cold load here; 0: settings default */
+    bool has_throttled;
+    unsigned long throttled; /* the Pi firmware's get_throttled flags (metrics.h) */
+    double cpu_percent;      /* whole machine, 0-100; negative: unknown */
+    bool host_cache;         /* its Ollama keeps idle slots' prompts in host RAM (v0.30+) */
 };
 
 struct route_request {
@@ -158,6 +191,11 @@ struct route_request {
     const char *const *labels;  /* labels a node must all have; may be NULL */
     size_t nlabels;
     const char *node;           /* only this node is eligible (NULL: any) */
+    unsigned long rnd;          /* a random number the caller draws (policy random only) */
+    const struct route_conv *conv; /* the prefix chain of its messages, or NULL */
+    unsigned long prompt_tokens;   /* estimated prompt tokens when conv is NULL; 0: unknown */
+    unsigned long long id;         /* the caller's number for it (route_dispatch's flights) */
+    double keep_alive_s;           /* how long its model stays loaded after it (< 0 forever) */
 };
 
 struct route_settings {
@@ -172,6 +210,17 @@ struct route_settings {
     unsigned service_ms;           /* default expected run time of a request, default 15000 */
     unsigned cold_min_ms;          /* load_duration from which an answer was a cold load, 50 */
     const struct placement *placement; /* rules, or NULL */
+    enum route_binding binding;    /* see route_dispatch.h; default ROUTE_BIND_AUTO */
+    double prefill_tps;            /* prompt tokens/s until learned, default 50 */
+    unsigned long ctx_tokens;      /* prompts longer than this miss the cache (num_ctx), 4096 */
+    unsigned conv_slots;           /* slots per model and node (OLLAMA_NUM_PARALLEL), 1 */
+    double conv_p;                 /* chance that a conversation goes on, default 0.8 */
+    double conv_keep_s;            /* a conversation idle this long is worth nothing, 600 */
+    double heat_band;              /* C below max_temp where the heat cost starts, 5 */
+    double heat_horizon_s;         /* how far ahead the temperature trend looks, 60 */
+    double evict_reloads;          /* late binding: loads a displaced model costs later, 3 */
+    bool order_arrival;            /* late sticky: held requests in arrival order, not by
+                                    * response ratio (route_dispatch.h); default false */
 };
 
 /* Residency record: this router sent `model` (a normalised key) there; good until `expires`. */
@@ -179,6 +228,22 @@ struct route_sent {
     char model[ORION_MODEL_MAX + 1];
     double expires; /* Unix s; HUGE_VAL: never (keep_alive < 0) */
     bool seen;      /* a health update since showed it loaded there */
+};
+
+/* A request this router sent to a node and has not heard the end of. */
+struct route_flight {
+    unsigned long long id; /* the caller's */
+    unsigned long model;   /* route_conv_model of its key */
+    double sent;           /* when */
+    double expect_ms;      /* its expected run time there */
+    unsigned long cached;  /* prompt tokens expected to be in the node's cache */
+    bool started;
+};
+
+/* What the router learned of one model on one node. */
+struct route_rate {
+    unsigned long model; /* route_conv_model of its key */
+    double prefill_tps;  /* prompt tokens/s on a cache miss, weighted mean */
 };
 
 /* What the router remembers per node between health refreshes. */
@@ -193,12 +258,23 @@ struct route_node_state {
     unsigned long seen[ROUTE_MAX_SEEN]; /* hashes of the model keys loaded at the last update */
     size_t nseen;                      /* how many it had loaded (seen[] keeps the first 16) */
     bool seen_valid;                   /* seen[] is from an update (not the first sight) */
+    struct route_flight flight[ROUTE_MAX_FLIGHT]; /* the oldest ROUTE_MAX_FLIGHT in flight */
+    size_t nflight;
+    struct route_conv_table conv;      /* what its KV caches hold */
+    struct route_cond cond;            /* throttling, outside work, temperature trend */
+    struct route_rate rate[ROUTE_MAX_RATES];
+    size_t nrate;
+    double trust;   /* share of predicted cache hits that were hits (weighted; 0 = none yet) */
+    bool has_trust;
 };
 
 /* What the router learned of one model from its answers (times in ms, 0: nothing yet). */
 struct route_learned {
     char model[ORION_MODEL_MAX + 1]; /* normalised key */
     double service_ms, cold_ms;
+    double gen_ms;      /* run time without prompt evaluation (total - load - prompt) */
+    double prefill_tps; /* prompt tokens/s on a cache miss, over all nodes */
+    double answer_tokens; /* tokens an answer has (eval_count) */
     double updated; /* Unix s of the last answer */
 };
 
@@ -216,6 +292,7 @@ struct route_state {
     struct route_learned learned[ROUTE_MAX_LEARNED];
     size_t nlearned;
     double service_ms; /* learned run time over all models, ms; 0: nothing yet */
+    struct route_conv_stats conv;    /* requests by length: a conversation's chance to go on */
 };
 
 struct route_result {
@@ -237,6 +314,11 @@ void route_state_init(struct route_state *st); /* all zero: a static one needs n
 int route_state_update(struct route_state *st, const struct route_node *nodes, size_t n,
                        const struct route_settings *s, double now);
 
+/* The same for one node whose health changed (an event-driven router), without forgetting
+ * the others. Returns 0, or -1 with errno ENOBUFS (no room for a new node). */
+int route_state_update_one(struct route_state *st, const struct route_node *node,
+                           const struct route_settings *s, double now);
+
 /* The state of node `id`, or NULL. */
 struct route_node_state *route_state_find(const struct route_state *st, const char *id);
 
@@ -256,6 +338,54 @@ void route_note_done(struct route_state *st, const char *node_id);
  * 24 h, or load above total). */
 int route_note_answer(struct route_state *st, const char *model, double total_ms,
                       double load_ms, const struct route_settings *s, double now);
+
+/* An answer's figures as Ollama reports them (durations in ms); negative: absent. */
+struct route_answer {
+    double total_ms, load_ms;  /* total_duration, load_duration */
+    double prompt_ms, eval_ms; /* prompt_eval_duration, eval_duration */
+    long prompt_count;         /* prompt_eval_count: the whole prompt in most versions */
+    long eval_count;
+    long cached_count;         /* prompt_eval_cached_count where a version reports it */
+};
+
+/* route_answer with every figure absent. */
+void route_answer_init(struct route_answer *a);
+
+/* The router sent req to node as flight `id` (the caller's number, e.g. a hash of the entry
+ * id), expected to run expect_ms there with `cached` prompt tokens found in the node's cache
+ * (route_dispatch gives both): route_note_sent, a flight record (when ROUTE_MAX_FLIGHT are
+ * kept, the newest is not), the node's conversation slots (route_conv_note_sent with the
+ * model's learned answer length, settings conv_slots and the node's host_cache), and the
+ * node's busy time (route_cond_busy). Returns route_note_sent's result. */
+int route_note_dispatch(struct route_state *st, const struct route_node *node,
+                        const struct route_request *req, unsigned long long id, double expect_ms,
+                        unsigned long cached, double keep_alive_s, const struct route_settings *s,
+                        double now);
+
+/* Flight id on node_id started (the worker's started event). */
+void route_note_started(struct route_state *st, const char *node_id, unsigned long long id);
+
+/* Flight id on node_id ended: its record goes, queued - 1 (not below 0), the node was busy at
+ * now. With an answer (a NULL: it failed), learn from it for model: route_note_answer's run
+ * and cold-load times; the model's run time without the prompt (total - load - prompt) and
+ * answer length; and the prompt's evaluation:
+ *   cached_count >= 0 (reported): a hit when > 0; the uncached tokens prompt_count - cached.
+ *   else, with R the prefill rate learned for the model on this node (else over all nodes):
+ *   a hit when prompt_count / prompt_ms > 3 R (Ollama counts the whole prompt but times only
+ *   what it evaluated); otherwise a miss, and prompt_count / prompt_ms teaches R (node and
+ *   model, weighted mean, 1/4 for the newest) when prompt_count >= 32.
+ * When the flight was sent expecting a cache hit, trust (the share of expected hits that were
+ * hits, weight 1/8 for the newest) learns whether it was. Returns 1 for a detected hit, 0 for a
+ * miss or nothing to tell, -1 with errno EINVAL for a bad answer (as route_note_answer; the
+ * flight is still ended). */
+int route_note_finished(struct route_state *st, const char *node_id, unsigned long long id,
+                        const char *model, const struct route_answer *a,
+                        const struct route_settings *s, double now);
+
+/* The prefill rate (tokens/s) the router expects for model_key on node: the node's, else the
+ * model's over all nodes, else settings prefill_tps. */
+double route_prefill_tps(const struct route_state *st, const char *node_id,
+                         const char *model_key, const struct route_settings *s);
 
 /* The learned times of a model key, or NULL. */
 const struct route_learned *route_learned_find(const struct route_state *st,
@@ -290,7 +420,8 @@ bool route_model_eq(const char *a, const char *b);
 /* Is key (normalised, route_model_norm) among names, in any spelling? */
 bool route_has_model(const char *const *names, size_t n, const char *key);
 
-/* "sticky" ... "round-robin" <-> enum. parse returns 0, or -1 for an unknown name. */
+/* "sticky", "first-fit", "least-conn", "round-robin", "random" <-> enum; parse also takes '_'
+ * for '-' ("least_conn", nginx's spelling). parse returns 0, or -1 for an unknown name. */
 int route_policy_parse(const char *name, enum route_policy *out);
 const char *route_policy_name(enum route_policy p);
 const char *route_kind_name(enum route_kind k); /* "sticky", "queued-resident", "spill", ... */

@@ -82,6 +82,18 @@ int64_t loop_wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The first millisecond of CLOCK_MONOTONIC at which ms have surely passed: loop_now() is
+ * truncated, so now + ms could come up to 1 ms early. */
+static int64_t due_after(long ms)
+{
+    struct timespec ts;
+    int64_t ns;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + (int64_t)(ms < 0 ? 0 : ms) * 1000000;
+    return (ns + 999999) / 1000000;
+}
+
 struct loop *loop_new(void)
 {
     struct loop *l = orion_calloc(1, sizeof(*l));
@@ -177,7 +189,7 @@ unsigned long loop_timer(struct loop *l, long ms, loop_timer_fn *cb, void *arg)
         return 0;
     t = &l->t[l->nt++];
     t->id = l->next_id++;
-    t->due = loop_now() + (ms < 0 ? 0 : ms);
+    t->due = due_after(ms);
     t->dead = false;
     t->cb = cb;
     t->arg = arg;
@@ -332,7 +344,7 @@ static void run_timers(struct loop *l)
             if (next < 0 || l->t[j].dead)
                 l->t[j].dead = true;
             else
-                l->t[j].due = loop_now() + next;
+                l->t[j].due = due_after(next);
             break;
         }
     }

@@ -6,6 +6,7 @@
  */
 #include "orion/route.h"
 #include "orion/placement.h"
+#include "route_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -14,105 +15,6 @@
 #include <string.h>
 
 #define WHY_NODE 160 /* one node's reason inside a WAIT summary */
-
-enum { F_RES = 1 << 0, F_NONRES = 1 << 1, F_FREE = 1 << 2, F_BOUND = 1 << 3 };
-enum order { ORDER_RESIDENT, ORDER_COLD, ORDER_CONN };
-
-struct cand {
-    int idx;                 /* into the nodes array */
-    unsigned long used, cap; /* inflight + queued; capacity (>= 1) */
-    bool resident, loaded;   /* loaded: in the node's own models list */
-};
-
-struct pick {
-    const struct route_node *nodes;
-    const struct route_settings *s;
-    const struct route_state *st;
-    char key[ORION_MODEL_MAX + 1];
-    struct cand c[ORION_ROUTE_MAX_NODES];
-    size_t nc;
-    bool use_mb;               /* compare free memory in MiB (every node reports its total) */
-    unsigned long long U, C;   /* sums of used and cap over the eligible nodes */
-    bool any_resident;
-};
-
-
-static int lower(int c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; }
-
-static const char *skip_ci(const char *p, const char *prefix)
-{
-    size_t i;
-
-    for (i = 0; prefix[i]; i++)
-        if (lower((unsigned char)p[i]) != prefix[i])
-            return p;
-    return p + i;
-}
-
-int route_model_norm(const char *in, char *out, size_t outlen)
-{
-    const char *p, *end, *last, *colon, *q;
-    size_t need, n = 0;
-
-    if (!in || !*in) {
-        errno = EINVAL;
-        return -1;
-    }
-    if (strlen(in) > ORION_MODEL_MAX)
-        goto too_long;
-    q = skip_ci(skip_ci(in, "https://"), "http://");
-    p = skip_ci(q, "registry.ollama.ai/");
-    p = skip_ci(p == q ? in : p, "library/"); /* a scheme goes only with the registry */
-    end = strchr(p, '@') ? strchr(p, '@') : p + strlen(p);
-    if (end == p) {
-        errno = EINVAL;
-        return -1;
-    }
-    for (last = p, q = p; q < end; q++)
-        if (*q == '/')
-            last = q + 1;
-    colon = memchr(last, ':', (size_t)(end - last));
-    need = strlen(p) + (!colon ? 7 : colon + 1 == end ? 6 : 0);
-    if (need > ORION_MODEL_MAX || need + 1 > outlen)
-        goto too_long;
-    for (q = p; q < end; q++)
-        out[n++] = (char)lower((unsigned char)*q);
-    if (!colon)
-        out[n++] = ':';
-    if (!colon || colon + 1 == end) {
-        memcpy(out + n, "latest", 6);
-        n += 6;
-    }
-    for (q = end; *q; q++)
-        out[n++] = (char)lower((unsigned char)*q);
-    out[n] = '\0';
-    return (int)n;
-too_long:
-    errno = ENAMETOOLONG;
-    return -1;
-}
-
-bool route_model_eq(const char *a, const char *b)
-{
-    char ka[ORION_MODEL_MAX + 1], kb[ORION_MODEL_MAX + 1];
-
-    if (!a || !b)
-        return a == b;
-    if (route_model_norm(a, ka, sizeof(ka)) < 0 || route_model_norm(b, kb, sizeof(kb)) < 0)
-        return strcmp(a, b) == 0;
-    return strcmp(ka, kb) == 0;
-}
-
-
-bool route_has_model(const char *const *names, size_t n, const char *key)
-{
-    char k[ORION_MODEL_MAX + 1];
-
-    for (size_t i = 0; i < n; i++)
-        if (names[i] && route_model_norm(names[i], k, sizeof(k)) >= 0 && strcmp(k, key) == 0)
-            return true;
-    return false;
-}
 
 void route_settings_init(struct route_settings *s)
 {
@@ -128,6 +30,15 @@ void route_settings_init(struct route_settings *s)
     s->service_ms = 15000;
     s->cold_min_ms = 50;
     s->placement = NULL;
+    s->binding = ROUTE_BIND_AUTO;
+    s->prefill_tps = 50;
+    s->ctx_tokens = 4096;
+    s->conv_slots = 1;
+    s->conv_p = 0.8;
+    s->conv_keep_s = 600;
+    s->heat_band = 5;
+    s->heat_horizon_s = 60;
+    s->evict_reloads = 3;
 }
 
 
@@ -185,11 +96,35 @@ static bool eligible_req(const struct route_node *nd, const struct route_request
     return true;
 }
 
-static bool eligible_key(const struct route_node *nd, const struct route_request *req,
-                         const char *key, const struct route_settings *s,
-                         const struct route_state *st, double now, char *why, size_t whylen)
+static bool eligible_ns(const struct route_node *nd, const struct route_request *req,
+                        const char *key, const struct route_settings *s,
+                        const struct route_node_state *ns, double now, char *why, size_t whylen);
+
+/* The temperature the trend gives for now, past max_temp? Only from the reading the state
+ * holds (the same last_seen), at most stale_after ahead. */
+static bool heading_past(const struct route_node *nd, const struct route_node_state *ns,
+                         const struct route_settings *s, double now)
 {
-    const struct route_node_state *ns = route_state_find(st, nd->id);
+    double dt = now - ns->cond.temp_at;
+
+    if (!ns->cond.has_slope || ns->cond.slope <= 0 || ns->cond.temp_at != nd->last_seen ||
+        dt <= 0)
+        return false;
+    return nd->temp_c + ns->cond.slope * (dt < s->stale_after ? dt : s->stale_after) >
+           s->max_temp;
+}
+
+bool route_eligible_key(const struct route_node *nd, const struct route_request *req,
+                        const char *key, const struct route_settings *s,
+                        const struct route_state *st, double now, char *why, size_t whylen)
+{
+    return eligible_ns(nd, req, key, s, route_state_find(st, nd->id), now, why, whylen);
+}
+
+static bool eligible_ns(const struct route_node *nd, const struct route_request *req,
+                        const char *key, const struct route_settings *s,
+                        const struct route_node_state *ns, double now, char *why, size_t whylen)
+{
     bool hot = ns && ns->hot, full = ns && ns->full;
 
     if (nd->last_seen <= 0 || now - nd->last_seen > s->stale_after) {
@@ -220,6 +155,11 @@ static bool eligible_key(const struct route_node *nd, const struct route_request
             s->max_temp - s->temp_margin);
         return false;
     }
+    if (nd->has_temp && ns && heading_past(nd, ns, s, now)) {
+        say(why, whylen, "hot: heading past %g C (%g C, +%.2g C/s for %.0f s)", s->max_temp,
+            nd->temp_c, ns->cond.slope, now - ns->cond.temp_at);
+        return false;
+    }
     if (nd->ram_percent >= 0 && nd->ram_percent > s->max_ram) {
         say(why, whylen, "full: ram %.1f %% > %g", nd->ram_percent, s->max_ram);
         return false;
@@ -244,10 +184,10 @@ bool route_eligible(const struct route_node *node, const struct route_request *r
         say(why, whylen, "bad model name");
         return false;
     }
-    return eligible_key(node, req, req ? key : NULL, s, st, now, why, whylen);
+    return route_eligible_key(node, req, req ? key : NULL, s, st, now, why, whylen);
 }
 
-static bool recorded(const struct route_node_state *ns, const char *key, double now)
+bool route_recorded(const struct route_node_state *ns, const char *key, double now)
 {
     for (size_t i = 0; ns && i < ns->nsent; i++)
         if (ns->sent[i].expires > now && strcmp(ns->sent[i].model, key) == 0)
@@ -259,11 +199,11 @@ bool route_resident(const struct route_node *node, const char *model_key,
                     const struct route_state *st, double now)
 {
     return route_has_model(node->models, node->nmodels, model_key) ||
-           recorded(route_state_find(st, node->id), model_key, now);
+           route_recorded(route_state_find(st, node->id), model_key, now);
 }
 
 /* Comparisons: < 0 when a is better. */
-static int cmp_load(const struct cand *a, const struct cand *b)
+static int cmp_load(const struct route_cand *a, const struct route_cand *b)
 {
     unsigned long long x = (unsigned long long)a->used * b->cap;
     unsigned long long y = (unsigned long long)b->used * a->cap;
@@ -303,8 +243,8 @@ static int cmp_id(const struct route_node *a, const struct route_node *b)
     return strcmp(nid(a), nid(b));
 }
 
-static int cand_cmp(const struct pick *pk, const struct cand *a, const struct cand *b,
-                    enum order o)
+int route_cand_cmp(const struct route_pick *pk, const struct route_cand *a,
+                   const struct route_cand *b, enum route_order o)
 {
     const struct route_node *na = &pk->nodes[a->idx], *nb = &pk->nodes[b->idx];
     int c = 0;
@@ -324,7 +264,7 @@ static int cand_cmp(const struct pick *pk, const struct cand *a, const struct ca
     return c ? c : cmp_id(na, nb);
 }
 
-static bool within_bound(const struct pick *pk, const struct cand *c)
+static bool within_bound(const struct route_pick *pk, const struct route_cand *c)
 {
     unsigned long long pct = pk->s->load_factor_pct ? pk->s->load_factor_pct : 100;
     unsigned long long den = 100 * pk->C;
@@ -333,7 +273,7 @@ static bool within_bound(const struct pick *pk, const struct cand *c)
     return c->used + 1 <= bound;
 }
 
-static bool cand_ok(const struct pick *pk, const struct cand *c, unsigned flags)
+static bool cand_ok(const struct route_pick *pk, const struct route_cand *c, unsigned flags)
 {
     if ((flags & F_RES) && !c->resident)
         return false;
@@ -345,102 +285,24 @@ static bool cand_ok(const struct pick *pk, const struct cand *c, unsigned flags)
 }
 
 /* Index into pk->c of the best candidate passing flags, or -1. */
-static int best(const struct pick *pk, unsigned flags, enum order o)
+static int best(const struct route_pick *pk, unsigned flags, enum route_order o)
 {
     int b = -1;
 
     for (size_t i = 0; i < pk->nc; i++)
         if (cand_ok(pk, &pk->c[i], flags) &&
-            (b < 0 || cand_cmp(pk, &pk->c[i], &pk->c[b], o) < 0))
+            (b < 0 || route_cand_cmp(pk, &pk->c[i], &pk->c[b], o) < 0))
             b = (int)i;
     return b;
 }
 
-/* Expected cold load of model `key` on candidate c: the node's own figure, else learned,
- * else the default. */
-static double cold_ms(const struct pick *pk, const struct cand *c, const char *key)
-{
-    const struct route_learned *l = route_learned_find(pk->st, key);
-    unsigned ms = pk->nodes[c->idx].cold_load_ms;
-
-    if (ms)
-        return ms;
-    return l && l->cold_ms > 0 ? l->cold_ms : pk->s->cold_load_ms;
-}
-
-static double service_ms(const struct pick *pk, const struct route_request *req)
-{
-    const struct route_learned *l = route_learned_find(pk->st, pk->key);
-
-    if (req->service_ms)
-        return req->service_ms;
-    if (l && l->service_ms > 0)
-        return l->service_ms;
-    if (pk->st && pk->st->service_ms > 0)
-        return pk->st->service_ms;
-    return pk->s->service_ms;
-}
-
 /* The requests ahead of this one on c, the running ones half done on average. */
-static double wait_ms(const struct cand *c, double svc)
+static double wait_ms(const struct route_cand *c, double svc)
 {
     return ((double)(c->used + 1 - c->cap) - 0.5) * svc / (double)c->cap;
 }
 
-/* How many models c holds at once: learned on c, else the least learned on an eligible node
- * with the same memory (ram_total_mb known), else 0 (unknown). */
-static unsigned model_cap(const struct pick *pk, const struct cand *c)
-{
-    const struct route_node *nd = &pk->nodes[c->idx], *o;
-    const struct route_node_state *ns = route_state_find(pk->st, nd->id);
-    unsigned cap = 0;
-
-    if (ns && ns->model_cap)
-        return ns->model_cap;
-    for (size_t i = 0; nd->ram_total_mb && i < pk->nc; i++) {
-        o = &pk->nodes[pk->c[i].idx];
-        ns = route_state_find(pk->st, o->id);
-        if (o != nd && o->ram_total_mb == nd->ram_total_mb && ns && ns->model_cap &&
-            (!cap || ns->model_cap < cap))
-            cap = ns->model_cap;
-    }
-    return cap;
-}
-
-/* Does c hold as many models as it can (a load there displaces one)? */
-static bool models_full(const struct pick *pk, const struct cand *c)
-{
-    unsigned cap = model_cap(pk, c);
-
-    return cap && pk->nodes[c->idx].nmodels >= cap;
-}
-
-/* What loading on c costs later: 0 unless c is models_full; then the mean cold load of its
- * loaded models (the one displaced is reloaded later: a copy elsewhere does not make it
- * free, it was loaded because the demand needed it), twice when every other eligible node is
- * models_full too (that reload displaces another model in turn). */
-static double evict_ms(const struct pick *pk, const struct cand *c)
-{
-    const struct route_node *nd = &pk->nodes[c->idx];
-    char k[ORION_MODEL_MAX + 1];
-    double sum = 0, chain = 2;
-    size_t n = 0;
-
-    if (!models_full(pk, c))
-        return 0;
-    for (size_t i = 0; i < pk->nc && chain > 1; i++)
-        if (&pk->c[i] != c && !models_full(pk, &pk->c[i]))
-            chain = 1;
-    for (size_t i = 0; i < nd->nmodels; i++) {
-        if (!nd->models[i] || route_model_norm(nd->models[i], k, sizeof(k)) < 0)
-            continue;
-        n++;
-        sum += cold_ms(pk, c, k);
-    }
-    return n ? chain * sum / (double)n : 0;
-}
-
-static void choose(struct route_result *out, const struct pick *pk, int ci, enum route_kind k)
+static void choose(struct route_result *out, const struct route_pick *pk, int ci, enum route_kind k)
 {
     out->kind = k;
     out->node = pk->c[ci].idx;
@@ -448,19 +310,19 @@ static void choose(struct route_result *out, const struct pick *pk, int ci, enum
 
 /* The non-resident candidate passing flags whose load costs least (cold + evict; ties:
  * ORDER_COLD); its cost and eviction part in *cost, *evict. -1 when there is none. */
-static int best_load(const struct pick *pk, unsigned flags, double *cost, double *evict)
+static int best_load(const struct route_pick *pk, unsigned flags, double *cost, double *evict)
 {
     int b = -1;
     double bc = 0, be = 0;
 
     for (size_t i = 0; i < pk->nc; i++) {
-        const struct cand *c = &pk->c[i];
+        const struct route_cand *c = &pk->c[i];
         double e, t;
         if (!cand_ok(pk, c, flags | F_NONRES))
             continue;
-        e = evict_ms(pk, c);
-        t = cold_ms(pk, c, pk->key) + e;
-        if (b < 0 || t < bc || (t == bc && cand_cmp(pk, c, &pk->c[b], ORDER_COLD) < 0)) {
+        e = route_evict_ms(pk, c);
+        t = route_cold_ms(pk, c, pk->key) + e;
+        if (b < 0 || t < bc || (t == bc && route_cand_cmp(pk, c, &pk->c[b], ORDER_COLD) < 0)) {
             b = (int)i;
             bc = t;
             be = e;
@@ -473,10 +335,10 @@ static int best_load(const struct pick *pk, unsigned flags, double *cost, double
 
 /* DESIGN.md "Routing" 1-3: resident with a free slot, else bounded load with the spill's cost
  * counted, else coldest fit. */
-static void pick_sticky(const struct pick *pk, const struct route_request *req,
+static void pick_sticky(const struct route_pick *pk, const struct route_request *req,
                         struct route_result *out)
 {
-    double svc = service_ms(pk, req), wait, cost, evict;
+    double svc = route_service_ms(pk, req), wait, cost, evict;
     int q, sp;
 
     if ((q = best(pk, F_RES | F_FREE, ORDER_RESIDENT)) >= 0) {
@@ -524,7 +386,8 @@ static void pick_sticky(const struct pick *pk, const struct route_request *req,
     }
 }
 
-static int cmp_first_fit(const struct pick *pk, const struct cand *a, const struct cand *b)
+static int cmp_first_fit(const struct route_pick *pk, const struct route_cand *a,
+                         const struct route_cand *b)
 {
     const struct route_node *na = &pk->nodes[a->idx], *nb = &pk->nodes[b->idx];
     unsigned long x = na->ram_total_mb ? na->ram_total_mb : (unsigned long)-1;
@@ -538,7 +401,8 @@ static double ram_used(const struct route_node *n)
     return n->ram_percent < 0 ? HUGE_VAL : (double)n->ram_total_mb * n->ram_percent / 100;
 }
 
-static int cmp_ram_used(const struct pick *pk, const struct cand *a, const struct cand *b)
+static int cmp_ram_used(const struct route_pick *pk, const struct route_cand *a,
+                        const struct route_cand *b)
 {
     const struct route_node *na = &pk->nodes[a->idx], *nb = &pk->nodes[b->idx];
     double x = ram_used(na), y = ram_used(nb);
@@ -547,7 +411,7 @@ static int cmp_ram_used(const struct pick *pk, const struct cand *a, const struc
 }
 
 /* The seed's rule: smallest node that has the model loaded, else the least RAM used. */
-static int pick_first_fit(const struct pick *pk)
+static int pick_first_fit(const struct route_pick *pk)
 {
     int b = -1;
 
@@ -563,7 +427,7 @@ static int pick_first_fit(const struct pick *pk)
 }
 
 /* The eligible node with the smallest id after rr_last, wrapping around. */
-static int pick_round_robin(const struct pick *pk)
+static int pick_round_robin(const struct route_pick *pk)
 {
     const char *last = pk->st ? pk->st->rr_last : "", *id;
     int after = -1, first = -1;
@@ -579,18 +443,50 @@ static int pick_round_robin(const struct pick *pk)
     return after >= 0 ? after : first;
 }
 
-static void pick_other(const struct pick *pk, struct route_result *out)
+/* Rendezvous hashing: the smallest hash of (rnd, id) wins, whatever the order of the nodes. */
+static unsigned long long mix(unsigned long long h)
 {
-    const struct cand *c;
-    int ci;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
 
+static int pick_random(const struct route_pick *pk, unsigned long rnd)
+{
+    unsigned long long h, bh = 0;
+    int b = -1;
+
+    for (size_t i = 0; i < pk->nc; i++) {
+        h = 1469598103934665603ULL ^ rnd;
+        for (const char *p = nid(&pk->nodes[pk->c[i].idx]); *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        h = mix(h);
+        if (b < 0 || h < bh) {
+            b = (int)i;
+            bh = h;
+        }
+    }
+    return b;
+}
+
+int route_policy_choice(const struct route_pick *pk, const struct route_request *req)
+{
     if (pk->s->policy == ROUTE_POLICY_FIRST_FIT)
-        ci = pick_first_fit(pk);
-    else if (pk->s->policy == ROUTE_POLICY_LEAST_CONN)
-        ci = best(pk, 0, ORDER_CONN);
-    else
-        ci = pick_round_robin(pk);
-    c = &pk->c[ci];
+        return pick_first_fit(pk);
+    if (pk->s->policy == ROUTE_POLICY_LEAST_CONN)
+        return best(pk, 0, ORDER_CONN);
+    if (pk->s->policy == ROUTE_POLICY_RANDOM)
+        return pick_random(pk, req->rnd);
+    return pick_round_robin(pk);
+}
+
+static void pick_other(const struct route_pick *pk, const struct route_request *req,
+                       struct route_result *out)
+{
+    int ci = route_policy_choice(pk, req);
+    const struct route_cand *c = &pk->c[ci];
+
     if (c->resident)
         choose(out, pk, ci, c->used < c->cap ? ROUTE_STICKY : ROUTE_QUEUED_RESIDENT);
     else
@@ -599,7 +495,7 @@ static void pick_other(const struct pick *pk, struct route_result *out)
 }
 
 /* Every node's reason, "id: reason; id: reason", cut with "..." when it does not fit. */
-static void wait_summary(const struct pick *pk, size_t n, const struct route_request *req,
+static void wait_summary(const struct route_pick *pk, size_t n, const struct route_request *req,
                          double now, struct route_result *out)
 {
     char one[WHY_NODE];
@@ -610,7 +506,7 @@ static void wait_summary(const struct pick *pk, size_t n, const struct route_req
     if (!n)
         say(out->why, cap, "no nodes");
     for (size_t i = 0; i < n && off < cap; i++) {
-        eligible_key(&pk->nodes[i], req, pk->key, pk->s, pk->st, now, one, sizeof(one));
+        route_eligible_key(&pk->nodes[i], req, pk->key, pk->s, pk->st, now, one, sizeof(one));
         w = snprintf(out->why + off, cap - off, "%s%s: %s", off ? "; " : "",
                      nid(&pk->nodes[i]), one);
         if (w < 0 || (size_t)w >= cap - off) {
@@ -621,27 +517,29 @@ static void wait_summary(const struct pick *pk, size_t n, const struct route_req
     }
 }
 
-static void collect(struct pick *pk, size_t n, const struct route_request *req, double now)
+void route_collect(struct route_pick *pk, size_t n, const struct route_request *req, double now)
 {
     const struct route_node *nd;
-    struct cand *c;
+    struct route_cand *c;
     const struct route_node_state *ns;
 
     pk->nc = 0;
+    pk->prepared = false;
     pk->U = pk->C = 0;
     pk->use_mb = true;
     pk->any_resident = false;
     for (size_t i = 0; i < n; i++) {
         nd = &pk->nodes[i];
-        if (!eligible_key(nd, req, pk->key, pk->s, pk->st, now, NULL, 0))
-            continue;
         ns = route_state_find(pk->st, nd->id);
+        if (!eligible_ns(nd, req, pk->key, pk->s, ns, now, NULL, 0))
+            continue;
         c = &pk->c[pk->nc++];
         c->idx = (int)i;
+        c->ns = ns;
         c->cap = nd->capacity ? nd->capacity : 1;
         c->used = (unsigned long)nd->inflight + (ns ? ns->queued : 0);
         c->loaded = route_has_model(nd->models, nd->nmodels, pk->key);
-        c->resident = c->loaded || recorded(ns, pk->key, now);
+        c->resident = c->loaded || route_recorded(ns, pk->key, now);
         pk->any_resident = pk->any_resident || c->resident;
         pk->U += c->used;
         pk->C += c->cap;
@@ -654,7 +552,7 @@ int route_pick(const struct route_node *nodes, size_t n, const struct route_requ
                const struct route_settings *s, const struct route_state *st, double now,
                struct route_result *out)
 {
-    struct pick pk;
+    struct route_pick pk;
 
     out->node = -1;
     out->why[0] = '\0';
@@ -668,7 +566,7 @@ int route_pick(const struct route_node *nodes, size_t n, const struct route_requ
     }
     if (n > ORION_ROUTE_MAX_NODES)
         n = ORION_ROUTE_MAX_NODES;
-    collect(&pk, n, req, now);
+    route_collect(&pk, n, req, now);
     if (!pk.nc) {
         out->kind = ROUTE_WAIT;
         wait_summary(&pk, n, req, now, out);
@@ -677,7 +575,7 @@ int route_pick(const struct route_node *nodes, size_t n, const struct route_requ
     if (s->policy == ROUTE_POLICY_STICKY)
         pick_sticky(&pk, req, out);
     else
-        pick_other(&pk, out);
+        pick_other(&pk, req, out);
     return out->node;
 }
 
@@ -688,28 +586,4 @@ int route_request_cmp(const struct route_request *a, const struct route_request 
     if (pa != pb)
         return pa > pb ? -1 : 1;
     return a->arrived < b->arrived ? -1 : a->arrived > b->arrived;
-}
-
-static const char *const policy_names[] = {"sticky", "first-fit", "least-conn", "round-robin"};
-static const char *const kind_names[] = {"sticky", "queued-resident", "spill",
-                                         "cold",   "wait",            "reject"};
-
-int route_policy_parse(const char *name, enum route_policy *out)
-{
-    for (size_t i = 0; i < sizeof(policy_names) / sizeof(policy_names[0]); i++)
-        if (name && strcmp(name, policy_names[i]) == 0) {
-            *out = (enum route_policy)i;
-            return 0;
-        }
-    return -1;
-}
-
-const char *route_policy_name(enum route_policy p)
-{
-    return (unsigned)p < sizeof(policy_names) / sizeof(policy_names[0]) ? policy_names[p] : "?";
-}
-
-const char *route_kind_name(enum route_kind k)
-{
-    return (unsigned)k < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[k] : "?";
 }

@@ -6,6 +6,7 @@
  * and cold-load times learned per model from the workers' answers. Formulas in route.h.
  */
 #include "orion/route.h"
+#include "route_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -145,6 +146,31 @@ static void learn_cap(struct route_node_state *ns, const struct route_node *nd)
     ns->seen_valid = true;
 }
 
+/* A conversation record stands only while its model is resident there (loaded, or a live
+ * residency record): an unloaded runner takes every slot and the host cache with it. */
+static void conv_prune(struct route_node_state *ns, const struct route_node *nd)
+{
+    unsigned long res[ROUTE_MAX_SEEN + ORION_ROUTE_MAX_SENT];
+    char k[ORION_MODEL_MAX + 1];
+    size_t n = 0, i = 0;
+    bool keep;
+
+    for (size_t j = 0; j < nd->nmodels && n < ROUTE_MAX_SEEN; j++)
+        if (nd->models[j] && route_model_norm(nd->models[j], k, sizeof(k)) >= 0)
+            res[n++] = route_conv_model(k);
+    for (size_t j = 0; j < ns->nsent; j++)
+        res[n++] = route_conv_model(ns->sent[j].model);
+    while (i < ns->conv.n) {
+        keep = false;
+        for (size_t j = 0; j < n && !keep; j++)
+            keep = res[j] == ns->conv.rec[i].model;
+        if (keep)
+            i++;
+        else
+            route_conv_drop_model(&ns->conv, ns->conv.rec[i].model);
+    }
+}
+
 /* Hysteresis marks: set above the threshold, cleared only a margin below it. */
 static void state_mark(struct route_node_state *ns, const struct route_node *nd,
                        const struct route_settings *s, double now)
@@ -172,6 +198,8 @@ static void state_mark(struct route_node_state *ns, const struct route_node *nd,
     }
     ns->nsent = k;
     learn_cap(ns, nd);
+    conv_prune(ns, nd);
+    route_cond_update(&ns->cond, nd, ns->queued == 0);
 }
 
 int route_state_update(struct route_state *st, const struct route_node *nodes, size_t n,
@@ -203,6 +231,19 @@ int route_state_update(struct route_state *st, const struct route_node *nodes, s
     if (rc < 0)
         errno = ENOBUFS;
     return rc;
+}
+
+int route_state_update_one(struct route_state *st, const struct route_node *node,
+                           const struct route_settings *s, double now)
+{
+    struct route_node_state *ns = node->id ? state_get(st, node->id) : NULL;
+
+    if (!ns) {
+        errno = ENOBUFS;
+        return -1;
+    }
+    state_mark(ns, node, s, now);
+    return 0;
 }
 
 int route_note_sent(struct route_state *st, const char *node_id, const char *model,
@@ -251,51 +292,71 @@ void route_note_done(struct route_state *st, const char *node_id)
         ns->queued--;
 }
 
-const struct route_learned *route_learned_find(const struct route_state *st,
-                                               const char *model_key)
+int route_note_dispatch(struct route_state *st, const struct route_node *node,
+                        const struct route_request *req, unsigned long long id, double expect_ms,
+                        unsigned long cached, double keep_alive_s, const struct route_settings *s,
+                        double now)
 {
-    for (size_t i = 0; st && model_key && i < st->nlearned; i++)
-        if (strcmp(st->learned[i].model, model_key) == 0)
-            return &st->learned[i];
+    char key[ORION_MODEL_MAX + 1];
+    const struct route_learned *l;
+    struct route_node_state *ns;
+    struct route_flight *f;
+    unsigned long model;
+
+    if (route_note_sent(st, node->id, req->model, keep_alive_s, now) < 0)
+        return -1;
+    ns = route_state_find(st, node->id);
+    route_model_norm(req->model, key, sizeof(key));
+    model = route_conv_model(key);
+    if (ns->nflight < ROUTE_MAX_FLIGHT) {
+        f = &ns->flight[ns->nflight++];
+        f->id = id;
+        f->model = model;
+        f->sent = now;
+        f->expect_ms = expect_ms;
+        f->cached = cached;
+        f->started = false;
+    }
+    l = route_learned_find(st, key);
+    route_conv_note_sent(&ns->conv, model, req->conv,
+                         l && l->answer_tokens > 0 ? (unsigned long)l->answer_tokens : 0,
+                         s->conv_slots, node->host_cache, now);
+    route_cond_busy(&ns->cond, now);
+    route_conv_count(&st->conv, req->conv);
+    return 0;
+}
+
+static struct route_flight *flight_find(struct route_node_state *ns, unsigned long long id)
+{
+    for (size_t i = 0; ns && i < ns->nflight; i++)
+        if (ns->flight[i].id == id)
+            return &ns->flight[i];
     return NULL;
 }
 
-static double ewma(double old, double v) { return old > 0 ? old + (v - old) / 4 : v; }
-
-int route_note_answer(struct route_state *st, const char *model, double total_ms,
-                      double load_ms, const struct route_settings *s, double now)
+void route_note_started(struct route_state *st, const char *node_id, unsigned long long id)
 {
-    char key[ORION_MODEL_MAX + 1];
-    struct route_learned *l;
-    double run;
-    size_t i, slot;
+    struct route_flight *f = flight_find(route_state_find(st, node_id), id);
 
-    if (route_model_norm(model, key, sizeof(key)) < 0 || !isfinite(total_ms) ||
-        !isfinite(load_ms) || total_ms < 0 || load_ms < 0 || total_ms > 86400e3 ||
-        load_ms > total_ms) {
-        errno = EINVAL;
-        return -1;
+    if (f)
+        f->started = true;
+}
+
+int route_note_finished(struct route_state *st, const char *node_id, unsigned long long id,
+                        const char *model, const struct route_answer *a,
+                        const struct route_settings *s, double now)
+{
+    struct route_node_state *ns = route_state_find(st, node_id);
+    struct route_flight *f = flight_find(ns, id);
+    unsigned long cached = f ? f->cached : 0;
+
+    if (f)
+        *f = ns->flight[--ns->nflight];
+    if (ns) {
+        route_note_done(st, node_id);
+        route_cond_busy(&ns->cond, now);
     }
-    l = (struct route_learned *)route_learned_find(st, key);
-    if (!l) {
-        if (st->nlearned < ROUTE_MAX_LEARNED) {
-            slot = st->nlearned++;
-        } else { /* full: replace the one updated longest ago */
-            for (slot = 0, i = 1; i < st->nlearned; i++)
-                if (st->learned[i].updated < st->learned[slot].updated)
-                    slot = i;
-        }
-        l = &st->learned[slot];
-        memset(l, 0, sizeof(*l));
-        copy_str(l->model, sizeof(l->model), key);
-    }
-    run = total_ms - load_ms;
-    if (run > 0) { /* an answer without a run time (total_duration 0) teaches nothing */
-        l->service_ms = ewma(l->service_ms, run);
-        st->service_ms = ewma(st->service_ms, run);
-    }
-    if (load_ms >= s->cold_min_ms)
-        l->cold_ms = ewma(l->cold_ms, load_ms);
-    l->updated = now;
-    return 0;
+    if (!a)
+        return 0;
+    return route_learn(st, ns, model, a, cached, s, now);
 }

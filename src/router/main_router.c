@@ -30,7 +30,7 @@ int main(int argc, char **argv)
          "bounded load: a node takes at most this % of the mean load", 100, 10000,
          &rc.load_factor, NULL, false},
         {"policy", "ORION_POLICY", CONF_STR, "sticky",
-         "sticky, first-fit, least-conn or round-robin", 0, 0, &rc.policy, NULL, false},
+         "sticky, first-fit, least-conn, round-robin or random", 0, 0, &rc.policy, NULL, false},
         {"placement", "ORION_PLACEMENT", CONF_STR, NULL, "file of placement rules", 0, 0,
          &rc.placement, NULL, false},
         {"router-id", "ORION_ROUTER_ID", CONF_STR, NULL, "consumer name (default: host name)", 0,

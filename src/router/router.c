@@ -377,7 +377,7 @@ static int router_setup(struct router *r, const struct router_conf *rc)
     r->rs.cold_load_ms = (unsigned)rc->cold_load_ms;
     r->rs.load_factor_pct = (unsigned)rc->load_factor;
     if (route_policy_parse(rc->policy, &r->rs.policy) < 0) {
-        log_errorx("policy: want sticky, first-fit, least-conn or round-robin, not '%s'",
+        log_errorx("policy: want sticky, first-fit, least-conn, round-robin or random, not '%s'",
                    rc->policy);
         return ORION_EXIT_USAGE;
     }

@@ -7,6 +7,8 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
+#include <time.h>
 #include <unistd.h>
 
 static char order[16];
@@ -143,6 +145,58 @@ static void test_defer(void)
     loop_free(l);
 }
 
+/* A timer of ms never runs early. loop_now() counts whole milliseconds, so a deadline of
+ * loop_now() + ms came up to 1 ms early (a simulated 300 ms model load measured 299.7 ms).
+ * 100 one-shot timers of 3 ms, each timed in nanoseconds from just before it was set, while a
+ * 1 ms ticker wakes the loop at every millisecond (as a busy daemon's other work does). */
+static struct timespec early_t0;
+static int64_t early_min_ns = INT64_MAX;
+static int early_runs;
+
+static int64_t ns_since(const struct timespec *a)
+{
+    struct timespec b;
+
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    return (int64_t)(b.tv_sec - a->tv_sec) * 1000000000 + (b.tv_nsec - a->tv_nsec);
+}
+
+static long t_early(struct loop *l, void *arg)
+{
+    int64_t ns = ns_since(&early_t0);
+
+    (void)arg;
+    if (ns < early_min_ns)
+        early_min_ns = ns;
+    if (++early_runs == 100) {
+        loop_stop(l);
+        return -1;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &early_t0);
+    return 3;
+}
+
+static long t_tick(struct loop *l, void *arg)
+{
+    (void)l;
+    (void)arg;
+    return 1;
+}
+
+static void test_never_early(void)
+{
+    struct loop *l = loop_new();
+
+    loop_timer(l, 1, t_tick, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &early_t0);
+    loop_timer(l, 3, t_early, NULL);
+    loop_run(l);
+    is_int(early_runs, 100, "never early: 100 timer runs");
+    ok(early_min_ns >= 3000000, "never early: the shortest of 100 waits of 3 ms took %lld ns",
+       (long long)early_min_ns);
+    loop_free(l);
+}
+
 int main(void)
 {
     struct loop *l = loop_new();
@@ -178,5 +232,6 @@ int main(void)
     close(p[1]);
     loop_free(l);
     test_defer();
+    test_never_early();
     return done_testing();
 }

@@ -214,6 +214,22 @@ static void test_norm(void)
     ok(route_model_norm(big, out, sizeof(out)) == ORION_MODEL_MAX, "exactly the cap");
     ok(route_model_norm("gemma3", out, 13) == -1 && errno == ENAMETOOLONG, "small output");
     ok(route_model_norm("gemma3", out, 14) == 13, "output just fits");
+    { /* route_has_model: names already keys compare as they are, others normalised */
+        static const struct {
+            const char *name, *key;
+            bool want;
+        } hm[] = {
+            {"gemma3:1b", "gemma3:1b", true},     {"Gemma3:1B", "gemma3:1b", true},
+            {"library/gemma3:1b", "gemma3:1b", true}, {"gemma3", "gemma3:latest", true},
+            {"gemma3:", "gemma3:latest", true},   {"gemma3:1b", "gemma3:latest", false},
+            {"hf.co/u/m:q4", "hf.co/u/m:q4", true}, {"hf.co/u/m", "hf.co/u/m:latest", true},
+            {"m@sha256:ab", "m:latest@sha256:ab", true}, {"m:1@sha256:ab", "m:1@sha256:ab", true},
+            {"https://hf.co/x:1", "https://hf.co/x:1", true}, {"", "", false},
+        };
+        for (size_t i = 0; i < ELEMS(hm); i++)
+            is_int(route_has_model(&hm[i].name, 1, hm[i].key), hm[i].want, "has_model '%s' ~ '%s'",
+                   hm[i].name, hm[i].key);
+    }
     ok(route_model_eq("gemma3", "registry.ollama.ai/library/gemma3:latest"), "eq: full form");
     ok(!route_model_eq("gemma3", "gemma3:4b"), "eq: another tag");
     ok(route_model_eq("", ""), "eq: bad names compare with strcmp");
@@ -716,13 +732,52 @@ static void test_policies(void)
         is_str(nodes[got].id, turns[i], "round robin turn %d", i);
         route_note_sent(&st, nodes[got].id, req.model, 600, NOW);
     }
-    for (int p = 0; p < 4; p++) {
+    for (int p = 0; p <= ROUTE_POLICY_RANDOM; p++) {
         struct route_node hot = nodes[3];
 
         s.policy = (enum route_policy)p;
         ok(route_pick(&hot, 1, &req, &s, NULL, NOW, &r) == -1 && r.kind == ROUTE_WAIT,
            "%s: a hot node only: wait", route_policy_name(s.policy));
     }
+}
+
+/* random: the same rnd gives the same node whatever the order; rnd 0..2999 spread over three
+ * eligible nodes within 800..1200 each (a fixed sequence: no flakiness); never the hot one. */
+static void test_random(void)
+{
+    struct route_node nodes[] = {
+        N(.id = "a"), N(.id = "b", .inflight = 5, MODELS("gemma3")),
+        N(.id = "c", .has_temp = 1, .temp_c = 80), N(.id = "d", .capacity = 4),
+    };
+    struct route_node rev[ELEMS(nodes)];
+    struct route_settings s = S;
+    struct route_request req = {.model = "gemma3"};
+    struct route_result r, rr;
+    int count[ELEMS(nodes)] = {0}, differ = 0;
+
+    s.policy = ROUTE_POLICY_RANDOM;
+    for (size_t i = 0; i < ELEMS(nodes); i++)
+        rev[i] = nodes[ELEMS(nodes) - 1 - i];
+    for (unsigned long k = 0; k < 3000; k++) {
+        req.rnd = k * 2654435761UL;
+        route_pick(nodes, ELEMS(nodes), &req, &s, NULL, NOW, &r);
+        route_pick(rev, ELEMS(rev), &req, &s, NULL, NOW, &rr);
+        if (r.node < 0 || rr.node < 0 || strcmp(nodes[r.node].id, rev[rr.node].id) != 0)
+            differ++;
+        else
+            count[r.node]++;
+    }
+    is_int(differ, 0, "random: same rnd, same node with the nodes reversed");
+    is_int(count[2], 0, "random: never the hot node");
+    for (size_t i = 0; i < ELEMS(nodes); i++)
+        if (i != 2)
+            ok(count[i] >= 800 && count[i] <= 1200, "random: node %s chosen %d times of 3000",
+               nodes[i].id, count[i]);
+    req.rnd = 7;
+    route_pick(nodes, ELEMS(nodes), &req, &s, NULL, NOW, &r);
+    is_str(route_kind_name(r.kind),
+           route_kind_name(r.node == 1 ? ROUTE_QUEUED_RESIDENT : ROUTE_SPILL),
+           "random: kind classified after the choice (%s)", r.why);
 }
 
 /* route_note_answer: what is learned from answers, and that route_pick uses it. */
@@ -888,7 +943,18 @@ static void test_model_cap(void)
 
 static void test_names(void)
 {
-    static const char *const policies[] = {"sticky", "first-fit", "least-conn", "round-robin"};
+    static const char *const policies[] = {"sticky", "first-fit", "least-conn", "round-robin",
+                                           "random"};
+    static const struct {
+        const char *name;
+        int want; /* enum route_policy, -1 unknown */
+    } spellings[] = {
+        {"least_conn", ROUTE_POLICY_LEAST_CONN}, {"round_robin", ROUTE_POLICY_ROUND_ROBIN},
+        {"first_fit", ROUTE_POLICY_FIRST_FIT},   {"least-conn", ROUTE_POLICY_LEAST_CONN},
+        {"least conn", -1},                      {"least-conn ", -1},
+        {"least", -1},                           {"Sticky", -1},
+        {"fastest", -1},                         {"", -1},
+    };
     struct route_request a = {.priority = 3, .arrived = 10}, b = {.priority = 2, .arrived = 5};
     struct route_request c = {.priority = 0, .arrived = 7};
     enum route_policy p;
@@ -897,7 +963,11 @@ static void test_names(void)
         ok(route_policy_parse(policies[i], &p) == 0 && p == (enum route_policy)i &&
                strcmp(route_policy_name(p), policies[i]) == 0,
            "policy '%s'", policies[i]);
-    ok(route_policy_parse("random", &p) == -1, "unknown policy");
+    for (size_t i = 0; i < ELEMS(spellings); i++) {
+        p = ROUTE_POLICY_STICKY;
+        is_int(route_policy_parse(spellings[i].name, &p) == 0 ? (int)p : -1, spellings[i].want,
+               "policy spelling '%s'", spellings[i].name);
+    }
     ok(route_policy_parse(NULL, &p) == -1, "NULL policy");
     is_str(route_kind_name(ROUTE_QUEUED_RESIDENT), "queued-resident", "kind name");
     is_str(route_kind_name((enum route_kind)42), "?", "kind name out of range");
@@ -936,6 +1006,7 @@ int main(void)
     test_max_nodes();
     test_many_nodes();
     test_policies();
+    test_random();
     test_learning();
     test_eviction();
     test_model_cap();

@@ -1,8 +1,9 @@
 #!/bin/sh
 # make bench: run every benchmark, print one table, write build/bench.json.
 # Each benchmark prints lines: BENCH <name> value=V unit=U peer=P peer_value=PV better=higher|lower
+# [ci=LO:HI] (the 95 % interval of the ratio, written to bench.json as "ratio_ci95": [LO, HI])
 #   tools/bench/run.sh [name...]   only these: resp (the RESP parser), or X for bench_X.sh
-#                                  (router, steady, heat, death, burst, footprint); the table
+#                                  (router, steady, heat, death, burst, footprint, routesim); the table
 #                                  and build/bench.json then hold only their rows
 set -u
 want() { # want <name>: no selection, or named in it
@@ -42,15 +43,16 @@ done
 
 awk '
 /^BENCH / {
-    name = $2; v = ""; u = ""; p = ""; pv = ""; b = ""
+    name = $2; v = ""; u = ""; p = ""; pv = ""; b = ""; ci = ""
     for (i = 3; i <= NF; i++) {
         split($i, kv, "=")
         if (kv[1] == "value") v = kv[2]; else if (kv[1] == "unit") u = kv[2]
         else if (kv[1] == "peer") p = kv[2]; else if (kv[1] == "peer_value") pv = kv[2]
-        else if (kv[1] == "better") b = kv[2]
+        else if (kv[1] == "better") b = kv[2]; else if (kv[1] == "ci") { ci = kv[2]; gsub(":", ", ", ci) }
     }
     r = (pv + 0 != 0) ? v / pv : 0
     n++; names[n] = name; vals[n] = v; units[n] = u; peers[n] = p; pvs[n] = pv; rs[n] = r; bs[n] = b
+    cis[n] = ci
 }
 END {
     printf "%-42s %12s %-8s %-22s %12s %8s %s\n", "benchmark", "value", "unit", "peer", "peer value", "ratio", "better"
@@ -58,7 +60,7 @@ END {
         printf "%-42s %12s %-8s %-22s %12s %8.2f %s\n", names[i], vals[i], units[i], peers[i], pvs[i], rs[i], bs[i]
     printf "{\n" > "build/bench.json"
     for (i = 1; i <= n; i++)
-        printf "  \"%s\": {\"value\": %s, \"unit\": \"%s\", \"peer\": \"%s\", \"peer_value\": %s, \"ratio\": %.4f, \"better\": \"%s\"}%s\n", names[i], vals[i], units[i], peers[i], pvs[i], rs[i], bs[i], (i < n ? "," : "") > "build/bench.json"
+        printf "  \"%s\": {\"value\": %s, \"unit\": \"%s\", \"peer\": \"%s\", \"peer_value\": %s, \"ratio\": %.4f, \"better\": \"%s\"%s}%s\n", names[i], vals[i], units[i], peers[i], pvs[i], rs[i], bs[i], (cis[i] == "" ? "" : sprintf(", \"ratio_ci95\": [%s]", cis[i])), (i < n ? "," : "") > "build/bench.json"
     printf "}\n" > "build/bench.json"
 }' "$raw"
 echo "written: build/bench.json"

@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * routesim: run every scenario on every cluster size for every seed and peer, print the table
+ * of figures, write it to a file, and print BENCH lines for tools/bench/run.sh.
+ *
+ *   routesim [--seeds N] [--requests N] [--scenarios a,b] [--sizes 3,10,100]
+ *            [--peers a,b] [--out FILE] [--bench] [--seed0 N] [--quiet] [--set NAME=V]...
+ *
+ * --set changes one of ours' settings (the others keep the router's defaults), to measure
+ * a choice: evict_reloads, heat_band, heat_horizon_s, conv_p, conv_keep_s, prefill_tps
+ * (numbers), order_arrival (0 or 1).
+ *
+ * Defaults: 20 seeds, 2000 measured requests a run (after a warm-up of a tenth more), every
+ * scenario, sizes 3, 10 and 100, every peer, --out build/routesim/results.md. Exit 0, or 1 on
+ * a failed run, 100 on a usage error.
+ */
+#include "stats.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The compared policies: the best of them on a figure is the "best peer". */
+static const enum peer compared[] = {P_FIRST_FIT, P_LEAST_CONN, P_ROUND_ROBIN, P_RANDOM,
+                                     P_NGINX};
+#define NCOMP (sizeof(compared) / sizeof(compared[0]))
+#define MAXSIZES 3
+
+struct opts {
+    int seeds;
+    size_t nreq;
+    bool scen[SC_N], peer[P_N];
+    size_t sizes[MAXSIZES], nsizes;
+    const char *out;
+    bool bench, quiet;
+    uint64_t seed0;
+};
+
+static struct opts O;
+
+static int parse_set(char *v)
+{
+    char *eq = strchr(v, '='), *end;
+    double x;
+
+    if (!eq)
+        return -1;
+    *eq = '\0';
+    x = strtod(eq + 1, &end);
+    if (*end || end == eq + 1)
+        return -1;
+    return sim_set(v, x);
+}
+static double *FIG; /* [sc][size][peer][seed][F_N] */
+
+static double *fig_at(int sc, size_t z, int p, int seed)
+{
+    return &FIG[((((size_t)sc * MAXSIZES + z) * P_N + (size_t)p) * (size_t)O.seeds +
+                 (size_t)seed) *
+                F_N];
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: routesim [--seeds N] [--requests N] [--scenarios a,b] "
+                    "[--sizes 3,10,100] [--peers a,b] [--out FILE] [--bench] [--seed0 N] "
+                    "[--quiet] [--set NAME=VALUE]...\n");
+    return 100;
+}
+
+static int parse_list(char *arg, const char *const *names, int n, bool *set)
+{
+    memset(set, 0, (size_t)n * sizeof(bool));
+    for (char *tok = strtok(arg, ","); tok; tok = strtok(NULL, ",")) {
+        int k = 0;
+        while (k < n && strcmp(names[k], tok) != 0)
+            k++;
+        if (k == n) {
+            fprintf(stderr, "routesim: unknown name '%s'\n", tok);
+            return -1;
+        }
+        set[k] = true;
+    }
+    return 0;
+}
+
+static int parse(int argc, char **argv)
+{
+    char *end;
+
+    O.seeds = 20;
+    O.nreq = 2000;
+    O.out = "build/routesim/results.md";
+    O.sizes[0] = 3, O.sizes[1] = 10, O.sizes[2] = 100, O.nsizes = 3;
+    for (int k = 0; k < SC_N; k++)
+        O.scen[k] = true;
+    for (int k = 0; k < P_N; k++)
+        O.peer[k] = true;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--bench") || !strcmp(a, "--quiet")) {
+            *(a[2] == 'b' ? &O.bench : &O.quiet) = true;
+            continue;
+        }
+        if (!v)
+            return -1;
+        i++;
+        errno = 0;
+        if (!strcmp(a, "--seeds")) {
+            O.seeds = (int)strtol(v, &end, 10);
+            if (*end || O.seeds < 1 || O.seeds > 1000)
+                return -1;
+        } else if (!strcmp(a, "--requests")) {
+            O.nreq = (size_t)strtoul(v, &end, 10);
+            if (*end || O.nreq < 10 || O.nreq > 1000000)
+                return -1;
+        } else if (!strcmp(a, "--seed0")) {
+            O.seed0 = strtoull(v, &end, 10);
+            if (*end)
+                return -1;
+        } else if (!strcmp(a, "--scenarios")) {
+            if (parse_list(v, scen_names, SC_N, O.scen) < 0)
+                return -1;
+        } else if (!strcmp(a, "--peers")) {
+            if (parse_list(v, peer_names, P_N, O.peer) < 0)
+                return -1;
+            O.peer[P_OURS] = true;
+        } else if (!strcmp(a, "--sizes")) {
+            O.nsizes = 0;
+            for (char *tok = strtok(v, ","); tok && O.nsizes < MAXSIZES; tok = strtok(NULL, ",")) {
+                O.sizes[O.nsizes] = (size_t)strtoul(tok, &end, 10);
+                if (*end || O.sizes[O.nsizes] < 1 || O.sizes[O.nsizes] > MAXNODES)
+                    return -1;
+                O.nsizes++;
+            }
+        } else if (!strcmp(a, "--out")) {
+            O.out = v;
+        } else if (!strcmp(a, "--set")) {
+            if (parse_set(v) < 0)
+                return -1;
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int run_all(void)
+{
+    struct trace t;
+    struct runout o;
+    clock_t c0 = clock();
+
+    for (int sc = 0; sc < SC_N; sc++) {
+        if (!O.scen[sc])
+            continue;
+        for (size_t z = 0; z < O.nsizes; z++) {
+            for (int seed = 0; seed < O.seeds; seed++) {
+                uint64_t sd = O.seed0 + (uint64_t)seed + 1;
+                if (trace_build(&t, (enum scen)sc, O.sizes[z], O.nreq, sd) < 0)
+                    return -1;
+                for (int p = 0; p < P_N; p++) {
+                    if (!O.peer[p])
+                        continue;
+                    if (run_sim(&t, (enum peer)p, sd, &o) < 0 ||
+                        run_figures(&t, &o, fig_at(sc, z, p, seed)) < 0) {
+                        runout_free(&o);
+                        trace_free(&t);
+                        return -1;
+                    }
+                    runout_free(&o);
+                }
+                trace_free(&t);
+            }
+            if (!O.quiet)
+                fprintf(stderr, "routesim: %s on %zu nodes done (%.1f s CPU so far)\n",
+                        scen_names[sc], O.sizes[z], (double)(clock() - c0) / CLOCKS_PER_SEC);
+        }
+    }
+    return 0;
+}
+
+
+static void summ_of(int sc, size_t z, int p, enum fig f, struct summ *s)
+{
+    double v[1000];
+
+    for (int k = 0; k < O.seeds; k++)
+        v[k] = fig_at(sc, z, p, k)[f];
+    summarize(v, (size_t)O.seeds, s);
+}
+
+/* The compared policy with the lowest mean of f (not one that lost requests: +inf). */
+static int best_peer(int sc, size_t z, enum fig f)
+{
+    struct summ s;
+    double bv = 0;
+    int b = -1;
+
+    for (size_t i = 0; i < NCOMP; i++) {
+        if (!O.peer[compared[i]])
+            continue;
+        summ_of(sc, z, compared[i], f, &s);
+        if (isnan(s.mean))
+            continue;
+        if (b < 0 || s.mean < bv) {
+            b = compared[i];
+            bv = s.mean;
+        }
+    }
+    return b;
+}
+
+/* Ours over peer p on f: the ratio of the means, and the 95 % interval of the per-seed
+ * ratios (paired: the same trace). */
+struct ratio {
+    double r, lo, hi, ours, peer;
+};
+
+static void ratio_of(int sc, size_t z, int p, enum fig f, struct ratio *out)
+{
+    double v[1000];
+    struct summ a, b, s;
+
+    summ_of(sc, z, P_OURS, f, &a);
+    summ_of(sc, z, p, f, &b);
+    for (int k = 0; k < O.seeds; k++) {
+        double x = fig_at(sc, z, P_OURS, k)[f], y = fig_at(sc, z, p, k)[f];
+        v[k] = y > 0 ? x / y : (x > 0 ? INFINITY : 1);
+    }
+    summarize(v, (size_t)O.seeds, &s);
+    out->ours = a.mean;
+    out->peer = b.mean;
+    out->r = b.mean > 0 ? a.mean / b.mean : (a.mean > 0 ? INFINITY : 1);
+    out->lo = s.mean - s.half;
+    out->hi = s.mean + s.half;
+}
+
+static void cell(FILE *f, const struct summ *s, int prec)
+{
+    if (s->inf)
+        fprintf(f, " inf |");
+    else if (isnan(s->mean))
+        fprintf(f, " - |");
+    else
+        fprintf(f, " %.*f ± %.*f |", prec, s->mean, prec, s->half);
+}
+
+static void table(FILE *f, int sc, size_t z)
+{
+    static const enum fig cols[] = {F_MEAN,  F_P50, F_P95, F_P99, F_TMEAN, F_T95, F_CMEAN,
+                                    F_C95,   F_HIT, F_COLD, F_HOTH, F_HOT,  F_LOST};
+    struct summ s;
+
+    fprintf(f, "\n#### %s, %zu nodes (%d seeds x %zu requests; seconds, counts per run)\n\n",
+            scen_names[sc], O.sizes[z], O.seeds, O.nreq);
+    fprintf(f, "| peer | mean | p50 | p95 | p99 | TTFT mean | TTFT p95 | chat TTFT 2+ mean |"
+               " chat TTFT 2+ p95 | chat hits 2+ | cold loads | hot/full/stale sends (records) |"
+               " (sensor) | lost |\n");
+    fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (int p = 0; p < P_N; p++) {
+        if (!O.peer[p])
+            continue;
+        fprintf(f, "| %s |", peer_names[p]);
+        for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
+            summ_of(sc, z, p, cols[c], &s);
+            cell(f, &s, cols[c] == F_HIT ? 2 : 1);
+        }
+        fprintf(f, "\n");
+    }
+}
+
+struct goal {
+    const char *key;
+    enum fig f;
+    int vs; /* -1 best peer, else a peer */
+    const char *unit;
+};
+
+static const struct goal goals[] = {
+    {"p95_vs_best_peer", F_P95, -1, "s"},
+    {"mean_vs_best_peer", F_MEAN, -1, "s"},
+    {"p95_vs_clairvoyant", F_P95, P_CLAIRVOYANT, "s"},
+    {"cold_loads_vs_nginx", F_COLD, P_NGINX, "count"},
+};
+
+static void bench_line(FILE *f, const char *name, const struct ratio *r, const char *unit,
+                       const char *peer, size_t size)
+{
+    fprintf(f, "BENCH routesim_%s value=%.4g unit=%s peer=%s@%zun peer_value=%.4g better=lower "
+               "ci=%.3f:%.3f\n",
+            name, r->ours, unit, peer, size, r->peer, r->lo, r->hi);
+}
+
+/* Per scenario and goal: the size where ours does worst against the peer. */
+static void goal_rows(FILE *md, FILE *bench, int sc)
+{
+    char name[96];
+    struct ratio r, w = {0, 0, 0, 0, 0};
+    int wp = -1;
+    size_t wz = 0;
+
+    for (size_t g = 0; g < sizeof(goals) / sizeof(goals[0]); g++) {
+        wp = -1;
+        for (size_t z = 0; z < O.nsizes; z++) {
+            int p = goals[g].vs >= 0 ? goals[g].vs : best_peer(sc, z, goals[g].f);
+            if (p < 0 || !O.peer[p])
+                continue;
+            ratio_of(sc, z, p, goals[g].f, &r);
+            fprintf(md, "| %s | %s | %zu | %s | %.3g | %.3g | **%.3f** | %.3f–%.3f |\n",
+                    scen_names[sc], goals[g].key, O.sizes[z], peer_names[p], r.ours, r.peer,
+                    r.r, r.lo, r.hi);
+            if (wp < 0 || r.r > w.r) {
+                w = r;
+                wp = p;
+                wz = z;
+            }
+        }
+        if (wp >= 0 && bench) {
+            snprintf(name, sizeof(name), "%s_%s", scen_names[sc], goals[g].key);
+            bench_line(bench, name, &w, goals[g].unit, peer_names[wp], O.sizes[wz]);
+        }
+    }
+}
+
+static void chat_rows(FILE *md, FILE *bench, int sc)
+{
+    struct ratio r, w = {0, 0, 0, 0, 0};
+    int p, wp = -1;
+    size_t wz = 0;
+
+    for (size_t z = 0; z < O.nsizes; z++) {
+        if ((p = best_peer(sc, z, F_CMEAN)) < 0)
+            continue;
+        ratio_of(sc, z, p, F_CMEAN, &r);
+        fprintf(md, "| %s | chat_ttft_vs_best_peer (turns 2+, mean) | %zu | %s | %.3g | %.3g |"
+                    " **%.3f** | %.3f–%.3f |\n",
+                scen_names[sc], O.sizes[z], peer_names[p], r.ours, r.peer, r.r, r.lo, r.hi);
+        if (wp < 0 || r.r > w.r) {
+            w = r;
+            wp = p;
+            wz = z;
+        }
+    }
+    if (wp >= 0 && bench && sc == SC_CHAT)
+        bench_line(bench, "chat_ttft_vs_best_peer", &w, "s", peer_names[wp], O.sizes[wz]);
+}
+
+/* Counts that must be 0 for ours: the largest over sizes (mean per run), nginx beside it. */
+static void count_rows(FILE *md, FILE *bench, int sc, enum fig f, const char *key)
+{
+    struct summ a, b;
+    double worst = -1, peer = 0;
+    size_t wz = 0;
+
+    for (size_t z = 0; z < O.nsizes; z++) {
+        summ_of(sc, z, P_OURS, f, &a);
+        summ_of(sc, z, P_NGINX, f, &b);
+        fprintf(md, "| %s | %s | %zu | nginx | %.3g | %.3g | — | — |\n", scen_names[sc], key,
+                O.sizes[z], a.mean, O.peer[P_NGINX] ? b.mean : NAN);
+        if (a.mean > worst) {
+            worst = a.mean;
+            peer = b.mean;
+            wz = z;
+        }
+    }
+    if (bench && worst >= 0)
+        fprintf(bench, "BENCH routesim_%s_%s value=%.4g unit=count peer=nginx@%zun "
+                       "peer_value=%.4g better=lower\n",
+                scen_names[sc], key, worst, O.sizes[wz], O.peer[P_NGINX] ? peer : 0);
+}
+
+static void report(void)
+{
+    FILE *md = fopen(O.out, "w");
+
+    if (!md) {
+        fprintf(stderr, "routesim: %s: %s\n", O.out, strerror(errno));
+        md = stdout;
+    }
+    fprintf(md, "## routesim results\n\nPer cell: mean over the seeds ± the half width of its "
+                "95 %% confidence interval (Student's t).\n");
+    for (int sc = 0; sc < SC_N; sc++)
+        for (size_t z = 0; sc < SC_N && O.scen[sc] && z < O.nsizes; z++)
+            table(md, sc, z);
+    fprintf(md, "\n### Goals (ratio of the means; interval of the per-seed paired ratios)\n\n"
+                "| scenario | figure | nodes | peer | ours | peer | ratio | 95 %% CI |\n"
+                "|---|---|---|---|---|---|---|---|\n");
+    for (int sc = 0; sc < SC_N; sc++) {
+        if (!O.scen[sc])
+            continue;
+        goal_rows(md, O.bench ? stdout : NULL, sc);
+        if (sc == SC_CHAT || sc == SC_DAY)
+            chat_rows(md, O.bench ? stdout : NULL, sc);
+        count_rows(md, O.bench ? stdout : NULL, sc, F_HOTH, "hot_full_stale_sends");
+        count_rows(md, O.bench ? stdout : NULL, sc, F_HOT, "hot_full_stale_sends_by_sensor");
+        count_rows(md, O.bench ? stdout : NULL, sc, F_LOST, "lost");
+    }
+    if (md != stdout)
+        fclose(md);
+    if (!O.quiet)
+        fprintf(stderr, "routesim: written %s\n", O.out);
+}
+
+int main(int argc, char **argv)
+{
+    if (parse(argc, argv) < 0)
+        return usage();
+    FIG = calloc((size_t)SC_N * MAXSIZES * P_N * (size_t)O.seeds * F_N, sizeof(double));
+    if (!FIG) {
+        fprintf(stderr, "routesim: out of memory\n");
+        return 111;
+    }
+    if (run_all() < 0) {
+        fprintf(stderr, "routesim: a run failed: %s\n", strerror(errno));
+        return 1;
+    }
+    report();
+    free(FIG);
+    return 0;
+}

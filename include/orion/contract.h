@@ -12,6 +12,8 @@
  *   P:done:{request_id}   string: set once a request has its answer (expires)
  *   P:cancel:{request_id} string: set by whoever wants the request stopped (expires)
  *   P:drain               hash: node id -> Unix s; a drained node gets no new requests
+ *   P:admin:{node}        stream, group inference-workers, consumer = node id: model
+ *                         management (pull, copy, delete) run by that node's worker
  */
 #ifndef ORION_CONTRACT_H
 #define ORION_CONTRACT_H
@@ -37,8 +39,10 @@ struct contract_keys {
 
 /* 0, or -1 when the prefix is empty or too long. */
 int contract_keys_init(struct contract_keys *k, const char *prefix);
-/* P:requests:{node}, P:done:{id}, P:cancel:{id}: 0, or -1 when it does not fit. */
+/* P:requests:{node}, P:admin:{node}, P:done:{id}, P:cancel:{id}: 0, or -1 when it does not
+ * fit. */
 int contract_node_stream(const struct contract_keys *k, const char *node, char *out, size_t n);
+int contract_admin_stream(const struct contract_keys *k, const char *node, char *out, size_t n);
 int contract_done_key(const struct contract_keys *k, const char *id, size_t idlen, char *out,
                       size_t n);
 int contract_cancel_key(const struct contract_keys *k, const char *id, size_t idlen, char *out,
@@ -89,6 +93,27 @@ int contract_request_parse(const struct resp_reply *fields, const char *entry_id
 /* How many strings a JSON input holds (a string: 1, an array of strings: its length), or -1
  * when it is neither or holds more than ORION_EMBED_MAX_INPUTS. */
 int contract_input_count(const char *s, size_t n);
+
+/* A model-management entry of P:admin:{node}: op pull (model, insecure), copy (model is the
+ * source, destination), delete (model). */
+enum contract_op { CONTRACT_PULL = 1, CONTRACT_COPY, CONTRACT_DELETE };
+
+struct contract_admin {
+    const char *entry_id;
+    struct contract_str request_id, model, destination, callback;
+    enum contract_op op;
+    bool insecure;
+};
+
+/* Parse one: 0, or -1 with a sentence in err (request_id and callback still filled). Checks:
+ * op one of pull, copy, delete; model (and for copy destination) present, ≤ ORION_MODEL_MAX
+ * bytes of printable text without spaces; insecure true/false; callback as for requests. */
+int contract_admin_parse(const struct resp_reply *fields, const char *entry_id,
+                         struct contract_admin *a, char *err, size_t errlen);
+/* Its request id: request_id, or the entry id when the entry had none. */
+struct contract_str contract_admin_id(const struct contract_admin *a);
+/* The name of an op ("pull", ...); NULL for none. */
+const char *contract_op_name(enum contract_op op);
 
 /* The request id to use: request_id, or the entry id when the entry had none. */
 struct contract_str contract_request_id(const struct contract_request *r);

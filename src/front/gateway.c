@@ -171,18 +171,24 @@ void gw_req_finish(struct gw_req *q)
     req_unlink_free(q);
 }
 
-/* The client went away: the cancel mark for whoever runs it, and the router drops it at once
- * when it still waits there. */
-static void cancel(struct gw_req *q)
+void gw_cancel_id(struct gateway *g, const char *id)
 {
-    struct gateway *g = q->g;
     char key[CONTRACT_KEY_MAX];
     struct entry_argv a;
 
-    log_info("request %s: the client went away; cancelling", q->id);
-    if (entry_cancel(&a, key, &g->keys, q->id, strlen(q->id)) == 0 && redis_up(g->cmd))
+    if (entry_cancel(&a, key, &g->keys, id, strlen(id)) == 0 && redis_up(g->cmd))
         redis_cmdv(g->cmd, 0, NULL, NULL, a.argc, a.argv, a.len);
-    g->host.cancel(g->host.arg, q->id);
+    g->host.cancel(g->host.arg, id);
+}
+
+/* The client went away: the cancel mark for whoever runs it (and its parts), and the router
+ * drops it at once when it still waits there. */
+static void cancel(struct gw_req *q)
+{
+    log_info("request %s: the client went away; cancelling", q->id);
+    gw_cancel_id(q->g, q->id);
+    if (q->ext_gone)
+        q->ext_gone(q);
 }
 
 static void on_client_close(void *arg)
@@ -398,6 +404,11 @@ static void on_callback(struct gw_req *q, const struct resp_reply *entries)
         case GW_EMBED_OPENAI:
             fin = gw_embed_entry(q, &a);
             break;
+        case GW_PULL:
+        case GW_COPY:
+        case GW_DELETE:
+            fin = gw_admin_entry(q, &a);
+            break;
         default:
             fin = gw_native_entry(q, &a);
         }
@@ -519,6 +530,7 @@ struct gateway *gateway_new(struct loop *l, struct redis *cmd, const struct gate
     g->l = l;
     g->cmd = cmd;
     g->host = *host;
+    g->placement = conf->placement;
     snprintf(g->me, sizeof(g->me), "%s", conf->id);
     daemon_redis_opts(&o, conf->c, "redis (http front reads)");
     if (net_split(listen, addr, sizeof(addr), &port) < 0 || port < 0 ||

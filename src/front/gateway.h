@@ -74,9 +74,12 @@ struct gateway_conf {
     const char *id;              /* the router id in request ids and callback keys */
     const char *listen;          /* "HOST:PORT" */
     const char *token;           /* NULL or the bearer token (all but /health*) */
+    const struct placement *placement; /* the router's rules (NULL: none); they outlive the
+                                          front. /api/pull goes where they allow */
 };
 
 struct gateway;
+struct placement;
 
 /* Listen and serve until gateway_free; cmd is the command connection the front is lent (the
  * router's). NULL with a sentence in err; errno EINVAL when the address or prefix is bad. */

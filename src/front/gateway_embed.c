@@ -296,6 +296,23 @@ out:
     return rc;
 }
 
+/* The client left: every piece still out is cancelled too. */
+static void embed_gone(struct gw_req *q)
+{
+    const struct embed *e = q->ext;
+    char id[sizeof(q->id) + 32];
+
+    for (size_t k = 0; e && k < e->npieces; k++) {
+        if (e->p[k].done)
+            continue;
+        if (e->p[k].tries > 1)
+            snprintf(id, sizeof(id), "%s.%zu.%d", q->id, k, e->p[k].tries);
+        else
+            snprintf(id, sizeof(id), "%s.%zu", q->id, k);
+        gw_cancel_id(q->g, id);
+    }
+}
+
 /* Check the body, then one entry per piece. */
 static void submit(struct gateway *g, struct httpd_req *hr, const cJSON *j, enum gw_kind kind,
                    err_fn *err)
@@ -335,6 +352,7 @@ static void submit(struct gateway *g, struct httpd_req *hr, const cJSON *j, enum
         int status;
         q->ext = e;
         q->ext_free = embed_free;
+        q->ext_gone = embed_gone;
         status = make_pieces(e, inputs, kind == GW_EMBED_LEGACY, msg, sizeof(msg));
         e = NULL;
         if (!status) {

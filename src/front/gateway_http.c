@@ -103,6 +103,7 @@ static const struct {
     {"/v1/completions", true, gw_completion_post},
     {"/api/embed", true, h_embed},          {"/api/embeddings", true, h_embeddings},
     {"/v1/embeddings", true, h_v1_embeddings},
+    {"/api/pull", true, gw_pull},           {"/api/copy", true, gw_copy},
     {"/api/tags", false, gw_tags},          {"/api/ps", false, gw_ps},
     {"/v1/models", false, gw_models},       {"/api/version", false, gw_version},
     {"/metrics", false, gw_metrics},        {"/stats", false, gw_stats},
@@ -119,6 +120,13 @@ static bool route(struct gateway *g, struct httpd_req *hr, const struct httpd_re
 
     if (!strncmp(req->path, "/v1/models/", 11)) {
         gw_models_path(g, hr, req); /* GET {id}, POST {id}/load, POST {id}/unload */
+        return true;
+    }
+    if (!strcmp(req->path, "/api/delete")) { /* the one DELETE */
+        if (!strcmp(req->method, "DELETE"))
+            gw_delete(g, hr, req);
+        else
+            plain(hr, 405, "text/plain", "405 method not allowed");
         return true;
     }
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {

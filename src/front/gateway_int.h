@@ -14,7 +14,7 @@
 #include <stdbool.h>
 
 enum gw_kind { GW_CHAT, GW_GENERATE, GW_OPENAI, GW_COMPLETION, GW_LOAD, GW_UNLOAD,
-               GW_EMBED, GW_EMBED_LEGACY, GW_EMBED_OPENAI };
+               GW_EMBED, GW_EMBED_LEGACY, GW_EMBED_OPENAI, GW_PULL, GW_COPY, GW_DELETE };
 
 /* The kinds answered in OpenAI's shapes (errors included). */
 #define GW_OPENAI_SHAPE(k) ((k) == GW_OPENAI || (k) == GW_COMPLETION || (k) == GW_LOAD || \
@@ -43,6 +43,7 @@ struct gw_req {
     long long created;            /* Unix s, OpenAI's "created" */
     void *ext;                    /* an endpoint's own state, freed with ext_free */
     void (*ext_free)(void *ext);
+    void (*ext_gone)(struct gw_req *q); /* the client left: cancel the parts (ids of its own) */
 };
 
 #define GW_HIST_BUCKETS 8 /* 0.1 0.5 1 2 5 10 30 60 s, then +Inf */
@@ -66,6 +67,7 @@ struct gateway {
     unsigned long seq, retry;
     struct gw_req *reqs;
     struct gw_hist h_wait, h_first, h_total; /* answered requests: routed, first entry, end */
+    const struct placement *placement;        /* the router's rules, or NULL */
 };
 
 /* gateway.c */
@@ -79,6 +81,8 @@ void gw_submit(struct gw_req *q, struct resp_cmd *c);
 void gw_submit_n(struct gw_req *q, struct resp_cmd *c, size_t n);
 /* The request with number n, or NULL when it is gone. */
 struct gw_req *gw_req_by_n(struct gateway *g, unsigned long n);
+/* SET P:cancel:{id} for whoever runs it, and drop it at once if it waits in the router. */
+void gw_cancel_id(struct gateway *g, const char *id);
 /* Its answer is relayed (or nobody wants it): DEL the callback, free it. */
 void gw_req_finish(struct gw_req *q);
 /* Answer an error in the request's API shape (before or after the stream started). */
@@ -172,6 +176,10 @@ bool gw_unserved(struct gateway *g, struct httpd_req *hr, const struct httpd_req
 void gw_embed_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req,
                    enum gw_kind kind);
 bool gw_embed_entry(struct gw_req *q, const struct entry_answer *a); /* true: finished */
+
+/* gateway_admin.c: model management through the workers */
+gw_handler gw_pull, gw_copy, gw_delete;
+bool gw_admin_entry(struct gw_req *q, const struct entry_answer *a); /* true: finished */
 
 /* gateway_openai.c */
 void gw_openai_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);

@@ -39,6 +39,11 @@ int contract_node_stream(const struct contract_keys *k, const char *node, char *
     return key_with(k, "requests", node, strlen(node), out, n);
 }
 
+int contract_admin_stream(const struct contract_keys *k, const char *node, char *out, size_t n)
+{
+    return key_with(k, "admin", node, strlen(node), out, n);
+}
+
 int contract_done_key(const struct contract_keys *k, const char *id, size_t idlen, char *out,
                       size_t n)
 {
@@ -324,15 +329,86 @@ int contract_request_parse(const struct resp_reply *fields, const char *entry_id
     return check_json_fields(r, err, errlen);
 }
 
-struct contract_str contract_request_id(const struct contract_request *r)
+const char *contract_op_name(enum contract_op op)
 {
-    struct contract_str s = r->request_id;
+    return op == CONTRACT_PULL ? "pull" : op == CONTRACT_COPY ? "copy"
+           : op == CONTRACT_DELETE ? "delete" : NULL;
+}
 
+static bool name_ok(struct contract_str s)
+{
+    return s.p && s.n && s.n <= ORION_MODEL_MAX && printable(s) && !memchr(s.p, ' ', s.n);
+}
+
+int contract_admin_parse(const struct resp_reply *f, const char *entry_id,
+                         struct contract_admin *a, char *err, size_t errlen)
+{
+    struct contract_str op = {0}, insecure = {0};
+
+    memset(a, 0, sizeof(*a));
+    a->entry_id = entry_id;
+    if (!f || f->type != RESP_ARRAY) {
+        snprintf(err, errlen, "entry has no fields");
+        return -1;
+    }
+    for (size_t i = 0; i + 1 < f->n; i += 2) {
+        const struct resp_reply *k = &f->elem[i], *v = &f->elem[i + 1];
+        struct contract_str val = {v->str, v->len};
+        if (k->type != RESP_BULK || v->type != RESP_BULK || v->len > ORION_FIELD_MAX)
+            continue;
+        if (resp_str_eq(k, "request_id"))
+            a->request_id = val;
+        else if (resp_str_eq(k, "model"))
+            a->model = val;
+        else if (resp_str_eq(k, "destination"))
+            a->destination = val;
+        else if (resp_str_eq(k, "callback"))
+            a->callback = val;
+        else if (resp_str_eq(k, "op"))
+            op = val;
+        else if (resp_str_eq(k, "insecure"))
+            insecure = val;
+    }
+    if (a->callback.p && (a->callback.n > 256 || !printable(a->callback))) {
+        a->callback.p = NULL;
+        snprintf(err, errlen, "field 'callback' is not a key name (printable, at most 256 bytes)");
+        return -1;
+    }
+    a->op = str_is(op, "pull") ? CONTRACT_PULL : str_is(op, "copy") ? CONTRACT_COPY
+            : str_is(op, "delete") ? CONTRACT_DELETE : 0;
+    if (!a->op) {
+        snprintf(err, errlen, "field 'op' must be pull, copy or delete");
+        return -1;
+    }
+    if (!name_ok(a->model) || (a->op == CONTRACT_COPY && !name_ok(a->destination))) {
+        snprintf(err, errlen, "field '%s' is not a model name",
+                 name_ok(a->model) ? "destination" : "model");
+        return -1;
+    }
+    if (insecure.p && !flag_ok(insecure, &a->insecure)) {
+        snprintf(err, errlen, "field 'insecure' must be true or false");
+        return -1;
+    }
+    return 0;
+}
+
+static struct contract_str id_or_entry(struct contract_str s, const char *entry_id)
+{
     if (!s.p || !s.n || s.n > 256 || !printable(s)) {
-        s.p = r->entry_id;
-        s.n = r->entry_id ? strlen(r->entry_id) : 0;
+        s.p = entry_id;
+        s.n = entry_id ? strlen(entry_id) : 0;
     }
     return s;
+}
+
+struct contract_str contract_request_id(const struct contract_request *r)
+{
+    return id_or_entry(r->request_id, r->entry_id);
+}
+
+struct contract_str contract_admin_id(const struct contract_admin *a)
+{
+    return id_or_entry(a->request_id, a->entry_id);
 }
 
 const char contract_answer_lua[] =

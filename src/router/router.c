@@ -455,7 +455,8 @@ out_free:
 static struct gateway *front_start(struct router *r, char *err, size_t errlen)
 {
     const struct gateway_host host = {r, router_snapshot, router_stats, router_cancel};
-    const struct gateway_conf conf = {&r->rc->c, r->me, r->rc->http_listen, r->rc->http_token};
+    const struct gateway_conf conf = {&r->rc->c, r->me, r->rc->http_listen, r->rc->http_token,
+                                      r->placement};
 
     return gateway_new(r->l, r->cmd, &conf, &host, err, errlen);
 }

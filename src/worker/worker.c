@@ -205,6 +205,7 @@ static void cmd_state(struct redis *c, bool up, void *arg)
 {
     struct worker *w = arg;
 
+    worker_admin_link(w->admin, up);
     if (!up)
         return;
     if (!w->started) {
@@ -294,6 +295,7 @@ static void on_signal(struct loop *l, int signo, void *arg)
              w->wc->shutdown_timeout);
     w->stopping = true;
     notify_stopping();
+    worker_admin_stop(w->admin);
     group_stop(&w->g);
     redis_free(w->blk); /* a blocked read must not take entries we will not run */
     w->blk = NULL;
@@ -359,6 +361,7 @@ static void worker_release(struct worker *w)
     while (w->njobs)
         job_remove(w, w->jobs[0]);
     ollama_admin_cancel(w->vcall);
+    worker_admin_free(w->admin);
     worker_ollama_release(w);
     health_release(&w->h);
     redis_free(w->cmd);
@@ -389,7 +392,7 @@ int worker_run(const struct worker_conf *wc)
     o.name = "redis (blocking reads)";
     w.blk = w.l ? redis_new(w.l, &o, group_redis_state, &w.g) : NULL;
     group_init(&w.g, w.l, w.cmd, w.blk, &go);
-    if (!w.cmd || !w.blk || worker_ollama_init(&w) < 0) {
+    if (!w.cmd || !w.blk || worker_ollama_init(&w) < 0 || !(w.admin = worker_admin_new(&w))) {
         /* a bad URL is a setting to fix (100); no memory is temporary (111: restarted) */
         rc = w.blk && errno == EINVAL ? ORION_EXIT_USAGE : ORION_EXIT_SYSTEM;
         if (rc == ORION_EXIT_USAGE)

@@ -63,6 +63,7 @@ struct worker {
     struct health h;
     int pending_probes;
     struct ollama_admin_call *vcall; /* GET /api/version in flight */
+    struct worker_admin *admin;      /* P:admin:{node} (worker_admin.c) */
     bool ps_ok, health_logged, metrics_warned, removing;
     char cancel_ids[WORKER_MAX_PARALLEL][48]; /* entry ids asked about in the last poll */
     size_t ncancel_ids;
@@ -83,6 +84,13 @@ void job_answer_send(struct job *j);  /* finish and send it (too_large when it c
 void job_free(struct job *j);
 bool job_running(const struct job *j); /* Ollama is working on it */
 void job_stop(struct job *j);          /* stop Ollama's work, no callback afterwards */
+
+/* worker_admin.c: model management from P:admin:{node} */
+struct worker_admin;
+struct worker_admin *worker_admin_new(struct worker *w); /* NULL: no memory */
+void worker_admin_link(struct worker_admin *wa, bool up); /* the command connection's state */
+void worker_admin_stop(struct worker_admin *wa);          /* SIGTERM: take nothing more */
+void worker_admin_free(struct worker_admin *wa);          /* accepts NULL */
 
 /* worker_embed.c: the Ollama side of an embedding request (input) */
 void job_start_embed(struct job *j);

@@ -174,6 +174,68 @@ static void test_embed_values(void)
     buf_release(&big);
 }
 
+struct acase {
+    const char *name;
+    const char *kv[6];
+    const char *err;
+    enum contract_op op;
+};
+
+static const struct acase admins[] = {
+    {"pull", {"op=pull", "model=llama3.2:1b", "callback=cb:1", "request_id=gw-r-1.pi-a"}, NULL,
+     CONTRACT_PULL},
+    {"pull insecure", {"op=pull", "model=m", "insecure=true"}, NULL, CONTRACT_PULL},
+    {"copy", {"op=copy", "model=m", "destination=n:v1"}, NULL, CONTRACT_COPY},
+    {"delete", {"op=delete", "model=m"}, NULL, CONTRACT_DELETE},
+    {"no op", {"model=m"}, "'op' must be pull, copy or delete", 0},
+    {"unknown op", {"op=push", "model=m"}, "'op' must be", 0},
+    {"no model", {"op=pull"}, "'model' is not a model name", 0},
+    {"model with space", {"op=delete", "model=a b"}, "'model' is not", 0},
+    {"copy without destination", {"op=copy", "model=m"}, "'destination' is not", 0},
+    {"insecure maybe", {"op=pull", "model=m", "insecure=maybe"}, "'insecure'", 0},
+    {"callback control char", {"op=pull", "model=m", "callback=a\nb"}, "'callback'", 0},
+};
+
+static void test_admin(void)
+{
+    for (size_t i = 0; i < sizeof(admins) / sizeof(admins[0]); i++) {
+        const struct acase *c = &admins[i];
+        size_t n = 0;
+        struct resp_reply *f;
+        struct contract_admin a;
+        char err[200] = "";
+        int rc;
+
+        while (n < 6 && c->kv[n])
+            n++;
+        f = entry(c->kv, n);
+        rc = contract_admin_parse(f, "7-0", &a, err, sizeof(err));
+        if (!c->err)
+            ok(rc == 0 && a.op == c->op, "admin %s: valid (%s)", c->name, err);
+        else
+            ok(rc < 0 && strstr(err, c->err), "admin %s: rejected: %s", c->name, err);
+        resp_reply_free(f);
+    }
+    {
+        const char *kv[] = {"op=pull", "model=m", "insecure=true", "request_id=gw-r-1.pi-a"};
+        struct resp_reply *f = entry(kv, 4);
+        struct contract_admin a;
+        char err[200];
+        struct contract_str id;
+        char key[CONTRACT_KEY_MAX];
+        struct contract_keys k;
+
+        contract_admin_parse(f, "7-0", &a, err, sizeof(err));
+        id = contract_admin_id(&a);
+        ok(a.insecure && id.n == 11 && !memcmp(id.p, "gw-r-1.pi-a", 11), "admin: insecure, its id");
+        contract_keys_init(&k, "P");
+        ok(contract_admin_stream(&k, "pi-a", key, sizeof(key)) == 0 && !strcmp(key, "P:admin:pi-a"),
+           "admin stream: P:admin:{node}");
+        ok(!strcmp(contract_op_name(CONTRACT_COPY), "copy") && !contract_op_name(0), "op names");
+        resp_reply_free(f);
+    }
+}
+
 static void test_keys_and_script(void)
 {
     struct contract_keys k;
@@ -232,6 +294,7 @@ int main(void)
     test_parse_table();
     test_values();
     test_embed_values();
+    test_admin();
     test_keys_and_script();
     test_json_depth();
     return done_testing();

@@ -181,7 +181,56 @@ static void test_streams(void)
 
     ok(entry_cancel(&a, key, &keys, "gw-r-1", 6) == 0, "cancel built");
     check_argv(&a, "SET|P:cancel:gw-r-1|1|EX|600", "cancel");
+    {
+        struct entry_progress p = {"pulling 3879", "sha256:38", 400, 24};
+        entry_progress(&a, entry_cstr("cb:2"), entry_cstr("gw-r-2.n1"), "n1", 3, &p);
+        check_argv(&a, "XADD|cb:2|MAXLEN|~|10000|*|request_id|gw-r-2.n1|node_id|n1|type|progress|"
+                   "seq|3|progress|pulling 3879|digest|sha256:38|total|400|completed|24",
+                   "progress of a pull");
+        p.digest = NULL;
+        p.total = p.completed = -1;
+        p.status = "pulling manifest";
+        entry_progress(&a, entry_cstr("cb:2"), entry_cstr("gw-r-2.n1"), "n1", 1, &p);
+        check_argv(&a, "XADD|cb:2|MAXLEN|~|10000|*|request_id|gw-r-2.n1|node_id|n1|type|progress|"
+                   "seq|1|progress|pulling manifest", "progress without numbers");
+    }
     resp_reply_free(f);
+}
+
+static void test_admin(void)
+{
+    static const char *const kv[] = {"request_id", "gw-r-3.n1", "op", "copy", "model", "m",
+                                     "destination", "m2", "callback", "cb:3"};
+    struct resp_reply *f = fields(10, kv);
+    struct contract_admin ad;
+    struct entry_admin e = {"gw-r-3.n1", "pull", "llama3.2:1b", NULL, "cb:3", true};
+    struct resp_cmd c;
+    char err[128], want[4096];
+
+    resp_cmd_init(&c);
+    entry_admin(&c, "P:admin:n1", &e);
+    check_cmd(&c, "XADD|P:admin:n1|MAXLEN|~|10000|*|request_id|gw-r-3.n1|op|pull|model|"
+              "llama3.2:1b|insecure|true|callback|cb:3", "admin request");
+    ok(contract_admin_parse(f, "9-0", &ad, err, sizeof(err)) == 0, "admin parsed");
+    resp_cmd_init(&c);
+    entry_admin_answer_begin(&c, &keys, &ad, "P:admin:n1", CONTRACT_GROUP_WORKERS, "n1");
+    entry_admin_done(&c, &ad);
+    snprintf(want, sizeof(want), "EVAL|%s|3|P:done:gw-r-3.n1|P:admin:n1|cb:3|inference-workers|"
+             "9-0|86400|3600|10000|request_id|gw-r-3.n1|node_id|n1|type|done|status|ok|op|copy|"
+             "model|m|destination|m2", contract_answer_lua);
+    check_cmd(&c, want, "admin done answer");
+    resp_reply_free(f);
+    {
+        static const char *const pr[] = {"request_id", "r", "node_id", "n1", "type", "progress",
+                                         "progress", "pulling x", "total", "9", "completed", "-1"};
+        struct entry_answer a;
+        f = fields(12, pr);
+        entry_answer_read(f, &a);
+        ok(a.type == ENTRY_PROGRESS && entry_is(a.progress, "pulling x") &&
+               entry_is(a.total, "9") && !a.completed.n && !a.digest.n,
+           "progress read: status, total; a completed that is not digits is absent");
+        resp_reply_free(f);
+    }
 }
 
 static void test_read(void)
@@ -268,5 +317,6 @@ int main(void)
     test_streams();
     test_read();
     test_vectors();
+    test_admin();
     return done_testing();
 }

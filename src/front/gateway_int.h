@@ -34,7 +34,7 @@ struct gw_req {
     int pending;                  /* GW_UNLOAD: node answers still to come */
     struct buf nodes, failed;     /* GW_UNLOAD: the JSON lists being built */
     unsigned long n;
-    char id[96], cb[CONTRACT_KEY_MAX], last[48];
+    char id[112], cb[CONTRACT_KEY_MAX], last[48];
     char model[ORION_MODEL_MAX + 1], node[ORION_NODE_ID_MAX + 1];
     long long xadd_ms, routed_ms; /* entry times (Redis clock), 0 unknown */
     long long first_ms;           /* the first callback entry (Redis clock), 0 none yet */
@@ -65,6 +65,7 @@ struct gateway {
     char events_last[48];
     bool have_pos, reading;
     unsigned long seq, retry;
+    unsigned long started; /* Unix s at start: part of every request id */
     struct gw_req *reqs;
     struct gw_hist h_wait, h_first, h_total; /* answered requests: routed, first entry, end */
     const struct placement *placement;        /* the router's rules, or NULL */

@@ -24,6 +24,7 @@ URL=http://127.0.0.1:$HTTP_PORT
 bg router $ORION_WRAP "$ORION_BIN/orion-inference-router" --redis-addr "$REDIS_ADDR" \
     --log-level debug --http-listen "127.0.0.1:$HTTP_PORT" --stale-after 3 \
     --placement "$T_TMP/placement"
+ROUTER_PID_1=$BG_PID
 all_eligible() { curl -s "$URL/health" | grep -o '"eligible":true' | grep -c . | grep -qx 3; }
 wait_for 10 all_eligible
 ok $? "three workers report health, all eligible"
@@ -89,6 +90,28 @@ curl -s -m 1 "$URL/api/pull" -d '{"model":"gemma3:4b"}' >/dev/null
 canceled() { grep -q "pull of 'gemma3:4b': canceled" "$T_TMP"/worker-pi-a.log; }
 wait_for 10 canceled
 ok $? "a pull whose client left is canceled on the worker"
+
+# a router restart ends the client's stream, not the pulls: they run on the workers
+curl -s "$URL/api/pull" -d '{"model":"gemma3:4b","nodes":["pi-a","pi-b"]}' >"$T_TMP/pull4b" &
+curl_pid=$!
+pulling() { grep -q '"completed":[1-9][0-9]*,"node":"pi-b"' "$T_TMP/pull4b" && grep -q '"completed":[1-9][0-9]*,"node":"pi-a"' "$T_TMP/pull4b"; }
+wait_for 10 pulling
+ok $? "a pull of gemma3:4b onto pi-a and pi-b is under way"
+kill "$ROUTER_PID_1"
+wait "$curl_pid"
+grep -q success "$T_TMP/pull4b"
+ok $((!$?)) "the router stops: the client's stream ends without success"
+bg router2 $ORION_WRAP "$ORION_BIN/orion-inference-router" --redis-addr "$REDIS_ADDR" \
+    --log-level debug --http-listen "127.0.0.1:$HTTP_PORT" --stale-after 3 \
+    --placement "$T_TMP/placement"
+arrived() { tags "$SIM_URL_a" | grep -q gemma3:4b && tags "$SIM_URL_b" | grep -q gemma3:4b; }
+wait_for 20 arrived
+ok $? "... the pulls went on: gemma3:4b arrives on both nodes"
+wait_for 10 all_eligible
+ok $? "the new router sees the three nodes"
+listed_4b() { curl -s "$URL/api/tags" | grep -q '"name":"gemma3:4b"'; }
+wait_for 10 listed_4b
+ok $? "... and lists gemma3:4b in /api/tags"
 
 # --- copy and delete -------------------------------------------------------------------------
 is "$(curl -s -w ' %{http_code}' "$URL/api/copy" -d '{"source":"llama3.2:1b","destination":"mine:v1"}')" ' 200' "copy: 200, empty body"

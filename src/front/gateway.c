@@ -131,7 +131,9 @@ void gw_fail(struct gw_req *q, int status, const char *msg)
 {
     if (!q->hr)
         return;
-    if (GW_OPENAI_SHAPE(q->kind) && !q->started)
+    if (q->kind == GW_MESSAGES)
+        gw_messages_fail(q, status, msg);
+    else if (GW_OPENAI_SHAPE(q->kind) && !q->started)
         gw_openai_error(q->hr, status, msg);
     else if (GW_OPENAI_SHAPE(q->kind)) {
         httpd_end(q->hr); /* no [DONE]: the client sees the stream end short */
@@ -455,6 +457,12 @@ static void on_callback(struct gw_req *q, const struct resp_reply *entries)
         case GW_EMBED_LEGACY:
         case GW_EMBED_OPENAI:
             fin = gw_embed_entry(q, &a);
+            break;
+        case GW_RESPONSES:
+            fin = gw_responses_entry(q, &a);
+            break;
+        case GW_MESSAGES:
+            fin = gw_messages_entry(q, &a);
             break;
         case GW_PULL:
         case GW_COPY:

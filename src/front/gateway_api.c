@@ -6,6 +6,8 @@
  */
 #include "gateway_int.h"
 
+#include "orion/chat_map.h"
+
 #include "orion/jsonw.h"
 
 #include "cJSON.h"
@@ -330,4 +332,19 @@ bool gw_native_entry(struct gw_req *q, const struct entry_answer *a)
     default:
         return false;
     }
+}
+
+void gw_add_chat_map(struct resp_cmd *c, const char *model, const struct chat_map *m)
+{
+    const char *const f[] = {"messages", m->messages, "options", m->options,
+                             "tools",    m->tools,    "format",  m->format,
+                             "think",    m->think};
+
+    resp_cmd_adds(c, "model");
+    resp_cmd_adds(c, model);
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i += 2)
+        if (f[i + 1]) {
+            resp_cmd_adds(c, f[i]);
+            resp_cmd_adds(c, f[i + 1]);
+        }
 }

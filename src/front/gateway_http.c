@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The HTTP front's server side: one table of endpoints (path, method, handler), the bearer
- * token check (every endpoint but /health and /health/ready), 404 and 405.
+ * token check (every endpoint but /health and /health/ready; a bearer header, or x-api-key
+ * as Anthropic's clients send it), 404 and 405.
  */
 #include "gateway_int.h"
 
@@ -22,12 +23,15 @@ static bool is_token(const struct gateway *g, const char *s, size_t n)
     return diff == 0;
 }
 
+/* A bearer token, or (Anthropic's clients) the token as x-api-key. */
 static bool authorized(const struct gateway *g, const struct httpd_request *req)
 {
     const struct http_header *h = http_find(req->head, "Authorization");
+    const struct http_header *k = http_find(req->head, "x-api-key");
 
-    return h && h->value_len >= 7 && !strncasecmp(h->value, "Bearer ", 7) &&
-           is_token(g, h->value + 7, h->value_len - 7);
+    return (h && h->value_len >= 7 && !strncasecmp(h->value, "Bearer ", 7) &&
+            is_token(g, h->value + 7, h->value_len - 7)) ||
+           (k && is_token(g, k->value, k->value_len));
 }
 
 /* /ui?token=T: a browser cannot send a header when it opens a page; the page then sends the
@@ -103,6 +107,7 @@ static const struct {
     {"/v1/completions", true, gw_completion_post},
     {"/api/embed", true, h_embed},          {"/api/embeddings", true, h_embeddings},
     {"/v1/embeddings", true, h_v1_embeddings},
+    {"/v1/responses", true, gw_responses_post}, {"/v1/messages", true, gw_messages_post},
     {"/api/pull", true, gw_pull},           {"/api/copy", true, gw_copy},
     {"/api/tags", false, gw_tags},          {"/api/ps", false, gw_ps},
     {"/v1/models", false, gw_models},       {"/api/version", false, gw_version},
@@ -156,7 +161,9 @@ void gw_on_http(void *arg, struct httpd_req *hr, const struct httpd_request *req
     }
     if (g->token && !authorized(g, req) &&
         !(!strcmp(req->path, "/ui") && query_token(g, req->query))) {
-        if (!strncmp(req->path, "/v1/", 4))
+        if (!strcmp(req->path, "/v1/messages"))
+            gw_messages_error(hr, 401, "missing or wrong API key (x-api-key) or bearer token");
+        else if (!strncmp(req->path, "/v1/", 4))
             gw_openai_error(hr, 401, "missing or wrong bearer token");
         else
             plain(hr, 401, "application/json; charset=utf-8",

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Internal state of the HTTP front, shared by its files: gateway.c (server, callback reader,
  * requests), gateway_api.c (Ollama's native API), gateway_openai.c, gateway_models.c,
- * gateway_info.c (answers out of the nodes' health), gateway_ops.c, gateway_ui.c. */
+ * gateway_info.c (answers out of the nodes' health), gateway_ops.c, gateway_ui.c,
+ * gateway_responses.c and gateway_messages.c (OpenAI's Responses, Anthropic's Messages). */
 #ifndef ORION_GATEWAY_INT_H
 #define ORION_GATEWAY_INT_H
 
@@ -14,11 +15,13 @@
 #include <stdbool.h>
 
 enum gw_kind { GW_CHAT, GW_GENERATE, GW_OPENAI, GW_COMPLETION, GW_LOAD, GW_UNLOAD,
-               GW_EMBED, GW_EMBED_LEGACY, GW_EMBED_OPENAI, GW_PULL, GW_COPY, GW_DELETE };
+               GW_EMBED, GW_EMBED_LEGACY, GW_EMBED_OPENAI, GW_PULL, GW_COPY, GW_DELETE,
+               GW_RESPONSES, GW_MESSAGES };
 
 /* The kinds answered in OpenAI's shapes (errors included). */
 #define GW_OPENAI_SHAPE(k) ((k) == GW_OPENAI || (k) == GW_COMPLETION || (k) == GW_LOAD || \
-                            (k) == GW_UNLOAD || (k) == GW_EMBED_OPENAI)
+                            (k) == GW_UNLOAD || (k) == GW_EMBED_OPENAI || \
+                            (k) == GW_RESPONSES)
 
 /* A load_duration at least this long (ns) is a cold start whatever the routing said. */
 #define GW_COLD_LOAD_NS 500000000LL
@@ -115,6 +118,9 @@ struct cJSON;
 void gw_add_json(struct resp_cmd *c, const char *name, const struct cJSON *v);
 void gw_add_common(struct resp_cmd *c, const struct cJSON *body); /* keep_alive, priority, timeout */
 void gw_add_suffix(struct resp_cmd *c, const struct cJSON *body);  /* a non-empty suffix */
+struct chat_map;
+/* model and the mapped chat request's fields (messages, options, tools, format, think). */
+void gw_add_chat_map(struct resp_cmd *c, const char *model, const struct chat_map *m);
 /* The body as a JSON object, or NULL after answering 400 through err. */
 struct cJSON *gw_parse_body(struct httpd_req *hr, const struct httpd_request *req,
                             void (*err)(struct httpd_req *, int, const char *));
@@ -186,8 +192,21 @@ bool gw_admin_entry(struct gw_req *q, const struct entry_answer *a); /* true: fi
 void gw_openai_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
 bool gw_openai_entry(struct gw_req *q, const struct entry_answer *a);
 void gw_openai_error(struct httpd_req *hr, int status, const char *msg);
+void gw_openai_not_found(struct httpd_req *hr, const char *model); /* 404 model '..' not found */
 /* POST /v1/completions: the legacy text completions, mapped onto a prompt entry. */
 void gw_completion_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
 bool gw_completion_entry(struct gw_req *q, const struct entry_answer *a);
+
+/* gateway_responses.c: POST /v1/responses */
+void gw_responses_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
+bool gw_responses_entry(struct gw_req *q, const struct entry_answer *a); /* true: finished */
+
+/* gateway_messages.c: POST /v1/messages (Anthropic) */
+void gw_messages_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
+bool gw_messages_entry(struct gw_req *q, const struct entry_answer *a); /* true: finished */
+/* {"type":"error","error":{"type":..,"message":msg},"request_id":..} with the status. */
+void gw_messages_error(struct httpd_req *hr, int status, const char *msg);
+/* An error of a Messages request: the error object, or an error event once streaming. */
+void gw_messages_fail(struct gw_req *q, int status, const char *msg);
 
 #endif

@@ -33,7 +33,7 @@ void gw_openai_error(struct httpd_req *hr, int status, const char *msg)
     buf_release(&b);
 }
 
-static void not_found(struct httpd_req *hr, const char *model)
+void gw_openai_not_found(struct httpd_req *hr, const char *model)
 {
     char msg[ORION_MODEL_MAX + 32];
 
@@ -221,7 +221,7 @@ void gw_openai_post(struct gateway *g, struct httpd_req *hr, const struct httpd_
     else if (!cJSON_IsArray(msgs) || !cJSON_GetArraySize(msgs))
         gw_openai_error(hr, 400, "[] is too short - 'messages'");
     else if (gw_model_unknown(g, model->valuestring))
-        not_found(hr, model->valuestring);
+        gw_openai_not_found(hr, model->valuestring);
     else if (!(m = convert_messages(msgs)) || !(q = gw_req_new(g, hr, GW_OPENAI,
                                                                  model->valuestring))) {
         cJSON_free(m);
@@ -487,7 +487,7 @@ void gw_completion_post(struct gateway *g, struct httpd_req *hr, const struct ht
     else if (!stop_ok(cJSON_GetObjectItemCaseSensitive(j, "stop")))
         gw_openai_error(hr, 400, "invalid type for 'stop' field: want a string or strings");
     else if (gw_model_unknown(g, model->valuestring))
-        not_found(hr, model->valuestring);
+        gw_openai_not_found(hr, model->valuestring);
     else if (!(q = gw_req_new(g, hr, GW_COMPLETION, model->valuestring)))
         gw_openai_error(hr, 500, "out of memory");
     else {

@@ -95,7 +95,11 @@ int ollama_build_body(const struct ollama_gen *g, struct buf *out, bool *chat)
               put_str(out, "system", g->system, g->system ? strlen(g->system) : 0) |
               put_str(out, "suffix", g->suffix, g->suffix ? strlen(g->suffix) : 0);
     rc |= put_raw(out, "format", g->format) | put_raw(out, "options", g->options);
-    rc |= put_raw(out, "tools", g->tools) | put_raw(out, "think", g->think);
+    rc |= put_raw(out, "tools", g->tools);
+    if (g->think && *g->think != '"' && strcmp(g->think, "true") && strcmp(g->think, "false"))
+        rc |= put_str(out, "think", g->think, strlen(g->think)); /* low, medium, high, max */
+    else
+        rc |= put_raw(out, "think", g->think);
     rc |= put_raw(out, "images", g->images);
     rc |= ollama_put_keep_alive(out, g->keep_alive);
     rc |= buf_putc(out, '}');

@@ -14,6 +14,8 @@
  *   copy, delete   on every node whose health lists the model (or the nodes named); 200 with
  *           an empty body once each has done it; a delete that finds the model gone already
  *           counts as done.
+ * An answer of success waits until the nodes' health shows it (at most 15 s), so that what
+ * the client asks next (ollama run: /api/show after the pull) sees it.
  * A node that stops reporting its health while its part is out is given up with a sentence;
  * its worker runs the part when it is back. A client that leaves cancels every part (Ollama
  * stops a pull whose client leaves). A router restart ends the client's stream but not the
@@ -33,6 +35,8 @@
 
 #define ADMIN_MAX (1u << 20)
 #define STALE_CHECK_MS 2000
+#define SETTLE_TICK_MS 200
+#define SETTLE_TICKS 75 /* 15 s: a worker's health interval plus the router's refresh */
 
 enum part_state { PART_OUT = 0, PART_DONE, PART_FAILED };
 
@@ -49,7 +53,8 @@ struct admin {
     struct buf errors; /* "pi-b: sentence; ..." */
     char code[32];     /* the first failure's code */
     char dest[ORION_MODEL_MAX + 1];
-    unsigned long timer;
+    unsigned long timer; /* stale_cb while parts are out, then settle_cb */
+    int settle;          /* settle_cb runs so far */
     struct loop *l;
 };
 
@@ -372,6 +377,48 @@ static void finish(struct gw_req *q, struct admin *a)
     buf_release(&b);
 }
 
+/* Does the front's view of the nodes show what the done parts did (the model, or the copy,
+ * listed on each; a deleted model on none)? A node no longer alive is not waited for. */
+static bool settled(struct gw_req *q, const struct admin *a)
+{
+    const char *model = a->op == CONTRACT_COPY ? a->dest : q->model;
+    const struct node_view *v;
+    double now;
+    size_t nv = q->g->host.nodes(q->g->host.arg, &v, &now);
+
+    for (size_t i = 0; i < a->n; i++)
+        for (size_t k = 0; a->p[i].state == PART_DONE && k < nv; k++) {
+            bool has;
+            if (strcmp(v[k].id, a->p[i].node) || !alive(&v[k]))
+                continue;
+            has = lists(v[k].h->installed, v[k].h->ninstalled, model) ||
+                  lists(v[k].h->models, v[k].h->nmodels, model);
+            if (has != (a->op != CONTRACT_DELETE))
+                return false;
+        }
+    return true;
+}
+
+/* Every part is done: the answer waits (at most SETTLE_TICKS) until the nodes' health shows
+ * it, so that the client's next request (ollama run: /api/show after the pull) sees it. */
+static long settle_cb(struct loop *l, void *arg)
+{
+    struct gw_req *q = arg;
+    struct admin *a = q->ext;
+
+    (void)l;
+    if (q->hr && !settled(q, a) && ++a->settle < SETTLE_TICKS)
+        return SETTLE_TICK_MS;
+    if (a->settle >= SETTLE_TICKS)
+        log_warnx("request %s: the nodes' health does not show the %s of '%s' yet; answered",
+                  q->id, contract_op_name(a->op), q->model);
+    a->timer = 0; /* ends with this call */
+    if (q->hr)
+        finish(q, a);
+    gw_req_finish(q);
+    return -1;
+}
+
 bool gw_admin_entry(struct gw_req *q, const struct entry_answer *e)
 {
     struct admin *a = q->ext;
@@ -393,8 +440,15 @@ bool gw_admin_entry(struct gw_req *q, const struct entry_answer *e)
     } else {
         fail_part(a, p, e->code.n ? e->code.p : "ollama_error", e->error.p, e->error.n);
     }
-    if (a->pending)
+    if (a->pending || a->settle)
         return false;
+    if (!buf_size(&a->errors) && !settled(q, a)) {
+        if (a->timer)
+            loop_timer_cancel(a->l, a->timer);
+        a->settle = 1;
+        if ((a->timer = loop_timer(a->l, SETTLE_TICK_MS, settle_cb, q)))
+            return false;
+    }
     finish(q, a);
     return true;
 }
@@ -422,8 +476,8 @@ static long stale_cb(struct loop *l, void *arg)
                  "%s when it is back", contract_op_name(a->op));
         fail_part(a, &a->p[i], "ollama_unreachable", msg, strlen(msg));
     }
-    if (!q->hr || a->pending)
-        return STALE_CHECK_MS;
+    if (!q->hr || a->pending || a->settle)
+        return a->settle ? -1 : STALE_CHECK_MS;
     a->timer = 0; /* ends with this call */
     finish(q, a);
     gw_req_finish(q);

@@ -115,6 +115,8 @@ static void answer(struct admin_job *j, const char *code, bool retriable, const 
         log_info("request %s: %s of '%.*s' done", j->entry_id, contract_op_name(j->a.op),
                  (int)j->a.model.n, j->a.model.p);
     answer_send(j);
+    if (!code && !w->publishing) /* the health shows the change now, not at the next tick */
+        worker_health_cb(w->l, w);
 }
 
 static void on_progress(void *arg, const struct ollama_progress *p)

@@ -131,6 +131,18 @@ is "$(curl -s -w ' %{http_code}' -X DELETE "$URL/api/delete" -d '{"model":"mine:
 is "$(curl -s -w ' %{http_code}' -X DELETE "$URL/api/delete" -d '{}')" '{"error":"model is required"} 400' "delete without a model: 400"
 is "$(curl -s -w ' %{http_code}' "$URL/api/delete" -d '{"model":"x"}')" '405 method not allowed 405' "POST /api/delete: 405"
 
+# --- ollama run MODEL: show, pull when 404, show again, load, then the prompt -----------------
+is "$(curl -s -w ' %{http_code}' "$URL/api/show" -d '{"model":"llama3.2:3b"}')" "{\"error\":\"model 'llama3.2:3b' not found\"} 404" \
+    "ollama run, a model no node has: /api/show answers 404, the CLI's cue to pull"
+curl -s "$URL/api/pull" -d '{"model":"llama3.2:3b"}' >"$T_TMP/runpull"
+is "$(tail -1 "$T_TMP/runpull")" '{"status":"success"}' "... /api/pull streams to success"
+is "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/show" -d '{"model":"llama3.2:3b"}')" 200 \
+    "... /api/show right after the success answers 200 (the success waited for the nodes' health)"
+curl -s "$URL/api/chat" -d '{"model":"llama3.2:3b","messages":[]}' | grep -q '"done_reason":"load"'
+ok $? "... the CLI's load (chat with no messages) is answered done_reason load"
+curl -s "$URL/api/generate" -d '{"model":"llama3.2:3b","prompt":"hi","stream":false}' | grep -q '"done":true'
+ok $? "... and the prompt is answered"
+
 # --- what the router does not serve ------------------------------------------------------------
 out=$(curl -s -w ' %{http_code}' "$URL/api/create" -d '{"model":"x","from":"gemma3:1b"}')
 case "$out" in *'POST /api/create: not served by the ORION router'*'ollama create'*' 501') ok 0 "/api/create: 501, run it on a node" ;; *) ok 1 "/api/create: 501, run it on a node"; echo "#   $out" ;; esac

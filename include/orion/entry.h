@@ -13,7 +13,7 @@
  *              error: request_id [node_id] type=error status=error error code
  *                     retriable=true|false [model]
  *   chunk    on the callback stream as the answer grows (stream=true):
- *              request_id type=chunk seq delta
+ *              request_id type=chunk seq delta [thinking]
  *   admin    a model-management request on P:admin:{node}:
  *              request_id op=pull|copy|delete model [destination] [insecure=true] callback
  *   progress on an admin request's callback, one per progress object of a pull:
@@ -116,9 +116,10 @@ struct entry_progress {
 void entry_progress(struct entry_argv *a, struct contract_str callback, struct contract_str id,
                     const char *node, long seq, const struct entry_progress *p);
 
-/* XADD callback MAXLEN ~ N * request_id id type chunk seq N delta D */
+/* XADD callback MAXLEN ~ N * request_id id type chunk seq N delta D [thinking T] (thinking
+ * when tn > 0: the model's reasoning, streamed before its text) */
 void entry_chunk(struct entry_argv *a, struct contract_str callback, struct contract_str id,
-                 long seq, const char *delta, size_t n);
+                 long seq, const char *delta, size_t n, const char *thinking, size_t tn);
 
 struct entry_event {
     struct contract_str type, request_id, node, model, kind, info, code; /* p NULL: absent */
@@ -146,7 +147,8 @@ enum entry_type { ENTRY_OTHER = 0, ENTRY_CHUNK, ENTRY_DONE, ENTRY_ERROR, ENTRY_P
 /* An entry of a callback stream; views into the fields (p "" with n 0 when absent). */
 struct entry_answer {
     enum entry_type type;
-    struct contract_str request_id, node, model, delta, response, message, done_reason, error,
+    struct contract_str request_id, node, model, delta, thinking, response, message, done_reason,
+        error,
         code, embeddings,
         op, progress, digest, total, completed; /* admin answers and progress */
     bool retriable;

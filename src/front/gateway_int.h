@@ -43,6 +43,7 @@ struct gw_req {
     long long first_ms;           /* the first callback entry (Redis clock), 0 none yet */
     int attempt;                  /* routed events seen */
     size_t streamed;              /* delta bytes relayed */
+    size_t thought;               /* thinking bytes relayed (streamed chunks) */
     long long created;            /* Unix s, OpenAI's "created" */
     void *ext;                    /* an endpoint's own state, freed with ext_free */
     void (*ext_free)(void *ext);

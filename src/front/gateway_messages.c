@@ -24,6 +24,7 @@ struct ms {
     long estimate; /* input tokens for message_start (Ollama's guess: bytes / 4) */
     int index;     /* the next content block */
     bool begun, open; /* message_start sent; a text block is open */
+    bool think_open;  /* a thinking block is open: thinking deltas went out */
 };
 
 static const char *error_type(int status)
@@ -248,12 +249,33 @@ static void text_delta(struct gw_req *q, const char *t, size_t n)
     struct ms *s = q->ext;
 
     begin(q);
+    if (s->think_open) {
+        block_close(q);
+        s->think_open = false;
+    }
     if (!s->open) {
         s->open = true;
         block_open(q, "{\"type\":\"text\",\"text\":\"\"}");
     }
     block_delta(q, "text_delta", "text", t, n);
     q->streamed += n;
+}
+
+/* A streamed piece of thinking: a thinking block opens with the first (thinking after the
+ * text began is not streamed: it comes with the answer). */
+static void think_delta(struct gw_req *q, const char *t, size_t n)
+{
+    struct ms *s = q->ext;
+
+    if (s->open)
+        return;
+    begin(q);
+    if (!s->think_open) {
+        s->think_open = true;
+        block_open(q, "{\"type\":\"thinking\",\"thinking\":\"\"}");
+    }
+    block_delta(q, "thinking_delta", "thinking", t, n);
+    q->thought += n;
 }
 
 /* The end: the open text block closes; thinking (handed over with the answer) and the text
@@ -269,11 +291,11 @@ static void done_stream(struct gw_req *q, const struct entry_answer *a)
 
     begin(q);
     buf_init(&b, MS_MAX);
-    if (s->open) {
+    if (s->open || s->think_open) {
         block_close(q);
-        s->open = false;
+        s->open = s->think_open = false;
     }
-    if (thinking_of(msg)) {
+    if (thinking_of(msg) && !q->thought) {
         block_open(q, "{\"type\":\"thinking\",\"thinking\":\"\"}");
         block_delta(q, "thinking_delta", "thinking", thinking_of(msg), strlen(thinking_of(msg)));
         block_close(q);
@@ -315,6 +337,8 @@ bool gw_messages_entry(struct gw_req *q, const struct entry_answer *a)
         return true;
     switch (a->type) {
     case ENTRY_CHUNK:
+        if (q->stream && a->thinking.n)
+            think_delta(q, a->thinking.p, a->thinking.n);
         if (q->stream && a->delta.n)
             text_delta(q, a->delta.p, a->delta.n);
         return false;

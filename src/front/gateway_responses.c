@@ -23,8 +23,10 @@
 struct rs {
     char *echo, *echo_end; /* the request's fields a response object repeats (chat_map) */
     struct buf items;      /* the finished output items, comma separated */
+    struct buf thinking;   /* the reasoning streamed so far */
     int seq, index;        /* the next sequence_number and output_index */
     bool open;             /* a message item is open: text deltas went out */
+    bool think_open;       /* a reasoning item is open: reasoning deltas went out */
 };
 
 static void rs_free(void *p)
@@ -36,6 +38,7 @@ static void rs_free(void *p)
     orion_free(s->echo);
     orion_free(s->echo_end);
     buf_release(&s->items);
+    buf_release(&s->thinking);
     orion_free(s);
 }
 
@@ -216,12 +219,15 @@ static void item_event(struct gw_req *q, const char *type, int index, const char
     buf_release(&b);
 }
 
+static void think_close(struct gw_req *q);
+
 static void text_delta(struct gw_req *q, const char *d, size_t n)
 {
     struct rs *s = q->ext;
     struct buf b;
 
     begin(q);
+    think_close(q);
     buf_init(&b, RS_MAX);
     if (!s->open) {
         s->open = true;
@@ -295,6 +301,54 @@ static void reasoning(struct gw_req *q, const char *t)
     buf_release(&b);
 }
 
+/* A streamed piece of reasoning: the reasoning item opens with the first. Reasoning after the
+ * text began is not streamed (it comes with the answer, as an item after the message). */
+static void think_delta(struct gw_req *q, const char *t, size_t n)
+{
+    struct rs *s = q->ext;
+    struct buf b;
+
+    if (s->open)
+        return;
+    begin(q);
+    buf_init(&b, RS_MAX);
+    if (!s->think_open) {
+        s->think_open = true;
+        buf_printf(&b, "{\"id\":\"rs_%s\",\"type\":\"reasoning\",\"summary\":[]}", q->id);
+        item_event(q, "response.output_item.added", s->index, buf_data(&b));
+        buf_reset(&b);
+    }
+    buf_printf(&b, "\"item_id\":\"rs_%s\",\"output_index\":%d,\"summary_index\":0,\"delta\":",
+               q->id, s->index);
+    json_quote(&b, t, n);
+    event(q, "response.reasoning_summary_text.delta", buf_data(&b));
+    buf_append(&s->thinking, t, n);
+    q->thought += n;
+    buf_release(&b);
+}
+
+/* The streamed reasoning item ends: its whole text, the item done. */
+static void think_close(struct gw_req *q)
+{
+    struct rs *s = q->ext;
+    struct buf b;
+
+    if (!s->think_open)
+        return;
+    s->think_open = false;
+    buf_init(&b, RS_MAX);
+    buf_printf(&b, "\"item_id\":\"rs_%s\",\"output_index\":%d,\"summary_index\":0,\"text\":",
+               q->id, s->index);
+    json_quote(&b, buf_data(&s->thinking), buf_size(&s->thinking));
+    event(q, "response.reasoning_summary_text.done", buf_data(&b));
+    buf_reset(&b);
+    item_reasoning(q, &b, buf_data(&s->thinking));
+    item_event(q, "response.output_item.done", s->index++, buf_data(&b));
+    sep(&s->items);
+    buf_append(&s->items, buf_data(&b), buf_size(&b));
+    buf_release(&b);
+}
+
 static void call(struct gw_req *q, const cJSON *c, int i)
 {
     struct rs *s = q->ext;
@@ -325,8 +379,8 @@ static void call(struct gw_req *q, const cJSON *c, int i)
     buf_release(&b);
 }
 
-/* The end: reasoning first unless text went out already (the worker hands thinking over
- * with the answer), then the tool calls or the text, then response.completed. */
+/* The end: the streamed reasoning item closes, or the answer's reasoning comes first unless
+ * text went out already; then the tool calls or the text, then response.completed. */
 static void done_stream(struct gw_req *q, const struct entry_answer *a)
 {
     struct rs *s = q->ext;
@@ -336,9 +390,10 @@ static void done_stream(struct gw_req *q, const struct entry_answer *a)
     int i = 0;
 
     begin(q);
+    think_close(q);
     if (s->open)
         text_close(q, a->response.p, a->response.n);
-    if (thinking_of(msg))
+    if (thinking_of(msg) && !q->thought)
         reasoning(q, thinking_of(msg));
     cJSON_ArrayForEach(c, calls)
         call(q, c, i++);
@@ -363,6 +418,8 @@ bool gw_responses_entry(struct gw_req *q, const struct entry_answer *a)
         return true;
     switch (a->type) {
     case ENTRY_CHUNK:
+        if (q->stream && a->thinking.n)
+            think_delta(q, a->thinking.p, a->thinking.n);
         if (q->stream && a->delta.n)
             text_delta(q, a->delta.p, a->delta.n);
         return false;
@@ -397,6 +454,7 @@ static int submit(struct gateway *g, struct httpd_req *hr, const char *model, st
         return -1;
     }
     buf_init(&s->items, RS_MAX);
+    buf_init(&s->thinking, RS_MAX);
     s->echo = m->echo;
     s->echo_end = m->echo_end;
     m->echo = m->echo_end = NULL;

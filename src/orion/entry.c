@@ -226,7 +226,7 @@ void entry_progress(struct entry_argv *a, struct contract_str callback, struct c
 }
 
 void entry_chunk(struct entry_argv *a, struct contract_str callback, struct contract_str id,
-                 long seq, const char *delta, size_t n)
+                 long seq, const char *delta, size_t n, const char *thinking, size_t tn)
 {
     xadd_trimmed(a, callback.p, callback.n);
     puts_(a, "request_id");
@@ -237,6 +237,10 @@ void entry_chunk(struct entry_argv *a, struct contract_str callback, struct cont
     put_num(a, 0, seq);
     puts_(a, "delta");
     put(a, delta, n);
+    if (tn) {
+        puts_(a, "thinking");
+        put(a, thinking, tn);
+    }
 }
 
 void entry_event(struct entry_argv *a, const struct contract_keys *k, const struct entry_event *e)
@@ -369,6 +373,7 @@ void entry_answer_read(const struct resp_reply *f, struct entry_answer *a)
     static const struct slot slots[] = {
         SLOT(entry_answer, "request_id", request_id), SLOT(entry_answer, "node_id", node),
         SLOT(entry_answer, "model", model),           SLOT(entry_answer, "delta", delta),
+        SLOT(entry_answer, "thinking", thinking),
         SLOT(entry_answer, "response", response),     SLOT(entry_answer, "message", message),
         SLOT(entry_answer, "done_reason", done_reason), SLOT(entry_answer, "error", error),
         SLOT(entry_answer, "code", code),         SLOT(entry_answer, "embeddings", embeddings),

@@ -172,9 +172,10 @@ static void on_chunk(void *arg, const char *delta, size_t n, const char *thinkin
         job_answer_error(j, "too_large", false, "the answer is larger than the field limit");
         return;
     }
-    if (!j->req.stream || !j->req.callback.p || !n)
+    if (!j->req.stream || !j->req.callback.p || (!n && !tn))
         return;
-    entry_chunk(&a, j->req.callback, contract_request_id(&j->req), ++j->seq, delta, n);
+    entry_chunk(&a, j->req.callback, contract_request_id(&j->req), ++j->seq, delta, n, thinking,
+                tn);
     redis_cmdv(j->w->cmd, 0, NULL, NULL, a.argc, a.argv, a.len);
 }
 

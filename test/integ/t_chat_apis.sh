@@ -3,8 +3,9 @@
 # /v1/responses, stateless) and Anthropic's Messages API (POST /v1/messages), whole and
 # streamed, against a cluster (redis-server, two ollama-sims, two workers, the router), with
 # curl in the shapes the APIs' documentation shows; their errors in each API's shape. Then
-# the answers with thinking and tool calls (the simulator writes neither): a second router
-# under another prefix, with no worker, whose callback the test answers itself.
+# the answers with thinking and tool calls (the simulator writes neither), streamed thinking
+# included: a second router under another prefix, with no worker, whose callback the test
+# answers itself.
 . "$(dirname "$0")/lib.sh"
 
 start_redis || { ok 1 "redis-server starts"; done_testing; exit 1; }
@@ -93,9 +94,16 @@ answer() {
     redis-cli -p "$REDIS_PORT" XREVRANGE orion:fake:requests + - COUNT 1 >"$T_TMP/entry"
     cb=$(awk 'p == "callback" { print; exit } { p = $0 }' "$T_TMP/entry")
     rid=$(awk 'p == "request_id" { print; exit } { p = $0 }' "$T_TMP/entry")
-    redis-cli -p "$REDIS_PORT" XADD "$cb" '*' request_id "$rid" type done status ok response '' \
-        message "$MSG" node_id pi-x model any:1b done_reason stop prompt_eval_count 12 \
-        eval_count 4 >/dev/null
+    if [ -n "${CHUNKS:-}" ]; then # thinking streamed, then text
+        rx() { redis-cli -p "$REDIS_PORT" XADD "$cb" '*' request_id "$rid" type chunk "$@" >/dev/null; }
+        rx seq 1 delta '' thinking 'Let me'
+        rx seq 2 delta '' thinking ' think.'
+        rx seq 3 delta 'Hi'
+        rx seq 4 delta ' there'
+    fi
+    redis-cli -p "$REDIS_PORT" XADD "$cb" '*' request_id "$rid" type done status ok \
+        response "${RESPONSE:-}" message "$MSG" node_id pi-x model any:1b done_reason stop \
+        prompt_eval_count 12 eval_count 4 >/dev/null
     wait "$c_pid"
 }
 answer "$T_TMP/f1" "$URL2/v1/responses" -H 'Authorization: Bearer sekrit' -d '{"model":"any:1b","input":"Weather in Oslo?","tools":[{"type":"function","name":"get_weather","parameters":{"type":"object"}}]}'
@@ -119,6 +127,26 @@ grep -qF '"index":1,"content_block":{"type":"tool_use","id":"call_7","name":"get
     grep -qF '"index":1,"delta":{"type":"input_json_delta","partial_json":"{\"city\":\"Oslo\"}"}' "$T_TMP/f4" &&
     grep -qF '"delta":{"stop_reason":"tool_use"},"usage":{"input_tokens":12,"output_tokens":4}' "$T_TMP/f4"
 ok $? "... the tool_use block at index 1 with its input as input_json_delta, stop_reason tool_use"
+# thinking streamed before the text (chunk entries with a thinking field), in each API's way
+MSG='{"role":"assistant","content":"Hi there","thinking":"Let me think."}'
+export CHUNKS=1 RESPONSE='Hi there'
+answer "$T_TMP/g1" "$URL2/api/chat" -H 'Authorization: Bearer sekrit' -d '{"model":"any:1b","messages":[{"role":"user","content":"hi"}],"think":true}'
+is "$(grep -o '"message":{[^}]*}' "$T_TMP/g1" | tr '\n' ' ')" '"message":{"role":"assistant","content":"","thinking":"Let me"} "message":{"role":"assistant","content":"","thinking":" think."} "message":{"role":"assistant","content":"Hi"} "message":{"role":"assistant","content":" there"} "message":{"role":"assistant","content":""} ' \
+    "/api/chat, streamed: the thinking lines first, then the text, the last line without either (as Ollama)"
+answer "$T_TMP/g2" "$URL2/v1/chat/completions" -H 'Authorization: Bearer sekrit' -d '{"model":"any:1b","messages":[{"role":"user","content":"hi"}],"stream":true}'
+is "$(grep -o '"delta":{[^}]*}' "$T_TMP/g2" | head -3 | tr '\n' ' ')" '"delta":{"role":"assistant","content":"","reasoning":"Let me"} "delta":{"content":"","reasoning":" think."} "delta":{"content":"Hi"} ' \
+    "/v1/chat/completions, streamed: reasoning deltas, then content"
+answer "$T_TMP/g3" "$URL2/v1/responses" -H 'Authorization: Bearer sekrit' -d '{"model":"any:1b","input":"hi","stream":true}'
+is "$(events "$T_TMP/g3")" "response.created response.in_progress response.output_item.added response.reasoning_summary_text.delta response.reasoning_summary_text.done response.output_item.done response.output_item.added response.content_part.added response.output_text.delta response.output_text.done response.content_part.done response.output_item.done response.completed " \
+    "/v1/responses, streamed: the reasoning item streams and closes, then the message"
+check "... the reasoning's text is the deltas' (and the message at output_index 1)" sh -c \
+    "grep -q '\"type\":\"response.reasoning_summary_text.done\",\"sequence_number\":[0-9]*,\"item_id\":\"rs_[^\"]*\",\"output_index\":0,\"summary_index\":0,\"text\":\"Let me think.\"' $T_TMP/g3 && grep -q '\"type\":\"response.output_text.done\",\"sequence_number\":[0-9]*,\"item_id\":\"msg_[^\"]*\",\"output_index\":1,\"content_index\":0,\"text\":\"Hi there\"' $T_TMP/g3"
+answer "$T_TMP/g4" "$URL2/v1/messages" -H 'x-api-key: sekrit' -d '{"model":"any:1b","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"hi"}]}'
+is "$(events "$T_TMP/g4" | sed 's/content_block_start content_block_delta content_block_stop/BLOCK/g')" \
+    "message_start BLOCK BLOCK message_delta message_stop " "/v1/messages, streamed: a thinking block, then a text block"
+check "... thinking_delta twice at index 0, text_delta at index 1" sh -c \
+    "[ \$(grep -c '\"index\":0,\"delta\":{\"type\":\"thinking_delta\"' $T_TMP/g4) = 2 ] && [ \$(grep -c '\"index\":1,\"delta\":{\"type\":\"text_delta\"' $T_TMP/g4) = 2 ]"
+unset CHUNKS RESPONSE
 b=$(curl -s -w ' %{http_code}' "$URL2/v1/messages" -d '{"model":"any:1b","max_tokens":5,"messages":[{"role":"user","content":"x"}]}')
 case "$b" in *'"type":"authentication_error"'*' 401') ok 0 "messages without the key: 401 authentication_error" ;; *) ok 1 "messages without the key: 401 ($b)" ;; esac
 

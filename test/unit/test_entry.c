@@ -139,8 +139,11 @@ static void test_streams(void)
     struct entry_event e;
     char key[CONTRACT_KEY_MAX];
 
-    entry_chunk(&a, entry_cstr("cb:1"), entry_cstr("r1"), 7, "Hel", 3);
+    entry_chunk(&a, entry_cstr("cb:1"), entry_cstr("r1"), 7, "Hel", 3, NULL, 0);
     check_argv(&a, "XADD|cb:1|MAXLEN|~|10000|*|request_id|r1|type|chunk|seq|7|delta|Hel", "chunk");
+    entry_chunk(&a, entry_cstr("cb:1"), entry_cstr("r1"), 8, "", 0, "hm", 2);
+    check_argv(&a, "XADD|cb:1|MAXLEN|~|10000|*|request_id|r1|type|chunk|seq|8|delta||thinking|hm",
+               "chunk with thinking");
 
     memset(&e, 0, sizeof(e));
     e.type = entry_cstr("routed");

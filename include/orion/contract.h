@@ -14,6 +14,7 @@
  *   P:drain               hash: node id -> Unix s; a drained node gets no new requests
  *   P:admin:{node}        stream, group inference-workers, consumer = node id: model
  *                         management (pull, copy, delete) run by that node's worker
+ *   P:models              hash: node id -> its models and what each is (modelinfo.h)
  */
 #ifndef ORION_CONTRACT_H
 #define ORION_CONTRACT_H
@@ -34,7 +35,7 @@
 struct contract_keys {
     char prefix[256];
     char requests[CONTRACT_KEY_MAX], health[CONTRACT_KEY_MAX], events[CONTRACT_KEY_MAX],
-        deadletter[CONTRACT_KEY_MAX], drain[CONTRACT_KEY_MAX];
+        deadletter[CONTRACT_KEY_MAX], drain[CONTRACT_KEY_MAX], models[CONTRACT_KEY_MAX];
 };
 
 /* 0, or -1 when the prefix is empty or too long. */
@@ -64,12 +65,15 @@ struct contract_request {
         node,   /* "run only on this node" (load/unload of the HTTP front) */
         suffix, /* generate: passed to Ollama */
         input,  /* embed: a JSON string or array of strings */
-        truncate; /* embed: "true" or "false" (absent: Ollama's default, true) */
+        truncate, /* embed: "true" or "false" (absent: Ollama's default, true) */
+        task_type, /* what the request is for: picks the role when model is a role or auto */
+        role;   /* the role the router chose the model by (set when it resolved one) */
     enum contract_kind kind;
     long long dimensions; /* embed: 0 when absent */
     bool legacy;          /* embed: Ollama's /api/embeddings (one input, a JSON string) */
     bool stream;
     int priority;         /* 1 low, 2 normal (default), 3 high */
+    bool has_priority;    /* the entry gave one (else the router's default applies) */
     long long timeout_ms; /* 0: none given */
     int attempt;          /* 0 when the router has not routed it yet */
     long long routed_at;  /* ms, 0 when absent */
@@ -78,9 +82,10 @@ struct contract_request {
 /*
  * Parse the flat field/value array of a stream entry. On error, returns -1 with a sentence in
  * err; the fields that could be read (request_id, callback, model) are still filled so that
- * the caller can answer the error. Checks: model present, ≤ ORION_MODEL_MAX bytes, no control
- * characters; exactly one of messages (a JSON array), prompt (a string) and input (embed: a
- * JSON string, or an array of at most ORION_EMBED_MAX_INPUTS strings; with legacy=true a
+ * the caller can answer the error. Checks: model (absent or "" means "auto": the router picks
+ * one) ≤ ORION_MODEL_MAX bytes, no control characters or spaces; task_type ≤ 64 bytes of
+ * printable text; exactly one of messages (a JSON array), prompt (a string) and input (embed:
+ * a JSON string, or an array of at most ORION_EMBED_MAX_INPUTS strings; with legacy=true a
  * string; truncate true/false; dimensions a positive integer ≤ 65536); options, format,
  * tools, images valid JSON; think true/false/low/medium/high/max; priority 1-3; timeout_ms a
  * positive integer; stream true/false; every field ≤ ORION_FIELD_MAX; callback ≤ 256 bytes of

@@ -79,6 +79,13 @@ typedef void ollama_list_fn(void *arg, bool ok, const char *names, size_t count)
 int ollama_ps(struct ollama *o, ollama_list_fn *cb, void *arg);
 int ollama_tags(struct ollama *o, ollama_list_fn *cb, void *arg);
 
+/* Any other request (/api/show, /api/tags and /api/ps whole, ...): cb runs once, later, with
+ * the status and the body (status -1: no answer; the body is then empty; it is capped at
+ * ORION_HTTP_MAX_BODY). body may be NULL (then no Content-Type). 0, or -1 (ENOMEM). */
+typedef void ollama_fetch_fn(void *arg, int status, const char *body, size_t n);
+int ollama_fetch(struct ollama *o, const char *method, const char *path, const char *body,
+                 size_t len, ollama_fetch_fn *cb, void *arg);
+
 /* ---- pure helpers, tested alone ---- */
 
 /* Request JSON for g (stream is never sent: Ollama's default is true). *chat is true for

@@ -333,7 +333,7 @@ static void submit(struct gateway *g, struct httpd_req *hr, const cJSON *j, enum
         if (kind == GW_EMBED_LEGACY)
             err(hr, 400, "model is required");
         else
-            err(hr, 404, "model '' not found");
+            gw_error_code(hr, kind == GW_EMBED_OPENAI, "model_not_found", "model '' not found");
     } else if (strlen(name) > ORION_MODEL_MAX) {
         err(hr, 400, "invalid model name");
     } else if (!(inputs = inputs_of(j, kind, err, hr)) ||
@@ -345,7 +345,7 @@ static void submit(struct gateway *g, struct httpd_req *hr, const cJSON *j, enum
         err(hr, 400, msg);
     } else if (gw_model_unknown(g, name)) {
         snprintf(msg, sizeof(msg), "model '%s' not found", name);
-        err(hr, 404, msg);
+        gw_error_code(hr, kind == GW_EMBED_OPENAI, "model_not_found", msg);
     } else if (!(q = gw_req_new(g, hr, kind, name))) {
         err(hr, 500, "out of memory");
     } else {

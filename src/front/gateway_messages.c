@@ -362,7 +362,7 @@ bool gw_messages_entry(struct gw_req *q, const struct entry_answer *a)
 /* --- the request -------------------------------------------------------------------------- */
 
 static int submit(struct gateway *g, struct httpd_req *hr, const char *model,
-                  const struct chat_map *m)
+                  const struct chat_map *m, const cJSON *body)
 {
     struct gw_req *q = gw_req_new(g, hr, GW_MESSAGES, model);
     struct ms *s = q ? orion_calloc(1, sizeof(*s)) : NULL;
@@ -379,6 +379,7 @@ static int submit(struct gateway *g, struct httpd_req *hr, const char *model,
     q->stream = m->stream;
     gw_xadd_begin(q, &c);
     gw_add_chat_map(&c, q->model, m);
+    gw_add_task(q, &c, body);
     gw_submit(q, &c);
     return 0;
 }
@@ -387,8 +388,10 @@ void gw_messages_post(struct gateway *g, struct httpd_req *hr, const struct http
 {
     cJSON *j = gw_parse_body(hr, req, gw_messages_error);
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(j, "model");
+    const char *name;
     struct chat_map m;
     char msg[ORION_MODEL_MAX + 32];
+    bool pick = false;
 
     if (!j)
         return;
@@ -396,10 +399,10 @@ void gw_messages_post(struct gateway *g, struct httpd_req *hr, const struct http
         gw_messages_error(hr, m.status, m.err);
     else if (strlen(model->valuestring) > ORION_MODEL_MAX)
         gw_messages_error(hr, 400, "invalid model name");
-    else if (gw_model_unknown(g, model->valuestring)) {
-        snprintf(msg, sizeof(msg), "model '%.*s' not found", ORION_MODEL_MAX, model->valuestring);
+    else if (name = gw_model_name(model->valuestring, &pick), !pick && gw_model_unknown(g, name)) {
+        snprintf(msg, sizeof(msg), "model '%.*s' not found", ORION_MODEL_MAX, name);
         gw_messages_error(hr, 404, msg);
-    } else if (submit(g, hr, model->valuestring, &m) < 0)
+    } else if (submit(g, hr, name, &m, j) < 0)
         gw_messages_error(hr, 500, "out of memory");
     chat_map_release(&m);
     cJSON_Delete(j);

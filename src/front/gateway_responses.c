@@ -442,7 +442,8 @@ bool gw_responses_entry(struct gw_req *q, const struct entry_answer *a)
 
 /* --- the request -------------------------------------------------------------------------- */
 
-static int submit(struct gateway *g, struct httpd_req *hr, const char *model, struct chat_map *m)
+static int submit(struct gateway *g, struct httpd_req *hr, const char *model, struct chat_map *m,
+                  const cJSON *body)
 {
     struct gw_req *q = gw_req_new(g, hr, GW_RESPONSES, model);
     struct rs *s = q ? orion_calloc(1, sizeof(*s)) : NULL;
@@ -463,6 +464,7 @@ static int submit(struct gateway *g, struct httpd_req *hr, const char *model, st
     q->stream = m->stream;
     gw_xadd_begin(q, &c);
     gw_add_chat_map(&c, q->model, m);
+    gw_add_task(q, &c, body);
     gw_submit(q, &c);
     return 0;
 }
@@ -471,7 +473,9 @@ void gw_responses_post(struct gateway *g, struct httpd_req *hr, const struct htt
 {
     cJSON *j = gw_parse_body(hr, req, gw_openai_error);
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(j, "model");
+    const char *name;
     struct chat_map m;
+    bool pick = false;
 
     if (!j)
         return;
@@ -479,9 +483,9 @@ void gw_responses_post(struct gateway *g, struct httpd_req *hr, const struct htt
         gw_openai_error(hr, m.status, m.err);
     else if (strlen(model->valuestring) > ORION_MODEL_MAX)
         gw_openai_error(hr, 400, "invalid model name");
-    else if (gw_model_unknown(g, model->valuestring))
-        gw_openai_not_found(hr, model->valuestring);
-    else if (submit(g, hr, model->valuestring, &m) < 0)
+    else if (name = gw_model_name(model->valuestring, &pick), !pick && gw_model_unknown(g, name))
+        gw_openai_not_found(hr, name);
+    else if (submit(g, hr, name, &m, j) < 0)
         gw_openai_error(hr, 500, "out of memory");
     chat_map_release(&m);
     cJSON_Delete(j);

@@ -23,6 +23,7 @@ int contract_keys_init(struct contract_keys *k, const char *prefix)
     snprintf(k->events, sizeof(k->events), "%s:events", prefix);
     snprintf(k->deadletter, sizeof(k->deadletter), "%s:deadletter", prefix);
     snprintf(k->drain, sizeof(k->drain), "%s:drain", prefix);
+    snprintf(k->models, sizeof(k->models), "%s:models", prefix);
     return 0;
 }
 
@@ -109,7 +110,7 @@ static const struct field_slot slots[] = {
     SLOT(request_id), SLOT(model),    SLOT(messages), SLOT(prompt),   SLOT(system),
     SLOT(options),    SLOT(format),   SLOT(tools),    SLOT(think),    SLOT(images),
     SLOT(keep_alive), SLOT(callback), SLOT(node),     SLOT(suffix),   SLOT(input),
-    SLOT(truncate),
+    SLOT(truncate),   SLOT(task_type), SLOT(role),
 };
 
 /* The fields read as numbers or flags, kept as text until check_numbers judges them. */
@@ -231,12 +232,13 @@ static int check_model(struct contract_request *r, char *err, size_t errlen)
 {
     int given = !!r->messages.p + !!r->prompt.p + !!r->input.p;
 
-    if (!r->model.p || !r->model.n) {
-        snprintf(err, errlen, "field 'model' is missing");
+    if (r->model.p && (r->model.n > ORION_MODEL_MAX || !printable(r->model) ||
+                       memchr(r->model.p, ' ', r->model.n))) {
+        snprintf(err, errlen, "field 'model' is not a model name");
         return -1;
     }
-    if (r->model.n > ORION_MODEL_MAX || !printable(r->model) || memchr(r->model.p, ' ', r->model.n)) {
-        snprintf(err, errlen, "field 'model' is not a model name");
+    if (r->task_type.p && (r->task_type.n > 64 || !printable(r->task_type))) {
+        snprintf(err, errlen, "field 'task_type' is not a task type (printable, at most 64 bytes)");
         return -1;
     }
     if (given != 1) {
@@ -273,6 +275,7 @@ static int check_numbers(struct contract_request *r, const struct raw_nums *nu, 
             return -1;
         }
         r->priority = (int)v;
+        r->has_priority = true;
     }
     if (nu->timeout_ms.p && parse_int(nu->timeout_ms, 1, 7LL * 86400 * 1000, &r->timeout_ms) < 0) {
         snprintf(err, errlen, "field 'timeout_ms' must be a positive integer of ms");

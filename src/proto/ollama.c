@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ollama: the Ollama client. The pure half: Request bodies are written by hand (the
- * caller's JSON fields are copied byte for byte); response lines are read with cJSON, except
- * message.tool_calls, whose raw bytes are cut out of the line so that they pass through
- * exactly as Ollama sent them.
+ * ollama: the Ollama client. The pure half: request bodies written by hand (the caller's JSON
+ * fields copied byte for byte); response lines read with cJSON, except message.tool_calls, whose
+ * raw bytes are cut out of the line so that they pass through exactly as Ollama sent them.
  */
 #include "orion/ollama.h"
 
@@ -95,11 +94,7 @@ int ollama_build_body(const struct ollama_gen *g, struct buf *out, bool *chat)
               put_str(out, "system", g->system, g->system ? strlen(g->system) : 0) |
               put_str(out, "suffix", g->suffix, g->suffix ? strlen(g->suffix) : 0);
     rc |= put_raw(out, "format", g->format) | put_raw(out, "options", g->options);
-    rc |= put_raw(out, "tools", g->tools);
-    if (g->think && *g->think != '"' && strcmp(g->think, "true") && strcmp(g->think, "false"))
-        rc |= put_str(out, "think", g->think, strlen(g->think)); /* low, medium, high, max */
-    else
-        rc |= put_raw(out, "think", g->think);
+    rc |= put_raw(out, "tools", g->tools) | put_raw(out, "think", g->think);
     rc |= put_raw(out, "images", g->images);
     rc |= ollama_put_keep_alive(out, g->keep_alive);
     rc |= buf_putc(out, '}');
@@ -202,11 +197,9 @@ static int take_str(const cJSON *obj, const char *key, char **dst, size_t *len)
 static long long num(const cJSON *obj, const char *key)
 {
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(obj, key);
+    double d = cJSON_IsNumber(n) ? n->valuedouble : 0;
 
-    /* a double past long long's range has no defined conversion */
-    return cJSON_IsNumber(n) && n->valuedouble > -9e18 && n->valuedouble < 9e18
-               ? (long long)n->valuedouble
-               : 0;
+    return d > -9e18 && d < 9e18 ? (long long)d : 0; /* past long long's range: undefined */
 }
 
 static void take_final(const cJSON *j, struct ollama_final *f)
@@ -338,11 +331,12 @@ struct ollama_call {
     bool over, failed, got_text, dead; /* over: the user had its last callback; dead: cancelled */
 };
 
-struct ollama_list {
+struct ollama_list { /* a GET of /api/ps or /api/tags, or an ollama_fetch */
     struct ollama *o;
     struct ollama_list *next, *prev;
     struct httpc_req *req;
     ollama_list_fn *cb;
+    ollama_fetch_fn *fetch;
     void *arg;
     struct buf body;
     int status;
@@ -635,6 +629,11 @@ static void list_done(void *arg)
     long count = -1;
 
     s->req = NULL;
+    if (s->fetch) {
+        s->fetch(s->arg, s->status, buf_data(&s->body), buf_size(&s->body));
+        list_free(s);
+        return;
+    }
     buf_init(&names, ORION_HTTP_MAX_BODY);
     if (s->status == 200)
         count = list_names(buf_data(&s->body), buf_size(&s->body), &names);
@@ -650,11 +649,15 @@ static void list_error(void *arg, enum httpc_err kind, const char *msg)
     (void)kind;
     (void)msg;
     s->req = NULL;
-    s->cb(s->arg, false, "", 0);
+    if (s->fetch)
+        s->fetch(s->arg, -1, "", 0);
+    else
+        s->cb(s->arg, false, "", 0);
     list_free(s);
 }
 
-static int list_start(struct ollama *o, const char *path, ollama_list_fn *cb, void *arg)
+static int list_start(struct ollama *o, const char *method, const char *path, const char *body,
+                      size_t len, ollama_list_fn *cb, ollama_fetch_fn *fetch, void *arg)
 {
     static const struct httpc_cb hcb = {list_head, list_data, list_done, list_error};
     struct ollama_list *s = orion_calloc(1, sizeof(*s));
@@ -663,9 +666,11 @@ static int list_start(struct ollama *o, const char *path, ollama_list_fn *cb, vo
         return -1;
     s->o = o;
     s->cb = cb;
+    s->fetch = fetch;
     s->arg = arg;
     buf_init(&s->body, ORION_HTTP_MAX_BODY);
-    s->req = httpc_request(o->h, "GET", path, NULL, NULL, 0, &hcb, s);
+    s->req = httpc_request(o->h, method, path, body ? "application/json" : NULL, body, len, &hcb,
+                           s);
     if (!s->req) {
         orion_free(s);
         errno = ENOMEM;
@@ -680,10 +685,16 @@ static int list_start(struct ollama *o, const char *path, ollama_list_fn *cb, vo
 
 int ollama_ps(struct ollama *o, ollama_list_fn *cb, void *arg)
 {
-    return list_start(o, "/api/ps", cb, arg);
+    return list_start(o, "GET", "/api/ps", NULL, 0, cb, NULL, arg);
 }
 
 int ollama_tags(struct ollama *o, ollama_list_fn *cb, void *arg)
 {
-    return list_start(o, "/api/tags", cb, arg);
+    return list_start(o, "GET", "/api/tags", NULL, 0, cb, NULL, arg);
+}
+
+int ollama_fetch(struct ollama *o, const char *method, const char *path, const char *body,
+                 size_t len, ollama_fetch_fn *cb, void *arg)
+{
+    return list_start(o, method, path, body, len, NULL, cb, arg);
 }

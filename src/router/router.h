@@ -17,6 +17,9 @@ struct router_conf {
     long service_ms, cold_load_ms, load_factor; /* spill rule defaults (route.h) */
     long takeover_ms; /* a waiting request idle this long belongs to a router that died */
     const char *policy, *placement, *router_id, *http_listen, *http_token;
+    /* the service contract (docs/PROTOCOL.md): roles, presets, admission, the context guard */
+    const char *model_roles, *presets, *config, *preload, *orchestration_mode, *queue_strategy;
+    long max_waiting, max_per_model, default_priority, default_num_ctx, max_concurrent;
 };
 
 /* Run until SIGTERM/SIGINT. Returns the process exit code (0, 100 config, 111 system). */

@@ -9,6 +9,7 @@
 #include "orion/health.h"
 #include "orion/loop.h"
 #include "orion/metrics.h"
+#include "orion/modelinfo.h"
 #include "orion/ollama.h"
 #include "orion/ollama_embed.h"
 #include "orion/ollama_models.h"
@@ -68,6 +69,13 @@ struct worker {
     bool ps_ok, health_logged, metrics_warned, removing;
     char cancel_ids[WORKER_MAX_PARALLEL][48]; /* entry ids asked about in the last poll */
     size_t ncancel_ids;
+    struct { /* worker_meta.c: what Ollama says about its models */
+        struct ollama_model *tags, *ps, *shown; /* the last /api/tags, /api/ps; /api/show's */
+        size_t ntags, nps, nshown;
+        int showing;    /* /api/show requests in flight */
+        void *asks[2];  /* their contexts (freed here if Ollama's client goes first) */
+        bool warned; /* a body that did not parse was logged */
+    } meta;
 };
 
 /* worker.c */
@@ -95,6 +103,12 @@ void worker_admin_free(struct worker_admin *wa);          /* accepts NULL */
 
 /* worker_embed.c: the Ollama side of an embedding request (input) */
 void job_start_embed(struct job *j);
+
+/* worker_meta.c */
+int worker_meta_take(struct worker *w, bool ps, int status, const char *body, size_t n);
+void worker_meta_probed(struct worker *w); /* both lists are in: ask /api/show, publish */
+void worker_meta_publish(struct worker *w);
+void worker_meta_release(struct worker *w);
 
 /* worker_health.c */
 long worker_health_cb(struct loop *l, void *arg);

@@ -136,6 +136,7 @@ static void on_done(void *arg, const struct ollama_final *f)
     d.response.p = buf_data(&j->text);
     d.response.n = buf_size(&j->text);
     d.model = j->req.model;
+    d.role = j->req.role;
     d.done_reason = f->done_reason;
     d.counter[ENTRY_TOTAL_DURATION] = f->total_duration;
     d.counter[ENTRY_LOAD_DURATION] = f->load_duration;
@@ -199,6 +200,7 @@ void job_start(struct job *j)
 {
     static const struct ollama_cbs cbs = {on_chunk, on_tool_calls, on_done, on_error};
     struct ollama_gen g;
+    char think[16]; /* the contract's word as Ollama's JSON: true, false, or "low" ... "max" */
 
     if (j->req.kind == CONTRACT_EMBED) {
         job_start_embed(j);
@@ -216,7 +218,10 @@ void job_start(struct job *j)
     g.options = cstr(j->req.options);
     g.format = cstr(j->req.format);
     g.tools = cstr(j->req.tools);
-    g.think = cstr(j->req.think);
+    if (j->req.think.p && (entry_is(j->req.think, "true") || entry_is(j->req.think, "false")))
+        g.think = cstr(j->req.think);
+    else if (j->req.think.p && snprintf(think, sizeof(think), "\"%s\"", j->req.think.p) > 0)
+        g.think = think; /* contract_request_parse allows only these words */
     g.images = cstr(j->req.images);
     g.keep_alive = j->req.keep_alive.p ? cstr(j->req.keep_alive) : j->w->wc->keep_alive;
     j->started = loop_now();

@@ -50,8 +50,8 @@ check "... response.completed carries the text and the usage (5 output tokens)" 
     "grep '\"type\":\"response.completed\"' $T_TMP/s | grep -q '\"status\":\"completed\".*\"text\":\"$final\".*\"output_tokens\":5,'"
 
 b=$(curl -s -w ' %{http_code}' "$URL/v1/responses" -d '{"model":"gemma3:1b","input":[{"type":"bogus"}]}')
-is "$b" '{"error":{"message":"input[0]: unknown input item type: \"bogus\"","type":"invalid_request_error","param":null,"code":null}}
- 400' "responses: an unknown input item: 400 in OpenAI's shape, Ollama's sentence"
+case "$b" in '{"error":{"message":"input[0]: unknown input item type: \"bogus\"",'*'"code":"BAD_REQUEST"'*' 400') ok 0 "responses: an unknown input item: 400 in OpenAI's shape, Ollama's sentence" ;;
+*) ok 1 "responses: an unknown input item: 400 in OpenAI's shape, Ollama's sentence ($b)" ;; esac
 b=$(curl -s -w ' %{http_code}' "$URL/v1/responses" -d '{"model":"nope:1b","input":"x"}')
 case "$b" in *"model 'nope:1b' not found"*' 404') ok 0 "responses: an unknown model: 404" ;; *) ok 1 "responses: an unknown model: 404 ($b)" ;; esac
 b=$(curl -s -w ' %{http_code}' "$URL/v1/responses" -d '{"model":"gemma3:1b","input":"x","tools":[{"type":"web_search"}]}')

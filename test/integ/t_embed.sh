@@ -103,7 +103,9 @@ grep -q "sent again for the router to place" "$T_TMP"/router*.log
 ok $? "... the front says it sent the piece again"
 
 # errors
-e() { curl -s -w ' %{http_code}' "$URL$1" -d "$2"; }
+# Ollama's part of a native error: {"error":"..."} without the error schema's own fields
+oerr() { sed -E 's/,"code":"[A-Z_]+","type":"[a-z_]+","provider":"[^"]*","details":\{[^}]*\}//'; }
+e() { curl -s -w ' %{http_code}' "$URL$1" -d "$2" | oerr; }
 is "$(e /api/embed '{"model":"nope","input":"x"}')" '{"error":"model '"'"'nope'"'"' not found"} 404' "unknown model: 404"
 is "$(e /api/embed '{"input":"x"}')" '{"error":"model '"'"''"'"' not found"} 404' "no model: 404 as Ollama"
 is "$(e /api/embeddings '{"prompt":"x"}')" '{"error":"model is required"} 400' "legacy, no model: 400"
@@ -114,12 +116,12 @@ is "$(e /api/embed "{$E,\"input\":\"x\",\"truncate\":\"no\"}")" \
 is "$(e /api/embed "{$E,\"input\":\"x\",\"dimensions\":\"9\"}")" \
     '{"error":"json: cannot unmarshal string into Go struct field EmbedRequest.dimensions of type int"} 400' "dimensions a string: Go's 400"
 is "$(e /v1/embeddings "{$E,\"input\":[]}")" \
-    '{"error":{"message":"invalid input","type":"invalid_request_error","param":null,"code":null}}
+    '{"error":{"message":"invalid input","type":"non_retriable","param":null,"code":"BAD_REQUEST","provider":"orion-inference","details":{}}}
  400' "/v1: no inputs: 400 in OpenAI's shape"
 is "$(e /v1/embeddings "{$E,\"input\":\"a\",\"encoding_format\":\"hex\"}" | head -1 | cut -c1-90)" \
     "{\"error\":{\"message\":\"Invalid value for 'encoding_format' = hex. Supported values: ['float'" "/v1: a bad encoding_format: Ollama's sentence"
 awk 'BEGIN { printf "{\"model\":\"nomic-embed-text\",\"input\":["; for (i = 0; i < 2049; i++) printf "%s\"x\"", i ? "," : ""; print "]}" }' >"$T_TMP/toomany.json"
-is "$(curl -s -w ' %{http_code}' "$URL/api/embed" -d @"$T_TMP/toomany.json")" \
+is "$(curl -s -w ' %{http_code}' "$URL/api/embed" -d @"$T_TMP/toomany.json" | oerr)" \
     '{"error":"too many inputs: 2049 (at most 2048 in one request)"} 400' "2049 inputs: 400, the limit named"
 out=$(e /api/embed '{"model":"gemma3:1b","input":"x"}')
 case "$out" in *'does not support embeddings'*' 500') ok 0 "a model that cannot embed: Ollama's sentence" ;; *) ok 1 "a model that cannot embed: Ollama's sentence"; echo "#   $out" ;; esac

@@ -10,7 +10,8 @@
 
 start_redis || { ok 1 "redis-server starts"; done_testing; exit 1; }
 for s in a b; do
-    start_sim "$s" --models 'gemma3:1b' --load-ms 200 --tokens-per-s 300 || ok 1 "ollama-sim $s starts"
+    start_sim "$s" --models 'gemma3:1b+caps=completion/thinking' --load-ms 200 --tokens-per-s 300 ||
+        ok 1 "ollama-sim $s starts"
 done
 start_worker pi-a "$SIM_URL_a" "$SIM_ROOT_a"
 start_worker pi-b "$SIM_URL_b" "$SIM_ROOT_b"
@@ -56,6 +57,14 @@ b=$(curl -s -w ' %{http_code}' "$URL/v1/responses" -d '{"model":"nope:1b","input
 case "$b" in *"model 'nope:1b' not found"*' 404') ok 0 "responses: an unknown model: 404" ;; *) ok 1 "responses: an unknown model: 404 ($b)" ;; esac
 b=$(curl -s -w ' %{http_code}' "$URL/v1/responses" -d '{"model":"gemma3:1b","input":"x","tools":[{"type":"web_search"}]}')
 case "$b" in *web_search*' 501') ok 0 "responses: the web_search tool: 501 saying so" ;; *) ok 1 "responses: the web_search tool: 501 ($b)" ;; esac
+
+# a reasoning effort reaches Ollama as its think word, a JSON string ("high"), which it accepts
+b=$(curl -s -w ' %{http_code}' "$URL/v1/responses" -d '{"model":"gemma3:1b","input":"x","max_output_tokens":2,"reasoning":{"effort":"high"}}')
+case "$b" in *'"status":"completed"'*'"reasoning":{"effort":"high"}'*' 200') ok 0 "responses with reasoning.effort high: answered, the effort echoed" ;; *) ok 1 "responses with reasoning.effort high: answered ($b)" ;; esac
+b=$(curl -s -o /dev/null -w '%{http_code}' "$URL/v1/messages" -d '{"model":"gemma3:1b","max_tokens":2,"output_config":{"effort":"low"},"messages":[{"role":"user","content":"x"}]}')
+is "$b" 200 "messages with output_config.effort low: answered"
+b=$(curl -s -o /dev/null -w '%{http_code}' "$URL/v1/chat/completions" -d '{"model":"gemma3:1b","max_tokens":2,"reasoning_effort":"medium","messages":[{"role":"user","content":"x"}]}')
+is "$b" 200 "chat completions with reasoning_effort medium: answered"
 
 # --- Messages (Anthropic's documented request) --------------------------------------------------
 curl -s -D "$T_TMP/h" -o "$T_TMP/m" "$URL/v1/messages" -H 'x-api-key: any' \

@@ -16,7 +16,8 @@
  * Optional extras (absent: unknown, has_<x> false, the value keeps its default):
  *   installed (names, /api/tags), capacity (>= 0, default 1), inflight (>= 0, default 0),
  *   ollama_up (default true), draining (default false), labels (names, each at most
- *   ORION_LABEL_MAX bytes), version (string), load1 (1-minute load average, 2 decimals),
+ *   ORION_LABEL_MAX bytes), version (string: the worker's), ollama_version (string: what the
+ *   node's Ollama says at /api/version; absent while it has not answered), load1 (1-minute load average, 2 decimals),
  *   throttled (the Raspberry Pi firmware's get_throttled flags, written as a hex string
  *   "0x50005"; a JSON integer is read too), models_rev (a string of at most HEALTH_REV_MAX
  *   bytes that changes whenever the node's P:models record does: modelinfo.h).
@@ -69,8 +70,10 @@ struct health {
     bool has_inflight;
     bool ollama_up, has_ollama_up; /* default true */
     bool draining, has_draining;   /* default false */
-    char version[ORION_VERSION_MAX + 1];
+    char version[ORION_VERSION_MAX + 1]; /* the worker's */
     bool has_version;
+    char ollama_version[ORION_VERSION_MAX + 1]; /* its Ollama's /api/version */
+    bool has_ollama_version;
     double load1; /* 1-minute load average; -1 when unknown */
     bool has_load;
     unsigned long throttled; /* firmware flags, enum metrics_throttle in metrics.h */

@@ -6,6 +6,8 @@
  */
 #include "gateway_int.h"
 
+#include "orion/chat_map.h"
+
 #include "orion/jsonw.h"
 
 #include "cJSON.h"
@@ -210,15 +212,35 @@ static void put_text(const struct gw_req *q, struct buf *b, const char *s, size_
     }
 }
 
+/* A streamed line's text and thinking, as Ollama streams a thinking model: chat
+ * "message":{"role":"assistant","content":D,"thinking":T}, generate "response":D,"thinking":T */
+static void put_delta(const struct gw_req *q, struct buf *b, const struct entry_answer *a)
+{
+    if (q->kind == GW_CHAT) {
+        buf_puts(b, "\"message\":{\"role\":\"assistant\",\"content\":");
+        json_quote(b, a->delta.p, a->delta.n);
+    } else {
+        buf_puts(b, "\"response\":");
+        json_quote(b, a->delta.p, a->delta.n);
+    }
+    if (a->thinking.n) {
+        buf_puts(b, ",\"thinking\":");
+        json_quote(b, a->thinking.p, a->thinking.n);
+    }
+    if (q->kind == GW_CHAT)
+        buf_putc(b, '}');
+}
+
 static void native_chunk(struct gw_req *q, const struct entry_answer *a)
 {
     struct buf b;
 
-    if (!q->stream || !a->delta.n)
+    if (!q->stream || (!a->delta.n && !a->thinking.n))
         return;
     buf_init(&b, GW_BODY_MAX);
     line_head(q, &b);
-    put_text(q, &b, a->delta.p, a->delta.n);
+    put_delta(q, &b, a);
+    q->thought += a->thinking.n;
     buf_puts(&b, ",\"done\":false}\n");
     if (gw_start(q, "application/x-ndjson") == 0)
         httpd_write_chunk(q->hr, buf_data(&b), buf_size(&b));
@@ -240,6 +262,8 @@ static void put_message(const struct gw_req *q, struct buf *b, const struct entr
     }
     if (q->streamed)
         cJSON_ReplaceItemInObjectCaseSensitive(j, "content", cJSON_CreateString(""));
+    if (q->thought)
+        cJSON_DeleteItemFromObjectCaseSensitive(j, "thinking");
     s = cJSON_PrintUnformatted(j);
     buf_puts(b, "\"message\":");
     buf_puts(b, s ? s : "{\"role\":\"assistant\",\"content\":\"\"}");
@@ -297,4 +321,19 @@ bool gw_native_entry(struct gw_req *q, const struct entry_answer *a)
     default:
         return false;
     }
+}
+
+void gw_add_chat_map(struct resp_cmd *c, const char *model, const struct chat_map *m)
+{
+    const char *const f[] = {"messages", m->messages, "options", m->options,
+                             "tools",    m->tools,    "format",  m->format,
+                             "think",    m->think};
+
+    resp_cmd_adds(c, "model");
+    resp_cmd_adds(c, model);
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i += 2)
+        if (f[i + 1]) {
+            resp_cmd_adds(c, f[i]);
+            resp_cmd_adds(c, f[i + 1]);
+        }
 }

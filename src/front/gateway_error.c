@@ -199,6 +199,11 @@ void gw_fail_error(struct gw_req *q, const struct gw_error *e)
 
     if (!q->hr)
         return;
+    if (q->kind == GW_MESSAGES) { /* Anthropic's shape, or its error event once streaming */
+        gw_messages_fail(q, e->status, e->msg);
+        q->hr = NULL;
+        return;
+    }
     if (!q->started) {
         gw_error_send(q->hr, GW_OPENAI_SHAPE(q->kind), e);
     } else if (GW_OPENAI_SHAPE(q->kind)) {

@@ -145,6 +145,10 @@ static int put_extras(const struct health *h, struct buf *out)
         rc |= put_key(out, "version");
         rc |= json_quote(out, h->version, strlen(h->version));
     }
+    if (h->has_ollama_version) {
+        rc |= put_key(out, "ollama_version");
+        rc |= json_quote(out, h->ollama_version, strlen(h->ollama_version));
+    }
     if (h->has_load && h->load1 >= 0) {
         rc |= put_key(out, "load1");
         rc |= put_num(out, h->load1, 2);
@@ -420,6 +424,9 @@ static int read_fields(struct rd *r, struct health *h)
     if ((rc = get_str(r, "version", h->version, ORION_VERSION_MAX)) < 0)
         return -1;
     h->has_version = rc > 0;
+    if ((rc = get_str(r, "ollama_version", h->ollama_version, ORION_VERSION_MAX)) < 0)
+        return -1;
+    h->has_ollama_version = rc > 0;
     if (get_str(r, "models_rev", h->models_rev, HEALTH_REV_MAX) < 0)
         return -1;
     rc = get_num(r, "load1", 0, 1e6, &h->load1);

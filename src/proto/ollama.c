@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ollama: the Ollama client. The pure half: Request bodies are written by hand (the
- * caller's JSON fields are copied byte for byte); response lines are read with cJSON, except
- * message.tool_calls, whose raw bytes are cut out of the line so that they pass through
- * exactly as Ollama sent them.
+ * ollama: the Ollama client. The pure half: request bodies written by hand (the caller's JSON
+ * fields copied byte for byte); response lines read with cJSON, except message.tool_calls, whose
+ * raw bytes are cut out of the line so that they pass through exactly as Ollama sent them.
  */
 #include "orion/ollama.h"
 
@@ -71,6 +70,13 @@ static int put_messages(struct buf *b, const struct ollama_gen *g)
     return rc | buf_append(b, m + i, n - i);
 }
 
+int ollama_put_keep_alive(struct buf *b, const char *keep_alive)
+{
+    if (keep_alive && is_json_number(keep_alive))
+        return put_raw(b, "keep_alive", keep_alive);
+    return put_str(b, "keep_alive", keep_alive, keep_alive ? strlen(keep_alive) : 0);
+}
+
 int ollama_build_body(const struct ollama_gen *g, struct buf *out, bool *chat)
 {
     int rc;
@@ -90,10 +96,7 @@ int ollama_build_body(const struct ollama_gen *g, struct buf *out, bool *chat)
     rc |= put_raw(out, "format", g->format) | put_raw(out, "options", g->options);
     rc |= put_raw(out, "tools", g->tools) | put_raw(out, "think", g->think);
     rc |= put_raw(out, "images", g->images);
-    if (g->keep_alive && is_json_number(g->keep_alive))
-        rc |= put_raw(out, "keep_alive", g->keep_alive);
-    else
-        rc |= put_str(out, "keep_alive", g->keep_alive, g->keep_alive ? strlen(g->keep_alive) : 0);
+    rc |= ollama_put_keep_alive(out, g->keep_alive);
     rc |= buf_putc(out, '}');
     if (rc < 0 && errno != ENOBUFS)
         errno = ENOMEM;
@@ -139,8 +142,7 @@ static const char *skip_value(const char *p, const char *e)
     return p;
 }
 
-/* value of key (an unescaped name) in the object starting at p; NULL when absent */
-static const char *raw_member(const char *p, const char *e, const char *key, size_t *len)
+const char *ollama_json_member(const char *p, const char *e, const char *key, size_t *len)
 {
     size_t kl = strlen(key);
 
@@ -195,8 +197,9 @@ static int take_str(const cJSON *obj, const char *key, char **dst, size_t *len)
 static long long num(const cJSON *obj, const char *key)
 {
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(obj, key);
+    double d = cJSON_IsNumber(n) ? n->valuedouble : 0;
 
-    return cJSON_IsNumber(n) ? (long long)n->valuedouble : 0;
+    return d > -9e18 && d < 9e18 ? (long long)d : 0; /* past long long's range: undefined */
 }
 
 static void take_final(const cJSON *j, struct ollama_final *f)
@@ -218,9 +221,9 @@ static int take_tool_calls(const char *line, size_t n, bool chat, struct ollama_
     const char *e = line + n, *v = line;
     size_t len = n;
 
-    if (chat && !(v = raw_member(line, e, "message", &len)))
+    if (chat && !(v = ollama_json_member(line, e, "message", &len)))
         return -1;
-    v = raw_member(v, v + len, "tool_calls", &len);
+    v = ollama_json_member(v, v + len, "tool_calls", &len);
     if (!v || len < 2 || *v != '[')
         return v ? -1 : 0;
     if (len == 2 || (v[1] == ']'))
@@ -403,6 +406,8 @@ static void list_free(struct ollama_list *s)
     buf_release(&s->body);
     orion_free(s);
 }
+
+struct httpc *ollama_http(struct ollama *o) { return o->h; }
 
 void ollama_free(struct ollama *o)
 {

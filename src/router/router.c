@@ -542,7 +542,7 @@ static struct gateway *front_start(struct router *r, char *err, size_t errlen)
     const struct gateway_host host = {r,           router_snapshot, router_stats,
                                       router_cancel, router_service,  router_set_config};
     const struct gateway_conf conf = {&r->rc->c, r->me, r->rc->http_listen, r->rc->http_token,
-                                      (int)r->rc->max_concurrent};
+                                      (int)r->rc->max_concurrent, r->placement};
 
     return gateway_new(r->l, r->cmd, &conf, &host, err, errlen);
 }

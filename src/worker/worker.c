@@ -255,6 +255,7 @@ static void cmd_state(struct redis *c, bool up, void *arg)
 {
     struct worker *w = arg;
 
+    worker_admin_link(w->admin, up);
     if (!up)
         return;
     if (!w->started) {
@@ -280,10 +281,9 @@ static void cancel_cb(struct redis *c, struct resp_reply *reply, void *arg)
         if (e->type != RESP_BULK || i >= w->ncancel_ids) /* MGET: nil when not canceled */
             continue;
         j = job_find(w, w->cancel_ids[i]);
-        if (j && j->call) {
+        if (j && job_running(j)) {
             log_info("request %s: canceled by its caller", j->entry_id);
-            ollama_cancel(j->call); /* closing the connection stops Ollama's generation */
-            j->call = NULL;
+            job_stop(j); /* closing the connection stops Ollama's generation */
             job_answer_error(j, "canceled", false, "the request was canceled by its caller");
         }
     }
@@ -305,7 +305,7 @@ static long cancel_poll_cb(struct loop *l, void *arg)
     resp_cmd_adds(&c, "MGET");
     for (size_t i = 0; i < w->njobs && w->ncancel_ids < WORKER_MAX_PARALLEL; i++) {
         struct contract_str id = contract_request_id(&w->jobs[i]->req);
-        if (!w->jobs[i]->call ||
+        if (!job_running(w->jobs[i]) ||
             contract_cancel_key(&w->keys, id.p, id.n, key, sizeof(key)) < 0)
             continue;
         resp_cmd_adds(&c, key);
@@ -345,6 +345,7 @@ static void on_signal(struct loop *l, int signo, void *arg)
              w->wc->shutdown_timeout);
     w->stopping = true;
     notify_stopping();
+    worker_admin_stop(w->admin);
     group_stop(&w->g);
     redis_free(w->blk); /* a blocked read must not take entries we will not run */
     w->blk = NULL;
@@ -409,6 +410,8 @@ static void worker_release(struct worker *w)
 {
     while (w->njobs)
         job_remove(w, w->jobs[0]);
+    ollama_admin_cancel(w->vcall);
+    worker_admin_free(w->admin);
     worker_ollama_release(w);
     worker_meta_release(w);
     health_release(&w->h);
@@ -440,7 +443,7 @@ int worker_run(const struct worker_conf *wc)
     o.name = "redis (blocking reads)";
     w.blk = w.l ? redis_new(w.l, &o, group_redis_state, &w.g) : NULL;
     group_init(&w.g, w.l, w.cmd, w.blk, &go);
-    if (!w.cmd || !w.blk || worker_ollama_init(&w) < 0) {
+    if (!w.cmd || !w.blk || worker_ollama_init(&w) < 0 || !(w.admin = worker_admin_new(&w))) {
         /* a bad URL is a setting to fix (100); no memory is temporary (111: restarted) */
         rc = w.blk && errno == EINVAL ? ORION_EXIT_USAGE : ORION_EXIT_SYSTEM;
         if (rc == ORION_EXIT_USAGE)

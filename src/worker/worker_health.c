@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The worker's health report: every --health-interval seconds read /proc and /sys under
- * --sysfs-root, ask Ollama what is loaded (/api/ps) and installed (/api/tags), and HSET the
- * record (after P:models, worker_meta.c, when that changed). An Ollama that does not answer gives models [] and ollama_up false, and the worker
- * stays available so that it recovers by itself. A failed Redis write is simply retried at
+ * --sysfs-root, ask Ollama what is loaded (/api/ps), installed (/api/tags) and its version
+ * (/api/version), and HSET the record (after P:models, worker_meta.c, when that changed). An
+ * Ollama that does not answer gives models [] and ollama_up false, and the worker stays
+ * available so that it recovers by itself. A failed Redis write is simply retried at
  * the next interval: the newest record is the only one that matters.
  */
 #include "worker_int.h"
@@ -86,6 +87,19 @@ static void tags_cb(void *arg, int status, const char *body, size_t n)
     probe_done(w);
 }
 
+static void version_cb(void *arg, const char *version)
+{
+    struct worker *w = arg;
+
+    w->vcall = NULL;
+    /* kept from the last good answer, as installed is */
+    if (version) {
+        snprintf(w->h.ollama_version, sizeof(w->h.ollama_version), "%s", version);
+        w->h.has_ollama_version = true;
+    }
+    probe_done(w);
+}
+
 long worker_health_cb(struct loop *l, void *arg)
 {
     struct worker *w = arg;
@@ -101,11 +115,13 @@ long worker_health_cb(struct loop *l, void *arg)
         w->metrics_warned = true;
     }
     w->publishing = true;
-    w->pending_probes = 2;
+    w->pending_probes = 3;
     if (ollama_fetch(w->ollama, "GET", "/api/ps", NULL, 0, ps_cb, w) < 0)
         ps_cb(w, -1, "", 0);
     if (ollama_fetch(w->ollama, "GET", "/api/tags", NULL, 0, tags_cb, w) < 0)
         tags_cb(w, -1, "", 0);
+    if (!(w->vcall = ollama_version(w->ollama, version_cb, w)))
+        version_cb(w, NULL);
     return w->wc->interval * 1000;
 }
 

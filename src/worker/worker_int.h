@@ -11,6 +11,8 @@
 #include "orion/metrics.h"
 #include "orion/modelinfo.h"
 #include "orion/ollama.h"
+#include "orion/ollama_embed.h"
+#include "orion/ollama_models.h"
 #include "orion/redis.h"
 #include "worker.h"
 
@@ -31,6 +33,7 @@ struct job {
     struct ollama_final final;
     long seq;
     struct ollama_call *call; /* in flight, or NULL */
+    struct ollama_embed_call *ecall; /* an embedding in flight, or NULL */
     int64_t started;          /* loop_now() */
     bool answering;           /* the answer script is in flight */
     struct resp_cmd answer;   /* kept until Redis confirms it */
@@ -61,6 +64,8 @@ struct worker {
     bool have_prev_cpu;
     struct health h;
     int pending_probes;
+    struct ollama_admin_call *vcall; /* GET /api/version in flight */
+    struct worker_admin *admin;      /* P:admin:{node} (worker_admin.c) */
     bool ps_ok, health_logged, metrics_warned, removing;
     char cancel_ids[WORKER_MAX_PARALLEL][48]; /* entry ids asked about in the last poll */
     size_t ncancel_ids;
@@ -83,7 +88,21 @@ int worker_ollama_init(struct worker *w);
 void worker_ollama_release(struct worker *w);
 void job_start(struct job *j);
 void job_answer_error(struct job *j, const char *code, bool retriable, const char *msg);
+void job_answer_begin(struct job *j); /* the answer's script, request_id and node_id */
+void job_answer_send(struct job *j);  /* finish and send it (too_large when it cannot be) */
 void job_free(struct job *j);
+bool job_running(const struct job *j); /* Ollama is working on it */
+void job_stop(struct job *j);          /* stop Ollama's work, no callback afterwards */
+
+/* worker_admin.c: model management from P:admin:{node} */
+struct worker_admin;
+struct worker_admin *worker_admin_new(struct worker *w); /* NULL: no memory */
+void worker_admin_link(struct worker_admin *wa, bool up); /* the command connection's state */
+void worker_admin_stop(struct worker_admin *wa);          /* SIGTERM: take nothing more */
+void worker_admin_free(struct worker_admin *wa);          /* accepts NULL */
+
+/* worker_embed.c: the Ollama side of an embedding request (input) */
+void job_start_embed(struct job *j);
 
 /* worker_meta.c */
 int worker_meta_take(struct worker *w, bool ps, int status, const char *body, size_t n);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Fuzz request entries: the input is read as RESP (a field/value array, as XREADGROUP returns
- * it) and every reply is checked by contract_request_parse. */
+ * it) and every reply is checked by contract_request_parse and, as a model-management entry,
+ * by contract_admin_parse. */
 #include "orion/contract.h"
 #include "orion/jsonw.h"
 
@@ -13,6 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct resp_reader rd;
     struct resp_reply *rep;
     struct contract_request r;
+    struct contract_admin a;
     char err[200];
 
     json_init();
@@ -21,6 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         while (resp_reader_get(&rd, &rep) == 1) {
             if (contract_request_parse(rep, "1-1", &r, err, sizeof(err)) == 0)
                 (void)contract_request_id(&r);
+            if (contract_admin_parse(rep, "1-1", &a, err, sizeof(err)) == 0)
+                (void)contract_admin_id(&a);
             resp_reply_free(rep);
         }
     resp_reader_release(&rd);

@@ -32,6 +32,8 @@ static void fill(struct health *h)
     h->load1 = 1.5;
     h->has_throttled = true;
     h->throttled = 0x50005;
+    snprintf(h->ollama_version, sizeof(h->ollama_version), "0.12.6");
+    h->has_ollama_version = true;
     snprintf(h->version, sizeof(h->version), "0.1.0");
     health_set_list(&h->models, &h->nmodels, models, 2);
     health_set_list(&h->installed, &h->ninstalled, models, 2);
@@ -43,7 +45,8 @@ static const char full_json[] =
     "\"ram_total_mb\":7810,\"temp_c\":61.234,\"models\":[\"gemma3:1b\",\"llama3.2:1b\"],"
     "\"available\":true,\"last_seen\":1795377295,\"installed\":[\"gemma3:1b\","
     "\"llama3.2:1b\"],\"capacity\":2,\"inflight\":1,\"ollama_up\":true,\"draining\":false,"
-    "\"labels\":[\"big\"],\"version\":\"0.1.0\",\"load1\":1.5,\"throttled\":\"0x50005\"}";
+    "\"labels\":[\"big\"],\"version\":\"0.1.0\",\"ollama_version\":\"0.12.6\",\"load1\":1.5,"
+    "\"throttled\":\"0x50005\"}";
 
 static void test_write(void)
 {
@@ -115,7 +118,8 @@ static void test_roundtrip(void)
            g.has_inflight && g.inflight == 1 && g.has_ollama_up && g.ollama_up &&
            g.has_draining && !g.draining && g.has_labels && g.nlabels == 1 && g.has_version &&
            !strcmp(g.version, "0.1.0") && g.has_load && fabs(g.load1 - 1.5) < 1e-9 &&
-           g.has_throttled && g.throttled == 0x50005,
+           g.has_throttled && g.throttled == 0x50005 && g.has_ollama_version &&
+           !strcmp(g.ollama_version, "0.12.6"),
        "round trip keeps every extra, known");
     health_to_json(&g, &c);
     is_str(buf_data(&c), buf_data(&b), "written again: the same text");
@@ -143,7 +147,7 @@ static void test_defaults(void)
        "defaults for every optional field; unknown fields ignored");
     ok(!h.has_installed && !h.has_capacity && !h.has_inflight && !h.has_ollama_up &&
            !h.has_draining && !h.has_labels && !h.has_version && !h.has_load &&
-           !h.has_throttled,
+           !h.has_throttled && !h.has_ollama_version,
        "every missing extra is unknown");
     health_release(&h);
     ok(health_from_json(&h, seed, strlen(seed), err, sizeof(err)) == 0 && !h.available &&
@@ -212,6 +216,7 @@ static const struct bad bads[] = {
     {"ollama_up number", R "\"ollama_up\":1}", "'ollama_up' is not true or false"},
     {"draining string", R "\"draining\":\"no\"}", "'draining' is not true or false"},
     {"version number", R "\"version\":1}", "'version' is not a string"},
+    {"ollama_version number", R "\"ollama_version\":0.12}", "'ollama_version' is not a string"},
     {"version too long",
      R "\"version\":\"0123456789012345678901234567890123456789012345678901234567890123456\"}",
      "'version' is longer than 64 bytes"},

@@ -17,6 +17,10 @@ struct router_conf {
     long service_ms, cold_load_ms, load_factor; /* spill rule defaults (route.h) */
     long takeover_ms; /* a waiting request idle this long belongs to a router that died */
     const char *policy, *placement, *router_id, *http_listen, *http_token;
+    /* URL backends (router_backends.c): the list, and their probe interval (s), most requests
+     * at once, connect and read (response head) timeouts (s) */
+    const char *backends;
+    long backend_interval, backend_parallel, connect_timeout, read_timeout;
 };
 
 /* Run until SIGTERM/SIGINT. Returns the process exit code (0, 100 config, 111 system). */

@@ -313,7 +313,8 @@ static void claim_entries(struct router *r, struct rnode *n, const struct resp_r
         if (router_hold(r, &e->elem[i], n->stream, CONTRACT_GROUP_WORKERS, 1) == 0)
             moved++;
     if (moved)
-        log_warnx("node %s is silent: moving %zu request(s) to other nodes", n->id, moved);
+        log_warnx("node %s is silent or its Ollama away: moving %zu request(s) to other nodes",
+                  n->id, moved);
 }
 
 static void unread_cb(struct redis *c, struct resp_reply *reply, void *arg)
@@ -372,6 +373,13 @@ static bool node_stale(const struct router *r, const struct rnode *n, double now
     return !n->has_health || now - n->observed > (double)r->rc->stale_after;
 }
 
+/* Its health says it takes nothing and cannot reach its Ollama (a URL backend whose probe
+ * failed): the work waiting in its stream goes elsewhere, as a silent node's does. */
+static bool node_away(const struct rnode *n)
+{
+    return n->has_health && !n->h.available && n->h.has_ollama_up && !n->h.ollama_up;
+}
+
 static void refresh_done(struct redis *c, struct resp_reply *reply, void *arg)
 {
     struct router *r = arg;
@@ -388,7 +396,7 @@ static void refresh_done(struct redis *c, struct resp_reply *reply, void *arg)
     route_state_update(&r->st, nodes, n, &r->rs, now);
     for (size_t i = 0; i < r->nnodes; i++) {
         struct rnode *nd = &r->nodes[i];
-        if (nd->xlen > 0 && !nd->claiming && node_stale(r, nd, now))
+        if (nd->xlen > 0 && !nd->claiming && (node_stale(r, nd, now) || node_away(nd)))
             failover(r, nd);
     }
     router_try_place(r);

@@ -5,6 +5,10 @@
  * record. An Ollama that does not answer gives models [] and ollama_up false, and the worker
  * stays available so that it recovers by itself. A failed Redis write is simply retried at
  * the next interval: the newest record is the only one that matters.
+ *
+ * A remote runner (a URL backend) reads no /proc: CPU and RAM are unknown (-1) and there is no
+ * temperature; its GET /api/version probe runs beside /api/ps and /api/tags, and the record
+ * says available and ollama_up only while that probe answers.
  */
 #include "worker_int.h"
 
@@ -32,12 +36,12 @@ static void publish(struct worker *w)
     bool was_up = w->h.ollama_up;
 
     w->publishing = false;
-    w->h.available = !w->stopping;
+    w->h.available = !w->stopping && worker_serving(w);
     w->h.draining = w->stopping;
-    w->h.capacity = w->wc->parallel;
+    w->h.capacity = worker_capacity(w);
     w->h.inflight = (long)w->njobs;
     w->h.last_seen = (long long)time(NULL);
-    w->h.ollama_up = w->ps_ok;
+    w->h.ollama_up = w->wc->remote ? w->probe_ok : w->ps_ok;
     if (was_up != w->h.ollama_up || !w->health_logged) {
         if (!w->h.ollama_up)
             log_warnx("ollama %s: not answering; health reports ollama_up false",
@@ -55,10 +59,12 @@ static void publish(struct worker *w)
         worker_health_remove(w, NULL, NULL);
 }
 
-static void probe_done(struct worker *w)
+void worker_probe_done(struct worker *w)
 {
-    if (--w->pending_probes == 0)
+    if (--w->pending_probes == 0) {
         publish(w);
+        worker_read_more(w); /* a remote runner takes work again once its probe answers */
+    }
 }
 
 static void ps_cb(void *arg, bool ok, const char *names, size_t count)
@@ -68,7 +74,7 @@ static void ps_cb(void *arg, bool ok, const char *names, size_t count)
     w->ps_ok = ok;
     if (!ok || set_names(&w->h.models, &w->h.nmodels, names, count) < 0)
         health_set_list(&w->h.models, &w->h.nmodels, NULL, 0);
-    probe_done(w);
+    worker_probe_done(w);
 }
 
 static void tags_cb(void *arg, bool ok, const char *names, size_t count)
@@ -78,7 +84,7 @@ static void tags_cb(void *arg, bool ok, const char *names, size_t count)
     /* installed is kept from the last good answer: a model stays on disk when Ollama hiccups */
     if (ok)
         set_names(&w->h.installed, &w->h.ninstalled, names, count);
-    probe_done(w);
+    worker_probe_done(w);
 }
 
 long worker_health_cb(struct loop *l, void *arg)
@@ -86,17 +92,27 @@ long worker_health_cb(struct loop *l, void *arg)
     struct worker *w = arg;
 
     (void)l;
+    if (w->removing) { /* stopped: the field is gone and stays gone */
+        w->health_timer = 0;
+        return -1;
+    }
     if (w->publishing)
         return w->wc->interval * 1000;
     snprintf(w->h.node_id, sizeof(w->h.node_id), "%s", w->node);
-    if (health_collect(&w->h, w->wc->sysfs_root, &w->prev_cpu, &w->have_prev_cpu) < 0 &&
-        !w->metrics_warned) {
+    if (w->wc->remote) { /* nothing of the machine is visible over Ollama's API */
+        w->h.cpu_percent = w->h.ram_percent = w->h.load1 = -1;
+        w->h.ram_used_mb = w->h.ram_total_mb = 0;
+        w->h.has_temp = false;
+    } else if (health_collect(&w->h, w->wc->sysfs_root, &w->prev_cpu, &w->have_prev_cpu) < 0 &&
+               !w->metrics_warned) {
         log_warnx("reading /proc under '%s' failed: health shows what could be read",
                   w->wc->sysfs_root);
         w->metrics_warned = true;
     }
     w->publishing = true;
-    w->pending_probes = 2;
+    w->pending_probes = w->wc->remote ? 3 : 2;
+    if (w->wc->remote)
+        worker_probe_start(w);
     if (ollama_ps(w->ollama, ps_cb, w) < 0)
         ps_cb(w, false, NULL, 0);
     if (ollama_tags(w->ollama, tags_cb, w) < 0)
@@ -111,17 +127,23 @@ static void removed_cb(struct redis *c, struct resp_reply *reply, void *arg)
     (void)c;
     (void)reply;
     log_info("worker %s: health field removed", w->node);
-    loop_stop(w->l);
+    if (w->remove_timer)
+        loop_timer_cancel(w->l, w->remove_timer);
+    w->remove_timer = 0;
+    worker_stopped(w);
 }
 
 static long remove_timeout_cb(struct loop *l, void *arg)
 {
-    (void)arg;
-    loop_stop(l); /* Redis is away: the router will see the field go stale instead */
+    struct worker *w = arg;
+
+    (void)l;
+    w->remove_timer = 0;
+    worker_stopped(w); /* Redis is away: the router will see the field go stale instead */
     return -1;
 }
 
-/* Shutdown: HDEL our field, then stop the loop (or stop after 2 s without Redis). */
+/* Shutdown: HDEL our field, then the stop is complete (or after 2 s without Redis). */
 void worker_health_remove(struct worker *w, redis_reply_fn *cb, void *arg)
 {
     (void)cb;
@@ -130,7 +152,7 @@ void worker_health_remove(struct worker *w, redis_reply_fn *cb, void *arg)
         return;
     w->removing = true;
     if (redis_cmd(w->cmd, removed_cb, w, "HDEL", w->keys.health, w->node, (char *)NULL) < 0)
-        loop_stop(w->l);
+        worker_stopped(w);
     else
-        loop_timer(w->l, 2000, remove_timeout_cb, w);
+        w->remove_timer = loop_timer(w->l, 2000, remove_timeout_cb, w);
 }

@@ -7,9 +7,16 @@
  * routing core sees one kind of node, and workers' nodes and URL backends mix under every
  * policy.
  *
- * The list comes from --backends (kept for the router's life). When the router stops, the
- * runners are freed at once: running requests stay pending in their streams and the next
- * start, which runs the same names, takes them again.
+ * The list is P:backends (name -> URL), so that a restarted router, or a standby, knows it:
+ * POST /backends/register adds to it (the HTTP front writes it), /backends/deregister takes
+ * out of it, and --backends is written into it at every start. Every second the router reads
+ * it: a new name gets a runner, a name gone (or its URL changed) is stopped: it takes nothing
+ * more, its running requests finish, and the router moves what waited in its stream once its
+ * health says it is draining. A --backends runner starts before Redis answers, and is stopped
+ * by the list only after its own entry was written.
+ *
+ * When the router stops, the runners are freed at once: running requests stay pending in
+ * their streams and the next start, which runs the same names, takes them again.
  */
 #include "router_int.h"
 
@@ -22,22 +29,58 @@
 #include <string.h>
 
 struct backend {
+    struct router *r;
     struct backend_spec spec;
     struct worker_conf wc; /* points into spec: the runner keeps it by pointer */
     struct worker *w;
+    bool from_flag;  /* in --backends */
+    bool stopping;   /* out of P:backends: finishing its running requests */
+    bool seen;       /* named by the last read of P:backends */
+    unsigned long free_timer;
 };
 
 struct backends {
     struct backend *v[ORION_BACKENDS_MAX];
     size_t n;
+    bool flags_written; /* --backends is in P:backends */
+    bool reading;       /* an HGETALL P:backends is in flight */
+    unsigned long timer;
 };
 
 static void backend_free(struct backend *b)
 {
     if (!b)
         return;
+    if (b->free_timer)
+        loop_timer_cancel(b->r->l, b->free_timer);
     worker_free(b->w);
     orion_free(b);
+}
+
+static long free_cb(struct loop *l, void *arg)
+{
+    struct backend *b = arg;
+    struct backends *be = b->r->be;
+
+    (void)l;
+    b->free_timer = 0;
+    for (size_t i = 0; i < be->n; i++)
+        if (be->v[i] == b) {
+            be->v[i] = be->v[--be->n];
+            break;
+        }
+    log_info("backend %s: removed", b->spec.name);
+    backend_free(b);
+    return -1;
+}
+
+/* The runner's stop is complete: free it outside its own callback. */
+static void backend_stopped(void *arg)
+{
+    struct backend *b = arg;
+
+    if (!b->free_timer)
+        b->free_timer = loop_timer(b->r->l, 0, free_cb, b);
 }
 
 /* A runner for spec with the router's settings; NULL with *code (logged). */
@@ -45,11 +88,14 @@ static struct backend *backend_new(struct router *r, const struct backend_spec *
 {
     const struct router_conf *rc = r->rc;
     struct backend *b = orion_calloc(1, sizeof(*b));
+    struct worker_hooks hk = {NULL, backend_stopped, NULL};
 
     if (!b) {
         *code = ORION_EXIT_SYSTEM;
         return NULL;
     }
+    hk.arg = b;
+    b->r = r;
     b->spec = *spec;
     b->wc.c = rc->c;
     b->wc.node_id = b->spec.name;
@@ -62,7 +108,7 @@ static struct backend *backend_new(struct router *r, const struct backend_spec *
     b->wc.ollama_timeout = rc->read_timeout;
     b->wc.connect_timeout = rc->connect_timeout;
     b->wc.remote = true;
-    b->w = worker_new(r->l, &b->wc, NULL, code);
+    b->w = worker_new(r->l, &b->wc, &hk, code);
     if (!b->w) {
         orion_free(b);
         return NULL;
@@ -91,6 +137,7 @@ int router_backends_init(struct router *r)
         struct backend *b = backend_new(r, &specs[i], &code);
         if (!b)
             return code;
+        b->from_flag = true;
         r->be->v[r->be->n++] = b;
         log_info("backend %s: %s, probed every %ld s", b->spec.name, b->spec.url,
                  r->rc->backend_interval);
@@ -98,18 +145,134 @@ int router_backends_init(struct router *r)
     return 0;
 }
 
+static struct backend *find(struct backends *be, const char *name)
+{
+    for (size_t i = 0; i < be->n; i++)
+        if (!strcmp(be->v[i]->spec.name, name))
+            return be->v[i];
+    return NULL;
+}
+
+/* One entry of P:backends: run it if new (a bad one is logged once a start and skipped). */
+static void sync_one(struct router *r, const struct resp_reply *k, const struct resp_reply *v)
+{
+    struct backend_spec spec;
+    struct backend *b;
+    char in[ORION_NODE_ID_MAX + ORION_BACKEND_URL_MAX + 2], err[200];
+    int code;
+
+    if (k->type != RESP_BULK || v->type != RESP_BULK || k->len > ORION_NODE_ID_MAX ||
+        v->len > ORION_BACKEND_URL_MAX || memchr(k->str, '=', k->len))
+        return;
+    snprintf(in, sizeof(in), "%s=%s", k->str, v->str);
+    if (backend_spec_parse(in, strlen(in), &spec, err, sizeof(err)) < 0) {
+        log_debug("P:backends: '%s' skipped: %s", in, err);
+        return;
+    }
+    b = find(r->be, spec.name);
+    if (b) {
+        b->seen = b->seen || !strcmp(b->spec.url, spec.url); /* a new URL: stop, then anew */
+        return;
+    }
+    if (r->be->n == ORION_BACKENDS_MAX) {
+        log_warnx("backend %s: not run: this router runs %d already", spec.name,
+                  ORION_BACKENDS_MAX);
+        return;
+    }
+    b = backend_new(r, &spec, &code);
+    if (!b)
+        return;
+    if (worker_start(b->w) < 0) {
+        backend_free(b);
+        return;
+    }
+    b->seen = true;
+    r->be->v[r->be->n++] = b;
+    log_info("backend %s: %s registered; probed every %ld s", b->spec.name, b->spec.url,
+             r->rc->backend_interval);
+}
+
+static void list_cb(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct router *r = arg;
+    struct backends *be = r->be;
+
+    (void)c;
+    be->reading = false;
+    if (!reply || reply->type != RESP_ARRAY)
+        return; /* Redis away or refusing: nothing changes */
+    for (size_t i = 0; i < be->n; i++)
+        be->v[i]->seen = false;
+    for (size_t i = 0; i + 1 < reply->n; i += 2)
+        sync_one(r, &reply->elem[i], &reply->elem[i + 1]);
+    for (size_t i = 0; i < be->n; i++) {
+        struct backend *b = be->v[i];
+        if (b->seen || b->stopping || (b->from_flag && !be->flags_written))
+            continue;
+        log_info("backend %s: deregistered; its running requests finish, waiting ones move",
+                 b->spec.name);
+        b->stopping = true;
+        worker_stop(b->w);
+    }
+}
+
+static void flags_cb(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct router *r = arg;
+
+    (void)c;
+    if (reply && reply->type == RESP_INT)
+        r->be->flags_written = true;
+    else if (reply)
+        log_warnx("writing --backends into P:backends: %s",
+                  reply->type == RESP_ERROR ? reply->str : "an unexpected reply");
+}
+
+/* Every second: --backends into P:backends (until done), then read the list. */
+static long sync_cb(struct loop *l, void *arg)
+{
+    struct router *r = arg;
+    struct backends *be = r->be;
+    struct resp_cmd c;
+
+    (void)l;
+    if (!redis_up(r->cmd) || be->reading)
+        return 1000;
+    if (!be->flags_written) {
+        resp_cmd_init(&c);
+        resp_cmd_adds(&c, "HSET");
+        resp_cmd_adds(&c, r->keys.backends);
+        for (size_t i = 0; i < be->n; i++)
+            if (be->v[i]->from_flag) {
+                resp_cmd_adds(&c, be->v[i]->spec.name);
+                resp_cmd_adds(&c, be->v[i]->spec.url);
+            }
+        if (c.argc == 2)
+            be->flags_written = true;
+        else if (resp_cmd_finish(&c) == 0)
+            redis_cmdv(r->cmd, 0, flags_cb, r, c.argc, c.argv, c.len);
+        resp_cmd_release(&c);
+    }
+    if (redis_cmd(r->cmd, list_cb, r, "HGETALL", r->keys.backends, (char *)NULL) == 0)
+        be->reading = true;
+    return 1000;
+}
+
 int router_backends_start(struct router *r)
 {
-    for (size_t i = 0; r->be && i < r->be->n; i++)
+    for (size_t i = 0; i < r->be->n; i++)
         if (worker_start(r->be->v[i]->w) < 0)
             return -1;
-    return 0;
+    r->be->timer = loop_timer(r->l, 0, sync_cb, r);
+    return r->be->timer ? 0 : -1;
 }
 
 void router_backends_free(struct router *r)
 {
     if (!r->be)
         return;
+    if (r->be->timer)
+        loop_timer_cancel(r->l, r->be->timer);
     for (size_t i = 0; i < r->be->n; i++)
         backend_free(r->be->v[i]);
     orion_free(r->be);

@@ -84,7 +84,7 @@ done
 allq() { answered qcb1 && answered qcb2; }
 wait_for 30 allq
 is "$(answer_field qcb1 node_id)/$(answer_field qcb2 node_id)" "$BNAME/$BNAME" "requests queued on a while it is away are moved to b and answered"
-grep -q "node sim-a is silent or its Ollama away: moving" "$T_TMP"/router-*.log
+grep -q "node sim-a takes no more work (silent, stopping, or its Ollama away): moving" "$T_TMP"/router-*.log
 ok $? "the router says it moved them"
 bg sim-a2 $ORION_WRAP "$ORION_BIN/ollama-sim" --listen "127.0.0.1:$PORT_A" --sysfs-root "$SIM_ROOT_a" $SIMARGS
 wait_for 15 eligible sim-a

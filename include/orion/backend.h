@@ -36,4 +36,14 @@ int backend_spec_parse(const char *s, size_t len, struct backend_spec *out, char
 long backend_list_parse(const char *csv, struct backend_spec *out, size_t max, char *err,
                         size_t errlen);
 
+/* One router runs a backend at a time: it holds P:backend-lease:{name} (value: its router id,
+ * expiring after the lease time) and renews it every second; another router runs the backend
+ * only once that key expired. The key: 0, or -1 when it does not fit. */
+struct contract_keys;
+int backend_lease_key(const struct contract_keys *k, const char *name, char *out, size_t n);
+/* EVAL backend_lease_lua 1 LEASEKEY ROUTERID SECONDS: 1 when ROUTERID holds the lease now
+ * (renewed, or taken because nobody held it), 0 when another router holds it. Uses only
+ * MGET, EXPIRE and SET NX EX, which the router's ACL user already has. */
+extern const char backend_lease_lua[];
+
 #endif

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* backend: parse and check URL backend specs ("NAME=URL"); the rules are in backend.h. */
+/* backend: parse and check URL backend specs ("NAME=URL"), and the lease that lets one router
+ * run each; the rules are in backend.h. */
 #include "orion/backend.h"
+#include "orion/contract.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -128,3 +130,17 @@ long backend_list_parse(const char *csv, struct backend_spec *out, size_t max, c
     }
     return (long)n;
 }
+
+int backend_lease_key(const struct contract_keys *k, const char *name, char *out, size_t n)
+{
+    int w = snprintf(out, n, "%s:backend-lease:%s", k->prefix, name);
+
+    return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+const char backend_lease_lua[] =
+    "local v = redis.call('MGET', KEYS[1])[1]\n"
+    "if v == ARGV[1] then redis.call('EXPIRE', KEYS[1], ARGV[2]) return 1 end\n"
+    "if v then return 0 end\n"
+    "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 1 end\n"
+    "return 0\n";

@@ -12,8 +12,14 @@
  * out of it, and --backends is written into it at every start. Every second the router reads
  * it: a new name gets a runner, a name gone (or its URL changed) is stopped: it takes nothing
  * more, its running requests finish, and the router moves what waited in its stream once its
- * health says it is draining. A --backends runner starts before Redis answers, and is stopped
- * by the list only after its own entry was written.
+ * health says it is draining. A --backends runner is stopped by the list only after its own
+ * entry was written.
+ *
+ * One router runs a backend at a time: a runner starts only once this router holds the
+ * backend's lease (backend.h), renewed every second for --stale-after s. A standby router
+ * reads the same list, finds the lease held, and takes the backend over when the lease of a
+ * router that stopped runs out; its runner then takes the requests the other left pending
+ * (the consumer is the backend's name, not the router's).
  *
  * When the router stops, the runners are freed at once: running requests stay pending in
  * their streams and the next start, which runs the same names, takes them again.
@@ -36,6 +42,9 @@ struct backend {
     bool from_flag;  /* in --backends */
     bool stopping;   /* out of P:backends: finishing its running requests */
     bool seen;       /* named by the last read of P:backends */
+    bool started;    /* this router holds its lease and runs it */
+    bool warned;     /* "run by another router" said */
+    unsigned leasing; /* lease EVALs in flight (it is freed only at 0) */
     unsigned long free_timer;
 };
 
@@ -63,6 +72,8 @@ static long free_cb(struct loop *l, void *arg)
     struct backends *be = b->r->be;
 
     (void)l;
+    if (b->leasing)
+        return 100; /* a lease reply still names it */
     b->free_timer = 0;
     for (size_t i = 0; i < be->n; i++)
         if (be->v[i] == b) {
@@ -139,8 +150,7 @@ int router_backends_init(struct router *r)
             return code;
         b->from_flag = true;
         r->be->v[r->be->n++] = b;
-        log_info("backend %s: %s, probed every %ld s", b->spec.name, b->spec.url,
-                 r->rc->backend_interval);
+        log_info("backend %s: %s, from --backends", b->spec.name, b->spec.url);
     }
     return 0;
 }
@@ -182,15 +192,12 @@ static void sync_one(struct router *r, const struct resp_reply *k, const struct 
     b = backend_new(r, &spec, &code);
     if (!b)
         return;
-    if (worker_start(b->w) < 0) {
-        backend_free(b);
-        return;
-    }
     b->seen = true;
     r->be->v[r->be->n++] = b;
-    log_info("backend %s: %s registered; probed every %ld s", b->spec.name, b->spec.url,
-             r->rc->backend_interval);
+    log_info("backend %s: %s in P:backends", b->spec.name, b->spec.url);
 }
+
+static void lease_all(struct router *r);
 
 static void list_cb(struct redis *c, struct resp_reply *reply, void *arg)
 {
@@ -212,7 +219,58 @@ static void list_cb(struct redis *c, struct resp_reply *reply, void *arg)
         log_info("backend %s: deregistered; its running requests finish, waiting ones move",
                  b->spec.name);
         b->stopping = true;
+        if (b->started)
+            worker_stop(b->w);
+        else
+            backend_stopped(b); /* never run here: nothing to finish */
+    }
+    lease_all(r);
+}
+
+static void lease_cb(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct backend *b = arg;
+    bool held = reply && reply->type == RESP_INT && reply->integer == 1;
+
+    (void)c;
+    b->leasing--;
+    if (b->stopping || !reply || reply->type == RESP_ERROR) {
+        if (reply && reply->type == RESP_ERROR && !b->warned) {
+            log_warnx("backend %s: its lease: %s", b->spec.name, reply->str);
+            b->warned = true;
+        }
+        return; /* Redis away or refusing: a running backend goes on */
+    }
+    if (held && !b->started) {
+        if (worker_start(b->w) < 0)
+            return;
+        b->started = true;
+        log_info("backend %s: %s run by this router; probed every %ld s", b->spec.name,
+                 b->spec.url, b->r->rc->backend_interval);
+    } else if (!held && b->started) {
+        log_warnx("backend %s: another router took its lease; stopping here", b->spec.name);
+        b->stopping = true;
         worker_stop(b->w);
+    } else if (!held && !b->warned) {
+        log_info("backend %s: run by another router; taken over if that one stops",
+                 b->spec.name);
+        b->warned = true;
+    }
+}
+
+/* Renew or take the lease of every backend not stopping (see backend.h). */
+static void lease_all(struct router *r)
+{
+    char key[CONTRACT_KEY_MAX], secs[24];
+
+    snprintf(secs, sizeof(secs), "%ld", r->rc->stale_after);
+    for (size_t i = 0; i < r->be->n; i++) {
+        struct backend *b = r->be->v[i];
+        if (b->stopping || backend_lease_key(&r->keys, b->spec.name, key, sizeof(key)) < 0)
+            continue;
+        if (redis_cmd(r->cmd, lease_cb, b, "EVAL", backend_lease_lua, "1", key, r->me, secs,
+                      (char *)NULL) == 0)
+            b->leasing++;
     }
 }
 
@@ -260,9 +318,6 @@ static long sync_cb(struct loop *l, void *arg)
 
 int router_backends_start(struct router *r)
 {
-    for (size_t i = 0; i < r->be->n; i++)
-        if (worker_start(r->be->v[i]->w) < 0)
-            return -1;
     r->be->timer = loop_timer(r->l, 0, sync_cb, r);
     return r->be->timer ? 0 : -1;
 }

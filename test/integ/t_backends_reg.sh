@@ -15,7 +15,7 @@ for s in a b c d; do # d is slow: a request on it still runs when it is deregist
 done
 HTTP_PORT=$(free_port)
 URL=http://127.0.0.1:$HTTP_PORT
-RARGS="--http-listen 127.0.0.1:$HTTP_PORT --stale-after 5 --backend-interval 1 --policy round-robin --backend-parallel 1"
+RARGS="--router-id r1 --http-listen 127.0.0.1:$HTTP_PORT --stale-after 5 --backend-interval 1 --policy round-robin --backend-parallel 1"
 start_router $RARGS --backends "ba=$SIM_URL_a"
 wait_for 10 curl -sf "$URL/api/version"
 listed() { rcli HEXISTS orion:inference:backends "$1" | grep -qx 1; }
@@ -117,8 +117,9 @@ kill "$ROUTER_PID"
 wait_for 10 gone "$ROUTER_PID"
 start_router $RARGS --backends "ba=$SIM_URL_a"
 R2LOG=$T_TMP/router-$T_N.log
+R2PID=$ROUTER_PID
 wait_for 10 curl -sf "$URL/api/version"
-grep_new() { grep -q "backend $CNAME: $SIM_URL_c registered" "$R2LOG"; }
+grep_new() { grep -q "backend $CNAME: $SIM_URL_c run by this router" "$R2LOG"; }
 wait_for 10 grep_new
 ok $? "the restarted router runs $CNAME again, from P:backends"
 submit gemma3:1b "after restart" ar node "$CNAME" >/dev/null
@@ -140,4 +141,22 @@ ok $? "the old /backends/deregister {node} of a node that is no URL backend stil
 out=$(post /backends/register '{"node":"pi-w"}')
 echo "$out" | grep -q '"drained":false' && rcli HEXISTS orion:inference:drain pi-w | grep -qx 0
 ok $? "the old /backends/register {node} still undrains it"
+# a standby router knows the backends but leaves them to r1 (its lease); when r1 stops, the
+# standby runs them once r1's lease runs out (--stale-after 5 s)
+start_router --router-id r2 --stale-after 5 --backend-interval 1 --policy round-robin
+R3LOG=$T_TMP/router-$T_N.log
+standby_knows() { grep -q "backend ba: run by another router" "$R3LOG" && grep -q "backend $CNAME: run by another router" "$R3LOG"; }
+wait_for 10 standby_knows
+ok $? "a standby router reads P:backends and leaves the backends to the router that runs them"
+! grep -q "run by this router" "$R3LOG"
+ok $? "... it runs none of them while r1 does"
+kill "$R2PID"
+wait_for 10 gone "$R2PID"
+taken() { grep -q "backend ba: $SIM_URL_a run by this router" "$R3LOG" && grep -q "backend $CNAME: $SIM_URL_c run by this router" "$R3LOG"; }
+wait_for 20 taken
+ok $? "r1 stopped: the standby runs both backends"
+submit qwen2.5:0.5b "standby" sb node ba >/dev/null
+wait_for 20 answered sb
+is "$(answer_field sb node_id)/$(answer_field sb status)" "ba/ok" "a request for ba is answered through the standby"
+
 done_testing

@@ -87,7 +87,7 @@ ifneq ($(wildcard src/*.c src/*.h),)
 $(error $(wildcard src/*.c src/*.h): a source goes in its layer's folder, see docs/ARCHITECTURE.md)
 endif
 LIBSRC := $(wildcard $(LAYERS:%=src/%/*.c))
-LIBOBJ := $(LIBSRC:%.c=$(BUILD)/%.o) $(BUILD)/vendor/cJSON.o
+LIBOBJ := $(LIBSRC:%.c=$(BUILD)/%.o) $(BUILD)/vendor/cJSON.o $(BUILD)/gen/presets_default.o
 LIB := $(BUILD)/liborion.a
 WORKER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/worker/*.c))
 # The router runs URL backends with the worker's node runner: src/worker/ without its main.
@@ -133,6 +133,14 @@ build: all
 
 vendor/cjson/cJSON.c vendor/cjson/cJSON.h:
 	tools/fetch-cjson.sh
+
+# The built-in presets (src/orion/svcconf.c): contrib/presets/presets.json compiled in.
+$(BUILD)/gen/presets_default.c: contrib/presets/presets.json tools/embed.sh
+	@mkdir -p $(@D)
+	tools/embed.sh svc_presets_default_lines <$< >$@
+
+$(BUILD)/gen/presets_default.o: $(BUILD)/gen/presets_default.c
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 $(BUILD)/vendor/cJSON.o: vendor/cjson/cJSON.c
 	@mkdir -p $(@D)

@@ -12,6 +12,7 @@
  *   P:done:{request_id}   string: set once a request has its answer (expires)
  *   P:cancel:{request_id} string: set by whoever wants the request stopped (expires)
  *   P:drain               hash: node id -> Unix s; a drained node gets no new requests
+ *   P:models              hash: node id -> its models and what each is (modelinfo.h)
  */
 #ifndef ORION_CONTRACT_H
 #define ORION_CONTRACT_H
@@ -32,7 +33,7 @@
 struct contract_keys {
     char prefix[256];
     char requests[CONTRACT_KEY_MAX], health[CONTRACT_KEY_MAX], events[CONTRACT_KEY_MAX],
-        deadletter[CONTRACT_KEY_MAX], drain[CONTRACT_KEY_MAX],
+        deadletter[CONTRACT_KEY_MAX], drain[CONTRACT_KEY_MAX], models[CONTRACT_KEY_MAX],
         backends[CONTRACT_KEY_MAX]; /* P:backends: URL backends registered at run time */
 };
 
@@ -56,9 +57,12 @@ struct contract_request {
     struct contract_str request_id, model, messages, prompt, system, options, format, tools,
         think, images, keep_alive, callback,
         node, /* "run only on this node" (load/unload of the HTTP front) */
-        suffix; /* generate: passed to Ollama */
+        suffix, /* generate: passed to Ollama */
+        task_type, /* what the request is for: picks the role when model is a role or auto */
+        role;   /* the role the router chose the model by (set when it resolved one) */
     bool stream;
     int priority;         /* 1 low, 2 normal (default), 3 high */
+    bool has_priority;    /* the entry gave one (else the router's default applies) */
     long long timeout_ms; /* 0: none given */
     int attempt;          /* 0 when the router has not routed it yet */
     long long routed_at;  /* ms, 0 when absent */
@@ -67,8 +71,9 @@ struct contract_request {
 /*
  * Parse the flat field/value array of a stream entry. On error, returns -1 with a sentence in
  * err; the fields that could be read (request_id, callback, model) are still filled so that
- * the caller can answer the error. Checks: model present, ≤ ORION_MODEL_MAX bytes, no control
- * characters; exactly one of messages (a JSON array) and prompt (a string); options, format,
+ * the caller can answer the error. Checks: model (absent or "" means "auto": the router picks
+ * one) ≤ ORION_MODEL_MAX bytes, no control characters or spaces; task_type ≤ 64 bytes of
+ * printable text; exactly one of messages (a JSON array) and prompt (a string); options, format,
  * tools, images valid JSON; think true/false/low/medium/high/max; priority 1-3; timeout_ms a
  * positive integer; stream true/false; every field ≤ ORION_FIELD_MAX; callback ≤ 256 bytes of
  * printable text; node (optional) ≤ ORION_NODE_ID_MAX bytes of printable text without spaces.

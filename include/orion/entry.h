@@ -6,16 +6,19 @@
  *   answer   on the request's callback stream, exactly one per request, through the
  *            one-answer script (contract_answer_lua):
  *              done:  request_id [node_id] type=done status=ok response [message] model
- *                     done_reason total_duration load_duration prompt_eval_count
+ *                     [role] done_reason total_duration load_duration prompt_eval_count
  *                     prompt_eval_duration eval_count eval_duration
  *              error: request_id [node_id] type=error status=error error code
- *                     retriable=true|false [model]
+ *                     retriable=true|false [model] [details (a JSON object)]
+ *                     [retry_after_ms]
  *   chunk    on the callback stream as the answer grows (stream=true):
  *              request_id type=chunk seq delta
  *   event    on P:events: type (routed started done failed) request_id node_id model
- *            [kind] [info] [total_duration load_duration] [code]
+ *            [kind] [info] [total_duration load_duration] [code] [role] [task_type]
+ *            [requested] [prompt_est prompt_eval_count]
  *   routed   a request as the router puts it on P:requests:{node}: the caller's fields but
- *            request_id, attempt and routed_at, then those three
+ *            request_id, attempt, routed_at (and model and role when the router chose the
+ *            model), then those
  *   deadletter  a request given up, its fields as they were
  *   cancel   SET P:cancel:{request_id} 1 EX 600
  * (The caller's request entry itself is parsed by contract.h; entry_request_begin starts one.)
@@ -47,7 +50,7 @@ struct entry_argv {
     bool full;
     const char *argv[RESP_CMD_MAX_ARGS];
     size_t len[RESP_CMD_MAX_ARGS];
-    char num[3][24];
+    char num[4][24];
 };
 
 /* A view of a NUL-terminated string (p NULL: absent). */
@@ -66,9 +69,13 @@ void entry_answer_begin(struct resp_cmd *c, const struct contract_keys *k,
 /* The error answer's fields after entry_answer_begin; model.p NULL: left out. */
 void entry_answer_error(struct resp_cmd *c, const char *code, bool retriable, const char *msg,
                         struct contract_str model);
+/* After entry_answer_error: details (a JSON object's text; NULL: none) and retry_after_ms
+ * (<= 0: none). */
+void entry_answer_error_more(struct resp_cmd *c, const char *details, long retry_after_ms);
 
 struct entry_done {
     struct contract_str response, message, model; /* message.p NULL: none (generate) */
+    struct contract_str role; /* p NULL: none */
     const char *done_reason;
     long long counter[ENTRY_NCOUNTERS];
 };
@@ -81,15 +88,21 @@ void entry_chunk(struct entry_argv *a, struct contract_str callback, struct cont
 
 struct entry_event {
     struct contract_str type, request_id, node, model, kind, info, code; /* p NULL: absent */
+    struct contract_str role, task_type, requested;                       /* p NULL: absent */
     long long total_duration, load_duration;                              /* < 0: absent */
+    long long prompt_est, prompt_eval_count; /* written together when prompt_est > 0; read:
+                                                * -1 when absent */
 };
 /* XADD P:events MAXLEN ~ N * with e's fields (model absent is written ""). */
 void entry_event(struct entry_argv *a, const struct contract_keys *k, const struct entry_event *e);
 
 /* XADD stream * <fields but request_id, attempt, routed_at> request_id id attempt N
- * routed_at ms: a request moved to a node's stream (attempt 1 the first time). */
+ * routed_at ms: a request moved to a node's stream (attempt 1 the first time). model.p set:
+ * the model the router chose (replaces the entry's model, or is added); role.p set: the role
+ * it chose it by (replaces or is added). */
 void entry_routed(struct entry_argv *a, const char *stream, const struct resp_reply *fields,
-                  struct contract_str id, int attempt, long long routed_at_ms);
+                  struct contract_str id, int attempt, long long routed_at_ms,
+                  struct contract_str model, struct contract_str role);
 /* XADD P:deadletter MAXLEN ~ N * <fields as they were> */
 void entry_deadletter(struct entry_argv *a, const struct contract_keys *k,
                       const struct resp_reply *fields);
@@ -106,8 +119,9 @@ enum entry_type { ENTRY_OTHER = 0, ENTRY_CHUNK, ENTRY_DONE, ENTRY_ERROR };
 struct entry_answer {
     enum entry_type type;
     struct contract_str request_id, node, model, delta, response, message, done_reason, error,
-        code;
+        code, role, details;
     bool retriable;
+    long retry_after_ms; /* 0: none */
     struct contract_str counter[ENTRY_NCOUNTERS]; /* only when all digits (< 24 of them) */
 };
 void entry_answer_read(const struct resp_reply *fields, struct entry_answer *a);

@@ -18,7 +18,8 @@
  *   ollama_up (default true), draining (default false), labels (names, each at most
  *   ORION_LABEL_MAX bytes), version (string), load1 (1-minute load average, 2 decimals),
  *   throttled (the Raspberry Pi firmware's get_throttled flags, written as a hex string
- *   "0x50005"; a JSON integer is read too).
+ *   "0x50005"; a JSON integer is read too), models_rev (a string of at most HEALTH_REV_MAX
+ *   bytes that changes whenever the node's P:models record does: modelinfo.h).
  *
  * Reading is strict about what is there and lenient about what is not: a field of the wrong
  * type or out of range is an error naming the field, a missing optional field is unknown,
@@ -40,6 +41,7 @@
 #include "orion/metrics.h"
 
 #define HEALTH_MAX_MODELS ORION_HEALTH_MAX_LIST /* entries of models / installed / labels */
+#define HEALTH_REV_MAX 32
 
 struct health {
     char node_id[ORION_NODE_ID_MAX + 1];
@@ -73,6 +75,7 @@ struct health {
     bool has_load;
     unsigned long throttled; /* firmware flags, enum metrics_throttle in metrics.h */
     bool has_throttled;
+    char models_rev[HEALTH_REV_MAX + 1]; /* "" unknown */
 };
 
 /* Zero, defaults, the worker-known extras marked known; cannot fail. */

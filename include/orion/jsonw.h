@@ -15,6 +15,11 @@
  * other bytes (UTF-8) as they are. 0, or -1 (ENOBUFS/ENOMEM). */
 int json_quote(struct buf *b, const char *s, size_t n);
 
+/* The deepest nesting of arrays and objects in s (strings skipped; 0 for a scalar), counted
+ * without building a tree: a parser checks it before cJSON builds one as deep as its input.
+ * Counting stops at max + 1. */
+int json_depth(const char *s, size_t n, int max);
+
 /* Make cJSON allocate through orion_malloc/orion_free (so that failures can be injected);
  * call before the first cJSON call. Idempotent. */
 void json_init(void);

@@ -28,6 +28,7 @@
 
 #include "orion/buf.h"
 #include "orion/health.h"
+#include "orion/modelinfo.h"
 #include "orion/route.h"
 
 #define NODE_WHY_MAX 160
@@ -45,6 +46,7 @@ struct node_view {
     unsigned long counts[NODE_NCOUNTS]; /* routed, sticky, queued, spill, cold */
     const char *loading[ORION_ROUTE_MAX_SENT]; /* models being loaded (router's view) */
     size_t nloading;
+    const struct modelinfo *mi; /* its P:models record (NULL: none read yet) */
 };
 
 /*

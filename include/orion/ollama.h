@@ -60,10 +60,13 @@ struct ollama_gen { /* a request; JSON fields are raw JSON text passed through (
 
 /* header_ms: how long Ollama may take to send a response head (0: 600 000, httpc's default);
  * past it the call fails with code timeout. NULL: bad URL. */
-struct ollama *ollama_new(struct loop *l, const char *base_url, long header_ms);
-/* The same with the connect timeout too (connect_ms 0: httpc's 3000). */
+/* connect_ms: how long a connect may take (0: httpc's 3000). */
 struct ollama *ollama_new_timeouts(struct loop *l, const char *base_url, long connect_ms,
                                    long header_ms);
+static inline struct ollama *ollama_new(struct loop *l, const char *base_url, long header_ms)
+{
+    return ollama_new_timeouts(l, base_url, 0, header_ms);
+}
 void ollama_free(struct ollama *o); /* cancels every call and list, no callbacks */
 /* always streams from Ollama; NULL on ENOMEM. Exactly one of done/error later, never inside. */
 struct ollama_call *ollama_generate(struct ollama *o, const struct ollama_gen *g,
@@ -76,6 +79,13 @@ void ollama_cancel(struct ollama_call *c); /* closes the connection (Ollama stop
 typedef void ollama_list_fn(void *arg, bool ok, const char *names, size_t count);
 int ollama_ps(struct ollama *o, ollama_list_fn *cb, void *arg);
 int ollama_tags(struct ollama *o, ollama_list_fn *cb, void *arg);
+
+/* Any other request (/api/show, /api/tags and /api/ps whole, ...): cb runs once, later, with
+ * the status and the body (status -1: no answer; the body is then empty; it is capped at
+ * ORION_HTTP_MAX_BODY). body may be NULL (then no Content-Type). 0, or -1 (ENOMEM). */
+typedef void ollama_fetch_fn(void *arg, int status, const char *body, size_t n);
+int ollama_fetch(struct ollama *o, const char *method, const char *path, const char *body,
+                 size_t len, ollama_fetch_fn *cb, void *arg);
 
 /* ---- pure helpers, tested alone ---- */
 

@@ -4,6 +4,8 @@
 
 #include "cJSON.h"
 
+#include <stdbool.h>
+
 static void *json_malloc(size_t n) { return orion_malloc(n); }
 static void json_free(void *p) { orion_free(p); }
 
@@ -15,6 +17,29 @@ void json_init(void)
     if (!done)
         cJSON_InitHooks(&h);
     done = 1;
+}
+
+int json_depth(const char *s, size_t n, int max)
+{
+    int depth = 0, deepest = 0;
+    bool in_str = false;
+
+    for (size_t i = 0; i < n && deepest <= max; i++) {
+        if (in_str) {
+            if (s[i] == '\\')
+                i++;
+            else if (s[i] == '"')
+                in_str = false;
+        } else if (s[i] == '"') {
+            in_str = true;
+        } else if (s[i] == '{' || s[i] == '[') {
+            if (++depth > deepest)
+                deepest = depth;
+        } else if ((s[i] == '}' || s[i] == ']') && depth > 0) {
+            depth--;
+        }
+    }
+    return deepest;
 }
 
 int json_quote(struct buf *b, const char *s, size_t n)

@@ -113,31 +113,15 @@ void gw_orion_obj(const struct gw_req *q, struct buf *b)
         buf_printf(b, ",\"attempt\":%d", q->attempt);
     if (q->routed_ms && q->xadd_ms && q->routed_ms >= q->xadd_ms)
         buf_printf(b, ",\"queue_wait_ms\":%lld", q->routed_ms - q->xadd_ms);
+    if (*q->role) {
+        buf_puts(b, ",\"role\":");
+        json_quote(b, q->role, strlen(q->role));
+    }
+    if (*q->task) {
+        buf_puts(b, ",\"task_type\":");
+        json_quote(b, q->task, strlen(q->task));
+    }
     buf_printf(b, ",\"cold_start\":%s}", q->cold ? "true" : "false");
-}
-
-int gw_error_status(const char *code)
-{
-    if (!strcmp(code, "model_not_found"))
-        return 404;
-    if (!strcmp(code, "no_available_nodes") || !strcmp(code, "ollama_busy"))
-        return 503;
-    if (!strcmp(code, "bad_request"))
-        return 400;
-    return 500;
-}
-
-void gw_fail(struct gw_req *q, int status, const char *msg)
-{
-    if (!q->hr)
-        return;
-    if (GW_OPENAI_SHAPE(q->kind) && !q->started)
-        gw_openai_error(q->hr, status, msg);
-    else if (GW_OPENAI_SHAPE(q->kind)) {
-        httpd_end(q->hr); /* no [DONE]: the client sees the stream end short */
-    } else
-        gw_native_error(q, status, msg);
-    q->hr = NULL;
 }
 
 /* --- requests in flight ------------------------------------------------------------------- */
@@ -156,6 +140,7 @@ static void req_unlink_free(struct gw_req *q)
         httpd_on_close(q->hr, NULL, NULL);
     buf_release(&q->nodes);
     buf_release(&q->failed);
+    gw_vision_free(q);
     orion_free(q);
 }
 
@@ -167,6 +152,12 @@ static void req_finish(struct gw_req *q)
     if (redis_up(g->cmd))
         redis_cmd(g->cmd, NULL, NULL, "DEL", q->cb, (char *)NULL);
     req_unlink_free(q);
+}
+
+void gw_req_abort(struct gw_req *q, const char *msg)
+{
+    gw_fail(q, 500, msg);
+    req_finish(q);
 }
 
 /* Nobody wants the answer any more (the client went away, or the request was refused): the
@@ -321,7 +312,7 @@ static void xadd_cb(struct redis *c, struct resp_reply *reply, void *arg)
     if (!reply || reply->type != RESP_BULK) {
         log_warnx("request %s: XADD failed: %s", q->id,
                   reply && reply->type == RESP_ERROR ? reply->str : "redis is down");
-        gw_fail(q, 503, "the request queue (redis) is not available");
+        gw_fail_code(q, "unavailable", "the request queue (redis) is not available");
         req_finish(q);
         return;
     }
@@ -395,6 +386,10 @@ static void on_events(struct gateway *g, const struct resp_reply *entries)
             if (!entry_is(e.request_id, q->id))
                 continue;
             snprintf(q->node, sizeof(q->node), "%.*s", (int)e.node.n, e.node.p);
+            if (e.model.n && e.model.n <= ORION_MODEL_MAX) /* the answer names the model used */
+                snprintf(q->model, sizeof(q->model), "%.*s", (int)e.model.n, e.model.p);
+            if (e.role.n < sizeof(q->role))
+                snprintf(q->role, sizeof(q->role), "%.*s", (int)e.role.n, e.role.p);
             q->attempt++;
             q->cold = entry_is(e.kind, "cold") || entry_is(e.kind, "spill");
             q->routed_ms = id ? strtoll(id->str, NULL, 10) : 0;
@@ -443,6 +438,10 @@ static void on_callback(struct gw_req *q, const struct resp_reply *entries)
         case GW_LOAD:
         case GW_UNLOAD:
             fin = gw_model_entry(q, &a);
+            break;
+        case GW_VISION:
+        case GW_VISION_BATCH:
+            fin = gw_vision_entry(q, &a);
             break;
         default:
             fin = gw_native_entry(q, &a);
@@ -552,6 +551,7 @@ struct gateway *gateway_new(struct loop *l, struct redis *cmd, const struct gate
                             const struct gateway_host *host, char *err, size_t errlen)
 {
     const char *listen = conf->listen, *token = conf->token;
+    struct httpd_opts ho = {0};
     struct redis_opts o;
     struct gateway *g = orion_calloc(1, sizeof(*g));
     char addr[256];
@@ -577,8 +577,9 @@ struct gateway *gateway_new(struct loop *l, struct redis *cmd, const struct gate
     }
     g->token = token && *token ? orion_strdup(token) : NULL;
     g->rd = redis_new(l, &o, rd_state, g);
+    ho.max_conns = conf->max_conns;
     g->h = g->rd && (!token || !*token || g->token)
-               ? httpd_new(l, listen, NULL, gw_on_http, g, err, errlen)
+               ? httpd_new(l, listen, &ho, gw_on_http, g, err, errlen)
                : NULL;
     if (!g->h) {
         if (!g->rd)

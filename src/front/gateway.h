@@ -24,7 +24,9 @@
 #include "orion/limits.h"
 #include "orion/loop.h"
 #include "orion/node.h"
+#include "orion/preset.h"
 #include "orion/redis.h"
+#include "orion/roles.h"
 
 #define GW_NKINDS 4          /* routing kinds counted: sticky, queued, spill, cold */
 #define GW_MAX_OUTCOMES 256  /* (model, node, outcome) combinations counted */
@@ -55,6 +57,21 @@ struct gw_stats {
     size_t nrecent;
 };
 
+/* The service contract's state (docs/PROTOCOL.md): the active preset, the orchestration mode,
+ * the role tables, and how far the models that must be loaded are. Pointers into the router:
+ * valid until the front returns to the loop. */
+#define GW_READY_MAX (2 * PRESET_MAX_MODELS)
+struct gw_service {
+    const char *config;                  /* the active preset's name, NULL none */
+    const char *mode;                    /* the orchestration mode */
+    const struct role_map *maps[2];      /* --model-roles, the preset's roles (NULL: none) */
+    size_t wanted, loaded;               /* models that must be loaded; of them, loaded now */
+    const char *loaded_models[GW_READY_MAX];
+    size_t nloaded_models;
+    const char *reason;                  /* why not all are loaded ("" when they are) */
+    long max_waiting;                    /* the waiting list's bound (0 none) */
+};
+
 /* What the front may ask of the router that runs it, and nothing else. */
 struct gateway_host {
     void *arg;
@@ -67,6 +84,11 @@ struct gateway_host {
     /* Drop the request with this request_id if it still waits in the router, answering it
      * "canceled" (its entry acknowledged); true when it was there. */
     bool (*cancel)(void *arg, const char *request_id);
+    /* The service contract's state. */
+    void (*service)(void *arg, struct gw_service *out);
+    /* Make preset `name` active (POST /v1/config): 0, or -1 with a sentence in err and errno
+     * ENOENT (no such preset). */
+    int (*set_config)(void *arg, const char *name, char *err, size_t errlen);
 };
 
 struct gateway_conf {
@@ -74,6 +96,7 @@ struct gateway_conf {
     const char *id;              /* the router id in request ids and callback keys */
     const char *listen;          /* "HOST:PORT" */
     const char *token;           /* NULL or the bearer token (all but /health*) */
+    int max_conns;               /* connections served at once (0: 256) */
 };
 
 struct gateway;

@@ -17,37 +17,6 @@
 #define JSON_UTF8 "application/json; charset=utf-8"
 #define GW_BODY_MAX (64u * 1024 * 1024)
 
-static void native_err(struct httpd_req *hr, int status, const char *msg)
-{
-    struct buf b;
-
-    buf_init(&b, GW_BODY_MAX);
-    buf_puts(&b, "{\"error\":");
-    json_quote(&b, msg, strlen(msg));
-    buf_putc(&b, '}');
-    gw_respond(hr, status, JSON_UTF8, NULL, buf_data(&b), buf_size(&b));
-    buf_release(&b);
-}
-
-void gw_native_error(struct gw_req *q, int status, const char *msg)
-{
-    struct buf b;
-
-    if (!q->hr)
-        return;
-    if (!q->started) {
-        native_err(q->hr, status, msg);
-        return;
-    }
-    buf_init(&b, GW_BODY_MAX); /* the stream has begun: one more line, then the end */
-    buf_puts(&b, "{\"error\":");
-    json_quote(&b, msg, strlen(msg));
-    buf_puts(&b, "}\n");
-    httpd_write_chunk(q->hr, buf_data(&b), buf_size(&b));
-    httpd_end(q->hr);
-    buf_release(&b);
-}
-
 /* A JSON value of the body as a field: strings as their text, everything else as JSON. */
 void gw_add_json(struct resp_cmd *c, const char *name, const struct cJSON *v)
 {
@@ -95,6 +64,18 @@ void gw_add_common(struct resp_cmd *c, const struct cJSON *body)
         resp_cmd_adds(c, "timeout_ms");
         resp_cmd_addf(c, "%lld", (long long)(to->valuedouble * 1000));
     }
+}
+
+/* task_type (the service contract: it picks the role for "auto"), noted in q for the answer. */
+void gw_add_task(struct gw_req *q, struct resp_cmd *c, const struct cJSON *body)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(body, "task_type");
+
+    if (!cJSON_IsString(t) || !*t->valuestring || strlen(t->valuestring) > 64)
+        return;
+    resp_cmd_adds(c, "task_type");
+    resp_cmd_adds(c, t->valuestring);
+    snprintf(q->task, sizeof(q->task), "%s", t->valuestring);
 }
 
 /* Parse the body into an object: NULL after answering 400 (through err). */
@@ -159,33 +140,38 @@ static void native_fields(struct resp_cmd *c, const cJSON *j, enum gw_kind kind)
 void gw_native_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req,
                     enum gw_kind kind)
 {
-    cJSON *j = gw_parse_body(hr, req, native_err);
+    cJSON *j = gw_parse_body(hr, req, gw_native_err);
     const cJSON *model;
+    const char *name = NULL;
     struct gw_req *q;
     struct resp_cmd c;
+    bool pick = false;
 
     if (!j)
         return;
     model = cJSON_GetObjectItemCaseSensitive(j, "model");
+    if (cJSON_IsString(model))
+        name = gw_model_name(model->valuestring, &pick);
     if (!cJSON_IsString(model) || !*model->valuestring) {
         if (kind == GW_CHAT)
-            native_err(hr, 400, "model is required");
+            gw_native_err(hr, 400, "model is required");
         else
-            native_err(hr, 404, "model '' not found");
+            gw_error_code(hr, false, "model_not_found", "model '' not found");
     } else if (strlen(model->valuestring) > ORION_MODEL_MAX) {
-        native_err(hr, 400, "invalid model name");
-    } else if (gw_model_unknown(g, model->valuestring)) {
+        gw_native_err(hr, 400, "invalid model name");
+    } else if (!pick && gw_model_unknown(g, name)) {
         char msg[ORION_MODEL_MAX + 32];
-        snprintf(msg, sizeof(msg), "model '%s' not found", model->valuestring);
-        native_err(hr, 404, msg);
-    } else if (!(q = gw_req_new(g, hr, kind, model->valuestring))) {
-        native_err(hr, 500, "out of memory");
+        snprintf(msg, sizeof(msg), "model '%s' not found", name);
+        gw_error_code(hr, false, "model_not_found", msg);
+    } else if (!(q = gw_req_new(g, hr, kind, name))) {
+        gw_native_err(hr, 500, "out of memory");
     } else {
         q->stream = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(j, "stream"));
         gw_xadd_begin(q, &c);
         resp_cmd_adds(&c, "model");
         resp_cmd_adds(&c, q->model);
         native_fields(&c, j, kind);
+        gw_add_task(q, &c, j);
         gw_submit(q, &c);
     }
     cJSON_Delete(j);
@@ -292,25 +278,6 @@ static void native_done(struct gw_req *q, const struct entry_answer *a)
     }
     q->hr = NULL;
     buf_release(&b);
-}
-
-/* An error entry: the status from its code (model_not_found in Ollama's words). */
-void gw_entry_error(struct gw_req *q, const struct entry_answer *a)
-{
-    char msg[ORION_MODEL_MAX + 64];
-    char *text;
-
-    if (a->node.n)
-        snprintf(q->node, sizeof(q->node), "%.*s", (int)a->node.n, a->node.p);
-    if (entry_is(a->code, "model_not_found")) {
-        snprintf(msg, sizeof(msg), "model '%s' not found", q->model);
-        gw_fail(q, 404, msg);
-        return;
-    }
-    text = orion_strndup(a->error.n ? a->error.p : "the request failed",
-                         a->error.n ? a->error.n : 18);
-    gw_fail(q, gw_error_status(a->code.p), text ? text : "the request failed");
-    orion_free(text);
 }
 
 bool gw_native_entry(struct gw_req *q, const struct entry_answer *a)

@@ -119,6 +119,11 @@ static const struct {
     {"/nodes/drain", true, h_drain},        {"/nodes/undrain", true, h_undrain},
     {"/", false, h_root},                  {"/chat", true, h_chat},
     {"/generate", true, h_generate},       {"/models", false, gw_tags},
+    {"/v1/config", false, gw_config_get},  {"/v1/config", true, gw_config_post},
+    {"/v1/vision/health", false, gw_vision_health},
+    {"/v1/vision/classify", true, gw_vision_classify},
+    {"/v1/vision/classify/batch", true, gw_vision_batch},
+    {"/v1/vision/load", true, gw_vision_load}, {"/v1/vision/unload", true, gw_vision_unload},
 };
 
 /* Route a request by path and method; false: no such path. */
@@ -158,10 +163,9 @@ void gw_on_http(void *arg, struct httpd_req *hr, const struct httpd_request *req
     if (g->token && !authorized(g, req) &&
         !(!strcmp(req->path, "/ui") && query_token(g, req->query))) {
         if (!strncmp(req->path, "/v1/", 4))
-            gw_openai_error(hr, 401, "missing or wrong bearer token");
+            gw_error_code(hr, true, "unauthorized", "missing or wrong bearer token");
         else
-            plain(hr, 401, "application/json; charset=utf-8",
-                  "{\"error\":\"unauthorized: missing or wrong bearer token\"}");
+            gw_error_code(hr, false, "unauthorized", "unauthorized: missing or wrong bearer token");
         return;
     }
     if (!route(g, hr, req))

@@ -19,13 +19,31 @@
 #define JSON_UTF8 "application/json; charset=utf-8"
 #define INFO_MAX (16u * 1024 * 1024)
 
-static const char details[] = "\"details\":{\"parent_model\":\"\",\"format\":\"gguf\","
-                              "\"family\":\"\",\"families\":null,\"parameter_size\":\"\","
-                              "\"quantization_level\":\"\"}";
+/* "details":{...} of a model, from what its record says ("" where it says nothing) */
+static void put_details(struct buf *b, const struct ollama_model *m)
+{
+    const char *fam = m ? m->family : "";
+
+    buf_puts(b, "\"details\":{\"parent_model\":\"\",\"format\":\"gguf\",\"family\":");
+    json_quote(b, fam, strlen(fam));
+    buf_puts(b, ",\"families\":");
+    if (*fam) {
+        buf_putc(b, '[');
+        json_quote(b, fam, strlen(fam));
+        buf_putc(b, ']');
+    } else {
+        buf_puts(b, "null");
+    }
+    buf_puts(b, ",\"parameter_size\":");
+    json_quote(b, m ? m->params : "", m ? strlen(m->params) : 0);
+    buf_puts(b, ",\"quantization_level\":");
+    json_quote(b, m ? m->quant : "", m ? strlen(m->quant) : 0);
+    buf_putc(b, '}');
+}
 
 /* Model names over every node with health: installed (and loaded), each once. The array is
  * the caller's to free; NULL with *n 0 when there is none (or no memory). */
-static const char **union_names(struct gateway *g, size_t *n)
+const char **gw_union_names(struct gateway *g, size_t *n)
 {
     const struct node_view *v;
     double now;
@@ -70,7 +88,7 @@ static void local_time(char out[40], long long s)
 void gw_tags(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
     size_t n;
-    const char **names = union_names(g, &n);
+    const char **names = gw_union_names(g, &n);
     char t[40];
     struct buf b;
 
@@ -79,11 +97,21 @@ void gw_tags(struct gateway *g, struct httpd_req *hr, const struct httpd_request
     buf_init(&b, INFO_MAX);
     buf_puts(&b, "{\"models\":[");
     for (size_t i = 0; i < n; i++) {
+        const struct ollama_model *m = gw_meta(g, names[i]);
+
         buf_puts(&b, i ? ",{\"name\":" : "{\"name\":");
         json_quote(&b, names[i], strlen(names[i]));
         buf_puts(&b, ",\"model\":");
         json_quote(&b, names[i], strlen(names[i]));
-        buf_printf(&b, ",\"modified_at\":\"%s\",\"size\":0,\"digest\":\"\",%s}", t, details);
+        buf_printf(&b, ",\"modified_at\":\"%s\",\"size\":%lld,\"digest\":", t, m ? m->size : 0);
+        json_quote(&b, m ? m->digest : "", m ? strlen(m->digest) : 0);
+        buf_putc(&b, ',');
+        put_details(&b, m);
+        if (m && m->has_caps) {
+            buf_puts(&b, ",\"capabilities\":");
+            gw_put_caps(&b, m);
+        }
+        buf_putc(&b, '}');
     }
     buf_puts(&b, "]}");
     send_json(hr, 200, &b);
@@ -106,13 +134,21 @@ void gw_ps(struct gateway *g, struct httpd_req *hr, const struct httpd_request *
     for (size_t i = 0; i < nn; i++) {
         for (size_t m = 0; v[i].h && m < v[i].h->nmodels; m++) {
             const char *name = v[i].h->models[m];
+            const struct ollama_model *mm = modelinfo_find(v[i].mi, name);
+
             buf_puts(&b, first ? "{\"name\":" : ",{\"name\":");
             first = false;
             json_quote(&b, name, strlen(name));
             buf_puts(&b, ",\"model\":");
             json_quote(&b, name, strlen(name));
-            buf_printf(&b, ",\"size\":0,\"digest\":\"\",%s,\"expires_at\":\"%s\",\"size_vram\":0,"
-                           "\"node\":", details, t);
+            buf_printf(&b, ",\"size\":%lld,\"digest\":", mm ? mm->ram : 0);
+            json_quote(&b, mm ? mm->digest : "", mm ? strlen(mm->digest) : 0);
+            buf_putc(&b, ',');
+            put_details(&b, mm);
+            buf_printf(&b, ",\"expires_at\":\"%s\",\"size_vram\":0", t);
+            if (mm && mm->loaded_ctx)
+                buf_printf(&b, ",\"context_length\":%ld", mm->loaded_ctx);
+            buf_puts(&b, ",\"node\":");
             json_quote(&b, v[i].id, strlen(v[i].id));
             buf_putc(&b, '}');
         }
@@ -121,88 +157,46 @@ void gw_ps(struct gateway *g, struct httpd_req *hr, const struct httpd_request *
     send_json(hr, 200, &b);
 }
 
-void gw_models(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+/* What the P:models records say of a model, in /api/show's shape: the Modelfile's num_ctx,
+ * details, model_info's architecture and context length, capabilities (completion when
+ * unknown). */
+static void show_body(struct buf *b, const struct ollama_model *m)
 {
-    size_t n;
-    const char **names = union_names(g, &n);
-    long long now = (long long)(loop_wall_ms() / 1000);
-    struct buf b;
+    const char *arch = m && *m->family ? m->family : "llama";
 
-    (void)req;
-    buf_init(&b, INFO_MAX);
-    buf_puts(&b, "{\"object\":\"list\",\"data\":[");
-    for (size_t i = 0; i < n; i++) {
-        const char *slash = strchr(names[i], '/');
-        buf_puts(&b, i ? ",{\"id\":" : "{\"id\":");
-        json_quote(&b, names[i], strlen(names[i]));
-        buf_printf(&b, ",\"object\":\"model\",\"created\":%lld,\"owned_by\":", now);
-        if (slash)
-            json_quote(&b, names[i], (size_t)(slash - names[i]));
-        else
-            buf_puts(&b, "\"library\"");
-        buf_putc(&b, '}');
-    }
-    buf_puts(&b, "]}\n");
-    gw_respond(hr, 200, "application/json", NULL, buf_data(&b), buf_size(&b));
-    buf_release(&b);
-    orion_free(names);
-}
-
-static void ready_body(struct buf *b, bool redis, size_t eligible, const struct buf *reasons)
-{
-    if (!redis) {
-        buf_puts(b, "{\"ready\":false,\"reason\":\"redis is not available\"}");
-    } else if (!eligible) {
-        buf_puts(b, "{\"ready\":false,\"reason\":");
-        if (buf_size(reasons)) {
-            buf_puts(b, "\"no eligible node\",\"nodes\":");
-            json_quote(b, buf_data(reasons), buf_size(reasons));
-        } else {
-            buf_puts(b, "\"no node has reported health\"");
-        }
-        buf_putc(b, '}');
+    buf_puts(b, "{\"license\":\"\",\"modelfile\":\"\",\"parameters\":");
+    if (m && m->num_ctx) {
+        char p[64];
+        snprintf(p, sizeof(p), "%-30s %ld", "num_ctx", m->num_ctx);
+        json_quote(b, p, strlen(p));
     } else {
-        buf_printf(b, "{\"ready\":true,\"eligible\":%zu}", eligible);
+        buf_puts(b, "\"\"");
     }
-}
-
-void gw_health(struct gateway *g, struct httpd_req *hr, bool ready)
-{
-    const struct node_view *v;
-    double now;
-    size_t n = g->host.nodes(g->host.arg, &v, &now), eligible = 0;
-    struct buf b, list, reasons;
-    bool up = redis_up(g->cmd);
-
-    buf_init(&b, INFO_MAX);
-    buf_init(&list, INFO_MAX);
-    buf_init(&reasons, INFO_MAX);
-    for (size_t i = 0; i < n; i++) {
-        eligible += v[i].eligible;
-        if (!v[i].eligible)
-            buf_printf(&reasons, "%s%s: %s", buf_size(&reasons) ? "; " : "", v[i].id, v[i].why);
-        if (i)
-            buf_putc(&list, ',');
-        node_view_json(&v[i], &list);
+    buf_puts(b, ",\"template\":\"\",");
+    put_details(b, m);
+    buf_puts(b, ",\"model_info\":{");
+    if (m && m->context_length) {
+        char key[48];
+        snprintf(key, sizeof(key), "%.31s.context_length", arch);
+        buf_puts(b, "\"general.architecture\":");
+        json_quote(b, arch, strlen(arch));
+        buf_putc(b, ',');
+        json_quote(b, key, strlen(key));
+        buf_printf(b, ":%ld", m->context_length);
     }
-    if (ready) {
-        ready_body(&b, up, eligible, &reasons);
-        send_json(hr, eligible && up ? 200 : 503, &b);
-    } else {
-        buf_printf(&b, "{\"ok\":%s,\"backends\":[", eligible && up ? "true" : "false");
-        buf_append(&b, buf_data(&list), buf_size(&list));
-        buf_puts(&b, "]}");
-        send_json(hr, 200, &b);
-    }
-    buf_release(&list);
-    buf_release(&reasons);
+    buf_puts(b, "},\"capabilities\":");
+    if (m && m->has_caps)
+        gw_put_caps(b, m);
+    else
+        buf_puts(b, "[\"completion\"]");
+    buf_putc(b, '}');
 }
 
 /* POST /api/show: enough for the Ollama CLI, which asks before it runs a model. */
 void gw_show(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
     size_t n, i = 0;
-    const char **names = union_names(g, &n);
+    const char **names = gw_union_names(g, &n);
     cJSON *j = cJSON_ParseWithLength(req->body, req->body_len);
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "model");
     char msg[ORION_MODEL_MAX + 32];
@@ -212,8 +206,8 @@ void gw_show(struct gateway *g, struct httpd_req *hr, const struct httpd_request
         m = cJSON_GetObjectItemCaseSensitive(j, "name");
     buf_init(&b, INFO_MAX);
     if (!cJSON_IsString(m) || !*m->valuestring) {
-        buf_puts(&b, "{\"error\":\"model is required\"}");
-        send_json(hr, 400, &b);
+        gw_native_err(hr, 400, "model is required");
+        buf_release(&b);
         cJSON_Delete(j);
         orion_free(names);
         return;
@@ -222,17 +216,23 @@ void gw_show(struct gateway *g, struct httpd_req *hr, const struct httpd_request
         i++;
     if (i == n) {
         snprintf(msg, sizeof(msg), "model '%.*s' not found", ORION_MODEL_MAX, m->valuestring);
-        buf_puts(&b, "{\"error\":");
-        json_quote(&b, msg, strlen(msg));
-        buf_putc(&b, '}');
-        send_json(hr, 404, &b);
+        gw_error_code(hr, false, "model_not_found", msg);
+        buf_release(&b);
     } else {
-        buf_printf(&b, "{\"license\":\"\",\"modelfile\":\"\",\"parameters\":\"\",\"template\":\"\","
-                       "%s,\"model_info\":{},\"capabilities\":[\"completion\"]}", details);
+        show_body(&b, gw_meta(g, names[i]));
         send_json(hr, 200, &b);
     }
     cJSON_Delete(j);
     orion_free(names);
+}
+
+const char *gw_model_name(const char *model, bool *pick)
+{
+    struct role_spec sp;
+
+    role_spec_parse(model, &sp);
+    *pick = sp.kind != ROLE_SPEC_MODEL;
+    return sp.model;
 }
 
 bool gw_model_unknown(struct gateway *g, const char *model)
@@ -252,11 +252,11 @@ bool gw_model_unknown(struct gateway *g, const char *model)
     }
     if (!with_health)
         return false;
-    names = union_names(g, &n);
+    names = gw_union_names(g, &n);
     if (!names)
         return false; /* no memory: let the router decide */
-    for (size_t i = 0; i < n && unknown; i++)
-        unknown = !route_model_eq(names[i], model);
+    for (size_t i = 0; i < n && unknown; i++) /* the seed's names too: llama-3.2-3b */
+        unknown = role_key_match(model, names[i]) < 2;
     orion_free(names);
     return unknown;
 }
@@ -281,7 +281,7 @@ size_t gw_model_loaded_on(struct gateway *g, const char *model, const char **out
 void gw_model_get(struct gateway *g, struct httpd_req *hr, const char *id)
 {
     size_t n, i = 0;
-    const char **names = union_names(g, &n);
+    const char **names = gw_union_names(g, &n);
     const char *slash = strchr(id, '/');
     char msg[ORION_MODEL_MAX + 32];
     struct buf b;
@@ -291,7 +291,7 @@ void gw_model_get(struct gateway *g, struct httpd_req *hr, const char *id)
     orion_free(names);
     if (i == n) {
         snprintf(msg, sizeof(msg), "model '%.*s' not found", ORION_MODEL_MAX, id);
-        gw_openai_error(hr, 404, msg);
+        gw_error_code(hr, true, "model_not_found", msg);
         return;
     }
     buf_init(&b, INFO_MAX);

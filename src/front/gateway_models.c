@@ -54,7 +54,7 @@ static void not_found(struct httpd_req *hr, const char *id)
     char msg[ORION_MODEL_MAX + 32];
 
     snprintf(msg, sizeof(msg), "model '%.*s' not found", ORION_MODEL_MAX, id);
-    gw_openai_error(hr, 404, msg);
+    gw_error_code(hr, true, "model_not_found", msg);
 }
 
 /* The optional body of load/unload: NULL with ok when there is none. */
@@ -151,6 +151,15 @@ static void unload(struct gateway *g, struct httpd_req *hr, const char *id, cons
     cJSON_Delete(common);
 }
 
+void gw_model_action_body(struct gateway *g, struct httpd_req *hr, const char *model,
+                          const cJSON *body, bool is_load)
+{
+    if (is_load)
+        load(g, hr, model, body);
+    else
+        unload(g, hr, model, body);
+}
+
 /* POST /v1/models/{id}/load or /unload, after the id is known to be a name. */
 static void action(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req,
                    const char *id, bool is_load)
@@ -208,7 +217,7 @@ void gw_models_path(struct gateway *g, struct httpd_req *hr, const struct httpd_
     else if (strlen(id) > ORION_MODEL_MAX)
         gw_openai_error(hr, 400, "invalid model name");
     else if (!*id)
-        gw_openai_error(hr, 404, "model '' not found");
+        gw_error_code(hr, true, "model_not_found", "model '' not found");
     else
         gw_model_get(g, hr, id);
 }

@@ -18,27 +18,12 @@
 
 #define OAI_MAX (64u * 1024 * 1024)
 
-void gw_openai_error(struct httpd_req *hr, int status, const char *msg)
-{
-    const char *type = status == 400 || status == 401 ? "invalid_request_error"
-                       : status == 404                ? "not_found_error"
-                                                      : "api_error";
-    struct buf b;
-
-    buf_init(&b, OAI_MAX);
-    buf_puts(&b, "{\"error\":{\"message\":");
-    json_quote(&b, msg, strlen(msg));
-    buf_printf(&b, ",\"type\":\"%s\",\"param\":null,\"code\":null}}\n", type);
-    gw_respond(hr, status, "application/json", NULL, buf_data(&b), buf_size(&b));
-    buf_release(&b);
-}
-
 static void not_found(struct httpd_req *hr, const char *model)
 {
     char msg[ORION_MODEL_MAX + 32];
 
     snprintf(msg, sizeof(msg), "model '%.*s' not found", ORION_MODEL_MAX, model);
-    gw_openai_error(hr, 404, msg);
+    gw_error_code(hr, true, "model_not_found", msg);
 }
 
 /* content as a string, or the text parts of an array joined; data: URLs to images. */
@@ -206,24 +191,27 @@ void gw_openai_post(struct gateway *g, struct httpd_req *hr, const struct httpd_
 {
     cJSON *j = gw_parse_body(hr, req, gw_openai_error);
     const cJSON *model, *msgs;
+    const char *name = "";
     struct gw_req *q;
     struct resp_cmd c;
     char *m;
+    bool pick = false;
 
     if (!j)
         return;
     model = cJSON_GetObjectItemCaseSensitive(j, "model");
     msgs = cJSON_GetObjectItemCaseSensitive(j, "messages");
+    if (cJSON_IsString(model))
+        name = gw_model_name(model->valuestring, &pick);
     if (!cJSON_IsString(model) || !*model->valuestring)
         gw_openai_error(hr, 400, "model is required");
     else if (strlen(model->valuestring) > ORION_MODEL_MAX)
         gw_openai_error(hr, 400, "invalid model name");
     else if (!cJSON_IsArray(msgs) || !cJSON_GetArraySize(msgs))
         gw_openai_error(hr, 400, "[] is too short - 'messages'");
-    else if (gw_model_unknown(g, model->valuestring))
-        not_found(hr, model->valuestring);
-    else if (!(m = convert_messages(msgs)) || !(q = gw_req_new(g, hr, GW_OPENAI,
-                                                                 model->valuestring))) {
+    else if (!pick && gw_model_unknown(g, name))
+        not_found(hr, name);
+    else if (!(m = convert_messages(msgs)) || !(q = gw_req_new(g, hr, GW_OPENAI, name))) {
         cJSON_free(m);
         gw_openai_error(hr, 500, "out of memory");
     } else {
@@ -240,6 +228,7 @@ void gw_openai_post(struct gateway *g, struct httpd_req *hr, const struct httpd_
         add_format_think(&c, j);
         gw_add_json(&c, "tools", cJSON_GetObjectItemCaseSensitive(j, "tools"));
         gw_add_common(&c, j);
+        gw_add_task(q, &c, j);
         gw_submit(q, &c);
     }
     cJSON_Delete(j);
@@ -471,13 +460,17 @@ void gw_completion_post(struct gateway *g, struct httpd_req *hr, const struct ht
 {
     cJSON *j = gw_parse_body(hr, req, gw_openai_error);
     const cJSON *model, *prompt;
+    const char *name = "";
     struct gw_req *q;
     struct resp_cmd c;
+    bool pick = false;
 
     if (!j)
         return;
     model = cJSON_GetObjectItemCaseSensitive(j, "model");
     prompt = cJSON_GetObjectItemCaseSensitive(j, "prompt");
+    if (cJSON_IsString(model))
+        name = gw_model_name(model->valuestring, &pick);
     if (!cJSON_IsString(model) || !*model->valuestring)
         gw_openai_error(hr, 400, "model is required");
     else if (strlen(model->valuestring) > ORION_MODEL_MAX)
@@ -486,9 +479,9 @@ void gw_completion_post(struct gateway *g, struct httpd_req *hr, const struct ht
         gw_openai_error(hr, 400, "prompt must be a string");
     else if (!stop_ok(cJSON_GetObjectItemCaseSensitive(j, "stop")))
         gw_openai_error(hr, 400, "invalid type for 'stop' field: want a string or strings");
-    else if (gw_model_unknown(g, model->valuestring))
-        not_found(hr, model->valuestring);
-    else if (!(q = gw_req_new(g, hr, GW_COMPLETION, model->valuestring)))
+    else if (!pick && gw_model_unknown(g, name))
+        not_found(hr, name);
+    else if (!(q = gw_req_new(g, hr, GW_COMPLETION, name)))
         gw_openai_error(hr, 500, "out of memory");
     else {
         q->stream = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "stream"));
@@ -502,6 +495,7 @@ void gw_completion_post(struct gateway *g, struct httpd_req *hr, const struct ht
         add_options(&c, j, true);
         gw_add_suffix(&c, j);
         gw_add_common(&c, j);
+        gw_add_task(q, &c, j);
         gw_submit(q, &c);
     }
     cJSON_Delete(j);

@@ -24,6 +24,7 @@ int contract_keys_init(struct contract_keys *k, const char *prefix)
     snprintf(k->deadletter, sizeof(k->deadletter), "%s:deadletter", prefix);
     snprintf(k->drain, sizeof(k->drain), "%s:drain", prefix);
     snprintf(k->backends, sizeof(k->backends), "%s:backends", prefix);
+    snprintf(k->models, sizeof(k->models), "%s:models", prefix);
     return 0;
 }
 
@@ -104,7 +105,7 @@ struct field_slot {
 static const struct field_slot slots[] = {
     SLOT(request_id), SLOT(model),  SLOT(messages), SLOT(prompt), SLOT(system),     SLOT(options),
     SLOT(format),     SLOT(tools),  SLOT(think),    SLOT(images), SLOT(keep_alive), SLOT(callback),
-    SLOT(node),       SLOT(suffix),
+    SLOT(node),       SLOT(suffix), SLOT(task_type), SLOT(role),
 };
 
 static struct contract_str *slot_of(struct contract_request *r, const char *name, size_t n)
@@ -175,12 +176,13 @@ static int check_json_fields(const struct contract_request *r, char *err, size_t
 
 static int check_model(const struct contract_request *r, char *err, size_t errlen)
 {
-    if (!r->model.p || !r->model.n) {
-        snprintf(err, errlen, "field 'model' is missing");
+    if (r->model.p && (r->model.n > ORION_MODEL_MAX || !printable(r->model) ||
+                       memchr(r->model.p, ' ', r->model.n))) {
+        snprintf(err, errlen, "field 'model' is not a model name");
         return -1;
     }
-    if (r->model.n > ORION_MODEL_MAX || !printable(r->model) || memchr(r->model.p, ' ', r->model.n)) {
-        snprintf(err, errlen, "field 'model' is not a model name");
+    if (r->task_type.p && (r->task_type.n > 64 || !printable(r->task_type))) {
+        snprintf(err, errlen, "field 'task_type' is not a task type (printable, at most 64 bytes)");
         return -1;
     }
     if (!!r->messages.p == !!r->prompt.p) {
@@ -209,6 +211,7 @@ static int check_numbers(struct contract_request *r, struct contract_str pri, st
             return -1;
         }
         r->priority = (int)v;
+        r->has_priority = true;
     }
     if (tmo.p) {
         if (parse_int(tmo, 1, 7LL * 86400 * 1000, &r->timeout_ms) < 0) {

@@ -104,6 +104,18 @@ void entry_answer_error(struct resp_cmd *c, const char *code, bool retriable, co
     }
 }
 
+void entry_answer_error_more(struct resp_cmd *c, const char *details, long retry_after_ms)
+{
+    if (details) {
+        resp_cmd_adds(c, "details");
+        resp_cmd_adds(c, details);
+    }
+    if (retry_after_ms > 0) {
+        resp_cmd_adds(c, "retry_after_ms");
+        resp_cmd_addf(c, "%ld", retry_after_ms);
+    }
+}
+
 void entry_answer_done(struct resp_cmd *c, const struct entry_done *d)
 {
     resp_cmd_adds(c, "type");
@@ -118,6 +130,10 @@ void entry_answer_done(struct resp_cmd *c, const struct entry_done *d)
     }
     resp_cmd_adds(c, "model");
     resp_cmd_add(c, d->model.p ? d->model.p : "", d->model.n);
+    if (d->role.p) {
+        resp_cmd_adds(c, "role");
+        resp_cmd_add(c, d->role.p, d->role.n);
+    }
     resp_cmd_adds(c, "done_reason");
     resp_cmd_adds(c, d->done_reason);
     for (int i = 0; i < ENTRY_NCOUNTERS; i++) {
@@ -169,30 +185,59 @@ void entry_event(struct entry_argv *a, const struct contract_keys *k, const stru
         puts_(a, "code");
         put_str(a, e->code);
     }
+    if (e->role.p) {
+        puts_(a, "role");
+        put_str(a, e->role);
+    }
+    if (e->task_type.p) {
+        puts_(a, "task_type");
+        put_str(a, e->task_type);
+    }
+    if (e->requested.p) {
+        puts_(a, "requested");
+        put_str(a, e->requested);
+    }
+    if (e->prompt_est > 0 && e->prompt_eval_count >= 0) {
+        puts_(a, "prompt_est");
+        put_num(a, 2, e->prompt_est);
+        puts_(a, "prompt_eval_count");
+        put_num(a, 3, e->prompt_eval_count);
+    }
 }
 
-static bool routed_field(const struct resp_reply *k)
+static bool routed_field(const struct resp_reply *k, struct contract_str model,
+                         struct contract_str role)
 {
     return resp_str_eq(k, "attempt") || resp_str_eq(k, "routed_at") ||
-           resp_str_eq(k, "request_id");
+           resp_str_eq(k, "request_id") || (model.p && resp_str_eq(k, "model")) ||
+           (role.p && resp_str_eq(k, "role"));
 }
 
 void entry_routed(struct entry_argv *a, const char *stream, const struct resp_reply *fields,
-                  struct contract_str id, int attempt, long long routed_at_ms)
+                  struct contract_str id, int attempt, long long routed_at_ms,
+                  struct contract_str model, struct contract_str role)
 {
     memset(a, 0, sizeof(*a));
     puts_(a, "XADD");
     puts_(a, stream);
     puts_(a, "*");
     for (size_t i = 0; i + 1 < fields->n; i += 2) {
-        if (routed_field(&fields->elem[i]))
+        if (routed_field(&fields->elem[i], model, role))
             continue;
-        if (a->argc + 8 > RESP_CMD_MAX_ARGS) { /* room for the six words below */
+        if (a->argc + 12 > RESP_CMD_MAX_ARGS) { /* room for the ten words below */
             a->full = true;
             return;
         }
         put(a, fields->elem[i].str, fields->elem[i].len);
         put(a, fields->elem[i + 1].str, fields->elem[i + 1].len);
+    }
+    if (model.p) {
+        puts_(a, "model");
+        put_str(a, model);
+    }
+    if (role.p) {
+        puts_(a, "role");
+        put_str(a, role);
     }
     puts_(a, "request_id");
     put_str(a, id);
@@ -272,7 +317,9 @@ void entry_answer_read(const struct resp_reply *f, struct entry_answer *a)
         SLOT(entry_answer, "model", model),           SLOT(entry_answer, "delta", delta),
         SLOT(entry_answer, "response", response),     SLOT(entry_answer, "message", message),
         SLOT(entry_answer, "done_reason", done_reason), SLOT(entry_answer, "error", error),
-        SLOT(entry_answer, "code", code)};
+        SLOT(entry_answer, "code", code), SLOT(entry_answer, "role", role),
+        SLOT(entry_answer, "details", details)};
+    struct contract_str ra = field(f, "retry_after_ms");
     struct contract_str type = field(f, "type");
 
     a->type = entry_is(type, "chunk")   ? ENTRY_CHUNK
@@ -281,6 +328,7 @@ void entry_answer_read(const struct resp_reply *f, struct entry_answer *a)
                                         : ENTRY_OTHER;
     read_slots(f, a, slots, sizeof(slots) / sizeof(slots[0]));
     a->retriable = entry_is(field(f, "retriable"), "true");
+    a->retry_after_ms = digits(ra) && ra.n < 10 ? (long)number(ra) : 0;
     for (int i = 0; i < ENTRY_NCOUNTERS; i++) {
         a->counter[i] = field(f, entry_counter_names[i]);
         if (!digits(a->counter[i]))
@@ -296,10 +344,14 @@ void entry_event_read(const struct resp_reply *f, struct entry_event *e)
         SLOT(entry_event, "type", type),   SLOT(entry_event, "request_id", request_id),
         SLOT(entry_event, "node_id", node), SLOT(entry_event, "model", model),
         SLOT(entry_event, "kind", kind),   SLOT(entry_event, "info", info),
-        SLOT(entry_event, "code", code)};
+        SLOT(entry_event, "code", code),   SLOT(entry_event, "role", role),
+        SLOT(entry_event, "task_type", task_type), SLOT(entry_event, "requested", requested)};
     struct contract_str td = field(f, "total_duration"), ld = field(f, "load_duration");
+    struct contract_str pe = field(f, "prompt_est"), pc = field(f, "prompt_eval_count");
 
     read_slots(f, e, slots, sizeof(slots) / sizeof(slots[0]));
     e->total_duration = digits(td) ? number(td) : -1;
     e->load_duration = digits(ld) ? number(ld) : -1;
+    e->prompt_est = digits(pe) ? number(pe) : -1;
+    e->prompt_eval_count = digits(pc) ? number(pc) : -1;
 }

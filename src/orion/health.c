@@ -151,6 +151,10 @@ static int put_extras(const struct health *h, struct buf *out)
     }
     if (h->has_throttled)
         rc |= buf_printf(out, ",\"throttled\":\"0x%lx\"", h->throttled);
+    if (h->models_rev[0]) {
+        rc |= put_key(out, "models_rev");
+        rc |= json_quote(out, h->models_rev, strlen(h->models_rev));
+    }
     return rc ? -1 : 0;
 }
 
@@ -416,6 +420,8 @@ static int read_fields(struct rd *r, struct health *h)
     if ((rc = get_str(r, "version", h->version, ORION_VERSION_MAX)) < 0)
         return -1;
     h->has_version = rc > 0;
+    if (get_str(r, "models_rev", h->models_rev, HEALTH_REV_MAX) < 0)
+        return -1;
     rc = get_num(r, "load1", 0, 1e6, &h->load1);
     h->has_load = rc > 0;
     return rc < 0 ? -1 : 0;

@@ -328,20 +328,16 @@ struct ollama_call {
     bool over, failed, got_text, dead; /* over: the user had its last callback; dead: cancelled */
 };
 
-struct ollama_list {
+struct ollama_list { /* a GET of /api/ps or /api/tags, or an ollama_fetch */
     struct ollama *o;
     struct ollama_list *next, *prev;
     struct httpc_req *req;
     ollama_list_fn *cb;
+    ollama_fetch_fn *fetch;
     void *arg;
     struct buf body;
     int status;
 };
-
-struct ollama *ollama_new(struct loop *l, const char *base_url, long header_ms)
-{
-    return ollama_new_timeouts(l, base_url, 0, header_ms);
-}
 
 struct ollama *ollama_new_timeouts(struct loop *l, const char *base_url, long connect_ms,
                                    long header_ms)
@@ -630,6 +626,11 @@ static void list_done(void *arg)
     long count = -1;
 
     s->req = NULL;
+    if (s->fetch) {
+        s->fetch(s->arg, s->status, buf_data(&s->body), buf_size(&s->body));
+        list_free(s);
+        return;
+    }
     buf_init(&names, ORION_HTTP_MAX_BODY);
     if (s->status == 200)
         count = list_names(buf_data(&s->body), buf_size(&s->body), &names);
@@ -645,11 +646,15 @@ static void list_error(void *arg, enum httpc_err kind, const char *msg)
     (void)kind;
     (void)msg;
     s->req = NULL;
-    s->cb(s->arg, false, "", 0);
+    if (s->fetch)
+        s->fetch(s->arg, -1, "", 0);
+    else
+        s->cb(s->arg, false, "", 0);
     list_free(s);
 }
 
-static int list_start(struct ollama *o, const char *path, ollama_list_fn *cb, void *arg)
+static int list_start(struct ollama *o, const char *method, const char *path, const char *body,
+                      size_t len, ollama_list_fn *cb, ollama_fetch_fn *fetch, void *arg)
 {
     static const struct httpc_cb hcb = {list_head, list_data, list_done, list_error};
     struct ollama_list *s = orion_calloc(1, sizeof(*s));
@@ -658,9 +663,11 @@ static int list_start(struct ollama *o, const char *path, ollama_list_fn *cb, vo
         return -1;
     s->o = o;
     s->cb = cb;
+    s->fetch = fetch;
     s->arg = arg;
     buf_init(&s->body, ORION_HTTP_MAX_BODY);
-    s->req = httpc_request(o->h, "GET", path, NULL, NULL, 0, &hcb, s);
+    s->req = httpc_request(o->h, method, path, body ? "application/json" : NULL, body, len, &hcb,
+                           s);
     if (!s->req) {
         orion_free(s);
         errno = ENOMEM;
@@ -675,10 +682,16 @@ static int list_start(struct ollama *o, const char *path, ollama_list_fn *cb, vo
 
 int ollama_ps(struct ollama *o, ollama_list_fn *cb, void *arg)
 {
-    return list_start(o, "/api/ps", cb, arg);
+    return list_start(o, "GET", "/api/ps", NULL, 0, cb, NULL, arg);
 }
 
 int ollama_tags(struct ollama *o, ollama_list_fn *cb, void *arg)
 {
-    return list_start(o, "/api/tags", cb, arg);
+    return list_start(o, "GET", "/api/tags", NULL, 0, cb, NULL, arg);
+}
+
+int ollama_fetch(struct ollama *o, const char *method, const char *path, const char *body,
+                 size_t len, ollama_fetch_fn *cb, void *arg)
+{
+    return list_start(o, method, path, body, len, NULL, cb, arg);
 }

@@ -34,6 +34,7 @@ struct move_ctx {
     struct router *r;
     struct waiting *w;
     char node[ORION_NODE_ID_MAX + 1];
+    char key[ORION_MODEL_MAX + 1]; /* the model's key, for the requests in flight */
     enum route_kind kind;
 };
 
@@ -78,6 +79,7 @@ static void move_end(struct redis *c, struct resp_reply *reply, bool moved, void
             r->cnt.kind[m->kind]++;
         if (m->w->attempt > 1)
             r->cnt.failovers++;
+        admit_flight_add(&r->flights, id.p, id.n, m->key, m->node, router_now(r));
         n = router_node(r, m->node, false);
         if (n) {
             n->cnt.routed++;
@@ -121,15 +123,22 @@ static int send_move(struct router *r, struct waiting *w, const struct rnode *n,
 
     if (!m)
         return -1;
-    entry_routed(&mv, n->stream, w->fields, id, w->attempt, (long long)(router_now(r) * 1000));
+    entry_routed(&mv, n->stream, w->fields, id, w->attempt, (long long)(router_now(r) * 1000),
+                 entry_cstr(w->model_res), entry_cstr(w->role));
     memset(&e, 0, sizeof(e));
     e.type = entry_cstr("routed");
     e.request_id = id;
     e.node = entry_cstr(n->id);
     e.model = entry_cstr(w->rreq.model);
     e.kind = entry_cstr(route_kind_name(kind));
+    e.role = entry_cstr(w->role);
+    e.task_type = w->req.task_type;
+    e.requested = w->model_res ? (w->req.model.p ? w->req.model : entry_cstr("auto"))
+                               : entry_cstr(NULL);
     e.total_duration = e.load_duration = -1;
     entry_event(&ev, &r->keys, &e);
+    if (route_model_norm(w->rreq.model, m->key, sizeof(m->key)) < 0)
+        m->key[0] = '\0';
     m->r = r;
     m->w = w;
     m->kind = kind;
@@ -182,6 +191,27 @@ static double keep_alive_s(const struct waiting *w)
     }
 }
 
+/* A request's deadline passed while it waited: model_loading when its model is being loaded
+ * (retry when the load is expected to be done), else no_available_nodes. */
+static void deadline_passed(struct router *r, struct waiting *w, double now)
+{
+    const struct route_learned *l;
+    char key[ORION_MODEL_MAX + 1];
+    long retry;
+
+    if (w->resolved && router_preload_loading(r, w->rreq.model, now)) {
+        l = route_model_norm(w->rreq.model, key, sizeof(key)) < 0 ? NULL
+                                                                   : route_learned_find(&r->st, key);
+        retry = (long)(l && l->cold_ms > 0 ? l->cold_ms : r->rs.cold_load_ms);
+        router_answer_error_ex(r, &w->req, w->src, w->group, "model_loading", true,
+                               "the model is still loading: try again shortly", NULL,
+                               retry < 1000 ? 1000 : retry);
+        return;
+    }
+    router_answer_error_ex(r, &w->req, w->src, w->group, "no_available_nodes", true,
+                           "no node could take the request before its deadline", NULL, 5000);
+}
+
 void router_try_place(struct router *r)
 {
     struct route_node *nodes = r->view;
@@ -190,6 +220,7 @@ void router_try_place(struct router *r)
     double now = router_now(r);
     struct route_result res;
     bool stale_load = false;
+    int rc;
 
     if (!redis_up(r->cmd) || !r->nw || !r->health_seen || r->placing)
         return; /* before the first health refresh every node would look absent */
@@ -216,14 +247,23 @@ void router_try_place(struct router *r)
         }
         if (now > w->deadline) {
             r->cnt.timeouts++;
-            router_answer_error(r, &w->req, w->src, w->group, "no_available_nodes", true,
-                                "no node could take the request before its deadline");
+            deadline_passed(r, w, now);
             router_waiting_drop(r, i); /* order is restored by the next sort */
             router_waiting_free(r, w);
             continue;
         }
         if (r->nmoving >= ROUTER_MAX_MOVING) { /* move_done resumes at half */
             r->throttled = true;
+            i++;
+            continue;
+        }
+        rc = router_resolve(r, w, nodes, n, now);
+        if (rc < 0) { /* answered: too big, or a model installed nowhere */
+            router_waiting_drop(r, i);
+            router_waiting_free(r, w);
+            continue;
+        }
+        if (rc > 0) { /* no model yet, or its model is at --max-per-model */
             i++;
             continue;
         }
@@ -437,7 +477,9 @@ static int router_setup(struct router *r, const struct router_conf *rc)
         snprintf(r->me, sizeof(r->me), "router");
     buf_init(&r->cancel_ids, (size_t)ROUTER_CANCEL_BATCH * 258);
     buf_init(&r->xlen_ids, (size_t)ORION_ROUTE_MAX_NODES * 4 * (ORION_NODE_ID_MAX + 1));
-    return router_wait_pool_init(r) < 0 ? ORION_EXIT_SYSTEM : 0;
+    if (router_wait_pool_init(r) < 0)
+        return ORION_EXIT_SYSTEM;
+    return router_service_init(r);
 }
 
 void router_free(struct router *r)
@@ -452,6 +494,7 @@ void router_free(struct router *r)
     orion_free(r->wh);
     router_wait_pool_release(r);
     router_nodes_release(r);
+    router_service_release(r);
     buf_release(&r->cancel_ids);
     buf_release(&r->xlen_ids);
     redis_free(r->cmd);
@@ -500,8 +543,10 @@ out_free:
 /* The HTTP front, lent the command connection and given the three calls of gateway.h. */
 static struct gateway *front_start(struct router *r, char *err, size_t errlen)
 {
-    const struct gateway_host host = {r, router_snapshot, router_stats, router_cancel};
-    const struct gateway_conf conf = {&r->rc->c, r->me, r->rc->http_listen, r->rc->http_token};
+    const struct gateway_host host = {r,           router_snapshot, router_stats,
+                                      router_cancel, router_service,  router_set_config};
+    const struct gateway_conf conf = {&r->rc->c, r->me, r->rc->http_listen, r->rc->http_token,
+                                      (int)r->rc->max_concurrent};
 
     return gateway_new(r->l, r->cmd, &conf, &host, err, errlen);
 }

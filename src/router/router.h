@@ -21,6 +21,9 @@ struct router_conf {
      * at once, connect and read (response head) timeouts (s) */
     const char *backends;
     long backend_interval, backend_parallel, connect_timeout, read_timeout;
+    /* the service contract (docs/PROTOCOL.md): roles, presets, admission, the context guard */
+    const char *model_roles, *presets, *config, *preload, *orchestration_mode, *queue_strategy;
+    long max_waiting, max_per_model, default_priority, default_num_ctx, max_concurrent;
 };
 
 /* Run until SIGTERM/SIGINT. Returns the process exit code (0, 100 config, 111 system). */

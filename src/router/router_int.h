@@ -5,14 +5,20 @@
 #ifndef ORION_ROUTER_INT_H
 #define ORION_ROUTER_INT_H
 
+#include "orion/admit.h"
 #include "orion/contract.h"
+#include "orion/entry.h"
 #include "orion/group.h"
 #include "orion/health.h"
 #include "orion/loop.h"
 #include "orion/placement.h"
 #include "orion/redis.h"
+#include "orion/modelinfo.h"
 #include "orion/node.h"
+#include "orion/preset.h"
+#include "orion/roles.h"
 #include "orion/route.h"
+#include "orion/tokest.h"
 #include "router.h"
 
 #include "../front/gateway.h"
@@ -70,6 +76,10 @@ struct rnode {
     bool drained;        /* listed in P:drain */
     bool bad_health;     /* its last health record did not parse (logged once) */
     struct counters cnt;
+    struct modelinfo mi; /* its P:models record, read when its health's models_rev changes */
+    char mi_rev[HEALTH_REV_MAX + 1];
+    bool mi_fetching, mi_bad;
+    bool was_fresh;      /* fresh at the last refresh (a node coming back is preloaded again) */
 };
 
 /* A request held by the router: read from `src` (group `group`), not yet placed. */
@@ -84,6 +94,10 @@ struct waiting {
     bool moving;       /* a MULTI/EXEC for it is in flight */
     bool logged_wait;
     bool pooled;       /* it and its fields are in a slot of router.wait_pool */
+    bool resolved;     /* its model is decided (router_service.c) */
+    char *model_res;   /* the model chosen for a role, auto or an alias (heap), or NULL */
+    const char *role;  /* the role it was chosen by (a role_name string), or NULL */
+    double prior;      /* its prompt's prior (tokest.h); < 0 not computed yet */
     unsigned long held_gen; /* refresh_gen when it was taken in */
     char dest[ORION_NODE_ID_MAX + 1];
     size_t idx;                /* its place in router.w */
@@ -145,6 +159,15 @@ struct router {
     size_t xlen_next;       /* offset of the next one to be answered */
     size_t cancel_next;     /* where the next poll starts in w (a long list is taken in turns) */
     struct backends *be;    /* the URL backends this router runs (router_backends.c) */
+    /* the service contract (router_service.c, router_preload.c) */
+    struct role_map user_roles;      /* --model-roles */
+    struct preset_set presets;       /* built-in + --presets */
+    const struct preset *active;     /* --config / POST /v1/config, or NULL */
+    char mode[16];                   /* orchestration mode */
+    bool fifo;                       /* --queue-strategy fifo */
+    struct tokest est;               /* prompt token estimate, learned */
+    struct admit flights;            /* requests in flight per model */
+    struct preload *pre;             /* router_preload.c */
 };
 
 /* The router of rc, its loop, connections (not started) and timers: NULL with *code, the exit
@@ -164,6 +187,10 @@ void router_waiting_remove(struct router *r, struct waiting *w);
 void router_waiting_drop(struct router *r, size_t i);
 void router_answer_error(struct router *r, const struct contract_request *req, const char *src,
                          const char *group, const char *code, bool retriable, const char *msg);
+/* The same with details (a JSON object's text, or NULL) and retry_after_ms (<= 0: none). */
+void router_answer_error_ex(struct router *r, const struct contract_request *req,
+                            const char *src, const char *group, const char *code, bool retriable,
+                            const char *msg, const char *details, long retry_after_ms);
 
 /* The front's three calls (gateway.h): the nodes judged now, the counters, a cancel. */
 size_t router_snapshot(void *arg, const struct node_view **out, double *now);
@@ -171,6 +198,34 @@ void router_stats(void *arg, struct gw_stats *st);
 bool router_cancel(void *arg, const char *request_id); /* router_wait.c */
 /* Every second: MGET the cancel keys of up to ROUTER_CANCEL_BATCH held requests. */
 void router_cancel_poll(struct router *r);
+
+/* router_service.c: roles, the context guard, admission, model metadata */
+int router_service_init(struct router *r);   /* 0, or an exit code (logged) */
+void router_service_release(struct router *r);
+/* Decide w's model before it is placed: 0 decided (w->rreq.model is it), 1 not yet (wait),
+ * -1 answered with an error and taken out of the list (not freed: the caller frees it). */
+int router_resolve(struct router *r, struct waiting *w, const struct route_node *nodes,
+                   size_t n, double now);
+/* A new request from P:requests: true when it may wait (else it was answered queue_full). */
+bool router_admit(struct router *r, const struct waiting *w);
+void router_service_event(struct router *r, const struct entry_event *e); /* done/failed */
+void router_models_check(struct router *r, struct rnode *n); /* models_rev changed? HGET */
+/* The metadata of model: from the first node whose record has it, loaded there preferred. */
+const struct ollama_model *router_model_meta(const struct router *r, const char *model);
+/* The context budget of model for a request with num_ctx (0: none of its own). */
+long router_budget(const struct router *r, const char *model, long num_ctx);
+void router_service(void *arg, struct gw_service *out); /* gateway_host.service */
+void router_flights_refresh(struct router *r, double now); /* after each refresh */
+
+/* router_preload.c: presets and the models kept loaded */
+int router_preload_init(struct router *r);   /* 0, or an exit code (logged) */
+void router_preload_release(struct router *r);
+void router_preload_tick(struct router *r, double now); /* after each refresh */
+/* Is a load of model (any spelling) under way per the router's records? */
+bool router_preload_loading(const struct router *r, const char *model, double now);
+void router_preload_state(const struct router *r, struct gw_service *out);
+int router_set_config(void *arg, const char *name, char *err, size_t errlen);
+int router_activate(struct router *r, const char *name, char *err, size_t errlen);
 
 /* router_nodes.c */
 size_t router_route_nodes(struct router *r, struct route_node *out, struct rnode **map,

@@ -50,8 +50,10 @@ struct rnode *router_node(struct router *r, const char *id, bool create)
 
 void router_nodes_release(struct router *r)
 {
-    for (size_t i = 0; i < r->nnodes; i++)
+    for (size_t i = 0; i < r->nnodes; i++) {
         health_release(&r->nodes[i].h);
+        modelinfo_release(&r->nodes[i].mi);
+    }
     orion_free(r->snap);
     r->snap = NULL;
     r->capsnap = 0;
@@ -189,6 +191,8 @@ static void events_cb(struct redis *c, struct resp_reply *reply, void *arg)
         if (id && id->type == RESP_BULK && id->len < sizeof(r->events_after))
             memcpy(r->events_after, id->str, id->len + 1);
         entry_event_read(resp_at(&e->elem[i], 1), &ev);
+        if (entry_is(ev.type, "failed") || entry_is(ev.type, "done"))
+            router_service_event(r, &ev);
         if (entry_is(ev.type, "failed")) {
             const char *why = ev.code.n ? ev.code.p : "error";
 
@@ -238,6 +242,7 @@ static void update_node(struct router *r, const struct resp_reply *k, const stru
     health_release(&n->h);
     n->h = h;
     n->has_health = true;
+    router_models_check(r, n);
 }
 
 static void hgetall_cb(struct redis *c, struct resp_reply *reply, void *arg)
@@ -418,6 +423,8 @@ static void refresh_done(struct redis *c, struct resp_reply *reply, void *arg)
         else if (node_leaving(nd))
             failover(r, nd, false);
     }
+    router_flights_refresh(r, now);
+    router_preload_tick(r, now);
     router_try_place(r);
 }
 
@@ -529,6 +536,7 @@ size_t router_snapshot(void *arg, const struct node_view **out, double *now)
         node_view_init(v, n->id, n->has_health ? &n->h : NULL, n->drained, n->observed,
                        n->xlen > 0 ? (unsigned long)n->xlen : 0);
         node_view_judge(v, &r->rs, &r->st, *now);
+        v->mi = &n->mi;
         loading(r, n, v, *now);
         v->has_counts = true;
         v->counts[0] = n->cnt.routed;

@@ -38,6 +38,8 @@ void router_waiting_free(struct router *r, struct waiting *w)
 {
     if (!w)
         return;
+    orion_free(w->model_res);
+    w->model_res = NULL;
     if (w->pooled) {
         r->wait_free[r->nwait_free++] =
             (unsigned short)(((unsigned char *)w - r->wait_pool) / ROUTER_WAIT_SLOT);
@@ -157,12 +159,20 @@ static struct waiting *waiting_find(struct router *r, const char *src, const cha
 void router_answer_error(struct router *r, const struct contract_request *req, const char *src,
                          const char *group, const char *code, bool retriable, const char *msg)
 {
+    router_answer_error_ex(r, req, src, group, code, retriable, msg, NULL, 0);
+}
+
+void router_answer_error_ex(struct router *r, const struct contract_request *req,
+                            const char *src, const char *group, const char *code, bool retriable,
+                            const char *msg, const char *details, long retry_after_ms)
+{
     struct contract_str id = contract_request_id(req), none = {NULL, 0};
     struct resp_cmd c;
 
     resp_cmd_init(&c);
     entry_answer_begin(&c, &r->keys, req, src, group, NULL);
     entry_answer_error(&c, code, retriable, msg, none);
+    entry_answer_error_more(&c, details, retry_after_ms);
     if (resp_cmd_finish(&c) < 0 ||
         redis_cmdv(r->cmd, 0, NULL, NULL, c.argc, c.argv, c.len) < 0)
         log_warnx("request %.*s: could not answer '%s' now; it stays pending", (int)id.n, id.p,
@@ -231,13 +241,25 @@ int router_hold(struct router *r, const struct resp_reply *entry, const char *sr
         return 0;
     }
     w->attempt = (w->req.attempt > 0 ? w->req.attempt : 0) + 1;
+    if (attempt_bump) { /* it runs nowhere until it is moved again */
+        struct contract_str rid = contract_request_id(&w->req);
+        admit_flight_done(&r->flights, rid.p, rid.n);
+    }
+    if (!attempt_bump && r->g.history_done && !strcmp(src, r->keys.requests) &&
+        !router_admit(r, w)) {
+        router_waiting_free(r, w);
+        return 0;
+    }
     if (attempt_bump && w->attempt > CONTRACT_MAX_ATTEMPTS) {
         deadletter(r, w->fields, &w->req, src, group);
         router_waiting_free(r, w);
         return 0;
     }
     w->rreq.model = w->req.model.p; /* bulk strings of the clone are NUL-terminated */
-    w->rreq.priority = w->req.priority;
+    w->rreq.priority = r->fifo                ? 2 /* arrival order only */
+                       : w->req.has_priority ? w->req.priority
+                       : r->rc->default_priority ? (int)r->rc->default_priority
+                                                 : 2;
     w->rreq.node = w->req.node.p; /* NUL-terminated too */
     w->rreq.arrived = attempt_bump ? now : entry_time(w->entry_id);
     w->deadline = (attempt_bump ? now : w->rreq.arrived) +

@@ -12,6 +12,7 @@
 #include "orion/jsonw.h"
 #include "orion/log.h"
 #include "orion/notify.h"
+#include "orion/promptest.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -51,8 +52,15 @@ void worker_event(struct worker *w, const char *type, const struct job *j, const
     e.info = entry_cstr(extra ? extra : "");
     e.total_duration = e.load_duration = -1;
     if (j->final.ok && !strcmp(type, "done")) { /* Ollama's counters: routers learn */
+        struct tokest_text t;
+
         e.total_duration = j->final.total_duration;
         e.load_duration = j->final.load_duration;
+        promptest_features(&j->req, &t);
+        if (!t.images && j->final.prompt_eval_count > 0) { /* an image's cost is not learned */
+            e.prompt_est = (long long)tokest_prior(&t);
+            e.prompt_eval_count = j->final.prompt_eval_count;
+        }
     } else if (!strcmp(type, "failed") && j->err_code[0]) { /* routers count outcomes */
         e.code = entry_cstr(j->err_code);
     }
@@ -231,6 +239,13 @@ static void take_entry(struct worker *w, const struct resp_reply *e)
         return;
     }
     rid = contract_request_id(&j->req);
+    if (!j->req.model.p || !j->req.model.n) { /* auto and roles are the router's to resolve */
+        log_warnx("request %.*s: no model: a node runs only what the router resolved",
+                  (int)rid.n, rid.p);
+        job_answer_error(j, "bad_request", false,
+                         "field 'model' is missing: send requests to P:requests, not to a node");
+        return;
+    }
     if (contract_done_key(&w->keys, rid.p, rid.n, done, sizeof(done)) < 0 ||
         redis_cmd(w->cmd, done_check_cb, j, "EXISTS", done, (char *)NULL) < 0)
         job_start(j);
@@ -421,6 +436,7 @@ void worker_free(struct worker *w)
         job_remove(w, w->jobs[0]);
     worker_probe_release(w);
     worker_ollama_release(w);
+    worker_meta_release(w);
     health_release(&w->h);
     redis_free(w->cmd);
     redis_free(w->blk);

@@ -2,7 +2,7 @@
 /*
  * The worker's health report: every --health-interval seconds read /proc and /sys under
  * --sysfs-root, ask Ollama what is loaded (/api/ps) and installed (/api/tags), and HSET the
- * record. An Ollama that does not answer gives models [] and ollama_up false, and the worker
+ * record (after P:models, worker_meta.c, when that changed). An Ollama that does not answer gives models [] and ollama_up false, and the worker
  * stays available so that it recovers by itself. A failed Redis write is simply retried at
  * the next interval: the newest record is the only one that matters.
  *
@@ -17,18 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-static int set_names(char ***v, size_t *n, const char *names, size_t count)
-{
-    const char *items[HEALTH_MAX_MODELS];
-    size_t k = 0;
-
-    for (size_t i = 0; i < count && k < HEALTH_MAX_MODELS; i++) {
-        items[k++] = names;
-        names += strlen(names) + 1;
-    }
-    return health_set_list(v, n, items, k);
-}
 
 static void publish(struct worker *w)
 {
@@ -62,28 +50,44 @@ static void publish(struct worker *w)
 void worker_probe_done(struct worker *w)
 {
     if (--w->pending_probes == 0) {
+        worker_meta_probed(w);
         publish(w);
         worker_read_more(w); /* a remote runner takes work again once its probe answers */
     }
 }
 
-static void ps_cb(void *arg, bool ok, const char *names, size_t count)
+/* The names of a list (tags or ps) into a health list. */
+static int set_list(char ***v, size_t *n, const struct ollama_model *m, size_t count)
+{
+    const char *items[HEALTH_MAX_MODELS];
+    size_t k = 0;
+
+    for (size_t i = 0; i < count && k < HEALTH_MAX_MODELS; i++)
+        items[k++] = m[i].name;
+    return health_set_list(v, n, items, k);
+}
+
+static void ps_cb(void *arg, int status, const char *body, size_t n)
 {
     struct worker *w = arg;
 
-    w->ps_ok = ok;
-    if (!ok || set_names(&w->h.models, &w->h.nmodels, names, count) < 0)
+    w->ps_ok = worker_meta_take(w, true, status, body, n) == 0;
+    if (!w->ps_ok) {
+        w->meta.nps = 0;
         health_set_list(&w->h.models, &w->h.nmodels, NULL, 0);
+    } else if (set_list(&w->h.models, &w->h.nmodels, w->meta.ps, w->meta.nps) < 0) {
+        health_set_list(&w->h.models, &w->h.nmodels, NULL, 0);
+    }
     worker_probe_done(w);
 }
 
-static void tags_cb(void *arg, bool ok, const char *names, size_t count)
+static void tags_cb(void *arg, int status, const char *body, size_t n)
 {
     struct worker *w = arg;
 
     /* installed is kept from the last good answer: a model stays on disk when Ollama hiccups */
-    if (ok)
-        set_names(&w->h.installed, &w->h.ninstalled, names, count);
+    if (worker_meta_take(w, false, status, body, n) == 0)
+        set_list(&w->h.installed, &w->h.ninstalled, w->meta.tags, w->meta.ntags);
     worker_probe_done(w);
 }
 
@@ -113,10 +117,10 @@ long worker_health_cb(struct loop *l, void *arg)
     w->pending_probes = w->wc->remote ? 3 : 2;
     if (w->wc->remote)
         worker_probe_start(w);
-    if (ollama_ps(w->ollama, ps_cb, w) < 0)
-        ps_cb(w, false, NULL, 0);
-    if (ollama_tags(w->ollama, tags_cb, w) < 0)
-        tags_cb(w, false, NULL, 0);
+    if (ollama_fetch(w->ollama, "GET", "/api/ps", NULL, 0, ps_cb, w) < 0)
+        ps_cb(w, -1, "", 0);
+    if (ollama_fetch(w->ollama, "GET", "/api/tags", NULL, 0, tags_cb, w) < 0)
+        tags_cb(w, -1, "", 0);
     return w->wc->interval * 1000;
 }
 
@@ -151,6 +155,7 @@ void worker_health_remove(struct worker *w, redis_reply_fn *cb, void *arg)
     if (w->removing)
         return;
     w->removing = true;
+    redis_cmd(w->cmd, NULL, NULL, "HDEL", w->keys.models, w->node, (char *)NULL);
     if (redis_cmd(w->cmd, removed_cb, w, "HDEL", w->keys.health, w->node, (char *)NULL) < 0)
         worker_stopped(w);
     else

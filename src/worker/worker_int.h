@@ -10,6 +10,7 @@
 #include "orion/health.h"
 #include "orion/loop.h"
 #include "orion/metrics.h"
+#include "orion/modelinfo.h"
 #include "orion/ollama.h"
 #include "orion/redis.h"
 #include "worker.h"
@@ -73,6 +74,13 @@ struct worker {
     int probe_status;
     bool probe_ok;            /* the last probe answered 200 */
     unsigned streaming, peak; /* jobs streaming now; the most seen at once */
+    struct { /* worker_meta.c: what Ollama says about its models */
+        struct ollama_model *tags, *ps, *shown; /* the last /api/tags, /api/ps; /api/show's */
+        size_t ntags, nps, nshown;
+        int showing;    /* /api/show requests in flight */
+        void *asks[2];  /* their contexts (freed here if Ollama's client goes first) */
+        bool warned; /* a body that did not parse was logged */
+    } meta;
 };
 
 /* worker.c */
@@ -89,6 +97,11 @@ void job_free(struct job *j);
 
 void worker_job_abandon(struct job *j); /* free unanswered: it stays pending in the stream */
 void worker_stopped(struct worker *w);   /* the stop is complete: hk.stopped */
+/* worker_meta.c */
+int worker_meta_take(struct worker *w, bool ps, int status, const char *body, size_t n);
+void worker_meta_probed(struct worker *w); /* both lists are in: ask /api/show, publish */
+void worker_meta_publish(struct worker *w);
+void worker_meta_release(struct worker *w);
 
 /* worker_health.c */
 long worker_health_cb(struct loop *l, void *arg);

@@ -130,6 +130,7 @@ static void on_done(void *arg, const struct ollama_final *f)
     d.response.p = buf_data(&j->text);
     d.response.n = buf_size(&j->text);
     d.model = j->req.model;
+    d.role = j->req.role;
     d.done_reason = f->done_reason;
     d.counter[ENTRY_TOTAL_DURATION] = f->total_duration;
     d.counter[ENTRY_LOAD_DURATION] = f->load_duration;

@@ -10,7 +10,8 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 out=build/fuzz
 mkdir -p "$out"
 tools/fetch-cjson.sh
-libsrc=$(ls src/base/*.c src/proto/*.c src/route/*.c src/orion/*.c)
+tools/embed.sh svc_presets_default_lines <contrib/presets/presets.json >"$out/presets_default.c"
+libsrc="$(ls src/base/*.c src/proto/*.c src/route/*.c src/orion/*.c) $out/presets_default.c"
 status=0
 for f in test/fuzz/fuzz_*.c; do
     t=$(basename "$f" .c)

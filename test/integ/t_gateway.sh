@@ -14,7 +14,8 @@ health() { # health <node> <temp>
 beat() { while :; do health pi-a "$1"; sleep 0.5; done; }
 field() { awk -v f="$1" 'prev == f { print; exit } { prev = $0 }'; }
 # the worker of pi-a: answer every entry of its stream. A prompt "fail-*" gets a
-# model_not_found error; "slow" is never answered (the client goes away).
+# model_not_found error; "code-CODE-RETRIABLE" an error answer with that code (and
+# retry_after_ms 2500 when retriable); "slow" is never answered (the client goes away).
 worker() {
     while :; do
         for id in $(rcli --raw XRANGE "$Q:pi-a" - + | grep -E '^[0-9]+-[0-9]+$'); do
@@ -27,6 +28,13 @@ worker() {
             echo >>"$T_TMP/entries"
             case "$e" in
             *slow*) continue ;;
+            *code-*)
+                c=$(echo "$e" | grep -o 'code-[a-z_]*-[a-z]*' | head -1)
+                rt=${c##*-} c=${c#code-} c=${c%-*}
+                set -- request_id "$rid" type error status error error "failed: $c" code "$c" retriable "$rt" node_id pi-a
+                [ "$rt" = true ] && set -- "$@" retry_after_ms 2500
+                rcli XADD "$cb" '*' "$@" >/dev/null
+                continue ;;
             *fail-*)
                 rcli XADD "$cb" '*' request_id "$rid" type error status error \
                     error "model not found" code model_not_found retriable false node_id pi-a >/dev/null
@@ -113,14 +121,16 @@ is "$(echo "$out" | grep '^data: ' | tail -1)" "data: [DONE]" "... ends with dat
 check "... X-Orion-Cold-Start on the stream" grep -qi '^x-orion-cold-start: false' "$T_TMP/h6"
 out=$(curl -sN "$URL/v1/completions" -d '{"model":"gemma3:1b","prompt":"hi","stream":true}')
 check "stream without include_usage: no usage anywhere" sh -c "! echo '$out' | grep -q usage"
-oerr() { printf '{"error":{"message":"%s","type":"%s","param":null,"code":null}}\n %s' "$1" "$2" "$3"; }
-is "$(curl -s -w ' %{http_code}' $URL/v1/completions -d '{bad')" "$(oerr 'invalid request body: not a JSON object' invalid_request_error 400)" "/v1/completions: bad JSON, 400 in OpenAI's shape"
-is "$(curl -s -w ' %{http_code}' $URL/v1/completions -d '{"prompt":"x"}')" "$(oerr 'model is required' invalid_request_error 400)" "... no model: 400"
-is "$(curl -s -w ' %{http_code}' $URL/v1/completions -d '{"model":"nope:1b","prompt":"x"}')" "$(oerr "model 'nope:1b' not found" not_found_error 404)" "... a model no node has: 404 at once"
+# the error schema: OpenAI's shape (oerr) and Ollama's (nerr), with code, type and details
+oerr() { printf '{"error":{"message":"%s","type":"non_retriable","param":null,"code":"%s","provider":"orion-inference","details":{%s}}}\n %s' "$1" "$2" "${4:-}" "$3"; }
+nerr() { printf '{"error":"%s","code":"%s","type":"non_retriable","provider":"orion-inference","details":{%s}} %s' "$1" "$2" "${4:-}" "$3"; }
+is "$(curl -s -w ' %{http_code}' $URL/v1/completions -d '{bad')" "$(oerr 'invalid request body: not a JSON object' BAD_REQUEST 400)" "/v1/completions: bad JSON, 400 in OpenAI's shape"
+is "$(curl -s -w ' %{http_code}' $URL/v1/completions -d '{"prompt":"x"}')" "$(oerr 'model is required' BAD_REQUEST 400)" "... no model: 400"
+is "$(curl -s -w ' %{http_code}' $URL/v1/completions -d '{"model":"nope:1b","prompt":"x"}')" "$(oerr "model 'nope:1b' not found" MODEL_NOT_FOUND 404)" "... a model no node has: 404 at once"
 is "$(curl -s -o /dev/null -w '%{http_code}' $URL/v1/completions -d '{"model":"gemma3:1b","prompt":["a"]}')" 400 "... a prompt that is not a string: 400"
 is "$(curl -s -o /dev/null -w '%{http_code}' $URL/v1/completions -d '{"model":"gemma3:1b","prompt":"a","stop":[1]}')" 400 "... a stop that is not strings: 400"
 is "$(curl -s -o /dev/null -w '%{http_code}' $URL/v1/completions)" 405 "... GET: 405"
-is "$(curl -s -w ' %{http_code}' $URL/api/chat -d '{"model":"nope:1b","messages":[{"role":"user","content":"x"}]}')" "{\"error\":\"model 'nope:1b' not found\"} 404" "/api/chat of a model no node has: 404 at once"
+is "$(curl -s -w ' %{http_code}' $URL/api/chat -d '{"model":"nope:1b","messages":[{"role":"user","content":"x"}]}')" "$(nerr "model 'nope:1b' not found" MODEL_NOT_FOUND 404)" "/api/chat of a model no node has: 404 at once"
 
 # cold start: qwen2.5:0.5b is installed on pi-a but not loaded
 out=$(curl -s -D "$T_TMP/h7" "$URL/api/generate" -d '{"model":"qwen2.5:0.5b","prompt":"hi","stream":false}')
@@ -134,7 +144,7 @@ check "routed sticky but load_duration 0.9 s: cold start after all (not streamed
 is "$(curl -s -w ' %{http_code}' $URL/v1/models/gemma3:1b | sed 's/"created":[0-9]*/"created":T/')" '{"id":"gemma3:1b","object":"model","created":T,"owned_by":"library"}
  200' "GET /v1/models/{id}: one model object"
 check "... the id percent-decoded" sh -c "curl -s $URL/v1/models/qwen2.5%3A0.5b | grep -q '\"id\":\"qwen2.5:0.5b\"'"
-is "$(curl -s -w ' %{http_code}' $URL/v1/models/nope:1b)" "$(oerr "model 'nope:1b' not found" not_found_error 404)" "... a model no node has: 404 in OpenAI's shape"
+is "$(curl -s -w ' %{http_code}' $URL/v1/models/nope:1b)" "$(oerr "model 'nope:1b' not found" MODEL_NOT_FOUND 404)" "... a model no node has: 404 in OpenAI's shape"
 is "$(curl -s -o /dev/null -w '%{http_code}' -X POST $URL/v1/models/gemma3:1b)" 405 "... POST: 405"
 is "$(curl -s -o /dev/null -w '%{http_code}' $URL/v1/models/bad%zz)" 400 "... a bad escape: 400"
 out=$(curl -s -D "$T_TMP/h8" -X POST "$URL/v1/models/gemma3:1b/load")
@@ -144,8 +154,8 @@ e=$(grep 'gw-' "$T_TMP/entries" | tail -1)
 check "... sent as an empty-prompt generate (Ollama's load only)" sh -c "echo '$e' | grep -q 'model gemma3:1b prompt  '"
 curl -s -o /dev/null -X POST "$URL/v1/models/gemma3:1b/load" -d '{"keep_alive":"1h"}'
 check "... the body's keep_alive passed on" sh -c "grep 'gw-' $T_TMP/entries | tail -1 | grep -q 'keep_alive 1h'"
-is "$(curl -s -w ' %{http_code}' -X POST $URL/v1/models/gemma3:1b/load -d '{bad')" "$(oerr 'invalid request body: not a JSON object' invalid_request_error 400)" "... bad JSON: 400"
-is "$(curl -s -w ' %{http_code}' -X POST $URL/v1/models/nope:1b/load)" "$(oerr "model 'nope:1b' not found" not_found_error 404)" "... unknown model: 404"
+is "$(curl -s -w ' %{http_code}' -X POST $URL/v1/models/gemma3:1b/load -d '{bad')" "$(oerr 'invalid request body: not a JSON object' BAD_REQUEST 400)" "... bad JSON: 400"
+is "$(curl -s -w ' %{http_code}' -X POST $URL/v1/models/nope:1b/load)" "$(oerr "model 'nope:1b' not found" MODEL_NOT_FOUND 404)" "... unknown model: 404"
 is "$(curl -s -o /dev/null -w '%{http_code}' -X POST $URL/v1/models//load)" 400 "... no model: 400"
 is "$(curl -s -o /dev/null -w '%{http_code}' $URL/v1/models/gemma3:1b/load)" 405 "... GET: 405"
 out=$(curl -s -w ' %{http_code}' -X POST "$URL/v1/models/gemma3:1b/unload")
@@ -162,29 +172,59 @@ is "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE $URL/v1/models/gemma3:1b/
 check "/api/tags lists the installed models" sh -c "curl -s $URL/api/tags | grep -q '\"name\":\"qwen2.5:0.5b\",\"model\":\"qwen2.5:0.5b\"'"
 check "/api/ps lists loaded models with their node" sh -c "curl -s $URL/api/ps | grep -q '\"name\":\"gemma3:1b\".*\"node\":\"pi-a\"'"
 is "$(curl -s -o /dev/null -w '%{http_code}' $URL/api/show -d '{"model":"gemma3:1b"}')" 200 "/api/show of an installed model"
-is "$(curl -s -w ' %{http_code}' $URL/api/show -d '{"model":"nope"}')" "{\"error\":\"model 'nope' not found\"} 404" "/api/show of an unknown one: 404"
+is "$(curl -s -w ' %{http_code}' $URL/api/show -d '{"model":"nope"}')" "$(nerr "model 'nope' not found" MODEL_NOT_FOUND 404)" "/api/show of an unknown one: 404"
 check "/api/version" sh -c "curl -s $URL/api/version | grep -q '^{\"version\":\"'"
 check "/v1/models" sh -c "curl -s $URL/v1/models | grep -q '\"id\":\"gemma3:1b\",\"object\":\"model\"'"
 check "HEAD /: 200, 17 bytes" sh -c "curl -sI $URL/ | grep -qi '^content-length: 17'"
 is "$(curl -s $URL/)" "Ollama is running" "GET /"
-check "/health: ok with pi-a eligible" sh -c "curl -s $URL/health | grep -q '{\"ok\":true,\"backends\":\\[{\"node\":\"pi-a\",\"eligible\":true'"
+check "/health: ok with pi-a eligible" sh -c "curl -s $URL/health | grep -q '{\"status\":\"ok\",\"ok\":true,\"backends\":\\[{\"node\":\"pi-a\",\"eligible\":true'"
 is "$(curl -s -o /dev/null -w '%{http_code}' $URL/health/ready)" 200 "/health/ready: 200"
 
 # errors
 is "$(curl -s -w ' %{http_code}' $URL/api/chat -d '{"model":"gemma3:1b","messages":[{"role":"user","content":"fail-1"}]}')" \
-    "{\"error\":\"model 'gemma3:1b' not found\"} 404" "model_not_found: 404 in Ollama's words"
+    "$(nerr "model 'gemma3:1b' not found" MODEL_NOT_FOUND 404 '"model":"gemma3:1b","node":"pi-a"')" "model_not_found: 404 in Ollama's words"
 is "$(curl -s -w ' %{http_code}' $URL/v1/chat/completions -d '{"model":"qwen2.5:0.5b","messages":[{"role":"user","content":"fail-2"}]}')" \
-    "{\"error\":{\"message\":\"model 'qwen2.5:0.5b' not found\",\"type\":\"not_found_error\",\"param\":null,\"code\":null}}
- 404" "... and in OpenAI's"
-is "$(curl -s -w ' %{http_code}' $URL/api/chat -d '{"messages":[]}')" '{"error":"model is required"} 400' "chat without model: 400"
-is "$(curl -s -w ' %{http_code}' $URL/api/generate -d '{"prompt":"x"}')" "{\"error\":\"model '' not found\"} 404" "generate without model: 404"
+    "$(oerr "model 'qwen2.5:0.5b' not found" MODEL_NOT_FOUND 404 '"model":"qwen2.5:0.5b","node":"pi-a"')" "... and in OpenAI's"
+is "$(curl -s -w ' %{http_code}' $URL/api/chat -d '{"messages":[]}')" "$(nerr 'model is required' BAD_REQUEST 400)" "chat without model: 400"
+is "$(curl -s -w ' %{http_code}' $URL/api/generate -d '{"prompt":"x"}')" "$(nerr "model '' not found" MODEL_NOT_FOUND 404)" "generate without model: 404"
 is "$(curl -s -o /dev/null -w '%{http_code}' $URL/api/chat -d '{bad')" 400 "bad JSON: 400"
-is "$(curl -s -w ' %{http_code}' -X POST $URL/api/chat)" '{"error":"missing request body"} 400' "no body: 400"
-is "$(curl -s -w ' %{http_code}' -X POST $URL/chat)" '{"error":"missing request body"} 400' "/chat is /api/chat (brain-service name)"
-is "$(curl -s -w ' %{http_code}' -X POST $URL/generate)" '{"error":"missing request body"} 400' "/generate is /api/generate"
+is "$(curl -s -w ' %{http_code}' -X POST $URL/api/chat)" "$(nerr 'missing request body' BAD_REQUEST 400)" "no body: 400"
+is "$(curl -s -w ' %{http_code}' -X POST $URL/chat)" "$(nerr 'missing request body' BAD_REQUEST 400)" "/chat is /api/chat (brain-service name)"
+is "$(curl -s -w ' %{http_code}' -X POST $URL/generate)" "$(nerr 'missing request body' BAD_REQUEST 400)" "/generate is /api/generate"
 check "/models lists the installed models like /api/tags" sh -c "curl -s $URL/models | grep -q '\"name\":\"qwen2.5:0.5b\"'"
 is "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE $URL/models)" 405 "a known path with the wrong method: 405"
 is "$(curl -s -o /dev/null -w '%{http_code}' $URL/nowhere)" 404 "unknown path: 404"
+# every Redis error code a worker or router may answer, as the front relays it over HTTP
+# (docs/PROTOCOL.md "Error codes"): Redis code, retriable, HTTP code, status
+while read -r rc rt hc st; do
+    curl -s -D "$T_TMP/eh" -w ' %{http_code}' "$URL/v1/chat/completions" \
+        -d "{\"model\":\"gemma3:1b\",\"messages\":[{\"role\":\"user\",\"content\":\"code-$rc-$rt\"}]}" >"$T_TMP/eb"
+    want="\"type\":\"non_retriable\",\"param\":null,\"code\":\"$hc\""
+    [ "$rt" = true ] && want="\"type\":\"retriable\",\"param\":null,\"code\":\"$hc\""
+    ra=0
+    [ "$rt" = true ] && { grep -q '"retry_after_ms":2500' "$T_TMP/eb" || ra=1; }
+    case $st in 429 | 503) [ "$rt" = true ] && { grep -qi '^retry-after: 3' "$T_TMP/eh" || ra=1; } ;; esac
+    grep -q "$want" "$T_TMP/eb" && grep -q " $st\$" "$T_TMP/eb" && [ $ra = 0 ]
+    ok $? "Redis code $rc (retriable $rt): HTTP $st $hc"
+done <<'CODES'
+bad_request false BAD_REQUEST 400
+context_budget_exceeded false CONTEXT_BUDGET_EXCEEDED 400
+model_not_capable false MODEL_NOT_CAPABLE 400
+queue_full true QUEUE_FULL 429
+canceled false CANCELED 499
+ollama_error false INFERENCE_ERROR 500
+ollama_error true INFERENCE_ERROR 500
+too_large false RESPONSE_TOO_LARGE 500
+duplicate false DUPLICATE 409
+bad_response false BAD_UPSTREAM_RESPONSE 502
+failed_over_too_often false FAILED_OVER_TOO_OFTEN 502
+ollama_unreachable true NODE_UNREACHABLE 502
+ollama_unreachable false NODE_UNREACHABLE 502
+no_available_nodes true NO_AVAILABLE_NODES 503
+ollama_busy true MODEL_BUSY 503
+model_loading true MODEL_LOADING 503
+timeout true TIMEOUT 504
+CODES
 
 # a client that goes away: the cancel key is set
 curl -s -m 1 "$URL/api/generate" -d '{"model":"gemma3:1b","prompt":"slow"}' >/dev/null
@@ -201,11 +241,11 @@ sleep 1.5
 out=$(curl -s -w ' %{http_code}' $URL/health/ready)
 is "${out##* }" 503 "/health/ready: 503 while no node is eligible"
 check "... with the reason" sh -c "echo '$out' | grep -q 'pi-a: hot'"
-check "/health: ok false" sh -c "curl -s $URL/health | grep -q '{\"ok\":false'"
+check "/health: ok false" sh -c "curl -s $URL/health | grep -q '{\"status\":\"ok\",\"ok\":false'"
 out=$(curl -s -m 10 -w ' %{http_code}' -X POST "$URL/v1/models/gemma3:1b/unload" -d '{"timeout":1}')
 is "${out##* }" 502 "an unload for a node that is not eligible fails after the body's timeout: 502"
 echo "$out" >"$T_TMP/unload"
-check "... naming the node and why" grep -q "unloading 'gemma3:1b' failed on pi-a: no node could take the request before its deadline.*api_error" "$T_TMP/unload"
+check "... naming the node and why" grep -q "unloading 'gemma3:1b' failed on pi-a: no node could take the request before its deadline.*NODE_FAILED" "$T_TMP/unload"
 curl -s -m 1 "$URL/api/generate" -d '{"model":"gemma3:1b","prompt":"waits"}' >/dev/null
 wait_for 3 sh -c "[ \$(redis-cli -p $REDIS_PORT XPENDING $Q inference-router | head -1) = 0 ]"
 ok $? "a waiting request whose client left is dropped (acknowledged)"

@@ -51,7 +51,7 @@ sleep 1.5 # the first health refreshes (hysteresis marks included)
 # traffic: two requests through the front, one straight onto P:requests
 curl -s "$URL/api/generate" -d '{"model":"gemma3:1b","prompt":"x","stream":false}' >/dev/null
 curl -s "$URL/api/chat" -d '{"model":"gemma3:1b","messages":[{"role":"user","content":"y"}]}' >/dev/null
-rcli XADD $Q '*' prompt "no model" callback orion:inference:cb:t1 >/dev/null # a bad request
+rcli XADD $Q '*' model "no model" prompt p callback orion:inference:cb:t1 >/dev/null # a bad request
 # one that waits: its model is installed only on the hot node
 rcli XADD $Q '*' model qwen2.5:0.5b prompt w callback orion:inference:cb:t2 timeout_ms 600000 >/dev/null
 sleep 1.2

@@ -40,8 +40,10 @@ static const struct pcase cases[] = {
     {"generate", {"model=gemma3", "prompt=hi", "stream=true", "priority=3"}, NULL},
     {"all optional", {"model=m", "prompt=p", "options={\"num_predict\":5}", "format=\"json\"",
                       "think=low", "timeout_ms=5000", "callback=cb:1"}, NULL},
-    {"no model", {"prompt=hi"}, "'model' is missing"},
-    {"empty model", {"model=", "prompt=hi"}, "'model' is missing"},
+    {"no model: auto", {"prompt=hi"}, NULL},
+    {"empty model: auto", {"model=", "prompt=hi"}, NULL},
+    {"a role and a task type", {"model=coder", "prompt=hi", "task_type=code"}, NULL},
+    {"task type with a newline", {"prompt=hi", "task_type=a\nb"}, "'task_type'"},
     {"model with space", {"model=a b", "prompt=hi"}, "not a model name"},
     {"neither", {"model=m"}, "'messages' or 'prompt' is required"},
     {"both", {"model=m", "prompt=p", "messages=[]"}, "not both"},
@@ -105,7 +107,7 @@ static void test_values(void)
         contract_request_parse(f, "5-0", &r, err, sizeof(err));
         id = contract_request_id(&r);
         ok(id.n == 3 && !memcmp(id.p, "abc", 3), "explicit request id wins");
-        ok(r.priority == 2 && !r.stream, "defaults: priority 2, no stream");
+        ok(r.priority == 2 && !r.has_priority && !r.stream, "defaults: priority 2, no stream");
         resp_reply_free(f);
     }
     {

@@ -154,9 +154,25 @@ static void test_streams(void)
     check_argv(&a, "XADD|P:events|MAXLEN|~|10000|*|type|failed|request_id|r1|node_id|n1|model||"
                "info||code|canceled", "failed event (worker)");
 
-    entry_routed(&a, "P:requests:n2", f, entry_cstr("old"), 2, 1700000000123LL);
+    entry_routed(&a, "P:requests:n2", f, entry_cstr("old"), 2, 1700000000123LL, entry_cstr(NULL),
+                 entry_cstr(NULL));
     check_argv(&a, "XADD|P:requests:n2|*|model|m|prompt|p|callback|cb|request_id|old|attempt|2|"
                "routed_at|1700000000123", "routed request: the routing fields replaced at the end");
+    entry_routed(&a, "P:requests:n2", f, entry_cstr("old"), 1, 5, entry_cstr("gemma3:1b"),
+                 entry_cstr("coder"));
+    check_argv(&a, "XADD|P:requests:n2|*|prompt|p|callback|cb|model|gemma3:1b|role|coder|"
+               "request_id|old|attempt|1|routed_at|5", "routed request: the model chosen, its role");
+    memset(&e, 0, sizeof(e));
+    e.type = entry_cstr("done");
+    e.total_duration = 9;
+    e.load_duration = 1;
+    e.prompt_est = 40;
+    e.prompt_eval_count = 38;
+    e.task_type = entry_cstr("code");
+    entry_event(&a, &keys, &e);
+    check_argv(&a, "XADD|P:events|MAXLEN|~|10000|*|type|done|request_id||node_id||model||"
+               "total_duration|9|load_duration|1|task_type|code|prompt_est|40|prompt_eval_count|38",
+               "done event with the prompt's estimate and count");
 
     entry_deadletter(&a, &keys, f);
     check_argv(&a, "XADD|P:deadletter|MAXLEN|~|10000|*|model|m|request_id|old|prompt|p|attempt|1|"

@@ -133,7 +133,7 @@ static void test_order_deadline(struct router *r)
     is_int(r->cnt.timeouts, 1, "deadline: counted");
     hold(r, id[1], 8, "model", "m", "prompt", "p", "priority", "3", "request_id", "high");
     is_int(r->nw, 4, "the same entry read again is held once");
-    hold(r, "1-1", 4, "prompt", "p", "callback", "t:cb:bad");
+    hold(r, "1-1", 6, "model", "a b", "prompt", "p", "callback", "t:cb:bad");
     is_int(r->nw, 4, "a bad entry is not held");
     spin(r, 200);
     is_str(answer_code("t:cb:bad"), "bad_request", "... it is answered bad_request");

@@ -103,9 +103,11 @@ void worker_note_streaming(struct job *j, bool on)
     }
     if (++w->streaming > w->peak) {
         w->peak = w->streaming;
-        if (w->wc->remote && w->peak < (unsigned)w->wc->parallel)
+        if (w->wc->remote && w->peak < (unsigned)w->wc->parallel) {
             log_info("backend %s: %u request(s) streamed at once; taking up to %ld", w->node,
                      w->peak, worker_capacity(w));
+            worker_read_more(w); /* the slot just learned takes work now */
+        }
     }
 }
 

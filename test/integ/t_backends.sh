@@ -8,7 +8,9 @@
 start_redis || { ok 1 "redis-server starts"; done_testing; exit 1; }
 SIMARGS="--models gemma3:1b,qwen2.5:0.5b --load-ms 200 --tokens-per-s 200"
 start_sim a $SIMARGS || ok 1 "ollama-sim a starts"
-start_sim b $SIMARGS --num-parallel 2 || ok 1 "ollama-sim b starts"
+# b answers slowly (10 tokens/s: 0.6 s or more), so two requests on it surely stream together
+start_sim b --models gemma3:1b,qwen2.5:0.5b --load-ms 200 --tokens-per-s 10 --num-parallel 2 ||
+    ok 1 "ollama-sim b starts"
 PORT_A=${SIM_URL_a##*:}
 BNAME=127.0.0.1-${SIM_URL_b##*:} # the name made from b's URL
 HTTP_PORT=$(free_port)

@@ -35,7 +35,8 @@
 struct contract_keys {
     char prefix[256];
     char requests[CONTRACT_KEY_MAX], health[CONTRACT_KEY_MAX], events[CONTRACT_KEY_MAX],
-        deadletter[CONTRACT_KEY_MAX], drain[CONTRACT_KEY_MAX], models[CONTRACT_KEY_MAX];
+        deadletter[CONTRACT_KEY_MAX], drain[CONTRACT_KEY_MAX], models[CONTRACT_KEY_MAX],
+        backends[CONTRACT_KEY_MAX]; /* P:backends: URL backends registered at run time */
 };
 
 /* 0, or -1 when the prefix is empty or too long. */

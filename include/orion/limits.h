@@ -31,6 +31,8 @@
 #define ORION_JSON_MAX_DEPTH 64               /* nesting accepted in JSON we read */
 #define ORION_FIELD_MAX (4u * 1024 * 1024)    /* one field of a request entry */
 #define ORION_NODE_ID_MAX 64                  /* bytes of a node id */
+#define ORION_BACKEND_URL_MAX 255             /* bytes of a URL backend's base URL */
+#define ORION_BACKENDS_MAX 64                 /* URL backends one router runs */
 #define ORION_MODEL_MAX 256                   /* bytes of a model name */
 #define ORION_EMBED_MAX_INPUTS 2048           /* inputs of one embedding request (OpenAI's cap) */
 /* Inputs of one embedding entry when the HTTP front splits a batch: the answer of 64 vectors

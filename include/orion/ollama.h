@@ -61,7 +61,13 @@ struct ollama_gen { /* a request; JSON fields are raw JSON text passed through (
 
 /* header_ms: how long Ollama may take to send a response head (0: 600 000, httpc's default);
  * past it the call fails with code timeout. NULL: bad URL. */
-struct ollama *ollama_new(struct loop *l, const char *base_url, long header_ms);
+/* connect_ms: how long a connect may take (0: httpc's 3000). */
+struct ollama *ollama_new_timeouts(struct loop *l, const char *base_url, long connect_ms,
+                                   long header_ms);
+static inline struct ollama *ollama_new(struct loop *l, const char *base_url, long header_ms)
+{
+    return ollama_new_timeouts(l, base_url, 0, header_ms);
+}
 void ollama_free(struct ollama *o); /* cancels every call and list, no callbacks */
 /* always streams from Ollama; NULL on ENOMEM. Exactly one of done/error later, never inside. */
 struct ollama_call *ollama_generate(struct ollama *o, const struct ollama_gen *g,

@@ -76,11 +76,11 @@ static void h_v1_embeddings(struct gateway *g, struct httpd_req *hr,
 {
     gw_embed_post(g, hr, req, GW_EMBED_OPENAI);
 }
-static void h_register(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+static void h_undrain(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
     gw_drain(g, hr, req, false);
 }
-static void h_deregister(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+static void h_drain(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
     gw_drain(g, hr, req, true);
 }
@@ -112,8 +112,9 @@ static const struct {
     {"/api/tags", false, gw_tags},          {"/api/ps", false, gw_ps},
     {"/v1/models", false, gw_models},       {"/api/version", false, gw_version},
     {"/metrics", false, gw_metrics},        {"/stats", false, gw_stats},
-    {"/backends", false, gw_backends},      {"/backends/register", true, h_register},
-    {"/backends/deregister", true, h_deregister}, {"/ui", false, h_ui},
+    {"/backends", false, gw_backends},      {"/backends/register", true, gw_backend_register},
+    {"/backends/deregister", true, gw_backend_deregister}, {"/ui", false, h_ui},
+    {"/nodes/drain", true, h_drain},        {"/nodes/undrain", true, h_undrain},
     {"/", false, h_root},                  {"/chat", true, h_chat},
     {"/generate", true, h_generate},       {"/models", false, gw_tags},
     {"/v1/config", false, gw_config_get},  {"/v1/config", true, gw_config_post},

@@ -213,6 +213,11 @@ gw_handler gw_metrics, gw_stats, gw_backends;
 /* POST /backends/deregister (drain true: HSET P:drain) or /backends/register (HDEL). */
 void gw_drain(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req,
               bool drain);
+/* The same for a node id already read (NULL: 400). */
+void gw_drain_node(struct gateway *g, struct httpd_req *hr, const char *node, bool drain);
+/* gateway_backends.c: POST /backends/register {"url","name"} and /backends/deregister
+ * {"url"|"node"} (P:backends; a node and no URL: undrain / drain, as before) */
+gw_handler gw_backend_register, gw_backend_deregister;
 
 /* gateway_ui.c */
 void gw_ui(struct httpd_req *hr); /* the status page */

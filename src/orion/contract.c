@@ -23,6 +23,7 @@ int contract_keys_init(struct contract_keys *k, const char *prefix)
     snprintf(k->events, sizeof(k->events), "%s:events", prefix);
     snprintf(k->deadletter, sizeof(k->deadletter), "%s:deadletter", prefix);
     snprintf(k->drain, sizeof(k->drain), "%s:drain", prefix);
+    snprintf(k->backends, sizeof(k->backends), "%s:backends", prefix);
     snprintf(k->models, sizeof(k->models), "%s:models", prefix);
     return 0;
 }

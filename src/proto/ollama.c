@@ -342,7 +342,8 @@ struct ollama_list { /* a GET of /api/ps or /api/tags, or an ollama_fetch */
     int status;
 };
 
-struct ollama *ollama_new(struct loop *l, const char *base_url, long header_ms)
+struct ollama *ollama_new_timeouts(struct loop *l, const char *base_url, long connect_ms,
+                                   long header_ms)
 {
     struct ollama *o = orion_calloc(1, sizeof(*o));
     struct httpc_opts ho;
@@ -350,6 +351,7 @@ struct ollama *ollama_new(struct loop *l, const char *base_url, long header_ms)
     if (!o)
         return NULL;
     memset(&ho, 0, sizeof(ho));
+    ho.connect_ms = connect_ms;
     ho.header_ms = header_ms;
     o->l = l;
     o->h = httpc_new(l, base_url, &ho);

@@ -9,7 +9,7 @@
 
 int main(int argc, char **argv)
 {
-    struct router_conf rc;
+    struct router_conf rc = {0};
     const struct conf_opt opts[] = {
         CONF_COMMON_OPTS(&rc.c),
         {"max-temp", "ORION_MAX_TEMP", CONF_DOUBLE, "75", "hottest eligible node, in C", 0, 200,
@@ -44,6 +44,21 @@ int main(int argc, char **argv)
          "HTTP front ADDR:PORT, or off", 0, 0, &rc.http_listen, NULL, false},
         {"http-token", "ORION_HTTP_TOKEN", CONF_STR, NULL, "bearer token the HTTP front requires",
          0, 0, &rc.http_token, NULL, true},
+        {"backends", "ORION_BACKENDS", CONF_STR, NULL,
+         "Ollama servers this router runs as nodes itself, no worker: URL or NAME=URL, "
+         "comma-separated", 0, 0, &rc.backends, "BACKENDS", false},
+        {"backend-interval", "ORION_BACKEND_INTERVAL", CONF_INT, "5",
+         "seconds between probes of a URL backend (GET /api/version, /api/ps, /api/tags)", 1,
+         3600, &rc.backend_interval, NULL, false},
+        {"backend-parallel", "ORION_BACKEND_PARALLEL", CONF_INT, "8",
+         "most requests a URL backend is given at once (its capacity is learned below this)", 1,
+         64, &rc.backend_parallel, NULL, false},
+        {"connect-timeout", "ORION_CONNECT_TIMEOUT", CONF_INT, "3",
+         "seconds a connect to a URL backend may take", 1, 600, &rc.connect_timeout,
+         "CONNECT_TIMEOUT_SEC", false},
+        {"read-timeout", "ORION_READ_TIMEOUT", CONF_INT, "600",
+         "seconds a URL backend may take to start its answer (a cold model load counts)", 1,
+         86400, &rc.read_timeout, "READ_TIMEOUT_SEC", false},
         {"max-concurrent", "ORION_MAX_CONCURRENT", CONF_INT, "256",
          "HTTP connections the front serves at once (more get 503)", 1, 100000,
          &rc.max_concurrent, "INFERENCE_MAX_CONCURRENT_REQUESTS", false},

@@ -487,6 +487,7 @@ void router_free(struct router *r)
     if (!r)
         return;
     gateway_free(r->gw);
+    router_backends_free(r);
     for (size_t i = 0; i < r->nw; i++)
         router_waiting_free(r, r->w[i]);
     orion_free(r->w);
@@ -527,6 +528,9 @@ struct router *router_new(const struct router_conf *rc, int *code)
                                       read_room, read_take, read_taken, read_caught_up, r};
         group_init(&r->g, r->l, r->cmd, r->blk, &go);
     }
+    *code = router_backends_init(r);
+    if (*code)
+        goto out_free;
     r->last_report = loop_now();
     return r;
 out_free:
@@ -568,7 +572,7 @@ int router_run(const struct router_conf *rc)
     }
     redis_start(r->cmd);
     redis_start(r->blk);
-    code = loop_run(r->l) < 0 ? ORION_EXIT_SYSTEM : 0;
+    code = router_backends_start(r) < 0 || loop_run(r->l) < 0 ? ORION_EXIT_SYSTEM : 0;
     if (code)
         log_errorx("event loop: out of memory");
     report(r);

@@ -17,6 +17,10 @@ struct router_conf {
     long service_ms, cold_load_ms, load_factor; /* spill rule defaults (route.h) */
     long takeover_ms; /* a waiting request idle this long belongs to a router that died */
     const char *policy, *placement, *router_id, *http_listen, *http_token;
+    /* URL backends (router_backends.c): the list, and their probe interval (s), most requests
+     * at once, connect and read (response head) timeouts (s) */
+    const char *backends;
+    long backend_interval, backend_parallel, connect_timeout, read_timeout;
     /* the service contract (docs/PROTOCOL.md): roles, presets, admission, the context guard */
     const char *model_roles, *presets, *config, *preload, *orchestration_mode, *queue_strategy;
     long max_waiting, max_per_model, default_priority, default_num_ctx, max_concurrent;

@@ -158,6 +158,7 @@ struct router {
     struct buf xlen_ids;    /* node ids of the refresh's XLENs in flight, in order, NUL after each */
     size_t xlen_next;       /* offset of the next one to be answered */
     size_t cancel_next;     /* where the next poll starts in w (a long list is taken in turns) */
+    struct backends *be;    /* the URL backends this router runs (router_backends.c) */
     /* the service contract (router_service.c, router_preload.c) */
     struct role_map user_roles;      /* --model-roles */
     struct preset_set presets;       /* built-in + --presets */
@@ -232,5 +233,10 @@ size_t router_route_nodes(struct router *r, struct route_node *out, struct rnode
 long router_refresh_cb(struct loop *l, void *arg);
 struct rnode *router_node(struct router *r, const char *id, bool create);
 void router_nodes_release(struct router *r);
+
+/* router_backends.c: URL backends, each a node runner (src/worker/) on the router's loop */
+int router_backends_init(struct router *r); /* --backends: 0, or an exit code (logged) */
+int router_backends_start(struct router *r); /* 0, or -1 (ENOMEM) */
+void router_backends_free(struct router *r);  /* accepts r->be NULL */
 
 #endif

@@ -5,6 +5,7 @@
 #define ORION_WORKER_INT_H
 
 #include "orion/contract.h"
+#include "orion/httpc.h"
 #include "orion/group.h"
 #include "orion/health.h"
 #include "orion/loop.h"
@@ -44,6 +45,7 @@ struct job {
     long answer_backoff;        /* ms */
     unsigned answer_tries;      /* error replies so far */
     unsigned repl_tries;        /* WAITs that found the answer not yet on the replicas */
+    bool streaming;             /* its first token came and it is not finished */
 };
 
 struct worker {
@@ -69,6 +71,14 @@ struct worker {
     bool ps_ok, health_logged, metrics_warned, removing;
     char cancel_ids[WORKER_MAX_PARALLEL][48]; /* entry ids asked about in the last poll */
     size_t ncancel_ids;
+    struct worker_hooks hk;
+    unsigned long health_timer, cancel_timer, stop_timer, remove_timer; /* 0: none */
+    /* a remote runner (wc->remote): the /api/version probe and the capacity it learns */
+    struct httpc *probe;
+    struct httpc_req *probe_req;
+    int probe_status;
+    bool probe_ok;            /* the last probe answered 200 */
+    unsigned streaming, peak; /* jobs streaming now; the most seen at once */
     struct { /* worker_meta.c: what Ollama says about its models */
         struct ollama_model *tags, *ps, *shown; /* the last /api/tags, /api/ps; /api/show's */
         size_t ntags, nps, nshown;
@@ -104,6 +114,8 @@ void worker_admin_free(struct worker_admin *wa);          /* accepts NULL */
 /* worker_embed.c: the Ollama side of an embedding request (input) */
 void job_start_embed(struct job *j);
 
+void worker_job_abandon(struct job *j); /* free unanswered: it stays pending in the stream */
+void worker_stopped(struct worker *w);   /* the stop is complete: hk.stopped */
 /* worker_meta.c */
 int worker_meta_take(struct worker *w, bool ps, int status, const char *body, size_t n);
 void worker_meta_probed(struct worker *w); /* both lists are in: ask /api/show, publish */
@@ -113,5 +125,12 @@ void worker_meta_release(struct worker *w);
 /* worker_health.c */
 long worker_health_cb(struct loop *l, void *arg);
 void worker_health_remove(struct worker *w, redis_reply_fn *cb, void *arg);
+
+/* worker_probe.c: a remote runner's probe (GET /api/version) and learned capacity */
+int worker_probe_init(struct worker *w);   /* 0, or -1 (EINVAL bad URL, ENOMEM) */
+void worker_probe_release(struct worker *w);
+void worker_probe_start(struct worker *w); /* one probe; worker_probe_done() when it ends */
+void worker_probe_done(struct worker *w);  /* one of the interval's probes ended */
+void worker_note_streaming(struct job *j, bool on); /* first token / end of a job */
 
 #endif

@@ -18,7 +18,8 @@
 
 int worker_ollama_init(struct worker *w)
 {
-    w->ollama = ollama_new(w->l, w->wc->ollama_url, w->wc->ollama_timeout * 1000);
+    w->ollama = ollama_new_timeouts(w->l, w->wc->ollama_url, w->wc->connect_timeout * 1000,
+                                    w->wc->ollama_timeout * 1000);
     return w->ollama ? 0 : -1;
 }
 
@@ -42,6 +43,7 @@ void job_free(struct job *j)
 {
     if (!j)
         return;
+    worker_note_streaming(j, false);
     job_stop(j);
     if (j->answer_timer)
         loop_timer_cancel(j->w->l, j->answer_timer);
@@ -124,6 +126,7 @@ static void on_done(void *arg, const struct ollama_final *f)
     struct buf m;
 
     j->call = NULL;
+    worker_note_streaming(j, false);
     j->final = *f;
     j->final.ok = true;
     memset(&d, 0, sizeof(d));
@@ -157,6 +160,17 @@ static void on_error(void *arg, const char *code, bool retriable, const char *ms
     struct job *j = arg;
 
     j->call = NULL;
+    worker_note_streaming(j, false);
+    if (j->w->wc->remote && !strcmp(code, "ollama_unreachable") && !buf_size(&j->text) &&
+        !j->w->stopping) {
+        /* the backend is gone: the request stays pending, and the router moves it to another
+         * node once the probe has marked this one down */
+        log_warnx("request %s: backend %s: %s; left for another node", j->entry_id, j->w->node,
+                  msg);
+        j->w->probe_ok = false;
+        worker_job_abandon(j);
+        return;
+    }
     log_warnx("request %s: %s: %s", j->entry_id, code, msg);
     job_answer_error(j, code, retriable, msg);
 }
@@ -166,6 +180,8 @@ static void on_chunk(void *arg, const char *delta, size_t n, const char *thinkin
     struct job *j = arg;
     struct entry_argv a;
 
+    if (n || tn)
+        worker_note_streaming(j, true);
     if ((n && buf_append(&j->text, delta, n) < 0) ||
         (tn && buf_append(&j->thinking, thinking, tn) < 0)) {
         ollama_cancel(j->call);

@@ -23,6 +23,7 @@ want() { # want <test> <package>: optional
 need "command -v musl-gcc" musl-tools
 need "command -v redis-server" redis-server
 need "command -v redis-cli" redis-tools
+need "command -v redis-sentinel" redis-sentinel # the failover tests (t_sentinel.sh)
 need "command -v curl" curl
 need "command -v dpkg-source" dpkg-dev
 need "command -v aarch64-linux-gnu-gcc" gcc-aarch64-linux-gnu

@@ -29,6 +29,10 @@ struct conf_opt {
 struct conf_common {
     const char *redis_addr, *redis_user, *redis_password, *prefix, *log_level, *log_format;
     long redis_db;
+    /* Sentinel: where to ask for the master, its name there, the sentinels' own AUTH */
+    const char *redis_sentinels, *redis_master_name, *redis_sentinel_user,
+        *redis_sentinel_password;
+    long redis_min_replicas, redis_wait_timeout; /* WAIT after writes that must survive */
 };
 
 #define CONF_COMMON_OPTS(c)                                                                        \
@@ -41,6 +45,23 @@ struct conf_common {
          true},                                                                                    \
         {"redis-db", "ORION_REDIS_DB", CONF_INT, "0", "Redis database number", 0, 15,              \
          &(c)->redis_db, NULL, false},                                                             \
+        {"redis-sentinels", "ORION_REDIS_SENTINELS", CONF_STR, NULL,                               \
+         "Redis Sentinel: HOST:PORT,... to ask where the master is (then --redis-addr is unused)", \
+         0, 0, &(c)->redis_sentinels, NULL, false},                                                \
+        {"redis-master-name", "ORION_REDIS_MASTER_NAME", CONF_STR, "mymaster",                     \
+         "the master's name in the sentinels' configuration", 0, 0, &(c)->redis_master_name, NULL, \
+         false},                                                                                   \
+        {"redis-sentinel-user", "ORION_REDIS_SENTINEL_USER", CONF_STR, NULL,                       \
+         "the sentinels' own ACL user", 0, 0, &(c)->redis_sentinel_user, NULL, false},             \
+        {"redis-sentinel-password", "ORION_REDIS_SENTINEL_PASSWORD", CONF_STR, NULL,               \
+         "the sentinels' own password (prefer the environment variable)", 0, 0,                    \
+         &(c)->redis_sentinel_password, NULL, true},                                               \
+        {"redis-min-replicas", "ORION_REDIS_MIN_REPLICAS", CONF_INT, "0",                          \
+         "a request, answer or move counts as accepted once WAIT says this many replicas have it", \
+         0, 16, &(c)->redis_min_replicas, NULL, false},                                            \
+        {"redis-wait-timeout", "ORION_REDIS_WAIT_TIMEOUT", CONF_INT, "1000",                       \
+         "ms that WAIT may take before the write counts as not replicated", 1, 60000,              \
+         &(c)->redis_wait_timeout, NULL, false},                                                   \
         {"prefix", "ORION_PREFIX", CONF_STR, "orion:inference", "prefix of every Redis key", 0, 0, \
          &(c)->prefix, NULL, false},                                                               \
         {"log-level", "ORION_LOG_LEVEL", CONF_STR, "info", "error, warning, info or debug", 0, 0,  \

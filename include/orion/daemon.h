@@ -11,8 +11,9 @@
 #include "orion/conf.h"
 #include "orion/redis.h"
 
-/* o from c's redis-* settings; name is for log lines ("redis", "redis (blocking reads)").
- * Timeouts and backoff are the redis module's defaults. o points into c: keep c alive. */
+/* o from c's redis-* settings (redis_opts_conf: the address or the sentinels, the WAIT
+ * settings); name is for log lines ("redis", "redis (blocking reads)"). Timeouts and backoff
+ * are the redis module's defaults. o points into c: keep c alive. */
 void daemon_redis_opts(struct redis_opts *o, const struct conf_common *c, const char *name);
 
 /* Connect once (3 s) and close: 0 when Redis answers or answers -LOADING (logged), -1 when it

@@ -43,6 +43,18 @@ struct redis_opts {
     long cmd_timeout_ms;     /* 0: 10000 */
     long backoff_min_ms;     /* 0: 100 */
     long backoff_max_ms;     /* 0: 5000 */
+    /* Sentinel mode (sentinels set): addr is not used. Before every (re)connect the master's
+     * address is asked of the sentinels (include/orion/sentinel.h), and the handshake adds
+     * ROLE: an address whose ROLE is not master is refused and its sentinel asked last from
+     * then on. A reply -READONLY, -MASTERDOWN or -UNBLOCKED (delivered to its callback as
+     * usual) then drops the link, and the next connect asks the sentinels again. */
+    const char *sentinels;         /* "HOST:PORT,..."; NULL: addr is the master */
+    const char *master_name;       /* as the sentinels know it */
+    const char *sentinel_user;     /* the sentinels' own AUTH (NULL: none / password only) */
+    const char *sentinel_password;
+    bool watch; /* also subscribe to +switch-master, and move to a new master at once */
+    long min_replicas;    /* redis_wait: replicas a write must reach; 0: redis_wait is off */
+    long wait_timeout_ms; /* redis_wait: WAIT's timeout; 0: 1000 */
 };
 
 typedef void redis_reply_fn(struct redis *r, struct resp_reply *reply, void *arg);
@@ -55,6 +67,9 @@ struct redis *redis_new(struct loop *l, const struct redis_opts *o, redis_state_
 void redis_free(struct redis *r);
 void redis_start(struct redis *r); /* connect now and keep reconnecting */
 bool redis_up(const struct redis *r);
+/* The address connected to, or last tried: the master the sentinels named, in Sentinel
+ * mode ("(master NAME)" before they named one). */
+const char *redis_addr(const struct redis *r);
 const char *redis_error(const struct redis *r); /* the last failure, a sentence */
 /* Is this error text (redis_error(), a redis_sync error) Redis's "still loading" answer? */
 bool redis_err_loading(const char *err);
@@ -71,6 +86,25 @@ int redis_cmd(struct redis *r, redis_reply_fn *cb, void *arg, ...);
  * (Queued commands are written only when the loop turns, so they are all still unsent.) */
 void redis_batch_begin(struct redis *r);
 void redis_batch_end(struct redis *r, bool keep);
+/* Acknowledged means replicated: after the writes that must survive a failover, ask for
+ * WAIT min_replicas wait_timeout_ms on the same connection. WAIT covers every write its
+ * connection sent before it, and blocks the connection while it waits, so one WAIT at a time
+ * is in flight: callers that ask meanwhile share the next one. cb gets WAIT's :n (shared:
+ * never redis_take it), an error reply, or NULL (the link was lost: the writes' fate is
+ * unknown); redis_replicated says whether n reached min_replicas. 0, or -1 with errno
+ * ENOTCONN or ENOMEM (cb never runs); with min_replicas 0 nothing is sent: -1, errno 0. */
+int redis_wait(struct redis *r, redis_reply_fn *cb, void *arg);
+bool redis_replicated(const struct redis *r, const struct resp_reply *reply);
+long redis_min_replicas(const struct redis *r); /* 0: writes are not waited for */
+
+/* The common settings (include/orion/conf.h) as options: o filled, name for log lines. */
+struct conf_common;
+void redis_opts_conf(struct redis_opts *o, const struct conf_common *c, const char *name);
+/* Exit 100 with a message naming the flag when the Sentinel settings are wrong. */
+void redis_conf_check(const struct conf_common *c, const char *prog);
+/* Where the settings point, for messages: the address, or "master NAME via sentinels LIST". */
+const char *redis_conf_where(const struct conf_common *c, char *buf, size_t n);
+
 /* In a callback: keep the reply (free it with resp_reply_free). */
 struct resp_reply *redis_take(struct redis *r);
 

@@ -153,15 +153,14 @@ static void req_finish(struct gw_req *q)
     req_unlink_free(q);
 }
 
-/* The client went away: the cancel mark for whoever runs it, and the router drops it at once
- * when it still waits there. */
+/* Nobody wants the answer any more (the client went away, or the request was refused): the
+ * cancel mark for whoever runs it, and the router drops it at once when it still waits there. */
 static void cancel(struct gw_req *q)
 {
     struct gateway *g = q->g;
     char key[CONTRACT_KEY_MAX];
     struct entry_argv a;
 
-    log_info("request %s: the client went away; cancelling", q->id);
     if (entry_cancel(&a, key, &g->keys, q->id, strlen(q->id)) == 0 && redis_up(g->cmd))
         redis_cmdv(g->cmd, 0, NULL, NULL, a.argc, a.argv, a.len);
     g->host.cancel(g->host.arg, q->id);
@@ -173,6 +172,7 @@ static void on_client_close(void *arg)
 
     q->hr = NULL;
     q->gone = true;
+    log_info("request %s: the client went away; cancelling", q->id);
     cancel(q);
     if (q->submitted)
         req_finish(q); /* else the XADD reply finishes it */
@@ -190,8 +190,12 @@ struct gw_req *gw_req_new(struct gateway *g, struct httpd_req *hr, enum gw_kind 
     q->kind = kind;
     q->n = ++g->seq;
     q->created = (long long)(loop_wall_ms() / 1000);
-    snprintf(q->id, sizeof(q->id), "gw-%s-%lu", g->me, q->n);
-    snprintf(q->cb, sizeof(q->cb), "%s:cb:gw:%s:%lu", g->keys.prefix, g->me, q->n);
+    /* the start time makes the id new after a restart: P:done:{id} lives 24 h, and a number
+     * counted again from 1 would find the done key of an earlier run's request and be
+     * acknowledged without an answer */
+    snprintf(q->id, sizeof(q->id), "gw-%s-%lu-%lu", g->me, g->started, q->n);
+    snprintf(q->cb, sizeof(q->cb), "%s:cb:gw:%s:%lu:%lu", g->keys.prefix, g->me, g->started,
+             q->n);
     snprintf(q->last, sizeof(q->last), "0-0");
     snprintf(q->model, sizeof(q->model), "%s", model);
     buf_init(&q->nodes, 1u << 20);
@@ -229,12 +233,56 @@ static struct gw_req *req_by_n(struct gateway *g, unsigned long n)
     return NULL;
 }
 
+/* Refused after its XADD (not replicated in time): 503, and cancelled so that it does not
+ * run for nobody. */
+static void refuse(struct gw_req *q, struct redis *c, const char *why)
+{
+    log_warnx("request %s: not on %ld replica(s) in time (%s); refused", q->id,
+              redis_min_replicas(c), why);
+    cancel(q);
+    gw_fail(q, 503, "the request could not be replicated in time, so it was not accepted");
+    req_finish(q);
+}
+
+/* --redis-min-replicas: a request is accepted (its answer relayed) only once WAIT says the
+ * replicas have its entry, so no answer is given to a request a failover could lose. */
+static void xadd_replicated(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct xadd_ctx *x = arg;
+    struct gw_req *q = req_by_n(x->g, x->n);
+
+    orion_free(x);
+    if (!q)
+        return;
+    q->submitted = true;
+    if (q->gone)
+        req_finish(q);
+    else if (!redis_replicated(c, reply))
+        refuse(q, c, !reply ? "redis went away" : reply->type == RESP_ERROR ? reply->str
+                                                                            : "WAIT timed out");
+    else
+        gw_read(q->g);
+}
+
+static void await_replicas(struct gw_req *q, struct redis *c)
+{
+    struct xadd_ctx *x = orion_calloc(1, sizeof(*x));
+
+    q->submitted = false; /* until xadd_replicated: its callback stream is not read yet */
+    if (x)
+        x->g = q->g, x->n = q->n;
+    if (!x || redis_wait(c, xadd_replicated, x) < 0) {
+        orion_free(x);
+        q->submitted = true;
+        refuse(q, c, redis_up(c) ? "out of memory" : "redis went away");
+    }
+}
+
 static void xadd_cb(struct redis *c, struct resp_reply *reply, void *arg)
 {
     struct xadd_ctx *x = arg;
     struct gw_req *q = req_by_n(x->g, x->n);
 
-    (void)c;
     orion_free(x);
     if (!q)
         return;
@@ -260,7 +308,10 @@ static void xadd_cb(struct redis *c, struct resp_reply *reply, void *arg)
         return;
     }
     q->xadd_ms = strtoll(reply->str, NULL, 10);
-    gw_read(q->g);
+    if (redis_min_replicas(c) > 0)
+        await_replicas(q, c);
+    else
+        gw_read(q->g);
 }
 
 /* n == 1: the XADD alone; n > 1: MULTI, the XADDs, EXEC (one reply with every id). */
@@ -500,6 +551,7 @@ struct gateway *gateway_new(struct loop *l, struct redis *cmd, const struct gate
     }
     g->l = l;
     g->cmd = cmd;
+    g->started = (unsigned long)(loop_wall_ms() / 1000);
     g->host = *host;
     snprintf(g->me, sizeof(g->me), "%s", conf->id);
     daemon_redis_opts(&o, conf->c, "redis (http front reads)");

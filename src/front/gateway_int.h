@@ -33,7 +33,7 @@ struct gw_req {
     int pending;                  /* GW_UNLOAD: node answers still to come */
     struct buf nodes, failed;     /* GW_UNLOAD: the JSON lists being built */
     unsigned long n;
-    char id[96], cb[CONTRACT_KEY_MAX], last[48];
+    char id[112], cb[CONTRACT_KEY_MAX], last[48];
     char model[ORION_MODEL_MAX + 1], node[ORION_NODE_ID_MAX + 1];
     char role[16], task[65];      /* the role the router chose the model by; the task type */
     long long xadd_ms, routed_ms; /* entry times (Redis clock), 0 unknown */
@@ -62,6 +62,7 @@ struct gateway {
     char events_last[48];
     bool have_pos, reading;
     unsigned long seq, retry;
+    unsigned long started; /* Unix s at start: part of every request id */
     struct gw_req *reqs;
     struct gw_hist h_wait, h_first, h_total; /* answered requests: routed, first entry, end */
 };

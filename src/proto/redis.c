@@ -13,10 +13,15 @@
  * Output is coalesced: a command is only appended to the output buffer; one deferred flush per
  * loop pass (loop_defer) writes everything queued in that pass with one write(2), or leaves
  * the rest to POLLOUT when the socket is full.
+ * Sentinel mode adds a step before CONNECTING: the sentinels are asked where the master is
+ * (sentinel.c, which also checks the address's ROLE), on every reconnect; a switch heard from
+ * a sentinel drops the link and connects to the new master at once, without a backoff.
  */
-#include "orion/redis.h"
+#include "redis_int.h"
+
 #include "orion/log.h"
 #include "orion/net.h"
+#include "orion/sentinel.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -25,41 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-enum rstate { R_DOWN, R_CONNECTING, R_HANDSHAKE, R_UP };
-
-struct pending {
-    redis_reply_fn *cb; /* NULL: reply ignored; handshake_marker: AUTH/SELECT */
-    void *arg;
-    int64_t deadline;
-};
-
-struct redis {
-    struct loop *l;
-    struct redis_opts o;
-    char *addr, *user, *password, *name;
-    redis_state_fn *on_state;
-    void *state_arg;
-    enum rstate st;
-    int fd;
-    struct buf out;
-    struct resp_reader rd;
-    struct pending *q; /* ring */
-    size_t qhead, qlen, qcap;
-    unsigned long timer, retry_timer, loading_timer;
-    unsigned long flush_id; /* a deferred flush is scheduled */
-    bool want_out;          /* POLLOUT is in the watched events */
-    bool batch;             /* redis_batch_begin: queued since then can still be dropped */
-    size_t batch_out, batch_q; /* buf_size(out) and qlen at redis_batch_begin */
-    long backoff, loading_backoff;
-    bool started, announced_down, hs_loading, ping_warned;
-    unsigned long answered; /* replies matched to their commands, ever (catch_up counts them) */
-    struct resp_reply *cur; /* reply being delivered */
-    bool taken;
-    char err[160], logged[160];
-};
-
-static void redis_fail(struct redis *r, const char *fmt, ...) ORION_PRINTF(2, 3);
 
 /* Never called: marks the handshake's own commands in the queue. */
 static void handshake_marker(struct redis *r, struct resp_reply *reply, void *arg)
@@ -91,8 +61,14 @@ struct redis *redis_new(struct loop *l, const struct redis_opts *o, redis_state_
         return NULL;
     r->l = l;
     r->o = *o;
-    r->addr = orion_strdup(o->addr ? o->addr : "127.0.0.1:6379");
+    r->o.sentinels = r->o.master_name = r->o.sentinel_user = r->o.sentinel_password = NULL;
     r->name = orion_strdup(o->name ? o->name : "redis");
+    if (o->sentinels && redis_sentinel_init(r, o) < 0) {
+        redis_free(r);
+        return NULL;
+    }
+    if (!o->sentinels)
+        r->addr = orion_strdup(o->addr ? o->addr : "127.0.0.1:6379");
     r->user = dup_or_null(o->user);
     r->password = dup_or_null(o->password);
     if (!r->addr || !r->name || (o->user && !r->user) || (o->password && !r->password)) {
@@ -152,6 +128,8 @@ void redis_free(struct redis *r)
     close_fd(r);
     if (r->retry_timer)
         loop_timer_cancel(r->l, r->retry_timer);
+    sentinel_free(r->sent);
+    redis_wait_release(r);
     buf_release(&r->out);
     resp_reader_release(&r->rd);
     orion_free(r->q);
@@ -163,6 +141,7 @@ void redis_free(struct redis *r)
 }
 
 bool redis_up(const struct redis *r) { return r->st == R_UP; }
+const char *redis_addr(const struct redis *r) { return r->addr; }
 const char *redis_error(const struct redis *r) { return r->err; }
 bool redis_err_loading(const char *err) { return err && !strncmp(err, "LOADING", 7); }
 size_t redis_pending(const struct redis *r) { return r->qlen; }
@@ -234,7 +213,7 @@ static void schedule_retry(struct redis *r)
 }
 
 /* Go DOWN: fail everything in flight, tell the owner, schedule a reconnect. */
-static void redis_fail(struct redis *r, const char *fmt, ...)
+void redis_fail(struct redis *r, const char *fmt, ...)
 {
     bool was_up = r->st == R_UP;
     va_list ap;
@@ -249,6 +228,7 @@ static void redis_fail(struct redis *r, const char *fmt, ...)
     r->announced_down = true;
     close_fd(r);
     r->st = R_DOWN;
+    r->resolved = false; /* Sentinel mode: the next connect asks where the master is */
     buf_reset(&r->out);
     resp_reader_reset(&r->rd);
     while (r->qlen) {
@@ -442,6 +422,8 @@ static void handshake_reply(struct redis *r, struct resp_reply *reply)
     r->loading_backoff = 0;
     r->st = R_UP;
     r->backoff = 0;
+    if (r->sent && r->o.watch && !r->watching)
+        redis_sentinel_watch(r);
     if (r->announced_down)
         log_info("%s %s: connected", r->name, r->addr);
     r->announced_down = false;
@@ -477,6 +459,19 @@ static void deliver(struct redis *r, struct resp_reply *reply)
     r->cur = NULL;
     if (!r->taken)
         resp_reader_recycle(&r->rd, reply);
+}
+
+/* Sentinel mode: a reply saying this is no longer the master (delivered first, as any
+ * reply) drops the link; the reconnect asks the sentinels. */
+static void deliver_checked(struct redis *r, struct resp_reply *reply)
+{
+    char what[24] = "";
+
+    if (r->sent && redis_err_not_master(reply))
+        snprintf(what, sizeof(what), "%.*s", (int)strcspn(reply->str, " "), reply->str);
+    deliver(r, reply);
+    if (what[0] && r->fd >= 0)
+        redis_fail(r, "answered -%s: not the master any more", what);
 }
 
 struct resp_reply *redis_take(struct redis *r)
@@ -522,7 +517,7 @@ static void read_some(struct redis *r)
             redis_fail(r, "%s", r->rd.errstr);
             return;
         }
-        deliver(r, reply);
+        deliver_checked(r, reply);
     }
     if (r->fd >= 0)
         buf_trim(&r->rd.in, READ_BUF); /* a rare huge reply should not pin its buffer */
@@ -581,6 +576,10 @@ void redis_start(struct redis *r)
     r->started = true;
     if (r->st != R_DOWN || r->retry_timer)
         return;
+    if (r->sent && !r->resolved) {
+        redis_sentinel_resolve(r); /* calls redis_start again with an address */
+        return;
+    }
     r->fd = net_connect(r->addr, &pending, err, sizeof(err));
     if (r->fd < 0) {
         redis_fail(r, "%s", err);

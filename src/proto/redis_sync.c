@@ -51,16 +51,19 @@ struct redis_sync *redis_sync_connect(const struct redis_opts *o, long timeout_m
     opts.connect_timeout_ms = timeout_ms;
     opts.cmd_timeout_ms = timeout_ms;
     s->timeout_ms = timeout_ms;
+    opts.watch = false; /* one command at a time: a failover shows as a lost link */
     s->r = redis_new(s->l, &opts, sync_state, s);
     if (!s->r) {
-        snprintf(err, errlen, "out of memory");
+        snprintf(err, errlen, "%s", errno == EINVAL ? "bad sentinel settings" : "out of memory");
         redis_sync_free(s);
         return NULL;
     }
     redis_start(s->r);
     while (!redis_up(s->r) && loop_now() < deadline) {
         const char *e = redis_error(s->r);
-        if (*e && !redis_up(s->r)) {
+        /* Sentinel mode: the sentinels can name a dead master for a while (a failover under
+         * way), so an error is only final at the deadline */
+        if (*e && !redis_up(s->r) && !o->sentinels) {
             snprintf(err, errlen, "%s", e);
             redis_sync_free(s);
             return NULL;

@@ -2,6 +2,7 @@
 /* orion-inference-router: argv -> settings -> router_run. */
 #include "orion/conf.h"
 #include "orion/log.h"
+#include "orion/redis.h"
 #include "router.h"
 
 #define PROG "orion-inference-router"
@@ -35,6 +36,10 @@ int main(int argc, char **argv)
          &rc.placement, NULL, false},
         {"router-id", "ORION_ROUTER_ID", CONF_STR, NULL, "consumer name (default: host name)", 0,
          0, &rc.router_id, NULL, false},
+        {"takeover-ms", "ORION_TAKEOVER_MS", CONF_INT, "30000",
+         "a waiting request idle this long belongs to a router that died: another router takes "
+         "it over (longer than any Redis outage or failover you expect)", 1000, 3600000,
+         &rc.takeover_ms, NULL, false},
         {"http-listen", "ORION_HTTP_LISTEN", CONF_STR, "127.0.0.1:8088",
          "HTTP front ADDR:PORT, or off", 0, 0, &rc.http_listen, NULL, false},
         {"http-token", "ORION_HTTP_TOKEN", CONF_STR, NULL, "bearer token the HTTP front requires",
@@ -76,5 +81,6 @@ int main(int argc, char **argv)
     conf_parse(opts, sizeof(opts) / sizeof(opts[0]), argc, argv, PROG,
                "Routes requests from Redis to the best Ollama node.");
     conf_apply_log(&rc.c, PROG);
+    redis_conf_check(&rc.c, PROG);
     return router_run(&rc);
 }

@@ -7,8 +7,9 @@
  *
  * Nothing is acknowledged before it is somewhere else: a held request stays pending in the
  * group, so after a crash the next start reads it back with XREADGROUP ... 0. Held requests
- * are re-claimed every 10 s (XCLAIM JUSTID resets their idle time), and a router takes over
- * entries idle longer than ROUTER_CLAIM_IDLE_MS: those belong to a router that died.
+ * are re-claimed every takeover_ms / 3, at most every 10 s (XCLAIM JUSTID resets their idle
+ * time), and a router takes over entries idle longer than --takeover-ms: those belong to a
+ * router that died.
  */
 #include "router_int.h"
 
@@ -37,14 +38,39 @@ struct move_ctx {
     enum route_kind kind;
 };
 
+static void move_end(struct redis *c, struct resp_reply *reply, bool moved, void *arg);
+
+/* --redis-min-replicas: a move counts once WAIT says the replicas have it. One that did not
+ * reach them in time stands on the master all the same (it is one MULTI/EXEC: a failover
+ * loses all of it or none), so it is counted and said. */
+static void move_replicated(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct move_ctx *m = arg;
+
+    if (reply && !redis_replicated(c, reply))
+        log_warnx("request %s moved to %s, but not yet on %ld replica(s): %s", m->w->entry_id,
+                  m->node, redis_min_replicas(c),
+                  reply->type == RESP_ERROR ? reply->str : "WAIT timed out");
+    move_end(c, reply, reply != NULL, arg);
+}
+
 static void move_done(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    bool moved = reply && reply->type == RESP_ARRAY && reply->n >= 1 &&
+                 reply->elem[0].type == RESP_BULK;
+
+    if (moved && redis_wait(c, move_replicated, arg) == 0)
+        return;
+    move_end(c, reply, moved, arg);
+}
+
+static void move_end(struct redis *c, struct resp_reply *reply, bool moved, void *arg)
 {
     struct move_ctx *m = arg;
     struct router *r = m->r;
     struct rnode *n;
 
-    (void)c;
-    if (reply && reply->type == RESP_ARRAY && reply->n >= 1 && reply->elem[0].type == RESP_BULK) {
+    if (moved) {
         struct contract_str id = contract_request_id(&m->w->req);
         log_debug("request %.*s -> %s (%s, attempt %d)", (int)id.n, id.p, m->node,
                   route_kind_name(m->kind), m->w->attempt);
@@ -61,9 +87,16 @@ static void move_done(struct redis *c, struct resp_reply *reply, void *arg)
                 n->cnt.kind[m->kind]++;
         }
         router_waiting_remove(r, m->w);
+    } else if (!reply) {
+        /* the link was lost: the MULTI/EXEC may have run or not. Forget the request: when
+         * the link is back the pending entries are read again, and it is among them only if
+         * the move did not happen, so it is never moved twice. */
+        log_warnx("moving request %s to %s: %s; it is read back if it was not moved",
+                  m->w->entry_id, m->node, redis_error(c));
+        router_waiting_remove(r, m->w);
     } else {
         log_warnx("moving request %s to %s failed: %s", m->w->entry_id, m->node,
-                  reply && reply->type == RESP_ERROR ? reply->str : redis_error(c));
+                  reply->type == RESP_ERROR ? reply->str : "an unexpected reply");
         m->w->moving = false;
     }
     orion_free(m);
@@ -291,7 +324,7 @@ static void cmd_state(struct redis *c, bool up, void *arg)
     if (up && !r->started) {
         r->started = true;
         notify_ready();
-        log_info("router %s: up, redis %s, policy %s", r->me, r->rc->c.redis_addr,
+        log_info("router %s: up, redis %s, policy %s", r->me, redis_addr(c),
                  route_policy_name(r->rs.policy));
     }
     group_link(&r->g, c, up);
@@ -313,6 +346,13 @@ static void takeover_cb(struct redis *c, struct resp_reply *reply, void *arg)
 
 /* Keep our held entries young (another router must not take them) and take over entries that
  * a dead router left idle. */
+static long claim_period(const struct router *r)
+{
+    long p = r->rc->takeover_ms / 3;
+
+    return p < ROUTER_CLAIM_MAX_MS ? p : ROUTER_CLAIM_MAX_MS;
+}
+
 static long claim_cb(struct loop *l, void *arg)
 {
     struct router *r = arg;
@@ -321,7 +361,7 @@ static long claim_cb(struct loop *l, void *arg)
 
     (void)l;
     if (!redis_up(r->cmd) || !r->g.history_done)
-        return 10000;
+        return claim_period(r);
     resp_cmd_init(&c);
     for (size_t i = 0; i < r->nw; i++) {
         if (strcmp(r->w[i]->src, r->keys.requests))
@@ -348,10 +388,10 @@ static long claim_cb(struct loop *l, void *arg)
             redis_cmdv(r->cmd, 0, NULL, NULL, c.argc, c.argv, c.len);
     }
     resp_cmd_release(&c);
-    snprintf(idle, sizeof(idle), "%d", ROUTER_CLAIM_IDLE_MS);
+    snprintf(idle, sizeof(idle), "%ld", r->rc->takeover_ms);
     redis_cmd(r->cmd, takeover_cb, r, "XAUTOCLAIM", r->keys.requests, CONTRACT_GROUP_ROUTER, r->me,
               idle, "0-0", "COUNT", "100", (char *)NULL);
-    return 10000;
+    return claim_period(r);
 }
 
 static void report(struct router *r)
@@ -436,6 +476,7 @@ static int router_setup(struct router *r, const struct router_conf *rc)
     else if (gethostname(r->me, sizeof(r->me) - 1) < 0 || !r->me[0])
         snprintf(r->me, sizeof(r->me), "router");
     buf_init(&r->cancel_ids, (size_t)ROUTER_CANCEL_BATCH * 258);
+    buf_init(&r->xlen_ids, (size_t)ORION_ROUTE_MAX_NODES * 4 * (ORION_NODE_ID_MAX + 1));
     if (router_wait_pool_init(r) < 0)
         return ORION_EXIT_SYSTEM;
     return router_service_init(r);
@@ -454,6 +495,7 @@ void router_free(struct router *r)
     router_nodes_release(r);
     router_service_release(r);
     buf_release(&r->cancel_ids);
+    buf_release(&r->xlen_ids);
     redis_free(r->cmd);
     redis_free(r->blk);
     loop_free(r->l);
@@ -476,7 +518,7 @@ struct router *router_new(const struct router_conf *rc, int *code)
     r->blk = r->l ? redis_new(r->l, &o, group_redis_state, &r->g) : NULL;
     if (!r->cmd || !r->blk || loop_signal(r->l, SIGTERM, on_signal, r) < 0 ||
         loop_signal(r->l, SIGINT, on_signal, r) < 0 || !loop_timer(r->l, 0, router_refresh_cb, r) ||
-        !loop_timer(r->l, 10000, claim_cb, r) || !loop_timer(r->l, 500, tick_cb, r)) {
+        !loop_timer(r->l, claim_period(r), claim_cb, r) || !loop_timer(r->l, 500, tick_cb, r)) {
         *code = ORION_EXIT_SYSTEM;
         goto out_free;
     }

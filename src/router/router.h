@@ -15,6 +15,7 @@ struct router_conf {
     double max_temp, max_ram;
     long stale_after, queue_timeout;
     long service_ms, cold_load_ms, load_factor; /* spill rule defaults (route.h) */
+    long takeover_ms; /* a waiting request idle this long belongs to a router that died */
     const char *policy, *placement, *router_id, *http_listen, *http_token;
     /* the service contract (docs/PROTOCOL.md): roles, presets, admission, the context guard */
     const char *model_roles, *presets, *config, *preload, *orchestration_mode, *queue_strategy;

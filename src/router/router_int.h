@@ -36,7 +36,9 @@
  * about 500 bytes. */
 #define ROUTER_WAIT_POOL 32
 #define ROUTER_WAIT_SLOT 2048
-#define ROUTER_CLAIM_IDLE_MS 30000 /* a waiting entry idle this long belongs to a dead router */
+/* Held requests are claimed again (their idle time reset) every takeover_ms / 3, at most
+ * every ROUTER_CLAIM_MAX_MS, and another router takes over those idle for takeover_ms. */
+#define ROUTER_CLAIM_MAX_MS 10000
 #define ROUTER_CANCEL_BATCH 100    /* cancel keys asked about per second */
 
 enum { K_STICKY, K_QUEUED, K_SPILL, K_COLD, K_NKINDS };
@@ -153,6 +155,8 @@ struct router {
     size_t capsnap;
     struct buf cancel_ids;  /* request ids of the MGET of cancel keys in flight, NUL after each */
     bool cancel_polling;    /* that MGET is in flight */
+    struct buf xlen_ids;    /* node ids of the refresh's XLENs in flight, in order, NUL after each */
+    size_t xlen_next;       /* offset of the next one to be answered */
     size_t cancel_next;     /* where the next poll starts in w (a long list is taken in turns) */
     /* the service contract (router_service.c, router_preload.c) */
     struct role_map user_roles;      /* --model-roles */

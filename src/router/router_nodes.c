@@ -287,20 +287,27 @@ static struct node_ctx *node_ctx(struct router *r, const char *id)
     return x;
 }
 
+/* The XLENs of one refresh: their node ids, in the order sent, in r->xlen_ids; replies (or
+ * the NULLs of a lost link) come back in that order, so each callback takes the next id and
+ * nothing is left to free when the router stops with some in flight. */
 static void xlen_cb(struct redis *c, struct resp_reply *reply, void *arg)
 {
-    struct node_ctx *x = arg;
-    struct rnode *n = router_node(x->r, x->id, false);
+    struct router *r = arg;
+    const char *id = buf_data(&r->xlen_ids) + r->xlen_next;
+    struct rnode *n;
     struct route_node_state *ns;
 
     (void)c;
+    if (r->xlen_next >= buf_size(&r->xlen_ids))
+        return;
+    r->xlen_next += strlen(id) + 1;
+    n = router_node(r, id, false);
     if (n && reply && reply->type == RESP_INT) {
         n->xlen = (long)reply->integer;
-        ns = route_state_find(&x->r->st, n->id);
+        ns = route_state_find(&r->st, n->id);
         if (ns)
             ns->queued = 0; /* the stream length now counts what this router sent */
     }
-    orion_free(x);
 }
 
 static void claim_entries(struct router *r, struct rnode *n, const struct resp_reply *e)
@@ -435,10 +442,14 @@ long router_refresh_cb(struct loop *l, void *arg)
     if (r->events_after[0])
         read_events(r);
     router_cancel_poll(r);
+    buf_reset(&r->xlen_ids);
+    r->xlen_next = 0;
     for (size_t i = 0; i < r->nnodes; i++) {
-        struct node_ctx *x = node_ctx(r, r->nodes[i].id);
-        if (x && redis_cmd(r->cmd, xlen_cb, x, "XLEN", r->nodes[i].stream, (char *)NULL) < 0)
-            orion_free(x);
+        size_t at = buf_size(&r->xlen_ids);
+        if (buf_append(&r->xlen_ids, r->nodes[i].id, strlen(r->nodes[i].id) + 1) < 0)
+            break;
+        if (redis_cmd(r->cmd, xlen_cb, r, "XLEN", r->nodes[i].stream, (char *)NULL) < 0)
+            r->xlen_ids.len = r->xlen_ids.off + at; /* not sent: no reply will take it */
     }
     if (redis_cmd(r->cmd, refresh_done, r, "PING", (char *)NULL) == 0) {
         r->refreshing = true;

@@ -2,6 +2,7 @@
 /* orion-inference-worker: argv -> settings -> worker_run. */
 #include "orion/conf.h"
 #include "orion/log.h"
+#include "orion/redis.h"
 #include "worker.h"
 
 #define PROG "orion-inference-worker"
@@ -36,5 +37,6 @@ int main(int argc, char **argv)
     conf_parse(opts, sizeof(opts) / sizeof(opts[0]), argc, argv, PROG,
                "Runs requests from Redis on the local Ollama and reports this node's health.");
     conf_apply_log(&wc.c, PROG);
+    redis_conf_check(&wc.c, PROG);
     return worker_run(&wc);
 }

@@ -95,12 +95,33 @@ static void answer_later(struct job *j)
         j->answer_timer = loop_timer(j->w->l, d, answer_retry_cb, j);
 }
 
+static void answer_done(struct job *j);
+
+/* --redis-min-replicas: the answer counts once WAIT says the replicas have it; until then the
+ * job is kept and its answer sent again (the script writes it once: a copy the master has is
+ * only acknowledged again), so a failover cannot lose an answer the worker let go of. */
+static void answer_replicated(struct redis *c, struct resp_reply *reply, void *arg)
+{
+    struct job *j = arg;
+
+    j->answering = false;
+    if (!reply) /* Redis went away: cmd_state sends the answer again when it is back */
+        return;
+    if (!redis_replicated(c, reply)) {
+        if (j->repl_tries++ % 20 == 0)
+            log_warnx("request %s: the answer is not yet on %ld replica(s) (%s); keeping it",
+                      j->entry_id, redis_min_replicas(c),
+                      reply->type == RESP_ERROR ? reply->str : "WAIT timed out");
+        answer_later(j);
+        return;
+    }
+    answer_done(j);
+}
+
 static void answer_cb(struct redis *c, struct resp_reply *reply, void *arg)
 {
     struct job *j = arg;
-    struct worker *w = j->w;
 
-    (void)c;
     j->answering = false;
     if (!reply) /* Redis went away: keep the answer and send it again when it is back */
         return;
@@ -115,8 +136,22 @@ static void answer_cb(struct redis *c, struct resp_reply *reply, void *arg)
     if (j->answer_tries)
         log_info("request %s: answer written after %u failed tries", j->entry_id,
                  j->answer_tries);
-    if (reply->type == RESP_INT && reply->integer == 0)
+    if (reply->type == RESP_INT && reply->integer == 0 && !j->repl_tries)
         log_info("request %s: already answered elsewhere; late answer dropped", j->entry_id);
+    if (redis_min_replicas(c) > 0) {
+        if (redis_wait(c, answer_replicated, j) == 0)
+            j->answering = true;
+        else
+            answer_later(j); /* no memory for the WAIT: the whole answer again, later */
+        return;
+    }
+    answer_done(j);
+}
+
+static void answer_done(struct job *j)
+{
+    struct worker *w = j->w;
+
     worker_event(w, j->final.ok ? "done" : "failed", j, NULL);
     job_remove(w, j);
     maybe_exit(w);
@@ -225,8 +260,8 @@ static void cmd_state(struct redis *c, bool up, void *arg)
     if (!w->started) {
         w->started = true;
         notify_ready();
-        log_info("worker %s: up, redis %s, ollama %s, parallel %ld", w->node,
-                 w->wc->c.redis_addr, w->wc->ollama_url, w->wc->parallel);
+        log_info("worker %s: up, redis %s, ollama %s, parallel %ld", w->node, redis_addr(c),
+                 w->wc->ollama_url, w->wc->parallel);
     }
     /* answers that waited for Redis go first */
     for (size_t i = 0; i < w->njobs; i++)

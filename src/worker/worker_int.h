@@ -40,6 +40,7 @@ struct job {
     unsigned long answer_timer; /* sending the answer again after an error reply */
     long answer_backoff;        /* ms */
     unsigned answer_tries;      /* error replies so far */
+    unsigned repl_tries;        /* WAITs that found the answer not yet on the replicas */
 };
 
 struct worker {

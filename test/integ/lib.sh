@@ -139,3 +139,99 @@ answer_field() {
 answers() {
     rcli --raw XRANGE "$1" - + | awk 'prev == "type" && ($0 == "done" || $0 == "error") { n++ } { prev = $0 } END { print n + 0 }'
 }
+
+# --- Redis with Sentinel on loopback: a master, its replica, three sentinels ----------------
+# Short timings, near those redis-sentinel.md §5 measured with (down-after 1000 ms,
+# failover-timeout 3000 ms): down-after HA_DOWN_AFTER, 2000 ms by default, since on a loaded
+# 2-core machine a sentinel can miss a second of PINGs and start a failover nobody asked for. Every process goes through bg (cleanup stops it). HA_SENTINEL_EXTRA: more
+# sentinel.conf lines; HA_REDIS_EXTRA: more redis.conf lines (both data nodes).
+ha_sentinel_bin() { command -v redis-sentinel || echo "redis-server"; }
+# ha_data <name> <port> [master port]: write the data node's config and start it (sets
+# HA_PID_<name>); its dir keeps the config, which Sentinel rewrites on a failover.
+ha_data() {
+    h_d=$T_TMP/ha-$1
+    mkdir -p "$h_d"
+    if [ ! -f "$h_d/redis.conf" ]; then
+        printf 'port %s\nbind 127.0.0.1\ndir %s\nsave ""\nappendonly no\n%s\n' "$2" "$h_d" \
+            "${HA_REDIS_EXTRA:-}" >"$h_d/redis.conf"
+        [ -z "${3:-}" ] || echo "replicaof 127.0.0.1 $3" >>"$h_d/redis.conf"
+    fi
+    bg "ha-$1" redis-server "$h_d/redis.conf"
+    eval "HA_PID_$1=$BG_PID"
+    wait_for 5 redis-cli -p "$2" ping
+}
+# ha_sentinel <name> <port> <master port> [quorum]: a sentinel monitoring mymaster
+ha_sentinel() {
+    h_d=$T_TMP/ha-$1
+    mkdir -p "$h_d"
+    printf 'port %s\nbind 127.0.0.1\ndir %s\nsentinel monitor mymaster 127.0.0.1 %s %s\n%s\n%s\n%s\n' \
+        "$2" "$h_d" "$3" "${4:-2}" "sentinel down-after-milliseconds mymaster ${HA_DOWN_AFTER:-2000}" \
+        "sentinel failover-timeout mymaster 3000" "${HA_SENTINEL_EXTRA:-}" >"$h_d/sentinel.conf"
+    if [ "$(ha_sentinel_bin)" = redis-server ]; then
+        bg "ha-$1" redis-server "$h_d/sentinel.conf" --sentinel
+    else
+        bg "ha-$1" redis-sentinel "$h_d/sentinel.conf"
+    fi
+    eval "HA_PID_$1=$BG_PID"
+    wait_for 5 redis-cli -p "$2" ping
+}
+# the master's port as sentinel $1 (a port) names it
+ha_named() { redis-cli -p "$1" SENTINEL get-master-addr-by-name mymaster 2>/dev/null | tail -1; }
+ha_role() { redis-cli -p "$1" ROLE 2>/dev/null | head -1; }
+# every sentinel of the rig that is up knows the other two and the HA_NREP replicas
+ha_discovered() {
+    for h_p in $HA_S1 $HA_S2 $HA_S3; do
+        redis-cli -p "$h_p" ping >/dev/null 2>&1 || continue
+        h_m=$(redis-cli -p "$h_p" SENTINEL master mymaster 2>/dev/null)
+        echo "$h_m" | grep -A1 -x num-other-sentinels | tail -1 | grep -qx 2 || return 1
+        echo "$h_m" | grep -A1 -x num-slaves | tail -1 | grep -qx "$HA_NREP" || return 1
+    done
+}
+ha_linked() { redis-cli -p "$1" ROLE 2>/dev/null | sed -n 4p | grep -qx connected; }
+# every sentinel up names port $1 as the master
+ha_all_name() {
+    for h_p in $HA_S1 $HA_S2 $HA_S3; do
+        redis-cli -p "$h_p" ping >/dev/null 2>&1 || continue
+        [ "$(ha_named "$h_p")" = "$1" ] || return 1
+    done
+}
+# every sentinel up names the same master, and not port $1: HA_NEW is it
+ha_moved_from() {
+    HA_NEW=
+    for h_p in $HA_S1 $HA_S2 $HA_S3; do
+        redis-cli -p "$h_p" ping >/dev/null 2>&1 || continue
+        h_n=$(ha_named "$h_p")
+        [ -n "$h_n" ] && [ "$h_n" != "$1" ] || return 1
+        [ -z "$HA_NEW" ] || [ "$HA_NEW" = "$h_n" ] || return 1
+        HA_NEW=$h_n
+    done
+    [ -n "$HA_NEW" ]
+}
+# start_ha [replicas]: the master on HA_M, its replicas on HA_R (and HA_R2 when 2), sentinels
+# on HA_S1..3; HA_SENTINELS is the list for --redis-sentinels. Waits until the replicas are
+# linked and every sentinel knows the other two and the replicas (Redis's own suite waits on
+# the same). ha_pid <port>: the pid of the data node on that port.
+start_ha() {
+    HA_NREP=${1:-1}
+    HA_M=$(free_port) HA_R=$(free_port) HA_R2=
+    HA_S1=$(free_port) HA_S2=$(free_port) HA_S3=$(free_port)
+    HA_SENTINELS=127.0.0.1:$HA_S1,127.0.0.1:$HA_S2,127.0.0.1:$HA_S3
+    ha_data m "$HA_M" || return 1
+    ha_data r "$HA_R" "$HA_M" || return 1
+    if [ "$HA_NREP" = 2 ]; then
+        HA_R2=$(free_port)
+        ha_data r2 "$HA_R2" "$HA_M" || return 1
+    fi
+    ha_sentinel s1 "$HA_S1" "$HA_M" || return 1
+    ha_sentinel s2 "$HA_S2" "$HA_M" || return 1
+    ha_sentinel s3 "$HA_S3" "$HA_M" || return 1
+    wait_for 10 ha_linked "$HA_R" && { [ -z "$HA_R2" ] || wait_for 10 ha_linked "$HA_R2"; } &&
+        wait_for 20 ha_discovered
+}
+ha_pid() {
+    case "$1" in
+    "$HA_M") echo "$HA_PID_m" ;;
+    "$HA_R") echo "$HA_PID_r" ;;
+    "$HA_R2") echo "$HA_PID_r2" ;;
+    esac
+}

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The source tree keeps its layers (docs/ARCHITECTURE.md): every #include points down, each
-# library header belongs to one layer, the tools and tests use the library only, and every
-# source opens with its licence line and a statement of its purpose.
+# library header belongs to one layer, the tools and tests use the library only, every
+# source opens with its licence line and a statement of its purpose, and none is over 700
+# lines (src, include, tools).
 . "$(dirname "$0")/lib.sh"
 cd "$ORION_TOP" || exit 1
 
@@ -114,6 +115,14 @@ done
 if [ -z "$bad" ]; then ok 0 "every source opens with its licence and purpose"; else
     ok 1 "every source opens with its licence and purpose$bad"
 fi
+
+bad=""
+for f in src/*/*.c src/*/*.h include/orion/*.h tools/*/*.c tools/*/*.h; do
+    [ -f "$f" ] || continue
+    n=$(wc -l <"$f")
+    [ "$n" -le 700 ] || note "$f: $n lines"
+done
+if [ -z "$bad" ]; then ok 0 "no source over 700 lines"; else ok 1 "no source over 700 lines$bad"; fi
 
 bad=""
 for a in "$ORION_BUILD/liborion.a"; do

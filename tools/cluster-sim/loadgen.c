@@ -47,6 +47,8 @@
 #include "orion/buf.h"
 #include "orion/resp.h"
 
+#include "lgio.h"
+
 #define MAXREQ 20000
 #define NMODELS 5
 #define MAXSIMS 16
@@ -110,81 +112,6 @@ static void make_trace(unsigned long seed, double rate, double dur, double b_at,
         a->priority = u < 0.2 ? 1 : u < 0.9 ? 2 : 3;
         a->chars = (int)exp(log(40.0) + urand() * (log(800.0) - log(40.0)));
     }
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_until(const struct timespec *t0, long ms)
-{
-    struct timespec t = *t0;
-
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR && !stop)
-        ;
-}
-
-static void prompt_text(char *p, int n, int id)
-{
-    static const char *const words[] = {"why", "is", "the", "sky", "blue", "tell", "me", "about",
-                                        "raspberry", "pi", "cluster", "heat", "model", "a", "story"};
-    int i = 0, k = id;
-
-    while (i < n - 1) {
-        const char *w = words[(unsigned)(k * 7 + i) % 15u];
-        size_t l = strlen(w);
-
-        if (i + (int)l + 1 >= n)
-            break;
-        memcpy(p + i, w, l);
-        i += (int)l;
-        p[i++] = ' ';
-        k += 3;
-    }
-    p[i] = '\0';
-}
-
-static int tcp_connect(int port)
-{
-    struct sockaddr_in a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-    if (fd < 0)
-        return -1;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((unsigned short)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
 }
 
 /* --- a tiny synchronous Redis client --------------------------------------------------- */
@@ -422,7 +349,7 @@ static int run_redis(int port, FILE *out, double drain)
                               "timeout_ms", "120000"};
         struct resp_reply *r;
 
-        sleep_until(&t0, tr[i].t_ms);
+        sleep_until(&t0, tr[i].t_ms, &stop);
         snprintf(rid, sizeof rid, "lg-%d", i);
         snprintf(pri, sizeof pri, "%d", tr[i].priority);
         prompt_text(prompt, tr[i].chars, i);
@@ -611,7 +538,7 @@ static int run_http(int port, FILE *out, double drain)
     for (i = 0; i < ntr; i++) {
         pid_t p;
 
-        sleep_until(&t0, tr[i].t_ms);
+        sleep_until(&t0, tr[i].t_ms, &stop);
         while ((p = waitpid(-1, NULL, WNOHANG)) > 0)
             live -= p != mpid;
         snprintf(line, sizeof line, "S lg-%d %lld %s %d %d\n", i, now_ms(), models[tr[i].model],

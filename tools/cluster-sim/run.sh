@@ -49,7 +49,8 @@ LG=$out/loadgen
 musl-gcc -std=c99 -pedantic -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
     -Wold-style-definition -Wwrite-strings -Wshadow -Wformat=2 -Wvla -Werror \
     -Wdeclaration-after-statement -D_POSIX_C_SOURCE=200809L -Iinclude -O2 -static \
-    -o "$LG" tools/cluster-sim/loadgen.c build/x86_64-linux-musl/liborion.a -lm || exit 1
+    -o "$LG" tools/cluster-sim/loadgen.c tools/cluster-sim/lgio.c build/x86_64-linux-musl/liborion.a \
+    -lm || exit 1
 NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
 freeport() { build/x86_64-linux-musl/test/tools/freeport; }
 

@@ -40,6 +40,7 @@ struct ctl {
     struct redis_sync *s;
     struct contract_keys k;
     char err[256];
+    char last_id[64]; /* the entry submit added: its request id */
 };
 
 static struct resp_reply *cmd(struct ctl *x, ...)
@@ -56,7 +57,9 @@ static struct resp_reply *cmd(struct ctl *x, ...)
     va_end(ap);
     r = redis_sync_cmdv(x->s, argc, argv, NULL, x->err, sizeof(x->err));
     if (!r) {
-        fprintf(stderr, PROG ": redis %s: %s\n", x->c.redis_addr, x->err);
+        char where[600];
+        fprintf(stderr, PROG ": redis %s: %s\n", redis_conf_where(&x->c, where, sizeof(where)),
+                x->err);
         exit(ORION_EXIT_SYSTEM);
     }
     if (r->type == RESP_ERROR) {
@@ -84,6 +87,32 @@ static int print_entry(const struct entry_answer *a, bool *done)
     fprintf(stderr, PROG ": error %s: %s\n", a->code.n ? a->code.p : "?",
             a->error.n ? a->error.p : "?");
     return 1;
+}
+
+/* --redis-min-replicas: the XADD counts once WAIT says the replicas have it; otherwise the
+ * request is cancelled (a failover could lose it) and submit fails. */
+static bool replicated(struct ctl *x)
+{
+    char n[24], ms[24], key[CONTRACT_KEY_MAX];
+    const char *argv[] = {"WAIT", n, ms};
+    struct entry_argv a;
+    struct resp_reply *r;
+    bool good;
+
+    snprintf(n, sizeof(n), "%ld", x->c.redis_min_replicas);
+    snprintf(ms, sizeof(ms), "%ld", x->c.redis_wait_timeout);
+    r = redis_sync_cmdv(x->s, 3, argv, NULL, x->err, sizeof(x->err));
+    good = r && r->type == RESP_INT && r->integer >= x->c.redis_min_replicas;
+    if (!good) {
+        fprintf(stderr, PROG ": not on %ld replica(s) within %ld ms (%s): not accepted\n",
+                x->c.redis_min_replicas, x->c.redis_wait_timeout,
+                !r ? x->err : r->type == RESP_ERROR ? r->str : "WAIT timed out");
+        if (r && entry_cancel(&a, key, &x->k, x->last_id, strlen(x->last_id)) == 0)
+            resp_reply_free(redis_sync_cmdv(x->s, a.argc, a.argv, a.len, x->err,
+                                            sizeof(x->err)));
+    }
+    resp_reply_free(r);
+    return good;
 }
 
 static int do_submit(struct ctl *x)
@@ -128,10 +157,16 @@ static int do_submit(struct ctl *x)
         return ORION_EXIT_SYSTEM;
     }
     fprintf(stderr, "submitted %s\n", r->str);
+    snprintf(x->last_id, sizeof(x->last_id), "%s", r->str);
     resp_reply_free(r);
+    if (x->c.redis_min_replicas > 0 && !replicated(x))
+        return ORION_EXIT_SYSTEM;
     while (!done && time(NULL) < end) {
         const struct resp_reply *e;
-        r = cmd(x, "XREAD", "COUNT", "100", "BLOCK", "1000", "STREAMS", cb, last, (char *)NULL);
+        const char *rd[] = {"XREAD", "COUNT", "100", "BLOCK", "1000", "STREAMS", cb, last};
+        /* a link lost here (a failover) is made again by the next call */
+        if (!(r = redis_sync_cmdv(x->s, 8, rd, NULL, x->err, sizeof(x->err))))
+            continue;
         e = resp_at(resp_at(r, 0), 1);
         for (size_t i = 0; e && i < e->n && !done; i++) {
             const struct resp_reply *id = resp_at(&e->elem[i], 0);
@@ -376,6 +411,7 @@ int main(int argc, char **argv)
                "commands: status | submit --model M --prompt P [--stream] | watch | drain NODE | "
                "undrain NODE | cancel REQUEST_ID");
     conf_apply_log(&x.c, PROG);
+    redis_conf_check(&x.c, PROG);
     if (!verb) {
         fprintf(stderr,
                 PROG ": which command? status, submit, watch, drain, undrain, cancel (--help)\n");
@@ -388,7 +424,9 @@ int main(int argc, char **argv)
     o.cmd_timeout_ms = 5000;
     x.s = redis_sync_connect(&o, 3000, x.err, sizeof(x.err));
     if (!x.s) {
-        fprintf(stderr, PROG ": redis %s: %s\n", x.c.redis_addr, x.err);
+        char where[600];
+        fprintf(stderr, PROG ": redis %s: %s\n", redis_conf_where(&x.c, where, sizeof(where)),
+                x.err);
         return ORION_EXIT_SYSTEM;
     }
     if (!strcmp(verb, "status"))

@@ -234,7 +234,7 @@ static void nodes(struct trace *t, size_t nn, double disk, struct rng *g)
     for (size_t i = 0; i < nn; i++) {
         struct nodecfg *c = &t->node[i];
         memset(c, 0, sizeof(*c));
-        snprintf(c->id, sizeof(c->id), "pi-%03zu", i);
+        snprintf(c->id, sizeof(c->id), "pi-%03u", (unsigned)(i % 1000u));
         c->ram_mb = i % 3 == 2 ? 16000 : 8000;
         c->disk_mbps = disk;
         c->heat_k = 25 + rng_unit(g) * 5; /* active cooler: 65-70 C flat out at 25 C */

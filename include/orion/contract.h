@@ -58,7 +58,9 @@ struct contract_request {
         node, /* "run only on this node" (load/unload of the HTTP front) */
         suffix, /* generate: passed to Ollama */
         task_type, /* what the request is for: picks the role when model is a role or auto */
-        role;   /* the role the router chose the model by (set when it resolved one) */
+        role,   /* the role the router chose the model by (set when it resolved one) */
+        orchestration_mode, /* single, critique, debate, ensemble or pipeline (orch.h) */
+        models; /* the models an orchestration uses: a JSON array of names */
     bool stream;
     int priority;         /* 1 low, 2 normal (default), 3 high */
     bool has_priority;    /* the entry gave one (else the router's default applies) */

@@ -7,7 +7,8 @@
  *            one-answer script (contract_answer_lua):
  *              done:  request_id [node_id] type=done status=ok response [message] model
  *                     [role] done_reason total_duration load_duration prompt_eval_count
- *                     prompt_eval_duration eval_count eval_duration
+ *                     prompt_eval_duration eval_count eval_duration [orchestration
+ *                     inference_metadata] (JSON objects: a run of orch.h, the router's)
  *              error: request_id [node_id] type=error status=error error code
  *                     retriable=true|false [model] [details (a JSON object)]
  *                     [retry_after_ms]
@@ -73,6 +74,10 @@ void entry_answer_error(struct resp_cmd *c, const char *code, bool retriable, co
  * (<= 0: none). */
 void entry_answer_error_more(struct resp_cmd *c, const char *details, long retry_after_ms);
 
+/* After entry_answer_done or entry_answer_error_more: an orchestration's report, two JSON
+ * objects' texts (orchestration, inference_metadata). */
+void entry_answer_orch(struct resp_cmd *c, const char *orch, const char *meta);
+
 struct entry_done {
     struct contract_str response, message, model; /* message.p NULL: none (generate) */
     struct contract_str role; /* p NULL: none */
@@ -119,7 +124,8 @@ enum entry_type { ENTRY_OTHER = 0, ENTRY_CHUNK, ENTRY_DONE, ENTRY_ERROR };
 struct entry_answer {
     enum entry_type type;
     struct contract_str request_id, node, model, delta, response, message, done_reason, error,
-        code, role, details;
+        code, role, details,
+        orchestration, metadata; /* orchestration, inference_metadata: JSON objects */
     bool retriable;
     long retry_after_ms; /* 0: none */
     struct contract_str counter[ENTRY_NCOUNTERS]; /* only when all digits (< 24 of them) */

@@ -66,10 +66,20 @@ void gw_add_common(struct resp_cmd *c, const struct cJSON *body)
     }
 }
 
-/* task_type (the service contract: it picks the role for "auto"), noted in q for the answer. */
+/* task_type (the service contract: it picks the role for "auto"), noted in q for the answer;
+ * orchestration_mode (a string) and models (an array), passed on for the router to check. */
 void gw_add_task(struct gw_req *q, struct resp_cmd *c, const struct cJSON *body)
 {
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(body, "task_type");
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(body, "orchestration_mode");
+    const cJSON *l = cJSON_GetObjectItemCaseSensitive(body, "models");
+
+    if (cJSON_IsString(m) && strlen(m->valuestring) < 32) {
+        resp_cmd_adds(c, "orchestration_mode");
+        resp_cmd_adds(c, m->valuestring);
+    }
+    if (cJSON_IsArray(l))
+        gw_add_json(c, "models", l);
 
     if (!cJSON_IsString(t) || !*t->valuestring || strlen(t->valuestring) > 64)
         return;
@@ -267,6 +277,7 @@ static void native_done(struct gw_req *q, const struct entry_answer *a)
     gw_counters(a, &b);
     if (!q->stream)
         gw_orion_obj(q, &b);
+    gw_orch_obj(a, &b);
     buf_putc(&b, '}');
     if (q->stream) {
         buf_putc(&b, '\n');

@@ -362,6 +362,7 @@ static void openai_done_whole(struct gw_req *q, const struct entry_answer *a)
     buf_puts(&b, "}],");
     usage(a, &b);
     gw_orion_obj(q, &b);
+    gw_orch_obj(a, &b);
     buf_puts(&b, "}\n");
     gw_answer(q, "application/json", buf_data(&b), buf_size(&b));
     buf_release(&b);
@@ -583,6 +584,7 @@ static void cmpl_done_whole(struct gw_req *q, const struct entry_answer *a)
     buf_puts(&b, "}],");
     usage(a, &b);
     gw_orion_obj(q, &b);
+    gw_orch_obj(a, &b);
     buf_puts(&b, "}\n");
     gw_answer(q, "application/json", buf_data(&b), buf_size(&b));
     buf_release(&b);

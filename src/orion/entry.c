@@ -116,6 +116,14 @@ void entry_answer_error_more(struct resp_cmd *c, const char *details, long retry
     }
 }
 
+void entry_answer_orch(struct resp_cmd *c, const char *orch, const char *meta)
+{
+    resp_cmd_adds(c, "orchestration");
+    resp_cmd_adds(c, orch);
+    resp_cmd_adds(c, "inference_metadata");
+    resp_cmd_adds(c, meta);
+}
+
 void entry_answer_done(struct resp_cmd *c, const struct entry_done *d)
 {
     resp_cmd_adds(c, "type");
@@ -318,7 +326,9 @@ void entry_answer_read(const struct resp_reply *f, struct entry_answer *a)
         SLOT(entry_answer, "response", response),     SLOT(entry_answer, "message", message),
         SLOT(entry_answer, "done_reason", done_reason), SLOT(entry_answer, "error", error),
         SLOT(entry_answer, "code", code), SLOT(entry_answer, "role", role),
-        SLOT(entry_answer, "details", details)};
+        SLOT(entry_answer, "details", details),
+        SLOT(entry_answer, "orchestration", orchestration),
+        SLOT(entry_answer, "inference_metadata", metadata)};
     struct contract_str ra = field(f, "retry_after_ms");
     struct contract_str type = field(f, "type");
 

@@ -7,10 +7,12 @@
 #include "gateway_int.h"
 
 #include "orion/jsonw.h"
+#include "orion/route_union.h"
 
 #include "cJSON.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -54,20 +56,17 @@ const char **gw_union_names(struct gateway *g, size_t *n)
     out = max ? orion_malloc(max * sizeof(*out)) : NULL;
     for (size_t i = 0; out && i < nn; i++) {
         const struct health *h = v[i].h;
-        char **lists[2] = {h ? h->installed : NULL, h ? h->models : NULL};
-        size_t lens[2] = {h ? h->ninstalled : 0, h ? h->nmodels : 0};
 
-        for (int l = 0; l < 2; l++) {
-            for (size_t m = 0; m < lens[l]; m++) {
-                size_t s = 0;
-                while (s < k && !route_model_eq(out[s], lists[l][m]))
-                    s++;
-                if (s == k)
-                    out[k++] = lists[l][m];
-            }
-        }
+        for (size_t m = 0; h && m < h->ninstalled; m++)
+            out[k++] = h->installed[m];
+        for (size_t m = 0; h && m < h->nmodels; m++)
+            out[k++] = h->models[m];
     }
-    *n = k;
+    if (out && route_union(out, &k) < 0) {
+        free(out);
+        out = NULL;
+    }
+    *n = out ? k : 0;
     return out;
 }
 

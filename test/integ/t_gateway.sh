@@ -14,7 +14,8 @@ health() { # health <node> <temp>
 beat() { while :; do health pi-a "$1"; sleep 0.5; done; }
 field() { awk -v f="$1" 'prev == f { print; exit } { prev = $0 }'; }
 # the worker of pi-a: answer every entry of its stream. A prompt "fail-*" gets a
-# model_not_found error; "slow" is never answered (the client goes away).
+# model_not_found error; "code-CODE-RETRIABLE" an error answer with that code (and
+# retry_after_ms 2500 when retriable); "slow" is never answered (the client goes away).
 worker() {
     while :; do
         for id in $(rcli --raw XRANGE "$Q:pi-a" - + | grep -E '^[0-9]+-[0-9]+$'); do
@@ -27,6 +28,13 @@ worker() {
             echo >>"$T_TMP/entries"
             case "$e" in
             *slow*) continue ;;
+            *code-*)
+                c=$(echo "$e" | grep -o 'code-[a-z_]*-[a-z]*' | head -1)
+                rt=${c##*-} c=${c#code-} c=${c%-*}
+                set -- request_id "$rid" type error status error error "failed: $c" code "$c" retriable "$rt" node_id pi-a
+                [ "$rt" = true ] && set -- "$@" retry_after_ms 2500
+                rcli XADD "$cb" '*' "$@" >/dev/null
+                continue ;;
             *fail-*)
                 rcli XADD "$cb" '*' request_id "$rid" type error status error \
                     error "model not found" code model_not_found retriable false node_id pi-a >/dev/null
@@ -186,6 +194,37 @@ is "$(curl -s -w ' %{http_code}' -X POST $URL/generate)" "$(nerr 'missing reques
 check "/models lists the installed models like /api/tags" sh -c "curl -s $URL/models | grep -q '\"name\":\"qwen2.5:0.5b\"'"
 is "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE $URL/models)" 405 "a known path with the wrong method: 405"
 is "$(curl -s -o /dev/null -w '%{http_code}' $URL/nowhere)" 404 "unknown path: 404"
+# every Redis error code a worker or router may answer, as the front relays it over HTTP
+# (docs/PROTOCOL.md "Error codes"): Redis code, retriable, HTTP code, status
+while read -r rc rt hc st; do
+    curl -s -D "$T_TMP/eh" -w ' %{http_code}' "$URL/v1/chat/completions" \
+        -d "{\"model\":\"gemma3:1b\",\"messages\":[{\"role\":\"user\",\"content\":\"code-$rc-$rt\"}]}" >"$T_TMP/eb"
+    want="\"type\":\"non_retriable\",\"param\":null,\"code\":\"$hc\""
+    [ "$rt" = true ] && want="\"type\":\"retriable\",\"param\":null,\"code\":\"$hc\""
+    ra=0
+    [ "$rt" = true ] && { grep -q '"retry_after_ms":2500' "$T_TMP/eb" || ra=1; }
+    case $st in 429 | 503) [ "$rt" = true ] && { grep -qi '^retry-after: 3' "$T_TMP/eh" || ra=1; } ;; esac
+    grep -q "$want" "$T_TMP/eb" && grep -q " $st\$" "$T_TMP/eb" && [ $ra = 0 ]
+    ok $? "Redis code $rc (retriable $rt): HTTP $st $hc"
+done <<'CODES'
+bad_request false BAD_REQUEST 400
+context_budget_exceeded false CONTEXT_BUDGET_EXCEEDED 400
+model_not_capable false MODEL_NOT_CAPABLE 400
+queue_full true QUEUE_FULL 429
+canceled false CANCELED 499
+ollama_error false INFERENCE_ERROR 500
+ollama_error true INFERENCE_ERROR 500
+too_large false RESPONSE_TOO_LARGE 500
+duplicate false DUPLICATE 409
+bad_response false BAD_UPSTREAM_RESPONSE 502
+failed_over_too_often false FAILED_OVER_TOO_OFTEN 502
+ollama_unreachable true NODE_UNREACHABLE 502
+ollama_unreachable false NODE_UNREACHABLE 502
+no_available_nodes true NO_AVAILABLE_NODES 503
+ollama_busy true MODEL_BUSY 503
+model_loading true MODEL_LOADING 503
+timeout true TIMEOUT 504
+CODES
 
 # a client that goes away: the cancel key is set
 curl -s -m 1 "$URL/api/generate" -d '{"model":"gemma3:1b","prompt":"slow"}' >/dev/null

@@ -132,6 +132,17 @@ await t('openai chat.completions.create (streamed, include_usage): deltas, finis
     return (chunks > 2 && text === oaiText && finish === 'stop' && usage && usage.completion_tokens > 0) ||
         { chunks, text, finish, usage };
 });
+// the service contract (docs/SERVICE.md): task_type as an extra body field, the error schema
+await t('openai: model "auto" with task_type "quick" as an extra body field: chosen for the fast role', async () => {
+    const r = await openai.chat.completions.create({ model: 'auto', task_type: 'quick', messages: msgs });
+    return (r.model === MODEL && r.orion && r.orion.role === 'fast' && r.orion.task_type === 'quick') || r;
+});
+await t('openai: max_tokens past the context: BadRequestError 400 CONTEXT_BUDGET_EXCEEDED', async () => {
+    const e = await rejects(() => openai.chat.completions.create({ model: MODEL, messages: msgs, max_tokens: 1000000 }));
+    return (e && e.badRequest && e.status === 400 && e.error && e.error.code === 'CONTEXT_BUDGET_EXCEEDED' &&
+            e.error.type === 'non_retriable' && e.error.details.model === MODEL &&
+            e.error.details.budget > 0) || e;
+});
 let cmpl = '';
 await t('openai completions.create (not streamed): text_completion with usage', async () => {
     const r = await openai.completions.create({ model: MODEL, prompt: 'Once upon a time', max_tokens: 5 });

@@ -73,7 +73,8 @@ else ifdef VALGRIND
 OPT := -O1 -g -fno-omit-frame-pointer
 LDOPT :=
 else
-OPT := -Os -ffunction-sections -fdata-sections
+# No unwind tables in the release binaries: C99 with no exceptions and no backtraces uses none.
+OPT := -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables
 LDOPT := -static -Wl,--gc-sections -s
 endif
 CFLAGS_ALL = $(WARN) $(DEFS) $(INC) $(OPT) -MMD -MP $(CFLAGS)

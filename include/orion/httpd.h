@@ -35,7 +35,9 @@ typedef void httpd_handler(void *arg, struct httpd_req *r, const struct httpd_re
 struct httpd *httpd_new(struct loop *l, const char *listen, const struct httpd_opts *o,
                         httpd_handler *h, void *arg, char *err, size_t errlen);
 int httpd_port(const struct httpd *s);
-/* Closes every connection; no on_close callbacks. Not from inside a handler or on_close. */
+/* Closes every connection as httpd_close_all does (the on_close callback of every request still
+ * in its handler runs, so no owner keeps a pointer to a freed request), then stops listening
+ * and frees s. Not from inside a handler or on_close. */
 void httpd_free(struct httpd *s);
 /* Closes every connection as if each client had left: the on_close callback of every request
  * still in its handler runs (so its owner can drop it before httpd_free). Keeps listening.

@@ -183,6 +183,8 @@ static void on_client_close(void *arg)
     struct gw_req *q = arg;
 
     q->hr = NULL;
+    if (q->g->stopping)
+        return; /* the router stops, the request goes on in Redis; gateway_free frees q */
     q->gone = true;
     log_info("request %s: the client went away; cancelling", q->id);
     cancel(q);
@@ -598,7 +600,8 @@ void gateway_free(struct gateway *g)
 {
     if (!g)
         return;
-    httpd_free(g->h); /* no on_close callbacks */
+    g->stopping = true;
+    httpd_free(g->h); /* every request still in a handler lets go of its httpd_req */
     while (g->reqs) {
         g->reqs->hr = NULL;
         req_unlink_free(g->reqs);

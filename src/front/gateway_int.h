@@ -61,6 +61,7 @@ struct gateway {
     char *token;
     char events_last[48];
     bool have_pos, reading;
+    bool stopping; /* gateway_free runs: a request's client leaving is not a cancel */
     unsigned long seq, retry;
     unsigned long started; /* Unix s at start: part of every request id */
     struct gw_req *reqs;

@@ -500,8 +500,7 @@ void httpd_free(struct httpd *s)
 {
     if (!s)
         return;
-    while (s->conns)
-        conn_free(s->conns, false);
+    httpd_close_all(s);
     loop_unwatch(s->l, s->lfd);
     close(s->lfd);
     orion_free(s);

@@ -111,20 +111,15 @@ void resp_reply_free(struct resp_reply *reply)
 }
 
 /* Free a reply but keep one block of ARENA_KEEP for the reader's next reply, for as long as
- * the reader lives: a steady stream of replies then allocates nothing, where a malloc and free
- * of blocks of 2-64 KiB per reply left the allocator holding more and more groups. The block
- * is written through once when it is first kept, so all its pages are resident from then on:
- * a block whose pages became resident one by one as replies grew, or that went back to malloc
- * when replies were small and came again with the next big one, made the router's RSS move
- * by up to 16 KiB at rest (the long soak). A fixed 16 KiB per connection, like its read
- * buffer, costs less than that uncertainty.
+ * the reader lives, so a steady stream of replies allocates nothing. The block is written
+ * through once when it is first kept: all its pages are resident from then on, and a daemon
+ * at rest keeps a constant RSS whatever the size of the replies it read.
  *
  * The blocks a bigger reply needed past that one (up to REUSE_MAX of them) wait in r->reuse
- * for the next reply only; what of them that reply did not take goes back to malloc when it
- * is recycled. So a run of big replies (a backlog, a batch of long prompts) allocates nothing
- * after its first, where handing a few hundred KiB back to malloc and taking it again for
- * every reply made glibc trim its heap and fault every page in again, every reply; and once
- * replies are small again the reader holds the fixed block alone, as before the run. */
+ * for the next reply only; what that reply does not take goes back to malloc when it is
+ * recycled. So a run of big replies (a backlog, a batch of long prompts) allocates nothing
+ * after its first, and does not make malloc trim and fault its heap in again per reply; once
+ * replies are small again the reader holds the fixed block alone. */
 void resp_reader_recycle(struct resp_reader *r, struct resp_reply *reply)
 {
     struct resp_arena *a, *next, *keep = r->spare, *reuse = NULL;

@@ -333,8 +333,8 @@ static int best_load(const struct route_pick *pk, unsigned flags, double *cost, 
     return b;
 }
 
-/* DESIGN.md "Routing" 1-3: resident with a free slot, else bounded load with the spill's cost
- * counted, else coldest fit. */
+/* The sticky order (docs/PROTOCOL.md, `routed` kinds): resident with a free slot, else
+ * bounded load with the spill's cost counted, else coldest fit. */
 static void pick_sticky(const struct route_pick *pk, const struct route_request *req,
                         struct route_result *out)
 {

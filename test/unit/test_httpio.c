@@ -18,7 +18,7 @@
 
 static struct loop *L;
 static struct httpd *S;
-static int chunks_written, slow_closed, abandon_closed, abandon_rc, ended_closed;
+static int chunks_written, slow_started, slow_closed, abandon_closed, abandon_rc, ended_closed;
 static struct httpd_req *stream_req, *ended_req;
 
 struct res {
@@ -139,6 +139,7 @@ static void handler(void *arg, struct httpd_req *r, const struct httpd_request *
         httpd_write_chunk(r, "a", 1);
         httpd_on_close(r, on_slow_close, NULL);
     } else if (strcmp(req->path, "/slow") == 0) {
+        slow_started = 1;
         httpd_on_close(r, on_slow_close, NULL);
     } else {
         httpd_respond(r, 404, NULL, "404 page not found", 18);
@@ -612,6 +613,22 @@ static void test_connect_timeout(void)
     close(lfd);
 }
 
+/* A daemon stopping with a request still in its handler: httpd_free runs its on_close, so
+ * the owner lets go of it instead of keeping a pointer into freed memory. */
+static void test_free_tells(void)
+{
+    static const char get[] = "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n";
+    int fd = raw_connect(httpd_port(S));
+
+    slow_started = slow_closed = 0;
+    raw_send(fd, get, sizeof(get) - 1);
+    spin(&slow_started, 3000);
+    ok(slow_started && !slow_closed, "a request waits in its handler");
+    httpd_free(S);
+    is_int(slow_closed, 1, "httpd_free: its on_close ran once");
+    close(fd);
+}
+
 int main(void)
 {
     struct httpd_opts o = {0, 0, 0, 1 << 20};
@@ -631,7 +648,7 @@ int main(void)
     test_stale_reuse();
     test_body_idle(httpd_port(S));
     test_connect_timeout();
-    httpd_free(S);
+    test_free_tells();
     loop_free(L);
     return done_testing();
 }

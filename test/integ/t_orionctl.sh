@@ -21,6 +21,16 @@ echo "$out" | grep -q '^pi-b .*hot: 80 C > 75' ; ok $? "status: pi-b hot, with t
 echo "$out" | grep -q '^pi-c .*full: ram 95.0 % > 90' ; ok $? "status: pi-c full, with the rule"
 echo "$out" | grep -q '^broken .*unreadable health' ; ok $? "status: unreadable health shown, not fatal"
 echo "$out" | grep -q 'gemma3:1b' ; ok $? "status: loaded models shown"
+
+# names longer than any fixed column: shown whole, the columns as wide as their content
+LONG=hf.co/bartowski/Llama-3.2-3B-Instruct-GGUF:Q4_K_M
+rcli HSET $H a-node-with-a-long-name "{\"node_id\":\"a-node-with-a-long-name\",\"last_seen\":$(date +%s),\"temp_c\":50,\"ram_percent\":40,\"cpu_percent\":7,\"ram_total_mb\":8000,\"models\":[\"$LONG\"],\"installed\":[\"gemma3:1b\",\"qwen2.5:0.5b\",\"llama3.2:1b\",\"$LONG\"],\"available\":true}" >/dev/null
+out=$($ORION_WRAP "$CTL" status)
+echo "$out" | grep -q "^a-node-with-a-long-name .* $LONG  *gemma3:1b,qwen2.5:0.5b,llama3.2:1b,$LONG eligible" ; ok $? "status: a long node id, loaded and installed list whole"
+at() { echo "$out" | grep "^$1 " | awk -v w="$2" '{ print index($0, w) }'; }
+is "$(at NODE INSTALLED)" "$(at a-node-with-a-long-name gemma3:1b,qwen)" "status: INSTALLED heads the installed lists"
+is "$(at NODE STATUS)" "$(at pi-a eligible)" "status: STATUS in line on a short row too"
+rcli HDEL $H a-node-with-a-long-name >/dev/null
 $ORION_WRAP "$CTL" drain pi-a >/dev/null
 ok $? "drain"
 out=$($ORION_WRAP "$CTL" status)

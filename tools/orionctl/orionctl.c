@@ -22,6 +22,7 @@
 #include "orion/route.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,15 +213,18 @@ static int do_watch(struct ctl *x)
     return 0;
 }
 
+/* v joined by ',' into out, whole, or cut with "..." at its end when it does not fit. */
 static void join(char *out, size_t n, char *const *v, size_t nv)
 {
     size_t used = 0;
 
     out[0] = '\0';
-    for (size_t i = 0; i < nv && used + 2 < n; i++) {
+    for (size_t i = 0; i < nv; i++) {
         int w = snprintf(out + used, n - used, "%s%s", i ? "," : "", v[i]);
-        if (w < 0 || (size_t)w >= n - used)
-            break;
+        if (w < 0 || (size_t)w >= n - used) {
+            memcpy(out + n - 4, "...", 4);
+            return;
+        }
         used += (size_t)w;
     }
     if (!nv)
@@ -252,20 +256,54 @@ static unsigned long queued(struct ctl *x, const char *node)
     return n;
 }
 
-static void status_row(const struct node_view *v)
+/* One line of the table, its text columns sized once every row is known. */
+struct row {
+    char id[ORION_NODE_ID_MAX + 1], temp[16], load[32], loaded[1024], inst[1024], status[256];
+    double ram, cpu;
+};
+
+static void row_fill(struct row *w, const struct node_view *v)
 {
     const struct health *h = v->h;
-    char temp[16], loaded[256], inst[256];
 
+    snprintf(w->id, sizeof(w->id), "%s", v->id);
     if (h->has_temp)
-        snprintf(temp, sizeof(temp), "%.1fC", h->temp_c);
+        snprintf(w->temp, sizeof(w->temp), "%.1fC", h->temp_c);
     else
-        snprintf(temp, sizeof(temp), "-");
-    join(loaded, sizeof(loaded), h->models, h->nmodels);
-    join(inst, sizeof(inst), h->installed, h->ninstalled);
-    printf("%-16.16s %7s %5.1f%% %4.0f%% %3u/%-2u  %-28.28s %-28.28s %s%s\n", v->id, temp,
-           h->ram_percent, h->cpu_percent, v->rn.inflight, v->rn.capacity, loaded, inst,
-           v->eligible ? "eligible" : v->why, h->ollama_up ? "" : " (ollama down)");
+        snprintf(w->temp, sizeof(w->temp), "-");
+    w->ram = h->ram_percent;
+    w->cpu = h->cpu_percent;
+    snprintf(w->load, sizeof(w->load), "%u/%u", v->rn.inflight, v->rn.capacity);
+    join(w->loaded, sizeof(w->loaded), h->models, h->nmodels);
+    join(w->inst, sizeof(w->inst), h->installed, h->ninstalled);
+    snprintf(w->status, sizeof(w->status), "%s%s", v->eligible ? "eligible" : v->why,
+             h->ollama_up ? "" : " (ollama down)");
+}
+
+static int widest(const struct row *w, size_t n, size_t off, int least)
+{
+    int m = least;
+
+    for (size_t i = 0; i < n; i++) {
+        int len = (int)strlen((const char *)w + i * sizeof(*w) + off);
+        m = len > m ? len : m;
+    }
+    return m;
+}
+
+/* The table: every name whole (a column as wide as its widest cell), unreadable records after
+ * the rows as "ID unreadable health: why". */
+static void status_table(const struct row *w, size_t n)
+{
+    int id = widest(w, n, offsetof(struct row, id), 4);
+    int ld = widest(w, n, offsetof(struct row, loaded), 6);
+    int in = widest(w, n, offsetof(struct row, inst), 9);
+
+    printf("%-*s %7s %6s %5s %6s  %-*s %-*s %s\n", id, "NODE", "TEMP", "RAM", "CPU", "LOAD", ld,
+           "LOADED", in, "INSTALLED", "STATUS");
+    for (size_t i = 0; i < n; i++)
+        printf("%-*s %7s %5.1f%% %4.0f%% %6s  %-*s %-*s %s\n", id, w[i].id, w[i].temp, w[i].ram,
+               w[i].cpu, w[i].load, ld, w[i].loaded, in, w[i].inst, w[i].status);
 }
 
 /* Each node as the router judges it (node.h), on Redis's clock, as a table or, with --json,
@@ -277,18 +315,23 @@ static int do_status(struct ctl *x)
     struct resp_reply *dr = cmd(x, "HGETALL", x->k.drain, (char *)NULL);
     struct route_settings rs;
     double now = redis_time(x);
-    struct buf b;
+    struct buf b, bad;
+    struct row *rows;
+    size_t nrows = 0;
 
     route_settings_init(&rs);
     rs.max_temp = x->max_temp;
     rs.max_ram = x->max_ram;
     rs.stale_after = (double)x->stale_after;
     buf_init(&b, 1u << 24);
+    buf_init(&bad, 1u << 20);
+    rows = r->n ? orion_calloc(r->n / 2 + 1, sizeof(*rows)) : NULL;
+    if (r->n && !rows) {
+        fprintf(stderr, PROG ": out of memory\n");
+        exit(1);
+    }
     if (x->json)
         buf_puts(&b, "{\"backends\":[");
-    else
-        printf("%-16s %7s %6s %5s %6s  %-28s %-28s %s\n", "NODE", "TEMP", "RAM", "CPU", "LOAD",
-               "LOADED", "INSTALLED", "STATUS");
     for (size_t i = 0; i + 1 < r->n; i += 2) {
         const char *id = r->elem[i].str;
         struct health h;
@@ -298,7 +341,7 @@ static int do_status(struct ctl *x)
                                    sizeof(err)) == 0;
 
         if (!ok && !x->json)
-            printf("%-16.16s unreadable health: %s\n", id, err);
+            buf_printf(&bad, "%s unreadable health: %s\n", id, err);
         node_view_init(&v, id, ok ? &h : NULL, resp_field(dr, id) != NULL,
                        node_seen(0, 0, (double)h.last_seen, now, true), queued(x, id));
         node_view_judge(&v, &rs, NULL, now);
@@ -306,14 +349,20 @@ static int do_status(struct ctl *x)
             buf_puts(&b, i ? "," : "");
             node_view_json(&v, &b);
         } else if (ok) {
-            status_row(&v);
+            row_fill(&rows[nrows++], &v);
         }
         health_release(&h);
     }
-    if (x->json)
+    if (x->json) {
         printf("%.*s]}\n", (int)buf_size(&b), buf_data(&b));
-    else if (!r->n)
+    } else if (!r->n) {
         printf("(no node reports health under %s)\n", x->k.health);
+    } else {
+        status_table(rows, nrows);
+        fwrite(buf_data(&bad), 1, buf_size(&bad), stdout);
+    }
+    orion_free(rows);
+    buf_release(&bad);
     buf_release(&b);
     resp_reply_free(r);
     resp_reply_free(dr);

@@ -5,7 +5,8 @@
 # at the threshold (the sim's [[sim:score=X]] steers the critic's structured output) or going
 # the full rounds; the pipeline's stages in order; a failed leg left out; a failed stage giving
 # a partial answer; no usable answer giving the error schema; a bad mode refused; a run's
-# caller canceling it; a router killed between steps and restarted, answering once.
+# caller canceling it; a router killed between steps and restarted, answering once; the active
+# preset's mode as the default of requests that leave the model to the router.
 . "$(dirname "$0")/lib.sh"
 start_redis || { ok 1 "redis-server starts"; done_testing; exit 1; }
 SIM="--load-ms 100 --tokens-per-s 50 --num-parallel 2"
@@ -17,7 +18,10 @@ start_worker pi-b "$SIM_URL_b" "$SIM_ROOT_b"
 start_worker pi-c "$SIM_URL_c" "$SIM_ROOT_c"
 HP=$(free_port)
 URL=http://127.0.0.1:$HP
-RFLAGS="--http-listen 127.0.0.1:$HP --router-id r1 --debate-max-rounds 2"
+cat >"$T_TMP/presets.json" <<'JSON'
+{"presets": {"T-DEBATE": {"models": ["gemma3:1b", "llama3.2:1b"], "mode": "debate"}}}
+JSON
+RFLAGS="--http-listen 127.0.0.1:$HP --router-id r1 --debate-max-rounds 2 --presets $T_TMP/presets.json"
 start_router $RFLAGS
 wait_for 10 curl -sf "$URL/api/version"
 three() { [ "$(curl -s "$URL/backends" | grep -o '"eligible":true' | wc -l)" -ge 3 ]; }
@@ -154,6 +158,19 @@ is "$(answers cb:dur1)" 1 "durability: exactly one answer"
 o=$(answer_field cb:dur1 orchestration)
 is "$(steps "$o" | awk '{print $1 "/" $3}' | tr '\n' ' ')" "generate/ok critic/ok " "durability: the run resumed: generate and critic"
 is "$(rcli --raw XRANGE orion:inference:events - + | awk 'prev == "type" { t = $0 } prev == "request_id" && $0 == "dur1.s0.t1" && t == "done" { n++ } { prev = $0 } END { print n + 0 }')" 1 "durability: the generator ran once (one done event)"
+# 12. the active preset's mode is the default for a request that leaves the model to the router
+out=$(curl -s "$URL/v1/config" -d '{"config":"T-DEBATE"}')
+case "$out" in *'"orchestration_mode":"debate"'*) ok 0 "preset T-DEBATE active, mode debate" ;;
+*) ok 1 "preset T-DEBATE active, mode debate: $out" ;; esac
+out=$(curl -s "$URL/api/generate" -d "{\"model\":\"auto\",\"prompt\":\"tea or coffee\",$P}")
+is "$(steps "$out" | awk '{print $1}' | tr '\n' ' ')" "leg leg leg leg reconcile " "preset mode: model auto runs a debate of the preset's two models"
+case "$out" in *'"config":"T-DEBATE"'*) ok 0 "... inference_metadata names the preset" ;;
+*) ok 1 "... inference_metadata names the preset: $out" ;; esac
+out=$(curl -s "$URL/api/generate" -d "{\"model\":\"gemma3:1b\",\"prompt\":\"tea or coffee\",$P}")
+case "$out" in *'"response":"'?*'"done":true'*) case "$out" in *orchestration*) ok 1 "preset mode: a named model runs single: $out" ;;
+    *) ok 0 "preset mode: a named model runs single" ;; esac ;;
+*) ok 1 "preset mode: a named model runs single: $out" ;; esac
+
 p=$(rcli XPENDING orion:inference:requests inference-router | head -1)
 is "$p" 0 "nothing left pending in the router group"
 [ "$p" = 0 ] || { rcli XPENDING orion:inference:requests inference-router - + 10; cat "$T_TMP"/router-*.log | grep -v debug | tail -30; } | sed 's/^/# /'

@@ -79,7 +79,7 @@ static void steps_json(const struct orun *u, struct buf *b)
         buf_printf(b, ",\"status\":\"%s\",\"tries\":%d,\"score\":", state_names[s->state],
                    s->tries);
         num_or_null(b, s->score);
-        buf_printf(b, ",\"started_ms\":%.0f,\"ms\":%.0f}",
+        buf_printf(b, ",\"started_ms\":%.1f,\"ms\":%.1f}",
                    t->t0 > u->started ? (t->t0 - u->started) * 1000.0 : 0, step_ms(t));
     }
     buf_putc(b, ']');
@@ -111,7 +111,7 @@ static void orchestration_json(const struct orun *u, double now, struct buf *b)
         quote(b, o->error);
     else
         buf_puts(b, "null");
-    buf_printf(b, ",\"wall_ms\":%.0f,\"steps_ms\":%.0f", (now - u->started) * 1000.0, sum);
+    buf_printf(b, ",\"wall_ms\":%.1f,\"steps_ms\":%.1f", (now - u->started) * 1000.0, sum);
     steps_json(u, b);
     buf_putc(b, '}');
 }

@@ -152,6 +152,7 @@ static void req_unlink_free(struct gw_req *q)
         httpd_on_close(q->hr, NULL, NULL);
     buf_release(&q->nodes);
     buf_release(&q->failed);
+    gw_vision_free(q);
     orion_free(q);
 }
 
@@ -163,6 +164,12 @@ static void req_finish(struct gw_req *q)
     if (redis_up(g->cmd))
         redis_cmd(g->cmd, NULL, NULL, "DEL", q->cb, (char *)NULL);
     req_unlink_free(q);
+}
+
+void gw_req_abort(struct gw_req *q, const char *msg)
+{
+    gw_fail(q, 500, msg);
+    req_finish(q);
 }
 
 /* Nobody wants the answer any more (the client went away, or the request was refused): the
@@ -443,6 +450,10 @@ static void on_callback(struct gw_req *q, const struct resp_reply *entries)
         case GW_LOAD:
         case GW_UNLOAD:
             fin = gw_model_entry(q, &a);
+            break;
+        case GW_VISION:
+        case GW_VISION_BATCH:
+            fin = gw_vision_entry(q, &a);
             break;
         default:
             fin = gw_native_entry(q, &a);

@@ -119,6 +119,10 @@ static const struct {
     {"/", false, h_root},                  {"/chat", true, h_chat},
     {"/generate", true, h_generate},       {"/models", false, gw_tags},
     {"/v1/config", false, gw_config_get},  {"/v1/config", true, gw_config_post},
+    {"/v1/vision/health", false, gw_vision_health},
+    {"/v1/vision/classify", true, gw_vision_classify},
+    {"/v1/vision/classify/batch", true, gw_vision_batch},
+    {"/v1/vision/load", true, gw_vision_load}, {"/v1/vision/unload", true, gw_vision_unload},
 };
 
 /* Route a request by path and method; false: no such path. */

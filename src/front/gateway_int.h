@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Internal state of the HTTP front, shared by its files: gateway.c (server, callback reader,
  * requests), gateway_api.c (Ollama's native API), gateway_openai.c, gateway_models.c,
- * gateway_info.c (answers out of the nodes' health), gateway_ops.c, gateway_ui.c. */
+ * gateway_info.c (answers out of the nodes' health), gateway_service.c (models, health,
+ * config), gateway_error.c (the error schema), gateway_vision.c, gateway_ops.c, gateway_ui.c. */
 #ifndef ORION_GATEWAY_INT_H
 #define ORION_GATEWAY_INT_H
 
@@ -13,11 +14,12 @@
 
 #include <stdbool.h>
 
-enum gw_kind { GW_CHAT, GW_GENERATE, GW_OPENAI, GW_COMPLETION, GW_LOAD, GW_UNLOAD };
+enum gw_kind { GW_CHAT, GW_GENERATE, GW_OPENAI, GW_COMPLETION, GW_LOAD, GW_UNLOAD, GW_VISION,
+               GW_VISION_BATCH };
 
 /* The kinds answered in OpenAI's shapes (errors included). */
 #define GW_OPENAI_SHAPE(k) ((k) == GW_OPENAI || (k) == GW_COMPLETION || (k) == GW_LOAD || \
-                            (k) == GW_UNLOAD)
+                            (k) == GW_UNLOAD || (k) == GW_VISION || (k) == GW_VISION_BATCH)
 
 /* A load_duration at least this long (ns) is a cold start whatever the routing said. */
 #define GW_COLD_LOAD_NS 500000000LL
@@ -30,7 +32,8 @@ struct gw_req {
     enum gw_kind kind;
     bool stream, started, usage, submitted, gone;
     bool cold;                    /* routed "cold"/"spill", or a long load_duration */
-    int pending;                  /* GW_UNLOAD: node answers still to come */
+    int pending;                  /* GW_UNLOAD, GW_VISION_BATCH: answers still to come */
+    struct gw_vis *vis;           /* GW_VISION*: labels and results (gateway_vision.c) */
     struct buf nodes, failed;     /* GW_UNLOAD: the JSON lists being built */
     unsigned long n;
     char id[112], cb[CONTRACT_KEY_MAX], last[48];
@@ -73,6 +76,8 @@ struct gw_req *gw_req_new(struct gateway *g, struct httpd_req *hr, enum gw_kind 
                           const char *model);
 /* Start "XADD P:requests * request_id .. callback .. stream true" in c. */
 void gw_xadd_begin(struct gw_req *q, struct resp_cmd *c);
+/* Answer 500 with msg and free q (nothing was sent for it). */
+void gw_req_abort(struct gw_req *q, const char *msg);
 /* Send it; on failure answer 503/500 through gw_fail and free q. Releases c. */
 void gw_submit(struct gw_req *q, struct resp_cmd *c);
 /* n > 1 entries at once (MULTI, the XADDs, EXEC); the same on failure. Releases c[0..n-1]. */
@@ -177,6 +182,15 @@ void gw_put_caps(struct buf *b, const struct ollama_model *m); /* a JSON array *
 /* Everything under /v1/models/: GET {id}, POST {id}/load, POST {id}/unload. */
 void gw_models_path(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req);
 bool gw_model_entry(struct gw_req *q, const struct entry_answer *a); /* true: finished */
+/* POST /v1/models/{model}/load (load) or /unload with body's options (body may be empty). */
+void gw_model_action_body(struct gateway *g, struct httpd_req *hr, const char *model,
+                          const struct cJSON *body, bool load);
+
+/* gateway_vision.c: /v1/vision/... */
+gw_handler gw_vision_health, gw_vision_classify, gw_vision_batch, gw_vision_load,
+    gw_vision_unload;
+bool gw_vision_entry(struct gw_req *q, const struct entry_answer *a); /* true: finished */
+void gw_vision_free(struct gw_req *q);
 
 /* gateway_ops.c */
 void gw_hist_observe(struct gw_hist *h, double s);

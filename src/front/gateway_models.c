@@ -151,6 +151,15 @@ static void unload(struct gateway *g, struct httpd_req *hr, const char *id, cons
     cJSON_Delete(common);
 }
 
+void gw_model_action_body(struct gateway *g, struct httpd_req *hr, const char *model,
+                          const cJSON *body, bool is_load)
+{
+    if (is_load)
+        load(g, hr, model, body);
+    else
+        unload(g, hr, model, body);
+}
+
 /* POST /v1/models/{id}/load or /unload, after the id is known to be a name. */
 static void action(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req,
                    const char *id, bool is_load)

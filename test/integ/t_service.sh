@@ -7,11 +7,13 @@
 . "$(dirname "$0")/lib.sh"
 start_redis || { ok 1 "redis-server starts"; done_testing; exit 1; }
 # pi-a has the coder and a small-context model, pi-b the thinker and llama; both have gemma
+VIS=moondream:1.8b+caps=completion/vision # on both nodes: the vision endpoints
 # smollm2:135m loads slowly (8 s): the user's preset MY-PI has it, for model_loading
-start_sim a --models "gemma3:1b,qwen2.5-coder:1.5b,tinyctx:1b+ctx=512,smollm2:135m" \
+start_sim a --models "gemma3:1b,qwen2.5-coder:1.5b,tinyctx:1b+ctx=512,smollm2:135m,$VIS" \
     --load-ms smollm2:135m=8000,300 \
     --tokens-per-s 25 || ok 1 "ollama-sim a starts"
-start_sim b --models "gemma3:1b,deepseek-r1:1.5b,llama3.2:1b" --load-ms 300 \
+# codegemma:2b, a second coder on pi-b, is never loaded first: the resident coder wins
+start_sim b --models "gemma3:1b,deepseek-r1:1.5b,llama3.2:1b,codegemma:2b,$VIS" --load-ms 300 \
     --tokens-per-s 25 || ok 1 "ollama-sim b starts"
 start_worker pi-a "$SIM_URL_a" "$SIM_ROOT_a"
 start_worker pi-b "$SIM_URL_b" "$SIM_ROOT_b"
@@ -64,7 +66,7 @@ chat() { # chat <body> <out>: POST /v1/chat/completions, body and status in out
 }
 MSG='"messages":[{"role":"user","content":"hello"}],"max_tokens":4'
 chat "{\"model\":\"coder\",$MSG}" "$T_TMP/r1"
-check "model \"coder\": the coder answers, and the answer names it" grep -q '"model":"qwen2.5-coder:1.5b".* 200$' "$T_TMP/r1"
+check "model \"coder\": the resident coder of the preset (qwen2.5-coder), not the cold codegemma:2b that sorts first; named in the answer" grep -q '"model":"qwen2.5-coder:1.5b".* 200$' "$T_TMP/r1"
 chat "{\"model\":\"auto\",\"task_type\":\"analyze\",$MSG}" "$T_TMP/r2"
 check "auto + task_type analyze: the thinker (deepseek-r1)" grep -q '"model":"deepseek-r1:1.5b".* 200$' "$T_TMP/r2"
 chat "{\"model\":\"auto\",\"task_type\":\"document\",$MSG}" "$T_TMP/r3"
@@ -177,6 +179,45 @@ wait_for 40 ready_my
 ok $? "... then ready: its three models loaded, its mode in force"
 tiny_roles() { curl -s -H "$A" "$URL/v1/models" | tr '{' '\n' | grep '"id":"tinyctx:1b"' | grep -q "$1"; }
 check "... its roles apply (tinyctx:1b is its thinker)" tiny_roles '"roles":\["thinker"\]'
+
+# --- the vision endpoints (moondream:1.8b on both nodes sees images) ---------------------
+vcurl() { # vcurl <path> <body> <out>: POST, body and status in out
+    curl -s -H "$A" -w ' %{http_code}' "$URL$1" -d "$2" | tr -d '\n' >"$3"
+}
+curl -s -H "$A" -w ' %{http_code}' "$URL/v1/vision/health" | tr -d '\n' >"$T_TMP/vh"
+check "GET /v1/vision/health: ok, the vision model on both nodes" grep -q \
+    '^{"status":"ok","default_model":"moondream:1.8b","models":\[{"id":"moondream:1.8b","status":"[a-z]*","nodes":\["pi-[ab]","pi-[ab]"\]}\]} 200$' "$T_TMP/vh"
+IMG=iVBORw0KGgoAAAANSUhEUg==
+vcurl /v1/vision/classify "{\"image\":\"$IMG\",\"labels\":[\"cat\",\"dog\"],\"prompt\":\"[[sim:reply=A small Dog.]] what is it\"}" "$T_TMP/v1"
+check "POST /v1/vision/classify: the default vision model, the label found in its answer" grep -q \
+    '^{"model":"moondream:1.8b","label":"dog","text":"A small Dog.","node":"pi-[ab]",.* 200$' "$T_TMP/v1"
+vcurl /v1/vision/classify "{\"image\":\"$IMG\",\"labels\":[\"cat\"],\"prompt\":\"[[sim:reply=a car]]\"}" "$T_TMP/v2"
+check "... no label in the answer: label null" grep -q '"label":null,"text":"a car"' "$T_TMP/v2"
+vcurl /v1/vision/classify "{\"image\":\"$IMG\",\"model\":\"tinyctx:1b\"}" "$T_TMP/v3"
+check "... a model without vision: 400 MODEL_NOT_CAPABLE" grep -q '"code":"MODEL_NOT_CAPABLE".* 400$' "$T_TMP/v3"
+vcurl /v1/vision/classify '{"labels":["cat"]}' "$T_TMP/v4"
+check "... no image: 400 BAD_REQUEST" grep -q '"code":"BAD_REQUEST".* 400$' "$T_TMP/v4"
+# two images (this router lets two requests wait: --max-waiting 2)
+vcurl /v1/vision/classify/batch "{\"images\":[\"$IMG\",\"$IMG\"],\"labels\":[\"cat\",\"dog\"],\"prompt\":\"[[sim:reply=cat]]\"}" "$T_TMP/v5"
+check "POST /v1/vision/classify/batch: the results in the images' order, each labelled" grep -q \
+    '^{"model":"moondream:1.8b","results":\[{"index":0,"node":"pi-[ab]","label":"cat","text":"cat"},{"index":1,"node":"pi-[ab]","label":"cat","text":"cat"}\]} 200$' "$T_TMP/v5"
+check "... spread across both nodes that have the model" sh -c \
+    "grep -q '\"node\":\"pi-a\"' $T_TMP/v5 && grep -q '\"node\":\"pi-b\"' $T_TMP/v5"
+vcurl /v1/vision/classify/batch '{"images":[]}' "$T_TMP/v6"
+check "... no images: 400" grep -q '"code":"BAD_REQUEST".* 400$' "$T_TMP/v6"
+vcurl /v1/vision/unload '{"model":"moondream:1.8b"}' "$T_TMP/v7"
+check "POST /v1/vision/unload: every node that had it loaded" grep -q \
+    '^{"model":"moondream:1.8b","action":"unload","nodes":\["pi-[ab]","pi-[ab]"\]} 200$' "$T_TMP/v7"
+vcurl /v1/vision/load '{}' "$T_TMP/v8"
+check "POST /v1/vision/load: the default vision model, loaded on a node" grep -q \
+    '^{"model":"moondream:1.8b","action":"load","nodes":\["pi-[ab]"\],"cold_start":[a-z]*,"done_reason":"load".* 200$' "$T_TMP/v8"
+vcurl /v1/vision/load '{"model":"tinyctx:1b"}' "$T_TMP/v9"
+check "... a model without vision: 400 MODEL_NOT_CAPABLE" grep -q '"code":"MODEL_NOT_CAPABLE".* 400$' "$T_TMP/v9"
+# over Redis the same request is a chat entry with the image in its message
+rcli XADD orion:inference:requests '*' model moondream:1.8b callback cb-vis \
+    messages "[{\"role\":\"user\",\"content\":\"[[sim:reply=dog]]\",\"images\":[\"$IMG\"]}]" >/dev/null
+wait_for 20 answered cb-vis
+is "$(answer_field cb-vis response)" dog "over Redis: a chat entry with an image, answered by the vision model"
 
 # --- --max-concurrent 6: connections past it get 503 -------------------------------------
 head -c 4000 /dev/zero | tr '\0' x >"$T_TMP/body"

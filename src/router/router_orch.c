@@ -18,8 +18,10 @@
  *   so no step runs twice to completion and the caller gets one answer.
  * - A retry is a new try number, hence a new request id (the failed try's P:done is set).
  * - The mode: the request's orchestration_mode; without one, the router's default mode (the
- *   active preset's, or --orchestration-mode) for a request whose model is auto or a role; a
- *   request naming a model, or with node set (loads and unloads), runs single.
+ *   active preset's, or --orchestration-mode) for a request that leaves everything to the
+ *   router: model auto (or none) and no task_type. A request naming a model or a role, or
+ *   giving a task type (which picks one role), runs single, as do loads and unloads (node set,
+ *   or an empty prompt).
  */
 #include "router_orch.h"
 
@@ -112,7 +114,8 @@ static bool mode_of(const struct router *r, const struct contract_request *q, en
         orch_mode_parse(q->orchestration_mode.p, q->orchestration_mode.n, m);
     else {
         role_spec_parse(q->model.p, &sp); /* the clone's strings are NUL-terminated */
-        if (sp.kind == ROLE_SPEC_MODEL || orch_mode_parse(r->mode, strlen(r->mode), m) < 0)
+        if (sp.kind != ROLE_SPEC_AUTO || q->task_type.p ||
+            orch_mode_parse(r->mode, strlen(r->mode), m) < 0)
             *m = ORCH_SINGLE;
     }
     return *m != ORCH_SINGLE;

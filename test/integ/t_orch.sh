@@ -158,7 +158,7 @@ is "$(answers cb:dur1)" 1 "durability: exactly one answer"
 o=$(answer_field cb:dur1 orchestration)
 is "$(steps "$o" | awk '{print $1 "/" $3}' | tr '\n' ' ')" "generate/ok critic/ok " "durability: the run resumed: generate and critic"
 is "$(rcli --raw XRANGE orion:inference:events - + | awk 'prev == "type" { t = $0 } prev == "request_id" && $0 == "dur1.s0.t1" && t == "done" { n++ } { prev = $0 } END { print n + 0 }')" 1 "durability: the generator ran once (one done event)"
-# 12. the active preset's mode is the default for a request that leaves the model to the router
+# 12. the active preset's mode is the default of a request with model auto and no task_type
 out=$(curl -s "$URL/v1/config" -d '{"config":"T-DEBATE"}')
 case "$out" in *'"orchestration_mode":"debate"'*) ok 0 "preset T-DEBATE active, mode debate" ;;
 *) ok 1 "preset T-DEBATE active, mode debate: $out" ;; esac
@@ -166,10 +166,12 @@ out=$(curl -s "$URL/api/generate" -d "{\"model\":\"auto\",\"prompt\":\"tea or co
 is "$(steps "$out" | awk '{print $1}' | tr '\n' ' ')" "leg leg leg leg reconcile " "preset mode: model auto runs a debate of the preset's two models"
 case "$out" in *'"config":"T-DEBATE"'*) ok 0 "... inference_metadata names the preset" ;;
 *) ok 1 "... inference_metadata names the preset: $out" ;; esac
-out=$(curl -s "$URL/api/generate" -d "{\"model\":\"gemma3:1b\",\"prompt\":\"tea or coffee\",$P}")
-case "$out" in *'"response":"'?*'"done":true'*) case "$out" in *orchestration*) ok 1 "preset mode: a named model runs single: $out" ;;
-    *) ok 0 "preset mode: a named model runs single" ;; esac ;;
-*) ok 1 "preset mode: a named model runs single: $out" ;; esac
+for body in '"model":"gemma3:1b"' '"model":"auto","task_type":"code"' '"model":"thinker"'; do
+    out=$(curl -s "$URL/api/generate" -d "{$body,\"prompt\":\"tea or coffee\",$P}")
+    case "$out" in *'"response":"'?*'"done":true'*) case "$out" in *orchestration*) ok 1 "preset mode: {$body} runs single: $out" ;;
+        *) ok 0 "preset mode: {$body} runs single" ;; esac ;;
+    *) ok 1 "preset mode: {$body} runs single: $out" ;; esac
+done
 
 p=$(rcli XPENDING orion:inference:requests inference-router | head -1)
 is "$p" 0 "nothing left pending in the router group"

@@ -254,4 +254,30 @@ curl -s -m 1 -d '{"model":"gemma3:1b","prompt":"again","stream":false}' \
     "http://127.0.0.1:$GPORT/api/generate" >/dev/null 2>&1
 wait_for 5 none_pending && kill -0 "$GONE"
 ok $? "a second one the same way (the pool slot was given back, not freed)"
+# 10. --queue-strategy fifo and --default-priority (docs/SERVICE.md "Admission"): two requests
+# held while no node is fresh, then one node comes; the order they are placed in
+order_case() { # order_case <prefix> <router flags>; the requests follow on stdin as XADD lines
+    o_p=$1
+    shift
+    start_router --stale-after 3 --prefix "$o_p" --router-id order "$@"
+    rcli >/dev/null
+    held2() { [ "$(rcli XPENDING "$o_p:requests" inference-router | head -1)" = 2 ]; }
+    wait_for 5 held2
+    (while :; do
+        rcli HSET "$o_p:health" pi-o "{\"node_id\":\"pi-o\",\"last_seen\":$(date +%s),\"ram_percent\":30,\"ram_total_mb\":8000,\"models\":[\"gemma3:1b\"],\"available\":true,\"capacity\":64}" >/dev/null
+        sleep 0.5
+    done) &
+    o_beat=$!
+    T_PIDS="$T_PIDS $o_beat"
+    placed2() { [ "$(rcli XLEN "$o_p:requests:pi-o")" = 2 ]; }
+    wait_for 10 placed2
+    kill "$o_beat" "$ROUTER_PID"
+    rcli --raw XRANGE "$o_p:requests:pi-o" - + | grep -E '^cb-o' | tr '\n' ' '
+}
+got=$(printf 'XADD orion:fifo:requests * model gemma3:1b prompt a callback cb-o1 priority 1\nXADD orion:fifo:requests * model gemma3:1b prompt b callback cb-o2 priority 3\n' |
+    order_case orion:fifo --queue-strategy fifo)
+is "$got" "cb-o1 cb-o2 " "--queue-strategy fifo: arrival order, priority 3 does not overtake"
+got=$(printf 'XADD orion:defp:requests * model gemma3:1b prompt a callback cb-o1\nXADD orion:defp:requests * model gemma3:1b prompt b callback cb-o2 priority 2\n' |
+    order_case orion:defp --default-priority 1)
+is "$got" "cb-o2 cb-o1 " "--default-priority 1: a request without priority goes after a later priority 2"
 done_testing

@@ -14,6 +14,8 @@
  *                     [retry_after_ms]
  *   chunk    on the callback stream as the answer grows (stream=true):
  *              request_id type=chunk seq delta
+ *   progress on the callback stream of an orchestrated request with stream=true, one per step
+ *            that ends before the answer: request_id type=progress progress (a JSON object)
  *   event    on P:events: type (routed started done failed) request_id node_id model
  *            [kind] [info] [total_duration load_duration] [code] [role] [task_type]
  *            [requested] [prompt_est prompt_eval_count]
@@ -91,6 +93,10 @@ void entry_answer_done(struct resp_cmd *c, const struct entry_done *d);
 void entry_chunk(struct entry_argv *a, struct contract_str callback, struct contract_str id,
                  long seq, const char *delta, size_t n);
 
+/* XADD callback MAXLEN ~ N * request_id id type progress progress JSON */
+void entry_progress(struct entry_argv *a, struct contract_str callback, struct contract_str id,
+                    const char *json, size_t n);
+
 struct entry_event {
     struct contract_str type, request_id, node, model, kind, info, code; /* p NULL: absent */
     struct contract_str role, task_type, requested;                       /* p NULL: absent */
@@ -118,14 +124,15 @@ int entry_cancel(struct entry_argv *a, char *key, const struct contract_keys *k,
 
 /* --- reading ------------------------------------------------------------------------------ */
 
-enum entry_type { ENTRY_OTHER = 0, ENTRY_CHUNK, ENTRY_DONE, ENTRY_ERROR };
+enum entry_type { ENTRY_OTHER = 0, ENTRY_CHUNK, ENTRY_DONE, ENTRY_ERROR, ENTRY_PROGRESS };
 
 /* An entry of a callback stream; views into the fields (p "" with n 0 when absent). */
 struct entry_answer {
     enum entry_type type;
     struct contract_str request_id, node, model, delta, response, message, done_reason, error,
         code, role, details,
-        orchestration, metadata; /* orchestration, inference_metadata: JSON objects */
+        orchestration, metadata, /* orchestration, inference_metadata: JSON objects */
+        progress;                /* a progress entry's JSON object */
     bool retriable;
     long retry_after_ms; /* 0: none */
     struct contract_str counter[ENTRY_NCOUNTERS]; /* only when all digits (< 24 of them) */

@@ -291,6 +291,25 @@ static void native_done(struct gw_req *q, const struct entry_answer *a)
     buf_release(&b);
 }
 
+/* An orchestration's step ended (a streamed run): a line Ollama's clients read as an empty
+ * piece of the answer, the step in orchestration_progress (a field they do not know). */
+static void native_progress(struct gw_req *q, const struct entry_answer *a)
+{
+    struct buf b;
+
+    if (!q->stream || !contract_json_ok(a->progress.p, a->progress.n, '{'))
+        return;
+    buf_init(&b, GW_BODY_MAX);
+    line_head(q, &b);
+    put_text(q, &b, "", 0);
+    buf_puts(&b, ",\"done\":false,\"orchestration_progress\":");
+    buf_append(&b, a->progress.p, a->progress.n);
+    buf_puts(&b, "}\n");
+    if (gw_start(q, "application/x-ndjson") == 0)
+        httpd_write_chunk(q->hr, buf_data(&b), buf_size(&b));
+    buf_release(&b);
+}
+
 bool gw_native_entry(struct gw_req *q, const struct entry_answer *a)
 {
     if (!q->hr)
@@ -298,6 +317,9 @@ bool gw_native_entry(struct gw_req *q, const struct entry_answer *a)
     switch (a->type) {
     case ENTRY_CHUNK:
         native_chunk(q, a);
+        return false;
+    case ENTRY_PROGRESS:
+        native_progress(q, a);
         return false;
     case ENTRY_DONE:
         native_done(q, a);

@@ -258,6 +258,22 @@ static void sse(struct gw_req *q, struct buf *b) /* send "data: <b>\n\n" */
     buf_release(&e);
 }
 
+/* ": <prefix><text>\n\n", a comment line of the event stream (text has no line break: it is
+ * compact JSON). */
+static void sse_comment(struct gw_req *q, const char *prefix, const char *text, size_t n)
+{
+    struct buf e;
+
+    buf_init(&e, OAI_MAX);
+    buf_puts(&e, ": ");
+    buf_puts(&e, prefix);
+    buf_append(&e, text, n);
+    buf_puts(&e, "\n\n");
+    if (!memchr(text, '\n', n) && !memchr(text, '\r', n) && gw_start(q, "text/event-stream") == 0)
+        httpd_write_chunk(q->hr, buf_data(&e), buf_size(&e));
+    buf_release(&e);
+}
+
 static void delta_chunk(struct gw_req *q, const char *d, size_t n)
 {
     struct buf b;
@@ -421,6 +437,10 @@ static bool openai_entry(struct gw_req *q, const struct entry_answer *a,
     case ENTRY_CHUNK:
         if (q->stream && a->delta.n)
             w->chunk(q, a->delta.p, a->delta.n);
+        return false;
+    case ENTRY_PROGRESS: /* an SSE comment: every SSE client skips it */
+        if (q->stream && contract_json_ok(a->progress.p, a->progress.n, '{'))
+            sse_comment(q, "orchestration_progress ", a->progress.p, a->progress.n);
         return false;
     case ENTRY_DONE:
         if (a->node.n)

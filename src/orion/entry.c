@@ -164,6 +164,18 @@ void entry_chunk(struct entry_argv *a, struct contract_str callback, struct cont
     put(a, delta, n);
 }
 
+void entry_progress(struct entry_argv *a, struct contract_str callback, struct contract_str id,
+                    const char *json, size_t n)
+{
+    xadd_trimmed(a, callback.p, callback.n);
+    puts_(a, "request_id");
+    put_str(a, id);
+    puts_(a, "type");
+    puts_(a, "progress");
+    puts_(a, "progress");
+    put(a, json, n);
+}
+
 void entry_event(struct entry_argv *a, const struct contract_keys *k, const struct entry_event *e)
 {
     xadd_trimmed(a, k->events, strlen(k->events));
@@ -328,13 +340,15 @@ void entry_answer_read(const struct resp_reply *f, struct entry_answer *a)
         SLOT(entry_answer, "code", code), SLOT(entry_answer, "role", role),
         SLOT(entry_answer, "details", details),
         SLOT(entry_answer, "orchestration", orchestration),
-        SLOT(entry_answer, "inference_metadata", metadata)};
+        SLOT(entry_answer, "inference_metadata", metadata),
+        SLOT(entry_answer, "progress", progress)};
     struct contract_str ra = field(f, "retry_after_ms");
     struct contract_str type = field(f, "type");
 
     a->type = entry_is(type, "chunk")   ? ENTRY_CHUNK
               : entry_is(type, "done")  ? ENTRY_DONE
               : entry_is(type, "error") ? ENTRY_ERROR
+              : entry_is(type, "progress") ? ENTRY_PROGRESS
                                         : ENTRY_OTHER;
     read_slots(f, a, slots, sizeof(slots) / sizeof(slots[0]));
     a->retriable = entry_is(field(f, "retriable"), "true");

@@ -461,6 +461,31 @@ static void copy_str(char *dst, size_t n, struct contract_str s)
     snprintf(dst, n, "%.*s", (int)(s.n < n ? s.n : n - 1), s.p);
 }
 
+/* A streamed run's caller sees each step end: a progress entry on its callback. */
+static void progress(struct router *r, const struct orun *u, size_t i, const char *status)
+{
+    const struct orch_step *s = &u->o.step[i];
+    const struct orun_step *t = &u->st[i];
+    struct entry_argv a;
+    struct buf b;
+
+    if (!u->req.stream || !u->req.callback.p)
+        return;
+    buf_init(&b, 4096);
+    buf_printf(&b, "{\"mode\":\"%s\",\"step\":%zu,\"total\":%zu,\"kind\":\"%s\",\"round\":%d,"
+                   "\"model\":", orch_mode_name(u->o.mode), i + 1,
+               u->o.total > i ? u->o.total : i + 1, orch_kind_name(s->kind), s->round);
+    json_quote(&b, t->model[0] ? t->model : s->model, strlen(t->model[0] ? t->model : s->model));
+    buf_puts(&b, ",\"node\":");
+    json_quote(&b, t->node, strlen(t->node));
+    buf_printf(&b, ",\"status\":\"%s\",\"ms\":%.1f}", status,
+               t->t1 > t->t0 ? (t->t1 - t->t0) * 1000.0 : 0);
+    entry_progress(&a, u->req.callback, entry_cstr(u->id), buf_data(&b), buf_size(&b));
+    if (!a.full)
+        redis_cmdv(r->cmd, 0, NULL, NULL, a.argc, a.argv, a.len);
+    buf_release(&b);
+}
+
 static void on_answer(struct router *r, struct orun *u, const struct resp_reply *fields)
 {
     struct entry_answer a;
@@ -480,6 +505,7 @@ static void on_answer(struct router *r, struct orun *u, const struct resp_reply 
         u->retriable = a.retriable;
         copy_str(why, sizeof(why), a.error);
         orch_failed(&u->o, (size_t)i, a.retriable, why);
+        progress(r, u, (size_t)i, u->o.step[i].state == ORCH_S_WAIT ? "retrying" : "failed");
         return;
     }
     for (int k = 0; k < ENTRY_NCOUNTERS; k++)
@@ -489,6 +515,7 @@ static void on_answer(struct router *r, struct orun *u, const struct resp_reply 
                       ? verdict_score(a.response.p, a.response.n)
                       : -1) < 0)
         log_warnx("request %s: no memory for step %d's answer", u->id, i + 1);
+    progress(r, u, (size_t)i, u->o.step[i].state == ORCH_S_OK ? "ok" : "retrying");
 }
 
 static struct orun *run_find_cb(struct router *r, const char *cb, size_t n)

@@ -64,6 +64,15 @@ case "$(field "$out" agreement)" in 0.*|0) ok 0 "debate: agreement measured ($(f
 case "$out" in *'"inference_metadata":{"config":null,"orchestration_mode":"debate","models_used":["'*'"handoff_steps":3,'*) ok 0 "debate: inference_metadata says what ran" ;;
 *) ok 1 "debate: inference_metadata says what ran: $out" ;; esac
 
+# 1b. the same streamed: each step's end shows as progress the clients skip, then the answer
+curl -s -N "$URL/api/chat" -d "{\"model\":\"auto\",\"orchestration_mode\":\"debate\",\"models\":[\"gemma3:1b\",\"llama3.2:1b\"],\"messages\":[{\"role\":\"user\",\"content\":\"Tea?\"}],\"options\":{\"num_predict\":25}}" >"$T_TMP/nd"
+is "$(grep -c '"content":""},"done":false,"orchestration_progress":{"mode":"debate","step":' "$T_TMP/nd")" 5 "streamed /api/chat: 5 progress lines (an empty piece each), one a step"
+case "$(tail -1 "$T_TMP/nd")" in *'"content":"'?*'"done":true'*'"orchestration":{"mode":"debate"'*) ok 0 "... then the text and the report in the last line" ;;
+*) ok 1 "... then the text and the report in the last line: $(tail -1 "$T_TMP/nd")" ;; esac
+curl -s -N "$URL/v1/chat/completions" -d '{"model":"auto","orchestration_mode":"ensemble","models":["gemma3:1b","llama3.2:1b"],"stream":true,"max_tokens":25,"messages":[{"role":"user","content":"Tea?"}]}' >"$T_TMP/sse"
+is "$(grep -c '^: orchestration_progress {"mode":"ensemble"' "$T_TMP/sse")" 3 "streamed /v1/chat/completions: 3 progress comments (SSE comments: clients skip them)"
+check "... then the text in data chunks and [DONE]" sh -c "grep -q '^data: {.*\"content\":\"[^\"]' $T_TMP/sse && tail -2 $T_TMP/sse | grep -qx 'data: \[DONE\]'"
+
 # 2. critique over Redis: the critic's verdict 0.9 reaches the threshold after one round
 rcli XADD orion:inference:requests '*' request_id crit1 model auto orchestration_mode critique \
     models '["gemma3:1b","llama3.2:1b"]' prompt 'Name a prime. [[sim:score=0.9]]' \
@@ -76,6 +85,7 @@ is "$(awk '{print $1 "@" $2}' "$T_TMP/crit1" | tr '\n' ' ')" "generate@pi-a crit
 is "$(field "$o" confidence)" 0.9 "critique: confidence is the verdict's score 0.9"
 is "$(answer_field cb:crit1 done_reason)" stop "critique: done_reason stop"
 is "$(answers cb:crit1)" 1 "critique: one answer on the callback"
+is "$(rcli --raw XRANGE cb:crit1 - + | grep -cx progress)" 0 "critique: no progress entries for a request without stream"
 is "$(rcli EXISTS orion:inference:orch:crit1)" 0 "critique: the steps' callback is deleted"
 
 # 3. critique below the threshold: two rounds of critic and revision

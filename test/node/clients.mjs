@@ -170,6 +170,18 @@ await t('openai: orchestration_mode pipeline: three stages in order', async () =
     const st = r.orchestration && r.orchestration.steps.map((s) => s.stage).join(',');
     return (orchestrated(r, 'pipeline') && st === 'draft,refine,validate') || r;
 });
+await t('ollama: a streamed debate (orchestration_mode, models in the request): progress lines read as empty pieces, then the text', async () => {
+    const s = await ollama.chat({ model: 'auto', orchestration_mode: 'debate', models: pair, messages: msgs,
+        stream: true, options: { num_predict: 8 } });
+    let text = '', progress = 0, done = null;
+    for await (const p of s) {
+        text += p.message.content;
+        if (p.orchestration_progress) progress++;
+        if (p.done) done = p;
+    }
+    return (progress >= 3 && text.length > 0 && done && done.orchestration && done.orchestration.mode === 'debate') ||
+        { progress, text, done };
+});
 await t('openai: a streamed debate: the final text, then stop', async () => {
     const s = await openai.chat.completions.create({ model: 'auto', orchestration_mode: 'debate', models: pair,
         max_tokens: 8, messages: msgs, stream: true });

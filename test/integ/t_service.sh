@@ -15,8 +15,11 @@ start_sim a --models "gemma3:1b,qwen2.5-coder:1.5b,tinyctx:1b+ctx=512,smollm2:13
 # codegemma:2b, a second coder on pi-b, is never loaded first: the resident coder wins
 start_sim b --models "gemma3:1b,deepseek-r1:1.5b,llama3.2:1b,codegemma:2b,$VIS" --load-ms 300 \
     --tokens-per-s 25 || ok 1 "ollama-sim b starts"
+# pi-c's Ollama refuses every load (OLLAMA_MAX_QUEUE 0: 503): its busy:1b gets ollama_busy
+start_sim c --models "busy:1b" --max-queue 0 || ok 1 "ollama-sim c starts"
 start_worker pi-a "$SIM_URL_a" "$SIM_ROOT_a"
 start_worker pi-b "$SIM_URL_b" "$SIM_ROOT_b"
+start_worker pi-c "$SIM_URL_c" "$SIM_ROOT_c"
 HTTP_PORT=$(free_port)
 URL=http://127.0.0.1:$HTTP_PORT
 TOKEN=svc-token
@@ -30,9 +33,9 @@ INFERENCE_CONFIG=PI-D3 INFERENCE_MODEL_ROLES='{"llama3.2:1b":["longctx"]}' \
     start_router --stale-after 3 --http-listen "127.0.0.1:$HTTP_PORT" --http-token "$TOKEN" \
     --max-concurrent 6
 A="Authorization: Bearer $TOKEN"
-two_up() { [ "$(rcli HLEN orion:inference:health)" = 2 ]; }
-wait_for 10 two_up
-ok $? "two workers report health"
+three_up() { [ "$(rcli HLEN orion:inference:health)" = 3 ]; }
+wait_for 10 three_up
+ok $? "three workers report health"
 wait_for 10 curl -sf -H "$A" "$URL/api/version"
 ok $? "the router serves HTTP"
 
@@ -93,6 +96,21 @@ wait_for 20 answered cb-pfx
 is "$(answer_field cb-pfx model)" "gemma3:1b" "... local:gemma3:1b with task_type code: gemma3:1b"
 check "... the task_type recorded on its routed event" sh -c \
     "redis-cli -p $REDIS_PORT --raw XRANGE orion:inference:events - + | grep -A1 -x task_type | grep -qx code"
+learnable() { # a done event with the router's estimate beside Ollama's count
+    rcli --raw XRANGE orion:inference:events - + | awk 'prev == "type" { e = 0 } prev == "prompt_est" && $0 > 0 { e = 1 }
+        prev == "prompt_eval_count" && $0 > 0 && e { ok = 1 } { prev = $0 } END { exit !ok }'
+}
+check "the done events carry prompt_est beside prompt_eval_count (the context guard learns from them)" learnable
+
+# --- Ollama busy (503) on pi-c, over Redis and HTTP -----------------------------------------
+submit busy:1b hi cb-busy >/dev/null
+wait_for 20 answered cb-busy
+is "$(answer_field cb-busy code)/$(answer_field cb-busy retriable)" "ollama_busy/true" \
+    "Ollama's 503 over Redis: ollama_busy, retriable"
+curl -s -D "$T_TMP/b.h" -w ' %{http_code}' -H "$A" "$URL/api/generate" \
+    -d '{"model":"busy:1b","prompt":"hi","stream":false}' | tr -d '\n' >"$T_TMP/b"
+check "... over HTTP: 503 MODEL_BUSY, retriable, with Retry-After" sh -c \
+    "grep -q '\"code\":\"MODEL_BUSY\",\"type\":\"retriable\".* 503\$' $T_TMP/b && grep -qi '^retry-after: [1-9]' $T_TMP/b.h"
 
 # --- the context guard -------------------------------------------------------------------
 chat '{"model":"tinyctx:1b","messages":[{"role":"user","content":"hi"}],"max_tokens":1000}' "$T_TMP/c1"

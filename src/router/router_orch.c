@@ -645,7 +645,7 @@ static long orch_poll_cb(struct loop *l, void *arg)
 
     (void)l;
     if (!r->runs || !redis_up(r->cmd))
-        return ORCH_POLL_MS;
+        return ORCH_IDLE_MS;
     if (!r->orch_reading)
         read_answers(r);
     if (++r->orch_ticks % (1000 / ORCH_POLL_MS) == 0)

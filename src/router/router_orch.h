@@ -7,6 +7,7 @@
 #include "router_int.h"
 
 #define ORCH_POLL_MS 20        /* the steps' callbacks are read this often while runs exist */
+#define ORCH_IDLE_MS 100       /* ... and whether a run exists looked at this often otherwise */
 #define ORCH_READ_STREAMS 60   /* callbacks read by one XREAD (the runs are taken in turns) */
 #define ORCH_CODE_MAX 32
 #define ORCH_VERDICT_TOKENS 256 /* num_predict a critic gets at least */

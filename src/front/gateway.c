@@ -172,17 +172,29 @@ void gw_req_abort(struct gw_req *q, const char *msg)
     req_finish(q);
 }
 
-/* Nobody wants the answer any more (the client went away, or the request was refused): the
- * cancel mark for whoever runs it, and the router drops it at once when it still waits there. */
-static void cancel(struct gw_req *q)
+static void cancel_id(struct gateway *g, const char *id)
 {
-    struct gateway *g = q->g;
     char key[CONTRACT_KEY_MAX];
     struct entry_argv a;
 
-    if (entry_cancel(&a, key, &g->keys, q->id, strlen(q->id)) == 0 && redis_up(g->cmd))
+    if (entry_cancel(&a, key, &g->keys, id, strlen(id)) == 0 && redis_up(g->cmd))
         redis_cmdv(g->cmd, 0, NULL, NULL, a.argc, a.argv, a.len);
-    g->host.cancel(g->host.arg, q->id);
+    g->host.cancel(g->host.arg, id);
+}
+
+/* Nobody wants the answer any more (the client went away, or the request was refused): the
+ * cancel mark for whoever runs it, and the router drops it at once when it still waits there;
+ * a vision batch's images too (their entries are ID.0, ID.1, ...). */
+static void cancel(struct gw_req *q)
+{
+    size_t parts = gw_vision_parts(q);
+    char id[sizeof(q->id) + 24];
+
+    cancel_id(q->g, q->id);
+    for (size_t i = 0; i < parts; i++) {
+        snprintf(id, sizeof(id), "%s.%zu", q->id, i);
+        cancel_id(q->g, id);
+    }
 }
 
 static void on_client_close(void *arg)

@@ -191,6 +191,7 @@ gw_handler gw_vision_health, gw_vision_classify, gw_vision_batch, gw_vision_load
     gw_vision_unload;
 bool gw_vision_entry(struct gw_req *q, const struct entry_answer *a); /* true: finished */
 void gw_vision_free(struct gw_req *q);
+size_t gw_vision_parts(const struct gw_req *q); /* a batch's images (their own ids); else 0 */
 
 /* gateway_ops.c */
 void gw_hist_observe(struct gw_hist *h, double s);

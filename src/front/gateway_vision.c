@@ -50,6 +50,11 @@ void gw_vision_free(struct gw_req *q)
     q->vis = NULL;
 }
 
+size_t gw_vision_parts(const struct gw_req *q)
+{
+    return q->kind == GW_VISION_BATCH && q->vis ? q->vis->n : 0;
+}
+
 static bool is_vision(const struct ollama_model *m)
 {
     return m && m->has_caps && (m->caps & OLLAMA_CAP_VISION);

@@ -221,6 +221,15 @@ check "POST /v1/vision/classify/batch: the results in the images' order, each la
     '^{"model":"moondream:1.8b","results":\[{"index":0,"node":"pi-[ab]","label":"cat","text":"cat"},{"index":1,"node":"pi-[ab]","label":"cat","text":"cat"}\]} 200$' "$T_TMP/v5"
 check "... spread across both nodes that have the model" sh -c \
     "grep -q '\"node\":\"pi-a\"' $T_TMP/v5 && grep -q '\"node\":\"pi-b\"' $T_TMP/v5"
+# a client that leaves a batch of two long answers: both images' entries get their cancel mark
+long=$(awk 'BEGIN { for (i = 0; i < 400; i++) printf "w%d ", i }')
+curl -s -m 2 -H "$A" -o /dev/null "$URL/v1/vision/classify/batch" \
+    -d "{\"images\":[\"$IMG\",\"$IMG\"],\"prompt\":\"[[sim:reply=$long]]\"}"
+both_cancelled() {
+    [ "$(rcli --raw KEYS 'orion:inference:cancel:gw-*.[01]' | grep -c .)" -ge 2 ]
+}
+wait_for 10 both_cancelled
+ok $? "... a client that leaves: every image's entry is cancelled (P:cancel:ID.0, ID.1)"
 vcurl /v1/vision/classify/batch '{"images":[]}' "$T_TMP/v6"
 check "... no images: 400" grep -q '"code":"BAD_REQUEST".* 400$' "$T_TMP/v6"
 vcurl /v1/vision/unload '{"model":"moondream:1.8b"}' "$T_TMP/v7"

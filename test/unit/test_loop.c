@@ -22,14 +22,19 @@ static long t_a(struct loop *l, void *arg)
     return -1;
 }
 
+/* 'a' cancels 'x' (due 15 ms after it): whenever the process gets the CPU back, timers run in
+ * deadline order, so x is cancelled before its turn however late the loop wakes */
+static long t_a_cancel(struct loop *l, void *arg)
+{
+    loop_timer_cancel(l, cancel_me);
+    return t_a(l, arg);
+}
+
 static long t_repeat(struct loop *l, void *arg)
 {
+    (void)l;
     (void)arg;
-    if (++repeats == 3) {
-        loop_timer_cancel(l, cancel_me);
-        return -1;
-    }
-    return 5;
+    return ++repeats == 3 ? -1 : 5;
 }
 
 static long t_stop(struct loop *l, void *arg)
@@ -206,7 +211,7 @@ int main(void)
     static char ca = 'a', cb = 'b', cc = 'c', cx = 'x';
 
     loop_timer(l, 30, t_a, &cc);
-    loop_timer(l, 10, t_a, &ca);
+    loop_timer(l, 10, t_a_cancel, &ca);
     loop_timer(l, 20, t_a, &cb);
     cancel_me = loop_timer(l, 25, t_a, &cx);
     loop_timer(l, 1, t_repeat, NULL);

@@ -37,6 +37,11 @@
  * goes on with the legs that answered (none: the run fails). Any other step that fails for good
  * ends the run partial: the answer is the last usable text (the latest done step's, critics
  * excluded), or none. A critic whose verdict has no score (score < 0) failed retriably.
+ * Contamination (orch_contamination, checked on every answer but a critic's verdict): one
+ * marker is logged (counted in contaminated); two or more quarantine the step: it is issued
+ * again with fresh context (the caller's own conversation, as a first step gets, without the
+ * earlier steps' texts), once; a quarantined step contaminated again, or ORCH_CONTAM_ABORT
+ * markers over the run, ends the run partial with the last clean text.
  */
 #ifndef ORION_ORCH_H
 #define ORION_ORCH_H
@@ -54,6 +59,7 @@
 #define ORCH_MAX_TRIES 2   /* issues of one step: the first and one retry */
 #define ORCH_STAGE_MAX 15  /* bytes of a stage name */
 #define ORCH_GOAL_SHOWN 400 /* bytes of the goal repeated in the Current Position block */
+#define ORCH_CONTAM_ABORT 6 /* contamination markers over a run that end it */
 
 enum orch_mode { ORCH_SINGLE, ORCH_CRITIQUE, ORCH_DEBATE, ORCH_ENSEMBLE, ORCH_PIPELINE };
 enum orch_kind {
@@ -97,6 +103,8 @@ struct orch_step {
     int tries;    /* times issued */
     char *text;   /* OK: its answer (owned) */
     double score; /* CRITIC OK: the verdict's score; else -1 */
+    int markers;  /* contamination markers in its last answer */
+    bool fresh;   /* quarantined: asked again with fresh context */
 };
 
 struct orch {
@@ -115,6 +123,8 @@ struct orch {
     double agreement;   /* debate, ensemble: the last measured; -1 not measured */
     double confidence;  /* critique: the last verdict's score; -1 none */
     char error[160];    /* partial or failed: why */
+    int contaminated;   /* contamination markers seen over the run */
+    int quarantined;    /* steps asked again with fresh context */
 };
 
 /*
@@ -157,6 +167,12 @@ int orch_position(const struct orch *o, size_t i, const char *goal, size_t n, st
 bool orch_first(const struct orch *o, size_t i);
 int orch_instructions(const struct orch *o, size_t i, const char *goal, size_t n,
                       struct buf *out);
+
+/* Error-contamination markers in a text: how many of a fixed list of phrases (a stack trace's
+ * "Traceback (most recent call last)", "Error:", "Exception:", "Segmentation fault",
+ * "undefined is not", "NaN", a model's "I apologize", "I'm sorry, but", "As an AI",
+ * "I cannot") it holds, each counted once, ASCII case ignored. */
+int orch_contamination(const char *text, size_t n);
 
 /*
  * Agreement of n texts in [0, 1]: the mean over pairs of the Jaccard overlap of their content

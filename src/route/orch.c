@@ -356,6 +356,30 @@ static void plan_after(struct orch *o, size_t i)
     }
 }
 
+/* The contamination rule (orch.h): true when the answer is not taken (the step is asked again
+ * with fresh context, or the run ends). */
+static bool contaminated(struct orch *o, size_t i, const char *text, size_t n)
+{
+    struct orch_step *s = &o->step[i];
+    char why[sizeof(o->error)];
+
+    s->markers = orch_contamination(text, n);
+    o->contaminated += s->markers;
+    if (s->markers < 2 && o->contaminated < ORCH_CONTAM_ABORT)
+        return false;
+    if (s->markers >= 2 && !s->fresh && o->contaminated < ORCH_CONTAM_ABORT) {
+        s->fresh = true; /* quarantined: its earlier steps' texts stay out of its prompt */
+        s->state = ORCH_S_WAIT;
+        o->quarantined++;
+        return true;
+    }
+    s->state = ORCH_S_FAIL;
+    snprintf(why, sizeof(why), "step %zu (%s, %.40s) contaminated: %d marker(s), %d in the run",
+             i + 1, kind_names[s->kind], s->model, s->markers, o->contaminated);
+    finish(o, last_text(o), true, why);
+    return true;
+}
+
 int orch_done(struct orch *o, size_t i, const char *text, size_t n, double score)
 {
     struct orch_step *s;
@@ -367,6 +391,8 @@ int orch_done(struct orch *o, size_t i, const char *text, size_t n, double score
         orch_failed(o, i, true, "the critic's verdict has no score");
         return 0;
     }
+    if (s->kind != ORCH_K_CRITIC && contaminated(o, i, text, n))
+        return 0;
     if (!(s->text = orion_strndup(text, n)))
         return -1;
     s->state = ORCH_S_OK;

@@ -107,13 +107,45 @@ double orch_agreement(const char *const *texts, const size_t *lens, size_t n)
     return sum / (double)pairs;
 }
 
+/* --- contamination ---------------------------------------------------------------------------- */
+
+static const char *const markers[] = {"traceback (most recent call last)", "error:",
+                                      "exception:", "segmentation fault", "undefined is not",
+                                      "nan", "i apologize", "i'm sorry, but", "as an ai",
+                                      "i cannot"};
+
+/* Does s[0..n) hold the lower-case word-bounded phrase m, ASCII case ignored? */
+static bool holds(const char *s, size_t n, const char *m)
+{
+    size_t k = strlen(m);
+
+    for (size_t i = 0; i + k <= n; i++) {
+        size_t j = 0;
+        while (j < k && lower((unsigned char)s[i + j]) == (unsigned char)m[j])
+            j++;
+        if (j == k && (i == 0 || !alnum(lower((unsigned char)s[i - 1]))) &&
+            (i + k == n || !alnum(m[k - 1]) || !alnum(lower((unsigned char)s[i + k]))))
+            return true;
+    }
+    return false;
+}
+
+int orch_contamination(const char *text, size_t n)
+{
+    int found = 0;
+
+    for (size_t i = 0; i < sizeof(markers) / sizeof(markers[0]); i++)
+        found += holds(text, n, markers[i]);
+    return found;
+}
+
 /* --- the steps' texts ------------------------------------------------------------------------- */
 
 bool orch_first(const struct orch *o, size_t i)
 {
     const struct orch_step *s = &o->step[i];
 
-    return s->kind == ORCH_K_ANSWER || s->kind == ORCH_K_GENERATE ||
+    return s->fresh || s->kind == ORCH_K_ANSWER || s->kind == ORCH_K_GENERATE ||
            (s->kind == ORCH_K_LEG && s->round == 1) || (s->kind == ORCH_K_STAGE && !s->leg);
 }
 

@@ -76,8 +76,9 @@ static void steps_json(const struct orun *u, struct buf *b)
         quote(b, t->model);
         buf_puts(b, ",\"node\":");
         quote(b, t->node);
-        buf_printf(b, ",\"status\":\"%s\",\"tries\":%d,\"score\":", state_names[s->state],
-                   s->tries);
+        buf_printf(b, ",\"status\":\"%s\",\"tries\":%d,\"markers\":%d,\"quarantined\":%s,"
+                      "\"score\":",
+                   state_names[s->state], s->tries, s->markers, s->fresh ? "true" : "false");
         num_or_null(b, s->score);
         buf_printf(b, ",\"started_ms\":%.1f,\"ms\":%.1f}",
                    t->t0 > u->started ? (t->t0 - u->started) * 1000.0 : 0, step_ms(t));
@@ -111,6 +112,8 @@ static void orchestration_json(const struct orun *u, double now, struct buf *b)
         quote(b, o->error);
     else
         buf_puts(b, "null");
+    buf_printf(b, ",\"contamination_markers\":%d,\"quarantined_steps\":%d", o->contaminated,
+               o->quarantined);
     buf_printf(b, ",\"wall_ms\":%.1f,\"steps_ms\":%.1f", (now - u->started) * 1000.0, sum);
     steps_json(u, b);
     buf_putc(b, '}');

@@ -133,6 +133,17 @@ case "$out" in *'"code":"ORCHESTRATION_FAILED"'*) ok 0 "every leg failed: code O
 case "$out" in *'"type":"non_retriable"'*'"details":{"mode":"debate"'*'"completed_steps":0'*' 502') ok 0 "... non_retriable, its details the orchestration, 502" ;;
 *) ok 1 "... non_retriable, its details the orchestration, 502: $out" ;; esac
 
+# 8b. contamination: every answer is a stack trace; the draft is quarantined, asked again with
+# fresh context, contaminated again: the run ends with nothing clean to give
+rcli XADD orion:inference:requests '*' request_id dirty1 model auto orchestration_mode pipeline \
+    models '["gemma3:1b","llama3.2:1b"]' prompt 'x [[sim:reply=Traceback (most recent call last): Error: boom]]' \
+    callback cb:dirty1 >/dev/null
+wait_for 30 sh -c "[ \$(redis-cli -p $REDIS_PORT XLEN cb:dirty1) -ge 1 ]"
+is "$(answer_field cb:dirty1 code)" orchestration_failed "contamination: orchestration_failed"
+o=$(answer_field cb:dirty1 orchestration)
+case "$o" in *'"error":"step 1 (stage, gemma3:1b) contaminated: 2 marker(s)'*'"quarantined_steps":1'*'"status":"failed","tries":2,"markers":2,"quarantined":true'*) ok 0 "... the draft quarantined once, then given up, the report says why" ;;
+*) ok 1 "... the draft quarantined once, then given up, the report says why: $o" ;; esac
+
 # 9. a bad mode is a bad request
 rcli XADD orion:inference:requests '*' model auto orchestration_mode chorus prompt x callback cb:bad >/dev/null
 wait_for 10 sh -c "[ \$(redis-cli -p $REDIS_PORT XLEN cb:bad) -ge 1 ]"

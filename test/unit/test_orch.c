@@ -27,6 +27,7 @@ struct ocase {
     const char *final;      /* the final step's kind, "-" none */
     bool partial;
     int rounds;
+    const char *dirty;      /* steps answering with 2 contamination markers, as fail's spec */
 };
 
 static const struct ocase cases[] = {
@@ -91,6 +92,14 @@ static const struct ocase cases[] = {
      0, "stage:fast | stage:coder | stage:primary", "stage", false, 1},
     {"pipeline: middle stage fails: partial draft", ORCH_PIPELINE, {"d", "r", "v"}, {0}, NULL, 0,
      0, NULL, {0}, "1", 0, "stage:d | stage:r", "stage", true, 1},
+    {"contamination: a stage quarantined once, clean on fresh context", ORCH_PIPELINE,
+     {"d", "r", "v"}, {0}, NULL, 0, 0, NULL, {0}, "", 0,
+     "stage:d | stage:r | stage:r | stage:v", "stage", false, 1, "1?"},
+    {"contamination: contaminated again: partial with the draft", ORCH_PIPELINE, {"d", "r", "v"},
+     {0}, NULL, 0, 0, NULL, {0}, "", 0, "stage:d | stage:r | stage:r", "stage", true, 1, "1"},
+    {"contamination: a debate leg quarantined alone in its batch", ORCH_DEBATE, {"a", "b"}, {0},
+     NULL, 1, 0, NULL, {0}, "", 0, "leg:a,leg:b | leg:b | reconcile:primary", "reconcile", false,
+     1, "1?"},
 };
 
 static const char *leg_text(int agree, int leg)
@@ -103,7 +112,7 @@ static const char *leg_text(int agree, int leg)
 /* How step i fails on its tries-th issue: 0 no, 1 for good, 2 retriably. */
 static int fails(const char *spec, size_t i, int tries)
 {
-    for (const char *p = spec; *p;) {
+    for (const char *p = spec ? spec : ""; *p;) {
         unsigned long n = strtoul(p, (char **)&p, 10);
         char mark = *p == '?' || *p == '!' ? *p++ : 0;
         if (*p == ',')
@@ -158,6 +167,8 @@ static void run_case(const struct ocase *c)
             int f = fails(c->fail, idx[j], s->tries);
             const char *t = s->kind == ORCH_K_LEG ? leg_text(c->legs_agree, s->leg)
                                                   : orch_kind_name(s->kind);
+            if (fails(c->dirty, idx[j], s->tries))
+                t = "Traceback (most recent call last): Error: boom";
             if (f)
                 orch_failed(&o, idx[j], f == 2, "scripted failure");
             else
@@ -198,6 +209,34 @@ static void test_agreement(void)
     }
     /* three texts: pairs 0.6, 0, 0 -> 0.2 */
     ok(orch_agreement(t, l, 3) > 0.199 && orch_agreement(t, l, 3) < 0.201, "mean over pairs");
+}
+
+static void test_contamination(void)
+{
+    struct orch_knobs k;
+    struct orch o;
+    char err[64];
+    size_t idx[4];
+    const char *list[] = {"a"};
+
+    is_int(orch_contamination("The sky is blue.", 16), 0, "a clean text: no marker");
+    is_int(orch_contamination("ERROR: x; error: y", 18), 1, "a marker counts once, any case");
+    is_int(orch_contamination("terror: none, errors: none", 26), 0, "only whole words");
+    is_int(orch_contamination("I apologize. As an AI, I cannot. NaN", 36), 4, "four markers");
+    is_int(orch_contamination("banana", 6), 0, "nan inside a word is not one");
+    orch_knobs_default(&k);
+    k.nstages = 0;
+    orch_stages_parse(&k, "a,b,c,d,e,f");
+    orch_init(&o, ORCH_PIPELINE, &k, list, 1, NULL, 0, NULL, NULL, err, sizeof(err));
+    for (size_t i = 0; i < 6 && !o.finished; i++) {
+        orch_next(&o, idx, 4);
+        orch_done(&o, idx[0], "I apologize, here it is.", 24, -1); /* one marker: logged */
+    }
+    ok(o.finished && o.partial && o.contaminated == ORCH_CONTAM_ABORT && o.final == 4,
+       "one marker a step is logged until %d in the run end it with the last clean text",
+       ORCH_CONTAM_ABORT);
+    ok(strstr(o.error, "contaminated") != NULL, "the error says so: %s", o.error);
+    orch_release(&o);
 }
 
 static void test_knobs(void)
@@ -265,6 +304,7 @@ int main(void)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         run_case(&cases[i]);
     test_agreement();
+    test_contamination();
     test_knobs();
     test_prompts();
     return done_testing();

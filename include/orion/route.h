@@ -218,7 +218,9 @@ struct route_settings {
     double conv_keep_s;            /* a conversation idle this long is worth nothing, 600 */
     double heat_band;              /* C below max_temp where the heat cost starts, 5 */
     double heat_horizon_s;         /* how far ahead the temperature trend looks, 60 */
-    double evict_reloads;          /* late binding: loads a displaced model costs later, 3 */
+    double evict_reloads;          /* late binding: loads a displaced model costs later, 4 */
+    double order_exp;              /* late sticky: a held request's claim is (waited + T) /
+                                    * T^order_exp (route_dispatch.h); default 2 */
     bool order_arrival;            /* late sticky: held requests in arrival order, not by
                                     * response ratio (route_dispatch.h); default false */
 };

@@ -17,9 +17,11 @@
  * A pass (route_dispatch) looks at the held requests, which the caller keeps in arrival
  * order (oldest first), at most ROUTE_DISPATCH_SCAN of them, and stops early once no eligible
  * node has a free slot (a late-bound request cannot leave then). Late-bound sticky takes the
- * first ROUTE_ORDER_WINDOW of them in the order of their response ratio, highest first:
- *       (waited + T) / T x weight,  T the shortest run time it has on an eligible node,
- *       weight 2 for priority 3, 1/2 for priority 1, 1 otherwise (0 is 2)
+ * first ROUTE_ORDER_WINDOW of them in the order of their claim, highest first:
+ *       (waited + T) / T^e x weight,  T the shortest run time it has on an eligible node
+ *       (ms), e settings order_exp (default 2: the response ratio per ms of the slot it
+ *       takes; 1: the response ratio itself), weight 2 for priority 3, 1/2 for priority 1,
+ *       1 otherwise (0 is 2)
  * (equal: the older first), then the rest in arrival order: a freed slot goes to the request
  * it serves best relative to what it has waited, short ones first, and waiting raises any
  * request's claim, so none starves (a strict priority did: priority-1 requests waited
@@ -45,9 +47,11 @@
  *              request counted in used without a flight record service / 2, and the T of the
  *              requests this pass already holds for that node.
  *     evict    a load that displaces another model: route.h's evict (0 when resident) x
- *              settings evict_reloads (default 3: counting one reload per displacement made
+ *              settings evict_reloads (default 4: counting one reload per displacement made
  *              routesim's steady run load 0.93 of nginx's models, three 0.52, at the same
- *              latency: a displaced model comes back and displaces another in turn).
+ *              latency: a displaced model comes back and displaces another in turn; four
+ *              brings the 3-node heat and day runs under half of nginx's loads at +0.01 on
+ *              their mean: docs/BENCHMARKS.md).
  *     displace a request that does not continue the conversation in a slot it would take
  *              (every one of conv_slots slots of the model live) on a node without a host
  *              cache: that conversation's worth (route_conv_worth at the node's rate over slow,

@@ -38,7 +38,8 @@ void route_settings_init(struct route_settings *s)
     s->conv_keep_s = 600;
     s->heat_band = 5;
     s->heat_horizon_s = 60;
-    s->evict_reloads = 3;
+    s->evict_reloads = 4;
+    s->order_exp = 2;
 }
 
 
@@ -302,6 +303,13 @@ static double wait_ms(const struct route_cand *c, double svc)
     return ((double)(c->used + 1 - c->cap) - 0.5) * svc / (double)c->cap;
 }
 
+/* Where a decision's note goes: nowhere for a pass of route_dispatch, which has no use for
+ * it (formatting it cost more than the decision). */
+static char *why_of(const struct route_pick *pk, struct route_result *out)
+{
+    return pk->quiet ? NULL : out->why;
+}
+
 static void choose(struct route_result *out, const struct route_pick *pk, int ci, enum route_kind k)
 {
     out->kind = k;
@@ -339,18 +347,20 @@ static void pick_sticky(const struct route_pick *pk, const struct route_request 
                         struct route_result *out)
 {
     double svc = route_service_ms(pk, req), wait, cost, evict;
+    char *why = why_of(pk, out);
+    const size_t wl = sizeof(out->why);
     int q, sp;
 
     if ((q = best(pk, F_RES | F_FREE, ORDER_RESIDENT)) >= 0) {
         choose(out, pk, q, ROUTE_STICKY);
-        say(out->why, sizeof(out->why), "resident, load %lu/%lu", pk->c[q].used, pk->c[q].cap);
+        say(why, wl, "resident, load %lu/%lu", pk->c[q].used, pk->c[q].cap);
         return;
     }
     if (!pk->any_resident) {
         if ((sp = best_load(pk, F_FREE, &cost, &evict)) < 0)
             sp = best_load(pk, 0, &cost, &evict);
         choose(out, pk, sp, ROUTE_COLD);
-        say(out->why, sizeof(out->why), "resident nowhere: cold load %.0f + eviction %.0f ms",
+        say(why, wl, "resident nowhere: cold load %.0f + eviction %.0f ms",
             cost - evict, evict);
         return;
     }
@@ -358,7 +368,7 @@ static void pick_sticky(const struct route_pick *pk, const struct route_request 
     sp = best_load(pk, F_FREE, &cost, &evict);
     if (sp >= 0 && q < 0 && evict <= 0) {
         choose(out, pk, sp, ROUTE_SPILL);
-        say(out->why, sizeof(out->why), "resident nodes past the load bound");
+        say(why, wl, "resident nodes past the load bound");
         return;
     }
     if (sp >= 0) {
@@ -368,21 +378,21 @@ static void pick_sticky(const struct route_pick *pk, const struct route_request 
         wait = wait_ms(&pk->c[q], svc);
         if (wait > cost) {
             choose(out, pk, sp, ROUTE_SPILL);
-            say(out->why, sizeof(out->why),
+            say(why, wl,
                 "resident nodes full%s: wait %.0f ms > cold load %.0f + eviction %.0f ms", past,
                 wait, cost - evict, evict);
         } else {
             choose(out, pk, q, ROUTE_QUEUED_RESIDENT);
-            say(out->why, sizeof(out->why),
+            say(why, wl,
                 "queued%s: wait %.0f ms <= cold load %.0f + eviction %.0f ms", past, wait,
                 cost - evict, evict);
         }
     } else if (q >= 0) {
         choose(out, pk, q, ROUTE_QUEUED_RESIDENT);
-        say(out->why, sizeof(out->why), "queued: no free non-resident node");
+        say(why, wl, "queued: no free non-resident node");
     } else {
         choose(out, pk, best(pk, F_RES, ORDER_RESIDENT), ROUTE_QUEUED_RESIDENT);
-        say(out->why, sizeof(out->why), "queued: every node full");
+        say(why, wl, "queued: every node full");
     }
 }
 
@@ -486,12 +496,14 @@ static void pick_other(const struct route_pick *pk, const struct route_request *
 {
     int ci = route_policy_choice(pk, req);
     const struct route_cand *c = &pk->c[ci];
+    char *why = why_of(pk, out);
+    const size_t wl = sizeof(out->why);
 
     if (c->resident)
         choose(out, pk, ci, c->used < c->cap ? ROUTE_STICKY : ROUTE_QUEUED_RESIDENT);
     else
         choose(out, pk, ci, pk->any_resident ? ROUTE_SPILL : ROUTE_COLD);
-    say(out->why, sizeof(out->why), "policy %s", route_policy_name(pk->s->policy));
+    say(why, wl, "policy %s", route_policy_name(pk->s->policy));
 }
 
 /* Every node's reason, "id: reason; id: reason", cut with "..." when it does not fit. */
@@ -517,6 +529,55 @@ static void wait_summary(const struct route_pick *pk, size_t n, const struct rou
     }
 }
 
+void route_cache_node(struct route_cache *c, const struct route_pick *pk, size_t i, double now)
+{
+    c->ns[i] = route_state_find(pk->st, pk->nodes[i].id);
+    c->ok[i] = eligible_ns(&pk->nodes[i], NULL, NULL, pk->s, c->ns[i], now, NULL, 0);
+    c->ev_have[i] = false;
+}
+
+void route_cache_init(struct route_cache *c, const struct route_pick *pk, size_t n, double now)
+{
+    c->nkeys = 0;
+    for (size_t i = 0; i < n; i++)
+        route_cache_node(c, pk, i, now);
+}
+
+/* pk->key's index in the cache, its residency computed for every node when it is new; -1
+ * when the cache has no room for it. */
+static int cache_key(struct route_pick *pk, size_t n)
+{
+    struct route_cache *c = pk->cache;
+    size_t k, len;
+
+    for (k = 0; k < c->nkeys; k++)
+        if (strcmp(c->key[k], pk->key) == 0)
+            return (int)k;
+    if (c->nkeys == ROUTE_CACHE_KEYS)
+        return -1;
+    len = strlen(pk->key);
+    memcpy(c->key[k], pk->key, len + 1);
+    c->learned[k] = route_learned_find(pk->st, pk->key);
+    for (size_t i = 0; i < n; i++)
+        c->loaded[k][i] = route_has_model(pk->nodes[i].models, pk->nodes[i].nmodels, pk->key);
+    c->nkeys++;
+    return (int)k;
+}
+
+/* Is nodes[i] eligible for req; its state in *ns. */
+static bool collect_one(const struct route_pick *pk, size_t i, const struct route_request *req,
+                        double now, const struct route_node_state **ns)
+{
+    const struct route_node *nd = &pk->nodes[i];
+
+    if (!pk->cache) {
+        *ns = route_state_find(pk->st, nd->id);
+        return eligible_ns(nd, req, pk->key, pk->s, *ns, now, NULL, 0);
+    }
+    *ns = pk->cache->ns[i];
+    return pk->cache->ok[i] && (!req || eligible_req(nd, req, pk->key, pk->s, NULL, 0));
+}
+
 void route_collect(struct route_pick *pk, size_t n, const struct route_request *req, double now)
 {
     const struct route_node *nd;
@@ -528,17 +589,19 @@ void route_collect(struct route_pick *pk, size_t n, const struct route_request *
     pk->U = pk->C = 0;
     pk->use_mb = true;
     pk->any_resident = false;
+    pk->ck = pk->cache ? cache_key(pk, n) : -1;
+    pk->lk = pk->ck >= 0 ? pk->cache->learned[pk->ck] : route_learned_find(pk->st, pk->key);
     for (size_t i = 0; i < n; i++) {
         nd = &pk->nodes[i];
-        ns = route_state_find(pk->st, nd->id);
-        if (!eligible_ns(nd, req, pk->key, pk->s, ns, now, NULL, 0))
+        if (!collect_one(pk, i, req, now, &ns))
             continue;
         c = &pk->c[pk->nc++];
         c->idx = (int)i;
         c->ns = ns;
         c->cap = nd->capacity ? nd->capacity : 1;
         c->used = (unsigned long)nd->inflight + (ns ? ns->queued : 0);
-        c->loaded = route_has_model(nd->models, nd->nmodels, pk->key);
+        c->loaded = pk->ck >= 0 ? pk->cache->loaded[pk->ck][i]
+                                : route_has_model(nd->models, nd->nmodels, pk->key);
         c->resident = c->loaded || route_recorded(ns, pk->key, now);
         pk->any_resident = pk->any_resident || c->resident;
         pk->U += c->used;
@@ -546,6 +609,18 @@ void route_collect(struct route_pick *pk, size_t n, const struct route_request *
         if (!nd->ram_total_mb)
             pk->use_mb = false;
     }
+}
+
+int route_pick_collected(struct route_pick *pk, const struct route_request *req,
+                         struct route_result *out)
+{
+    out->node = -1;
+    out->why[0] = '\0';
+    if (pk->s->policy == ROUTE_POLICY_STICKY)
+        pick_sticky(pk, req, out);
+    else
+        pick_other(pk, req, out);
+    return out->node;
 }
 
 int route_pick(const struct route_node *nodes, size_t n, const struct route_request *req,
@@ -559,6 +634,8 @@ int route_pick(const struct route_node *nodes, size_t n, const struct route_requ
     pk.nodes = nodes;
     pk.s = s;
     pk.st = st;
+    pk.cache = NULL;
+    pk.quiet = false;
     if (!req || route_model_norm(req->model, pk.key, sizeof(pk.key)) < 0) {
         out->kind = ROUTE_REJECT;
         say(out->why, sizeof(out->why), "bad model name");
@@ -572,11 +649,7 @@ int route_pick(const struct route_node *nodes, size_t n, const struct route_requ
         wait_summary(&pk, n, req, now, out);
         return -1;
     }
-    if (s->policy == ROUTE_POLICY_STICKY)
-        pick_sticky(&pk, req, out);
-    else
-        pick_other(&pk, req, out);
-    return out->node;
+    return route_pick_collected(&pk, req, out);
 }
 
 int route_request_cmp(const struct route_request *a, const struct route_request *b)

@@ -13,7 +13,7 @@
  * else the default. */
 double route_cold_ms(const struct route_pick *pk, const struct route_cand *c, const char *key)
 {
-    const struct route_learned *l = route_learned_find(pk->st, key);
+    const struct route_learned *l = key == pk->key ? pk->lk : route_learned_find(pk->st, key);
     unsigned ms = pk->nodes[c->idx].cold_load_ms;
 
     if (ms)
@@ -23,7 +23,7 @@ double route_cold_ms(const struct route_pick *pk, const struct route_cand *c, co
 
 double route_service_ms(const struct route_pick *pk, const struct route_request *req)
 {
-    const struct route_learned *l = route_learned_find(pk->st, pk->key);
+    const struct route_learned *l = pk->lk;
 
     if (req->service_ms)
         return req->service_ms;
@@ -79,12 +79,38 @@ static void prepare(const struct route_pick *cpk)
  * loaded models (the one displaced is reloaded later: a copy elsewhere does not make it
  * free, it was loaded because the demand needed it), twice when every other eligible node is
  * models_full too (that reload displaces another model in turn). */
-double route_evict_ms(const struct route_pick *pk, const struct route_cand *c)
+/* The sum of the cold loads of the models loaded on c, and how many: once per pass when
+ * pk has a cache (neither the nodes' lists nor what was learned changes during a pass). */
+static double loaded_sum(const struct route_pick *pk, const struct route_cand *c, size_t *n)
 {
     const struct route_node *nd = &pk->nodes[c->idx];
+    struct route_cache *cc = pk->cache;
     char k[ORION_MODEL_MAX + 1];
-    double sum = 0, chain = 2;
-    size_t n = 0;
+    double sum = 0;
+
+    if (cc && cc->ev_have[c->idx]) {
+        *n = cc->ev_n[c->idx];
+        return cc->ev_sum[c->idx];
+    }
+    *n = 0;
+    for (size_t i = 0; i < nd->nmodels; i++) {
+        if (!nd->models[i] || route_model_norm(nd->models[i], k, sizeof(k)) < 0)
+            continue;
+        (*n)++;
+        sum += route_cold_ms(pk, c, k);
+    }
+    if (cc) {
+        cc->ev_have[c->idx] = true;
+        cc->ev_n[c->idx] = *n;
+        cc->ev_sum[c->idx] = sum;
+    }
+    return sum;
+}
+
+double route_evict_ms(const struct route_pick *pk, const struct route_cand *c)
+{
+    double sum, chain = 2;
+    size_t n;
 
     if (!pk->prepared)
         prepare(pk);
@@ -92,11 +118,6 @@ double route_evict_ms(const struct route_pick *pk, const struct route_cand *c)
         return 0;
     if (pk->nfull < pk->nc)
         chain = 1; /* another eligible node has room */
-    for (size_t i = 0; i < nd->nmodels; i++) {
-        if (!nd->models[i] || route_model_norm(nd->models[i], k, sizeof(k)) < 0)
-            continue;
-        n++;
-        sum += route_cold_ms(pk, c, k);
-    }
+    sum = loaded_sum(pk, c, &n);
     return n ? chain * sum / (double)n : 0;
 }

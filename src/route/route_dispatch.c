@@ -7,6 +7,7 @@
 #include "orion/route_dispatch.h"
 #include "route_int.h"
 
+#include <math.h>
 #include <string.h>
 
 struct pass {
@@ -18,6 +19,7 @@ struct pass {
     double claim_ms[ORION_ROUTE_MAX_NODES]; /* T of the requests held for a node in this pass */
     unsigned long free;                     /* free slots on the eligible nodes */
     struct route_pick pk;
+    struct route_cache cache;
 };
 
 /* What one request costs on one candidate. */
@@ -56,9 +58,9 @@ static void count_free(struct pass *p)
 
     p->free = 0;
     for (size_t i = 0; i < p->n; i++) {
-        if (!route_eligible_key(&p->nodes[i], NULL, NULL, p->s, p->st, p->now, NULL, 0))
+        if (!p->cache.ok[i])
             continue;
-        ns = route_state_find(p->st, p->nodes[i].id);
+        ns = p->cache.ns[i];
         cap = p->nodes[i].capacity ? p->nodes[i].capacity : 1;
         used = used_of(&p->nodes[i], ns);
         p->free += used < cap ? cap - used : 0;
@@ -169,7 +171,7 @@ static int choose_sticky(struct pass *p, const struct route_request *req, struct
     int b = -1;
 
     ri.req = req;
-    ri.l = route_learned_find(p->st, p->pk.key);
+    ri.l = p->pk.lk;
     ri.model = route_conv_model(p->pk.key);
     ri.P = req->conv ? route_conv_tokens(req->conv) : req->prompt_tokens;
     ri.svc = route_service_ms(&p->pk, req);
@@ -211,7 +213,7 @@ static void plain_est(struct pass *p, const struct route_request *req, const str
     struct reqinfo ri;
 
     ri.req = req;
-    ri.l = route_learned_find(p->st, p->pk.key);
+    ri.l = p->pk.lk;
     ri.model = route_conv_model(p->pk.key);
     ri.P = req->conv ? route_conv_tokens(req->conv) : req->prompt_tokens;
     ri.svc = route_service_ms(&p->pk, req);
@@ -231,7 +233,7 @@ static int one(struct pass *p, const struct route_request *req, bool late, struc
     if (!p->pk.nc)
         return 0;
     if (!late) {
-        if (route_pick(p->nodes, p->n, req, p->s, p->st, p->now, &res) < 0)
+        if (route_pick_collected(&p->pk, req, &res) < 0)
             return 0;
         for (size_t i = 0; i < p->pk.nc && ci < 0; i++)
             if (p->pk.c[i].idx == res.node)
@@ -263,7 +265,7 @@ static double shortest(struct pass *p, const struct route_request *req)
         return 0;
     route_collect(&p->pk, p->n, req, p->now);
     ri.req = req;
-    ri.l = route_learned_find(p->st, p->pk.key);
+    ri.l = p->pk.lk;
     ri.model = route_conv_model(p->pk.key);
     ri.P = req->conv ? route_conv_tokens(req->conv) : req->prompt_tokens;
     ri.svc = route_service_ms(&p->pk, req);
@@ -286,7 +288,7 @@ size_t route_dispatch(const struct route_node *nodes, size_t n,
                       const struct route_settings *s, struct route_state *st, double now,
                       struct route_assign *out, size_t maxout)
 {
-    struct pass p; /* ~11 KB */
+    struct pass p; /* ~22 KB */
     bool late = route_binds_late(s);
     size_t k = 0, order[ROUTE_ORDER_WINDOW], nw = 0, i;
     double key[ROUTE_ORDER_WINDOW], t;
@@ -299,14 +301,19 @@ size_t route_dispatch(const struct route_node *nodes, size_t n,
     p.s = p.pk.s = s;
     p.st = st;
     p.pk.st = st;
+    p.pk.cache = &p.cache;
+    p.pk.quiet = true;
     p.now = now;
+    route_cache_init(&p.cache, &p.pk, p.n, now);
     count_free(&p);
     if (late && !p.free)
         return 0;
     if (late && s->policy == ROUTE_POLICY_STICKY && !s->order_arrival) {
         for (nw = 0; nw < nheld && nw < ROUTE_ORDER_WINDOW; nw++) {
             t = shortest(&p, held[nw]);
-            key[nw] = t > 0 ? ((now - held[nw]->arrived) * 1000 + t) / t : 0;
+            key[nw] = t > 0 ? ((now - held[nw]->arrived) * 1000 + t) /
+                                  (s->order_exp == 1 ? t : pow(t, s->order_exp))
+                            : 0;
             key[nw] *= weight(held[nw]->priority);
             order[nw] = nw;
             for (size_t j = nw; j > 0; j--) { /* insertion by key, stable */
@@ -327,6 +334,7 @@ size_t route_dispatch(const struct route_node *nodes, size_t n,
         out[k].req = i;
         route_note_dispatch(st, &nodes[out[k].node], held[i], held[i]->id, out[k].expect_ms,
                             out[k].cached, held[i]->keep_alive_s, s, now);
+        route_cache_node(&p.cache, &p.pk, (size_t)out[k].node, now);
         if (p.free)
             p.free--;
         k++;

@@ -23,6 +23,23 @@ struct route_cand {
     bool full;               /* route_cost.c: holds as many models as it can */
 };
 
+#define ROUTE_CACHE_KEYS 8 /* model keys whose residency one pass keeps (route_cache) */
+
+/* What one pass of route_dispatch computes once instead of for every request it weighs; only
+ * values that nothing in the pass changes (route_note_dispatch refreshes its node's state and
+ * eligibility), so every decision is the one the plain computation gives. */
+struct route_cache {
+    const struct route_node_state *ns[ORION_ROUTE_MAX_NODES]; /* route_state_find */
+    bool ok[ORION_ROUTE_MAX_NODES];  /* eligible before any request's own rules */
+    size_t nkeys;
+    char key[ROUTE_CACHE_KEYS][ORION_MODEL_MAX + 1];
+    const struct route_learned *learned[ROUTE_CACHE_KEYS]; /* route_learned_find */
+    bool loaded[ROUTE_CACHE_KEYS][ORION_ROUTE_MAX_NODES];   /* the key in the node's models */
+    bool ev_have[ORION_ROUTE_MAX_NODES]; /* route_evict_ms's sum of the node's models' loads */
+    double ev_sum[ORION_ROUTE_MAX_NODES];
+    size_t ev_n[ORION_ROUTE_MAX_NODES];
+};
+
 /* One routing decision: the eligible nodes for one request. */
 struct route_pick {
     const struct route_node *nodes;
@@ -36,6 +53,10 @@ struct route_pick {
     bool any_resident;
     bool prepared;           /* route_cost.c has filled cap_models, full and nfull */
     size_t nfull;
+    const struct route_learned *lk; /* route_learned_find of key (route_collect) */
+    struct route_cache *cache; /* a pass's (route_dispatch), or NULL */
+    int ck;                  /* key's index in cache, -1 none */
+    bool quiet;              /* no `why` is written (route_pick_collected) */
 };
 
 /* route.c */
@@ -43,8 +64,15 @@ bool route_eligible_key(const struct route_node *nd, const struct route_request 
                         const char *key, const struct route_settings *s,
                         const struct route_state *st, double now, char *why, size_t whylen);
 bool route_recorded(const struct route_node_state *ns, const char *key, double now);
-/* Fill pk->c with the eligible nodes among nodes[0..n) (pk->nodes, s, st, key set). */
+/* Fill pk->c with the eligible nodes among nodes[0..n) (pk->nodes, s, st, key, cache set;
+ * with a cache, pk->ck is found or added, or -1 when it is full). */
 void route_collect(struct route_pick *pk, size_t n, const struct route_request *req, double now);
+/* route_pick's choice among a collected pk (nc > 0): the node index; out->kind set. */
+int route_pick_collected(struct route_pick *pk, const struct route_request *req,
+                         struct route_result *out);
+/* Fill cache->ns and cache->ok for nodes[0..n) (no keys yet), or refresh node i's. */
+void route_cache_init(struct route_cache *c, const struct route_pick *pk, size_t n, double now);
+void route_cache_node(struct route_cache *c, const struct route_pick *pk, size_t i, double now);
 int route_cand_cmp(const struct route_pick *pk, const struct route_cand *a,
                    const struct route_cand *b, enum route_order o);
 /* A comparison policy's choice among pk->c (nc > 0): an index into pk->c. */

@@ -29,6 +29,33 @@ static const char *name_start(const char *in)
     return skip_ci(p == q ? in : p, "library/"); /* a scheme goes only with the registry */
 }
 
+/* Is name already its own key (route_model_norm would return it unchanged)? One pass over
+ * it, no copy: the names of every node's models are checked on every request. The rules of
+ * route_model_norm, read backwards: no capital, no registry or "library/" prefix, and a tag
+ * (a ':' after the last '/' before any '@', not last before it). */
+static bool is_key(const char *name)
+{
+    const char *q, *at = NULL, *colon = NULL;
+
+    for (q = name; *q; q++) {
+        if (*q >= 'A' && *q <= 'Z')
+            return false;
+        if (at)
+            continue;
+        if (*q == '@')
+            at = q;
+        else if (*q == '/')
+            colon = NULL;
+        else if (*q == ':' && !colon)
+            colon = q;
+    }
+    if (q == name || (size_t)(q - name) > ORION_MODEL_MAX)
+        return false;
+    if ((*name == 'h' || *name == 'r' || *name == 'l') && name_start(name) != name)
+        return false;
+    return colon && colon + 1 != (at ? at : q) && (at ? at : q) != name;
+}
+
 int route_model_norm(const char *in, char *out, size_t outlen)
 {
     const char *p, *end, *last, *colon, *q;
@@ -40,6 +67,13 @@ int route_model_norm(const char *in, char *out, size_t outlen)
     }
     if (strlen(in) > ORION_MODEL_MAX)
         goto too_long;
+    if (is_key(in)) {
+        n = strlen(in);
+        if (n + 1 > outlen)
+            goto too_long;
+        memcpy(out, in, n + 1);
+        return (int)n;
+    }
     p = name_start(in);
     end = strchr(p, '@') ? strchr(p, '@') : p + strlen(p);
     if (end == p) {
@@ -68,25 +102,6 @@ int route_model_norm(const char *in, char *out, size_t outlen)
 too_long:
     errno = ENAMETOOLONG;
     return -1;
-}
-
-/* Is name already its own key (route_model_norm would return it unchanged)? Cheaper than
- * normalising: route_has_model runs for every node's models on every request. */
-static bool is_key(const char *name)
-{
-    const char *end, *last, *colon, *q;
-
-    for (q = name; *q; q++)
-        if (*q >= 'A' && *q <= 'Z')
-            return false;
-    if (q == name || (size_t)(q - name) > ORION_MODEL_MAX || name_start(name) != name)
-        return false;
-    end = strchr(name, '@') ? strchr(name, '@') : q;
-    for (last = name, q = name; q < end; q++)
-        if (*q == '/')
-            last = q + 1;
-    colon = memchr(last, ':', (size_t)(end - last));
-    return end != name && colon && colon + 1 != end;
 }
 
 bool route_model_eq(const char *a, const char *b)

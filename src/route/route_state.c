@@ -113,22 +113,59 @@ static bool has_hash(const unsigned long *hs, size_t n, unsigned long h)
     return false;
 }
 
+#define NAMES_MEMO 16 /* a node's model names whose keys one update keeps */
+
+/* The keys of a node's model names, each normalised once per update (its three readers
+ * would otherwise do it again for every name and record). */
+struct names {
+    const struct route_node *nd;
+    signed char state[NAMES_MEMO]; /* 0 not yet, 1 key[i] holds it, -1 not a model name */
+    char key[NAMES_MEMO][ORION_MODEL_MAX + 1];
+    char scratch[ORION_MODEL_MAX + 1];
+};
+
+/* The key of the node's i-th model name, or NULL when it is not a model name. */
+static const char *name_key(struct names *m, size_t i)
+{
+    char *k = i < NAMES_MEMO ? m->key[i] : m->scratch;
+    bool ok;
+
+    if (i < NAMES_MEMO && m->state[i])
+        return m->state[i] > 0 ? k : NULL;
+    ok = m->nd->models[i] && route_model_norm(m->nd->models[i], k, ORION_MODEL_MAX + 1) >= 0;
+    if (i < NAMES_MEMO)
+        m->state[i] = ok ? 1 : -1;
+    return ok ? k : NULL;
+}
+
+/* route_has_model(nd->models, nd->nmodels, key), from the memo. */
+static bool names_have(struct names *m, const char *key)
+{
+    const char *k;
+
+    for (size_t i = 0; i < m->nd->nmodels; i++)
+        if ((k = name_key(m, i)) && strcmp(k, key) == 0)
+            return true;
+    return false;
+}
+
 /* model_cap: a model gone while another came (or while the node was busy: Ollama makes room
  * for a load) means the node was full at the count it had before. An empty list is Ollama
  * down or everything expired, not an eviction. */
-static void learn_cap(struct route_node_state *ns, const struct route_node *nd)
+static void learn_cap(struct route_node_state *ns, const struct route_node *nd, struct names *m)
 {
-    unsigned long now_h[ROUTE_MAX_SEEN];
-    char k[ORION_MODEL_MAX + 1];
+    unsigned long now_h[ROUTE_MAX_SEEN], h;
+    const char *k;
     size_t n = 0, total = 0, i, keep = 0;
     bool gained = false, lost = false;
 
     for (i = 0; i < nd->nmodels; i++) {
-        if (!nd->models[i] || route_model_norm(nd->models[i], k, sizeof(k)) < 0)
+        if (!(k = name_key(m, i)))
             continue;
         total++;
-        if (n < ROUTE_MAX_SEEN && !has_hash(now_h, n, key_hash(k)))
-            now_h[n++] = key_hash(k);
+        h = key_hash(k);
+        if (n < ROUTE_MAX_SEEN && !has_hash(now_h, n, h))
+            now_h[n++] = h;
     }
     keep = ns->nseen < ROUTE_MAX_SEEN ? ns->nseen : ROUTE_MAX_SEEN;
     if (ns->seen_valid && total) {
@@ -148,15 +185,17 @@ static void learn_cap(struct route_node_state *ns, const struct route_node *nd)
 
 /* A conversation record stands only while its model is resident there (loaded, or a live
  * residency record): an unloaded runner takes every slot and the host cache with it. */
-static void conv_prune(struct route_node_state *ns, const struct route_node *nd)
+static void conv_prune(struct route_node_state *ns, const struct route_node *nd, struct names *m)
 {
     unsigned long res[ROUTE_MAX_SEEN + ORION_ROUTE_MAX_SENT];
-    char k[ORION_MODEL_MAX + 1];
+    const char *k;
     size_t n = 0, i = 0;
     bool keep;
 
+    if (!ns->conv.n)
+        return;
     for (size_t j = 0; j < nd->nmodels && n < ROUTE_MAX_SEEN; j++)
-        if (nd->models[j] && route_model_norm(nd->models[j], k, sizeof(k)) >= 0)
+        if ((k = name_key(m, j)))
             res[n++] = route_conv_model(k);
     for (size_t j = 0; j < ns->nsent; j++)
         res[n++] = route_conv_model(ns->sent[j].model);
@@ -175,8 +214,11 @@ static void conv_prune(struct route_node_state *ns, const struct route_node *nd)
 static void state_mark(struct route_node_state *ns, const struct route_node *nd,
                        const struct route_settings *s, double now)
 {
+    struct names m; /* ~4 KB */
     size_t i, k = 0;
 
+    m.nd = nd;
+    memset(m.state, 0, sizeof(m.state));
     if (!nd->has_temp)
         ns->hot = false;
     else if (nd->temp_c > s->max_temp)
@@ -190,15 +232,15 @@ static void state_mark(struct route_node_state *ns, const struct route_node *nd,
     else if (nd->ram_percent <= s->max_ram - s->ram_margin)
         ns->full = false;
     for (i = 0; i < ns->nsent; i++) {
-        bool loaded = route_has_model(nd->models, nd->nmodels, ns->sent[i].model);
+        bool loaded = names_have(&m, ns->sent[i].model);
         if (ns->sent[i].expires <= now || (ns->sent[i].seen && !loaded))
             continue; /* run out, or loaded and gone since: evicted or unloaded */
         ns->sent[k] = ns->sent[i];
         ns->sent[k++].seen = ns->sent[i].seen || loaded;
     }
     ns->nsent = k;
-    learn_cap(ns, nd);
-    conv_prune(ns, nd);
+    learn_cap(ns, nd, &m);
+    conv_prune(ns, nd, &m);
     route_cond_update(&ns->cond, nd, ns->queued == 0);
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * route: table tests for every eligibility rule and threshold edge, hysteresis, model names,
- * the sticky preference with bounded load, the router's residency records, the other policies
- * and the determinism of ties (every sticky case also runs with the nodes in reverse order).
+ * route: table tests for every eligibility rule and threshold edge, hysteresis, the sticky
+ * preference with bounded load, the other policies and the determinism of ties (every sticky
+ * case also runs with the nodes in reverse order). The router's records and what it learns:
+ * test_route_state.c; model names: test_route_name.c.
  */
 #include "orion/placement.h"
 #include "orion/route.h"
@@ -167,73 +168,6 @@ static void test_hysteresis(void)
     n.has_temp = false;
     route_state_update(&st, &n, 1, &S, NOW);
     ok(route_eligible(&n, NULL, &S, &st, NOW, NULL, 0), "sensor gone: the mark is cleared");
-}
-
-static void test_norm(void)
-{
-    static const struct {
-        const char *in, *want;
-        int err;
-    } cases[] = {
-        {"gemma3", "gemma3:latest", 0},
-        {"gemma3:latest", "gemma3:latest", 0},
-        {"Gemma3:Latest", "gemma3:latest", 0},
-        {"library/gemma3:latest", "gemma3:latest", 0},
-        {"library/gemma3", "gemma3:latest", 0},
-        {"registry.ollama.ai/library/gemma3", "gemma3:latest", 0},
-        {"https://registry.ollama.ai/library/gemma3:4b", "gemma3:4b", 0},
-        {"registry.ollama.ai/foo/bar", "foo/bar:latest", 0},
-        {"hf.co/u/m:Q4_K_M", "hf.co/u/m:q4_k_m", 0},
-        {"hf.co/u/m", "hf.co/u/m:latest", 0},
-        {"localhost:5000/m", "localhost:5000/m:latest", 0},
-        {"https://hf.co/x", "https://hf.co/x:latest", 0},
-        {"gemma3:", "gemma3:latest", 0},
-        {"llama3.2:3b", "llama3.2:3b", 0},
-        {"gemma3@sha256:ABC", "gemma3:latest@sha256:abc", 0},
-        {"", NULL, EINVAL},
-        {"library/", NULL, EINVAL},
-        {"@sha256:x", NULL, EINVAL},
-    };
-    char out[ORION_MODEL_MAX + 1], big[ORION_MODEL_MAX + 2];
-    int rc;
-
-    for (size_t i = 0; i < ELEMS(cases); i++) {
-        errno = 0;
-        rc = route_model_norm(cases[i].in, out, sizeof(out));
-        if (cases[i].want) {
-            ok(rc == (int)strlen(cases[i].want), "norm '%s': length", cases[i].in);
-            is_str(out, cases[i].want, "norm '%s'", cases[i].in);
-        } else {
-            ok(rc == -1 && errno == cases[i].err, "norm '%s': error", cases[i].in);
-        }
-    }
-    memset(big, 'a', sizeof(big) - 1);
-    big[ORION_MODEL_MAX - 6] = '\0'; /* 250 bytes + ":latest" = 257 > 256 */
-    ok(route_model_norm(big, out, sizeof(out)) == -1 && errno == ENAMETOOLONG, "too long key");
-    big[ORION_MODEL_MAX - 7] = '\0';
-    ok(route_model_norm(big, out, sizeof(out)) == ORION_MODEL_MAX, "exactly the cap");
-    ok(route_model_norm("gemma3", out, 13) == -1 && errno == ENAMETOOLONG, "small output");
-    ok(route_model_norm("gemma3", out, 14) == 13, "output just fits");
-    { /* route_has_model: names already keys compare as they are, others normalised */
-        static const struct {
-            const char *name, *key;
-            bool want;
-        } hm[] = {
-            {"gemma3:1b", "gemma3:1b", true},     {"Gemma3:1B", "gemma3:1b", true},
-            {"library/gemma3:1b", "gemma3:1b", true}, {"gemma3", "gemma3:latest", true},
-            {"gemma3:", "gemma3:latest", true},   {"gemma3:1b", "gemma3:latest", false},
-            {"hf.co/u/m:q4", "hf.co/u/m:q4", true}, {"hf.co/u/m", "hf.co/u/m:latest", true},
-            {"m@sha256:ab", "m:latest@sha256:ab", true}, {"m:1@sha256:ab", "m:1@sha256:ab", true},
-            {"https://hf.co/x:1", "https://hf.co/x:1", true}, {"", "", false},
-        };
-        for (size_t i = 0; i < ELEMS(hm); i++)
-            is_int(route_has_model(&hm[i].name, 1, hm[i].key), hm[i].want, "has_model '%s' ~ '%s'",
-                   hm[i].name, hm[i].key);
-    }
-    ok(route_model_eq("gemma3", "registry.ollama.ai/library/gemma3:latest"), "eq: full form");
-    ok(!route_model_eq("gemma3", "gemma3:4b"), "eq: another tag");
-    ok(route_model_eq("", ""), "eq: bad names compare with strcmp");
-    ok(!route_model_eq("gemma3", NULL), "eq: NULL");
 }
 
 struct pick_case {
@@ -527,82 +461,6 @@ static void test_back_to_back(void)
     is_int(route_state_find(&st, "a")->queued, 0, "queued does not go below 0");
 }
 
-static void test_records(void)
-{
-    struct route_node n = N(.id = "a");
-    struct route_state st;
-    struct route_node_state *ns;
-    char key[16];
-
-    route_state_init(&st);
-    route_note_sent(&st, "a", "gemma3", 600, NOW);
-    ok(route_resident(&n, "gemma3:latest", &st, NOW + 599.9), "record alive before keep_alive");
-    ok(!route_resident(&n, "gemma3:latest", &st, NOW + 600), "record expired at keep_alive");
-    ok(!route_resident(&n, "gemma3:latest", NULL, NOW), "no state: no record");
-    route_note_sent(&st, "a", "gemma3:latest", 900, NOW);
-    ns = route_state_find(&st, "a");
-    is_int(ns->nsent, 1, "same model: one record");
-    ok(ns->sent[0].expires == NOW + 900, "same model: expiry extended");
-    route_note_sent(&st, "a", "Gemma3", 10, NOW);
-    ok(ns->sent[0].expires == NOW + 900, "a shorter keep_alive does not shorten it");
-    route_note_sent(&st, "a", "gemma3", 0, NOW + 1);
-    ok(!route_resident(&n, "gemma3:latest", &st, NOW + 1), "keep_alive 0 (unload) ends the record");
-    route_note_sent(&st, "a", "gemma3", 900, NOW);
-    route_state_update(&st, &n, 1, &S, NOW + 900);
-    is_int(ns->nsent, 0, "update drops expired records");
-    route_note_sent(&st, "a", "forever", -1, NOW);
-    ok(route_resident(&n, "forever:latest", &st, NOW + 1e9), "keep_alive < 0: no expiry");
-    for (int i = 0; i < ORION_ROUTE_MAX_SENT; i++) {
-        snprintf(key, sizeof(key), "m%d", i);
-        route_note_sent(&st, "a", key, 100 + i, NOW);
-    }
-    is_int(ns->nsent, ORION_ROUTE_MAX_SENT, "records capped");
-    ok(route_resident(&n, "forever:latest", &st, NOW), "full: the longest record stays");
-    ok(!route_resident(&n, "m0:latest", &st, NOW), "full: the first to expire was replaced");
-    ok(route_resident(&n, "m3:latest", &st, NOW), "full: the newest is there");
-    errno = 0;
-    ok(route_note_sent(&st, "a", "", 1, NOW) == -1 && errno == EINVAL, "note_sent: bad name");
-    ok(route_note_sent(&st, NULL, "x", 1, NOW) == -1, "note_sent: no node id");
-
-    /* a record stands in for a load the health cannot show yet, not for an evicted model */
-    route_state_init(&st);
-    n.models = NULL, n.nmodels = 0;
-    route_note_sent(&st, "a", "gemma3", 600, NOW);
-    route_state_update(&st, &n, 1, &S, NOW + 1);
-    ok(route_resident(&n, "gemma3:latest", &st, NOW + 1), "not loaded yet: the record stays");
-    n.models = M("gemma3:latest"), n.nmodels = 1;
-    route_state_update(&st, &n, 1, &S, NOW + 2);
-    n.models = M("phi3"), n.nmodels = 1;
-    ok(route_resident(&n, "gemma3:latest", &st, NOW + 2),
-       "loaded, then gone: resident until the next update");
-    route_state_update(&st, &n, 1, &S, NOW + 3);
-    ok(!route_resident(&n, "gemma3:latest", &st, NOW + 3), "loaded, then gone: record dropped");
-    is_int(route_state_find(&st, "a")->nsent, 0, "loaded, then gone: no record left");
-    route_note_sent(&st, "a", "gemma3", 600, NOW + 4);
-    route_state_update(&st, &n, 1, &S, NOW + 5);
-    ok(route_resident(&n, "gemma3:latest", &st, NOW + 5), "sent again: a new record");
-}
-
-static void test_state_update(void)
-{
-    struct route_node nodes[ORION_ROUTE_MAX_NODES + 1];
-    struct route_state st;
-    char ids[ORION_ROUTE_MAX_NODES + 1][8];
-
-    route_state_init(&st);
-    for (size_t i = 0; i < ELEMS(nodes); i++) {
-        snprintf(ids[i], sizeof(ids[i]), "n%02zu", i);
-        nodes[i] = (struct route_node){.id = ids[i], .last_seen = NOW};
-    }
-    errno = 0;
-    ok(route_state_update(&st, nodes, ELEMS(nodes), &S, NOW) == -1 && errno == ENOBUFS,
-       "update: more nodes than the state holds");
-    is_int(st.n, ORION_ROUTE_MAX_NODES, "update: state full");
-    ok(route_state_update(&st, nodes + 60, 3, &S, NOW) == 0, "update: 3 nodes");
-    is_int(st.n, 3, "update: unlisted nodes forgotten");
-    ok(route_state_find(&st, "n61") && !route_state_find(&st, "n00"), "update: the right ones");
-}
-
 static void test_max_nodes(void)
 {
     struct route_node nodes[ORION_ROUTE_MAX_NODES + 6];
@@ -618,61 +476,6 @@ static void test_max_nodes(void)
     nodes[ELEMS(nodes) - 1].nmodels = 1;
     ok(route_pick(nodes, ELEMS(nodes), &req, &S, NULL, NOW, &r) == 0 && r.kind == ROUTE_COLD,
        "nodes past ORION_ROUTE_MAX_NODES are not considered");
-}
-
-/* 200 nodes, one free slot each, requests for one model: every node is used exactly once,
- * through the state (queued counts) and its id index, also after nodes leave and return. */
-static void test_many_nodes(void)
-{
-    enum { N = 200 };
-    static struct route_node nodes[N];
-    static struct route_state st;
-    static char ids[N][12];
-    static int hits[N];
-    static const char *const loaded[] = {"gemma3"};
-    struct route_request req = {.model = "gemma3", .priority = 2, .arrived = NOW};
-    struct route_result r;
-    int used = 0, twice = 0, misses = 0;
-
-    ok(N <= ORION_ROUTE_MAX_NODES, "ORION_ROUTE_MAX_NODES (%d) covers %d nodes",
-       ORION_ROUTE_MAX_NODES, N);
-    route_state_init(&st);
-    for (size_t i = 0; i < N; i++) {
-        snprintf(ids[i], sizeof(ids[i]), "rb%03zu", i);
-        nodes[i] = (struct route_node){.id = ids[i], .last_seen = NOW, .ram_percent = 30,
-                                       .capacity = 1, .models = loaded, .nmodels = 1};
-    }
-    ok(route_state_update(&st, nodes, N, &S, NOW) == 0 && st.n == N, "update: %d nodes kept", N);
-    for (size_t i = 0; i < N; i++)
-        misses += route_state_find(&st, ids[i]) != &st.node[i];
-    is_int(misses, 0, "find: every node's own state");
-    ok(!route_state_find(&st, "rb200") && !route_state_find(&st, ""), "find: unknown ids");
-    for (int k = 0; k < N; k++) {
-        if (route_pick(nodes, N, &req, &S, &st, NOW, &r) < 0 || r.kind != ROUTE_STICKY)
-            break;
-        route_note_sent(&st, nodes[r.node].id, req.model, 300, NOW);
-        if (hits[r.node]++)
-            twice++;
-    }
-    for (int i = 0; i < N; i++)
-        used += hits[i] > 0;
-    is_int(used, N, "%d sticky requests went to %d different nodes", N, used);
-    is_int(twice, 0, "no node got two while another was free");
-    ok(route_pick(nodes, N, &req, &S, &st, NOW, &r) >= 0 && r.kind == ROUTE_QUEUED_RESIDENT,
-       "request %d queues: every node is full", N + 1);
-    /* the first 50 leave: positions move; the index follows */
-    ok(route_state_update(&st, nodes + 50, N - 50, &S, NOW) == 0 && st.n == N - 50,
-       "update: 50 nodes left");
-    misses = 0;
-    for (size_t i = 50; i < N; i++) {
-        const struct route_node_state *ns = route_state_find(&st, ids[i]);
-        misses += !ns || strcmp(ns->id, ids[i]) || ns->queued != 1;
-    }
-    is_int(misses, 0, "find after removal: the right state, queued count kept");
-    ok(!route_state_find(&st, ids[0]) && !route_state_find(&st, ids[49]), "find: gone ones");
-    ok(route_state_update(&st, nodes, N, &S, NOW) == 0 && st.n == N, "update: they are back");
-    ok(route_state_find(&st, ids[7]) && route_state_find(&st, ids[7])->queued == 0,
-       "find: a returning node starts afresh");
 }
 
 /* One table, every policy. d is hot: no policy ever picks it. */
@@ -780,203 +583,6 @@ static void test_random(void)
            "random: kind classified after the choice (%s)", r.why);
 }
 
-/* route_note_answer: what is learned from answers, and that route_pick uses it. */
-static void test_learning(void)
-{
-    struct route_node nodes[] = {
-        N(.id = "a", .inflight = 1, MODELS("gemma3")),
-        N(.id = "b"),
-    };
-    struct route_request req = {.model = "gemma3"};
-    const struct route_learned *l;
-    struct route_state st;
-    struct route_result r;
-    char key[16];
-
-    route_state_init(&st);
-    errno = 0;
-    ok(route_note_answer(&st, "", 100, 0, &S, NOW) == -1 && errno == EINVAL, "answer: bad name");
-    ok(route_note_answer(&st, "m", -1, 0, &S, NOW) == -1, "answer: negative total");
-    ok(route_note_answer(&st, "m", 100, -1, &S, NOW) == -1, "answer: negative load");
-    ok(route_note_answer(&st, "m", NAN, 0, &S, NOW) == -1, "answer: NaN total");
-    ok(route_note_answer(&st, "m", 100, INFINITY, &S, NOW) == -1, "answer: infinite load");
-    ok(route_note_answer(&st, "m", 100, 101, &S, NOW) == -1, "answer: load above total");
-    ok(route_note_answer(&st, "m", 86400e3 + 1, 0, &S, NOW) == -1, "answer: above 24 h");
-    is_int(st.nlearned, 0, "answer: nothing learned from bad ones");
-    ok(st.service_ms == 0, "answer: no run time yet");
-
-    is_int(route_pick(nodes, 2, &req, &S, &st, NOW, &r), 1, "defaults: 15000 / 2 > 5000, spill");
-    ok(route_note_answer(&st, "Gemma3:latest", 8030, 30, &S, NOW) == 0, "answer: warm");
-    l = route_learned_find(&st, "gemma3:latest");
-    ok(l && l->service_ms == 8000 && l->cold_ms == 0, "first answer sets the run time (8000)");
-    ok(st.service_ms == 8000, "and the run time over all models");
-    is_int(route_pick(nodes, 2, &req, &S, &st, NOW, &r), 0, "learned: 8000 / 2 <= 5000, queue");
-    is_int(r.kind, ROUTE_QUEUED_RESIDENT, "learned: kind (%s)", r.why);
-    ok(route_note_answer(&st, "gemma3", 10050, 2050, &S, NOW + 1) == 0, "answer: cold");
-    ok(l->service_ms == 8000 && l->cold_ms == 2050, "cold: load_duration 2050 learned");
-    is_int(route_pick(nodes, 2, &req, &S, &st, NOW, &r), 1, "learned: 4000 > cold 2050, spill");
-    ok(route_note_answer(&st, "gemma3", 12000 + 4050, 4050, &S, NOW + 2) == 0, "answer: cold");
-    ok(l->service_ms == 9000 && l->cold_ms == 2550, "weighted mean: 1/4 of the newest");
-    ok(route_note_answer(&st, "gemma3", 9049, 49, &S, NOW + 3) == 0 && l->cold_ms == 2550,
-       "load 49 ms < cold_min_ms: not a cold load");
-    ok(route_note_answer(&st, "gemma3", 9050, 50, &S, NOW + 3) == 0 && l->cold_ms != 2550,
-       "load 50 ms = cold_min_ms: a cold load");
-    ok(route_note_answer(&st, "gemma3", 0, 0, &S, NOW + 4) == 0 && l->service_ms == 9000 &&
-           st.service_ms == 9000,
-       "total_duration 0: no run time to learn");
-    nodes[1].cold_load_ms = 20000;
-    is_int(route_pick(nodes, 2, &req, &S, &st, NOW, &r), 0, "the node's own cold_load_ms first");
-    nodes[1].cold_load_ms = 0;
-    req.service_ms = 1000;
-    ok(route_pick(nodes, 2, &req, &S, &st, NOW, &r) == 0 && r.kind == ROUTE_QUEUED_RESIDENT,
-       "the request's service_ms before the learned one");
-    req.service_ms = 0;
-
-    /* a model without answers: the run time over all models, the default cold load */
-    route_state_init(&st);
-    route_note_answer(&st, "phi3", 9000, 0, &S, NOW);
-    ok(route_pick(nodes, 2, &req, &S, &st, NOW, &r) == 0 && r.kind == ROUTE_QUEUED_RESIDENT,
-       "unknown model: 9000 over all models / 2 <= 5000, queue");
-    route_note_answer(&st, "phi3", 9000, 1000, &S, NOW); /* phi3 loads in 1000 ms */
-    ok(route_pick(nodes, 2, &req, &S, &st, NOW, &r) == 0,
-       "another model's cold load is not this one's");
-
-    route_state_init(&st);
-    for (int i = 0; i < ROUTE_MAX_LEARNED; i++) {
-        snprintf(key, sizeof(key), "m%d", i);
-        route_note_answer(&st, key, 1000 + i, 0, &S, NOW + i);
-    }
-    route_note_answer(&st, "m0", 1000, 0, &S, NOW + 100); /* m1 is now the oldest */
-    route_note_answer(&st, "newer", 500, 0, &S, NOW + 101);
-    is_int(st.nlearned, ROUTE_MAX_LEARNED, "learned: capped");
-    ok(route_learned_find(&st, "newer:latest") && route_learned_find(&st, "m0:latest") &&
-           !route_learned_find(&st, "m1:latest"),
-       "learned: full, the one updated longest ago is replaced");
-    ok(!route_learned_find(NULL, "m0:latest") && !route_learned_find(&st, NULL),
-       "learned_find: NULL");
-}
-
-/* The eviction cost uses each displaced model's own cold load; a cold request goes where it
- * displaces the cheapest. */
-static void test_eviction(void)
-{
-    struct route_node nodes[] = {
-        N(.id = "a", .inflight = 1, MODELS("gemma3")),
-        N(.id = "b", MODELS("phi3", "qwen3")),
-        N(.id = "c", MODELS("big", "qwen3")),
-    };
-    struct route_request req = {.model = "gemma3", .service_ms = 6000};
-    struct route_state st;
-    struct route_result r;
-
-    route_state_init(&st);
-    route_state_update(&st, nodes, 2, &S, NOW);
-    route_state_find(&st, "b")->model_cap = 2;
-    route_note_answer(&st, "phi3", 1000, 1000, &S, NOW);
-    route_note_answer(&st, "qwen3", 3000, 3000, &S, NOW);
-    route_note_answer(&st, "gemma3", 7000, 1000, &S, NOW); /* cold 1000 */
-    /* wait 3000; cost 1000 + mean(1000, 3000) = 3000: queue */
-    ok(route_pick(nodes, 2, &req, &S, &st, NOW, &r) == 0 && r.kind == ROUTE_QUEUED_RESIDENT,
-       "eviction: the mean of the displaced models' own cold loads, 3000 = 3000: queue (%s)",
-       r.why);
-    req.service_ms = 6002;
-    ok(route_pick(nodes, 2, &req, &S, &st, NOW, &r) == 1 && r.kind == ROUTE_SPILL,
-       "eviction: 3001 > 3000: spill (%s)", r.why);
-    route_state_update(&st, nodes, 3, &S, NOW);
-    route_state_find(&st, "b")->model_cap = 2;
-    route_state_find(&st, "c")->model_cap = 2;
-    route_note_answer(&st, "big", 9000, 9000, &S, NOW);
-    req.model = "llama";
-    ok(route_pick(nodes, 3, &req, &S, &st, NOW, &r) == 1 && r.kind == ROUTE_COLD,
-       "cold, every node full of models: where the displaced reload costs least (%s)", r.why);
-}
-
-/* model_cap from successive health updates. */
-static void test_model_cap(void)
-{
-    struct route_node n = N(.id = "a", MODELS("x"));
-    struct route_state st;
-    struct route_node_state *ns;
-
-    route_state_init(&st);
-    route_state_update(&st, &n, 1, &S, NOW);
-    ns = route_state_find(&st, "a");
-    n.models = M("x", "y"), n.nmodels = 2;
-    route_state_update(&st, &n, 1, &S, NOW + 1);
-    is_int(ns->model_cap, 0, "a load without a loss: capacity unknown");
-    n.models = M("y:latest", "z"), n.nmodels = 2;
-    route_state_update(&st, &n, 1, &S, NOW + 2);
-    is_int(ns->model_cap, 2, "x gone while z came: it held 2");
-    n.models = M("y"), n.nmodels = 1;
-    route_state_update(&st, &n, 1, &S, NOW + 3);
-    is_int(ns->model_cap, 2, "z gone while idle (keep_alive ran out): still 2");
-    n.models = M("y", "p", "q"), n.nmodels = 3;
-    route_state_update(&st, &n, 1, &S, NOW + 4);
-    is_int(ns->model_cap, 3, "3 loaded: at least 3");
-    n.models = M("y", "p"), n.nmodels = 2;
-    n.inflight = 1;
-    route_state_update(&st, &n, 1, &S, NOW + 5);
-    is_int(ns->model_cap, 3, "q gone while busy: it held 3");
-    n.models = M("Y", "P"); /* same models, other spelling: nothing gone */
-    route_state_update(&st, &n, 1, &S, NOW + 6);
-    n.models = M("y"), n.nmodels = 1;
-    route_state_update(&st, &n, 1, &S, NOW + 7);
-    is_int(ns->model_cap, 2, "p gone while busy: it held 2");
-    n.nmodels = 0;
-    route_state_update(&st, &n, 1, &S, NOW + 8);
-    is_int(ns->model_cap, 2, "nothing loaded (Ollama down?): not an eviction");
-    n.models = M("k"), n.nmodels = 1;
-    route_state_update(&st, &n, 1, &S, NOW + 9);
-    is_int(ns->model_cap, 2, "after an empty list nothing was lost");
-
-    route_state_init(&st);
-    n.models = M("a", "b"), n.nmodels = 2;
-    n.inflight = 1;
-    route_state_update(&st, &n, 1, &S, NOW);
-    n.models = M("c"), n.nmodels = 1;
-    route_state_update(&st, &n, 1, &S, NOW + 1);
-    is_int(route_state_find(&st, "a")->model_cap, 2, "two gone, one came: it held 2");
-    route_state_init(&st);
-    route_state_update(&st, &n, 1, &S, NOW);
-    is_int(route_state_find(&st, "a")->model_cap, 0, "first sight: nothing to compare");
-}
-
-static void test_names(void)
-{
-    static const char *const policies[] = {"sticky", "first-fit", "least-conn", "round-robin",
-                                           "random"};
-    static const struct {
-        const char *name;
-        int want; /* enum route_policy, -1 unknown */
-    } spellings[] = {
-        {"least_conn", ROUTE_POLICY_LEAST_CONN}, {"round_robin", ROUTE_POLICY_ROUND_ROBIN},
-        {"first_fit", ROUTE_POLICY_FIRST_FIT},   {"least-conn", ROUTE_POLICY_LEAST_CONN},
-        {"least conn", -1},                      {"least-conn ", -1},
-        {"least", -1},                           {"Sticky", -1},
-        {"fastest", -1},                         {"", -1},
-    };
-    struct route_request a = {.priority = 3, .arrived = 10}, b = {.priority = 2, .arrived = 5};
-    struct route_request c = {.priority = 0, .arrived = 7};
-    enum route_policy p;
-
-    for (size_t i = 0; i < ELEMS(policies); i++)
-        ok(route_policy_parse(policies[i], &p) == 0 && p == (enum route_policy)i &&
-               strcmp(route_policy_name(p), policies[i]) == 0,
-           "policy '%s'", policies[i]);
-    for (size_t i = 0; i < ELEMS(spellings); i++) {
-        p = ROUTE_POLICY_STICKY;
-        is_int(route_policy_parse(spellings[i].name, &p) == 0 ? (int)p : -1, spellings[i].want,
-               "policy spelling '%s'", spellings[i].name);
-    }
-    ok(route_policy_parse(NULL, &p) == -1, "NULL policy");
-    is_str(route_kind_name(ROUTE_QUEUED_RESIDENT), "queued-resident", "kind name");
-    is_str(route_kind_name((enum route_kind)42), "?", "kind name out of range");
-    ok(route_request_cmp(&a, &b) < 0, "higher priority first");
-    ok(route_request_cmp(&b, &c) < 0, "same priority (0 = 2): older first");
-    ok(route_request_cmp(&c, &b) > 0, "same priority: newer later");
-    ok(route_request_cmp(&b, &b) == 0, "same request");
-}
-
 static void test_defaults(void)
 {
     struct route_settings s;
@@ -997,19 +603,11 @@ int main(void)
     test_eligibility();
     test_labels_and_placement();
     test_hysteresis();
-    test_norm();
     test_sticky();
     test_wait_reasons();
     test_back_to_back();
-    test_records();
-    test_state_update();
     test_max_nodes();
-    test_many_nodes();
     test_policies();
     test_random();
-    test_learning();
-    test_eviction();
-    test_model_cap();
-    test_names();
     return done_testing();
 }

@@ -77,7 +77,7 @@ static void test_conservation(void)
     struct trace t;
     struct runout o;
     double fig[F_N];
-    size_t answered, bad;
+    size_t answered, bad, below;
 
     for (int sc = 0; sc < SC_N; sc++) {
         ok(trace_build(&t, (enum scen)sc, sc == SC_DEATH ? 10 : 3, 300, 7) == 0, "%s: trace",
@@ -87,8 +87,10 @@ static void test_conservation(void)
                 ok(0, "%s, %s: run", scen_names[sc], peer_names[p]);
                 continue;
             }
-            answered = bad = 0;
+            answered = bad = below = 0;
             for (size_t i = 0; i < t.n; i++) {
+                below += o.r[i].done >= 0 && !o.r[i].lost &&
+                         o.r[i].done - o.r[i].arrive < req_floor(&t, i) - 1e-9;
                 answered += o.r[i].done >= 0;
                 bad += o.r[i].done >= 0 && (o.r[i].done < o.r[i].arrive ||
                                             (!o.r[i].lost && o.r[i].first > o.r[i].done));
@@ -97,6 +99,8 @@ static void test_conservation(void)
                    peer_names[p]);
             ok(answered == t.n && bad == 0, "%s, %s: every request ends, after it arrived",
                scen_names[sc], peer_names[p]);
+            is_int(below, 0, "%s, %s: no answer faster than its floor", scen_names[sc],
+                   peer_names[p]);
             if (p != P_NGINX)
                 ok(o.lost == 0, "%s, %s: nothing lost", scen_names[sc], peer_names[p]);
             if (p != P_NGINX && p != P_CLAIRVOYANT)

@@ -7,6 +7,9 @@
 #   POLICIES="sticky first-fit least-conn round-robin nginx"   what to compare (per scenario
 #                  defaults below; nginx = nginx least_conn in front of the sims over HTTP)
 #   SEED=1  KEEP=1 (keep the logs under build/cluster-sim/runs)
+#   SCALE=20       Pi-seconds per second of the run (20 or a divisor of it: 4 is 1:4); loads,
+#                  token rates, arrivals, durations and events stretch by 20/SCALE, the
+#                  daemons' own timers (health 1 s, stale 3 s, refresh) stay in real seconds
 #
 # Cluster: pi-a 8 GB (2 models resident), pi-b 8 GB (2), pi-c 16 GB (4); 5 models; every
 # worker --parallel 1 on an ollama-sim with --num-parallel 1. Time scale 1:20 — a Pi's second
@@ -38,9 +41,12 @@ trap 'exit 130' INT TERM
 SEED=${SEED:-1}
 STALE=3 # router --stale-after (s)
 MAXT=75 # router --max-temp (C), also what counts as a hot send
-COLD_NS=75000000 # load_duration at or above this (1.5 s on a Pi): cold_ld_rate (see summarize)
-LOADS=${LOADS:-qwen2.5:0.5b=100,gemma3:1b=200,llama3.2:1b=250,qwen2.5:1.5b=300,llama3.2:3b=500}
-TPS=${TPS:-20}
+SCALE=${SCALE:-20}
+case $SCALE in 1 | 2 | 4 | 5 | 10 | 20) ;; *) echo "cluster-sim: SCALE must divide 20" >&2; exit 2 ;; esac
+F=$((20 / SCALE)) # how much longer everything a Pi does takes than at 1:20
+COLD_NS=$((75000000 * F)) # load_duration at or above this (1.5 s on a Pi): cold_ld_rate
+LOADS=${LOADS:-qwen2.5:0.5b=$((100 * F)),gemma3:1b=$((200 * F)),llama3.2:1b=$((250 * F)),qwen2.5:1.5b=$((300 * F)),llama3.2:3b=$((500 * F))}
+TPS=${TPS:-$(awk -v f="$F" 'BEGIN { print 20 / f }')}
 MODELS=gemma3:1b,llama3.2:1b,qwen2.5:0.5b,llama3.2:3b,qwen2.5:1.5b
 
 # the load generator, built against liborion
@@ -94,9 +100,12 @@ scen() {
     steady) RATE=1.8 DUR=35 DEF="sticky first-fit least-conn round-robin nginx" ;;
     heat) RATE=1.8 DUR=25 EVENT_AT=8 RELEASE_AT=16 DEF="sticky first-fit nginx" ;;
     death) RATE=1.8 DUR=25 EVENT_AT=8 DEF="sticky first-fit" ;;
-    burst) RATE=1.2 DUR=20 BURST="--burst-at 6 --burst-len 2 --burst-x 10" DEF="sticky first-fit nginx" ;;
+    burst) RATE=1.2 DUR=20 BURST="--burst-at $((6 * F)) --burst-len $((2 * F)) --burst-x 10" DEF="sticky first-fit nginx" ;;
     *) echo "cluster-sim: unknown scenario $1" >&2; return 1 ;;
     esac
+    RATE=$(awk -v r="$RATE" -v f="$F" 'BEGIN { print r / f }')
+    DUR=$((DUR * F)) EVENT_AT=$((EVENT_AT * F)) RELEASE_AT=$((${RELEASE_AT:-0} * F))
+    DRAIN=$((90 * F))
 }
 
 run_one() { # run_one <scenario> <policy>
@@ -157,7 +166,7 @@ EOF
         poll 50 curl -sf "http://127.0.0.1:$np/api/version" || echo "# nginx did not start" >&2
         # shellcheck disable=SC2086
         bg "$d/loadgen.log" "$LG" http --port "$np" $simargs $psargs --seed "$SEED" --rate "$RATE" \
-            --duration "$DUR" $BURST --drain 90 --out "$log"
+            --duration "$DUR" $BURST --drain "$DRAIN" --out "$log"
     else
         rp=$(freeport)
         bg "$d/redis.log" redis-server --port "$rp" --bind 127.0.0.1 --save '' --appendonly no --dir "$d"
@@ -176,7 +185,7 @@ EOF
         poll 100 three || echo "# workers did not report" >&2
         # shellcheck disable=SC2086
         bg "$d/loadgen.log" "$LG" redis --port "$rp" $nodes $psargs --seed "$SEED" --rate "$RATE" \
-            --duration "$DUR" $BURST --drain 90 --out "$log"
+            --duration "$DUR" $BURST --drain "$DRAIN" --out "$log"
     fi
     lgpid=$BG
     case $sc in
@@ -233,7 +242,7 @@ summarize() { # summarize <scenario> <policy> <log>: one RESULT line; sets R_* f
     d=$(dirname "$3")
     touch "$d/wait" "$d/total"
     line="$(cat "$3.sum") p50_ms=$(pct "$d/total" 50) p95_ms=$(pct "$d/total" 95) wait_p95_ms=$(pct "$d/wait" 95)"
-    echo "RESULT scenario=$1 policy=$2 $line" | tee -a "$out/results-$1.txt"
+    echo "RESULT scenario=$1 policy=$2 $line scale=1:$SCALE" | tee -a "$out/results-$1.txt"
 }
 
 field() { # field <scenario> <policy> <key>
@@ -246,6 +255,14 @@ emit() { # emit <scenario>: BENCH lines, sticky against every peer measured
     sc=$1
     pre=""
     [ "$sc" = steady ] || pre="${sc}_"
+    best="" bv=""
+    for peer in first-fit least-conn round-robin nginx; do # the best peer: lowest p95 (no loss)
+        v=$(field "$sc" "$peer" p95_ms)
+        if [ -z "$v" ] || [ "$(field "$sc" "$peer" lost)" != 0 ]; then continue; fi
+        if [ -z "$bv" ] || [ "$v" -lt "$bv" ]; then best=$peer bv=$v; fi
+    done
+    [ -n "$best" ] && [ -n "$(field "$sc" sticky n)" ] &&
+        echo "BENCH live_${sc}_p95_vs_best_peer value=$(field "$sc" sticky p95_ms) unit=ms peer=$best@1:$SCALE peer_value=$bv better=lower"
     for peer in first-fit least-conn round-robin nginx; do
         [ -n "$(field "$sc" "$peer" n)" ] || continue
         pn=$(echo "$peer" | tr - _)
@@ -268,7 +285,7 @@ for sc in "$@"; do
             echo "# cluster-sim: nginx not installed (tools/install-deps.sh bench), skipped"
             continue
         fi
-        echo "# cluster-sim: $sc / $pol (seed $SEED, $RATE/s for ${DUR}s)" >&2
+        echo "# cluster-sim: $sc / $pol (seed $SEED, $RATE/s for ${DUR}s, time 1:$SCALE)" >&2
         run_one "$sc" "$pol" >>"$res"
     done
     emit "$sc"

@@ -5,10 +5,13 @@
  *
  *   routesim [--seeds N] [--requests N] [--scenarios a,b] [--sizes 3,10,100]
  *            [--peers a,b] [--out FILE] [--bench] [--seed0 N] [--quiet] [--set NAME=V]...
+ *            [--dump FILE]
  *
  * --set changes one of ours' settings (the others keep the router's defaults), to measure
- * a choice: evict_reloads, heat_band, heat_horizon_s, conv_p, conv_keep_s, prefill_tps
- * (numbers), order_arrival (0 or 1).
+ * a choice: evict_reloads, heat_band, heat_horizon_s, conv_p, conv_keep_s, prefill_tps,
+ * temp_margin, order_exp (numbers), order_arrival (0 or 1). --dump writes one line per run: scenario, size, seed,
+ * peer, a hash of every request's times (their bits) and the counts, so that two builds can
+ * be shown to decide the same (diff the files).
  *
  * Defaults: 20 seeds, 2000 measured requests a run (after a warm-up of a tenth more), every
  * scenario, sizes 3, 10 and 100, every peer, --out build/routesim/results.md. Exit 0, or 1 on
@@ -37,7 +40,10 @@ struct opts {
     const char *out;
     bool bench, quiet;
     uint64_t seed0;
+    const char *dump;
 };
+
+static FILE *DUMP;
 
 static struct opts O;
 
@@ -67,7 +73,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: routesim [--seeds N] [--requests N] [--scenarios a,b] "
                     "[--sizes 3,10,100] [--peers a,b] [--out FILE] [--bench] [--seed0 N] "
-                    "[--quiet] [--set NAME=VALUE]...\n");
+                    "[--quiet] [--set NAME=VALUE]... [--dump FILE]\n");
     return 100;
 }
 
@@ -139,6 +145,8 @@ static int parse(int argc, char **argv)
             }
         } else if (!strcmp(a, "--out")) {
             O.out = v;
+        } else if (!strcmp(a, "--dump")) {
+            O.dump = v;
         } else if (!strcmp(a, "--set")) {
             if (parse_set(v) < 0)
                 return -1;
@@ -147,6 +155,35 @@ static int parse(int argc, char **argv)
         }
     }
     return 0;
+}
+
+/* FNV-1a over the bits of every request's times and its lost flag. */
+static uint64_t times_hash(const struct runout *o)
+{
+    uint64_t h = 14695981039346656037ULL, b[3];
+    const unsigned char *p;
+
+    for (size_t i = 0; i < o->n; i++) {
+        memcpy(&b[0], &o->r[i].arrive, 8);
+        memcpy(&b[1], &o->r[i].first, 8);
+        memcpy(&b[2], &o->r[i].done, 8);
+        b[2] ^= o->r[i].lost;
+        p = (const unsigned char *)b;
+        for (size_t k = 0; k < sizeof(b); k++)
+            h = (h ^ p[k]) * 1099511628211ULL;
+    }
+    return h;
+}
+
+static void dump_run(int sc, size_t size, uint64_t seed, int p, const struct runout *o)
+{
+    if (!DUMP)
+        return;
+    fprintf(DUMP, "%s %zu %llu %s %016llx cold=%lu hot=%lu hoth=%lu lost=%lu hits=%lu "
+                  "misses=%lu answers=%lu\n",
+            scen_names[sc], size, (unsigned long long)seed, peer_names[p],
+            (unsigned long long)times_hash(o), o->cold_loads, o->hot_sends, o->hot_sends_health,
+            o->lost, o->hits, o->misses, o->answers);
 }
 
 static int run_all(void)
@@ -172,6 +209,7 @@ static int run_all(void)
                         trace_free(&t);
                         return -1;
                     }
+                    dump_run(sc, O.sizes[z], sd, p, &o);
                     runout_free(&o);
                 }
                 trace_free(&t);
@@ -296,6 +334,32 @@ static void bench_line(FILE *f, const char *name, const struct ratio *r, const c
             name, r->ours, unit, peer, size, r->peer, r->lo, r->hi);
 }
 
+/* The floor (no policy can go below it: no wait, load or cache miss) over the best peer on
+ * the figure f of a best-peer goal (mean or p95), at every size; the bench key at size wz
+ * (where ours does worst). */
+static void floor_row(FILE *md, FILE *bench, int sc, size_t wz, enum fig f, const char *key)
+{
+    struct summ fl, b;
+    char name[96];
+    int p;
+
+    for (size_t z = 0; z < O.nsizes; z++) {
+        if ((p = best_peer(sc, z, f)) < 0)
+            continue;
+        summ_of(sc, z, P_OURS, f == F_P95 ? F_F95 : F_FMEAN, &fl);
+        summ_of(sc, z, p, f, &b);
+        fprintf(md, "| %s | floor_%s | %zu | %s | %.3g | %.3g | **%.3f** | — |\n",
+                scen_names[sc], key, O.sizes[z], peer_names[p], fl.mean, b.mean,
+                b.mean > 0 ? fl.mean / b.mean : NAN);
+        if (bench && z == wz) {
+            snprintf(name, sizeof(name), "%s_floor_%s", scen_names[sc], key);
+            fprintf(bench, "BENCH routesim_%s value=%.4g unit=s peer=%s@%zun peer_value=%.4g "
+                           "better=lower\n",
+                    name, fl.mean, peer_names[p], O.sizes[z], b.mean);
+        }
+    }
+}
+
 /* Per scenario and goal: the size where ours does worst against the peer. */
 static void goal_rows(FILE *md, FILE *bench, int sc)
 {
@@ -324,6 +388,8 @@ static void goal_rows(FILE *md, FILE *bench, int sc)
             snprintf(name, sizeof(name), "%s_%s", scen_names[sc], goals[g].key);
             bench_line(bench, name, &w, goals[g].unit, peer_names[wp], O.sizes[wz]);
         }
+        if (wp >= 0 && goals[g].vs < 0)
+            floor_row(md, bench, sc, wz, goals[g].f, goals[g].key);
     }
 }
 
@@ -415,11 +481,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "routesim: out of memory\n");
         return 111;
     }
+    if (O.dump && !(DUMP = fopen(O.dump, "w"))) {
+        fprintf(stderr, "routesim: %s: %s\n", O.dump, strerror(errno));
+        return 111;
+    }
     if (run_all() < 0) {
         fprintf(stderr, "routesim: a run failed: %s\n", strerror(errno));
         return 1;
     }
     report();
+    if (DUMP)
+        fclose(DUMP);
     free(FIG);
     return 0;
 }

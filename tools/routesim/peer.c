@@ -35,7 +35,7 @@ const char *const peer_names[P_N] = {"ours",    "first-fit", "least-conn", "roun
 /* --set: ours' settings that differ from the router's defaults. */
 static const char *const set_names[] = {"evict_reloads", "heat_band", "heat_horizon_s",
                                         "conv_p",        "conv_keep_s", "prefill_tps",
-                                        "order_arrival"};
+                                        "temp_margin",   "order_exp",   "order_arrival"};
 #define NSET (sizeof(set_names) / sizeof(set_names[0]))
 static double set_value[NSET];
 static bool set_given[NSET];
@@ -54,7 +54,8 @@ int sim_set(const char *name, double value)
 void sim_settings(struct route_settings *s)
 {
     double *const num[] = {&s->evict_reloads, &s->heat_band, &s->heat_horizon_s,
-                           &s->conv_p,        &s->conv_keep_s, &s->prefill_tps};
+                           &s->conv_p,        &s->conv_keep_s, &s->prefill_tps,
+                           &s->temp_margin,   &s->order_exp};
 
     for (size_t k = 0; k < NSET; k++) {
         if (!set_given[k])
@@ -94,11 +95,17 @@ struct router {
 
 static bool core_peer(enum peer p) { return p != P_NGINX && p != P_CLAIRVOYANT; }
 
+/* The router of the run in progress, kept from run to run (its fresh pages cost more than
+ * clearing it): run_sim is not reentrant. */
+static struct router *KEEP;
+
 void router_init(struct world *w)
 {
-    struct router *R = calloc(1, sizeof(*R));
+    struct router *R = KEEP ? KEEP : (KEEP = malloc(sizeof(*R)));
     size_t n = w->t->n;
 
+    if (R)
+        memset(R, 0, sizeof(*R));
     if (!R || !(R->rq = calloc(n, sizeof(*R->rq))) || !(R->held = calloc(n, sizeof(int))) ||
         !(R->hp = calloc(n, sizeof(*R->hp))) || !(R->where = calloc(n, sizeof(int))) ||
         !(R->tried = calloc(n * w->nn, 1)))
@@ -147,7 +154,6 @@ void router_free(struct world *w)
     free(R->hp);
     free(R->where);
     free(R->tried);
-    free(R);
     w->router = NULL;
 }
 

@@ -155,8 +155,8 @@ static void reschedule(struct world *w, struct node *n)
         if (w->job[n->active[k]].work < least)
             least = w->job[n->active[k]].work;
     rate = n->speed / (double)n->nactive;
-    evq_push(&w->q, w->now + (least > 0 ? least : 0) / rate, EV_CPU, (int)node_index(w, n),
-             n->cpu_gen);
+    evq_set(&w->q, EVKEY_CPU(node_index(w, n)), w->now + (least > 0 ? least : 0) / rate, EV_CPU,
+            (int)node_index(w, n), n->cpu_gen);
     if (!n->heat_tick) {
         n->heat_tick = true;
         evq_push(&w->q, w->now + HEAT_TICK, EV_HEAT, (int)node_index(w, n), 0);
@@ -412,8 +412,8 @@ static void idle_check(struct world *w, struct node *n, struct runner *r)
     if (r->busy || r->qhead >= 0 || !r->ready)
         return;
     r->expires = w->now + KEEP_ALIVE;
-    evq_push(&w->q, r->expires, EV_EXPIRE, (int)node_index(w, n),
-             r->gen * MAX_RUNNERS + (uint64_t)(r - n->run));
+    evq_set(&w->q, EVKEY_EXPIRE(w->nn, node_index(w, n), (size_t)(r - n->run)), r->expires,
+            EV_EXPIRE, (int)node_index(w, n), r->gen * MAX_RUNNERS + (uint64_t)(r - n->run));
 }
 
 /* A job ends: its slot keeps prompt + answer; the runner's next waiting request starts. */
@@ -663,4 +663,30 @@ found:
     if (common >= p)
         common = p - 1;
     return (double)(p - common) / m->pp_tps / speed + q->out_tokens / m->gen_tps / speed;
+}
+
+double req_floor(const struct trace *t, size_t i)
+{
+    const struct treq *q = &t->r[i], *a;
+    const struct model *m = &models[q->model];
+    struct prompt fit, prev;
+    unsigned common = 0, p;
+
+    prompt_fit(&q->pr, &fit);
+    if (q->kind != RK_SINGLE && fit.n > 1)
+        common = fit.cum[0]; /* a system prompt or task template, shared with other chats */
+    if (q->after >= 0 && (a = &t->r[q->after])->model == q->model) {
+        prompt_fit(&a->pr, &prev); /* its slot after the answer, as finish() leaves it */
+        if (prev.n < SEG_MAX && prompt_tokens(&prev) + a->out_tokens <= CTX_TOKENS) {
+            prev.seg[prev.n] = ((uint64_t)q->after << 8) | 0xa5;
+            prev.cum[prev.n] = prompt_tokens(&prev) + a->out_tokens;
+            prev.n++;
+            if (prompt_common(&prev, &fit) > common)
+                common = prompt_common(&prev, &fit);
+        }
+    }
+    p = prompt_tokens(&fit);
+    if (common >= p)
+        common = p - 1;
+    return (double)(p - common) / m->pp_tps + q->out_tokens / m->gen_tps;
 }

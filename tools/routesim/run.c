@@ -8,6 +8,7 @@
 #include "world.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,7 +58,9 @@ static int setup(struct world *w, const struct trace *t, enum peer p, uint64_t s
 {
     size_t n = t->n;
 
-    memset(w, 0, sizeof(*w));
+    /* the nodes past nn are never read; node_init clears each of the nn */
+    memset(w, 0, offsetof(struct world, node));
+    memset((char *)w + offsetof(struct world, nn), 0, sizeof(*w) - offsetof(struct world, nn));
     memset(out, 0, sizeof(*out));
     w->t = t;
     w->peer = p;
@@ -87,10 +90,15 @@ static int setup(struct world *w, const struct trace *t, enum peer p, uint64_t s
             D.next[i] = D.first[r->after];
             D.first[r->after] = (int)i;
         } else {
-            evq_push(&w->q, r->arrive, EV_ARRIVE, (int)i, 0);
+            evq_pre(&w->q, r->arrive, EV_ARRIVE, (int)i, 0);
             if (r->measured && (measure_from < 0 || r->arrive < measure_from))
                 measure_from = r->arrive;
         }
+    }
+    evq_pre_done(&w->q);
+    if (evq_keys(&w->q, EVKEYS(w->nn)) < 0) {
+        errno = ENOMEM;
+        return -1;
     }
     for (size_t i = 0; i < w->nn; i++) {
         node_init(w, i);
@@ -108,11 +116,15 @@ static int setup(struct world *w, const struct trace *t, enum peer p, uint64_t s
 
 int run_sim(const struct trace *t, enum peer p, uint64_t seed, struct runout *out)
 {
-    struct world *w = malloc(sizeof(*w));
+    static struct world *w; /* 1.6 MB, kept from run to run (run_sim is not reentrant) */
     struct event e;
     int rc = 0;
 
-    if (!w || setup(w, t, p, seed, out) < 0) {
+    if (!w && !(w = malloc(sizeof(*w)))) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (setup(w, t, p, seed, out) < 0) {
         rc = -1;
         goto out;
     }
@@ -153,12 +165,10 @@ int run_sim(const struct trace *t, enum peer p, uint64_t seed, struct runout *ou
         if (t->r[i].measured && (w->res[i].lost || w->res[i].done < 0))
             out->lost++;
 out:
-    if (w) {
-        router_free(w);
-        evq_free(&w->q);
-        free(w->job);
-    }
-    free(w);
+    router_free(w);
+    evq_free(&w->q);
+    free(w->job);
+    w->job = NULL;
     free(D.first);
     free(D.next);
     D.first = D.next = NULL;

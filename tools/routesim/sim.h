@@ -60,15 +60,33 @@ struct event {
     enum ev_type type;
     int a;
     uint64_t b;
+    int key; /* evq_set's key, -1 none */
 };
+/* A binary heap ordered by (t, seq), plus a list of events known in advance (evq_pre),
+ * merged at pop. seq counts every push, set and pre, so the order of the events does not
+ * depend on which of the three scheduled them. */
 struct evq {
     struct event *h;
     size_t n, cap;
     uint64_t seq;
+    int *pos;          /* per key: its event's index in h, -1 none */
+    size_t nkeys;
+    struct event *pre; /* sorted by (t, seq) once evq_pre_done has run */
+    size_t npre, prehead, precap;
 };
 void evq_init(struct evq *q);
 void evq_free(struct evq *q);
 void evq_push(struct evq *q, double t, enum ev_type type, int a, uint64_t b);
+/* Keys 0..n-1 for evq_set. 0, or -1 (ENOMEM). */
+int evq_keys(struct evq *q, size_t n);
+/* Schedule the event of key, replacing the one that key has in the queue, if any: for an
+ * event that makes the previous one of its key a no-op (a node's next CPU phase end, a
+ * runner's keep-alive end), the queue holds only the live one. */
+void evq_set(struct evq *q, int key, double t, enum ev_type type, int a, uint64_t b);
+/* An event known before the run starts (an open-loop arrival); evq_pre_done before the first
+ * pop. */
+void evq_pre(struct evq *q, double t, enum ev_type type, int a, uint64_t b);
+void evq_pre_done(struct evq *q);
 bool evq_pop(struct evq *q, struct event *e);
 
 /* ---- models, prompts ----------------------------------------------------------------------- */
@@ -165,6 +183,10 @@ struct runout {
     unsigned long events;
     unsigned long answers; /* answers and errors the clients got (one per request) */
 };
+/* Request i's floor: its time alone on an idle node at full speed, its model loaded and the
+ * slot holding the request it follows (prompt and answer), so no wait, load or miss a policy
+ * could avoid (pi.c). */
+double req_floor(const struct trace *t, size_t i);
 /* Simulate peer on trace t. 0, or -1 (ENOMEM). */
 int run_sim(const struct trace *t, enum peer p, uint64_t seed, struct runout *out);
 void runout_free(struct runout *o);

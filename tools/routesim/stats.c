@@ -22,6 +22,7 @@ const char *const fig_names[F_N] = {
     "mean", "p50", "p95", "p99", "ttft_mean", "ttft_p50", "ttft_p95", "ttft_p99",
     "chat_ttft_mean", "chat_ttft_p50", "chat_ttft_p95", "chat_ttft_p99", "chat_hit_rate",
     "cold_loads", "hot_full_stale_sends", "hot_full_stale_sends_by_health", "lost", "n",
+    "floor_mean", "floor_p95",
 };
 
 static int cmpd(const void *a, const void *b)
@@ -50,8 +51,8 @@ static void pct(double *v, size_t n, double sum, size_t nsum, double *out)
 int run_figures(const struct trace *t, const struct runout *o, double fig[F_N])
 {
     double *tot = malloc(t->n * sizeof(double)), *ttf = malloc(t->n * sizeof(double));
-    double *cht = malloc(t->n * sizeof(double)), s1 = 0, s2 = 0, s3 = 0, x;
-    size_t n1 = 0, n2 = 0, n3 = 0, m1 = 0, m2 = 0, m3 = 0;
+    double *cht = malloc(t->n * sizeof(double)), s1 = 0, s2 = 0, s3 = 0, s4 = 0, x, fl[4];
+    size_t n1 = 0, n2 = 0, n3 = 0, n4 = 0, m1 = 0, m2 = 0, m3 = 0;
 
     if (!tot || !ttf || !cht) {
         free(tot);
@@ -85,6 +86,14 @@ int run_figures(const struct trace *t, const struct runout *o, double fig[F_N])
         }
     }
     pct(tot, n1, s1, m1, &fig[F_MEAN]);
+    for (size_t i = 0; i < t->n; i++) /* tot is free again */
+        if (t->r[i].measured) {
+            tot[n4] = req_floor(t, i);
+            s4 += tot[n4++];
+        }
+    pct(tot, n4, s4, n4, fl);
+    fig[F_FMEAN] = fl[0];
+    fig[F_F95] = fl[2];
     pct(ttf, n2, s2, m2, &fig[F_TMEAN]);
     pct(cht, n3, s3, m3, &fig[F_CMEAN]);
     fig[F_HIT] = o->hits + o->misses ? (double)o->hits / (double)(o->hits + o->misses) : NAN;

@@ -9,7 +9,9 @@ enum fig {
     F_MEAN, F_P50, F_P95, F_P99,
     F_TMEAN, F_T50, F_T95, F_T99,
     F_CMEAN, F_C50, F_C95, F_C99, F_HIT,
-    F_COLD, F_HOT, F_HOTH, F_LOST, F_NREQ, F_N
+    F_COLD, F_HOT, F_HOTH, F_LOST, F_NREQ,
+    F_FMEAN, F_F95, /* the trace's floor (req_floor): the same for every peer */
+    F_N
 };
 extern const char *const fig_names[F_N];
 

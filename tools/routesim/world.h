@@ -81,6 +81,11 @@ struct world {
     void *router;     /* peer.c's state */
 };
 
+/* evq_set's keys: a node's CPU phase end, each of its runners' keep-alive end */
+#define EVKEY_CPU(node) ((int)(node))
+#define EVKEY_EXPIRE(nn, node, r) ((int)((nn) + (node) * MAX_RUNNERS + (r)))
+#define EVKEYS(nn) ((nn) * (1 + MAX_RUNNERS))
+
 /* pi.c */
 void node_init(struct world *w, size_t i);
 /* A request reaches node i's Ollama. */

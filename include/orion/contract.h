@@ -68,7 +68,9 @@ struct contract_request {
         input,  /* embed: a JSON string or array of strings */
         truncate, /* embed: "true" or "false" (absent: Ollama's default, true) */
         task_type, /* what the request is for: picks the role when model is a role or auto */
-        role;   /* the role the router chose the model by (set when it resolved one) */
+        role,   /* the role the router chose the model by (set when it resolved one) */
+        orchestration_mode, /* single, critique, debate, ensemble or pipeline (orch.h) */
+        models; /* the models an orchestration uses: a JSON array of names */
     enum contract_kind kind;
     long long dimensions; /* embed: 0 when absent */
     bool legacy;          /* embed: Ollama's /api/embeddings (one input, a JSON string) */

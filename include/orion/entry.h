@@ -7,7 +7,8 @@
  *            one-answer script (contract_answer_lua):
  *              done:  request_id [node_id] type=done status=ok response [message] model
  *                     [role] done_reason total_duration load_duration prompt_eval_count
- *                     prompt_eval_duration eval_count eval_duration
+ *                     prompt_eval_duration eval_count eval_duration [orchestration
+ *                     inference_metadata] (JSON objects: a run of orch.h, the router's)
  *              embed: request_id [node_id] type=done status=ok embeddings model
  *                     done_reason=stop and the six counters (a request with `input`)
  *              error: request_id [node_id] type=error status=error error code
@@ -20,6 +21,8 @@
  *   progress on an admin request's callback, one per progress object of a pull:
  *              request_id node_id type=progress seq progress [digest] [total] [completed]
  *            (progress: Ollama's status text; total, completed: bytes)
+ *            and on the callback of an orchestrated request with stream=true, one per step
+ *            that ends before the answer: request_id type=progress progress (a JSON object)
  *   admin answer, through the one-answer script like any answer:
  *              done: request_id node_id type=done status=ok op model [destination]
  *              error: as above
@@ -84,6 +87,10 @@ void entry_answer_error(struct resp_cmd *c, const char *code, bool retriable, co
  * (<= 0: none). */
 void entry_answer_error_more(struct resp_cmd *c, const char *details, long retry_after_ms);
 
+/* After entry_answer_done or entry_answer_error_more: an orchestration's report, two JSON
+ * objects' texts (orchestration, inference_metadata). */
+void entry_answer_orch(struct resp_cmd *c, const char *orch, const char *meta);
+
 struct entry_done {
     struct contract_str response, message, model; /* message.p NULL: none (generate) */
     struct contract_str role; /* p NULL: none */
@@ -128,6 +135,10 @@ void entry_progress(struct entry_argv *a, struct contract_str callback, struct c
 void entry_chunk(struct entry_argv *a, struct contract_str callback, struct contract_str id,
                  long seq, const char *delta, size_t n, const char *thinking, size_t tn);
 
+/* XADD callback MAXLEN ~ N * request_id id type progress progress JSON */
+void entry_progress(struct entry_argv *a, struct contract_str callback, struct contract_str id,
+                    const char *json, size_t n);
+
 struct entry_event {
     struct contract_str type, request_id, node, model, kind, info, code; /* p NULL: absent */
     struct contract_str role, task_type, requested;                       /* p NULL: absent */
@@ -162,7 +173,8 @@ struct entry_answer {
     enum entry_type type;
     struct contract_str request_id, node, model, delta, thinking, response, message, done_reason,
         error, code, role, details, embeddings,
-        op, progress, digest, total, completed; /* admin answers and progress */
+        op, progress, digest, total, completed, /* admin answers and progress (see above) */
+        orchestration, metadata;                /* orchestration, inference_metadata: JSON */
     bool retriable;
     long retry_after_ms; /* 0: none */
     struct contract_str counter[ENTRY_NCOUNTERS]; /* only when all digits (< 24 of them) */

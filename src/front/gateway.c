@@ -124,6 +124,18 @@ void gw_orion_obj(const struct gw_req *q, struct buf *b)
     buf_printf(b, ",\"cold_start\":%s}", q->cold ? "true" : "false");
 }
 
+void gw_orch_obj(const struct entry_answer *a, struct buf *b)
+{
+    if (a->orchestration.n && contract_json_ok(a->orchestration.p, a->orchestration.n, '{')) {
+        buf_puts(b, ",\"orchestration\":");
+        buf_append(b, a->orchestration.p, a->orchestration.n);
+    }
+    if (a->metadata.n && contract_json_ok(a->metadata.p, a->metadata.n, '{')) {
+        buf_puts(b, ",\"inference_metadata\":");
+        buf_append(b, a->metadata.p, a->metadata.n);
+    }
+}
+
 /* --- requests in flight ------------------------------------------------------------------- */
 
 static void req_unlink_free(struct gw_req *q)

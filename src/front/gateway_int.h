@@ -141,6 +141,9 @@ void gw_note_load(struct gw_req *q, const struct entry_answer *a);
 void gw_time(char out[40]); /* RFC 3339 UTC, "2025-08-18T09:15:04.517Z" */
 /* ,"orion":{...} */
 void gw_orion_obj(const struct gw_req *q, struct buf *b);
+/* ,"orchestration":{..},"inference_metadata":{..} of an orchestrated answer (each only when the
+ * answer carries it as a JSON object). */
+void gw_orch_obj(const struct entry_answer *a, struct buf *b);
 
 /* gateway_api.c */
 void gw_native_post(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req,

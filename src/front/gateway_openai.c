@@ -258,6 +258,22 @@ static void sse(struct gw_req *q, struct buf *b) /* send "data: <b>\n\n" */
     buf_release(&e);
 }
 
+/* ": <prefix><text>\n\n", a comment line of the event stream (text has no line break: it is
+ * compact JSON). */
+static void sse_comment(struct gw_req *q, const char *prefix, const char *text, size_t n)
+{
+    struct buf e;
+
+    buf_init(&e, OAI_MAX);
+    buf_puts(&e, ": ");
+    buf_puts(&e, prefix);
+    buf_append(&e, text, n);
+    buf_puts(&e, "\n\n");
+    if (!memchr(text, '\n', n) && !memchr(text, '\r', n) && gw_start(q, "text/event-stream") == 0)
+        httpd_write_chunk(q->hr, buf_data(&e), buf_size(&e));
+    buf_release(&e);
+}
+
 static void delta_chunk(struct gw_req *q, const char *d, size_t n)
 {
     struct buf b;
@@ -380,6 +396,7 @@ static void openai_done_whole(struct gw_req *q, const struct entry_answer *a)
     buf_puts(&b, "}],");
     usage(a, &b);
     gw_orion_obj(q, &b);
+    gw_orch_obj(a, &b);
     buf_puts(&b, "}\n");
     gw_answer(q, "application/json", buf_data(&b), buf_size(&b));
     buf_release(&b);
@@ -441,6 +458,10 @@ static bool openai_entry(struct gw_req *q, const struct entry_answer *a,
             w->think(q, a->thinking.p, a->thinking.n);
         if (q->stream && a->delta.n)
             w->chunk(q, a->delta.p, a->delta.n);
+        return false;
+    case ENTRY_PROGRESS: /* an SSE comment: every SSE client skips it */
+        if (q->stream && contract_json_ok(a->progress.p, a->progress.n, '{'))
+            sse_comment(q, "orchestration_progress ", a->progress.p, a->progress.n);
         return false;
     case ENTRY_DONE:
         if (a->node.n)
@@ -605,6 +626,7 @@ static void cmpl_done_whole(struct gw_req *q, const struct entry_answer *a)
     buf_puts(&b, "}],");
     usage(a, &b);
     gw_orion_obj(q, &b);
+    gw_orch_obj(a, &b);
     buf_puts(&b, "}\n");
     gw_answer(q, "application/json", buf_data(&b), buf_size(&b));
     buf_release(&b);

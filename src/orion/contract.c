@@ -5,6 +5,7 @@
  */
 #include "orion/contract.h"
 #include "orion/limits.h"
+#include "orion/orch.h"
 
 #include "cJSON.h"
 
@@ -111,7 +112,7 @@ static const struct field_slot slots[] = {
     SLOT(request_id), SLOT(model),    SLOT(messages), SLOT(prompt),   SLOT(system),
     SLOT(options),    SLOT(format),   SLOT(tools),    SLOT(think),    SLOT(images),
     SLOT(keep_alive), SLOT(callback), SLOT(node),     SLOT(suffix),   SLOT(input),
-    SLOT(truncate),   SLOT(task_type), SLOT(role),
+    SLOT(truncate),   SLOT(task_type), SLOT(role),    SLOT(orchestration_mode), SLOT(models),
 };
 
 /* The fields read as numbers or flags, kept as text until check_numbers judges them. */
@@ -301,6 +302,43 @@ static int check_numbers(struct contract_request *r, const struct raw_nums *nu, 
     return 0;
 }
 
+/* orchestration_mode one of the modes; models a JSON array of 1..ORCH_MAX_MODELS names. */
+static int check_orch(const struct contract_request *r, char *err, size_t errlen)
+{
+    enum orch_mode m;
+    cJSON *j, *e, *arr;
+    int n = 0;
+
+    if (r->orchestration_mode.p &&
+        orch_mode_parse(r->orchestration_mode.p, r->orchestration_mode.n, &m) < 0) {
+        snprintf(err, errlen, "field 'orchestration_mode' must be single, critique, debate, "
+                              "ensemble or pipeline");
+        return -1;
+    }
+    if (!r->models.p)
+        return 0;
+    j = cJSON_ParseWithLength(r->models.p, r->models.n);
+    arr = cJSON_IsArray(j) ? j : NULL;
+    cJSON_ArrayForEach(e, arr)
+    {
+        struct contract_str v;
+        if (!cJSON_IsString(e) || ++n > ORCH_MAX_MODELS)
+            break;
+        v.p = e->valuestring;
+        v.n = strlen(v.p);
+        if (!v.n || v.n > ORION_MODEL_MAX || !printable(v) || memchr(v.p, ' ', v.n))
+            break;
+    }
+    if (!cJSON_IsArray(j) || e || !n) {
+        cJSON_Delete(j);
+        snprintf(err, errlen, "field 'models' must be a JSON array of 1 to %d model names",
+                 ORCH_MAX_MODELS);
+        return -1;
+    }
+    cJSON_Delete(j);
+    return 0;
+}
+
 int contract_request_parse(const struct resp_reply *fields, const char *entry_id,
                            struct contract_request *r, char *err, size_t errlen)
 {
@@ -328,7 +366,8 @@ int contract_request_parse(const struct resp_reply *fields, const char *entry_id
         snprintf(err, errlen, "field 'node' is not a node id");
         return -1;
     }
-    if (check_numbers(r, &nums, err, errlen) < 0 || check_embed(r, err, errlen) < 0)
+    if (check_numbers(r, &nums, err, errlen) < 0 || check_embed(r, err, errlen) < 0 ||
+        check_orch(r, err, errlen) < 0)
         return -1;
     return check_json_fields(r, err, errlen);
 }

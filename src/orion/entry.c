@@ -116,6 +116,14 @@ void entry_answer_error_more(struct resp_cmd *c, const char *details, long retry
     }
 }
 
+void entry_answer_orch(struct resp_cmd *c, const char *orch, const char *meta)
+{
+    resp_cmd_adds(c, "orchestration");
+    resp_cmd_adds(c, orch);
+    resp_cmd_adds(c, "inference_metadata");
+    resp_cmd_adds(c, meta);
+}
+
 void entry_answer_done(struct resp_cmd *c, const struct entry_done *d)
 {
     resp_cmd_adds(c, "type");
@@ -257,6 +265,18 @@ void entry_chunk(struct entry_argv *a, struct contract_str callback, struct cont
         puts_(a, "thinking");
         put(a, thinking, tn);
     }
+}
+
+void entry_progress(struct entry_argv *a, struct contract_str callback, struct contract_str id,
+                    const char *json, size_t n)
+{
+    xadd_trimmed(a, callback.p, callback.n);
+    puts_(a, "request_id");
+    put_str(a, id);
+    puts_(a, "type");
+    puts_(a, "progress");
+    puts_(a, "progress");
+    put(a, json, n);
 }
 
 void entry_event(struct entry_argv *a, const struct contract_keys *k, const struct entry_event *e)
@@ -425,7 +445,9 @@ void entry_answer_read(const struct resp_reply *f, struct entry_answer *a)
         SLOT(entry_answer, "op", op),             SLOT(entry_answer, "progress", progress),
         SLOT(entry_answer, "digest", digest),     SLOT(entry_answer, "total", total),
         SLOT(entry_answer, "completed", completed), SLOT(entry_answer, "role", role),
-        SLOT(entry_answer, "details", details)};
+        SLOT(entry_answer, "details", details),
+        SLOT(entry_answer, "orchestration", orchestration),
+        SLOT(entry_answer, "inference_metadata", metadata)};
     struct contract_str ra = field(f, "retry_after_ms");
     struct contract_str type = field(f, "type");
 

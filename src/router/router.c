@@ -388,6 +388,7 @@ static long claim_cb(struct loop *l, void *arg)
             redis_cmdv(r->cmd, 0, NULL, NULL, c.argc, c.argv, c.len);
     }
     resp_cmd_release(&c);
+    router_orch_claim(r);
     snprintf(idle, sizeof(idle), "%ld", r->rc->takeover_ms);
     redis_cmd(r->cmd, takeover_cb, r, "XAUTOCLAIM", r->keys.requests, CONTRACT_GROUP_ROUTER, r->me,
               idle, "0-0", "COUNT", "100", (char *)NULL);
@@ -437,6 +438,7 @@ static void on_signal(struct loop *l, int signo, void *arg)
 static int router_setup(struct router *r, const struct router_conf *rc)
 {
     char err[256];
+    int code;
 
     /* r comes zeroed from calloc: an all-zero route state is an initialised one, and leaving
      * it untouched keeps its ~0.3 MB out of RSS until real nodes use their part of it */
@@ -479,7 +481,8 @@ static int router_setup(struct router *r, const struct router_conf *rc)
     buf_init(&r->xlen_ids, (size_t)ORION_ROUTE_MAX_NODES * 4 * (ORION_NODE_ID_MAX + 1));
     if (router_wait_pool_init(r) < 0)
         return ORION_EXIT_SYSTEM;
-    return router_service_init(r);
+    code = router_service_init(r);
+    return code ? code : router_orch_init(r);
 }
 
 void router_free(struct router *r)
@@ -495,6 +498,7 @@ void router_free(struct router *r)
     router_wait_pool_release(r);
     router_nodes_release(r);
     router_service_release(r);
+    router_orch_release(r);
     buf_release(&r->cancel_ids);
     buf_release(&r->xlen_ids);
     redis_free(r->cmd);
@@ -519,7 +523,8 @@ struct router *router_new(const struct router_conf *rc, int *code)
     r->blk = r->l ? redis_new(r->l, &o, group_redis_state, &r->g) : NULL;
     if (!r->cmd || !r->blk || loop_signal(r->l, SIGTERM, on_signal, r) < 0 ||
         loop_signal(r->l, SIGINT, on_signal, r) < 0 || !loop_timer(r->l, 0, router_refresh_cb, r) ||
-        !loop_timer(r->l, claim_period(r), claim_cb, r) || !loop_timer(r->l, 500, tick_cb, r)) {
+        !loop_timer(r->l, claim_period(r), claim_cb, r) || !loop_timer(r->l, 500, tick_cb, r) ||
+        router_orch_start(r) < 0) {
         *code = ORION_EXIT_SYSTEM;
         goto out_free;
     }

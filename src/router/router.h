@@ -24,6 +24,10 @@ struct router_conf {
     /* the service contract (docs/PROTOCOL.md): roles, presets, admission, the context guard */
     const char *model_roles, *presets, *config, *preload, *orchestration_mode, *queue_strategy;
     long max_waiting, max_per_model, default_priority, default_num_ctx, max_concurrent;
+    /* orchestration (orch.h): the seed's knobs */
+    long critique_max_rounds, debate_max_rounds;
+    double critique_threshold, ensemble_min_agreement;
+    const char *debate_reconcile_model, *ensemble_synthesis_model, *pipeline_stages;
 };
 
 /* Run until SIGTERM/SIGINT. Returns the process exit code (0, 100 config, 111 system). */

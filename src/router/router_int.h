@@ -15,6 +15,7 @@
 #include "orion/redis.h"
 #include "orion/modelinfo.h"
 #include "orion/node.h"
+#include "orion/orch.h"
 #include "orion/preset.h"
 #include "orion/roles.h"
 #include "orion/route.h"
@@ -168,6 +169,13 @@ struct router {
     struct tokest est;               /* prompt token estimate, learned */
     struct admit flights;            /* requests in flight per model */
     struct preload *pre;             /* router_preload.c */
+    /* orchestrated requests (router_orch.c) */
+    struct orch_knobs orch_knobs;
+    struct orun *runs;               /* running orchestrations, newest first */
+    size_t nruns;
+    bool orch_reading, orch_cancel_polling;
+    struct buf orch_cancel_ids;      /* ids of the cancel MGET in flight, a NUL after each */
+    unsigned long orch_ticks;
 };
 
 /* The router of rc, its loop, connections (not started) and timers: NULL with *code, the exit
@@ -226,6 +234,19 @@ bool router_preload_loading(const struct router *r, const char *model, double no
 void router_preload_state(const struct router *r, struct gw_service *out);
 int router_set_config(void *arg, const char *name, char *err, size_t errlen);
 int router_activate(struct router *r, const char *name, char *err, size_t errlen);
+
+/* router_orch.c: requests run as several steps (orch.h) */
+int router_orch_init(struct router *r);   /* 0, or an exit code (logged) */
+int router_orch_start(struct router *r);  /* its timer, once the loop exists: 0, or -1 */
+void router_orch_release(struct router *r);
+/* A request read from P:requests: true when it is orchestrated, and then it was taken (its
+ * run started or resumed, or it was already running, or it was answered with an error):
+ * the caller holds it no further. */
+bool router_orch_take(struct router *r, const struct resp_reply *entry_id,
+                      const struct resp_reply *fields, const struct contract_request *req);
+bool router_orch_cancel(struct router *r, const char *request_id);
+/* XCLAIM ... JUSTID of the runs' entries (another router must not take them over). */
+void router_orch_claim(struct router *r);
 
 /* router_nodes.c */
 size_t router_route_nodes(struct router *r, struct route_node *out, struct rnode **map,

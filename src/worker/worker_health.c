@@ -102,7 +102,7 @@ static void version_cb(void *arg, const char *version)
         snprintf(w->h.ollama_version, sizeof(w->h.ollama_version), "%s", version);
         w->h.has_ollama_version = true;
     }
-    probe_done(w);
+    worker_probe_done(w);
 }
 
 long worker_health_cb(struct loop *l, void *arg)

@@ -34,7 +34,8 @@ start_worker pi-b "$SIM_URL_b" "$SIM_ROOT_b"
 HTTP_PORT=$(free_port)
 URL=http://127.0.0.1:$HTTP_PORT
 bg router $ORION_WRAP "$ORION_BIN/orion-inference-router" --redis-addr "$REDIS_ADDR" --log-level debug \
-    --http-listen "127.0.0.1:$HTTP_PORT" --stale-after 5
+    --http-listen "127.0.0.1:$HTTP_PORT" --stale-after 5 \
+    --debate-reconcile-model gemma3:1b --ensemble-synthesis-model gemma3:1b
 both_eligible() { curl -s "$URL/health" | grep -o '"eligible":true' | grep -c . | grep -qx 2; }
 wait_for 10 both_eligible
 ok $? "two workers report health, both eligible through the router"

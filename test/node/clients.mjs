@@ -137,6 +137,60 @@ await t('openai: model "auto" with task_type "quick" as an extra body field: cho
     const r = await openai.chat.completions.create({ model: 'auto', task_type: 'quick', messages: msgs });
     return (r.model === MODEL && r.orion && r.orion.role === 'fast' && r.orion.task_type === 'quick') || r;
 });
+// orchestration (docs/PROTOCOL.md, "Orchestration"): orchestration_mode and models as extra body
+// fields; the answer is a chat.completion the client reads as usual, with what ran alongside.
+// One model for every step (t_clients.sh's router reconciles and synthesizes with it too): the
+// load test after these needs qwen2.5:0.5b loaded nowhere.
+const pair = [MODEL, MODEL];
+const kinds = (r) => (r.orchestration && r.orchestration.steps || []).map((s) => s.kind).join(',');
+const orchestrated = (r, mode) => r.object === 'chat.completion' && r.choices[0].message.content.length > 0 &&
+    r.orchestration && r.orchestration.mode === mode && r.inference_metadata &&
+    r.inference_metadata.orchestration_mode === mode && r.orchestration.steps.every((s) => s.status === 'ok');
+await t('openai: orchestration_mode critique with a score marker: generator, critic, early stop', async () => {
+    const r = await openai.chat.completions.create({ model: 'auto', orchestration_mode: 'critique', models: pair,
+        max_tokens: 8, messages: [{ role: 'user', content: 'Name a prime. [[sim:score=0.95]]' }] });
+    return (orchestrated(r, 'critique') && kinds(r) === 'generate,critic' && r.orchestration.confidence === 0.95 &&
+            r.choices[0].finish_reason === 'stop') || r;
+});
+await t('openai: orchestration_mode debate: two legs, then the reconciler', async () => {
+    const r = await openai.chat.completions.create({ model: 'auto', orchestration_mode: 'debate', models: pair,
+        max_tokens: 8, messages: msgs });
+    return (orchestrated(r, 'debate') && /^leg,leg(,leg,leg)*,reconcile$/.test(kinds(r)) &&
+            r.orchestration.agreement >= 0) || r;
+});
+await t('openai: orchestration_mode ensemble: a leg per model, then the synthesizer', async () => {
+    const r = await openai.chat.completions.create({ model: 'auto', orchestration_mode: 'ensemble', models: pair,
+        max_tokens: 8, messages: msgs });
+    return (orchestrated(r, 'ensemble') && kinds(r) === 'leg,leg,synthesize' &&
+            r.orchestration.models_used.includes(MODEL)) || r;
+});
+await t('openai: orchestration_mode pipeline: three stages in order', async () => {
+    const r = await openai.chat.completions.create({ model: 'auto', orchestration_mode: 'pipeline', models: pair,
+        max_tokens: 8, messages: msgs });
+    const st = r.orchestration && r.orchestration.steps.map((s) => s.stage).join(',');
+    return (orchestrated(r, 'pipeline') && st === 'draft,refine,validate') || r;
+});
+await t('ollama: a streamed debate (orchestration_mode, models in the request): progress lines read as empty pieces, then the text', async () => {
+    const s = await ollama.chat({ model: 'auto', orchestration_mode: 'debate', models: pair, messages: msgs,
+        stream: true, options: { num_predict: 8 } });
+    let text = '', progress = 0, done = null;
+    for await (const p of s) {
+        text += p.message.content;
+        if (p.orchestration_progress) progress++;
+        if (p.done) done = p;
+    }
+    return (progress >= 3 && text.length > 0 && done && done.orchestration && done.orchestration.mode === 'debate') ||
+        { progress, text, done };
+});
+await t('openai: a streamed debate: the final text, then stop', async () => {
+    const s = await openai.chat.completions.create({ model: 'auto', orchestration_mode: 'debate', models: pair,
+        max_tokens: 8, messages: msgs, stream: true });
+    let text = '', finish = null;
+    for await (const c of s) {
+        if (c.choices.length) { text += c.choices[0].delta.content ?? ''; finish = c.choices[0].finish_reason ?? finish; }
+    }
+    return (text.length > 0 && finish === 'stop') || { text, finish };
+});
 await t('openai: max_tokens past the context: BadRequestError 400 CONTEXT_BUDGET_EXCEEDED', async () => {
     const e = await rejects(() => openai.chat.completions.create({ model: MODEL, messages: msgs, max_tokens: 1000000 }));
     return (e && e.badRequest && e.status === 400 && e.error && e.error.code === 'CONTEXT_BUDGET_EXCEEDED' &&

@@ -3,7 +3,7 @@
 # Each benchmark prints lines: BENCH <name> value=V unit=U peer=P peer_value=PV better=higher|lower
 # [ci=LO:HI] (the 95 % interval of the ratio, written to bench.json as "ratio_ci95": [LO, HI])
 #   tools/bench/run.sh [name...]   only these: resp (the RESP parser), or X for bench_X.sh
-#                                  (router, steady, heat, death, burst, footprint, routesim); the table
+#                                  (router, steady, heat, death, burst, footprint, routesim, orch); the table
 #                                  and build/bench.json then hold only their rows
 set -u
 want() { # want <name>: no selection, or named in it

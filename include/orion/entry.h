@@ -136,8 +136,8 @@ void entry_chunk(struct entry_argv *a, struct contract_str callback, struct cont
                  long seq, const char *delta, size_t n, const char *thinking, size_t tn);
 
 /* XADD callback MAXLEN ~ N * request_id id type progress progress JSON */
-void entry_progress(struct entry_argv *a, struct contract_str callback, struct contract_str id,
-                    const char *json, size_t n);
+void entry_orch_progress(struct entry_argv *a, struct contract_str callback,
+                         struct contract_str id, const char *json, size_t n);
 
 struct entry_event {
     struct contract_str type, request_id, node, model, kind, info, code; /* p NULL: absent */

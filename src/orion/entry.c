@@ -267,8 +267,8 @@ void entry_chunk(struct entry_argv *a, struct contract_str callback, struct cont
     }
 }
 
-void entry_progress(struct entry_argv *a, struct contract_str callback, struct contract_str id,
-                    const char *json, size_t n)
+void entry_orch_progress(struct entry_argv *a, struct contract_str callback,
+                         struct contract_str id, const char *json, size_t n)
 {
     xadd_trimmed(a, callback.p, callback.n);
     puts_(a, "request_id");

@@ -480,7 +480,7 @@ static void progress(struct router *r, const struct orun *u, size_t i, const cha
     json_quote(&b, t->node, strlen(t->node));
     buf_printf(&b, ",\"status\":\"%s\",\"ms\":%.1f}", status,
                t->t1 > t->t0 ? (t->t1 - t->t0) * 1000.0 : 0);
-    entry_progress(&a, u->req.callback, entry_cstr(u->id), buf_data(&b), buf_size(&b));
+    entry_orch_progress(&a, u->req.callback, entry_cstr(u->id), buf_data(&b), buf_size(&b));
     if (!a.full)
         redis_cmdv(r->cmd, 0, NULL, NULL, a.argc, a.argv, a.len);
     buf_release(&b);

@@ -297,6 +297,17 @@ for p in $HA_M $HA_R $HA_R2; do [ "$p" = "$CUR" ] || REPS="$REPS $p"; done
 wait_for 10 ha_discovered
 REDIS_PORT=$CUR
 redis-cli -p "$CUR" HSET $P:drain pi-a 1 pi-b 1 >/dev/null # requests stay in the router
+# both routers read P:drain once a second, and bound late they move a request the moment they
+# read it: the next steps start once both show the nodes drained
+drained_seen() {
+    for u in $HTTP $HTTP2; do
+        for nd in pi-a pi-b; do
+            curl -sf "http://127.0.0.1:$u/backends" | tr '{' '\n' | grep "\"node\":\"$nd\"" |
+                grep -q '"drained":true' || return 1
+        done
+    done
+}
+wait_for 10 drained_seen
 redis-cli -p "$CUR" WAIT 2 2000 >/dev/null
 for p in $REPS; do kill -STOP "$(ha_pid "$p")"; done
 redis-cli -p "$CUR" CLIENT KILL TYPE replica >/dev/null
@@ -343,6 +354,7 @@ ok $? "the cluster answers again (the new master has a replica)"
 # --- a standby router takes over: ra killed -9 while it holds waiting requests ---------------
 REDIS_PORT=$HA_NEW
 rcli HSET $P:drain pi-a 1 pi-b 1 >/dev/null
+wait_for 10 drained_seen
 for i in 1 2 3 4 5 6; do
     printf 'XADD %s * model %s prompt tk%s callback cb-tk-%s\nWAIT 1 1000\n' "$Q" "$MODEL" \
         "$i" "$i" | rcli >/dev/null

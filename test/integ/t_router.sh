@@ -162,17 +162,25 @@ rcli DEL $H >/dev/null
 beat "pi-a 50 40 [\"gemma3:1b\",\"llama3.2:1b\"]" "pi-b 50 30 []" &
 BEAT=$!
 T_PIDS="$T_PIDS $BEAT"
-start_router --stale-after 3
-sleep 1.5
+RPORT=$(free_port)
+start_router --stale-after 3 --http-listen 127.0.0.1:$RPORT
+wait_for 5 router_sees pi-a true && wait_for 5 router_sees pi-b true
+ok $? "spill rule: the router sees pi-a and pi-b eligible"
 rcli XADD $Q:pi-a '*' model gemma3:1b prompt busy callback cb-busy >/dev/null # pi-a is busy
-sleep 1.2 # the router reads the stream lengths once a second
+# the router reads the stream lengths once a second: go on once its /backends shows pi-a busy
+sees_busy() { curl -sf "http://127.0.0.1:$RPORT/backends" | tr '{' '\n' | grep -q '"node":"pi-a",.*"inflight":1,'; }
+wait_for 5 sees_busy
+ok $? "... and pi-a busy with one request in its stream"
 submit gemma3:1b learn cb-learn-1 >/dev/null
 wait_for 5 on_node pi-b cb-learn-1
 ok $? "defaults: wait 15 s / 2 > cold load 5 s: spilled to pi-b"
 drain_node pi-b # (it now holds gemma3:1b by the router's record; llama3.2:1b is on pi-a only)
 rcli XADD orion:inference:events '*' type done request_id x node_id pi-a model llama3.2:1b info '' \
     total_duration 4000000000 load_duration 1000000 >/dev/null
-sleep 1.5
+# the router learns from the event in the same pass that lists it among /stats' recent answers
+learned() { curl -sf "http://127.0.0.1:$RPORT/stats" | grep -q '"recent":\[.*"request_id":"x","model":"llama3.2:1b"'; }
+wait_for 5 learned
+ok $? "... the router read the done event of a 4 s run"
 submit llama3.2:1b learn cb-learn-2 >/dev/null
 wait_for 5 sh -c "redis-cli -p $REDIS_PORT --raw XRANGE $Q:pi-a - + | grep -qx cb-learn-2 || redis-cli -p $REDIS_PORT --raw XRANGE $Q:pi-b - + | grep -qx cb-learn-2"
 on_node pi-a cb-learn-2

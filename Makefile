@@ -90,7 +90,9 @@ LIBSRC := $(wildcard $(LAYERS:%=src/%/*.c))
 LIBOBJ := $(LIBSRC:%.c=$(BUILD)/%.o) $(BUILD)/vendor/cJSON.o $(BUILD)/gen/presets_default.o
 LIB := $(BUILD)/liborion.a
 WORKER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/worker/*.c))
-ROUTER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/router/*.c src/front/*.c))
+# The router runs URL backends with the worker's node runner: src/worker/ without its main.
+ROUTER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/router/*.c src/front/*.c)) \
+	$(filter-out %/main_worker.o,$(WORKER_OBJ))
 
 SIM_SRC := $(wildcard tools/ollama-sim/*.c)
 CTL_SRC := $(wildcard tools/orionctl/*.c)
@@ -209,8 +211,7 @@ $(BUILD)/test/test_worker_%: $(BUILD)/test/unit/test_worker_%.o $(WORKER_TESTOBJ
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
 
-$(BUILD)/test/test_start: $(BUILD)/test/unit/test_start.o $(ROUTER_TESTOBJ) $(WORKER_TESTOBJ) \
-		$(LIB)
+$(BUILD)/test/test_start: $(BUILD)/test/unit/test_start.o $(ROUTER_TESTOBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lm
 

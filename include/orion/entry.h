@@ -7,12 +7,25 @@
  *            one-answer script (contract_answer_lua):
  *              done:  request_id [node_id] type=done status=ok response [message] model
  *                     [role] done_reason total_duration load_duration prompt_eval_count
- *                     prompt_eval_duration eval_count eval_duration
+ *                     prompt_eval_duration eval_count eval_duration [orchestration
+ *                     inference_metadata] (JSON objects: a run of orch.h, the router's)
+ *              embed: request_id [node_id] type=done status=ok embeddings model
+ *                     done_reason=stop and the six counters (a request with `input`)
  *              error: request_id [node_id] type=error status=error error code
  *                     retriable=true|false [model] [details (a JSON object)]
  *                     [retry_after_ms]
  *   chunk    on the callback stream as the answer grows (stream=true):
- *              request_id type=chunk seq delta
+ *              request_id type=chunk seq delta [thinking]
+ *   admin    a model-management request on P:admin:{node}:
+ *              request_id op=pull|copy|delete model [destination] [insecure=true] callback
+ *   progress on an admin request's callback, one per progress object of a pull:
+ *              request_id node_id type=progress seq progress [digest] [total] [completed]
+ *            (progress: Ollama's status text; total, completed: bytes)
+ *            and on the callback of an orchestrated request with stream=true, one per step
+ *            that ends before the answer: request_id type=progress progress (a JSON object)
+ *   admin answer, through the one-answer script like any answer:
+ *              done: request_id node_id type=done status=ok op model [destination]
+ *              error: as above
  *   event    on P:events: type (routed started done failed) request_id node_id model
  *            [kind] [info] [total_duration load_duration] [prompt_eval_count]
  *            [prompt_eval_duration] [eval_count] [eval_duration] [prompt_cached] [code]
@@ -37,6 +50,7 @@
 
 #define ENTRY_NCOUNTERS 6
 #define ENTRY_CANCEL_TTL "600" /* s a cancel mark is kept */
+#define ENTRY_NUM_SLOTS 8       /* numbers one entry_argv holds: an event has up to 8 */
 /* total_duration, load_duration, prompt_eval_count, prompt_eval_duration, eval_count,
  * eval_duration: Ollama's names, in this order everywhere. */
 extern const char *const entry_counter_names[ENTRY_NCOUNTERS];
@@ -51,7 +65,7 @@ struct entry_argv {
     bool full;
     const char *argv[RESP_CMD_MAX_ARGS];
     size_t len[RESP_CMD_MAX_ARGS];
-    char num[8][24];
+    char num[ENTRY_NUM_SLOTS][24];
 };
 
 /* A view of a NUL-terminated string (p NULL: absent). */
@@ -74,6 +88,10 @@ void entry_answer_error(struct resp_cmd *c, const char *code, bool retriable, co
  * (<= 0: none). */
 void entry_answer_error_more(struct resp_cmd *c, const char *details, long retry_after_ms);
 
+/* After entry_answer_done or entry_answer_error_more: an orchestration's report, two JSON
+ * objects' texts (orchestration, inference_metadata). */
+void entry_answer_orch(struct resp_cmd *c, const char *orch, const char *meta);
+
 struct entry_done {
     struct contract_str response, message, model; /* message.p NULL: none (generate) */
     struct contract_str role; /* p NULL: none */
@@ -83,9 +101,44 @@ struct entry_done {
 /* The done answer's fields after entry_answer_begin. */
 void entry_answer_done(struct resp_cmd *c, const struct entry_done *d);
 
-/* XADD callback MAXLEN ~ N * request_id id type chunk seq N delta D */
+struct entry_embed {
+    struct contract_str embeddings, model; /* embeddings: a JSON array of arrays of numbers */
+    long long counter[ENTRY_NCOUNTERS];    /* Ollama's: total, load, prompt_eval_count */
+};
+/* The done answer of an embedding request after entry_answer_begin. */
+void entry_answer_embed(struct resp_cmd *c, const struct entry_embed *e);
+
+/* A model-management request; NULL strings are left out. */
+struct entry_admin {
+    const char *request_id, *op, *model, *destination, *callback;
+    bool insecure;
+};
+/* XADD P:admin:{node} MAXLEN ~ N * <a's fields>; stream from contract_admin_stream. */
+void entry_admin(struct resp_cmd *c, const char *stream, const struct entry_admin *a);
+/* Start the answer of an admin request taken from source (group), as entry_answer_begin. */
+void entry_admin_answer_begin(struct resp_cmd *c, const struct contract_keys *k,
+                              const struct contract_admin *a, const char *source,
+                              const char *group, const char *node);
+/* The done answer's fields after entry_admin_answer_begin. */
+void entry_admin_done(struct resp_cmd *c, const struct contract_admin *a);
+
+struct entry_progress {
+    const char *status, *digest; /* digest NULL or "": left out */
+    long long total, completed;  /* < 0: left out */
+};
+/* XADD callback MAXLEN ~ N * request_id id node_id node type progress seq N progress S
+ * [digest D] [total N] [completed N] */
+void entry_progress(struct entry_argv *a, struct contract_str callback, struct contract_str id,
+                    const char *node, long seq, const struct entry_progress *p);
+
+/* XADD callback MAXLEN ~ N * request_id id type chunk seq N delta D [thinking T] (thinking
+ * when tn > 0: the model's reasoning, streamed before its text) */
 void entry_chunk(struct entry_argv *a, struct contract_str callback, struct contract_str id,
-                 long seq, const char *delta, size_t n);
+                 long seq, const char *delta, size_t n, const char *thinking, size_t tn);
+
+/* XADD callback MAXLEN ~ N * request_id id type progress progress JSON */
+void entry_orch_progress(struct entry_argv *a, struct contract_str callback,
+                         struct contract_str id, const char *json, size_t n);
 
 struct entry_event {
     struct contract_str type, request_id, node, model, kind, info, code; /* p NULL: absent */
@@ -121,13 +174,15 @@ int entry_cancel(struct entry_argv *a, char *key, const struct contract_keys *k,
 
 /* --- reading ------------------------------------------------------------------------------ */
 
-enum entry_type { ENTRY_OTHER = 0, ENTRY_CHUNK, ENTRY_DONE, ENTRY_ERROR };
+enum entry_type { ENTRY_OTHER = 0, ENTRY_CHUNK, ENTRY_DONE, ENTRY_ERROR, ENTRY_PROGRESS };
 
 /* An entry of a callback stream; views into the fields (p "" with n 0 when absent). */
 struct entry_answer {
     enum entry_type type;
-    struct contract_str request_id, node, model, delta, response, message, done_reason, error,
-        code, role, details;
+    struct contract_str request_id, node, model, delta, thinking, response, message, done_reason,
+        error, code, role, details, embeddings,
+        op, progress, digest, total, completed, /* admin answers and progress (see above) */
+        orchestration, metadata;                /* orchestration, inference_metadata: JSON */
     bool retriable;
     long retry_after_ms; /* 0: none */
     struct contract_str counter[ENTRY_NCOUNTERS]; /* only when all digits (< 24 of them) */
@@ -135,6 +190,11 @@ struct entry_answer {
 void entry_answer_read(const struct resp_reply *fields, struct entry_answer *a);
 /* A counter's value, 0 when absent. */
 long long entry_counter(const struct entry_answer *a, int which);
+
+/* Walk the vectors of an answer's embeddings, a JSON array of arrays (s, n): *pos starts at 0;
+ * 1 with the next vector's bytes in *v, *vlen; 0 at the end; -1 when it is not that shape (a
+ * string or an object inside, an array cut short). */
+int entry_vec_next(const char *s, size_t n, size_t *pos, const char **v, size_t *vlen);
 
 /* An event of P:events: views ("" when absent), numbers -1 when absent or not all digits. */
 void entry_event_read(const struct resp_reply *fields, struct entry_event *e);

@@ -70,7 +70,7 @@ struct health {
     bool has_inflight;
     bool ollama_up, has_ollama_up; /* default true */
     bool draining, has_draining;   /* default false */
-    char version[ORION_VERSION_MAX + 1];
+    char version[ORION_VERSION_MAX + 1]; /* the worker's */
     bool has_version;
     char ollama_version[ORION_VERSION_MAX + 1]; /* what its Ollama's /api/version says */
     bool has_ollama_version;

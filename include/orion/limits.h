@@ -31,7 +31,14 @@
 #define ORION_JSON_MAX_DEPTH 64               /* nesting accepted in JSON we read */
 #define ORION_FIELD_MAX (4u * 1024 * 1024)    /* one field of a request entry */
 #define ORION_NODE_ID_MAX 64                  /* bytes of a node id */
+#define ORION_BACKEND_URL_MAX 255             /* bytes of a URL backend's base URL */
+#define ORION_BACKENDS_MAX 64                 /* URL backends one router runs */
 #define ORION_MODEL_MAX 256                   /* bytes of a model name */
+#define ORION_EMBED_MAX_INPUTS 2048           /* inputs of one embedding request (OpenAI's cap) */
+/* Inputs of one embedding entry when the HTTP front splits a batch: the answer of 64 vectors
+ * of 4096 dimensions, at most 16 bytes a number as Ollama writes float32, is the 4 MiB of
+ * ORION_FIELD_MAX. */
+#define ORION_EMBED_PIECE 64
 
 #define ORION_ROUTE_MAX_NODES 256             /* nodes route_pick considers / state keeps */
 #define ORION_ROUTE_MAX_SENT 4                /* residency records per node in the router */

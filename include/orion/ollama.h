@@ -25,6 +25,7 @@
 #include "orion/buf.h"
 #include "orion/loop.h"
 
+struct httpc;
 struct ollama;      /* a client for one Ollama base URL, on the loop (uses httpc) */
 struct ollama_call; /* one chat/generate in flight */
 
@@ -62,7 +63,13 @@ struct ollama_gen { /* a request; JSON fields are raw JSON text passed through (
 
 /* header_ms: how long Ollama may take to send a response head (0: 600 000, httpc's default);
  * past it the call fails with code timeout. NULL: bad URL. */
-struct ollama *ollama_new(struct loop *l, const char *base_url, long header_ms);
+/* connect_ms: how long a connect may take (0: httpc's 3000). */
+struct ollama *ollama_new_timeouts(struct loop *l, const char *base_url, long connect_ms,
+                                   long header_ms);
+static inline struct ollama *ollama_new(struct loop *l, const char *base_url, long header_ms)
+{
+    return ollama_new_timeouts(l, base_url, 0, header_ms);
+}
 void ollama_free(struct ollama *o); /* cancels every call and list, no callbacks */
 /* always streams from Ollama; NULL on ENOMEM. Exactly one of done/error later, never inside. */
 struct ollama_call *ollama_generate(struct ollama *o, const struct ollama_gen *g,
@@ -70,7 +77,11 @@ struct ollama_call *ollama_generate(struct ollama *o, const struct ollama_gen *g
 void ollama_cancel(struct ollama_call *c); /* closes the connection (Ollama stops generating);
                                               no callbacks after */
 
-/* Node facts for health: loaded models (/api/ps), installed (/api/tags). names:
+/* The HTTP client of o, for the other calls on the same Ollama (ollama_embed.h,
+ * ollama_models.h). Their calls must be cancelled before ollama_free. */
+struct httpc *ollama_http(struct ollama *o);
+
+/* Node facts for health: loaded models (/api/ps), installed (/api/tags), version. names:
  * NUL-separated list. cb runs once, later; 0, or -1 with errno ENOMEM. */
 typedef void ollama_list_fn(void *arg, bool ok, const char *names, size_t count);
 int ollama_ps(struct ollama *o, ollama_list_fn *cb, void *arg);
@@ -95,6 +106,10 @@ int ollama_version_cmp(const char *v, int major, int minor);
  * 0, or -1 with errno EINVAL (no model, neither/both of messages and prompt) or ENOMEM. */
 int ollama_build_body(const struct ollama_gen *g, struct buf *out, bool *chat);
 
+/* Append ,"keep_alive":V for a keep_alive given as ollama_gen has it (a bare number as a JSON
+ * number, anything else as a string); nothing for NULL. 0 or -1 (ENOMEM/ENOBUFS). */
+int ollama_put_keep_alive(struct buf *b, const char *keep_alive);
+
 /* One NDJSON line of /api/chat or /api/generate, decoded. Strings are NUL-terminated heap
  * copies (JSON escapes decoded), NULL when absent or empty; tool_calls is the raw JSON array
  * (compact). Release with ollama_line_release. */
@@ -108,6 +123,10 @@ struct ollama_line {
  * of the expected shape (errno EINVAL) or ENOMEM; nothing to release after -1. */
 int ollama_parse_line(const char *line, size_t n, struct ollama_line *out);
 void ollama_line_release(struct ollama_line *l);
+
+/* The bytes of key's value (key an unescaped name) in the JSON object that starts at p (white
+ * space first is skipped), for a text already known to be valid JSON; NULL when absent. */
+const char *ollama_json_member(const char *p, const char *e, const char *key, size_t *len);
 
 /* Error code and retriability for an HTTP status of a failed generate (404 model_not_found,
  * 503 ollama_busy retriable, else ollama_error). */

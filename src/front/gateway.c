@@ -124,6 +124,18 @@ void gw_orion_obj(const struct gw_req *q, struct buf *b)
     buf_printf(b, ",\"cold_start\":%s}", q->cold ? "true" : "false");
 }
 
+void gw_orch_obj(const struct entry_answer *a, struct buf *b)
+{
+    if (a->orchestration.n && contract_json_ok(a->orchestration.p, a->orchestration.n, '{')) {
+        buf_puts(b, ",\"orchestration\":");
+        buf_append(b, a->orchestration.p, a->orchestration.n);
+    }
+    if (a->metadata.n && contract_json_ok(a->metadata.p, a->metadata.n, '{')) {
+        buf_puts(b, ",\"inference_metadata\":");
+        buf_append(b, a->metadata.p, a->metadata.n);
+    }
+}
+
 /* --- requests in flight ------------------------------------------------------------------- */
 
 static void req_unlink_free(struct gw_req *q)
@@ -140,12 +152,14 @@ static void req_unlink_free(struct gw_req *q)
         httpd_on_close(q->hr, NULL, NULL);
     buf_release(&q->nodes);
     buf_release(&q->failed);
+    if (q->ext_free)
+        q->ext_free(q->ext);
     gw_vision_free(q);
     orion_free(q);
 }
 
 /* The answer is relayed (or nobody wants it): forget the callback. */
-static void req_finish(struct gw_req *q)
+void gw_req_finish(struct gw_req *q)
 {
     struct gateway *g = q->g;
 
@@ -157,10 +171,10 @@ static void req_finish(struct gw_req *q)
 void gw_req_abort(struct gw_req *q, const char *msg)
 {
     gw_fail(q, 500, msg);
-    req_finish(q);
+    gw_req_finish(q);
 }
 
-static void cancel_id(struct gateway *g, const char *id)
+void gw_cancel_id(struct gateway *g, const char *id)
 {
     char key[CONTRACT_KEY_MAX];
     struct entry_argv a;
@@ -171,18 +185,20 @@ static void cancel_id(struct gateway *g, const char *id)
 }
 
 /* Nobody wants the answer any more (the client went away, or the request was refused): the
- * cancel mark for whoever runs it, and the router drops it at once when it still waits there;
- * a vision batch's images too (their entries are ID.0, ID.1, ...). */
+ * cancel mark for whoever runs it (and its parts: a vision batch's images, entries ID.0, ID.1,
+ * ...), and the router drops it at once when it still waits there. */
 static void cancel(struct gw_req *q)
 {
     size_t parts = gw_vision_parts(q);
     char id[sizeof(q->id) + 24];
 
-    cancel_id(q->g, q->id);
+    gw_cancel_id(q->g, q->id);
     for (size_t i = 0; i < parts; i++) {
         snprintf(id, sizeof(id), "%s.%zu", q->id, i);
-        cancel_id(q->g, id);
+        gw_cancel_id(q->g, id);
     }
+    if (q->ext_gone)
+        q->ext_gone(q);
 }
 
 static void on_client_close(void *arg)
@@ -196,7 +212,7 @@ static void on_client_close(void *arg)
     log_info("request %s: the client went away; cancelling", q->id);
     cancel(q);
     if (q->submitted)
-        req_finish(q); /* else the XADD reply finishes it */
+        gw_req_finish(q); /* else the XADD reply finishes it */
 }
 
 struct gw_req *gw_req_new(struct gateway *g, struct httpd_req *hr, enum gw_kind kind,
@@ -246,7 +262,7 @@ struct xadd_ctx {
     unsigned long n;
 };
 
-static struct gw_req *req_by_n(struct gateway *g, unsigned long n)
+struct gw_req *gw_req_by_n(struct gateway *g, unsigned long n)
 {
     for (struct gw_req *q = g->reqs; q; q = q->next)
         if (q->n == n)
@@ -262,7 +278,7 @@ static void refuse(struct gw_req *q, struct redis *c, const char *why)
               redis_min_replicas(c), why);
     cancel(q);
     gw_fail(q, 503, "the request could not be replicated in time, so it was not accepted");
-    req_finish(q);
+    gw_req_finish(q);
 }
 
 /* --redis-min-replicas: a request is accepted (its answer relayed) only once WAIT says the
@@ -270,14 +286,14 @@ static void refuse(struct gw_req *q, struct redis *c, const char *why)
 static void xadd_replicated(struct redis *c, struct resp_reply *reply, void *arg)
 {
     struct xadd_ctx *x = arg;
-    struct gw_req *q = req_by_n(x->g, x->n);
+    struct gw_req *q = gw_req_by_n(x->g, x->n);
 
     orion_free(x);
     if (!q)
         return;
     q->submitted = true;
     if (q->gone)
-        req_finish(q);
+        gw_req_finish(q);
     else if (!redis_replicated(c, reply))
         refuse(q, c, !reply ? "redis went away" : reply->type == RESP_ERROR ? reply->str
                                                                             : "WAIT timed out");
@@ -302,14 +318,14 @@ static void await_replicas(struct gw_req *q, struct redis *c)
 static void xadd_cb(struct redis *c, struct resp_reply *reply, void *arg)
 {
     struct xadd_ctx *x = arg;
-    struct gw_req *q = req_by_n(x->g, x->n);
+    struct gw_req *q = gw_req_by_n(x->g, x->n);
 
     orion_free(x);
     if (!q)
         return;
     q->submitted = true;
     if (q->gone) {
-        req_finish(q);
+        gw_req_finish(q);
         return;
     }
     if (reply && reply->type == RESP_ARRAY) { /* EXEC of gw_submit_n: every XADD's id */
@@ -325,7 +341,7 @@ static void xadd_cb(struct redis *c, struct resp_reply *reply, void *arg)
         log_warnx("request %s: XADD failed: %s", q->id,
                   reply && reply->type == RESP_ERROR ? reply->str : "redis is down");
         gw_fail_code(q, "unavailable", "the request queue (redis) is not available");
-        req_finish(q);
+        gw_req_finish(q);
         return;
     }
     q->xadd_ms = strtoll(reply->str, NULL, 10);
@@ -451,6 +467,22 @@ static void on_callback(struct gw_req *q, const struct resp_reply *entries)
         case GW_UNLOAD:
             fin = gw_model_entry(q, &a);
             break;
+        case GW_EMBED:
+        case GW_EMBED_LEGACY:
+        case GW_EMBED_OPENAI:
+            fin = gw_embed_entry(q, &a);
+            break;
+        case GW_RESPONSES:
+            fin = gw_responses_entry(q, &a);
+            break;
+        case GW_MESSAGES:
+            fin = gw_messages_entry(q, &a);
+            break;
+        case GW_PULL:
+        case GW_COPY:
+        case GW_DELETE:
+            fin = gw_admin_entry(q, &a);
+            break;
         case GW_VISION:
         case GW_VISION_BATCH:
             fin = gw_vision_entry(q, &a);
@@ -460,7 +492,7 @@ static void on_callback(struct gw_req *q, const struct resp_reply *entries)
         }
         if (fin) {
             observe(q, id && id->type == RESP_BULK ? strtoll(id->str, NULL, 10) : 0);
-            req_finish(q);
+            gw_req_finish(q);
             return;
         }
     }
@@ -578,6 +610,7 @@ struct gateway *gateway_new(struct loop *l, struct redis *cmd, const struct gate
     g->cmd = cmd;
     g->started = (unsigned long)(loop_wall_ms() / 1000);
     g->host = *host;
+    g->placement = conf->placement;
     snprintf(g->me, sizeof(g->me), "%s", conf->id);
     daemon_redis_opts(&o, conf->c, "redis (http front reads)");
     if (net_split(listen, addr, sizeof(addr), &port) < 0 || port < 0 ||

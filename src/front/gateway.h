@@ -97,9 +97,12 @@ struct gateway_conf {
     const char *listen;          /* "HOST:PORT" */
     const char *token;           /* NULL or the bearer token (all but /health*) */
     int max_conns;               /* connections served at once (0: 256) */
+    const struct placement *placement; /* the router's rules (NULL: none); they outlive the
+                                          front. /api/pull goes where they allow */
 };
 
 struct gateway;
+struct placement;
 
 /* Listen and serve until gateway_free; cmd is the command connection the front is lent (the
  * router's). NULL with a sentence in err; errno EINVAL when the address or prefix is bad. */

@@ -6,6 +6,8 @@
  */
 #include "gateway_int.h"
 
+#include "orion/chat_map.h"
+
 #include "orion/jsonw.h"
 
 #include "cJSON.h"
@@ -66,10 +68,20 @@ void gw_add_common(struct resp_cmd *c, const struct cJSON *body)
     }
 }
 
-/* task_type (the service contract: it picks the role for "auto"), noted in q for the answer. */
+/* task_type (the service contract: it picks the role for "auto"), noted in q for the answer;
+ * orchestration_mode (a string) and models (an array), passed on for the router to check. */
 void gw_add_task(struct gw_req *q, struct resp_cmd *c, const struct cJSON *body)
 {
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(body, "task_type");
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(body, "orchestration_mode");
+    const cJSON *l = cJSON_GetObjectItemCaseSensitive(body, "models");
+
+    if (cJSON_IsString(m) && strlen(m->valuestring) < 32) {
+        resp_cmd_adds(c, "orchestration_mode");
+        resp_cmd_adds(c, m->valuestring);
+    }
+    if (cJSON_IsArray(l))
+        gw_add_json(c, "models", l);
 
     if (!cJSON_IsString(t) || !*t->valuestring || strlen(t->valuestring) > 64)
         return;
@@ -210,15 +222,35 @@ static void put_text(const struct gw_req *q, struct buf *b, const char *s, size_
     }
 }
 
+/* A streamed line's text and thinking, as Ollama streams a thinking model: chat
+ * "message":{"role":"assistant","content":D,"thinking":T}, generate "response":D,"thinking":T */
+static void put_delta(const struct gw_req *q, struct buf *b, const struct entry_answer *a)
+{
+    if (q->kind == GW_CHAT) {
+        buf_puts(b, "\"message\":{\"role\":\"assistant\",\"content\":");
+        json_quote(b, a->delta.p, a->delta.n);
+    } else {
+        buf_puts(b, "\"response\":");
+        json_quote(b, a->delta.p, a->delta.n);
+    }
+    if (a->thinking.n) {
+        buf_puts(b, ",\"thinking\":");
+        json_quote(b, a->thinking.p, a->thinking.n);
+    }
+    if (q->kind == GW_CHAT)
+        buf_putc(b, '}');
+}
+
 static void native_chunk(struct gw_req *q, const struct entry_answer *a)
 {
     struct buf b;
 
-    if (!q->stream || !a->delta.n)
+    if (!q->stream || (!a->delta.n && !a->thinking.n))
         return;
     buf_init(&b, GW_BODY_MAX);
     line_head(q, &b);
-    put_text(q, &b, a->delta.p, a->delta.n);
+    put_delta(q, &b, a);
+    q->thought += a->thinking.n;
     buf_puts(&b, ",\"done\":false}\n");
     if (gw_start(q, "application/x-ndjson") == 0)
         httpd_write_chunk(q->hr, buf_data(&b), buf_size(&b));
@@ -240,6 +272,8 @@ static void put_message(const struct gw_req *q, struct buf *b, const struct entr
     }
     if (q->streamed)
         cJSON_ReplaceItemInObjectCaseSensitive(j, "content", cJSON_CreateString(""));
+    if (q->thought)
+        cJSON_DeleteItemFromObjectCaseSensitive(j, "thinking");
     s = cJSON_PrintUnformatted(j);
     buf_puts(b, "\"message\":");
     buf_puts(b, s ? s : "{\"role\":\"assistant\",\"content\":\"\"}");
@@ -267,6 +301,7 @@ static void native_done(struct gw_req *q, const struct entry_answer *a)
     gw_counters(a, &b);
     if (!q->stream)
         gw_orion_obj(q, &b);
+    gw_orch_obj(a, &b);
     buf_putc(&b, '}');
     if (q->stream) {
         buf_putc(&b, '\n');
@@ -280,6 +315,25 @@ static void native_done(struct gw_req *q, const struct entry_answer *a)
     buf_release(&b);
 }
 
+/* An orchestration's step ended (a streamed run): a line Ollama's clients read as an empty
+ * piece of the answer, the step in orchestration_progress (a field they do not know). */
+static void native_progress(struct gw_req *q, const struct entry_answer *a)
+{
+    struct buf b;
+
+    if (!q->stream || !contract_json_ok(a->progress.p, a->progress.n, '{'))
+        return;
+    buf_init(&b, GW_BODY_MAX);
+    line_head(q, &b);
+    put_text(q, &b, "", 0);
+    buf_puts(&b, ",\"done\":false,\"orchestration_progress\":");
+    buf_append(&b, a->progress.p, a->progress.n);
+    buf_puts(&b, "}\n");
+    if (gw_start(q, "application/x-ndjson") == 0)
+        httpd_write_chunk(q->hr, buf_data(&b), buf_size(&b));
+    buf_release(&b);
+}
+
 bool gw_native_entry(struct gw_req *q, const struct entry_answer *a)
 {
     if (!q->hr)
@@ -287,6 +341,9 @@ bool gw_native_entry(struct gw_req *q, const struct entry_answer *a)
     switch (a->type) {
     case ENTRY_CHUNK:
         native_chunk(q, a);
+        return false;
+    case ENTRY_PROGRESS:
+        native_progress(q, a);
         return false;
     case ENTRY_DONE:
         native_done(q, a);
@@ -297,4 +354,19 @@ bool gw_native_entry(struct gw_req *q, const struct entry_answer *a)
     default:
         return false;
     }
+}
+
+void gw_add_chat_map(struct resp_cmd *c, const char *model, const struct chat_map *m)
+{
+    const char *const f[] = {"messages", m->messages, "options", m->options,
+                             "tools",    m->tools,    "format",  m->format,
+                             "think",    m->think};
+
+    resp_cmd_adds(c, "model");
+    resp_cmd_adds(c, model);
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i += 2)
+        if (f[i + 1]) {
+            resp_cmd_adds(c, f[i]);
+            resp_cmd_adds(c, f[i + 1]);
+        }
 }

@@ -36,6 +36,7 @@ static const struct gw_code codes[] = {
     {"not_implemented", "NOT_IMPLEMENTED", 501, false, 0},
     {"bad_response", "BAD_UPSTREAM_RESPONSE", 502, false, 0},
     {"failed_over_too_often", "FAILED_OVER_TOO_OFTEN", 502, false, 0},
+    {"orchestration_failed", "ORCHESTRATION_FAILED", 502, false, 0},
     {"ollama_unreachable", "NODE_UNREACHABLE", 502, true, 1000},
     {"node_failed", "NODE_FAILED", 502, false, 0},
     {"no_available_nodes", "NO_AVAILABLE_NODES", 503, true, 5000},
@@ -199,6 +200,11 @@ void gw_fail_error(struct gw_req *q, const struct gw_error *e)
 
     if (!q->hr)
         return;
+    if (q->kind == GW_MESSAGES) { /* Anthropic's shape, or its error event once streaming */
+        gw_messages_fail(q, e->status, e->msg);
+        q->hr = NULL;
+        return;
+    }
     if (!q->started) {
         gw_error_send(q->hr, GW_OPENAI_SHAPE(q->kind), e);
     } else if (GW_OPENAI_SHAPE(q->kind)) {

@@ -1,18 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The HTTP front's server side: one table of endpoints (path, method, handler), the bearer
- * token check (every endpoint but /health and /health/ready), 404 and 405.
+ * token check (every endpoint but /health and /health/ready; a bearer header, or x-api-key
+ * as Anthropic's clients send it), 404 and 405.
  */
 #include "gateway_int.h"
 
-#include "orion/jsonw.h"
 
 #include <string.h>
 #include <strings.h>
-
-#ifndef ORION_VERSION
-#define ORION_VERSION "dev"
-#endif
 
 /* Is s (n bytes) the token? In the same time whatever the first wrong byte. */
 static bool is_token(const struct gateway *g, const char *s, size_t n)
@@ -27,12 +23,15 @@ static bool is_token(const struct gateway *g, const char *s, size_t n)
     return diff == 0;
 }
 
+/* A bearer token, or (Anthropic's clients) the token as x-api-key. */
 static bool authorized(const struct gateway *g, const struct httpd_request *req)
 {
     const struct http_header *h = http_find(req->head, "Authorization");
+    const struct http_header *k = http_find(req->head, "x-api-key");
 
-    return h && h->value_len >= 7 && !strncasecmp(h->value, "Bearer ", 7) &&
-           is_token(g, h->value + 7, h->value_len - 7);
+    return (h && h->value_len >= 7 && !strncasecmp(h->value, "Bearer ", 7) &&
+            is_token(g, h->value + 7, h->value_len - 7)) ||
+           (k && is_token(g, k->value, k->value_len));
 }
 
 /* /ui?token=T: a browser cannot send a header when it opens a page; the page then sends the
@@ -52,18 +51,6 @@ static void plain(struct httpd_req *hr, int status, const char *ctype, const cha
     gw_respond(hr, status, ctype, NULL, body, strlen(body));
 }
 
-static void version(struct httpd_req *hr)
-{
-    struct buf b;
-
-    buf_init(&b, 4096);
-    buf_puts(&b, "{\"version\":");
-    json_quote(&b, ORION_VERSION, strlen(ORION_VERSION));
-    buf_putc(&b, '}');
-    gw_respond(hr, 200, "application/json; charset=utf-8", NULL, buf_data(&b), buf_size(&b));
-    buf_release(&b);
-}
-
 static bool is_get(const char *m) { return !strcmp(m, "GET") || !strcmp(m, "HEAD"); }
 
 /* One row per endpoint; /chat, /generate and /models are aliases of the Ollama ones (the
@@ -76,17 +63,24 @@ static void h_generate(struct gateway *g, struct httpd_req *hr, const struct htt
 {
     gw_native_post(g, hr, req, GW_GENERATE);
 }
-static void h_version(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+static void h_embed(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
-    (void)g;
-    (void)req;
-    version(hr);
+    gw_embed_post(g, hr, req, GW_EMBED);
 }
-static void h_register(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+static void h_embeddings(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+{
+    gw_embed_post(g, hr, req, GW_EMBED_LEGACY);
+}
+static void h_v1_embeddings(struct gateway *g, struct httpd_req *hr,
+                            const struct httpd_request *req)
+{
+    gw_embed_post(g, hr, req, GW_EMBED_OPENAI);
+}
+static void h_undrain(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
     gw_drain(g, hr, req, false);
 }
-static void h_deregister(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
+static void h_drain(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
     gw_drain(g, hr, req, true);
 }
@@ -111,11 +105,16 @@ static const struct {
     {"/api/chat", true, h_chat},           {"/api/generate", true, h_generate},
     {"/v1/chat/completions", true, gw_openai_post}, {"/api/show", true, gw_show},
     {"/v1/completions", true, gw_completion_post},
+    {"/api/embed", true, h_embed},          {"/api/embeddings", true, h_embeddings},
+    {"/v1/embeddings", true, h_v1_embeddings},
+    {"/v1/responses", true, gw_responses_post}, {"/v1/messages", true, gw_messages_post},
+    {"/api/pull", true, gw_pull},           {"/api/copy", true, gw_copy},
     {"/api/tags", false, gw_tags},          {"/api/ps", false, gw_ps},
-    {"/v1/models", false, gw_models},       {"/api/version", false, h_version},
+    {"/v1/models", false, gw_models},       {"/api/version", false, gw_version},
     {"/metrics", false, gw_metrics},        {"/stats", false, gw_stats},
-    {"/backends", false, gw_backends},      {"/backends/register", true, h_register},
-    {"/backends/deregister", true, h_deregister}, {"/ui", false, h_ui},
+    {"/backends", false, gw_backends},      {"/backends/register", true, gw_backend_register},
+    {"/backends/deregister", true, gw_backend_deregister}, {"/ui", false, h_ui},
+    {"/nodes/drain", true, h_drain},        {"/nodes/undrain", true, h_undrain},
     {"/", false, h_root},                  {"/chat", true, h_chat},
     {"/generate", true, h_generate},       {"/models", false, gw_tags},
     {"/v1/config", false, gw_config_get},  {"/v1/config", true, gw_config_post},
@@ -132,6 +131,13 @@ static bool route(struct gateway *g, struct httpd_req *hr, const struct httpd_re
 
     if (!strncmp(req->path, "/v1/models/", 11)) {
         gw_models_path(g, hr, req); /* GET {id}, POST {id}/load, POST {id}/unload */
+        return true;
+    }
+    if (!strcmp(req->path, "/api/delete")) { /* the one DELETE */
+        if (!strcmp(req->method, "DELETE"))
+            gw_delete(g, hr, req);
+        else
+            plain(hr, 405, "text/plain", "405 method not allowed");
         return true;
     }
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
@@ -161,12 +167,14 @@ void gw_on_http(void *arg, struct httpd_req *hr, const struct httpd_request *req
     }
     if (g->token && !authorized(g, req) &&
         !(!strcmp(req->path, "/ui") && query_token(g, req->query))) {
-        if (!strncmp(req->path, "/v1/", 4))
+        if (!strcmp(req->path, "/v1/messages"))
+            gw_messages_error(hr, 401, "missing or wrong API key (x-api-key) or bearer token");
+        else if (!strncmp(req->path, "/v1/", 4))
             gw_error_code(hr, true, "unauthorized", "missing or wrong bearer token");
         else
             gw_error_code(hr, false, "unauthorized", "unauthorized: missing or wrong bearer token");
         return;
     }
-    if (!route(g, hr, req))
+    if (!route(g, hr, req) && !gw_unserved(g, hr, req))
         plain(hr, 404, "text/plain", "404 page not found");
 }

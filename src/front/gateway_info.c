@@ -16,6 +16,10 @@
 #include <string.h>
 #include <time.h>
 
+#ifndef ORION_VERSION
+#define ORION_VERSION "dev"
+#endif
+
 #define JSON_UTF8 "application/json; charset=utf-8"
 #define INFO_MAX (16u * 1024 * 1024)
 

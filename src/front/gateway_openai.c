@@ -18,7 +18,7 @@
 
 #define OAI_MAX (64u * 1024 * 1024)
 
-static void not_found(struct httpd_req *hr, const char *model)
+void gw_openai_not_found(struct httpd_req *hr, const char *model)
 {
     char msg[ORION_MODEL_MAX + 32];
 
@@ -210,7 +210,7 @@ void gw_openai_post(struct gateway *g, struct httpd_req *hr, const struct httpd_
     else if (!cJSON_IsArray(msgs) || !cJSON_GetArraySize(msgs))
         gw_openai_error(hr, 400, "[] is too short - 'messages'");
     else if (!pick && gw_model_unknown(g, name))
-        not_found(hr, name);
+        gw_openai_not_found(hr, name);
     else if (!(m = convert_messages(msgs)) || !(q = gw_req_new(g, hr, GW_OPENAI, name))) {
         cJSON_free(m);
         gw_openai_error(hr, 500, "out of memory");
@@ -258,6 +258,22 @@ static void sse(struct gw_req *q, struct buf *b) /* send "data: <b>\n\n" */
     buf_release(&e);
 }
 
+/* ": <prefix><text>\n\n", a comment line of the event stream (text has no line break: it is
+ * compact JSON). */
+static void sse_comment(struct gw_req *q, const char *prefix, const char *text, size_t n)
+{
+    struct buf e;
+
+    buf_init(&e, OAI_MAX);
+    buf_puts(&e, ": ");
+    buf_puts(&e, prefix);
+    buf_append(&e, text, n);
+    buf_puts(&e, "\n\n");
+    if (!memchr(text, '\n', n) && !memchr(text, '\r', n) && gw_start(q, "text/event-stream") == 0)
+        httpd_write_chunk(q->hr, buf_data(&e), buf_size(&e));
+    buf_release(&e);
+}
+
 static void delta_chunk(struct gw_req *q, const char *d, size_t n)
 {
     struct buf b;
@@ -265,13 +281,31 @@ static void delta_chunk(struct gw_req *q, const char *d, size_t n)
     buf_init(&b, OAI_MAX);
     obj_head(q, &b, "chat.completion.chunk");
     buf_puts(&b, "\"choices\":[{\"index\":0,\"delta\":{");
-    if (!q->streamed)
+    if (!q->streamed && !q->thought)
         buf_puts(&b, "\"role\":\"assistant\",");
     buf_puts(&b, "\"content\":");
     json_quote(&b, d, n);
     buf_puts(&b, "},\"finish_reason\":null}]}");
     sse(q, &b);
     q->streamed += n ? n : 1; /* the role went out */
+    buf_release(&b);
+}
+
+/* A streamed piece of the model's reasoning: {"content":"","reasoning":T} (the role first). */
+static void reasoning_chunk(struct gw_req *q, const char *t, size_t n)
+{
+    struct buf b;
+
+    buf_init(&b, OAI_MAX);
+    obj_head(q, &b, "chat.completion.chunk");
+    buf_puts(&b, "\"choices\":[{\"index\":0,\"delta\":{");
+    if (!q->streamed && !q->thought)
+        buf_puts(&b, "\"role\":\"assistant\",");
+    buf_puts(&b, "\"content\":\"\",\"reasoning\":");
+    json_quote(&b, t, n);
+    buf_puts(&b, "},\"finish_reason\":null}]}");
+    sse(q, &b);
+    q->thought += n;
     buf_release(&b);
 }
 
@@ -362,6 +396,7 @@ static void openai_done_whole(struct gw_req *q, const struct entry_answer *a)
     buf_puts(&b, "}],");
     usage(a, &b);
     gw_orion_obj(q, &b);
+    gw_orch_obj(a, &b);
     buf_puts(&b, "}\n");
     gw_answer(q, "application/json", buf_data(&b), buf_size(&b));
     buf_release(&b);
@@ -407,6 +442,7 @@ static void openai_done_stream(struct gw_req *q, const struct entry_answer *a)
  * answer (streamed or whole) and errors, each API with its own writers. */
 struct openai_writers {
     void (*chunk)(struct gw_req *q, const char *d, size_t n);
+    void (*think)(struct gw_req *q, const char *t, size_t n); /* NULL: reasoning not streamed */
     void (*done_stream)(struct gw_req *q, const struct entry_answer *a);
     void (*done_whole)(struct gw_req *q, const struct entry_answer *a);
 };
@@ -418,8 +454,14 @@ static bool openai_entry(struct gw_req *q, const struct entry_answer *a,
         return true;
     switch (a->type) {
     case ENTRY_CHUNK:
+        if (q->stream && a->thinking.n && w->think)
+            w->think(q, a->thinking.p, a->thinking.n);
         if (q->stream && a->delta.n)
             w->chunk(q, a->delta.p, a->delta.n);
+        return false;
+    case ENTRY_PROGRESS: /* an SSE comment: every SSE client skips it */
+        if (q->stream && contract_json_ok(a->progress.p, a->progress.n, '{'))
+            sse_comment(q, "orchestration_progress ", a->progress.p, a->progress.n);
         return false;
     case ENTRY_DONE:
         if (a->node.n)
@@ -440,7 +482,8 @@ static bool openai_entry(struct gw_req *q, const struct entry_answer *a,
 
 bool gw_openai_entry(struct gw_req *q, const struct entry_answer *a)
 {
-    static const struct openai_writers chat = {delta_chunk, openai_done_stream, openai_done_whole};
+    static const struct openai_writers chat = {delta_chunk, reasoning_chunk, openai_done_stream,
+                                               openai_done_whole};
 
     return openai_entry(q, a, &chat);
 }
@@ -480,7 +523,7 @@ void gw_completion_post(struct gateway *g, struct httpd_req *hr, const struct ht
     else if (!stop_ok(cJSON_GetObjectItemCaseSensitive(j, "stop")))
         gw_openai_error(hr, 400, "invalid type for 'stop' field: want a string or strings");
     else if (!pick && gw_model_unknown(g, name))
-        not_found(hr, name);
+        gw_openai_not_found(hr, name);
     else if (!(q = gw_req_new(g, hr, GW_COMPLETION, name)))
         gw_openai_error(hr, 500, "out of memory");
     else {
@@ -583,6 +626,7 @@ static void cmpl_done_whole(struct gw_req *q, const struct entry_answer *a)
     buf_puts(&b, "}],");
     usage(a, &b);
     gw_orion_obj(q, &b);
+    gw_orch_obj(a, &b);
     buf_puts(&b, "}\n");
     gw_answer(q, "application/json", buf_data(&b), buf_size(&b));
     buf_release(&b);
@@ -592,7 +636,8 @@ static void cmpl_delta(struct gw_req *q, const char *d, size_t n) { cmpl_chunk(q
 
 bool gw_completion_entry(struct gw_req *q, const struct entry_answer *a)
 {
-    static const struct openai_writers cmpl = {cmpl_delta, cmpl_done_stream, cmpl_done_whole};
+    static const struct openai_writers cmpl = {cmpl_delta, NULL, cmpl_done_stream,
+                                               cmpl_done_whole};
 
     return openai_entry(q, a, &cmpl);
 }

@@ -2,8 +2,9 @@
 /*
  * The HTTP front's operating endpoints: GET /metrics (Prometheus text format 0.0.4), GET /stats
  * (the same numbers as JSON; the status page /ui reads it), GET /backends (every node,
- * eligible or why not) and POST /backends/register | /backends/deregister {"node":"ID"}
- * (HDEL / HSET on P:drain, as `orionctl undrain | drain` do).
+ * eligible or why not) and POST /nodes/undrain | /nodes/drain {"node":"ID"} (HDEL / HSET on
+ * P:drain, as `orionctl undrain | drain` do; /backends/register and /backends/deregister with
+ * a node and no URL still do it too, see gateway_backends.c).
  */
 #include "gateway_int.h"
 
@@ -358,34 +359,37 @@ void gw_drain(struct gateway *g, struct httpd_req *hr, const struct httpd_reques
 {
     cJSON *j = cJSON_ParseWithLength(req->body, req->body_len);
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(j, "node");
+
+    gw_drain_node(g, hr, cJSON_IsString(n) ? n->valuestring : NULL, drain);
+    cJSON_Delete(j);
+}
+
+void gw_drain_node(struct gateway *g, struct httpd_req *hr, const char *node, bool drain)
+{
     struct drain_ctx *d;
     char ts[32];
-    size_t len = cJSON_IsString(n) ? strlen(n->valuestring) : 0;
+    size_t len = node ? strlen(node) : 0;
     int rc;
 
     if (!len || len > ORION_NODE_ID_MAX) {
-        cJSON_Delete(j);
         json_error(hr, 400, "want {\"node\":\"ID\"}");
         return;
     }
     for (size_t i = 0; i < len; i++) {
-        if ((unsigned char)n->valuestring[i] <= ' ' || n->valuestring[i] == 0x7f) {
-            cJSON_Delete(j);
+        if ((unsigned char)node[i] <= ' ' || node[i] == 0x7f) {
             json_error(hr, 400, "a node id has no spaces or control characters");
             return;
         }
     }
     d = orion_calloc(1, sizeof(*d));
     if (!d) {
-        cJSON_Delete(j);
         json_error(hr, 500, "out of memory");
         return;
     }
     d->g = g;
     d->hr = hr;
     d->drain = drain;
-    memcpy(d->node, n->valuestring, len + 1);
-    cJSON_Delete(j);
+    memcpy(d->node, node, len + 1);
     {
         const struct node_view *v;
         double now;

@@ -284,7 +284,9 @@ void gw_health(struct gateway *g, struct httpd_req *hr, bool want_ready)
             buf_putc(&b, ',');
         node_view_json(&v[i], &b);
     }
-    buf_puts(&b, "]}");
+    buf_puts(&b, "],\"version\":"); /* the router's own, after the backends */
+    json_quote(&b, ORION_VERSION, strlen(ORION_VERSION));
+    buf_putc(&b, '}');
     send_json(hr, up ? 200 : 503, &b);
     buf_release(&why);
 }

@@ -5,6 +5,7 @@
  */
 #include "orion/contract.h"
 #include "orion/limits.h"
+#include "orion/orch.h"
 
 #include "cJSON.h"
 
@@ -23,6 +24,7 @@ int contract_keys_init(struct contract_keys *k, const char *prefix)
     snprintf(k->events, sizeof(k->events), "%s:events", prefix);
     snprintf(k->deadletter, sizeof(k->deadletter), "%s:deadletter", prefix);
     snprintf(k->drain, sizeof(k->drain), "%s:drain", prefix);
+    snprintf(k->backends, sizeof(k->backends), "%s:backends", prefix);
     snprintf(k->models, sizeof(k->models), "%s:models", prefix);
     return 0;
 }
@@ -38,6 +40,11 @@ static int key_with(const struct contract_keys *k, const char *what, const char 
 int contract_node_stream(const struct contract_keys *k, const char *node, char *out, size_t n)
 {
     return key_with(k, "requests", node, strlen(node), out, n);
+}
+
+int contract_admin_stream(const struct contract_keys *k, const char *node, char *out, size_t n)
+{
+    return key_with(k, "admin", node, strlen(node), out, n);
 }
 
 int contract_done_key(const struct contract_keys *k, const char *id, size_t idlen, char *out,
@@ -102,23 +109,35 @@ struct field_slot {
 
 #define SLOT(f) {#f, offsetof(struct contract_request, f)}
 static const struct field_slot slots[] = {
-    SLOT(request_id), SLOT(model),  SLOT(messages), SLOT(prompt), SLOT(system),     SLOT(options),
-    SLOT(format),     SLOT(tools),  SLOT(think),    SLOT(images), SLOT(keep_alive), SLOT(callback),
-    SLOT(node),       SLOT(suffix), SLOT(task_type), SLOT(role),
+    SLOT(request_id), SLOT(model),    SLOT(messages), SLOT(prompt),   SLOT(system),
+    SLOT(options),    SLOT(format),   SLOT(tools),    SLOT(think),    SLOT(images),
+    SLOT(keep_alive), SLOT(callback), SLOT(node),     SLOT(suffix),   SLOT(input),
+    SLOT(truncate),   SLOT(task_type), SLOT(role),    SLOT(orchestration_mode), SLOT(models),
 };
 
-static struct contract_str *slot_of(struct contract_request *r, const char *name, size_t n)
+/* The fields read as numbers or flags, kept as text until check_numbers judges them. */
+struct raw_nums {
+    struct contract_str priority, timeout_ms, stream, attempt, routed_at, dimensions, legacy;
+};
+
+#define NUM(f) {#f, offsetof(struct raw_nums, f)}
+static const struct field_slot num_slots[] = {
+    NUM(priority), NUM(timeout_ms), NUM(stream), NUM(attempt), NUM(routed_at), NUM(dimensions),
+    NUM(legacy),
+};
+
+static struct contract_str *slot_in(void *base, const struct field_slot *t, size_t nt,
+                                    const char *name, size_t n)
 {
-    for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
-        if (strlen(slots[i].name) == n && !memcmp(slots[i].name, name, n))
-            return (struct contract_str *)((char *)r + slots[i].off);
+    for (size_t i = 0; i < nt; i++)
+        if (strlen(t[i].name) == n && !memcmp(t[i].name, name, n))
+            return (struct contract_str *)((char *)base + t[i].off);
     return NULL;
 }
 
-/* Pass 1: pick the fields out. Pass 2 (check_fields) judges them. */
-static int collect(const struct resp_reply *f, struct contract_request *r, struct contract_str *pri,
-                   struct contract_str *tmo, struct contract_str *stream, struct contract_str *att,
-                   struct contract_str *routed, char *err, size_t errlen)
+/* Pass 1: pick the fields out. Pass 2 (the checks below) judges them. */
+static int collect(const struct resp_reply *f, struct contract_request *r, struct raw_nums *nums,
+                   char *err, size_t errlen)
 {
     for (size_t i = 0; i + 1 < f->n; i += 2) {
         const struct resp_reply *k = &f->elem[i], *v = &f->elem[i + 1];
@@ -128,21 +147,12 @@ static int collect(const struct resp_reply *f, struct contract_request *r, struc
             continue;
         val.p = v->str;
         val.n = v->len;
-        dst = slot_of(r, k->str, k->len);
-        if (!dst) {
-            if (k->len == 8 && !memcmp(k->str, "priority", 8))
-                dst = pri;
-            else if (k->len == 10 && !memcmp(k->str, "timeout_ms", 10))
-                dst = tmo;
-            else if (k->len == 6 && !memcmp(k->str, "stream", 6))
-                dst = stream;
-            else if (k->len == 7 && !memcmp(k->str, "attempt", 7))
-                dst = att;
-            else if (k->len == 9 && !memcmp(k->str, "routed_at", 9))
-                dst = routed;
-            else
-                continue;
-        }
+        dst = slot_in(r, slots, sizeof(slots) / sizeof(slots[0]), k->str, k->len);
+        if (!dst)
+            dst = slot_in(nums, num_slots, sizeof(num_slots) / sizeof(num_slots[0]), k->str,
+                          k->len);
+        if (!dst)
+            continue;
         if (v->len > ORION_FIELD_MAX) {
             snprintf(err, errlen, "field '%.*s' is larger than %u bytes", (int)k->len, k->str,
                      ORION_FIELD_MAX);
@@ -173,8 +183,57 @@ static int check_json_fields(const struct contract_request *r, char *err, size_t
     return 0;
 }
 
-static int check_model(const struct contract_request *r, char *err, size_t errlen)
+int contract_input_count(const char *s, size_t n)
 {
+    cJSON *j = cJSON_ParseWithLength(s, n);
+    const cJSON *e, *list = cJSON_IsArray(j) ? j : NULL;
+    int count = 0;
+
+    if (cJSON_IsString(j))
+        count = 1;
+    else if (!list)
+        count = -1;
+    cJSON_ArrayForEach(e, list) {
+        if (!cJSON_IsString(e) || count >= ORION_EMBED_MAX_INPUTS) {
+            count = -1;
+            break;
+        }
+        count++;
+    }
+    cJSON_Delete(j);
+    return count;
+}
+
+/* An embedding request's own fields: input, truncate, legacy. */
+static int check_embed(const struct contract_request *r, char *err, size_t errlen)
+{
+    if (r->kind != CONTRACT_EMBED) {
+        if (r->truncate.p || r->dimensions || r->legacy) {
+            snprintf(err, errlen, "fields 'truncate', 'dimensions' and 'legacy' need 'input'");
+            return -1;
+        }
+        return 0;
+    }
+    if (contract_input_count(r->input.p, r->input.n) < 0) {
+        snprintf(err, errlen, "field 'input' is not a JSON string or an array of at most %d "
+                 "strings", ORION_EMBED_MAX_INPUTS);
+        return -1;
+    }
+    if (r->legacy && r->input.p[0] != '"') {
+        snprintf(err, errlen, "field 'input' must be one JSON string with legacy=true");
+        return -1;
+    }
+    if (r->truncate.p && !str_is(r->truncate, "true") && !str_is(r->truncate, "false")) {
+        snprintf(err, errlen, "field 'truncate' must be true or false");
+        return -1;
+    }
+    return 0;
+}
+
+static int check_model(struct contract_request *r, char *err, size_t errlen)
+{
+    int given = !!r->messages.p + !!r->prompt.p + !!r->input.p;
+
     if (r->model.p && (r->model.n > ORION_MODEL_MAX || !printable(r->model) ||
                        memchr(r->model.p, ' ', r->model.n))) {
         snprintf(err, errlen, "field 'model' is not a model name");
@@ -184,11 +243,12 @@ static int check_model(const struct contract_request *r, char *err, size_t errle
         snprintf(err, errlen, "field 'task_type' is not a task type (printable, at most 64 bytes)");
         return -1;
     }
-    if (!!r->messages.p == !!r->prompt.p) {
-        snprintf(err, errlen, r->messages.p ? "give 'messages' or 'prompt', not both"
-                                            : "field 'messages' or 'prompt' is required");
+    if (given != 1) {
+        snprintf(err, errlen, given ? "give one of 'messages', 'prompt' and 'input', not more"
+                                    : "field 'messages', 'prompt' or 'input' is required");
         return -1;
     }
+    r->kind = r->messages.p ? CONTRACT_CHAT : r->prompt.p ? CONTRACT_GENERATE : CONTRACT_EMBED;
     if (r->think.p && !str_is(r->think, "true") && !str_is(r->think, "false") &&
         !str_is(r->think, "low") && !str_is(r->think, "medium") && !str_is(r->think, "high") &&
         !str_is(r->think, "max")) {
@@ -198,54 +258,101 @@ static int check_model(const struct contract_request *r, char *err, size_t errle
     return 0;
 }
 
-static int check_numbers(struct contract_request *r, struct contract_str pri, struct contract_str tmo,
-                         struct contract_str stream, struct contract_str att,
-                         struct contract_str routed, char *err, size_t errlen)
+static bool flag_ok(struct contract_str s, bool *out)
+{
+    if (!str_is(s, "true") && !str_is(s, "false") && !str_is(s, "1") && !str_is(s, "0"))
+        return false;
+    *out = str_is(s, "true") || str_is(s, "1");
+    return true;
+}
+
+static int check_numbers(struct contract_request *r, const struct raw_nums *nu, char *err,
+                         size_t errlen)
 {
     long long v;
 
-    if (pri.p) {
-        if (parse_int(pri, 1, 3, &v) < 0) {
+    if (nu->priority.p) {
+        if (parse_int(nu->priority, 1, 3, &v) < 0) {
             snprintf(err, errlen, "field 'priority' must be 1, 2 or 3");
             return -1;
         }
         r->priority = (int)v;
         r->has_priority = true;
     }
-    if (tmo.p) {
-        if (parse_int(tmo, 1, 7LL * 86400 * 1000, &r->timeout_ms) < 0) {
-            snprintf(err, errlen, "field 'timeout_ms' must be a positive integer of ms");
-            return -1;
-        }
+    if (nu->timeout_ms.p && parse_int(nu->timeout_ms, 1, 7LL * 86400 * 1000, &r->timeout_ms) < 0) {
+        snprintf(err, errlen, "field 'timeout_ms' must be a positive integer of ms");
+        return -1;
     }
-    if (stream.p) {
-        if (!str_is(stream, "true") && !str_is(stream, "false") && !str_is(stream, "1") &&
-            !str_is(stream, "0")) {
-            snprintf(err, errlen, "field 'stream' must be true or false");
-            return -1;
-        }
-        r->stream = str_is(stream, "true") || str_is(stream, "1");
+    if (nu->stream.p && !flag_ok(nu->stream, &r->stream)) {
+        snprintf(err, errlen, "field 'stream' must be true or false");
+        return -1;
     }
-    if (att.p && parse_int(att, 0, 1000, &v) == 0)
+    if (nu->legacy.p && !flag_ok(nu->legacy, &r->legacy)) {
+        snprintf(err, errlen, "field 'legacy' must be true or false");
+        return -1;
+    }
+    if (nu->dimensions.p && parse_int(nu->dimensions, 1, 65536, &r->dimensions) < 0) {
+        snprintf(err, errlen, "field 'dimensions' must be an integer from 1 to 65536");
+        return -1;
+    }
+    if (nu->attempt.p && parse_int(nu->attempt, 0, 1000, &v) == 0)
         r->attempt = (int)v;
-    if (routed.p)
-        parse_int(routed, 0, (long long)1 << 50, &r->routed_at);
+    if (nu->routed_at.p)
+        parse_int(nu->routed_at, 0, (long long)1 << 50, &r->routed_at);
+    return 0;
+}
+
+/* orchestration_mode one of the modes; models a JSON array of 1..ORCH_MAX_MODELS names. */
+static int check_orch(const struct contract_request *r, char *err, size_t errlen)
+{
+    enum orch_mode m;
+    cJSON *j, *e, *arr;
+    int n = 0;
+
+    if (r->orchestration_mode.p &&
+        orch_mode_parse(r->orchestration_mode.p, r->orchestration_mode.n, &m) < 0) {
+        snprintf(err, errlen, "field 'orchestration_mode' must be single, critique, debate, "
+                              "ensemble or pipeline");
+        return -1;
+    }
+    if (!r->models.p)
+        return 0;
+    j = cJSON_ParseWithLength(r->models.p, r->models.n);
+    arr = cJSON_IsArray(j) ? j : NULL;
+    cJSON_ArrayForEach(e, arr)
+    {
+        struct contract_str v;
+        if (!cJSON_IsString(e) || ++n > ORCH_MAX_MODELS)
+            break;
+        v.p = e->valuestring;
+        v.n = strlen(v.p);
+        if (!v.n || v.n > ORION_MODEL_MAX || !printable(v) || memchr(v.p, ' ', v.n))
+            break;
+    }
+    if (!cJSON_IsArray(j) || e || !n) {
+        cJSON_Delete(j);
+        snprintf(err, errlen, "field 'models' must be a JSON array of 1 to %d model names",
+                 ORCH_MAX_MODELS);
+        return -1;
+    }
+    cJSON_Delete(j);
     return 0;
 }
 
 int contract_request_parse(const struct resp_reply *fields, const char *entry_id,
                            struct contract_request *r, char *err, size_t errlen)
 {
-    struct contract_str pri = {0}, tmo = {0}, stream = {0}, att = {0}, routed = {0};
+    struct raw_nums nums;
 
     memset(r, 0, sizeof(*r));
+    memset(&nums, 0, sizeof(nums));
     r->entry_id = entry_id;
     r->priority = 2;
     if (!fields || fields->type != RESP_ARRAY) {
         snprintf(err, errlen, "entry has no fields");
         return -1;
     }
-    if (collect(fields, r, &pri, &tmo, &stream, &att, &routed, err, errlen) < 0)
+    if (collect(fields, r, &nums, err, errlen) < 0)
         return -1;
     if (r->callback.p && (r->callback.n > 256 || !printable(r->callback))) {
         r->callback.p = NULL; /* never write to a key we cannot trust */
@@ -259,20 +366,92 @@ int contract_request_parse(const struct resp_reply *fields, const char *entry_id
         snprintf(err, errlen, "field 'node' is not a node id");
         return -1;
     }
-    if (check_numbers(r, pri, tmo, stream, att, routed, err, errlen) < 0)
+    if (check_numbers(r, &nums, err, errlen) < 0 || check_embed(r, err, errlen) < 0 ||
+        check_orch(r, err, errlen) < 0)
         return -1;
     return check_json_fields(r, err, errlen);
 }
 
-struct contract_str contract_request_id(const struct contract_request *r)
+const char *contract_op_name(enum contract_op op)
 {
-    struct contract_str s = r->request_id;
+    return op == CONTRACT_PULL ? "pull" : op == CONTRACT_COPY ? "copy"
+           : op == CONTRACT_DELETE ? "delete" : NULL;
+}
 
+static bool name_ok(struct contract_str s)
+{
+    return s.p && s.n && s.n <= ORION_MODEL_MAX && printable(s) && !memchr(s.p, ' ', s.n);
+}
+
+int contract_admin_parse(const struct resp_reply *f, const char *entry_id,
+                         struct contract_admin *a, char *err, size_t errlen)
+{
+    struct contract_str op = {0}, insecure = {0};
+
+    memset(a, 0, sizeof(*a));
+    a->entry_id = entry_id;
+    if (!f || f->type != RESP_ARRAY) {
+        snprintf(err, errlen, "entry has no fields");
+        return -1;
+    }
+    for (size_t i = 0; i + 1 < f->n; i += 2) {
+        const struct resp_reply *k = &f->elem[i], *v = &f->elem[i + 1];
+        struct contract_str val = {v->str, v->len};
+        if (k->type != RESP_BULK || v->type != RESP_BULK || v->len > ORION_FIELD_MAX)
+            continue;
+        if (resp_str_eq(k, "request_id"))
+            a->request_id = val;
+        else if (resp_str_eq(k, "model"))
+            a->model = val;
+        else if (resp_str_eq(k, "destination"))
+            a->destination = val;
+        else if (resp_str_eq(k, "callback"))
+            a->callback = val;
+        else if (resp_str_eq(k, "op"))
+            op = val;
+        else if (resp_str_eq(k, "insecure"))
+            insecure = val;
+    }
+    if (a->callback.p && (a->callback.n > 256 || !printable(a->callback))) {
+        a->callback.p = NULL;
+        snprintf(err, errlen, "field 'callback' is not a key name (printable, at most 256 bytes)");
+        return -1;
+    }
+    a->op = str_is(op, "pull") ? CONTRACT_PULL : str_is(op, "copy") ? CONTRACT_COPY
+            : str_is(op, "delete") ? CONTRACT_DELETE : 0;
+    if (!a->op) {
+        snprintf(err, errlen, "field 'op' must be pull, copy or delete");
+        return -1;
+    }
+    if (!name_ok(a->model) || (a->op == CONTRACT_COPY && !name_ok(a->destination))) {
+        snprintf(err, errlen, "field '%s' is not a model name",
+                 name_ok(a->model) ? "destination" : "model");
+        return -1;
+    }
+    if (insecure.p && !flag_ok(insecure, &a->insecure)) {
+        snprintf(err, errlen, "field 'insecure' must be true or false");
+        return -1;
+    }
+    return 0;
+}
+
+static struct contract_str id_or_entry(struct contract_str s, const char *entry_id)
+{
     if (!s.p || !s.n || s.n > 256 || !printable(s)) {
-        s.p = r->entry_id;
-        s.n = r->entry_id ? strlen(r->entry_id) : 0;
+        s.p = entry_id;
+        s.n = entry_id ? strlen(entry_id) : 0;
     }
     return s;
+}
+
+struct contract_str contract_request_id(const struct contract_request *r)
+{
+    return id_or_entry(r->request_id, r->entry_id);
+}
+
+struct contract_str contract_admin_id(const struct contract_admin *a)
+{
+    return id_or_entry(a->request_id, a->entry_id);
 }
 
 const char contract_answer_lua[] =

@@ -117,6 +117,14 @@ void entry_answer_error_more(struct resp_cmd *c, const char *details, long retry
     }
 }
 
+void entry_answer_orch(struct resp_cmd *c, const char *orch, const char *meta)
+{
+    resp_cmd_adds(c, "orchestration");
+    resp_cmd_adds(c, orch);
+    resp_cmd_adds(c, "inference_metadata");
+    resp_cmd_adds(c, meta);
+}
+
 void entry_answer_done(struct resp_cmd *c, const struct entry_done *d)
 {
     resp_cmd_adds(c, "type");
@@ -143,8 +151,107 @@ void entry_answer_done(struct resp_cmd *c, const struct entry_done *d)
     }
 }
 
+void entry_answer_embed(struct resp_cmd *c, const struct entry_embed *e)
+{
+    resp_cmd_adds(c, "type");
+    resp_cmd_adds(c, "done");
+    resp_cmd_adds(c, "status");
+    resp_cmd_adds(c, "ok");
+    resp_cmd_adds(c, "embeddings");
+    resp_cmd_add(c, e->embeddings.p ? e->embeddings.p : "[]", e->embeddings.p ? e->embeddings.n : 2);
+    resp_cmd_adds(c, "model");
+    resp_cmd_add(c, e->model.p ? e->model.p : "", e->model.n);
+    resp_cmd_adds(c, "done_reason");
+    resp_cmd_adds(c, "stop");
+    for (int i = 0; i < ENTRY_NCOUNTERS; i++) {
+        resp_cmd_adds(c, entry_counter_names[i]);
+        resp_cmd_addf(c, "%lld", e->counter[i]);
+    }
+}
+
+static void add_opt(struct resp_cmd *c, const char *name, const char *v)
+{
+    if (!v)
+        return;
+    resp_cmd_adds(c, name);
+    resp_cmd_adds(c, v);
+}
+
+void entry_admin(struct resp_cmd *c, const char *stream, const struct entry_admin *a)
+{
+    resp_cmd_adds(c, "XADD");
+    resp_cmd_adds(c, stream);
+    resp_cmd_adds(c, "MAXLEN");
+    resp_cmd_adds(c, "~");
+    resp_cmd_adds(c, MAXLEN);
+    resp_cmd_adds(c, "*");
+    add_opt(c, "request_id", a->request_id);
+    add_opt(c, "op", a->op);
+    add_opt(c, "model", a->model);
+    add_opt(c, "destination", a->destination);
+    add_opt(c, "insecure", a->insecure ? "true" : NULL);
+    add_opt(c, "callback", a->callback);
+}
+
+void entry_admin_answer_begin(struct resp_cmd *c, const struct contract_keys *k,
+                              const struct contract_admin *a, const char *source,
+                              const char *group, const char *node)
+{
+    struct contract_request r;
+
+    memset(&r, 0, sizeof(r)); /* the answer's head needs only the ids and the callback */
+    r.entry_id = a->entry_id;
+    r.request_id = contract_admin_id(a);
+    r.callback = a->callback;
+    entry_answer_begin(c, k, &r, source, group, node);
+}
+
+void entry_admin_done(struct resp_cmd *c, const struct contract_admin *a)
+{
+    resp_cmd_adds(c, "type");
+    resp_cmd_adds(c, "done");
+    resp_cmd_adds(c, "status");
+    resp_cmd_adds(c, "ok");
+    resp_cmd_adds(c, "op");
+    resp_cmd_adds(c, contract_op_name(a->op) ? contract_op_name(a->op) : "");
+    resp_cmd_adds(c, "model");
+    resp_cmd_add(c, a->model.p ? a->model.p : "", a->model.n);
+    if (a->destination.p) {
+        resp_cmd_adds(c, "destination");
+        resp_cmd_add(c, a->destination.p, a->destination.n);
+    }
+}
+
+void entry_progress(struct entry_argv *a, struct contract_str callback, struct contract_str id,
+                    const char *node, long seq, const struct entry_progress *p)
+{
+    xadd_trimmed(a, callback.p, callback.n);
+    puts_(a, "request_id");
+    put_str(a, id);
+    puts_(a, "node_id");
+    puts_(a, node);
+    puts_(a, "type");
+    puts_(a, "progress");
+    puts_(a, "seq");
+    put_num(a, 0, seq);
+    puts_(a, "progress");
+    puts_(a, p->status ? p->status : "");
+    if (p->digest && *p->digest) {
+        puts_(a, "digest");
+        puts_(a, p->digest);
+    }
+    if (p->total >= 0) {
+        puts_(a, "total");
+        put_num(a, 1, p->total);
+    }
+    if (p->completed >= 0) {
+        puts_(a, "completed");
+        put_num(a, 2, p->completed);
+    }
+}
+
 void entry_chunk(struct entry_argv *a, struct contract_str callback, struct contract_str id,
-                 long seq, const char *delta, size_t n)
+                 long seq, const char *delta, size_t n, const char *thinking, size_t tn)
 {
     xadd_trimmed(a, callback.p, callback.n);
     puts_(a, "request_id");
@@ -155,6 +262,22 @@ void entry_chunk(struct entry_argv *a, struct contract_str callback, struct cont
     put_num(a, 0, seq);
     puts_(a, "delta");
     put(a, delta, n);
+    if (tn) {
+        puts_(a, "thinking");
+        put(a, thinking, tn);
+    }
+}
+
+void entry_orch_progress(struct entry_argv *a, struct contract_str callback,
+                         struct contract_str id, const char *json, size_t n)
+{
+    xadd_trimmed(a, callback.p, callback.n);
+    puts_(a, "request_id");
+    put_str(a, id);
+    puts_(a, "type");
+    puts_(a, "progress");
+    puts_(a, "progress");
+    put(a, json, n);
 }
 
 void entry_event_init(struct entry_event *e)
@@ -346,18 +469,29 @@ void entry_answer_read(const struct resp_reply *f, struct entry_answer *a)
     static const struct slot slots[] = {
         SLOT(entry_answer, "request_id", request_id), SLOT(entry_answer, "node_id", node),
         SLOT(entry_answer, "model", model),           SLOT(entry_answer, "delta", delta),
+        SLOT(entry_answer, "thinking", thinking),
         SLOT(entry_answer, "response", response),     SLOT(entry_answer, "message", message),
         SLOT(entry_answer, "done_reason", done_reason), SLOT(entry_answer, "error", error),
-        SLOT(entry_answer, "code", code), SLOT(entry_answer, "role", role),
-        SLOT(entry_answer, "details", details)};
+        SLOT(entry_answer, "code", code),         SLOT(entry_answer, "embeddings", embeddings),
+        SLOT(entry_answer, "op", op),             SLOT(entry_answer, "progress", progress),
+        SLOT(entry_answer, "digest", digest),     SLOT(entry_answer, "total", total),
+        SLOT(entry_answer, "completed", completed), SLOT(entry_answer, "role", role),
+        SLOT(entry_answer, "details", details),
+        SLOT(entry_answer, "orchestration", orchestration),
+        SLOT(entry_answer, "inference_metadata", metadata)};
     struct contract_str ra = field(f, "retry_after_ms");
     struct contract_str type = field(f, "type");
 
     a->type = entry_is(type, "chunk")   ? ENTRY_CHUNK
               : entry_is(type, "done")  ? ENTRY_DONE
               : entry_is(type, "error") ? ENTRY_ERROR
+              : entry_is(type, "progress") ? ENTRY_PROGRESS
                                         : ENTRY_OTHER;
     read_slots(f, a, slots, sizeof(slots) / sizeof(slots[0]));
+    if (!digits(a->total))
+        a->total.p = "", a->total.n = 0;
+    if (!digits(a->completed))
+        a->completed.p = "", a->completed.n = 0;
     a->retriable = entry_is(field(f, "retriable"), "true");
     a->retry_after_ms = digits(ra) && ra.n < 10 ? (long)number(ra) : 0;
     for (int i = 0; i < ENTRY_NCOUNTERS; i++) {
@@ -368,6 +502,43 @@ void entry_answer_read(const struct resp_reply *f, struct entry_answer *a)
 }
 
 long long entry_counter(const struct entry_answer *a, int which) { return number(a->counter[which]); }
+
+/* JSON white space */
+static bool ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+int entry_vec_next(const char *s, size_t n, size_t *pos, const char **v, size_t *vlen)
+{
+    size_t i = *pos;
+    int depth = 0;
+
+    if (i == 0) { /* past the outer '[' */
+        while (i < n && ws(s[i]))
+            i++;
+        if (i >= n || s[i] != '[')
+            return -1;
+        i++;
+    }
+    while (i < n && (ws(s[i]) || s[i] == ','))
+        i++;
+    if (i >= n || s[i] == ']')
+        return 0;
+    if (s[i] != '[')
+        return -1;
+    *v = s + i;
+    for (; i < n; i++) {
+        if (s[i] == '[')
+            depth++;
+        else if (s[i] == ']' && --depth == 0)
+            break;
+        else if (s[i] == '"' || s[i] == '{')
+            return -1; /* vectors hold numbers only */
+    }
+    if (i >= n)
+        return -1;
+    *vlen = (size_t)(s + i + 1 - *v);
+    *pos = i + 1;
+    return 1;
+}
 
 void entry_event_read(const struct resp_reply *f, struct entry_event *e)
 {

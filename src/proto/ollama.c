@@ -69,6 +69,13 @@ static int put_messages(struct buf *b, const struct ollama_gen *g)
     return rc | buf_append(b, m + i, n - i);
 }
 
+int ollama_put_keep_alive(struct buf *b, const char *keep_alive)
+{
+    if (keep_alive && is_json_number(keep_alive))
+        return put_raw(b, "keep_alive", keep_alive);
+    return put_str(b, "keep_alive", keep_alive, keep_alive ? strlen(keep_alive) : 0);
+}
+
 int ollama_build_body(const struct ollama_gen *g, struct buf *out, bool *chat)
 {
     int rc;
@@ -88,10 +95,7 @@ int ollama_build_body(const struct ollama_gen *g, struct buf *out, bool *chat)
     rc |= put_raw(out, "format", g->format) | put_raw(out, "options", g->options);
     rc |= put_raw(out, "tools", g->tools) | put_raw(out, "think", g->think);
     rc |= put_raw(out, "images", g->images);
-    if (g->keep_alive && is_json_number(g->keep_alive))
-        rc |= put_raw(out, "keep_alive", g->keep_alive);
-    else
-        rc |= put_str(out, "keep_alive", g->keep_alive, g->keep_alive ? strlen(g->keep_alive) : 0);
+    rc |= ollama_put_keep_alive(out, g->keep_alive);
     rc |= buf_putc(out, '}');
     if (rc < 0 && errno != ENOBUFS)
         errno = ENOMEM;
@@ -134,7 +138,8 @@ struct ollama_list { /* a GET of /api/ps or /api/tags, or an ollama_fetch */
     int status;
 };
 
-struct ollama *ollama_new(struct loop *l, const char *base_url, long header_ms)
+struct ollama *ollama_new_timeouts(struct loop *l, const char *base_url, long connect_ms,
+                                   long header_ms)
 {
     struct ollama *o = orion_calloc(1, sizeof(*o));
     struct httpc_opts ho;
@@ -142,6 +147,7 @@ struct ollama *ollama_new(struct loop *l, const char *base_url, long header_ms)
     if (!o)
         return NULL;
     memset(&ho, 0, sizeof(ho));
+    ho.connect_ms = connect_ms;
     ho.header_ms = header_ms;
     o->l = l;
     o->h = httpc_new(l, base_url, &ho);
@@ -198,6 +204,8 @@ static void list_free(struct ollama_list *s)
     buf_release(&s->body);
     orion_free(s);
 }
+
+struct httpc *ollama_http(struct ollama *o) { return o->h; }
 
 void ollama_free(struct ollama *o)
 {

@@ -16,69 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- raw spans: the bytes of one member's value inside an object, for a valid JSON text ---- */
-
-static const char *skip_ws(const char *p, const char *e)
-{
-    while (p < e && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-        p++;
-    return p;
-}
-
-static const char *skip_string(const char *p, const char *e)
-{
-    for (p++; p < e && *p != '"'; p++)
-        if (*p == '\\')
-            p++;
-    return p < e ? p + 1 : e;
-}
-
-static const char *skip_value(const char *p, const char *e)
-{
-    int depth = 0;
-
-    do {
-        if (p >= e)
-            return e;
-        if (*p == '"') {
-            p = skip_string(p, e);
-            continue;
-        }
-        if (*p == '{' || *p == '[')
-            depth++;
-        else if (*p == '}' || *p == ']')
-            depth--;
-        else if (depth == 0 && (*p == ',' || *p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-            return p;
-        p++;
-    } while (depth > 0 || (p < e && !strchr(",}] \t\r\n", *p)));
-    return p;
-}
-
-/* value of key (an unescaped name) in the object starting at p; NULL when absent */
-static const char *raw_member(const char *p, const char *e, const char *key, size_t *len)
-{
-    size_t kl = strlen(key);
-
-    p = skip_ws(p, e);
-    if (p >= e || *p != '{')
-        return NULL;
-    for (p = skip_ws(p + 1, e); p < e && *p == '"'; p = skip_ws(p, e)) {
-        const char *k = p + 1, *kend = skip_string(p, e), *v;
-
-        v = skip_ws(skip_ws(kend, e) + 1, e); /* past ':' */
-        p = skip_value(v, e);
-        if ((size_t)(kend - k) == kl + 1 && memcmp(k, key, kl) == 0) {
-            *len = (size_t)(p - v);
-            return v;
-        }
-        p = skip_ws(p, e);
-        if (p < e && *p == ',')
-            p++;
-    }
-    return NULL;
-}
-
 /* ---- line parsing ---- */
 
 static int depth_of(const cJSON *j, int d)
@@ -111,8 +48,9 @@ static int take_str(const cJSON *obj, const char *key, char **dst, size_t *len)
 static long long num(const cJSON *obj, const char *key)
 {
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(obj, key);
+    double d = cJSON_IsNumber(n) ? n->valuedouble : 0;
 
-    return cJSON_IsNumber(n) ? (long long)n->valuedouble : 0;
+    return d > -9e18 && d < 9e18 ? (long long)d : 0; /* past long long's range: undefined */
 }
 
 static void take_final(const cJSON *j, struct ollama_final *f)
@@ -138,9 +76,9 @@ static int take_tool_calls(const char *line, size_t n, bool chat, struct ollama_
     const char *e = line + n, *v = line;
     size_t len = n;
 
-    if (chat && !(v = raw_member(line, e, "message", &len)))
+    if (chat && !(v = ollama_json_member(line, e, "message", &len)))
         return -1;
-    v = raw_member(v, v + len, "tool_calls", &len);
+    v = ollama_json_member(v, v + len, "tool_calls", &len);
     if (!v || len < 2 || *v != '[')
         return v ? -1 : 0;
     if (len == 2 || (v[1] == ']'))

@@ -9,7 +9,7 @@
 
 int main(int argc, char **argv)
 {
-    struct router_conf rc;
+    struct router_conf rc = {0};
     const struct conf_opt opts[] = {
         CONF_COMMON_OPTS(&rc.c),
         {"max-temp", "ORION_MAX_TEMP", CONF_DOUBLE, "75", "hottest eligible node, in C", 0, 200,
@@ -48,6 +48,21 @@ int main(int argc, char **argv)
          "HTTP front ADDR:PORT, or off", 0, 0, &rc.http_listen, NULL, false},
         {"http-token", "ORION_HTTP_TOKEN", CONF_STR, NULL, "bearer token the HTTP front requires",
          0, 0, &rc.http_token, NULL, true},
+        {"backends", "ORION_BACKENDS", CONF_STR, NULL,
+         "Ollama servers this router runs as nodes itself, no worker: URL or NAME=URL, "
+         "comma-separated", 0, 0, &rc.backends, "BACKENDS", false},
+        {"backend-interval", "ORION_BACKEND_INTERVAL", CONF_INT, "5",
+         "seconds between probes of a URL backend (GET /api/version, /api/ps, /api/tags)", 1,
+         3600, &rc.backend_interval, NULL, false},
+        {"backend-parallel", "ORION_BACKEND_PARALLEL", CONF_INT, "8",
+         "most requests a URL backend is given at once (its capacity is learned below this)", 1,
+         64, &rc.backend_parallel, NULL, false},
+        {"connect-timeout", "ORION_CONNECT_TIMEOUT", CONF_INT, "3",
+         "seconds a connect to a URL backend may take", 1, 600, &rc.connect_timeout,
+         "CONNECT_TIMEOUT_SEC", false},
+        {"read-timeout", "ORION_READ_TIMEOUT", CONF_INT, "600",
+         "seconds a URL backend may take to start its answer (a cold model load counts)", 1,
+         86400, &rc.read_timeout, "READ_TIMEOUT_SEC", false},
         {"max-concurrent", "ORION_MAX_CONCURRENT", CONF_INT, "256",
          "HTTP connections the front serves at once (more get 503)", 1, 100000,
          &rc.max_concurrent, "INFERENCE_MAX_CONCURRENT_REQUESTS", false},
@@ -80,6 +95,27 @@ int main(int argc, char **argv)
         {"default-num-ctx", "ORION_DEFAULT_NUM_CTX", CONF_INT, "4096",
          "context a model runs with when nothing else says (Ollama's OLLAMA_CONTEXT_LENGTH)",
          256, 1 << 24, &rc.default_num_ctx, NULL, false},
+        {"critique-max-rounds", "ORION_CRITIQUE_MAX_ROUNDS", CONF_INT, "2",
+         "critique: rounds of critic and revision at most", 1, 10, &rc.critique_max_rounds,
+         "INFERENCE_CRITIQUE_MAX_ROUNDS", false},
+        {"critique-threshold", "ORION_CRITIQUE_THRESHOLD", CONF_DOUBLE, "0.8",
+         "critique: a critic score this high ends the run", 0, 1, &rc.critique_threshold,
+         "INFERENCE_CRITIQUE_THRESHOLD", false},
+        {"debate-max-rounds", "ORION_DEBATE_MAX_ROUNDS", CONF_INT, "3",
+         "debate: rounds of the participants at most", 1, 10, &rc.debate_max_rounds,
+         "INFERENCE_DEBATE_MAX_ROUNDS", false},
+        {"debate-reconcile-model", "ORION_DEBATE_RECONCILE_MODEL", CONF_STR, "primary",
+         "debate: the reconciler, a model or a role", 0, 0, &rc.debate_reconcile_model,
+         "INFERENCE_DEBATE_RECONCILE_MODEL", false},
+        {"ensemble-min-agreement", "ORION_ENSEMBLE_MIN_AGREEMENT", CONF_DOUBLE, "0.7",
+         "ensemble: agreement reported as enough; debate: agreement that ends the rounds", 0, 1,
+         &rc.ensemble_min_agreement, "INFERENCE_ENSEMBLE_MIN_AGREEMENT", false},
+        {"ensemble-synthesis-model", "ORION_ENSEMBLE_SYNTHESIS_MODEL", CONF_STR, "primary",
+         "ensemble: the synthesizer, a model or a role", 0, 0, &rc.ensemble_synthesis_model,
+         "INFERENCE_ENSEMBLE_SYNTHESIS_MODEL", false},
+        {"pipeline-stages", "ORION_PIPELINE_STAGES", CONF_STR, "draft,refine,validate",
+         "pipeline: its stages, comma-separated", 0, 0, &rc.pipeline_stages,
+         "INFERENCE_PIPELINE_STAGES", false},
     };
 
     conf_parse(opts, sizeof(opts) / sizeof(opts[0]), argc, argv, PROG,

@@ -265,6 +265,7 @@ static long claim_cb(struct loop *l, void *arg)
             redis_cmdv(r->cmd, 0, NULL, NULL, c.argc, c.argv, c.len);
     }
     resp_cmd_release(&c);
+    router_orch_claim(r);
     snprintf(idle, sizeof(idle), "%ld", r->rc->takeover_ms);
     redis_cmd(r->cmd, takeover_cb, r, "XAUTOCLAIM", r->keys.requests, CONTRACT_GROUP_ROUTER, r->me,
               idle, "0-0", "COUNT", "100", (char *)NULL);
@@ -316,6 +317,7 @@ static void on_signal(struct loop *l, int signo, void *arg)
 static int router_setup(struct router *r, const struct router_conf *rc)
 {
     char err[256];
+    int code;
 
     /* r comes zeroed from calloc: an all-zero route state is an initialised one, and leaving
      * it untouched keeps its ~0.3 MB out of RSS until real nodes use their part of it */
@@ -365,7 +367,8 @@ static int router_setup(struct router *r, const struct router_conf *rc)
     buf_init(&r->cancel_ids, (size_t)ROUTER_CANCEL_BATCH * 258);
     if (router_wait_pool_init(r) < 0)
         return ORION_EXIT_SYSTEM;
-    return router_service_init(r);
+    code = router_service_init(r);
+    return code ? code : router_orch_init(r);
 }
 
 void router_free(struct router *r)
@@ -373,6 +376,7 @@ void router_free(struct router *r)
     if (!r)
         return;
     gateway_free(r->gw);
+    router_backends_free(r);
     for (size_t i = 0; i < r->nw; i++)
         router_waiting_free(r, r->w[i]);
     orion_free(r->w);
@@ -380,6 +384,7 @@ void router_free(struct router *r)
     router_wait_pool_release(r);
     router_nodes_release(r);
     router_service_release(r);
+    router_orch_release(r);
     buf_release(&r->cancel_ids);
     rflights_release(&r->fl);
     orion_free(r->ord);
@@ -408,7 +413,8 @@ struct router *router_new(const struct router_conf *rc, int *code)
     r->ev = r->l ? redis_new(r->l, &o, router_events_state, r) : NULL;
     if (!r->cmd || !r->blk || !r->ev || loop_signal(r->l, SIGTERM, on_signal, r) < 0 ||
         loop_signal(r->l, SIGINT, on_signal, r) < 0 || !loop_timer(r->l, 0, router_refresh_cb, r) ||
-        !loop_timer(r->l, claim_period(r), claim_cb, r) || !loop_timer(r->l, 500, tick_cb, r)) {
+        !loop_timer(r->l, claim_period(r), claim_cb, r) || !loop_timer(r->l, 500, tick_cb, r) ||
+        router_orch_start(r) < 0) {
         *code = ORION_EXIT_SYSTEM;
         goto out_free;
     }
@@ -417,6 +423,9 @@ struct router *router_new(const struct router_conf *rc, int *code)
                                       read_room, read_take, read_taken, read_caught_up, r};
         group_init(&r->g, r->l, r->cmd, r->blk, &go);
     }
+    *code = router_backends_init(r);
+    if (*code)
+        goto out_free;
     r->last_report = loop_now();
     return r;
 out_free:
@@ -432,7 +441,7 @@ static struct gateway *front_start(struct router *r, char *err, size_t errlen)
     const struct gateway_host host = {r,           router_snapshot, router_stats,
                                       router_cancel, router_service,  router_set_config};
     const struct gateway_conf conf = {&r->rc->c, r->me, r->rc->http_listen, r->rc->http_token,
-                                      (int)r->rc->max_concurrent};
+                                      (int)r->rc->max_concurrent, r->placement};
 
     return gateway_new(r->l, r->cmd, &conf, &host, err, errlen);
 }
@@ -459,7 +468,7 @@ int router_run(const struct router_conf *rc)
     redis_start(r->cmd);
     redis_start(r->blk);
     redis_start(r->ev);
-    code = loop_run(r->l) < 0 ? ORION_EXIT_SYSTEM : 0;
+    code = router_backends_start(r) < 0 || loop_run(r->l) < 0 ? ORION_EXIT_SYSTEM : 0;
     if (code)
         log_errorx("event loop: out of memory");
     report(r);

@@ -21,9 +21,17 @@ struct router_conf {
     long takeover_ms; /* a waiting request idle this long belongs to a router that died */
     const char *policy, *placement, *router_id, *http_listen, *http_token;
     const char *binding; /* "auto" (or NULL), "late", "early" */
+    /* URL backends (router_backends.c): the list, and their probe interval (s), most requests
+     * at once, connect and read (response head) timeouts (s) */
+    const char *backends;
+    long backend_interval, backend_parallel, connect_timeout, read_timeout;
     /* the service contract (docs/PROTOCOL.md): roles, presets, admission, the context guard */
     const char *model_roles, *presets, *config, *preload, *orchestration_mode, *queue_strategy;
     long max_waiting, max_per_model, default_priority, default_num_ctx, max_concurrent;
+    /* orchestration (orch.h): the seed's knobs */
+    long critique_max_rounds, debate_max_rounds;
+    double critique_threshold, ensemble_min_agreement;
+    const char *debate_reconcile_model, *ensemble_synthesis_model, *pipeline_stages;
 };
 
 /* Run until SIGTERM/SIGINT. Returns the process exit code (0, 100 config, 111 system). */

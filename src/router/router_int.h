@@ -17,6 +17,7 @@
 #include "orion/redis.h"
 #include "orion/modelinfo.h"
 #include "orion/node.h"
+#include "orion/orch.h"
 #include "orion/preset.h"
 #include "orion/roles.h"
 #include "orion/route.h"
@@ -183,6 +184,7 @@ struct router {
     struct buf cancel_ids;  /* request ids of the MGET of cancel keys in flight, NUL after each */
     bool cancel_polling;    /* that MGET is in flight */
     size_t cancel_next;     /* where the next poll starts in w (a long list is taken in turns) */
+    struct backends *be;    /* the URL backends this router runs (router_backends.c) */
     /* the service contract (router_service.c, router_preload.c) */
     struct role_map user_roles;      /* --model-roles */
     struct preset_set presets;       /* built-in + --presets */
@@ -192,6 +194,13 @@ struct router {
     struct tokest est;               /* prompt token estimate, learned */
     struct admit flights;            /* requests in flight per model */
     struct preload *pre;             /* router_preload.c */
+    /* orchestrated requests (router_orch.c) */
+    struct orch_knobs orch_knobs;
+    struct orun *runs;               /* running orchestrations, newest first */
+    size_t nruns;
+    bool orch_reading, orch_cancel_polling;
+    struct buf orch_cancel_ids;      /* ids of the cancel MGET in flight, a NUL after each */
+    unsigned long orch_ticks;
 };
 
 /* The router of rc, its loop, connections (not started) and timers: NULL with *code, the exit
@@ -274,11 +283,29 @@ void router_preload_state(const struct router *r, struct gw_service *out);
 int router_set_config(void *arg, const char *name, char *err, size_t errlen);
 int router_activate(struct router *r, const char *name, char *err, size_t errlen);
 
+/* router_orch.c: requests run as several steps (orch.h) */
+int router_orch_init(struct router *r);   /* 0, or an exit code (logged) */
+int router_orch_start(struct router *r);  /* its timer, once the loop exists: 0, or -1 */
+void router_orch_release(struct router *r);
+/* A request read from P:requests: true when it is orchestrated, and then it was taken (its
+ * run started or resumed, or it was already running, or it was answered with an error):
+ * the caller holds it no further. */
+bool router_orch_take(struct router *r, const struct resp_reply *entry_id,
+                      const struct resp_reply *fields, const struct contract_request *req);
+bool router_orch_cancel(struct router *r, const char *request_id);
+/* XCLAIM ... JUSTID of the runs' entries (another router must not take them over). */
+void router_orch_claim(struct router *r);
+
 /* router_nodes.c */
 size_t router_route_nodes(struct router *r, struct route_node *out, struct rnode **map,
                           size_t max);
 long router_refresh_cb(struct loop *l, void *arg);
 struct rnode *router_node(struct router *r, const char *id, bool create);
 void router_nodes_release(struct router *r);
+
+/* router_backends.c: URL backends, each a node runner (src/worker/) on the router's loop */
+int router_backends_init(struct router *r); /* --backends: 0, or an exit code (logged) */
+int router_backends_start(struct router *r); /* 0, or -1 (ENOMEM) */
+void router_backends_free(struct router *r);  /* accepts r->be NULL */
 
 #endif

@@ -255,7 +255,9 @@ static void claim_entries(struct router *r, struct rnode *n, const struct resp_r
         if (router_hold(r, &e->elem[i], n->stream, CONTRACT_GROUP_WORKERS, 1) == 0)
             moved++;
     if (moved)
-        log_warnx("node %s is silent: moving %zu request(s) to other nodes", n->id, moved);
+        log_warnx("node %s takes no more work (silent, stopping, or its Ollama away): moving "
+                  "%zu request(s) to other nodes",
+                  n->id, moved);
 }
 
 static void unread_cb(struct redis *c, struct resp_reply *reply, void *arg)
@@ -292,17 +294,24 @@ static void autoclaim_cb(struct redis *c, struct resp_reply *reply, void *arg)
 }
 
 /* A silent node with work in its stream: claim its pending entries and read its unread ones,
- * as consumer `me` of its group; router_hold() then moves each elsewhere (attempt + 1). */
-static void failover(struct router *r, struct rnode *n)
+ * as consumer `me` of its group; router_hold() then moves each elsewhere (attempt + 1). A
+ * stopping node (claim false) keeps what it runs: only its unread entries are taken. */
+static void failover(struct router *r, struct rnode *n, bool claim)
 {
     struct node_ctx *x = node_ctx(r, n->id);
+    const char *unread[] = {"XREADGROUP", "GROUP", CONTRACT_GROUP_WORKERS, r->me, "COUNT",
+                            "100", "STREAMS", n->stream, ">"};
+    int rc;
 
     if (!x)
         return;
     redis_cmd(r->cmd, NULL, NULL, "XGROUP", "CREATE", n->stream, CONTRACT_GROUP_WORKERS,
               "0", "MKSTREAM", (char *)NULL);
-    if (redis_cmd(r->cmd, autoclaim_cb, x, "XAUTOCLAIM", n->stream, CONTRACT_GROUP_WORKERS, r->me,
-                  FAILOVER_MIN_IDLE, "0-0", "COUNT", "100", (char *)NULL) < 0) {
+    rc = claim ? redis_cmd(r->cmd, autoclaim_cb, x, "XAUTOCLAIM", n->stream,
+                           CONTRACT_GROUP_WORKERS, r->me, FAILOVER_MIN_IDLE, "0-0", "COUNT",
+                           "100", (char *)NULL)
+               : redis_cmdv(r->cmd, 0, unread_cb, x, 9, unread, NULL);
+    if (rc < 0) {
         orion_free(x);
         return;
     }
@@ -314,8 +323,8 @@ static bool node_stale(const struct router *r, const struct rnode *n, double now
     return !n->has_health || now - n->observed > (double)r->rc->stale_after;
 }
 
-/* A silent node: every flight of this router there ends without an answer (its requests
- * come back with the failover's claim, to be moved elsewhere). */
+/* A silent or away node: every flight of this router there ends without an answer (its
+ * requests come back with the failover's claim, to be moved elsewhere). */
 static void end_flights(struct router *r, struct rnode *nd, double now)
 {
     size_t idx = (size_t)(nd - r->nodes), k = rflights_of_node(&r->fl, idx, 0, NULL, 0);
@@ -327,7 +336,22 @@ static void end_flights(struct router *r, struct rnode *nd, double now)
     for (size_t i = 0; i < k; i++)
         router_flight_end(r, idx, ids[i], "", NULL, now);
     orion_free(ids);
-    log_warnx("node %s is silent: its %zu request(s) in flight count as ended", nd->id, k);
+    log_warnx("node %s is silent or away: its %zu request(s) in flight count as ended",
+              nd->id, k);
+}
+
+/* Its health says it takes nothing and cannot reach its Ollama (a URL backend whose probe
+ * failed): the work waiting in its stream goes elsewhere, as a silent node's does. */
+static bool node_away(const struct rnode *n)
+{
+    return n->has_health && !n->h.available && n->h.has_ollama_up && !n->h.ollama_up;
+}
+
+/* It is stopping (a worker on SIGTERM, a URL backend deregistered): it finishes what it
+ * runs and reads nothing more, so what waits unread in its stream goes elsewhere now. */
+static bool node_leaving(const struct rnode *n)
+{
+    return n->has_health && !n->h.available && n->h.draining;
 }
 
 static void refresh_done(struct redis *c, struct resp_reply *reply, void *arg)
@@ -348,12 +372,16 @@ static void refresh_done(struct redis *c, struct resp_reply *reply, void *arg)
     route_state_update(&r->st, nodes, n, &r->rs, now);
     for (size_t i = 0; i < r->nnodes; i++) {
         struct rnode *nd = &r->nodes[i];
-        if (!node_stale(r, nd, now))
-            continue;
-        if (nd->mine)
+        bool gone = node_stale(r, nd, now) || node_away(nd);
+
+        if (gone && nd->mine)
             end_flights(r, nd, now);
-        if (nd->xlen > 0 && !nd->claiming)
-            failover(r, nd);
+        if (nd->xlen <= 0 || nd->claiming)
+            continue;
+        if (gone)
+            failover(r, nd, true);
+        else if (node_leaving(nd))
+            failover(r, nd, false);
     }
     router_flights_refresh(r, now);
     router_preload_tick(r, now);

@@ -298,6 +298,11 @@ int router_hold(struct router *r, const struct resp_reply *entry, const char *sr
         router_waiting_free(r, w);
         return 0;
     }
+    if (!attempt_bump && !strcmp(src, r->keys.requests) &&
+        router_orch_take(r, id, fields, &w->req)) { /* run as steps, not placed */
+        router_waiting_free(r, w);
+        return 0;
+    }
     w->attempt = (w->req.attempt > 0 ? w->req.attempt : 0) + 1;
     if (attempt_bump) { /* it runs nowhere until it is moved again */
         struct contract_str rid = contract_request_id(&w->req);
@@ -352,7 +357,7 @@ bool router_cancel(void *arg, const char *request_id)
         router_waiting_free(r, w);
         return true;
     }
-    return false;
+    return router_orch_cancel(r, request_id);
 }
 
 static void cancel_poll_cb(struct redis *c, struct resp_reply *reply, void *arg)

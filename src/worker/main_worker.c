@@ -9,7 +9,7 @@
 
 int main(int argc, char **argv)
 {
-    struct worker_conf wc;
+    struct worker_conf wc = {0};
     const struct conf_opt opts[] = {
         CONF_COMMON_OPTS(&wc.c),
         {"node-id", "ORION_NODE_ID", CONF_STR, NULL, "node id (default: the host name)", 0, 0,
@@ -31,7 +31,11 @@ int main(int argc, char **argv)
          NULL, false},
         {"ollama-timeout", "ORION_OLLAMA_TIMEOUT", CONF_INT, "600",
          "seconds Ollama may take to send its response headers (a cold model load counts); "
-         "then the request is answered timeout", 1, 86400, &wc.ollama_timeout, NULL, false},
+         "then the request is answered timeout", 1, 86400, &wc.ollama_timeout,
+         "READ_TIMEOUT_SEC", false},
+        {"connect-timeout", "ORION_CONNECT_TIMEOUT", CONF_INT, "3",
+         "seconds a connect to Ollama may take; then the request is answered ollama_unreachable",
+         1, 600, &wc.connect_timeout, "CONNECT_TIMEOUT_SEC", false},
     };
 
     conf_parse(opts, sizeof(opts) / sizeof(opts[0]), argc, argv, PROG,

@@ -77,6 +77,20 @@ static void maybe_exit(struct worker *w)
         worker_health_remove(w, NULL, NULL);
 }
 
+void worker_job_abandon(struct job *j)
+{
+    struct worker *w = j->w;
+
+    job_remove(w, j);
+    maybe_exit(w);
+}
+
+void worker_stopped(struct worker *w)
+{
+    if (w->hk.stopped)
+        w->hk.stopped(w->hk.arg);
+}
+
 static long answer_retry_cb(struct loop *l, void *arg)
 {
     struct job *j = arg;
@@ -246,9 +260,11 @@ static size_t read_room(void *arg)
 {
     const struct worker *w = arg;
 
-    return w->stopping || w->njobs >= (size_t)w->wc->parallel
-               ? 0
-               : (size_t)w->wc->parallel - w->njobs;
+    size_t cap = (size_t)worker_capacity(w);
+
+    if (w->stopping || !worker_serving(w)) /* a backend that is away takes nothing */
+        return 0;
+    return w->njobs >= cap ? 0 : cap - w->njobs;
 }
 
 static void read_take(void *arg, const struct resp_reply *entry) { take_entry(arg, entry); }
@@ -259,13 +275,16 @@ static void cmd_state(struct redis *c, bool up, void *arg)
 {
     struct worker *w = arg;
 
+    worker_admin_link(w->admin, up);
     if (!up)
         return;
     if (!w->started) {
         w->started = true;
-        notify_ready();
-        log_info("worker %s: up, redis %s, ollama %s, parallel %ld", w->node, redis_addr(c),
-                 w->wc->ollama_url, w->wc->parallel);
+        if (w->hk.ready)
+            w->hk.ready(w->hk.arg);
+        log_info("%s %s: up, redis %s, ollama %s, parallel %s%ld", w->wc->remote ? "backend" : "worker",
+                 w->node, redis_addr(c), w->wc->ollama_url, w->wc->remote ? "up to " : "",
+                 w->wc->parallel);
     }
     /* answers that waited for Redis go first */
     for (size_t i = 0; i < w->njobs; i++)
@@ -284,10 +303,9 @@ static void cancel_cb(struct redis *c, struct resp_reply *reply, void *arg)
         if (e->type != RESP_BULK || i >= w->ncancel_ids) /* MGET: nil when not canceled */
             continue;
         j = job_find(w, w->cancel_ids[i]);
-        if (j && j->call) {
+        if (j && job_running(j)) {
             log_info("request %s: canceled by its caller", j->entry_id);
-            ollama_cancel(j->call); /* closing the connection stops Ollama's generation */
-            j->call = NULL;
+            job_stop(j); /* closing the connection stops Ollama's generation */
             job_answer_error(j, "canceled", false, "the request was canceled by its caller");
         }
     }
@@ -302,14 +320,16 @@ static long cancel_poll_cb(struct loop *l, void *arg)
     char key[CONTRACT_KEY_MAX];
 
     (void)l;
-    if (w->stopping && !w->njobs)
+    if (w->stopping && !w->njobs) {
+        w->cancel_timer = 0;
         return -1;
+    }
     w->ncancel_ids = 0;
     resp_cmd_init(&c);
     resp_cmd_adds(&c, "MGET");
     for (size_t i = 0; i < w->njobs && w->ncancel_ids < WORKER_MAX_PARALLEL; i++) {
         struct contract_str id = contract_request_id(&w->jobs[i]->req);
-        if (!w->jobs[i]->call ||
+        if (!job_running(w->jobs[i]) ||
             contract_cancel_key(&w->keys, id.p, id.n, key, sizeof(key)) < 0)
             continue;
         resp_cmd_adds(&c, key);
@@ -327,32 +347,29 @@ static long stop_timer_cb(struct loop *l, void *arg)
     struct worker *w = arg;
 
     (void)l;
+    w->stop_timer = 0;
     if (!w->njobs)
         return -1;
-    log_warnx("shutdown timeout: %zu request(s) stay pending for re-delivery", w->njobs);
+    log_warnx("%s: shutdown timeout: %zu request(s) stay pending for re-delivery", w->node,
+              w->njobs);
     while (w->njobs) /* not acknowledged: the next start (or a failover) runs them */
         job_remove(w, w->jobs[0]);
     maybe_exit(w);
     return -1;
 }
 
-static void on_signal(struct loop *l, int signo, void *arg)
+void worker_stop(struct worker *w)
 {
-    struct worker *w = arg;
-
-    if (w->stopping) {
-        log_info("signal %d again: exiting now", signo);
-        loop_stop(l);
+    if (w->stopping)
         return;
-    }
-    log_info("signal %d: taking no new requests; %zu running get up to %ld s", signo, w->njobs,
+    log_info("%s: taking no new requests; %zu running get up to %ld s", w->node, w->njobs,
              w->wc->shutdown_timeout);
     w->stopping = true;
-    notify_stopping();
+    worker_admin_stop(w->admin);
     group_stop(&w->g);
     redis_free(w->blk); /* a blocked read must not take entries we will not run */
     w->blk = NULL;
-    loop_timer(l, w->wc->shutdown_timeout * 1000, stop_timer_cb, w);
+    w->stop_timer = loop_timer(w->l, w->wc->shutdown_timeout * 1000, stop_timer_cb, w);
     maybe_exit(w);
 }
 
@@ -388,7 +405,6 @@ static int set_labels(struct worker *w, const char *csv)
 
 static int worker_setup(struct worker *w, const struct worker_conf *wc)
 {
-    memset(w, 0, sizeof(*w));
     health_init(&w->h);
     w->wc = wc;
     if (contract_keys_init(&w->keys, wc->c.prefix) < 0) {
@@ -409,60 +425,140 @@ static int worker_setup(struct worker *w, const struct worker_conf *wc)
     return set_labels(w, wc->labels);
 }
 
-static void worker_release(struct worker *w)
+void worker_free(struct worker *w)
 {
+    if (!w)
+        return;
+    {
+        const unsigned long timers[] = {w->health_timer, w->cancel_timer, w->stop_timer,
+                                        w->remove_timer};
+        for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++)
+            if (timers[i])
+                loop_timer_cancel(w->l, timers[i]);
+    }
+    group_stop(&w->g);
     while (w->njobs)
         job_remove(w, w->jobs[0]);
+    ollama_admin_cancel(w->vcall);
+    worker_admin_free(w->admin);
+    worker_probe_release(w);
     worker_ollama_release(w);
     worker_meta_release(w);
     health_release(&w->h);
     redis_free(w->cmd);
     redis_free(w->blk);
-    loop_free(w->l);
+    orion_free(w);
 }
+
+struct worker *worker_new(struct loop *l, const struct worker_conf *wc,
+                          const struct worker_hooks *hk, int *code)
+{
+    struct worker *w = orion_calloc(1, sizeof(*w));
+    struct redis_opts o;
+
+    if (!w) {
+        *code = ORION_EXIT_SYSTEM;
+        return NULL;
+    }
+    w->l = l;
+    if (hk)
+        w->hk = *hk;
+    *code = worker_setup(w, wc);
+    if (*code)
+        goto out_free;
+    daemon_redis_opts(&o, &wc->c, "redis");
+    w->cmd = redis_new(l, &o, cmd_state, w);
+    o.name = "redis (blocking reads)";
+    w->blk = redis_new(l, &o, group_redis_state, &w->g);
+    {
+        const struct group_opts go = {w->stream, CONTRACT_GROUP_WORKERS, w->node, 2000, 7000,
+                                      read_room, read_take, NULL, NULL, w};
+        group_init(&w->g, l, w->cmd, w->blk, &go);
+    }
+    *code = ORION_EXIT_SYSTEM;
+    if (!w->cmd || !w->blk)
+        goto out_free;
+    if (worker_ollama_init(w) < 0 || (wc->remote && worker_probe_init(w) < 0)) {
+        /* a bad URL is a setting to fix (100); no memory is temporary (111: restarted) */
+        if (errno == EINVAL) {
+            *code = ORION_EXIT_USAGE;
+            log_errorx("%s: ollama URL '%s': want http://HOST[:PORT]", w->node, wc->ollama_url);
+        }
+        goto out_free;
+    }
+    if (!(w->admin = worker_admin_new(w)))
+        goto out_free;
+    *code = 0;
+    return w;
+out_free:
+    worker_free(w);
+    return NULL;
+}
+
+int worker_start(struct worker *w)
+{
+    w->health_timer = loop_timer(w->l, 0, worker_health_cb, w);
+    w->cancel_timer = loop_timer(w->l, 1000, cancel_poll_cb, w);
+    if (!w->health_timer || !w->cancel_timer)
+        return -1;
+    redis_start(w->cmd);
+    redis_start(w->blk);
+    return 0;
+}
+
+/* --- the worker daemon ---------------------------------------------------------------- */
+
+static void on_signal(struct loop *l, int signo, void *arg)
+{
+    struct worker *w = arg;
+
+    if (w->stopping) {
+        log_info("signal %d again: exiting now", signo);
+        loop_stop(l);
+        return;
+    }
+    log_info("signal %d", signo);
+    notify_stopping();
+    worker_stop(w);
+}
+
+static void daemon_ready(void *arg)
+{
+    (void)arg;
+    notify_ready();
+}
+
+static void daemon_stopped(void *arg) { loop_stop(arg); }
 
 int worker_run(const struct worker_conf *wc)
 {
-    struct worker w;
-    struct redis_opts o;
-    int rc = worker_setup(&w, wc);
-    const struct group_opts go = {w.stream, CONTRACT_GROUP_WORKERS, w.node, 2000, 7000,
-                                  read_room, read_take, NULL, NULL, &w};
+    struct loop *l;
+    struct worker *w;
+    struct worker_hooks hk = {daemon_ready, daemon_stopped, NULL};
+    char node[ORION_NODE_ID_MAX + 1];
+    int rc;
 
-    if (rc) {
-        health_release(&w.h);
-        return rc;
-    }
     json_init();
-    if (daemon_check_redis(&wc->c) < 0) {
-        health_release(&w.h);
+    if (daemon_check_redis(&wc->c) < 0)
+        return ORION_EXIT_SYSTEM;
+    l = loop_new();
+    if (!l) {
+        log_errorx("out of memory");
         return ORION_EXIT_SYSTEM;
     }
-    daemon_redis_opts(&o, &wc->c, "redis");
-    w.l = loop_new();
-    w.cmd = w.l ? redis_new(w.l, &o, cmd_state, &w) : NULL;
-    o.name = "redis (blocking reads)";
-    w.blk = w.l ? redis_new(w.l, &o, group_redis_state, &w.g) : NULL;
-    group_init(&w.g, w.l, w.cmd, w.blk, &go);
-    if (!w.cmd || !w.blk || worker_ollama_init(&w) < 0) {
-        /* a bad URL is a setting to fix (100); no memory is temporary (111: restarted) */
-        rc = w.blk && errno == EINVAL ? ORION_EXIT_USAGE : ORION_EXIT_SYSTEM;
-        if (rc == ORION_EXIT_USAGE)
-            log_errorx("--ollama-url '%s': want http://HOST[:PORT]", wc->ollama_url);
-    } else if (loop_signal(w.l, SIGTERM, on_signal, &w) < 0 ||
-               loop_signal(w.l, SIGINT, on_signal, &w) < 0 ||
-               !loop_timer(w.l, 0, worker_health_cb, &w) ||
-               !loop_timer(w.l, 1000, cancel_poll_cb, &w)) {
+    hk.arg = l;
+    w = worker_new(l, wc, &hk, &rc);
+    if (w && (loop_signal(l, SIGTERM, on_signal, w) < 0 ||
+              loop_signal(l, SIGINT, on_signal, w) < 0 || worker_start(w) < 0))
         rc = ORION_EXIT_SYSTEM;
-    } else {
-        redis_start(w.cmd);
-        redis_start(w.blk);
-        rc = loop_run(w.l) < 0 ? ORION_EXIT_SYSTEM : 0;
-    }
+    else if (w)
+        rc = loop_run(l) < 0 ? ORION_EXIT_SYSTEM : 0;
     if (rc == ORION_EXIT_SYSTEM)
         log_errorx("out of memory");
-    worker_release(&w);
+    snprintf(node, sizeof(node), "%s", w ? w->node : "");
+    worker_free(w);
+    loop_free(l);
     if (!rc)
-        log_info("worker %s: stopped", w.node);
+        log_info("worker %s: stopped", node);
     return rc;
 }

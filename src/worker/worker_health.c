@@ -3,9 +3,13 @@
  * The worker's health report: every --health-interval seconds read /proc and /sys under
  * --sysfs-root, ask Ollama what is loaded (/api/ps), installed (/api/tags) and its version
  * (/api/version), and HSET the record (after P:models, worker_meta.c, when that changed). An
- * Ollama that does not answer gives models [] and ollama_up false, and the worker
- * stays available so that it recovers by itself. A failed Redis write is simply retried at
+ * Ollama that does not answer gives models [] and ollama_up false, and the worker stays
+ * available so that it recovers by itself. A failed Redis write is simply retried at
  * the next interval: the newest record is the only one that matters.
+ *
+ * A remote runner (a URL backend) reads no /proc: CPU and RAM are unknown (-1) and there is no
+ * temperature; its GET /api/version probe runs beside /api/ps and /api/tags, and the record
+ * says available and ollama_up only while that probe answers.
  */
 #include "worker_int.h"
 
@@ -22,12 +26,12 @@ static void publish(struct worker *w)
     bool was_up = w->h.ollama_up;
 
     w->publishing = false;
-    w->h.available = !w->stopping;
+    w->h.available = !w->stopping && worker_serving(w);
     w->h.draining = w->stopping;
-    w->h.capacity = w->wc->parallel;
+    w->h.capacity = worker_capacity(w);
     w->h.inflight = (long)w->njobs;
     w->h.last_seen = (long long)time(NULL);
-    w->h.ollama_up = w->ps_ok;
+    w->h.ollama_up = w->wc->remote ? w->probe_ok : w->ps_ok;
     if (was_up != w->h.ollama_up || !w->health_logged) {
         if (!w->h.ollama_up)
             log_warnx("ollama %s: not answering; health reports ollama_up false",
@@ -45,11 +49,12 @@ static void publish(struct worker *w)
         worker_health_remove(w, NULL, NULL);
 }
 
-static void probe_done(struct worker *w)
+void worker_probe_done(struct worker *w)
 {
     if (--w->pending_probes == 0) {
         worker_meta_probed(w);
         publish(w);
+        worker_read_more(w); /* a remote runner takes work again once its probe answers */
     }
 }
 
@@ -75,7 +80,7 @@ static void ps_cb(void *arg, int status, const char *body, size_t n)
     } else if (set_list(&w->h.models, &w->h.nmodels, w->meta.ps, w->meta.nps) < 0) {
         health_set_list(&w->h.models, &w->h.nmodels, NULL, 0);
     }
-    probe_done(w);
+    worker_probe_done(w);
 }
 
 static void tags_cb(void *arg, int status, const char *body, size_t n)
@@ -85,23 +90,20 @@ static void tags_cb(void *arg, int status, const char *body, size_t n)
     /* installed is kept from the last good answer: a model stays on disk when Ollama hiccups */
     if (worker_meta_take(w, false, status, body, n) == 0)
         set_list(&w->h.installed, &w->h.ninstalled, w->meta.tags, w->meta.ntags);
-    probe_done(w);
+    worker_probe_done(w);
 }
 
-static void version_cb(void *arg, int status, const char *body, size_t n)
+static void version_cb(void *arg, const char *version)
 {
     struct worker *w = arg;
-    cJSON *j = status == 200 ? cJSON_ParseWithLength(body, n) : NULL;
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "version");
 
-    /* kept from the last good answer, as installed: the router reads it for the prompt cache
-     * Ollama keeps (route.h host_cache), which changes only with an upgrade */
-    if (cJSON_IsString(v) && strlen(v->valuestring) < sizeof(w->h.ollama_version)) {
-        snprintf(w->h.ollama_version, sizeof(w->h.ollama_version), "%s", v->valuestring);
+    w->vcall = NULL;
+    /* kept from the last good answer, as installed is */
+    if (version) {
+        snprintf(w->h.ollama_version, sizeof(w->h.ollama_version), "%s", version);
         w->h.has_ollama_version = true;
     }
-    cJSON_Delete(j);
-    probe_done(w);
+    worker_probe_done(w);
 }
 
 long worker_health_cb(struct loop *l, void *arg)
@@ -109,23 +111,33 @@ long worker_health_cb(struct loop *l, void *arg)
     struct worker *w = arg;
 
     (void)l;
+    if (w->removing) { /* stopped: the field is gone and stays gone */
+        w->health_timer = 0;
+        return -1;
+    }
     if (w->publishing)
         return w->wc->interval * 1000;
     snprintf(w->h.node_id, sizeof(w->h.node_id), "%s", w->node);
-    if (health_collect(&w->h, w->wc->sysfs_root, &w->prev_cpu, &w->have_prev_cpu) < 0 &&
-        !w->metrics_warned) {
+    if (w->wc->remote) { /* nothing of the machine is visible over Ollama's API */
+        w->h.cpu_percent = w->h.ram_percent = w->h.load1 = -1;
+        w->h.ram_used_mb = w->h.ram_total_mb = 0;
+        w->h.has_temp = false;
+    } else if (health_collect(&w->h, w->wc->sysfs_root, &w->prev_cpu, &w->have_prev_cpu) < 0 &&
+               !w->metrics_warned) {
         log_warnx("reading /proc under '%s' failed: health shows what could be read",
                   w->wc->sysfs_root);
         w->metrics_warned = true;
     }
     w->publishing = true;
-    w->pending_probes = 3;
+    w->pending_probes = w->wc->remote ? 4 : 3; /* ps, tags, version (+ the backend's probe) */
+    if (w->wc->remote)
+        worker_probe_start(w);
     if (ollama_fetch(w->ollama, "GET", "/api/ps", NULL, 0, ps_cb, w) < 0)
         ps_cb(w, -1, "", 0);
     if (ollama_fetch(w->ollama, "GET", "/api/tags", NULL, 0, tags_cb, w) < 0)
         tags_cb(w, -1, "", 0);
-    if (ollama_fetch(w->ollama, "GET", "/api/version", NULL, 0, version_cb, w) < 0)
-        version_cb(w, -1, "", 0);
+    if (!(w->vcall = ollama_version(w->ollama, version_cb, w)))
+        version_cb(w, NULL);
     return w->wc->interval * 1000;
 }
 
@@ -136,17 +148,23 @@ static void removed_cb(struct redis *c, struct resp_reply *reply, void *arg)
     (void)c;
     (void)reply;
     log_info("worker %s: health field removed", w->node);
-    loop_stop(w->l);
+    if (w->remove_timer)
+        loop_timer_cancel(w->l, w->remove_timer);
+    w->remove_timer = 0;
+    worker_stopped(w);
 }
 
 static long remove_timeout_cb(struct loop *l, void *arg)
 {
-    (void)arg;
-    loop_stop(l); /* Redis is away: the router will see the field go stale instead */
+    struct worker *w = arg;
+
+    (void)l;
+    w->remove_timer = 0;
+    worker_stopped(w); /* Redis is away: the router will see the field go stale instead */
     return -1;
 }
 
-/* Shutdown: HDEL our field, then stop the loop (or stop after 2 s without Redis). */
+/* Shutdown: HDEL our field, then the stop is complete (or after 2 s without Redis). */
 void worker_health_remove(struct worker *w, redis_reply_fn *cb, void *arg)
 {
     (void)cb;
@@ -156,7 +174,7 @@ void worker_health_remove(struct worker *w, redis_reply_fn *cb, void *arg)
     w->removing = true;
     redis_cmd(w->cmd, NULL, NULL, "HDEL", w->keys.models, w->node, (char *)NULL);
     if (redis_cmd(w->cmd, removed_cb, w, "HDEL", w->keys.health, w->node, (char *)NULL) < 0)
-        loop_stop(w->l);
+        worker_stopped(w);
     else
-        loop_timer(w->l, 2000, remove_timeout_cb, w);
+        w->remove_timer = loop_timer(w->l, 2000, remove_timeout_cb, w);
 }

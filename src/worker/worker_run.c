@@ -18,7 +18,8 @@
 
 int worker_ollama_init(struct worker *w)
 {
-    w->ollama = ollama_new(w->l, w->wc->ollama_url, w->wc->ollama_timeout * 1000);
+    w->ollama = ollama_new_timeouts(w->l, w->wc->ollama_url, w->wc->connect_timeout * 1000,
+                                    w->wc->ollama_timeout * 1000);
     return w->ollama ? 0 : -1;
 }
 
@@ -28,12 +29,22 @@ void worker_ollama_release(struct worker *w)
     w->ollama = NULL;
 }
 
+bool job_running(const struct job *j) { return j->call || j->ecall; }
+
+void job_stop(struct job *j)
+{
+    ollama_cancel(j->call);
+    ollama_embed_cancel(j->ecall);
+    j->call = NULL;
+    j->ecall = NULL;
+}
+
 void job_free(struct job *j)
 {
     if (!j)
         return;
-    if (j->call)
-        ollama_cancel(j->call);
+    worker_note_streaming(j, false);
+    job_stop(j);
     if (j->answer_timer)
         loop_timer_cancel(j->w->l, j->answer_timer);
     buf_release(&j->text);
@@ -46,7 +57,7 @@ void job_free(struct job *j)
 }
 
 /* Start the answer: the script's keys and arguments, then request_id and node_id. */
-static void answer_begin(struct job *j)
+void job_answer_begin(struct job *j)
 {
     struct worker *w = j->w;
 
@@ -61,7 +72,7 @@ static void answer_begin(struct job *j)
 /* A command that could not be built (out of memory, past the command buffer) is never sent:
  * the caller is answered too_large instead; only when not even that can be built does the
  * entry stay pending (taken again when the worker restarts). */
-static void answer_send(struct job *j)
+void job_answer_send(struct job *j)
 {
     int e;
 
@@ -87,9 +98,9 @@ void job_answer_error(struct job *j, const char *code, bool retriable, const cha
 {
     j->final.ok = false;
     snprintf(j->err_code, sizeof(j->err_code), "%s", code);
-    answer_begin(j);
+    job_answer_begin(j);
     entry_answer_error(&j->answer, code, retriable, msg, j->req.model);
-    answer_send(j);
+    job_answer_send(j);
 }
 
 /* The assistant message as JSON for chat answers: role, content, thinking, tool_calls. */
@@ -115,6 +126,7 @@ static void on_done(void *arg, const struct ollama_final *f)
     struct buf m;
 
     j->call = NULL;
+    worker_note_streaming(j, false);
     j->final = *f;
     j->final.ok = true;
     memset(&d, 0, sizeof(d));
@@ -135,12 +147,12 @@ static void on_done(void *arg, const struct ollama_final *f)
     d.counter[ENTRY_PROMPT_EVAL_DURATION] = f->prompt_eval_duration;
     d.counter[ENTRY_EVAL_COUNT] = f->eval_count;
     d.counter[ENTRY_EVAL_DURATION] = f->eval_duration;
-    answer_begin(j);
+    job_answer_begin(j);
     entry_answer_done(&j->answer, &d);
     buf_release(&m);
     log_debug("request %s: done (%s, %lld tokens, load %.2f s)", j->entry_id, f->done_reason,
               f->eval_count, (double)f->load_duration / 1e9);
-    answer_send(j);
+    job_answer_send(j);
 }
 
 static void on_error(void *arg, const char *code, bool retriable, const char *msg)
@@ -148,6 +160,17 @@ static void on_error(void *arg, const char *code, bool retriable, const char *ms
     struct job *j = arg;
 
     j->call = NULL;
+    worker_note_streaming(j, false);
+    if (j->w->wc->remote && !strcmp(code, "ollama_unreachable") && !buf_size(&j->text) &&
+        !j->w->stopping) {
+        /* the backend is gone: the request stays pending, and the router moves it to another
+         * node once the probe has marked this one down */
+        log_warnx("request %s: backend %s: %s; left for another node", j->entry_id, j->w->node,
+                  msg);
+        j->w->probe_ok = false;
+        worker_job_abandon(j);
+        return;
+    }
     log_warnx("request %s: %s: %s", j->entry_id, code, msg);
     job_answer_error(j, code, retriable, msg);
 }
@@ -157,6 +180,8 @@ static void on_chunk(void *arg, const char *delta, size_t n, const char *thinkin
     struct job *j = arg;
     struct entry_argv a;
 
+    if (n || tn)
+        worker_note_streaming(j, true);
     if ((n && buf_append(&j->text, delta, n) < 0) ||
         (tn && buf_append(&j->thinking, thinking, tn) < 0)) {
         ollama_cancel(j->call);
@@ -164,9 +189,10 @@ static void on_chunk(void *arg, const char *delta, size_t n, const char *thinkin
         job_answer_error(j, "too_large", false, "the answer is larger than the field limit");
         return;
     }
-    if (!j->req.stream || !j->req.callback.p || !n)
+    if (!j->req.stream || !j->req.callback.p || (!n && !tn))
         return;
-    entry_chunk(&a, j->req.callback, contract_request_id(&j->req), ++j->seq, delta, n);
+    entry_chunk(&a, j->req.callback, contract_request_id(&j->req), ++j->seq, delta, n, thinking,
+                tn);
     redis_cmdv(j->w->cmd, 0, NULL, NULL, a.argc, a.argv, a.len);
 }
 
@@ -190,7 +216,12 @@ void job_start(struct job *j)
 {
     static const struct ollama_cbs cbs = {on_chunk, on_tool_calls, on_done, on_error};
     struct ollama_gen g;
+    char think[16]; /* the contract's word as Ollama's JSON: true, false, or "low" ... "max" */
 
+    if (j->req.kind == CONTRACT_EMBED) {
+        job_start_embed(j);
+        return;
+    }
     memset(&g, 0, sizeof(g));
     g.model = j->req.model.p;
     g.model_len = j->req.model.n;
@@ -203,7 +234,10 @@ void job_start(struct job *j)
     g.options = cstr(j->req.options);
     g.format = cstr(j->req.format);
     g.tools = cstr(j->req.tools);
-    g.think = cstr(j->req.think);
+    if (j->req.think.p && (entry_is(j->req.think, "true") || entry_is(j->req.think, "false")))
+        g.think = cstr(j->req.think);
+    else if (j->req.think.p && snprintf(think, sizeof(think), "\"%s\"", j->req.think.p) > 0)
+        g.think = think; /* contract_request_parse allows only these words */
     g.images = cstr(j->req.images);
     g.keep_alive = j->req.keep_alive.p ? cstr(j->req.keep_alive) : j->w->wc->keep_alive;
     j->started = loop_now();

@@ -56,7 +56,7 @@ wait_for 10 answered $P:cb:app:3
 is "$(answer_field $P:cb:app:3 code)" bad_request "a malformed request answered bad_request by the router's user"
 csub model nope:1b prompt x timeout_ms 1500 callback $P:cb:app:4 >/dev/null
 wait_for 10 answered $P:cb:app:4
-is "$(answer_field $P:cb:app:4 code)" model_not_found "a model installed nowhere: model_not_found by the router's user"
+is "$(answer_field $P:cb:app:4 code)" model_not_found "a request for a model no node has: model_not_found, written by the router's user"
 curl -sf -X POST -d '{"mode":"hang"}' "$SIM_URL_a/sim/fail" >/dev/null
 curl -sf -X POST -d '{"mode":"hang"}' "$SIM_URL_b/sim/fail" >/dev/null
 csub model gemma3:1b prompt "cancel me" request_id acl-cancel callback $P:cb:app:5 >/dev/null

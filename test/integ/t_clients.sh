@@ -2,7 +2,8 @@
 # The router's HTTP front with real clients: the official npm packages `ollama` and `openai`
 # (pinned in test/node/package.json and package-lock.json, installed here with `npm ci` into
 # test/node/node_modules) against a whole cluster on loopback: redis-server, two ollama-sims,
-# two workers, the router. test/node/clients.mjs prints TAP, taken over line by line. Then
+# two workers, the router: chat, generate, completions, embeddings, version, pull, copy, delete,
+# and OpenAI's Responses API whole and streamed. test/node/clients.mjs prints TAP, taken over line by line. Then
 # curl: /v1/models/{id}/load follows the routing rules (a hot node is avoided), is cold once,
 # warm after; an unload reaches every node that has the model loaded. Without node and npm the script says so and skips.
 . "$(dirname "$0")/lib.sh"
@@ -24,7 +25,8 @@ fi
 start_redis || { ok 1 "redis-server starts"; done_testing; exit 1; }
 # gemma3:1b is given the insert capability: the suffix test needs it, as Ollama checks it
 for s in a b; do
-    start_sim "$s" --models 'gemma3:1b+caps=completion/insert,qwen2.5:0.5b' --load-ms 700 --tokens-per-s 200 ||
+    start_sim "$s" --models 'gemma3:1b+caps=completion/insert,qwen2.5:0.5b,nomic-embed-text' --load-ms 700 \
+        --tokens-per-s 200 --pull-mbps 1000 ||
         ok 1 "ollama-sim $s starts"
 done
 start_worker pi-a "$SIM_URL_a" "$SIM_ROOT_a"
@@ -32,7 +34,8 @@ start_worker pi-b "$SIM_URL_b" "$SIM_ROOT_b"
 HTTP_PORT=$(free_port)
 URL=http://127.0.0.1:$HTTP_PORT
 bg router $ORION_WRAP "$ORION_BIN/orion-inference-router" --redis-addr "$REDIS_ADDR" --log-level debug \
-    --http-listen "127.0.0.1:$HTTP_PORT" --stale-after 5
+    --http-listen "127.0.0.1:$HTTP_PORT" --stale-after 5 \
+    --debate-reconcile-model gemma3:1b --ensemble-synthesis-model gemma3:1b
 both_eligible() { curl -s "$URL/health" | grep -o '"eligible":true' | grep -c . | grep -qx 2; }
 wait_for 10 both_eligible
 ok $? "two workers report health, both eligible through the router"

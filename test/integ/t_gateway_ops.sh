@@ -144,7 +144,7 @@ is "$(curl -s "$URL/backends/register" -d '{"node":"pi-b"}')" '{"node":"pi-b","d
 is "$(rcli HEXISTS $D pi-b)" 0 "... P:drain no longer has it"
 sleep 1.2
 check "... /backends shows it eligible" sh -c "curl -s $URL/backends | grep -q '{\"node\":\"pi-b\",\"eligible\":true'"
-is "$(curl -s -w ' %{http_code}' "$URL/backends/register" -d '{"nodes":"x"}')" '{"error":"want {\"node\":\"ID\"}"} 400' "register without node: 400"
+is "$(curl -s -w ' %{http_code}' "$URL/backends/register" -d '{"nodes":"x"}')" '{"error":"want {\"url\":\"http://HOST:PORT\",\"name\":\"NAME\"} (name optional), or {\"node\":\"ID\"} to undrain a node"} 400' "register without url or node: 400"
 is "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$URL/backends/register")" 400 "... no body: 400"
 is "$(curl -s -o /dev/null -w '%{http_code}' "$URL/backends/deregister" -d '{"node":"a b"}')" 400 "... a node id with a space: 400"
 is "$(curl -s -o /dev/null -w '%{http_code}' "$URL/backends/register" -X GET)" 405 "GET /backends/register: 405"

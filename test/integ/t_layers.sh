@@ -50,10 +50,18 @@ check_file() { # check_file <file> <its folder's rule>
             [ "$2" != route ] || note "$f includes cJSON.h (route is pure)"
             ;;
         ../*)
-            d=${inc#../}
-            d=${d%%/*}
+            d2=${inc#../} # not d: the caller's loop variable
+            d2=${d2%%/*}
             case "$f" in
-            src/*) case " $may " in *" $d "*) ;; *) note "$f includes $inc" ;; esac ;;
+            src/router/*)
+                # the one exception: the router runs URL backends with the worker's node
+                # runner, through its public header only (ARCHITECTURE.md)
+                case " $may ../worker/worker.h " in
+                *" $d2 "* | *" $inc "*) ;;
+                *) note "$f includes $inc" ;;
+                esac
+                ;;
+            src/*) case " $may " in *" $d2 "*) ;; *) note "$f includes $inc" ;; esac ;;
             test/unit/test_start.c | test/unit/test_router_* | test/unit/test_worker_*)
                 # unit tests of daemon code: the library and the daemons' headers
                 case "$inc" in ../t.h | ../testsrv.h | ../guard.h) ;;
@@ -61,7 +69,7 @@ check_file() { # check_file <file> <its folder's rule>
                 *) note "$f includes $inc" ;;
                 esac
                 ;;
-            test/*) [ -f "test/$d" ] || note "$f includes $inc" ;; # test/t.h, guard.h, testsrv.h
+            test/*) [ -f "test/$d2" ] || note "$f includes $inc" ;; # test/t.h, guard.h, testsrv.h
             *) note "$f includes $inc" ;;
             esac
             ;;

@@ -291,14 +291,16 @@ wait_for 3 sh -c "! grep -qx 80000 '$R/sys/class/thermal/thermal_zone0/temp'"
 ok $? "{\"c\":null} releases it"
 
 # --- queue full (03): a second sim with one pending slot -------------------------------------
-start_sim q --models llama3.2:1b,gemma3:1b,qwen2.5:0.5b --load-ms 1500 --max-queue 1
+# a load of 6 s, so that the two requests are surely in (one loading, one pending) 1 s after
+# each was sent, on a machine loaded 10 times over as well
+start_sim q --models llama3.2:1b,gemma3:1b,qwen2.5:0.5b --load-ms 6000 --max-queue 1
 Q=$SIM_URL_q
 curl -s -d '{"model":"llama3.2:1b","prompt":"a","stream":false}' "$Q/api/generate" >"$T_TMP/qa" &
 pa=$!
-sleep 0.2
+sleep 1
 curl -s -d '{"model":"qwen2.5:0.5b","prompt":"b","stream":false}' "$Q/api/generate" >"$T_TMP/qb" &
 pb=$!
-sleep 0.2
+sleep 1
 part 03-errors chat-queue-full RESPONSE >"$T_TMP/want"
 replay 03-errors chat-queue-full "$Q" "$O"
 same "$O" "$T_TMP/want"

@@ -74,11 +74,14 @@ wait_for 3 grep -q "type=routed request_id=r1 node_id=pi-a" "$T_TMP/watch.out"
 ok $? "watch prints events as they come"
 kill $W 2>/dev/null
 
-# cancel: a request the router holds (no node has the model) is answered canceled and leaves
-# the group's pending list; a worker's running request is covered by t_worker
+# cancel: a request the router holds (the one node that could take it drained, the others hot
+# and full) is answered canceled and leaves the group's pending list; a worker's running
+# request is covered by t_worker. (A model no node has is answered model_not_found at once.)
 rcli DEL $Q >/dev/null
+rcli HSET orion:inference:drain pi-a 1 >/dev/null
+health pi-a 50 40
 start_router
-submit nowhere:1b hi orion:inference:cb:t:c1 request_id c1 >/dev/null
+submit gemma3:1b hi orion:inference:cb:t:c1 request_id c1 >/dev/null
 wait_for 5 sh -c "[ \"\$(redis-cli -p $REDIS_PORT XPENDING $Q inference-router | head -1)\" = 1 ]"
 ok $? "cancel: the router holds the request (pending in its group)"
 out=$($ORION_WRAP "$CTL" cancel c1)

@@ -196,12 +196,16 @@ rcli DEL $H >/dev/null
 beat "pi-a 50 40 [\"gemma3:1b\",\"llama3.2:1b\"]" "pi-b 50 30 []" &
 BEAT=$!
 T_PIDS="$T_PIDS $BEAT"
+RPORT=$(free_port)
 start_router --stale-after 3 --http-listen 127.0.0.1:$RPORT
-wait_for 5 router_sees pi-a true
+wait_for 5 router_sees pi-a true && wait_for 5 router_sees pi-b true
+ok $? "spill rule: the router sees pi-a and pi-b eligible"
 rcli XADD $Q:pi-a '*' model gemma3:1b prompt busy callback cb-busy >/dev/null # pi-a is busy
-# another's request, known to the router only by the stream's length (read once a second)
-a_busy() { curl -sf "http://127.0.0.1:$RPORT/backends" | tr '{' '\n' | grep -q '"node":"pi-a".*"inflight":1,'; }
+# another's request, known to the router only by the stream's length (read once a second):
+# go on once its /backends shows pi-a busy
+a_busy() { curl -sf "http://127.0.0.1:$RPORT/backends" | tr '{' '\n' | grep -q '"node":"pi-a",.*"inflight":1,'; }
 wait_for 5 a_busy
+ok $? "... and pi-a busy with one request in its stream"
 submit gemma3:1b learn cb-learn-1 >/dev/null
 wait_for 5 on_node pi-b cb-learn-1
 ok $? "defaults: wait 15 s / 2 > cold load 5 s: spilled to pi-b"
@@ -209,7 +213,10 @@ finish_node pi-b # (it now holds gemma3:1b by the router's record; llama3.2:1b i
 # a done event of another node teaches llama3.2:1b's run time: 4 s
 rcli XADD orion:inference:events '*' type done request_id x node_id pi-x model llama3.2:1b info '' \
     total_duration 4000000000 load_duration 1000000 >/dev/null
-sleep 0.5
+# the router learns from the event in the same pass that lists it among /stats' recent answers
+learned() { curl -sf "http://127.0.0.1:$RPORT/stats" | grep -q '"recent":\[.*"request_id":"x","model":"llama3.2:1b"'; }
+wait_for 5 learned
+ok $? "... the router read the done event of a 4 s run"
 submit llama3.2:1b learn cb-learn-2 >/dev/null
 sleep 1.5
 is "$(nodelen pi-a)$(nodelen pi-b)" 10 "a 4 s run learned: waiting ~2 s for pi-a beats a 5 s cold load on the free pi-b"

@@ -137,6 +137,60 @@ await t('openai: model "auto" with task_type "quick" as an extra body field: cho
     const r = await openai.chat.completions.create({ model: 'auto', task_type: 'quick', messages: msgs });
     return (r.model === MODEL && r.orion && r.orion.role === 'fast' && r.orion.task_type === 'quick') || r;
 });
+// orchestration (docs/PROTOCOL.md, "Orchestration"): orchestration_mode and models as extra body
+// fields; the answer is a chat.completion the client reads as usual, with what ran alongside.
+// One model for every step (t_clients.sh's router reconciles and synthesizes with it too): the
+// load test after these needs qwen2.5:0.5b loaded nowhere.
+const pair = [MODEL, MODEL];
+const kinds = (r) => (r.orchestration && r.orchestration.steps || []).map((s) => s.kind).join(',');
+const orchestrated = (r, mode) => r.object === 'chat.completion' && r.choices[0].message.content.length > 0 &&
+    r.orchestration && r.orchestration.mode === mode && r.inference_metadata &&
+    r.inference_metadata.orchestration_mode === mode && r.orchestration.steps.every((s) => s.status === 'ok');
+await t('openai: orchestration_mode critique with a score marker: generator, critic, early stop', async () => {
+    const r = await openai.chat.completions.create({ model: 'auto', orchestration_mode: 'critique', models: pair,
+        max_tokens: 8, messages: [{ role: 'user', content: 'Name a prime. [[sim:score=0.95]]' }] });
+    return (orchestrated(r, 'critique') && kinds(r) === 'generate,critic' && r.orchestration.confidence === 0.95 &&
+            r.choices[0].finish_reason === 'stop') || r;
+});
+await t('openai: orchestration_mode debate: two legs, then the reconciler', async () => {
+    const r = await openai.chat.completions.create({ model: 'auto', orchestration_mode: 'debate', models: pair,
+        max_tokens: 8, messages: msgs });
+    return (orchestrated(r, 'debate') && /^leg,leg(,leg,leg)*,reconcile$/.test(kinds(r)) &&
+            r.orchestration.agreement >= 0) || r;
+});
+await t('openai: orchestration_mode ensemble: a leg per model, then the synthesizer', async () => {
+    const r = await openai.chat.completions.create({ model: 'auto', orchestration_mode: 'ensemble', models: pair,
+        max_tokens: 8, messages: msgs });
+    return (orchestrated(r, 'ensemble') && kinds(r) === 'leg,leg,synthesize' &&
+            r.orchestration.models_used.includes(MODEL)) || r;
+});
+await t('openai: orchestration_mode pipeline: three stages in order', async () => {
+    const r = await openai.chat.completions.create({ model: 'auto', orchestration_mode: 'pipeline', models: pair,
+        max_tokens: 8, messages: msgs });
+    const st = r.orchestration && r.orchestration.steps.map((s) => s.stage).join(',');
+    return (orchestrated(r, 'pipeline') && st === 'draft,refine,validate') || r;
+});
+await t('ollama: a streamed debate (orchestration_mode, models in the request): progress lines read as empty pieces, then the text', async () => {
+    const s = await ollama.chat({ model: 'auto', orchestration_mode: 'debate', models: pair, messages: msgs,
+        stream: true, options: { num_predict: 8 } });
+    let text = '', progress = 0, done = null;
+    for await (const p of s) {
+        text += p.message.content;
+        if (p.orchestration_progress) progress++;
+        if (p.done) done = p;
+    }
+    return (progress >= 3 && text.length > 0 && done && done.orchestration && done.orchestration.mode === 'debate') ||
+        { progress, text, done };
+});
+await t('openai: a streamed debate: the final text, then stop', async () => {
+    const s = await openai.chat.completions.create({ model: 'auto', orchestration_mode: 'debate', models: pair,
+        max_tokens: 8, messages: msgs, stream: true });
+    let text = '', finish = null;
+    for await (const c of s) {
+        if (c.choices.length) { text += c.choices[0].delta.content ?? ''; finish = c.choices[0].finish_reason ?? finish; }
+    }
+    return (text.length > 0 && finish === 'stop') || { text, finish };
+});
 await t('openai: max_tokens past the context: BadRequestError 400 CONTEXT_BUDGET_EXCEEDED', async () => {
     const e = await rejects(() => openai.chat.completions.create({ model: MODEL, messages: msgs, max_tokens: 1000000 }));
     return (e && e.badRequest && e.status === 400 && e.error && e.error.code === 'CONTEXT_BUDGET_EXCEEDED' &&
@@ -186,6 +240,85 @@ await t('openai chat with an unknown model: 404 "model \'nope:1b\' not found"', 
 await t('openai chat with no messages: 400 BadRequestError', async () => {
     const e = await rejects(() => openai.chat.completions.create({ model: MODEL, messages: [] }));
     return (e && e.badRequest && e.status === 400) || e;
+});
+
+// --- embeddings, model management, Responses (issue 23) ------------------------------------
+const EMB = 'nomic-embed-text';
+await t('ollama.embed of two inputs: two vectors of the same length, in order', async () => {
+    const r = await ollama.embed({ model: EMB, input: ['the sky is blue', 'grass is green'] });
+    const one = await ollama.embed({ model: EMB, input: 'grass is green' });
+    return (r.embeddings.length === 2 && r.embeddings[0].length > 0 &&
+            r.embeddings[0].length === r.embeddings[1].length &&
+            JSON.stringify(r.embeddings[1]) === JSON.stringify(one.embeddings[0])) ||
+        { n: r.embeddings && r.embeddings.length };
+});
+await t('ollama.embeddings (legacy): one vector', async () => {
+    const r = await ollama.embeddings({ model: EMB, prompt: 'the sky is blue' });
+    return (Array.isArray(r.embedding) && r.embedding.length > 0) || r;
+});
+await t('openai embeddings.create (base64 by default, decoded by the client): the same vector as ollama.embed', async () => {
+    const r = await openai.embeddings.create({ model: EMB, input: ['grass is green'] });
+    const o = await ollama.embed({ model: EMB, input: 'grass is green' });
+    const a = r.data[0].embedding, b = o.embeddings[0];
+    return (r.object === 'list' && a.length === b.length &&
+            a.every((x, i) => Math.abs(x - b[i]) < 1e-6) && r.usage.prompt_tokens > 0) ||
+        { len: a && a.length, want: b.length };
+});
+await t('ollama.version: a semver', async () => {
+    const r = await ollama.version();
+    return /^\d+\.\d+\.\d+/.test(r.version) || r;
+});
+await t('ollama.pull with stream: progress lines from both nodes, then success', async () => {
+    const nodes = new Set();
+    let last = null, completed = 0;
+    for await (const p of await ollama.pull({ model: 'gemma3:4b', stream: true })) {
+        if (p.node) nodes.add(p.node);
+        if (p.completed) completed++;
+        last = p.status;
+    }
+    return (last === 'success' && nodes.has('pi-a') && nodes.has('pi-b') && completed > 0) ||
+        { last, nodes: [...nodes], completed };
+});
+// the router's /api/tags follows the nodes' health: wait for it to catch up
+async function listed(name, want) {
+    for (let i = 0; i < 100; i++) {
+        const r = await ollama.list();
+        if (r.models.some((m) => m.name === name) === want) return true;
+        await new Promise((res) => setTimeout(res, 100));
+    }
+    return false;
+}
+await t('... the pulled model is listed by ollama.list', async () => listed('gemma3:4b', true));
+await t('ollama.copy: the copy is listed', async () => {
+    const r = await ollama.copy({ source: 'gemma3:4b', destination: 'mine:v1' });
+    return (r.status === 'success' && await listed('mine:v1', true)) || r;
+});
+await t('ollama.delete of the copy and of the pulled model: neither is listed any more', async () => {
+    await ollama.delete({ model: 'mine:v1' });
+    await ollama.delete({ model: 'gemma3:4b' });
+    return (await listed('mine:v1', false)) && (await listed('gemma3:4b', false));
+});
+await t('openai responses.create (not streamed): output_text and usage', async () => {
+    const r = await openai.responses.create({ model: MODEL, instructions: 'Be brief.', input: 'Why is the sky blue?', max_output_tokens: 6 });
+    return (r.object === 'response' && r.status === 'completed' && r.output_text.length > 0 &&
+            r.output[0].type === 'message' && r.usage.output_tokens === 6) || r;
+});
+await t('openai responses.create (streamed): created, text deltas, completed; the deltas make the text', async () => {
+    const stream = await openai.responses.create({ model: MODEL, input: [{ role: 'user', content: 'Say hi' }], max_output_tokens: 5, stream: true });
+    const types = [];
+    let text = '', final = null;
+    for await (const ev of stream) {
+        types.push(ev.type);
+        if (ev.type === 'response.output_text.delta') text += ev.delta;
+        if (ev.type === 'response.completed') final = ev.response;
+    }
+    return (types[0] === 'response.created' && types.at(-1) === 'response.completed' && final &&
+            text.length > 0 && final.output[0].content[0].text === text &&
+            final.usage.output_tokens === 5) || { types, text };
+});
+await t('openai responses.stream helper: finalResponse has the text', async () => {
+    const r = await openai.responses.stream({ model: MODEL, input: 'hello', max_output_tokens: 4 }).finalResponse();
+    return (r.status === 'completed' && r.output_text.length > 0) || r;
 });
 
 console.log(`1..${n}`);

@@ -3,6 +3,7 @@
  * arguments. */
 #include "orion/contract.h"
 #include "orion/jsonw.h"
+#include "orion/limits.h"
 #include "../t.h"
 
 #include <stdlib.h>
@@ -44,9 +45,36 @@ static const struct pcase cases[] = {
     {"empty model: auto", {"model=", "prompt=hi"}, NULL},
     {"a role and a task type", {"model=coder", "prompt=hi", "task_type=code"}, NULL},
     {"task type with a newline", {"prompt=hi", "task_type=a\nb"}, "'task_type'"},
+    {"orchestrated", {"prompt=hi", "orchestration_mode=debate", "models=[\"a:1b\",\"b\"]"},
+     NULL},
+    {"every mode", {"prompt=hi", "orchestration_mode=pipeline"}, NULL},
+    {"unknown mode", {"prompt=hi", "orchestration_mode=Debate"}, "'orchestration_mode'"},
+    {"models not an array", {"prompt=hi", "models=\"a\""}, "'models' must be"},
+    {"models empty", {"prompt=hi", "models=[]"}, "'models' must be"},
+    {"models with a number", {"prompt=hi", "models=[\"a\",3]"}, "'models' must be"},
+    {"models with a space", {"prompt=hi", "models=[\"a b\"]"}, "'models' must be"},
+    {"models: 8 fit", {"prompt=hi", "models=[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\"]"},
+     NULL},
+    {"models: 9 do not", {"prompt=hi", "models=[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\"]"},
+     "'models' must be"},
     {"model with space", {"model=a b", "prompt=hi"}, "not a model name"},
-    {"neither", {"model=m"}, "'messages' or 'prompt' is required"},
-    {"both", {"model=m", "prompt=p", "messages=[]"}, "not both"},
+    {"neither", {"model=m"}, "'messages', 'prompt' or 'input' is required"},
+    {"both", {"model=m", "prompt=p", "messages=[]"}, "not more"},
+    {"prompt and input", {"model=m", "prompt=p", "input=\"x\""}, "not more"},
+    {"embed one string", {"model=m", "input=\"why\"", "truncate=false", "dimensions=256"}, NULL},
+    {"embed a list", {"model=m", "input=[\"a\",\"b\"]", "keep_alive=5m"}, NULL},
+    {"embed an empty list", {"model=m", "input=[]"}, NULL},
+    {"embed legacy", {"model=m", "input=\"x\"", "legacy=true"}, NULL},
+    {"embed legacy list", {"model=m", "input=[\"x\"]", "legacy=true"}, "one JSON string"},
+    {"input bare text", {"model=m", "input=hello"}, "'input' is not a JSON string"},
+    {"input numbers", {"model=m", "input=[1,2]"}, "'input' is not a JSON string"},
+    {"input an object", {"model=m", "input={}"}, "'input' is not a JSON string"},
+    {"truncate maybe", {"model=m", "input=\"x\"", "truncate=maybe"}, "'truncate'"},
+    {"dimensions 0", {"model=m", "input=\"x\"", "dimensions=0"}, "'dimensions'"},
+    {"dimensions 65537", {"model=m", "input=\"x\"", "dimensions=65537"}, "'dimensions'"},
+    {"dimensions 65536", {"model=m", "input=\"x\"", "dimensions=65536"}, NULL},
+    {"dimensions on a chat", {"model=m", "messages=[]", "dimensions=8"}, "need 'input'"},
+    {"legacy maybe", {"model=m", "input=\"x\"", "legacy=2"}, "'legacy'"},
     {"messages not JSON", {"model=m", "messages=[{"}, "'messages' is not a JSON array"},
     {"messages an object", {"model=m", "messages={}"}, "'messages' is not a JSON array"},
     {"options not object", {"model=m", "prompt=p", "options=[1]"}, "'options' is not a JSON object"},
@@ -121,6 +149,107 @@ static void test_values(void)
     }
 }
 
+/* The kind of each request, its embedding fields, and the input cap at its edge. */
+static void test_embed_values(void)
+{
+    const char *kv[] = {"model=nomic-embed-text", "input=[\"a\",\"b\",\"c\"]",
+                        "truncate=false", "dimensions=128", "legacy=0"};
+    const char *chat[] = {"model=m", "messages=[]"}, *gen[] = {"model=m", "prompt=p"};
+    struct resp_reply *f = entry(kv, 5);
+    struct contract_request r;
+    char err[200] = "";
+    struct buf big;
+
+    ok(contract_request_parse(f, "5-0", &r, err, sizeof(err)) == 0, "embed parses (%s)", err);
+    ok(r.kind == CONTRACT_EMBED && r.dimensions == 128 && !r.legacy &&
+           r.truncate.n == 5 && !memcmp(r.truncate.p, "false", 5), "embed: kind and fields");
+    is_int(contract_input_count(r.input.p, r.input.n), 3, "embed: three inputs");
+    resp_reply_free(f);
+    f = entry(chat, 2);
+    ok(contract_request_parse(f, "5-0", &r, err, sizeof(err)) == 0 && r.kind == CONTRACT_CHAT,
+       "messages: a chat");
+    resp_reply_free(f);
+    f = entry(gen, 2);
+    ok(contract_request_parse(f, "5-0", &r, err, sizeof(err)) == 0 && r.kind == CONTRACT_GENERATE,
+       "prompt: a generation");
+    resp_reply_free(f);
+    buf_init(&big, 1 << 20);
+    buf_putc(&big, '[');
+    for (int i = 0; i < ORION_EMBED_MAX_INPUTS; i++)
+        buf_puts(&big, i ? ",\"x\"" : "\"x\"");
+    buf_putc(&big, ']');
+    is_int(contract_input_count(buf_data(&big), buf_size(&big)), ORION_EMBED_MAX_INPUTS,
+           "2048 inputs: the cap is allowed");
+    big.len--;
+    buf_puts(&big, ",\"y\"]");
+    is_int(contract_input_count(buf_data(&big), buf_size(&big)), -1, "2049 inputs: refused");
+    is_int(contract_input_count("\"\"", 2), 1, "an empty string is one input");
+    is_int(contract_input_count("[", 1), -1, "not JSON: refused");
+    buf_release(&big);
+}
+
+struct acase {
+    const char *name;
+    const char *kv[6];
+    const char *err;
+    enum contract_op op;
+};
+
+static const struct acase admins[] = {
+    {"pull", {"op=pull", "model=llama3.2:1b", "callback=cb:1", "request_id=gw-r-1.pi-a"}, NULL,
+     CONTRACT_PULL},
+    {"pull insecure", {"op=pull", "model=m", "insecure=true"}, NULL, CONTRACT_PULL},
+    {"copy", {"op=copy", "model=m", "destination=n:v1"}, NULL, CONTRACT_COPY},
+    {"delete", {"op=delete", "model=m"}, NULL, CONTRACT_DELETE},
+    {"no op", {"model=m"}, "'op' must be pull, copy or delete", 0},
+    {"unknown op", {"op=push", "model=m"}, "'op' must be", 0},
+    {"no model", {"op=pull"}, "'model' is not a model name", 0},
+    {"model with space", {"op=delete", "model=a b"}, "'model' is not", 0},
+    {"copy without destination", {"op=copy", "model=m"}, "'destination' is not", 0},
+    {"insecure maybe", {"op=pull", "model=m", "insecure=maybe"}, "'insecure'", 0},
+    {"callback control char", {"op=pull", "model=m", "callback=a\nb"}, "'callback'", 0},
+};
+
+static void test_admin(void)
+{
+    for (size_t i = 0; i < sizeof(admins) / sizeof(admins[0]); i++) {
+        const struct acase *c = &admins[i];
+        size_t n = 0;
+        struct resp_reply *f;
+        struct contract_admin a;
+        char err[200] = "";
+        int rc;
+
+        while (n < 6 && c->kv[n])
+            n++;
+        f = entry(c->kv, n);
+        rc = contract_admin_parse(f, "7-0", &a, err, sizeof(err));
+        if (!c->err)
+            ok(rc == 0 && a.op == c->op, "admin %s: valid (%s)", c->name, err);
+        else
+            ok(rc < 0 && strstr(err, c->err), "admin %s: rejected: %s", c->name, err);
+        resp_reply_free(f);
+    }
+    {
+        const char *kv[] = {"op=pull", "model=m", "insecure=true", "request_id=gw-r-1.pi-a"};
+        struct resp_reply *f = entry(kv, 4);
+        struct contract_admin a;
+        char err[200];
+        struct contract_str id;
+        char key[CONTRACT_KEY_MAX];
+        struct contract_keys k;
+
+        contract_admin_parse(f, "7-0", &a, err, sizeof(err));
+        id = contract_admin_id(&a);
+        ok(a.insecure && id.n == 11 && !memcmp(id.p, "gw-r-1.pi-a", 11), "admin: insecure, its id");
+        contract_keys_init(&k, "P");
+        ok(contract_admin_stream(&k, "pi-a", key, sizeof(key)) == 0 && !strcmp(key, "P:admin:pi-a"),
+           "admin stream: P:admin:{node}");
+        ok(!strcmp(contract_op_name(CONTRACT_COPY), "copy") && !contract_op_name(0), "op names");
+        resp_reply_free(f);
+    }
+}
+
 static void test_keys_and_script(void)
 {
     struct contract_keys k;
@@ -178,6 +307,8 @@ int main(void)
     json_init();
     test_parse_table();
     test_values();
+    test_embed_values();
+    test_admin();
     test_keys_and_script();
     test_json_depth();
     return done_testing();

@@ -112,6 +112,23 @@ static void test_answers(void)
                  "prompt_eval_duration|13|eval_count|14|eval_duration|15", head);
         check_cmd(&c, want, "done answer");
     }
+    {
+        struct entry_embed e;
+        char want[4096];
+        memset(&e, 0, sizeof(e));
+        e.embeddings = entry_cstr("[[0.6,0.8],[1,0]]");
+        e.model = req.model;
+        e.counter[ENTRY_TOTAL_DURATION] = 90;
+        e.counter[ENTRY_PROMPT_EVAL_COUNT] = 7;
+        resp_cmd_init(&c);
+        entry_answer_begin(&c, &keys, &req, "P:requests:n1", CONTRACT_GROUP_WORKERS, "n1");
+        entry_answer_embed(&c, &e);
+        snprintf(want, sizeof(want), "%s|node_id|n1|type|done|status|ok|embeddings|"
+                 "[[0.6,0.8],[1,0]]|model|gemma3|done_reason|stop|total_duration|90|"
+                 "load_duration|0|prompt_eval_count|7|prompt_eval_duration|0|eval_count|0|"
+                 "eval_duration|0", head);
+        check_cmd(&c, want, "embedding answer");
+    }
     resp_reply_free(f);
 }
 
@@ -124,8 +141,11 @@ static void test_streams(void)
     struct entry_event e;
     char key[CONTRACT_KEY_MAX];
 
-    entry_chunk(&a, entry_cstr("cb:1"), entry_cstr("r1"), 7, "Hel", 3);
+    entry_chunk(&a, entry_cstr("cb:1"), entry_cstr("r1"), 7, "Hel", 3, NULL, 0);
     check_argv(&a, "XADD|cb:1|MAXLEN|~|10000|*|request_id|r1|type|chunk|seq|7|delta|Hel", "chunk");
+    entry_chunk(&a, entry_cstr("cb:1"), entry_cstr("r1"), 8, "", 0, "hm", 2);
+    check_argv(&a, "XADD|cb:1|MAXLEN|~|10000|*|request_id|r1|type|chunk|seq|8|delta||thinking|hm",
+               "chunk with thinking");
 
     entry_event_init(&e);
     e.type = entry_cstr("routed");
@@ -205,7 +225,56 @@ static void test_streams(void)
 
     ok(entry_cancel(&a, key, &keys, "gw-r-1", 6) == 0, "cancel built");
     check_argv(&a, "SET|P:cancel:gw-r-1|1|EX|600", "cancel");
+    {
+        struct entry_progress p = {"pulling 3879", "sha256:38", 400, 24};
+        entry_progress(&a, entry_cstr("cb:2"), entry_cstr("gw-r-2.n1"), "n1", 3, &p);
+        check_argv(&a, "XADD|cb:2|MAXLEN|~|10000|*|request_id|gw-r-2.n1|node_id|n1|type|progress|"
+                   "seq|3|progress|pulling 3879|digest|sha256:38|total|400|completed|24",
+                   "progress of a pull");
+        p.digest = NULL;
+        p.total = p.completed = -1;
+        p.status = "pulling manifest";
+        entry_progress(&a, entry_cstr("cb:2"), entry_cstr("gw-r-2.n1"), "n1", 1, &p);
+        check_argv(&a, "XADD|cb:2|MAXLEN|~|10000|*|request_id|gw-r-2.n1|node_id|n1|type|progress|"
+                   "seq|1|progress|pulling manifest", "progress without numbers");
+    }
     resp_reply_free(f);
+}
+
+static void test_admin(void)
+{
+    static const char *const kv[] = {"request_id", "gw-r-3.n1", "op", "copy", "model", "m",
+                                     "destination", "m2", "callback", "cb:3"};
+    struct resp_reply *f = fields(10, kv);
+    struct contract_admin ad;
+    struct entry_admin e = {"gw-r-3.n1", "pull", "llama3.2:1b", NULL, "cb:3", true};
+    struct resp_cmd c;
+    char err[128], want[4096];
+
+    resp_cmd_init(&c);
+    entry_admin(&c, "P:admin:n1", &e);
+    check_cmd(&c, "XADD|P:admin:n1|MAXLEN|~|10000|*|request_id|gw-r-3.n1|op|pull|model|"
+              "llama3.2:1b|insecure|true|callback|cb:3", "admin request");
+    ok(contract_admin_parse(f, "9-0", &ad, err, sizeof(err)) == 0, "admin parsed");
+    resp_cmd_init(&c);
+    entry_admin_answer_begin(&c, &keys, &ad, "P:admin:n1", CONTRACT_GROUP_WORKERS, "n1");
+    entry_admin_done(&c, &ad);
+    snprintf(want, sizeof(want), "EVAL|%s|3|P:done:gw-r-3.n1|P:admin:n1|cb:3|inference-workers|"
+             "9-0|86400|3600|10000|request_id|gw-r-3.n1|node_id|n1|type|done|status|ok|op|copy|"
+             "model|m|destination|m2", contract_answer_lua);
+    check_cmd(&c, want, "admin done answer");
+    resp_reply_free(f);
+    {
+        static const char *const pr[] = {"request_id", "r", "node_id", "n1", "type", "progress",
+                                         "progress", "pulling x", "total", "9", "completed", "-1"};
+        struct entry_answer a;
+        f = fields(12, pr);
+        entry_answer_read(f, &a);
+        ok(a.type == ENTRY_PROGRESS && entry_is(a.progress, "pulling x") &&
+               entry_is(a.total, "9") && !a.completed.n && !a.digest.n,
+           "progress read: status, total; a completed that is not digits is absent");
+        resp_reply_free(f);
+    }
 }
 
 static void test_read(void)
@@ -229,7 +298,17 @@ static void test_read(void)
     is_int(entry_counter(&a, ENTRY_LOAD_DURATION), 600000000, "read: load_duration");
     is_int(a.counter[ENTRY_EVAL_COUNT].n, 0, "read: a counter that is not all digits is absent");
     ok(a.error.n == 0 && a.error.p && !a.message.n, "read: absent fields are empty views");
+    ok(a.embeddings.n == 0, "read: no embeddings in a text answer");
     resp_reply_free(f);
+    {
+        static const char *const emb[] = {"request_id", "r2", "type", "done", "embeddings",
+                                          "[[1,0]]", "prompt_eval_count", "3"};
+        f = fields(8, emb);
+        entry_answer_read(f, &a);
+        ok(a.type == ENTRY_DONE && entry_is(a.embeddings, "[[1,0]]") &&
+               entry_counter(&a, ENTRY_PROMPT_EVAL_COUNT) == 3, "read: an embedding answer");
+        resp_reply_free(f);
+    }
 
     f = fields(22, ev);
     entry_event_read(f, &e);
@@ -245,11 +324,50 @@ static void test_read(void)
     resp_reply_free(f);
 }
 
+struct vec_case {
+    const char *name, *in;
+    int n;              /* vectors, -1: refused */
+    const char *second; /* the second vector's bytes */
+};
+
+static const struct vec_case vecs[] = {
+    {"two", "[[1,2],[3.5e-05,-4]]", 2, "[3.5e-05,-4]"},
+    {"white space", " [ [1] , [ 2 , 3 ] ] ", 2, "[ 2 , 3 ]"},
+    {"none", "[]", 0, NULL},
+    {"one empty vector", "[[]]", 1, NULL},
+    {"not an array", "{\"a\":1}", -1, NULL},
+    {"a flat vector", "[1,2]", -1, NULL},
+    {"a string inside", "[[\"1\"]]", -1, NULL},
+    {"cut short", "[[1,2", -1, NULL},
+};
+
+static void test_vectors(void)
+{
+    for (size_t i = 0; i < sizeof(vecs) / sizeof(vecs[0]); i++) {
+        const struct vec_case *c = &vecs[i];
+        size_t pos = 0, vlen = 0;
+        const char *v = NULL;
+        int r, k = 0;
+        bool second_ok = !c->second;
+
+        while ((r = entry_vec_next(c->in, strlen(c->in), &pos, &v, &vlen)) == 1) {
+            if (++k == 2 && c->second)
+                second_ok = vlen == strlen(c->second) && !memcmp(v, c->second, vlen);
+        }
+        if (c->n < 0)
+            ok(r < 0, "%s: refused", c->name);
+        else
+            ok(r == 0 && k == c->n && second_ok, "%s: %d vectors", c->name, c->n);
+    }
+}
+
 int main(void)
 {
     contract_keys_init(&keys, "P");
     test_answers();
     test_streams();
     test_read();
+    test_vectors();
+    test_admin();
     return done_testing();
 }

@@ -45,7 +45,8 @@ static const char full_json[] =
     "\"ram_total_mb\":7810,\"temp_c\":61.234,\"models\":[\"gemma3:1b\",\"llama3.2:1b\"],"
     "\"available\":true,\"last_seen\":1795377295,\"installed\":[\"gemma3:1b\","
     "\"llama3.2:1b\"],\"capacity\":2,\"inflight\":1,\"ollama_up\":true,\"draining\":false,"
-    "\"labels\":[\"big\"],\"version\":\"0.1.0\",\"ollama_version\":\"0.30.1\",\"load1\":1.5,\"throttled\":\"0x50005\"}";
+    "\"labels\":[\"big\"],\"version\":\"0.1.0\",\"ollama_version\":\"0.30.1\",\"load1\":1.5,"
+    "\"throttled\":\"0x50005\"}";
 
 static void test_write(void)
 {
@@ -215,6 +216,7 @@ static const struct bad bads[] = {
     {"ollama_up number", R "\"ollama_up\":1}", "'ollama_up' is not true or false"},
     {"draining string", R "\"draining\":\"no\"}", "'draining' is not true or false"},
     {"version number", R "\"version\":1}", "'version' is not a string"},
+    {"ollama_version number", R "\"ollama_version\":0.12}", "'ollama_version' is not a string"},
     {"version too long",
      R "\"version\":\"0123456789012345678901234567890123456789012345678901234567890123456\"}",
      "'version' is longer than 64 bytes"},

@@ -240,7 +240,7 @@ static void test_rules(void)
     is_int(tokest_estimate(&e, "a:latest", 100), 100, "weight 1/4: 0.9 + 0.4/4");
     ok(tokest_learn(&e, "", 100, 100, 0, 1) < 0, "an empty key is refused");
     for (int i = 0; i < TOKEST_MAX_MODELS + 3; i++) {
-        char k[32];
+        char k[32]; /* room for any int: -O1 checks the bound */
         snprintf(k, sizeof(k), "m%d:latest", i);
         tokest_learn(&e, k, 100, 100, 0, 10 + i);
     }

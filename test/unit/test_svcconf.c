@@ -19,7 +19,7 @@ static const char seed_roles[] =
 static void test_roles(void)
 {
     struct role_map m;
-    char err[200], path[] = "/tmp/orion-svcconf-XXXXXX";
+    char err[200] = "", path[] = "/tmp/orion-svcconf-XXXXXX";
     unsigned r = 0;
     int fd;
 
@@ -56,7 +56,7 @@ static void test_presets(void)
 {
     struct preset_set s;
     const struct preset *p;
-    char err[200];
+    char err[200] = "";
     unsigned r = 0;
     const char user[] = "{\"models\":{\"gemma3:1b\":{\"memory_mb\":900}},\"presets\":{"
                         "\"d4\":{\"models\":[\"gemma3:1b\",\"qwen2.5:0.5b\"],\"mode\":\"debate\","

@@ -4,8 +4,8 @@
 # [ci=LO:HI] (the 95 % interval of the ratio, written to bench.json as "ratio_ci95": [LO, HI])
 #   tools/bench/run.sh [name...]   only these: resp (the RESP parser), or X for bench_X.sh
 #                                  (router, path, steady, heat, death, burst, footprint,
-#                                  routesim); the table and build/bench.json then hold only
-#                                  their rows
+#                                  routesim, orch); the table and build/bench.json then hold
+#                                  only their rows
 set -u
 want() { # want <name>: no selection, or named in it
     [ -z "$sel" ] && return 0

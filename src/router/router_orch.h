@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/* A running orchestration, shared by router_orch.c (runs, steps, reading their answers) and
+ * router_orch_report.c (the caller's answer and its report). Not a public interface. */
+#ifndef ORION_ROUTER_ORCH_H
+#define ORION_ROUTER_ORCH_H
+
+#include "router_int.h"
+
+#define ORCH_POLL_MS 20        /* the steps' callbacks are read this often while runs exist */
+#define ORCH_IDLE_MS 100       /* ... and whether a run exists looked at this often otherwise */
+#define ORCH_READ_STREAMS 60   /* callbacks read by one XREAD (the runs are taken in turns) */
+#define ORCH_CODE_MAX 32
+#define ORCH_VERDICT_TOKENS 256 /* num_predict a critic gets at least */
+
+/* What the router saw of a step beyond its text (orch.h keeps that). */
+struct orun_step {
+    double t0, t1; /* router clock: issued, answered (0: not yet) */
+    char node[ORION_NODE_ID_MAX + 1];
+    char model[ORION_MODEL_MAX + 1]; /* the model that answered */
+    long long counter[ENTRY_NCOUNTERS];
+};
+
+struct orun {
+    char entry_id[48];
+    struct resp_reply *fields;   /* owned clone of the request entry */
+    struct contract_request req; /* views into fields */
+    char id[260];                /* its request id, NUL-terminated */
+    char *goal;                  /* the last user message or the prompt (heap) */
+    struct orch o;
+    char cb[CONTRACT_KEY_MAX];   /* P:orch:{id}: the callback of every step */
+    char after[48];              /* cb read up to here */
+    double started;
+    char code[ORCH_CODE_MAX];    /* the last failed step's error code */
+    bool retriable;              /* ... and whether it was retriable */
+    struct orun_step st[ORCH_MAX_STEPS];
+    struct orun *next;
+};
+
+/* Answer the caller (a done answer, partial or not, or the last step's error) through the
+ * one-answer script, acknowledging the request entry. */
+void router_orch_answer(struct router *r, struct orun *u);
+
+#endif

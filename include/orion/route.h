@@ -35,7 +35,8 @@
  * exactly by cross-multiplication. A node has a free slot when used < cap.
  *
  * Sticky policy (docs/PROTOCOL.md states what the fields mean):
- *   1. Resident = the model is in the node's `models`, or the router's own record says it sent
+ *   1. Resident = the model is in the node's `models` and the router has not unloaded it
+ *      there since (an unload mark, route_sent), or the router's own record says it sent
  *      the model there and keep_alive has not run out (route_note_sent), and no health update
  *      has shown it loaded there and then gone (evicted). If a resident node has
  *      a free slot, it wins (STICKY), best first by: lowest load, coolest, most free RAM, id.
@@ -225,11 +226,18 @@ struct route_settings {
                                     * response ratio (route_dispatch.h); default false */
 };
 
-/* Residency record: this router sent `model` (a normalised key) there; good until `expires`. */
+/* Residency record: this router sent `model` (a normalised key) there; good until `expires`.
+ * An unload mark (unload true: sent with keep_alive 0) says the opposite: the model leaves
+ * that node after the request, so a `models` list that still shows it was written before it
+ * went. The mark stands until a health update no longer lists the model, the model is sent
+ * there again with another keep_alive, or `expires` (ROUTE_UNLOAD_HOLD_S after it was sent:
+ * a list that still shows the model then had it loaded again). */
+#define ROUTE_UNLOAD_HOLD_S 15 /* s: the default stale_after, a few health intervals */
 struct route_sent {
     char model[ORION_MODEL_MAX + 1];
     double expires; /* Unix s; HUGE_VAL: never (keep_alive < 0) */
     bool seen;      /* a health update since showed it loaded there */
+    bool unload;    /* an unload mark, not a residency record */
 };
 
 /* A request this router sent to a node and has not heard the end of. */
@@ -321,12 +329,16 @@ int route_state_update(struct route_state *st, const struct route_node *nodes, s
 int route_state_update_one(struct route_state *st, const struct route_node *node,
                            const struct route_settings *s, double now);
 
+/* Has this router unloaded model (a normalised key) on the node of state ns (NULL: no) since
+ * the node's last `models` list: a live unload mark (route_sent)? */
+bool route_unloaded(const struct route_node_state *ns, const char *key, double now);
+
 /* The state of node `id`, or NULL. */
 struct route_node_state *route_state_find(const struct route_state *st, const char *id);
 
 /* The router sent `model` to `node_id`: queued + 1, rr_last = node_id, and a residency record
  * until now + keep_alive_s (keep_alive_s < 0: forever) so that the next request for the same
- * cold model goes there too. Returns 0, or -1 with errno EINVAL (bad model name) or ENOBUFS
+ * cold model goes there too; keep_alive_s 0 leaves an unload mark instead (route_sent). Returns 0, or -1 with errno EINVAL (bad model name) or ENOBUFS
  * (no room for the node). */
 int route_note_sent(struct route_state *st, const char *node_id, const char *model,
                     double keep_alive_s, double now);
@@ -402,7 +414,8 @@ bool route_eligible(const struct route_node *node, const struct route_request *r
                     const struct route_settings *s, const struct route_state *st, double now,
                     char *why, size_t whylen);
 
-/* Is the model (a normalised key) resident on node: in its models, or a live record in st? */
+/* Is the model (a normalised key) resident on node: in its models and not unloaded there by
+ * this router since (route_sent's unload mark), or a live record in st? */
 bool route_resident(const struct route_node *node, const char *model_key,
                     const struct route_state *st, double now);
 

@@ -191,7 +191,17 @@ bool route_eligible(const struct route_node *node, const struct route_request *r
 bool route_recorded(const struct route_node_state *ns, const char *key, double now)
 {
     for (size_t i = 0; ns && i < ns->nsent; i++)
-        if (ns->sent[i].expires > now && strcmp(ns->sent[i].model, key) == 0)
+        if (!ns->sent[i].unload && ns->sent[i].expires > now &&
+            strcmp(ns->sent[i].model, key) == 0)
+            return true;
+    return false;
+}
+
+bool route_unloaded(const struct route_node_state *ns, const char *key, double now)
+{
+    for (size_t i = 0; ns && i < ns->nsent; i++)
+        if (ns->sent[i].unload && ns->sent[i].expires > now &&
+            strcmp(ns->sent[i].model, key) == 0)
             return true;
     return false;
 }
@@ -199,8 +209,11 @@ bool route_recorded(const struct route_node_state *ns, const char *key, double n
 bool route_resident(const struct route_node *node, const char *model_key,
                     const struct route_state *st, double now)
 {
-    return route_has_model(node->models, node->nmodels, model_key) ||
-           route_recorded(route_state_find(st, node->id), model_key, now);
+    const struct route_node_state *ns = route_state_find(st, node->id);
+
+    return (route_has_model(node->models, node->nmodels, model_key) &&
+            !route_unloaded(ns, model_key, now)) ||
+           route_recorded(ns, model_key, now);
 }
 
 /* Comparisons: < 0 when a is better. */
@@ -600,8 +613,9 @@ void route_collect(struct route_pick *pk, size_t n, const struct route_request *
         c->ns = ns;
         c->cap = nd->capacity ? nd->capacity : 1;
         c->used = (unsigned long)nd->inflight + (ns ? ns->queued : 0);
-        c->loaded = pk->ck >= 0 ? pk->cache->loaded[pk->ck][i]
-                                : route_has_model(nd->models, nd->nmodels, pk->key);
+        c->loaded = (pk->ck >= 0 ? pk->cache->loaded[pk->ck][i]
+                                 : route_has_model(nd->models, nd->nmodels, pk->key)) &&
+                    !route_unloaded(ns, pk->key, now); /* not cached: a pass may unload */
         c->resident = c->loaded || route_recorded(ns, pk->key, now);
         pk->any_resident = pk->any_resident || c->resident;
         pk->U += c->used;

@@ -195,10 +195,11 @@ static void conv_prune(struct route_node_state *ns, const struct route_node *nd,
     if (!ns->conv.n)
         return;
     for (size_t j = 0; j < nd->nmodels && n < ROUTE_MAX_SEEN; j++)
-        if ((k = name_key(m, j)))
+        if ((k = name_key(m, j)) && !route_unloaded(ns, k, -HUGE_VAL)) /* marks are live */
             res[n++] = route_conv_model(k);
     for (size_t j = 0; j < ns->nsent; j++)
-        res[n++] = route_conv_model(ns->sent[j].model);
+        if (!ns->sent[j].unload)
+            res[n++] = route_conv_model(ns->sent[j].model);
     while (i < ns->conv.n) {
         keep = false;
         for (size_t j = 0; j < n && !keep; j++)
@@ -235,6 +236,8 @@ static void state_mark(struct route_node_state *ns, const struct route_node *nd,
         bool loaded = names_have(&m, ns->sent[i].model);
         if (ns->sent[i].expires <= now || (ns->sent[i].seen && !loaded))
             continue; /* run out, or loaded and gone since: evicted or unloaded */
+        if (ns->sent[i].unload && !loaded)
+            continue; /* an unload mark: the list shows it done */
         ns->sent[k] = ns->sent[i];
         ns->sent[k++].seen = ns->sent[i].seen || loaded;
     }
@@ -293,7 +296,9 @@ int route_note_sent(struct route_state *st, const char *node_id, const char *mod
 {
     char key[ORION_MODEL_MAX + 1];
     struct route_node_state *ns;
-    double expires = keep_alive_s < 0 ? HUGE_VAL : now + keep_alive_s;
+    bool unload = keep_alive_s == 0;
+    double expires = keep_alive_s < 0 ? HUGE_VAL
+                                      : now + (unload ? ROUTE_UNLOAD_HOLD_S : keep_alive_s);
     size_t i, slot;
 
     if (route_model_norm(model, key, sizeof(key)) < 0) {
@@ -307,10 +312,10 @@ int route_note_sent(struct route_state *st, const char *node_id, const char *mod
     copy_str(st->rr_last, sizeof(st->rr_last), node_id);
     for (i = 0; i < ns->nsent; i++)
         if (strcmp(ns->sent[i].model, key) == 0) {
-            if (keep_alive_s == 0) /* unloaded after this request: no longer resident */
-                ns->sent[i].expires = now;
-            else if (expires > ns->sent[i].expires)
+            if (unload || ns->sent[i].unload || expires > ns->sent[i].expires)
                 ns->sent[i].expires = expires;
+            ns->sent[i].seen = ns->sent[i].seen && !unload && !ns->sent[i].unload;
+            ns->sent[i].unload = unload; /* the last request's keep_alive decides */
             return 0;
         }
     if (ns->nsent < ORION_ROUTE_MAX_SENT) {
@@ -323,6 +328,7 @@ int route_note_sent(struct route_state *st, const char *node_id, const char *mod
     copy_str(ns->sent[slot].model, sizeof(ns->sent[slot].model), key);
     ns->sent[slot].expires = expires;
     ns->sent[slot].seen = false;
+    ns->sent[slot].unload = unload;
     return 0;
 }
 

@@ -476,7 +476,7 @@ static void loading(const struct router *r, const struct rnode *n, struct node_v
     for (size_t k = 0; ns && n->mine + n->others > 0 && k < ns->nsent &&
                        v->nloading < ORION_ROUTE_MAX_SENT;
          k++)
-        if (!ns->sent[k].seen && ns->sent[k].expires > now)
+        if (!ns->sent[k].seen && !ns->sent[k].unload && ns->sent[k].expires > now)
             v->loading[v->nloading++] = ns->sent[k].model;
 }
 

@@ -413,7 +413,8 @@ bool router_preload_loading(const struct router *r, const char *model, double no
         if (loaded_on(&r->nodes[i], model))
             return false;
         for (size_t k = 0; ns && r->nodes[i].xlen > 0 && k < ns->nsent; k++)
-            if (!ns->sent[k].seen && ns->sent[k].expires > now && !strcmp(ns->sent[k].model, key))
+            if (!ns->sent[k].seen && !ns->sent[k].unload && ns->sent[k].expires > now &&
+                !strcmp(ns->sent[k].model, key))
                 return true;
     }
     for (size_t i = 0; r->pre && i < r->pre->nask; i++)

@@ -341,10 +341,58 @@ static void test_many_models(void)
     list[18] = names[18];
 }
 
+/* An unload this router sent (keep_alive 0): the model is not resident there, although the
+ * node's list, written before it went, still shows it; until a list without it, a new send,
+ * or ROUTE_UNLOAD_HOLD_S. route_pick then prefers the node that keeps it, in either order. */
+static void test_unload_mark(void)
+{
+    struct route_node two[2] = {N(.id = "a", MODELS("gemma3")), N(.id = "b", MODELS("gemma3"))};
+    struct route_node *n = &two[0];
+    struct route_request req = {.model = "gemma3"};
+    struct route_result res;
+    struct route_state st;
+    struct route_node_state *ns;
+
+    route_state_init(&st);
+    route_state_update(&st, two, 2, &S, NOW);
+    ok(route_resident(n, "gemma3:latest", &st, NOW), "listed: resident");
+    route_note_sent(&st, "a", "gemma3", 0, NOW);
+    ns = route_state_find(&st, "a");
+    ok(!route_resident(n, "gemma3:latest", &st, NOW), "unloaded by the router: not resident, "
+                                                       "though the list still shows it");
+    ok(route_unloaded(ns, "gemma3:latest", NOW + ROUTE_UNLOAD_HOLD_S - 0.001),
+       "the mark holds until just before ROUTE_UNLOAD_HOLD_S");
+    ok(route_resident(n, "gemma3:latest", &st, NOW + ROUTE_UNLOAD_HOLD_S),
+       "... and at it the list is believed again (loaded since)");
+    ok(route_resident(&two[1], "gemma3:latest", &st, NOW), "the mark is that node's only");
+    route_note_done(&st, "a");
+    is_int(route_pick(two, 2, &req, &S, &st, NOW + 1, &res), 1, "sticky: the node that keeps it");
+    is_int(res.kind, ROUTE_STICKY, "... as a sticky choice");
+    {
+        struct route_node rev[2] = {two[1], two[0]};
+        is_int(route_pick(rev, 2, &req, &S, &st, NOW + 1, &res), 0, "... nodes reversed: the same");
+    }
+    route_state_update(&st, two, 2, &S, NOW + 2);
+    ok(!route_resident(n, "gemma3:latest", &st, NOW + 2),
+       "a list that still shows it: the mark stays");
+    n->models = M("phi3"), n->nmodels = 1;
+    route_state_update(&st, two, 2, &S, NOW + 3);
+    is_int(ns->nsent, 0, "a list without it: the mark is dropped");
+    n->models = M("gemma3"), n->nmodels = 1;
+    ok(route_resident(n, "gemma3:latest", &st, NOW + 3), "... and a later list that shows it counts");
+    route_note_sent(&st, "a", "gemma3", 0, NOW + 4);
+    route_note_sent(&st, "a", "gemma3", 600, NOW + 5);
+    ok(route_resident(n, "gemma3:latest", &st, NOW + 5) &&
+           !route_unloaded(ns, "gemma3:latest", NOW + 5),
+       "sent again with keep_alive 600: resident by its record");
+    ok(ns->sent[0].expires == NOW + 605, "... until that keep_alive ends");
+}
+
 int main(void)
 {
     route_settings_init(&S);
     test_records();
+    test_unload_mark();
     test_state_update();
     test_many_nodes();
     test_learning();

@@ -338,8 +338,8 @@ struct route_node_state *route_state_find(const struct route_state *st, const ch
 
 /* The router sent `model` to `node_id`: queued + 1, rr_last = node_id, and a residency record
  * until now + keep_alive_s (keep_alive_s < 0: forever) so that the next request for the same
- * cold model goes there too; keep_alive_s 0 leaves an unload mark instead (route_sent). Returns 0, or -1 with errno EINVAL (bad model name) or ENOBUFS
- * (no room for the node). */
+ * cold model goes there too; keep_alive_s 0 leaves an unload mark instead (route_sent).
+ * Returns 0, or -1 with errno EINVAL (bad model name) or ENOBUFS (no room for the node). */
 int route_note_sent(struct route_state *st, const char *node_id, const char *model,
                     double keep_alive_s, double now);
 

@@ -165,11 +165,19 @@ static void answer_cb(struct redis *c, struct resp_reply *reply, void *arg)
     answer_done(j);
 }
 
+/* The done or failed event, once: the routers hold work for this slot until they read it. */
+static void job_event(struct job *j)
+{
+    if (!j->evented)
+        worker_event(j->w, j->final.ok ? "done" : "failed", j, NULL);
+    j->evented = true;
+}
+
 static void answer_done(struct job *j)
 {
     struct worker *w = j->w;
 
-    worker_event(w, j->final.ok ? "done" : "failed", j, NULL);
+    job_event(j);
     job_remove(w, j);
     maybe_exit(w);
     worker_read_more(w);
@@ -177,15 +185,21 @@ static void answer_done(struct job *j)
 
 void worker_answer(struct job *j)
 {
+    const struct resp_cmd *a = &j->answer;
+
     if (j->answering || !j->has_answer)
         return;
     if (j->answer_timer) { /* (re)connected: send it now */
         loop_timer_cancel(j->w->l, j->answer_timer);
         j->answer_timer = 0;
     }
-    if (redis_cmdv(j->w->cmd, 0, answer_cb, j, j->answer.argc, j->answer.argv, j->answer.len) == 0)
+    /* the event goes right behind the answer, on the same link, not a round trip after it: a
+     * caller that reads the answer and asks again at once finds the routers knowing the slot
+     * free, so its request is not sent elsewhere because this one seemed to run on */
+    if (redis_cmdv(j->w->cmd, 0, answer_cb, j, a->argc, a->argv, a->len) == 0) {
         j->answering = true;
-    else if (redis_up(j->w->cmd)) /* out of memory: later; when down, cmd_state sends it */
+        job_event(j);
+    } else if (redis_up(j->w->cmd)) /* out of memory: later; when down, cmd_state sends it */
         answer_later(j);
 }
 

@@ -39,8 +39,9 @@ struct job {
     bool answering;           /* the answer script is in flight */
     struct resp_cmd answer;   /* kept until Redis confirms it */
     bool has_answer;            /* answer holds a finished command */
-    bool answer_fallback;
-    char err_code[32];          /* the code of an error answer, for the failed event */       /* answer is the error sent because the real one could not be built */
+    bool answer_fallback;       /* answer is the error sent as the real one could not be built */
+    char err_code[32];          /* the code of an error answer, for the failed event */
+    bool evented;               /* its done or failed event is sent */
     unsigned long answer_timer; /* sending the answer again after an error reply */
     long answer_backoff;        /* ms */
     unsigned answer_tries;      /* error replies so far */

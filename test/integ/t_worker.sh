@@ -140,6 +140,27 @@ if [ -z "${WORKER_TEST_OLLAMA:-}" ]; then
     kill "$WH"
     wait "$WH" 2>/dev/null
 
+    # the done event goes right behind the answer, not after its confirmation: routers learn
+    # that the slot is free before a caller who read the answer can ask again. With
+    # --redis-min-replicas 1 and no replica the answer is never confirmed (WAIT finds none),
+    # yet the event is there
+    start_worker pi-r "$OLLAMA_URL" "$ROOT" --redis-min-replicas 1 --redis-wait-timeout 200
+    WR=$BG_PID
+    rcli XADD orion:inference:requests:pi-r '*' model gemma3:1b prompt r request_id rep-1 \
+        callback cb-rep >/dev/null
+    wait_for 15 answered cb-rep
+    ok $? "min-replicas 1 without a replica: the answer is written"
+    rep_done() { # an entry of P:events with type done and request_id rep-1
+        rcli --raw XRANGE orion:inference:events - + | awk '
+            /^[0-9]+-[0-9]+$/ && prev != "request_id" { typ = ""; rid = "" }
+            prev == "type" { typ = $0 } prev == "request_id" { rid = $0 }
+            typ == "done" && rid == "rep-1" { f = 1 } { prev = $0 } END { exit !f }'
+    }
+    wait_for 10 rep_done
+    ok $? "... and its done event with it, though WAIT never confirmed the answer"
+    kill "$WR"
+    wait "$WR" 2>/dev/null
+
     # Ollama down, then back
     kill "$SIM_PID_t"
     wait "$SIM_PID_t" 2>/dev/null

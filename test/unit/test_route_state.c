@@ -379,7 +379,8 @@ static void test_unload_mark(void)
     route_state_update(&st, two, 2, &S, NOW + 3);
     is_int(ns->nsent, 0, "a list without it: the mark is dropped");
     n->models = M("gemma3"), n->nmodels = 1;
-    ok(route_resident(n, "gemma3:latest", &st, NOW + 3), "... and a later list that shows it counts");
+    ok(route_resident(n, "gemma3:latest", &st, NOW + 3),
+       "... and a later list that shows it counts");
     route_note_sent(&st, "a", "gemma3", 0, NOW + 4);
     route_note_sent(&st, "a", "gemma3", 600, NOW + 5);
     ok(route_resident(n, "gemma3:latest", &st, NOW + 5) &&

@@ -184,7 +184,24 @@ static void read_take(void *arg, const struct resp_reply *entry)
     router_hold(r, entry, r->keys.requests, CONTRACT_GROUP_ROUTER, 0);
 }
 
-static void read_taken(void *arg) { router_try_place(arg); }
+static void place_deferred(struct loop *l, void *arg)
+{
+    struct router *r = arg;
+
+    (void)l;
+    r->place_defer = 0;
+    router_try_place(r);
+}
+
+/* New requests are placed once this pass has read everything that was ready: an event read
+ * on the same pass (a slot that freed just before they came) counts in their choice. */
+static void read_taken(void *arg)
+{
+    struct router *r = arg;
+
+    if (!r->place_defer && !(r->place_defer = loop_defer(r->l, place_deferred, r)))
+        router_try_place(r); /* no memory to defer: at once */
+}
 
 static void read_caught_up(void *arg)
 {
@@ -375,6 +392,8 @@ void router_free(struct router *r)
 {
     if (!r)
         return;
+    if (r->l)
+        loop_defer_cancel(r->l, r->place_defer);
     gateway_free(r->gw);
     router_backends_free(r);
     for (size_t i = 0; i < r->nw; i++)

@@ -159,6 +159,7 @@ struct router {
     size_t nmoving;      /* MULTI/EXECs in flight */
     bool throttled;      /* ROUTER_MAX_MOVING reached: no placing, no reading until half */
     bool placing;        /* inside router_try_place */
+    unsigned long place_defer; /* a router_try_place deferred to the end of this pass, or 0 */
     double clock_offset; /* Redis TIME - local wall clock, s */
     bool refreshing, started, scanned;
     bool health_seen; /* a refresh has completed: every node's health and stream length read */

@@ -10,6 +10,11 @@ for s in w x y; do
         --load-ms 1500 --tokens-per-s 100 || ok 1 "ollama-sim $s starts"
 done
 start_worker pi-a "$SIM_URL_w" "$SIM_ROOT_w"
+# pi-a's temperature pinned at 50 C: a simulator heats some 4 C a second while busy (a Pi takes
+# minutes), so the heat trend (route_cond_heat) would steer the next request off the worker's
+# node after each run, while the URL backends have no sensor: stickiness would not be what the
+# sticky steps test
+curl -sf -X POST -d '{"c":50}' "$SIM_URL_w/sim/temp" >/dev/null
 HTTP_PORT=$(free_port)
 URL=http://127.0.0.1:$HTTP_PORT
 answered() { [ "$(answers "$1")" -ge 1 ]; }

@@ -26,6 +26,9 @@ post() { # post <path> <json>: prints the status, then the body
     cat "$T_TMP/body"
 }
 eligible() { health_json "$1" | grep -q '"available":true'; }
+# the router's own view (its /backends, refreshed once a second): a step that counts where
+# requests go starts once the router has read the health, not only once Redis holds it
+router_sees() { curl -sf "$URL/backends" | tr '{' '\n' | grep -q "\"node\":\"$1\",\"eligible\":true"; }
 answered() { [ "$(answers "$1")" -ge 1 ]; }
 
 out=$(post /backends/register "{\"url\":\"$SIM_URL_b\",\"name\":\"bb\"}")
@@ -37,7 +40,7 @@ out=$(post /backends/register "{\"url\":\"$SIM_URL_c\"}")
 CNAME=127.0.0.1-${SIM_URL_c##*:}
 echo "$out" | grep -q "\"node\":\"$CNAME\""
 ok $? "register c without a name: named $CNAME"
-wait_for 10 eligible "$CNAME"
+wait_for 10 eligible "$CNAME" && wait_for 10 router_sees "$CNAME"
 ok $? "a third backend registered at run time is eligible"
 for i in 1 2 3 4 5 6; do
     submit qwen2.5:0.5b "rr $i" "rr$i" >/dev/null

@@ -167,6 +167,10 @@ int orch_position(const struct orch *o, size_t i, const char *goal, size_t n, st
 bool orch_first(const struct orch *o, size_t i);
 int orch_instructions(const struct orch *o, size_t i, const char *goal, size_t n,
                       struct buf *out);
+/* Whether step i's text is the run's answer when the run completes: ANSWER, GENERATE, REVISE,
+ * RECONCILE, SYNTH and the last pipeline STAGE; never a CRITIC or a LEG. The caller's format
+ * and tools go to these steps only (src/router/router_orch_step.c says why). */
+bool orch_answers(const struct orch *o, size_t i);
 
 /* Error-contamination markers in a text: how many of a fixed list of phrases (a stack trace's
  * "Traceback (most recent call last)", "Error:", "Exception:", "Segmentation fault",

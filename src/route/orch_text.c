@@ -149,6 +149,21 @@ bool orch_first(const struct orch *o, size_t i)
            (s->kind == ORCH_K_LEG && s->round == 1) || (s->kind == ORCH_K_STAGE && !s->leg);
 }
 
+bool orch_answers(const struct orch *o, size_t i)
+{
+    const struct orch_step *s = &o->step[i];
+
+    switch (s->kind) {
+    case ORCH_K_CRITIC:
+    case ORCH_K_LEG:
+        return false;
+    case ORCH_K_STAGE:
+        return (size_t)s->leg + 1 >= o->k.nstages;
+    default:
+        return true;
+    }
+}
+
 static int decisions(const struct orch *o, size_t upto, struct buf *out)
 {
     int rc = buf_puts(out, "Decisions:");

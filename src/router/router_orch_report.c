@@ -170,7 +170,9 @@ static void answer_done(struct router *r, struct orun *u, const char *orch, cons
     memset(&d, 0, sizeof(d));
     buf_init(&msg, ORION_FIELD_MAX + 64);
     d.response = entry_cstr(s->text);
-    if (u->req.messages.p) {
+    if (u->req.messages.p && t->message) {
+        d.message = entry_cstr(t->message); /* with its thinking and tool calls */
+    } else if (u->req.messages.p) {
         buf_puts(&msg, "{\"role\":\"assistant\",\"content\":");
         quote(&msg, s->text);
         buf_putc(&msg, '}');

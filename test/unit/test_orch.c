@@ -183,6 +183,17 @@ static void run_case(const struct ocase *c)
     ok(o.partial == c->partial, "%s: partial %d", c->name, (int)c->partial);
     is_int(o.rounds, c->rounds, "%s: rounds", c->name);
     is_int(orch_running(&o), 0, "%s: nothing left running", c->name);
+    if (o.final >= 0 && !o.partial)
+        ok(orch_answers(&o, (size_t)o.final), "%s: the answer is from an answering step",
+           c->name);
+    for (size_t i = 0; i < o.nsteps; i++) {
+        const struct orch_step *s = &o.step[i];
+        bool want = s->kind != ORCH_K_CRITIC && s->kind != ORCH_K_LEG &&
+                    (s->kind != ORCH_K_STAGE || (size_t)s->leg + 1 == o.k.nstages);
+        if (orch_answers(&o, i) != want)
+            ok(0, "%s: step %zu (%s) answers: %d", c->name, i + 1, orch_kind_name(s->kind),
+               (int)want);
+    }
     orch_release(&o);
 }
 

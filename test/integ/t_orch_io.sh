@@ -6,7 +6,7 @@
 # the answer (the final answer follows the caller's schema; a draft on a model without tools
 # is not sent them, a final stage on one is); think and images go to every step (a critic on a
 # model that cannot think, or cannot see, fails: the answer is partial). A client that goes
-# away cancels the run's running step and ends the run.
+# away cancels the run's running step and ends the run. The knobs' INFERENCE_* names are read.
 . "$(dirname "$0")/lib.sh"
 start_redis || { ok 1 "redis-server starts"; done_testing; exit 1; }
 SIM="--load-ms 50 --tokens-per-s 200 --num-parallel 2"
@@ -16,7 +16,9 @@ start_worker pi-a "$SIM_URL_a" "$SIM_ROOT_a"
 start_worker pi-b "$SIM_URL_b" "$SIM_ROOT_b"
 HP=$(free_port)
 URL=http://127.0.0.1:$HP
-start_router --http-listen 127.0.0.1:$HP --router-id r1
+# the seed's names of the knobs: one critique round, a threshold the sim's 0.9 does not reach
+INFERENCE_CRITIQUE_MAX_ROUNDS=1 INFERENCE_CRITIQUE_THRESHOLD=0.95 \
+    start_router --http-listen 127.0.0.1:$HP --router-id r1
 wait_for 10 curl -sf "$URL/api/version"
 two() { [ "$(curl -s "$URL/backends" | grep -o '"eligible":true' | wc -l)" -ge 2 ]; }
 wait_for 20 two
@@ -40,6 +42,9 @@ check "response_format: critique's answer follows the caller's schema ($content)
     sh -c "printf '%s' '$content' | jq -e '(.city | type) == \"string\" and (.pop | type) == \"number\"'"
 is "$(printf '%s' "$out" | jq -r '.orchestration.confidence' 2>/dev/null)" 0.9 \
     "response_format: the critic still gave its own verdict (0.9)"
+is "$(printf '%s' "$out" | jq -r '"\(.orchestration.threshold) \(.orchestration.rounds) " + ([.orchestration.steps[].kind] | join(" "))' 2>/dev/null)" \
+    "0.95 1 generate critic revise" \
+    "INFERENCE_CRITIQUE_THRESHOLD 0.95, INFERENCE_CRITIQUE_MAX_ROUNDS 1: one round, then the revision answers"
 
 # 3. tools go to the answering step only: a draft on a model without tools is not sent them ...
 TOOLS='"tools":[{"type":"function","function":{"name":"get_weather","description":"weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]'
@@ -59,8 +64,8 @@ case "$(printf '%s' "$out" | jq -r '"\(.done_reason) \(.orchestration.error)"' 2
 *) ok 1 "think: the critic on gemma3:1b was asked to think (partial): $out" ;; esac
 # ... while models that can think complete the run
 out=$(curl -s "$URL/api/chat" -d "{\"model\":\"auto\",\"orchestration_mode\":\"critique\",\"models\":[\"think:1b\",\"think:1b\"],\"think\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Why? [[sim:score=0.9]]\"}],$P}")
-is "$(printf '%s' "$out" | jq -r '"\(.done_reason) \(.orchestration.completed_steps)"' 2>/dev/null)" "stop 2" \
-    "think: generator and critic that can think complete"
+is "$(printf '%s' "$out" | jq -r '"\(.done_reason) \(.orchestration.completed_steps)"' 2>/dev/null)" "stop 3" \
+    "think: generator, critic and reviser that can think complete"
 
 # 5. images go to every step: the critic sees the caller's image (/api/generate's images) ...
 out=$(curl -s "$URL/api/generate" -d "{\"model\":\"auto\",\"orchestration_mode\":\"critique\",\"models\":[\"gemma3:4b\",\"gemma3:1b\"],\"images\":[\"$IMG\"],\"prompt\":\"What is this? [[sim:score=0.9]]\",\"timeout\":10,$P}")
@@ -68,8 +73,8 @@ case "$(printf '%s' "$out" | jq -r '"\(.done_reason) \(.orchestration.error)"' 2
 "partial "*"image input is not supported"*) ok 0 "images: a critic that cannot see was sent the image (partial)" ;;
 *) ok 1 "images: a critic that cannot see was sent the image (partial): $out" ;; esac
 out=$(curl -s "$URL/api/generate" -d "{\"model\":\"auto\",\"orchestration_mode\":\"critique\",\"models\":[\"gemma3:4b\",\"gemma3:4b\"],\"images\":[\"$IMG\"],\"prompt\":\"What is this? [[sim:score=0.9]]\",$P}")
-is "$(printf '%s' "$out" | jq -r '"\(.done_reason) \(.orchestration.completed_steps)"' 2>/dev/null)" "stop 2" \
-    "images: a vision generator and critic complete"
+is "$(printf '%s' "$out" | jq -r '"\(.done_reason) \(.orchestration.completed_steps)"' 2>/dev/null)" "stop 3" \
+    "images: a vision generator, critic and reviser complete"
 # ... and from the last user message of a chat
 out=$(curl -s "$URL/api/chat" -d "{\"model\":\"auto\",\"orchestration_mode\":\"critique\",\"models\":[\"gemma3:4b\",\"gemma3:1b\"],\"timeout\":10,\"messages\":[{\"role\":\"user\",\"content\":\"What is this? [[sim:score=0.9]]\",\"images\":[\"$IMG\"]}],$P}")
 case "$(printf '%s' "$out" | jq -r '"\(.done_reason) \(.orchestration.error)"' 2>/dev/null)" in
@@ -84,5 +89,14 @@ gone_key() { redis-cli -p "$REDIS_PORT" --scan --pattern 'orion:inference:cancel
 wait_for 10 gone_key
 ok $? "disconnect: the running step is canceled"
 check "disconnect: the router says so" grep -q "canceled by its caller\|the client went away" "$T_TMP"/router-*.log
+
+# 7. the seed's INFERENCE_* names of every knob, and ORION_* winning over them
+env INFERENCE_CRITIQUE_MAX_ROUNDS=4 INFERENCE_CRITIQUE_THRESHOLD=0.6 INFERENCE_DEBATE_MAX_ROUNDS=5 \
+    INFERENCE_DEBATE_RECONCILE_MODEL=thinker INFERENCE_ENSEMBLE_MIN_AGREEMENT=0.5 \
+    INFERENCE_ENSEMBLE_SYNTHESIS_MODEL=fast INFERENCE_PIPELINE_STAGES=draft,validate \
+    ORION_DEBATE_MAX_ROUNDS=6 "$ORION_BIN/orion-inference-router" --check-config >"$T_TMP/conf" 2>&1
+is "$(grep -E '^(critique|debate|ensemble|pipeline)' "$T_TMP/conf" | tr '\n' ' ')" \
+    "critique-max-rounds=4 critique-threshold=0.6 debate-max-rounds=6 debate-reconcile-model=thinker ensemble-min-agreement=0.5 ensemble-synthesis-model=fast pipeline-stages=draft,validate " \
+    "INFERENCE_* knobs are read; ORION_DEBATE_MAX_ROUNDS wins over INFERENCE_DEBATE_MAX_ROUNDS"
 
 done_testing

@@ -164,8 +164,11 @@ static void issue_ready(struct router *r, struct orun *u)
 
     while ((n = orch_next(&u->o, idx, ORCH_MAX_STEPS)) > 0) {
         bool sent = true;
-        for (size_t j = 0; j < n; j++) {
-            if (router_orch_issue(r, u, idx[j]) < 0) {
+        for (size_t j = 0; j < n && !u->o.finished; j++) {
+            int rc = router_orch_issue(r, u, idx[j]);
+            if (rc > 0) {
+                sent = false; /* its compression is issued next round */
+            } else if (rc < 0) {
                 orch_failed(&u->o, idx[j], true, "the step could not be sent to Redis");
                 snprintf(u->code, sizeof(u->code), "no_available_nodes");
                 u->retriable = true;

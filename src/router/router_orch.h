@@ -11,6 +11,7 @@
 #define ORCH_READ_STREAMS 60   /* callbacks read by one XREAD (the runs are taken in turns) */
 #define ORCH_CODE_MAX 32
 #define ORCH_VERDICT_TOKENS 256 /* num_predict a critic gets at least */
+#define ORCH_COMPRESS_MODEL "fast" /* the role that compresses a handoff (the seed's) */
 
 /* What the router saw of a step beyond its text (orch.h keeps that). */
 struct orun_step {
@@ -40,7 +41,8 @@ struct orun {
 
 /* router_orch_step.c. Set u->goal and u->images from u->req: 0, or -1 (ENOMEM). */
 int router_orch_input(struct orun *u);
-/* XADD step i of u as a request entry: 0, or -1 (it could not be sent). */
+/* XADD step i of u as a request entry: 0, -1 (it could not be sent), or 1: not sent, held
+ * for a compression of its handoff (orch_compress; or the run ended, u->code says why). */
 int router_orch_issue(struct router *r, struct orun *u, size_t i);
 
 /* Answer the caller (a done answer, partial or not, or the last step's error) through the

@@ -15,11 +15,14 @@
  * - images (the request's, or the last user message's): every step, since a critic, a
  *   reconciler or a later stage judges an answer about them; a step given the caller's
  *   messages as they are has them there already.
+ * A handoff step that would not fit its model's context (or a field) is not sent: it is held
+ * while the fast model compresses its handoff (orch_compress), up to ORCH_MAX_COMPRESS times.
  */
 #include "router_orch.h"
 
 #include "orion/entry.h"
 #include "orion/jsonw.h"
+#include "orion/promptest.h"
 #include "orion/verdict.h"
 
 #include "cJSON.h"
@@ -163,17 +166,46 @@ static void critic_options(struct resp_cmd *c, struct contract_str opts)
     cJSON_Delete(j);
 }
 
+/* Would step i's messages overflow its model's context (the router's guard, as for any request:
+ * the learned token estimate against the budget)? Only a handoff step is checked: a step
+ * answering the caller's own messages meets the guard like a single request. A step named by
+ * role has no known budget until the router resolves it, and passes. */
+static bool over_budget(struct router *r, const struct orun *u, size_t i, const struct buf *msg)
+{
+    const struct orch_step *s = &u->o.step[i];
+    struct tokest_text t;
+    char key[ORION_MODEL_MAX + 1];
+    long num_ctx, num_predict, need;
+
+    if (orch_first(&u->o, i) || s->kind == ORCH_K_COMPRESS ||
+        route_model_norm(s->model, key, sizeof(key)) < 0)
+        return false;
+    memset(&t, 0, sizeof(t));
+    tokest_feed(&t, buf_data(msg), buf_size(msg));
+    t.messages = 2;
+    promptest_options(&u->req, &num_ctx, &num_predict);
+    return !tokest_fits(tokest_estimate(&r->est, key, tokest_prior(&t)), num_predict,
+                        router_budget(r, s->model, num_ctx), &need);
+}
+
 int router_orch_issue(struct router *r, struct orun *u, size_t i)
 {
     const struct orch_step *s = &u->o.step[i];
     const struct contract_request *q = &u->req;
     struct resp_cmd c;
     struct buf msg;
-    int rc = -1;
+    int rc = -1, full;
 
     buf_init(&msg, ORION_FIELD_MAX);
-    if (step_messages(u, i, &msg) < 0)
+    full = step_messages(u, i, &msg) < 0; /* past ORION_FIELD_MAX (or no memory) */
+    if (full && (orch_first(&u->o, i) || s->kind == ORCH_K_COMPRESS))
         goto out;
+    if (full || over_budget(r, u, i, &msg)) {
+        if (orch_compress(&u->o, i, ORCH_COMPRESS_MODEL) < 0)
+            snprintf(u->code, sizeof(u->code), "context_budget_exceeded");
+        buf_release(&msg);
+        return 1;
+    }
     resp_cmd_init(&c);
     entry_request_begin(&c, &r->keys);
     resp_cmd_adds(&c, "request_id");

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 start_redis || { ok 1 "redis-server starts"; done_testing; exit 1; }
 SIM="--load-ms 50 --tokens-per-s 200 --num-parallel 2"
-start_sim a --models 'gemma3:1b,think:1b+caps=completion/thinking' $SIM
+start_sim a --models 'gemma3:1b,think:1b+caps=completion/thinking,small:1b+ctx=400' $SIM
 start_sim b --models 'llama3.2:1b,gemma3:4b' $SIM
 start_worker pi-a "$SIM_URL_a" "$SIM_ROOT_a"
 start_worker pi-b "$SIM_URL_b" "$SIM_ROOT_b"
@@ -89,6 +89,20 @@ gone_key() { redis-cli -p "$REDIS_PORT" --scan --pattern 'orion:inference:cancel
 wait_for 10 gone_key
 ok $? "disconnect: the running step is canceled"
 check "disconnect: the router says so" grep -q "canceled by its caller\|the client went away" "$T_TMP"/router-*.log
+
+# 8. the context budget: the draft (an earlier message's marker makes it 500 words) does not
+# fit small:1b's 400-token context, so the fast model (the role, as the router resolves it)
+# compresses the handoff before the refine stage is sent; a handoff that stays too long (the
+# goal itself is 500 words, and the compressor, seeing the marker, answers 500 words again)
+# ends after 3 compressions with CONTEXT_BUDGET_EXCEEDED
+LONG=$(printf 'word %.0s' $(seq 500))
+out=$(curl -s "$URL/api/chat" -d "{\"model\":\"auto\",\"orchestration_mode\":\"pipeline\",\"models\":[\"gemma3:1b\",\"small:1b\"],\"messages\":[{\"role\":\"user\",\"content\":\"Write. [[sim:reply=$LONG]]\"},{\"role\":\"assistant\",\"content\":\"Done.\"},{\"role\":\"user\",\"content\":\"Now improve it.\"}],\"stream\":false}")
+is "$(printf '%s' "$out" | jq -r '"\(.done_reason) " + ([.orchestration.steps[] | .kind + "/" + (if .kind == "compress" then "fast" else .model end) + "/" + .status] | join(" ")) + " \(.inference_metadata.compression_applied)"' 2>/dev/null)" \
+    "stop stage/gemma3:1b/ok stage/small:1b/ok compress/fast/ok stage/small:1b/ok true" \
+    "context budget: the handoff compressed by the fast model before refine, then the run completes"
+out=$(curl -s -w ' %{http_code}' "$URL/api/chat" -d "{\"model\":\"auto\",\"orchestration_mode\":\"pipeline\",\"models\":[\"gemma3:1b\",\"small:1b\"],\"messages\":[{\"role\":\"user\",\"content\":\"Write. [[sim:reply=$LONG]]\"}],\"stream\":false}")
+case "$out" in *'"code":"CONTEXT_BUDGET_EXCEEDED"'*'after 3 compressions'*' 400') ok 0 "context budget: 3 compressions, then CONTEXT_BUDGET_EXCEEDED (400)" ;;
+*) ok 1 "context budget: 3 compressions, then CONTEXT_BUDGET_EXCEEDED (400): $(printf '%s' "$out" | cut -c1-600)" ;; esac
 
 # 7. the seed's INFERENCE_* names of every knob, and ORION_* winning over them
 env INFERENCE_CRITIQUE_MAX_ROUNDS=4 INFERENCE_CRITIQUE_THRESHOLD=0.6 INFERENCE_DEBATE_MAX_ROUNDS=5 \

@@ -35,6 +35,15 @@ check "format: the ensemble's answer follows the caller's schema ($content)" \
 is "$(printf '%s' "$out" | jq -r '[.orchestration.steps[] | .kind + "/" + .status] | join(" ")' 2>/dev/null)" \
     "leg/ok leg/ok synthesize/ok" "format: the legs and the synthesis ran"
 
+# 1b. the same over Redis: a P:requests entry's format field, the answer on its callback
+rcli XADD orion:inference:requests '*' request_id fmt1 model auto orchestration_mode debate \
+    models '["gemma3:1b","llama3.2:1b"]' prompt 'Biggest city?' format "$SCHEMA" \
+    options '{"num_predict":20}' callback cb:fmt1 >/dev/null
+wait_for 30 sh -c "[ \$(redis-cli -p $REDIS_PORT XLEN cb:fmt1) -ge 1 ]"
+content=$(answer_field cb:fmt1 response)
+check "format over Redis: the debate's reconciled answer follows the schema ($content)" \
+    sh -c "printf '%s' '$content' | jq -e '(.city | type) == \"string\" and (.pop | type) == \"number\"'"
+
 # 2. response_format json_schema over /v1/chat/completions: critique's generator answers in it
 out=$(curl -s "$URL/v1/chat/completions" -d "{\"model\":\"auto\",\"orchestration_mode\":\"critique\",\"models\":[\"llama3.2:1b\",\"gemma3:1b\"],\"max_tokens\":20,\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"c\",\"schema\":$SCHEMA}},\"messages\":[{\"role\":\"user\",\"content\":\"Biggest city? [[sim:score=0.9]]\"}]}")
 content=$(printf '%s' "$out" | jq -r '.choices[0].message.content' 2>/dev/null)

@@ -6,7 +6,12 @@
  * step's instructions (orch_instructions) as one user message.
  *
  * The caller's fields reach the steps so (the answer the caller sees honours what it asked):
- * - options, keep_alive, task_type, priority, timeout_ms, think: every step (think: each model
+ * A compression is the router's own work, on the fast role, and gets none of options, think,
+ * images, task_type, format, tools (the caller's num_predict would cut it, its num_ctx is what
+ * did not fit, and the fast model need not think or see). To the other steps:
+ * - options: every step (the critic's num_predict raised for its verdict);
+ * - keep_alive, priority, timeout_ms: every step;
+ * - task_type, think: every step (think: each model
  *   works on the caller's problem as asked; a model that cannot think fails the step as a
  *   single request would);
  * - format and tools: the steps whose text can be the answer (orch_answers): a leg answering
@@ -126,7 +131,7 @@ static int step_messages(const struct orun *u, size_t i, struct buf *out)
             rc |= orch_instructions(&u->o, i, u->goal, gn, &t);
         rc |= buf_puts(out, ",{\"role\":\"user\",\"content\":") |
               json_quote(out, buf_data(&t), buf_size(&t));
-        if (u->images)
+        if (u->images && u->o.step[i].kind != ORCH_K_COMPRESS)
             rc |= buf_puts(out, ",\"images\":") | buf_puts(out, u->images);
         rc |= buf_putc(out, '}');
     }
@@ -166,26 +171,49 @@ static void critic_options(struct resp_cmd *c, struct contract_str opts)
     cJSON_Delete(j);
 }
 
+/* A step named by a role may get any model that can answer (every role's chain ends with all
+ * models, and the router passes over those too small): the largest budget of the models the
+ * nodes hold (0: none known, no check). */
+static long role_budget(const struct router *r, long num_ctx)
+{
+    long best = 0;
+
+    for (size_t i = 0; i < r->nnodes; i++) {
+        const struct modelinfo *mi = &r->nodes[i].mi;
+        for (size_t j = 0; r->nodes[i].has_health && j < mi->n; j++) {
+            long b = router_budget(r, mi->m[j].name, num_ctx);
+            if (b > best)
+                best = b;
+        }
+    }
+    return best;
+}
+
 /* Would step i's messages overflow its model's context (the router's guard, as for any request:
  * the learned token estimate against the budget)? Only a handoff step is checked: a step
- * answering the caller's own messages meets the guard like a single request. A step named by
- * role has no known budget until the router resolves it, and passes. */
+ * answering the caller's own messages meets the guard like a single request. */
 static bool over_budget(struct router *r, const struct orun *u, size_t i, const struct buf *msg)
 {
     const struct orch_step *s = &u->o.step[i];
     struct tokest_text t;
+    struct role_spec sp;
     char key[ORION_MODEL_MAX + 1];
-    long num_ctx, num_predict, need;
+    long num_ctx, num_predict, need, budget;
+    bool named;
 
-    if (orch_first(&u->o, i) || s->kind == ORCH_K_COMPRESS ||
-        route_model_norm(s->model, key, sizeof(key)) < 0)
+    if (orch_first(&u->o, i) || s->kind == ORCH_K_COMPRESS)
+        return false;
+    role_spec_parse(s->model, &sp);
+    named = sp.kind == ROLE_SPEC_MODEL;
+    if (named && route_model_norm(s->model, key, sizeof(key)) < 0)
         return false;
     memset(&t, 0, sizeof(t));
     tokest_feed(&t, buf_data(msg), buf_size(msg));
     t.messages = 2;
     promptest_options(&u->req, &num_ctx, &num_predict);
-    return !tokest_fits(tokest_estimate(&r->est, key, tokest_prior(&t)), num_predict,
-                        router_budget(r, s->model, num_ctx), &need);
+    budget = named ? router_budget(r, s->model, num_ctx) : role_budget(r, num_ctx);
+    return !tokest_fits(tokest_estimate(&r->est, named ? key : NULL, tokest_prior(&t)),
+                        num_predict, budget, &need);
 }
 
 int router_orch_issue(struct router *r, struct orun *u, size_t i)
@@ -226,13 +254,15 @@ int router_orch_issue(struct router *r, struct orun *u, size_t i)
         add_field(&c, "format", q->format);
         add_field(&c, "tools", q->tools);
     }
-    add_field(&c, "think", q->think);
+    if (s->kind != ORCH_K_COMPRESS)
+        add_field(&c, "think", q->think);
     if (s->kind == ORCH_K_CRITIC)
         critic_options(&c, q->options);
-    else
+    else if (s->kind != ORCH_K_COMPRESS) /* the caller's num_predict, num_ctx are not its */
         add_field(&c, "options", q->options);
     add_field(&c, "keep_alive", q->keep_alive);
-    add_field(&c, "task_type", q->task_type);
+    if (s->kind != ORCH_K_COMPRESS)
+        add_field(&c, "task_type", q->task_type);
     if (q->has_priority) {
         resp_cmd_adds(&c, "priority");
         resp_cmd_addf(&c, "%d", q->priority);

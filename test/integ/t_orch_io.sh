@@ -112,6 +112,15 @@ is "$(printf '%s' "$out" | jq -r '"\(.done_reason) " + ([.orchestration.steps[] 
 out=$(curl -s -w ' %{http_code}' "$URL/api/chat" -d "{\"model\":\"auto\",\"orchestration_mode\":\"pipeline\",\"models\":[\"gemma3:1b\",\"small:1b\"],\"messages\":[{\"role\":\"user\",\"content\":\"Write. [[sim:reply=$LONG]]\"}],\"stream\":false}")
 case "$out" in *'"code":"CONTEXT_BUDGET_EXCEEDED"'*'after 3 compressions'*' 400') ok 0 "context budget: 3 compressions, then CONTEXT_BUDGET_EXCEEDED (400)" ;;
 *) ok 1 "context budget: 3 compressions, then CONTEXT_BUDGET_EXCEEDED (400): $(printf '%s' "$out" | cut -c1-600)" ;; esac
+# ... and with roles (no models list): each debate leg's prompt (an earlier message's 400-word
+# marker) fits the
+# caller's num_ctx 700, but the reconciler's handoff (both legs' 400 words) fits no model at
+# that size, so it is compressed (without the caller's options) before it is sent
+DRAFT=$(printf 'word %.0s' $(seq 400))
+out=$(curl -s "$URL/api/chat" -d "{\"model\":\"auto\",\"orchestration_mode\":\"debate\",\"options\":{\"num_ctx\":700},\"messages\":[{\"role\":\"user\",\"content\":\"Say it. [[sim:reply=$DRAFT]]\"},{\"role\":\"assistant\",\"content\":\"Done.\"},{\"role\":\"user\",\"content\":\"Again.\"}],\"stream\":false}")
+is "$(printf '%s' "$out" | jq -r '"\(.done_reason) " + ([.orchestration.steps[] | .kind + "/" + .requested + "/" + .status] | join(" "))' 2>/dev/null)" \
+    "stop leg/primary/ok leg/thinker/ok reconcile/primary/ok compress/fast/ok" \
+    "context budget with roles: the reconciler's handoff compressed before it is sent: $(printf "%s" "$out" | cut -c1-300)"
 
 # 7. the seed's INFERENCE_* names of every knob, and ORION_* winning over them
 env INFERENCE_CRITIQUE_MAX_ROUNDS=4 INFERENCE_CRITIQUE_THRESHOLD=0.6 INFERENCE_DEBATE_MAX_ROUNDS=5 \

@@ -49,7 +49,7 @@
 
 #define ENTRY_NCOUNTERS 6
 #define ENTRY_CANCEL_TTL "600" /* s a cancel mark is kept */
-#define ENTRY_NUM_SLOTS 4       /* numbers one entry_argv holds */
+#define ENTRY_NUM_SLOTS 6       /* numbers one entry_argv holds */
 /* total_duration, load_duration, prompt_eval_count, prompt_eval_duration, eval_count,
  * eval_duration: Ollama's names, in this order everywhere. */
 extern const char *const entry_counter_names[ENTRY_NCOUNTERS];
@@ -145,6 +145,11 @@ struct entry_event {
     long long total_duration, load_duration;                              /* < 0: absent */
     long long prompt_est, prompt_eval_count; /* written together when prompt_est > 0; read:
                                                 * -1 when absent */
+    /* done events, written with the durations above: Ollama's prompt_eval_duration (ns;
+     * written when > 0), and the ms from asking Ollama to its first token, as the node's
+     * runner measured it (written when has_first_token). Read: -1 when absent. */
+    long long prompt_eval_duration, first_token_ms;
+    bool has_first_token;
 };
 /* XADD P:events MAXLEN ~ N * with e's fields (model absent is written ""). */
 void entry_event(struct entry_argv *a, const struct contract_keys *k, const struct entry_event *e);

@@ -303,6 +303,14 @@ void entry_event(struct entry_argv *a, const struct contract_keys *k, const stru
         put_num(a, 0, e->total_duration);
         puts_(a, "load_duration");
         put_num(a, 1, e->load_duration);
+        if (e->prompt_eval_duration > 0) {
+            puts_(a, "prompt_eval_duration");
+            put_num(a, 4, e->prompt_eval_duration);
+        }
+        if (e->has_first_token && e->first_token_ms >= 0) {
+            puts_(a, "first_token_ms");
+            put_num(a, 5, e->first_token_ms);
+        }
     }
     if (e->code.p) {
         puts_(a, "code");
@@ -519,10 +527,14 @@ void entry_event_read(const struct resp_reply *f, struct entry_event *e)
         SLOT(entry_event, "task_type", task_type), SLOT(entry_event, "requested", requested)};
     struct contract_str td = field(f, "total_duration"), ld = field(f, "load_duration");
     struct contract_str pe = field(f, "prompt_est"), pc = field(f, "prompt_eval_count");
+    struct contract_str pd = field(f, "prompt_eval_duration"), ft = field(f, "first_token_ms");
 
     read_slots(f, e, slots, sizeof(slots) / sizeof(slots[0]));
     e->total_duration = digits(td) ? number(td) : -1;
     e->load_duration = digits(ld) ? number(ld) : -1;
     e->prompt_est = digits(pe) ? number(pe) : -1;
     e->prompt_eval_count = digits(pc) ? number(pc) : -1;
+    e->prompt_eval_duration = digits(pd) ? number(pd) : -1;
+    e->first_token_ms = digits(ft) ? number(ft) : -1;
+    e->has_first_token = e->first_token_ms >= 0;
 }

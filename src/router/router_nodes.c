@@ -191,6 +191,7 @@ static void events_cb(struct redis *c, struct resp_reply *reply, void *arg)
         if (id && id->type == RESP_BULK && id->len < sizeof(r->events_after))
             memcpy(r->events_after, id->str, id->len + 1);
         entry_event_read(resp_at(&e->elem[i], 1), &ev);
+        router_bstats_event(r, &ev);
         if (entry_is(ev.type, "failed") || entry_is(ev.type, "done"))
             router_service_event(r, &ev);
         if (entry_is(ev.type, "failed")) {
@@ -423,6 +424,7 @@ static void refresh_done(struct redis *c, struct resp_reply *reply, void *arg)
         else if (node_leaving(nd))
             failover(r, nd, false);
     }
+    router_bstats_settle(r);
     router_flights_refresh(r, now);
     router_preload_tick(r, now);
     router_try_place(r);
@@ -572,4 +574,5 @@ void router_stats(void *arg, struct gw_stats *st)
     st->nrecent = r->nrecent;
     for (size_t i = 0; i < r->nrecent; i++) /* newest first */
         st->recent[i] = r->recent[(r->recent_next + GW_RECENT - 1 - i) % GW_RECENT];
+    router_bstats_copy(r, st);
 }

@@ -35,7 +35,8 @@ struct job {
     long seq;
     struct ollama_call *call; /* in flight, or NULL */
     struct ollama_embed_call *ecall; /* an embedding in flight, or NULL */
-    int64_t started;          /* loop_now() */
+    int64_t started;          /* loop_now() when Ollama was asked */
+    int64_t first_token;      /* loop_now() at its first token; 0: none yet */
     bool answering;           /* the answer script is in flight */
     struct resp_cmd answer;   /* kept until Redis confirms it */
     bool has_answer;            /* answer holds a finished command */

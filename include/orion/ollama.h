@@ -122,8 +122,9 @@ void ollama_line_release(struct ollama_line *l);
  * space first is skipped), for a text already known to be valid JSON; NULL when absent. */
 const char *ollama_json_member(const char *p, const char *e, const char *key, size_t *len);
 
-/* Error code and retriability for an HTTP status of a failed generate (404 model_not_found,
- * 503 ollama_busy retriable, else ollama_error). */
+/* Error code and retriability for an HTTP status of a failed call: 400 bad_request (Ollama
+ * refused the request itself: the caller gets 400 with Ollama's message, no other node is
+ * tried), 404 model_not_found, 503 ollama_busy (retriable), else ollama_error. */
 const char *ollama_status_code(int status, bool *retriable);
 
 #endif

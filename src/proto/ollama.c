@@ -237,6 +237,8 @@ void ollama_line_release(struct ollama_line *l)
 const char *ollama_status_code(int status, bool *retriable)
 {
     *retriable = status == 503;
+    if (status == 400)
+        return "bad_request";
     if (status == 404)
         return "model_not_found";
     if (status == 503)

@@ -181,7 +181,7 @@ static void fail_status(struct ollama_embed_call *c)
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
     char msg[512];
     bool retry = false;
-    const char *code = c->status == 400 ? "bad_request" : ollama_status_code(c->status, &retry);
+    const char *code = ollama_status_code(c->status, &retry);
 
     if (cJSON_IsString(e))
         snprintf(msg, sizeof(msg), "%s", e->valuestring);

@@ -10,7 +10,7 @@
 
 start_redis || { ok 1 "redis-server starts"; done_testing; exit 1; }
 for s in a b; do
-    start_sim "$s" --models 'gemma3:1b+caps=completion/thinking' --load-ms 200 --tokens-per-s 300 ||
+    start_sim "$s" --models 'gemma3:1b+caps=completion/thinking,qwen2.5:0.5b' --load-ms 200 --tokens-per-s 300 ||
         ok 1 "ollama-sim $s starts"
 done
 start_worker pi-a "$SIM_URL_a" "$SIM_ROOT_a"
@@ -65,6 +65,15 @@ b=$(curl -s -o /dev/null -w '%{http_code}' "$URL/v1/messages" -d '{"model":"gemm
 is "$b" 200 "messages with output_config.effort low: answered"
 b=$(curl -s -o /dev/null -w '%{http_code}' "$URL/v1/chat/completions" -d '{"model":"gemma3:1b","max_tokens":2,"reasoning_effort":"medium","messages":[{"role":"user","content":"x"}]}')
 is "$b" 200 "chat completions with reasoning_effort medium: answered"
+
+# a request Ollama itself refuses (400: thinking asked of a model without it) is the caller's
+# error: 400 with Ollama's sentence, in each API's shape, and no other node is tried
+b=$(curl -s -w ' %{http_code}' "$URL/api/chat" -d '{"model":"qwen2.5:0.5b","think":true,"stream":false,"messages":[{"role":"user","content":"x"}]}')
+case "$b" in '{"error":"\"qwen2.5:0.5b\" does not support thinking",'*'"code":"BAD_REQUEST"'*' 400') ok 0 "Ollama's 400 (think on a model without thinking): 400 BAD_REQUEST, Ollama's sentence" ;;
+*) ok 1 "Ollama's 400 (think on a model without thinking): 400 BAD_REQUEST, Ollama's sentence ($b)" ;; esac
+b=$(curl -s -w ' %{http_code}' "$URL/v1/chat/completions" -d '{"model":"qwen2.5:0.5b","reasoning_effort":"high","messages":[{"role":"user","content":"x"}]}')
+case "$b" in '{"error":{"message":"\"qwen2.5:0.5b\" does not support thinking",'*' 400') ok 0 "... the same through /v1/chat/completions, in OpenAI's shape" ;;
+*) ok 1 "... the same through /v1/chat/completions, in OpenAI's shape ($b)" ;; esac
 
 # --- Messages (Anthropic's documented request) --------------------------------------------------
 curl -s -D "$T_TMP/h" -o "$T_TMP/m" "$URL/v1/messages" -H 'x-api-key: any' \

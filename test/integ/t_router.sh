@@ -76,7 +76,8 @@ ok $? "the router sees both nodes hot"
 submit gemma3:1b low cb-low priority 1 >/dev/null
 submit gemma3:1b high cb-high priority 3 >/dev/null
 submit gemma3:1b late cb-late timeout_ms 1500 >/dev/null
-sleep 2.5
+late_answered() { [ "$(answers cb-late)" -ge 1 ]; }
+wait_for 5 late_answered
 is "$(answer_field cb-late code)" "no_available_nodes" "past its deadline: answered no_available_nodes"
 is "$(answer_field cb-late retriable)" "true" "... retriable"
 is "$(rcli XLEN $Q:pi-a)$(rcli XLEN $Q:pi-b)" "00" "nothing placed on hot nodes"
@@ -199,8 +200,11 @@ many_health() {
 (while :; do many_health; sleep 0.5; done) &
 BEAT=$!
 T_PIDS="$T_PIDS $BEAT"
-start_router --stale-after 3 --prefix $P6 --router-id many
-sleep 1.5
+RPORT=$(free_port)
+start_router --stale-after 3 --prefix $P6 --router-id many --http-listen 127.0.0.1:$RPORT
+sees_many() { [ "$(curl -sf "http://127.0.0.1:$RPORT/backends" | grep -o '"eligible":true' | wc -l)" = 150 ]; }
+wait_for 10 sees_many
+ok $? "the router sees the 150 nodes eligible"
 for i in $(seq 1 150); do echo "XADD $P6:requests * model gemma3:1b prompt p callback cb-many-$i"; done | rcli >/dev/null
 many_total() {
     t=0

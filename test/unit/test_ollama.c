@@ -139,7 +139,7 @@ static void test_status(void)
     ok(!r, "404 not retriable");
     is_str(ollama_status_code(503, &r), "ollama_busy", "503");
     ok(r, "503 retriable");
-    is_str(ollama_status_code(400, &r), "ollama_error", "400");
+    is_str(ollama_status_code(400, &r), "bad_request", "400: Ollama refused the request as invalid");
     is_str(ollama_status_code(500, &r), "ollama_error", "500");
 }
 

@@ -266,7 +266,7 @@ static void test_errors(void)
         bool retriable;
     } t[] = {
         {"chat-model-not-found", "model_not_found", "model 'llama3.3:70b' not found", false},
-        {"generate-bad-keepalive", "ollama_error", "time: missing unit in duration \"300\"", false},
+        {"generate-bad-keepalive", "bad_request", "time: missing unit in duration \"300\"", false},
         {"chat-queue-full", "ollama_busy",
          "server busy, please try again.  maximum pending requests exceeded", true},
         {"generate-empty-model", "model_not_found", "model '' not found", false},

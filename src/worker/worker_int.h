@@ -79,6 +79,7 @@ struct worker {
     struct httpc_req *probe_req;
     int probe_status;
     bool probe_ok;            /* the last probe answered 200 */
+    bool probed;              /* a probe has ended (its first failure is logged too) */
     unsigned streaming, peak; /* jobs streaming now; the most seen at once */
     struct { /* worker_meta.c: what Ollama says about its models */
         struct ollama_model *tags, *ps, *shown; /* the last /api/tags, /api/ps; /api/show's */

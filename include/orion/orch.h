@@ -37,7 +37,10 @@
  * goes on with the legs that answered (none: the run fails). Any other step that fails for good
  * ends the run partial: the answer is the last usable text (the latest done step's, critics
  * excluded), or none. A critic whose verdict has no score (score < 0) failed retriably.
- * Contamination (orch_contamination, checked on every answer but a critic's verdict): one
+ * A handoff too long for its step's model is compressed first (orch_compress), up to
+ * ORCH_MAX_COMPRESS times; COMPRESS steps are neither answers nor usable texts.
+ * Contamination (orch_contamination, checked on every answer but a critic's verdict and a
+ * compression): one
  * marker is logged (counted in contaminated); two or more quarantine the step: it is issued
  * again with fresh context (the caller's own conversation, as a first step gets, without the
  * earlier steps' texts), once; a quarantined step contaminated again, or ORCH_CONTAM_ABORT
@@ -60,6 +63,7 @@
 #define ORCH_STAGE_MAX 15  /* bytes of a stage name */
 #define ORCH_GOAL_SHOWN 400 /* bytes of the goal repeated in the Current Position block */
 #define ORCH_CONTAM_ABORT 6 /* contamination markers over a run that end it */
+#define ORCH_MAX_COMPRESS 3 /* compressions of one step's handoff before the run gives up */
 
 enum orch_mode { ORCH_SINGLE, ORCH_CRITIQUE, ORCH_DEBATE, ORCH_ENSEMBLE, ORCH_PIPELINE };
 enum orch_kind {
@@ -70,7 +74,8 @@ enum orch_kind {
     ORCH_K_LEG,      /* a debate or ensemble participant */
     ORCH_K_RECONCILE,
     ORCH_K_SYNTH,
-    ORCH_K_STAGE     /* a pipeline stage */
+    ORCH_K_STAGE,    /* a pipeline stage */
+    ORCH_K_COMPRESS  /* the fast model compressing a held step's handoff (orch_compress) */
 };
 enum orch_state { ORCH_S_WAIT, ORCH_S_RUN, ORCH_S_OK, ORCH_S_FAIL };
 
@@ -105,6 +110,10 @@ struct orch_step {
     double score; /* CRITIC OK: the verdict's score; else -1 */
     int markers;  /* contamination markers in its last answer */
     bool fresh;   /* quarantined: asked again with fresh context */
+    bool held;    /* waiting for its handoff's compression (orch_next skips it) */
+    int compressions; /* times its handoff was compressed */
+    int handoff;  /* the COMPRESS step whose text stands for the earlier texts; -1 none */
+    int target;   /* COMPRESS: the step it compresses for */
 };
 
 struct orch {
@@ -125,6 +134,8 @@ struct orch {
     char error[160];    /* partial or failed: why */
     int contaminated;   /* contamination markers seen over the run */
     int quarantined;    /* steps asked again with fresh context */
+    bool budget_exceeded; /* ended: a handoff did not fit after ORCH_MAX_COMPRESS compressions */
+    int compressed;     /* COMPRESS steps done */
 };
 
 /*
@@ -148,6 +159,17 @@ size_t orch_next(struct orch *o, size_t *out, size_t max);
 int orch_done(struct orch *o, size_t i, const char *text, size_t n, double score);
 /* Step i failed; why: a sentence kept for the answer. */
 void orch_failed(struct orch *o, size_t i, bool retriable, const char *why);
+/*
+ * The context budget (the seed's "compress before calling, not after failure"): step i, just
+ * returned by orch_next and not sent, would not fit its model's context. Unless it was
+ * compressed ORCH_MAX_COMPRESS times already, it is held (back to WAIT, its try not counted)
+ * and a COMPRESS step asking model (the "fast" role) to compress its handoff is added: once
+ * that answers, step i's instructions carry the compressed text in place of the earlier
+ * steps' texts, and orch_next returns step i again. A COMPRESS step that fails for good fails
+ * step i for good. Past ORCH_MAX_COMPRESS the run ends with no answer and budget_exceeded set
+ * (CONTEXT_BUDGET_EXCEEDED). Returns 0 (held), or -1 (the run ended).
+ */
+int orch_compress(struct orch *o, size_t i, const char *model);
 /* Steps still RUN (the router waits for them before it answers a finished run's legs). */
 size_t orch_running(const struct orch *o);
 /* Completed steps (state OK). */
@@ -160,13 +182,18 @@ size_t orch_completed(const struct orch *o);
  * open and resolved errors. orch_first says whether step i answers the caller's own
  * conversation (GENERATE, ANSWER, round-1 LEG, the first STAGE): then the caller's messages are
  * sent as they are after the block; otherwise orch_instructions is the one user message,
- * carrying the goal and the earlier texts it works on. Both append to out: 0, or -1
- * (ENOBUFS/ENOMEM).
+ * carrying the goal and the earlier texts it works on (a step with a handoff: that compressed
+ * text instead; a COMPRESS step: its target's instructions to compress). Both append to out:
+ * 0, or -1 (ENOBUFS/ENOMEM).
  */
 int orch_position(const struct orch *o, size_t i, const char *goal, size_t n, struct buf *out);
 bool orch_first(const struct orch *o, size_t i);
 int orch_instructions(const struct orch *o, size_t i, const char *goal, size_t n,
                       struct buf *out);
+/* Whether step i's text is the run's answer when the run completes: ANSWER, GENERATE, REVISE,
+ * RECONCILE, SYNTH and the last pipeline STAGE; never a CRITIC or a LEG. The caller's format
+ * and tools go to these steps only (src/router/router_orch_step.c says why). */
+bool orch_answers(const struct orch *o, size_t i);
 
 /* Error-contamination markers in a text: how many of a fixed list of phrases (a stack trace's
  * "Traceback (most recent call last)", "Error:", "Exception:", "Segmentation fault",

@@ -12,8 +12,8 @@
 #include <string.h>
 
 static const char *const mode_names[] = {"single", "critique", "debate", "ensemble", "pipeline"};
-static const char *const kind_names[] = {"answer", "generate", "critic", "revise",
-                                         "leg",    "reconcile", "synthesize", "stage"};
+static const char *const kind_names[] = {"answer",    "generate",   "critic", "revise", "leg",
+                                         "reconcile", "synthesize", "stage",  "compress"};
 
 int orch_mode_parse(const char *s, size_t n, enum orch_mode *out)
 {
@@ -146,6 +146,7 @@ static int add_step(struct orch *o, enum orch_kind kind, int round, int leg, con
     s->round = round;
     s->leg = leg;
     s->score = -1;
+    s->handoff = -1;
     set_name(s->model, model);
     return (int)o->nsteps++;
 }
@@ -159,11 +160,13 @@ static void finish(struct orch *o, int final, bool partial, const char *why)
         snprintf(o->error, sizeof(o->error), "%s", why);
 }
 
-/* The latest done step with a usable text (a critic's verdict is not one), or -1. */
+/* The latest done step with a usable text (a critic's verdict and a compressed handoff are not
+ * one), or -1. */
 static int last_text(const struct orch *o)
 {
     for (size_t i = o->nsteps; i-- > 0;)
-        if (o->step[i].state == ORCH_S_OK && o->step[i].kind != ORCH_K_CRITIC)
+        if (o->step[i].state == ORCH_S_OK && o->step[i].kind != ORCH_K_CRITIC &&
+            o->step[i].kind != ORCH_K_COMPRESS)
             return (int)i;
     return -1;
 }
@@ -228,7 +231,7 @@ size_t orch_next(struct orch *o, size_t *out, size_t max)
     size_t n = 0;
 
     for (size_t i = 0; i < o->nsteps && n < max && !o->finished; i++) {
-        if (o->step[i].state != ORCH_S_WAIT)
+        if (o->step[i].state != ORCH_S_WAIT || o->step[i].held)
             continue;
         o->step[i].state = ORCH_S_RUN;
         o->step[i].tries++;
@@ -353,7 +356,42 @@ static void plan_after(struct orch *o, size_t i)
     case ORCH_K_SYNTH:
         finish(o, (int)i, false, NULL);
         break;
+    case ORCH_K_COMPRESS:
+        o->compressed++;
+        o->step[s->target].handoff = (int)i;
+        o->step[s->target].held = false;
+        break;
     }
+}
+
+int orch_compress(struct orch *o, size_t i, const char *model)
+{
+    struct orch_step *s = &o->step[i];
+    char why[sizeof(o->error)];
+    int c;
+
+    if (i >= o->nsteps || s->state != ORCH_S_RUN || o->finished)
+        return -1;
+    if (s->compressions >= ORCH_MAX_COMPRESS) {
+        s->state = ORCH_S_FAIL;
+        o->budget_exceeded = true;
+        snprintf(why, sizeof(why), "step %zu (%s, %.40s): its input exceeds the model's context "
+                 "after %d compressions", i + 1, kind_names[s->kind], s->model, s->compressions);
+        finish(o, -1, true, why);
+        return -1;
+    }
+    if ((c = add_step(o, ORCH_K_COMPRESS, s->compressions + 1, 0, model)) < 0) {
+        s->state = ORCH_S_FAIL;
+        finish(o, last_text(o), true, "the run has more steps than it may take");
+        return -1;
+    }
+    o->step[c].target = (int)i;
+    o->total++;
+    s->state = ORCH_S_WAIT;
+    s->held = true;
+    s->tries--;
+    s->compressions++;
+    return 0;
 }
 
 /* The contamination rule (orch.h): true when the answer is not taken (the step is asked again
@@ -391,7 +429,7 @@ int orch_done(struct orch *o, size_t i, const char *text, size_t n, double score
         orch_failed(o, i, true, "the critic's verdict has no score");
         return 0;
     }
-    if (s->kind != ORCH_K_CRITIC && contaminated(o, i, text, n))
+    if (s->kind != ORCH_K_CRITIC && s->kind != ORCH_K_COMPRESS && contaminated(o, i, text, n))
         return 0;
     if (!(s->text = orion_strndup(text, n)))
         return -1;
@@ -416,6 +454,12 @@ void orch_failed(struct orch *o, size_t i, bool retriable, const char *why)
     s->state = ORCH_S_FAIL;
     snprintf(msg, sizeof(msg), "step %zu (%s, %.40s) failed: %.60s", i + 1, kind_names[s->kind],
              s->model, why ? why : "no reason given");
+    if (s->kind == ORCH_K_COMPRESS) { /* its target cannot run without it */
+        o->step[s->target].held = false;
+        o->step[s->target].state = ORCH_S_RUN;
+        orch_failed(o, (size_t)s->target, false, "its handoff could not be compressed");
+        return;
+    }
     if (s->kind == ORCH_K_LEG) {
         snprintf(o->error, sizeof(o->error), "%s", msg);
         round_settled(o, s->round);

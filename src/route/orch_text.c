@@ -149,6 +149,22 @@ bool orch_first(const struct orch *o, size_t i)
            (s->kind == ORCH_K_LEG && s->round == 1) || (s->kind == ORCH_K_STAGE && !s->leg);
 }
 
+bool orch_answers(const struct orch *o, size_t i)
+{
+    const struct orch_step *s = &o->step[i];
+
+    switch (s->kind) {
+    case ORCH_K_CRITIC:
+    case ORCH_K_LEG:
+    case ORCH_K_COMPRESS:
+        return false;
+    case ORCH_K_STAGE:
+        return (size_t)s->leg + 1 >= o->k.nstages;
+    default:
+        return true;
+    }
+}
+
 static int decisions(const struct orch *o, size_t upto, struct buf *out)
 {
     int rc = buf_puts(out, "Decisions:");
@@ -264,8 +280,25 @@ int orch_instructions(const struct orch *o, size_t i, const char *goal, size_t n
 {
     const struct orch_step *s = &o->step[i], *own;
     const unsigned answers = 1u << ORCH_K_GENERATE | 1u << ORCH_K_REVISE;
-    int rc = buf_puts(out, "Task:\n") | buf_append(out, goal, n) | buf_puts(out, "\n\n");
+    int rc;
 
+    if (s->kind == ORCH_K_COMPRESS) /* the target's own instructions, to be made shorter */
+        return buf_puts(out, "Compress the handoff below to at most half its length for the "
+                             "next step. Keep the task, every decision, constraint and open "
+                             "error, and each answer's key points and conclusions; drop "
+                             "repetition and wording. Give only the compressed text.\n\n"
+                             "Handoff:\n") |
+                       orch_instructions(o, (size_t)s->target, goal, n, out)
+                   ? -1
+                   : 0;
+    rc = buf_puts(out, "Task:\n") | buf_append(out, goal, n) | buf_puts(out, "\n\n");
+    if (s->handoff >= 0) /* the earlier texts, compressed to fit this step's context */
+        return rc | buf_printf(out, "Do your step (%s, named in the Current Position) on the "
+                                    "earlier steps' work below, compressed to fit.",
+                               orch_kind_name(s->kind)) |
+                       section(out, "Earlier work (compressed)", o->step[s->handoff].text)
+                   ? -1
+                   : 0;
     switch (s->kind) {
     case ORCH_K_CRITIC:
         rc |= buf_puts(out, "You are the critic. Judge the answer below to the task. Reply with "
@@ -307,6 +340,7 @@ int orch_instructions(const struct orch *o, size_t i, const char *goal, size_t n
         break;
     case ORCH_K_ANSWER:
     case ORCH_K_GENERATE:
+    case ORCH_K_COMPRESS:
         rc |= buf_puts(out, "Answer the task.");
         break;
     }

@@ -71,6 +71,9 @@ static void run_free(struct orun *u)
     orch_release(&u->o);
     resp_reply_free(u->fields);
     orion_free(u->goal);
+    orion_free(u->images);
+    for (size_t i = 0; i < ORCH_MAX_STEPS; i++)
+        orion_free(u->st[i].message);
     orion_free(u);
 }
 
@@ -121,50 +124,6 @@ static bool mode_of(const struct router *r, const struct contract_request *q, en
     return *m != ORCH_SINGLE;
 }
 
-/* The text of a message's content: a string, or the text parts of an array joined. */
-static void content_text(const cJSON *c, struct buf *out)
-{
-    const cJSON *part, *arr = cJSON_IsArray(c) ? c : NULL;
-
-    if (cJSON_IsString(c)) {
-        buf_puts(out, c->valuestring);
-        return;
-    }
-    cJSON_ArrayForEach(part, arr)
-    {
-        const cJSON *t = cJSON_GetObjectItemCaseSensitive(part, "text");
-        if (cJSON_IsString(t)) {
-            if (buf_size(out))
-                buf_putc(out, '\n');
-            buf_puts(out, t->valuestring);
-        }
-    }
-}
-
-/* The goal: the last user message's text (chat) or the prompt. NULL: no memory. */
-static char *goal_of(const struct contract_request *q)
-{
-    struct buf b;
-    cJSON *j, *m, *last = NULL;
-
-    buf_init(&b, ORION_FIELD_MAX);
-    if (q->prompt.p) {
-        buf_append(&b, q->prompt.p, q->prompt.n);
-        return buf_detach(&b, NULL);
-    }
-    j = cJSON_ParseWithLength(q->messages.p, q->messages.n);
-    cJSON_ArrayForEach(m, j)
-    {
-        const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
-        if (cJSON_IsString(role) && !strcmp(role->valuestring, "user"))
-            last = m;
-    }
-    if (last)
-        content_text(cJSON_GetObjectItemCaseSensitive(last, "content"), &b);
-    cJSON_Delete(j);
-    return buf_detach(&b, NULL);
-}
-
 /* The request's models list (checked by contract_request_parse) into names[] (owned by j). */
 static size_t list_of(const struct contract_request *q, cJSON **j, const char **names)
 {
@@ -197,131 +156,6 @@ static int run_plan(struct router *r, struct orun *u, enum orch_mode m, char *er
     return rc;
 }
 
-/* --- issuing steps ---------------------------------------------------------------------------- */
-
-/* [system: the position block (and the caller's system), then the caller's messages or the
- * step's instructions] */
-static int step_messages(const struct orun *u, size_t i, struct buf *out)
-{
-    const struct contract_request *q = &u->req;
-    size_t gn = strlen(u->goal);
-    struct buf t;
-    int rc;
-
-    buf_init(&t, ORION_FIELD_MAX);
-    rc = orch_position(&u->o, i, u->goal, gn, &t);
-    if (q->system.p && q->system.n)
-        rc |= buf_puts(&t, "\n") | buf_append(&t, q->system.p, q->system.n);
-    rc |= buf_puts(out, "[{\"role\":\"system\",\"content\":") |
-          json_quote(out, buf_data(&t), buf_size(&t)) | buf_putc(out, '}');
-    buf_reset(&t);
-    if (orch_first(&u->o, i) && q->messages.p) {
-        const char *a = memchr(q->messages.p, '[', q->messages.n);
-        size_t k = q->messages.n;
-        while (k > 0 && q->messages.p[k - 1] != ']')
-            k--;
-        if (a && k > (size_t)(a - q->messages.p) + 1) {
-            size_t len = k - 1 - (size_t)(a + 1 - q->messages.p);
-            if (strspn(a + 1, " \t\r\n") < len)
-                rc |= buf_putc(out, ',') | buf_append(out, a + 1, len);
-        }
-    } else {
-        if (orch_first(&u->o, i))
-            rc |= buf_append(&t, q->prompt.p, q->prompt.n);
-        else
-            rc |= orch_instructions(&u->o, i, u->goal, gn, &t);
-        rc |= buf_puts(out, ",{\"role\":\"user\",\"content\":") |
-              json_quote(out, buf_data(&t), buf_size(&t)) | buf_putc(out, '}');
-    }
-    buf_release(&t);
-    return rc | buf_putc(out, ']');
-}
-
-static void add_field(struct resp_cmd *c, const char *name, struct contract_str v)
-{
-    if (!v.p)
-        return;
-    resp_cmd_adds(c, name);
-    resp_cmd_add(c, v.p, v.n);
-}
-
-/* The caller's options with room for the verdict: num_predict at least ORCH_VERDICT_TOKENS
- * (a caller's short answers must not cut the critic's JSON). */
-static void critic_options(struct resp_cmd *c, struct contract_str opts)
-{
-    cJSON *j = opts.p ? cJSON_ParseWithLength(opts.p, opts.n) : cJSON_CreateObject();
-    const cJSON *np = cJSON_GetObjectItemCaseSensitive(j, "num_predict");
-    char *text;
-
-    if (!cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        return;
-    }
-    if (!cJSON_IsNumber(np) || (np->valuedouble >= 0 && np->valuedouble < ORCH_VERDICT_TOKENS)) {
-        cJSON_DeleteItemFromObjectCaseSensitive(j, "num_predict");
-        cJSON_AddNumberToObject(j, "num_predict", ORCH_VERDICT_TOKENS);
-    }
-    if ((text = cJSON_PrintUnformatted(j)) != NULL) {
-        resp_cmd_adds(c, "options");
-        resp_cmd_adds(c, text);
-        cJSON_free(text);
-    }
-    cJSON_Delete(j);
-}
-
-static int issue(struct router *r, struct orun *u, size_t i)
-{
-    const struct orch_step *s = &u->o.step[i];
-    const struct contract_request *q = &u->req;
-    struct resp_cmd c;
-    struct buf msg;
-    int rc = -1;
-
-    buf_init(&msg, ORION_FIELD_MAX);
-    if (step_messages(u, i, &msg) < 0)
-        goto out;
-    resp_cmd_init(&c);
-    entry_request_begin(&c, &r->keys);
-    resp_cmd_adds(&c, "request_id");
-    resp_cmd_addf(&c, "%s.s%zu.t%d", u->id, i, s->tries);
-    resp_cmd_adds(&c, "model");
-    resp_cmd_adds(&c, s->model);
-    resp_cmd_adds(&c, "messages");
-    resp_cmd_add(&c, buf_data(&msg), buf_size(&msg));
-    resp_cmd_adds(&c, "callback");
-    resp_cmd_adds(&c, u->cb);
-    resp_cmd_adds(&c, "orchestration_mode");
-    resp_cmd_adds(&c, "single");
-    if (s->kind == ORCH_K_CRITIC) {
-        resp_cmd_adds(&c, "format");
-        resp_cmd_adds(&c, verdict_schema);
-    }
-    if (s->kind == ORCH_K_CRITIC)
-        critic_options(&c, q->options);
-    else
-        add_field(&c, "options", q->options);
-    add_field(&c, "keep_alive", q->keep_alive);
-    add_field(&c, "task_type", q->task_type);
-    if (q->has_priority) {
-        resp_cmd_adds(&c, "priority");
-        resp_cmd_addf(&c, "%d", q->priority);
-    }
-    if (q->timeout_ms) {
-        resp_cmd_adds(&c, "timeout_ms");
-        resp_cmd_addf(&c, "%lld", q->timeout_ms);
-    }
-    if (resp_cmd_finish(&c) == 0 &&
-        redis_cmdv(r->cmd, 0, NULL, NULL, c.argc, c.argv, c.len) == 0) {
-        u->st[i].t0 = router_now(r);
-        u->st[i].t1 = 0;
-        rc = 0;
-    }
-    resp_cmd_release(&c);
-out:
-    buf_release(&msg);
-    return rc;
-}
-
 /* Issue every step that may run now. A step that cannot be sent (no memory, Redis down) fails
  * retriably, so that it is issued again once. */
 static void issue_ready(struct router *r, struct orun *u)
@@ -330,8 +164,11 @@ static void issue_ready(struct router *r, struct orun *u)
 
     while ((n = orch_next(&u->o, idx, ORCH_MAX_STEPS)) > 0) {
         bool sent = true;
-        for (size_t j = 0; j < n; j++) {
-            if (issue(r, u, idx[j]) < 0) {
+        for (size_t j = 0; j < n && !u->o.finished; j++) {
+            int rc = router_orch_issue(r, u, idx[j]);
+            if (rc > 0) {
+                sent = false; /* its compression is issued next round */
+            } else if (rc < 0) {
                 orch_failed(&u->o, idx[j], true, "the step could not be sent to Redis");
                 snprintf(u->code, sizeof(u->code), "no_available_nodes");
                 u->retriable = true;
@@ -407,7 +244,7 @@ bool router_orch_take(struct router *r, const struct resp_reply *entry_id,
     snprintf(u->entry_id, sizeof(u->entry_id), "%s", entry_id->str);
     contract_request_parse(u->fields, u->entry_id, &u->req, err, sizeof(err)); /* parsed once */
     snprintf(u->id, sizeof(u->id), "%.*s", (int)rid.n, rid.p);
-    if (!(u->goal = goal_of(&u->req)))
+    if (router_orch_input(u) < 0)
         goto out_nomem;
     if (snprintf(u->cb, sizeof(u->cb), "%s:orch:%s", r->keys.prefix, u->id) >= (int)sizeof(u->cb) ||
         run_plan(r, u, m, err, sizeof(err)) < 0) {
@@ -515,6 +352,13 @@ static void on_answer(struct router *r, struct orun *u, const struct resp_reply 
                       ? verdict_score(a.response.p, a.response.n)
                       : -1) < 0)
         log_warnx("request %s: no memory for step %d's answer", u->id, i + 1);
+    if (u->o.step[i].state == ORCH_S_OK && orch_answers(&u->o, (size_t)i) && a.message.p) {
+        orion_free(st->message); /* the caller gets its thinking and tool calls */
+        if ((st->message = orion_malloc(a.message.n + 1)) != NULL) {
+            memcpy(st->message, a.message.p, a.message.n);
+            st->message[a.message.n] = '\0';
+        }
+    }
     progress(r, u, (size_t)i, u->o.step[i].state == ORCH_S_OK ? "ok" : "retrying");
 }
 

@@ -11,6 +11,7 @@
 #define ORCH_READ_STREAMS 60   /* callbacks read by one XREAD (the runs are taken in turns) */
 #define ORCH_CODE_MAX 32
 #define ORCH_VERDICT_TOKENS 256 /* num_predict a critic gets at least */
+#define ORCH_COMPRESS_MODEL "fast" /* the role that compresses a handoff (the seed's) */
 
 /* What the router saw of a step beyond its text (orch.h keeps that). */
 struct orun_step {
@@ -18,6 +19,7 @@ struct orun_step {
     char node[ORION_NODE_ID_MAX + 1];
     char model[ORION_MODEL_MAX + 1]; /* the model that answered */
     long long counter[ENTRY_NCOUNTERS];
+    char *message; /* an answering step's (orch_answers) assistant message JSON: heap or NULL */
 };
 
 struct orun {
@@ -26,6 +28,7 @@ struct orun {
     struct contract_request req; /* views into fields */
     char id[260];                /* its request id, NUL-terminated */
     char *goal;                  /* the last user message or the prompt (heap) */
+    char *images;                /* the caller's images, a JSON array (heap), or NULL */
     struct orch o;
     char cb[CONTRACT_KEY_MAX];   /* P:orch:{id}: the callback of every step */
     char after[48];              /* cb read up to here */
@@ -35,6 +38,12 @@ struct orun {
     struct orun_step st[ORCH_MAX_STEPS];
     struct orun *next;
 };
+
+/* router_orch_step.c. Set u->goal and u->images from u->req: 0, or -1 (ENOMEM). */
+int router_orch_input(struct orun *u);
+/* XADD step i of u as a request entry: 0, -1 (it could not be sent), or 1: not sent, held
+ * for a compression of its handoff (orch_compress; or the run ended, u->code says why). */
+int router_orch_issue(struct router *r, struct orun *u, size_t i);
 
 /* Answer the caller (a done answer, partial or not, or the last step's error) through the
  * one-answer script, acknowledging the request entry. */

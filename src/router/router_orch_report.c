@@ -8,8 +8,9 @@
  * step times, and each step: kind, round, model asked and used, node, status, tries, score,
  * start and duration) and `inference_metadata` (config, orchestration_mode, models_used,
  * handoff_steps, compression_applied, context_utilization). A run without one answers
- * orchestration_failed (retriable when the last failed step's error was), its details the
- * orchestration object, the same two objects along.
+ * orchestration_failed (retriable when the last failed step's error was), or
+ * context_budget_exceeded when a handoff did not fit after ORCH_MAX_COMPRESS compressions,
+ * its details the orchestration object, the same two objects along.
  */
 #include "router_orch.h"
 
@@ -152,8 +153,8 @@ static void metadata_json(const struct router *r, const struct orun *u, struct b
     quote(b, orch_mode_name(u->o.mode));
     buf_puts(b, ",\"models_used\":");
     models_used(u, b);
-    buf_printf(b, ",\"handoff_steps\":%zu,\"compression_applied\":false,"
-                  "\"context_utilization\":", handoff);
+    buf_printf(b, ",\"handoff_steps\":%zu,\"compression_applied\":%s,"
+                  "\"context_utilization\":", handoff, u->o.compressed ? "true" : "false");
     num_or_null(b, utilization(r, u));
     buf_putc(b, '}');
 }
@@ -170,7 +171,9 @@ static void answer_done(struct router *r, struct orun *u, const char *orch, cons
     memset(&d, 0, sizeof(d));
     buf_init(&msg, ORION_FIELD_MAX + 64);
     d.response = entry_cstr(s->text);
-    if (u->req.messages.p) {
+    if (u->req.messages.p && t->message) {
+        d.message = entry_cstr(t->message); /* with its thinking and tool calls */
+    } else if (u->req.messages.p) {
         buf_puts(&msg, "{\"role\":\"assistant\",\"content\":");
         quote(&msg, s->text);
         buf_putc(&msg, '}');
@@ -203,7 +206,10 @@ static void answer_error(struct router *r, struct orun *u, const char *orch, con
              u->o.error[0] ? u->o.error : "every step failed");
     resp_cmd_init(&c);
     entry_answer_begin(&c, &r->keys, &u->req, r->keys.requests, CONTRACT_GROUP_ROUTER, NULL);
-    entry_answer_error(&c, "orchestration_failed", u->retriable, msg, none);
+    if (u->o.budget_exceeded) /* the service contract's code: the caller must shorten it */
+        entry_answer_error(&c, "context_budget_exceeded", false, msg, none);
+    else
+        entry_answer_error(&c, "orchestration_failed", u->retriable, msg, none);
     entry_answer_error_more(&c, orch, 0);
     entry_answer_orch(&c, orch, meta);
     if (resp_cmd_finish(&c) < 0 || redis_cmdv(r->cmd, 0, NULL, NULL, c.argc, c.argv, c.len) < 0)

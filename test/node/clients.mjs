@@ -170,6 +170,15 @@ await t('openai: orchestration_mode pipeline: three stages in order', async () =
     const st = r.orchestration && r.orchestration.steps.map((s) => s.stage).join(',');
     return (orchestrated(r, 'pipeline') && st === 'draft,refine,validate') || r;
 });
+await t('openai: orchestration with response_format json_schema: the answer follows the caller\'s schema', async () => {
+    const r = await openai.chat.completions.create({ model: 'auto', orchestration_mode: 'critique', models: pair,
+        max_tokens: 20, messages: [{ role: 'user', content: 'Biggest city? [[sim:score=0.95]]' }],
+        response_format: { type: 'json_schema', json_schema: { name: 'city', schema: { type: 'object',
+            properties: { city: { type: 'string' } }, required: ['city'] } } } });
+    let j = null;
+    try { j = JSON.parse(r.choices[0].message.content); } catch (e) { j = null; }
+    return (orchestrated(r, 'critique') && kinds(r) === 'generate,critic' && j && typeof j.city === 'string') || r;
+});
 await t('ollama: a streamed debate (orchestration_mode, models in the request): progress lines read as empty pieces, then the text', async () => {
     const s = await ollama.chat({ model: 'auto', orchestration_mode: 'debate', models: pair, messages: msgs,
         stream: true, options: { num_predict: 8 } });

@@ -183,6 +183,17 @@ static void run_case(const struct ocase *c)
     ok(o.partial == c->partial, "%s: partial %d", c->name, (int)c->partial);
     is_int(o.rounds, c->rounds, "%s: rounds", c->name);
     is_int(orch_running(&o), 0, "%s: nothing left running", c->name);
+    if (o.final >= 0 && !o.partial)
+        ok(orch_answers(&o, (size_t)o.final), "%s: the answer is from an answering step",
+           c->name);
+    for (size_t i = 0; i < o.nsteps; i++) {
+        const struct orch_step *s = &o.step[i];
+        bool want = s->kind != ORCH_K_CRITIC && s->kind != ORCH_K_LEG &&
+                    (s->kind != ORCH_K_STAGE || (size_t)s->leg + 1 == o.k.nstages);
+        if (orch_answers(&o, i) != want)
+            ok(0, "%s: step %zu (%s) answers: %d", c->name, i + 1, orch_kind_name(s->kind),
+               (int)want);
+    }
     orch_release(&o);
 }
 
@@ -299,6 +310,68 @@ static void test_prompts(void)
     buf_release(&b);
 }
 
+/* The context budget: a held step, its compression, the compressed handoff, the limit. */
+static void test_compress(void)
+{
+    struct orch_knobs k;
+    struct orch o;
+    struct buf b;
+    char err[64];
+    size_t idx[4], n;
+    const char *list[] = {"a:1b", "small:1b"};
+    const char *goal = "Summarize.", *draft = "DRAFT-TEXT with many words";
+
+    orch_knobs_default(&k);
+    buf_init(&b, 1 << 16);
+    orch_init(&o, ORCH_PIPELINE, &k, list, 2, NULL, 0, NULL, NULL, err, sizeof(err));
+    orch_next(&o, idx, 4);
+    orch_done(&o, 0, draft, strlen(draft), -1);
+    n = orch_next(&o, idx, 4);
+    ok(n == 1 && idx[0] == 1 && orch_compress(&o, 1, "fast") == 0, "refine held for compression");
+    n = orch_next(&o, idx, 4);
+    ok(n == 1 && idx[0] == 2 && o.step[2].kind == ORCH_K_COMPRESS &&
+           !strcmp(o.step[2].model, "fast") && o.step[1].state == ORCH_S_WAIT &&
+           o.step[1].tries == 0,
+       "only the compress step runs, on fast; refine waits, its try not counted");
+    ok(!orch_answers(&o, 2) && !orch_first(&o, 2), "compress: neither answers nor first");
+    orch_instructions(&o, 2, goal, strlen(goal), &b);
+    ok(strstr(buf_data(&b), "Compress the handoff") && strstr(buf_data(&b), "Draft:\nDRAFT-TEXT"),
+       "compress is asked to shorten refine's own instructions: %s", buf_data(&b));
+    orch_done(&o, 2, "SHORT", 5, -1);
+    n = orch_next(&o, idx, 4);
+    ok(n == 1 && idx[0] == 1 && o.step[1].tries == 1, "refine runs once compressed");
+    buf_reset(&b);
+    orch_instructions(&o, 1, goal, strlen(goal), &b);
+    ok(strstr(buf_data(&b), "Earlier work (compressed):\nSHORT") &&
+           !strstr(buf_data(&b), "DRAFT-TEXT"),
+       "refine sees the compressed text, not the draft: %s", buf_data(&b));
+    ok(orch_compress(&o, 1, "fast") == 0, "a second compression");
+    orch_next(&o, idx, 4);
+    orch_done(&o, idx[0], "SHORTER", 7, -1);
+    orch_next(&o, idx, 4);
+    ok(orch_compress(&o, 1, "fast") == 0, "a third compression");
+    orch_next(&o, idx, 4);
+    orch_done(&o, idx[0], "SHORTEST", 8, -1);
+    orch_next(&o, idx, 4);
+    ok(orch_compress(&o, 1, "fast") < 0 && o.finished && o.budget_exceeded && o.final < 0,
+       "past %d compressions the run ends: budget exceeded, no answer", ORCH_MAX_COMPRESS);
+    ok(strstr(o.error, "after 3 compressions") != NULL && o.compressed == 3, "why: %s", o.error);
+    orch_release(&o);
+
+    orch_init(&o, ORCH_PIPELINE, &k, list, 2, NULL, 0, NULL, NULL, err, sizeof(err));
+    orch_next(&o, idx, 4);
+    orch_done(&o, 0, draft, strlen(draft), -1);
+    orch_next(&o, idx, 4);
+    orch_compress(&o, 1, "fast");
+    orch_next(&o, idx, 4);
+    orch_failed(&o, 2, false, "no fast model");
+    ok(o.finished && o.partial && o.final == 0 && o.step[1].state == ORCH_S_FAIL &&
+           !o.budget_exceeded,
+       "a compression failing for good fails its step: partial with the draft (%s)", o.error);
+    orch_release(&o);
+    buf_release(&b);
+}
+
 int main(void)
 {
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -307,5 +380,6 @@ int main(void)
     test_contamination();
     test_knobs();
     test_prompts();
+    test_compress();
     return done_testing();
 }

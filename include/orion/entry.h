@@ -50,7 +50,7 @@
 
 #define ENTRY_NCOUNTERS 6
 #define ENTRY_CANCEL_TTL "600" /* s a cancel mark is kept */
-#define ENTRY_NUM_SLOTS 8       /* numbers one entry_argv holds: an event has up to 8 */
+#define ENTRY_NUM_SLOTS 9       /* numbers one entry_argv holds: an event has up to 9 */
 /* total_duration, load_duration, prompt_eval_count, prompt_eval_duration, eval_count,
  * eval_duration: Ollama's names, in this order everywhere. */
 extern const char *const entry_counter_names[ENTRY_NCOUNTERS];
@@ -150,6 +150,11 @@ struct entry_event {
     /* the router's prompt estimate, written when > 0 and prompt_eval_count is known; read: -1
      * when absent */
     long long prompt_est;
+    /* done events, written with the durations above: the ms from asking Ollama to its first
+     * token, as the node's runner measured it (written when has_first_token). Read: -1 when
+     * absent. */
+    long long first_token_ms;
+    bool has_first_token;
 };
 /* e with every string absent and every number -1. */
 void entry_event_init(struct entry_event *e);

@@ -12,9 +12,11 @@
  * JSON, one object per node (numbers with one decimal; null when unknown):
  *   {"node":ID,"eligible":B,"reason":"" | why not,"drained":B,"draining":B,
  *    "temp_c":N|null,"ram_percent":N|null,"cpu_percent":N|null,"inflight":N,"capacity":N,
- *    [router counters: "routed":N,"sticky":N,"queued":N,"spill":N,"cold":N,"last_seen":N,
- *     "running":N,"queued":N,"loading":[names],]
+ *    [router counters: "routed":N,"sticky":N,"queued_resident":N,"spill":N,"cold":N,
+ *     "last_seen":N,"running":N,"queued":N,"loading":[names],]
  *    "models":[names loaded now]}
+ * routed .. cold count the requests this router routed there, in all and by kind (the routed
+ * events' kinds; queued_resident is the kind "queued-resident": each key appears once).
  * inflight is what sits in the node's stream (routed there, not finished); of it, running is
  * what its worker runs now (its health's inflight, at most inflight) and queued the rest;
  * loading, the models the router sent there that its health has not shown loaded since, while

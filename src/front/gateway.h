@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "orion/conf.h"
+#include "orion/latwin.h"
 #include "orion/limits.h"
 #include "orion/loop.h"
 #include "orion/node.h"
@@ -42,6 +43,14 @@ struct gw_recent {
     long long total_ms; /* Ollama's total_duration, ms; -1 unknown */
 };
 
+/* Answer statistics of one node (model "") or one (node, model): router_stats.c. */
+#define GW_MAX_BSTATS 128
+struct gw_bstat {
+    const char *node, *model;
+    unsigned long inflight, answered, errors;
+    struct latwin_sum lat, ttft; /* ms over the recent window; n 0: none yet */
+};
+
 /* The router's counters, copied out. Names of outcomes point into the router: valid until
  * the front returns to the loop. */
 struct gw_stats {
@@ -55,6 +64,9 @@ struct gw_stats {
     unsigned long outcomes_dropped; /* answers past the GW_MAX_OUTCOMES series */
     struct gw_recent recent[GW_RECENT]; /* newest first */
     size_t nrecent;
+    struct gw_bstat bstat[GW_MAX_BSTATS]; /* names point into the router, as outcome's */
+    size_t nbstat;
+    unsigned long bstat_dropped; /* series past GW_MAX_BSTATS */
 };
 
 /* The service contract's state (docs/PROTOCOL.md): the active preset, the orchestration mode,

@@ -222,6 +222,60 @@ static void stats_recent(struct buf *b, const struct gw_stats *st)
     }
 }
 
+/* "latency_ms":{"n":N,"mean":X,"p50":X,"p95":X} or null, the same for "first_token_ms". */
+static void window(struct buf *b, const char *name, const struct latwin_sum *w)
+{
+    if (!w->n) {
+        buf_printf(b, ",\"%s\":null", name);
+        return;
+    }
+    buf_printf(b, ",\"%s\":{\"n\":%zu,\"mean\":%.1f,\"p50\":%.1f,\"p95\":%.1f}", name, w->n,
+               w->mean, w->p50, w->p95);
+}
+
+static void bstat_fields(struct buf *b, const struct gw_bstat *x, unsigned long inflight)
+{
+    buf_printf(b, ",\"inflight\":%lu,\"answered\":%lu,\"errors\":%lu", inflight, x->answered,
+               x->errors);
+    window(b, "latency_ms", &x->lat);
+    window(b, "first_token_ms", &x->ttft);
+}
+
+/* "backend_stats": one object per node (workers' and URL backends alike), in the nodes'
+ * order, its figures over all its models and then per model. A node's inflight is its
+ * stream's (exact); a model's, as the router counted it, at most the node's. */
+static void stats_backends(struct buf *b, const struct gw_stats *st, const struct node_view *v,
+                           size_t n)
+{
+    static const struct gw_bstat none;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct gw_bstat *tot = &none;
+        unsigned long nin = v[i].rn.inflight;
+        bool first = true;
+
+        for (size_t k = 0; k < st->nbstat; k++)
+            if (!st->bstat[k].model[0] && !strcmp(st->bstat[k].node, v[i].id))
+                tot = &st->bstat[k];
+        buf_puts(b, i ? ",{\"node\":" : "{\"node\":");
+        json_quote(b, v[i].id, strlen(v[i].id));
+        bstat_fields(b, tot, nin);
+        buf_puts(b, ",\"models\":[");
+        for (size_t k = 0; k < st->nbstat; k++) {
+            const struct gw_bstat *x = &st->bstat[k];
+
+            if (!x->model[0] || strcmp(x->node, v[i].id))
+                continue;
+            buf_puts(b, first ? "{\"model\":" : ",{\"model\":");
+            first = false;
+            json_quote(b, x->model, strlen(x->model));
+            bstat_fields(b, x, x->inflight < nin ? x->inflight : nin);
+            buf_putc(b, '}');
+        }
+        buf_puts(b, "]}");
+    }
+}
+
 void gw_stats(struct gateway *g, struct httpd_req *hr, const struct httpd_request *req)
 {
     struct gw_stats *st = stats_copy(g, hr);
@@ -260,7 +314,9 @@ void gw_stats(struct gateway *g, struct httpd_req *hr, const struct httpd_reques
     stats_outcomes(&b, st);
     buf_puts(&b, "],\"recent\":[");
     stats_recent(&b, st);
-    buf_puts(&b, "]}");
+    buf_puts(&b, "],\"backend_stats\":[");
+    stats_backends(&b, st, v, n);
+    buf_printf(&b, "],\"backend_stats_dropped\":%lu}", st->bstat_dropped);
     send_json(hr, 200, &b);
     orion_free(st);
 }

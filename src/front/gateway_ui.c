@@ -3,8 +3,9 @@
  * GET /ui: the status page. One self-contained HTML page (no external assets) that reads
  * /stats every 2 s and shows the nodes (eligible or why not, temperature, RAM, CPU, requests
  * running against the node's slots and queued behind them, routed, models loaded and being
- * loaded), the requests waiting in the router, the last answers the workers reported and the
- * counters. Below 700 px wide each table row becomes a card of labelled lines, so a phone
+ * loaded), each node's and each of its models' answers, errors, requests in flight, latency
+ * and time to first token (/stats' backend_stats), the requests waiting in the router, the
+ * last answers the workers reported and the counters. Below 700 px wide each table row becomes a card of labelled lines, so a phone
  * never scrolls sideways. With
  * --http-token the page takes the token from #token=T (or ?token=T, which also lets it load)
  * and sends it as a bearer header. Data goes into the page as text, never as markup.
@@ -13,7 +14,7 @@
 
 #include <string.h>
 
-/* (four strings: C99 promises string literals of 4095 bytes, no more) */
+/* (five strings: C99 promises string literals of 4095 bytes, no more) */
 static const char head[] =
     "<!DOCTYPE html>\n"
     "<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
@@ -67,6 +68,11 @@ static const char body[] =
     "<table id=\"nodes\"><thead><tr><th>node</th><th>state</th><th>temp &deg;C</th>\n"
     "<th>RAM %</th><th>CPU %</th><th>running / slots</th><th>queued</th><th>routed</th>\n"
     "<th>models</th></tr></thead><tbody></tbody></table>\n"
+    "<h2>latency by backend</h2>\n"
+    "<table id=\"latency\"><thead><tr><th>node</th><th>model</th><th>in flight</th>\n"
+    "<th>answered</th><th>errors</th><th>latency mean ms</th><th>latency p50 ms</th>\n"
+    "<th>latency p95 ms</th><th>first token p50 ms</th><th>first token p95 ms</th></tr>\n"
+    "</thead><tbody></tbody></table>\n"
     "<h2>recent requests</h2>\n"
     "<table id=\"recent\"><thead><tr><th>request</th><th>model</th><th>node</th>\n"
     "<th>outcome</th><th>total ms</th><th>answered</th></tr></thead><tbody></tbody></table>\n"
@@ -158,6 +164,7 @@ static const char script2[] =
     "  Object.keys(s.counters).forEach(function (k) {\n"
     "    add(cb, [el('td', names[k] || k), el('td', s.counters[k], 'num')]);\n"
     "  });\n"
+    "  latency(s);\n"
     "  set('status', 'updated ' + new Date().toLocaleTimeString() + ', every 2 s');\n"
     "  set('err', '');\n"
     "}\n"
@@ -170,14 +177,37 @@ static const char script2[] =
     "  }).then(render).catch(function (e) { set('err', e.message); });\n"
     "}\n"
     "tick();\n"
-    "setInterval(tick, 2000);\n"
+    "setInterval(tick, 2000);\n";
+
+/* The latency table: one row per node (all its models), then one per model it answered. */
+static const char script3[] =
+    "function lat(tb, node, model, x) {\n"
+    "  var l = x.latency_ms || {}, f = x.first_token_ms || {};\n"
+    "  add(tb, [el('td', node), el('td', model), el('td', x.inflight, 'num'),\n"
+    "           el('td', x.answered, 'num'), el('td', x.errors, x.errors > 0 ? 'num busy' : 'num'),\n"
+    "           el('td', num(l.mean), 'num'), el('td', num(l.p50), 'num'),\n"
+    "           el('td', num(l.p95), 'num'), el('td', num(f.p50), 'num'),\n"
+    "           el('td', num(f.p95), 'num')]);\n"
+    "  tb.lastChild.id = 'lat-' + node + (model === 'all' ? '' : '/' + model);\n"
+    "}\n"
+    "function latency(s) {\n"
+    "  var tb = body('latency');\n"
+    "  (s.backend_stats || []).slice()\n"
+    "   .sort(function (a, b) { return a.node < b.node ? -1 : a.node > b.node; })\n"
+    "   .forEach(function (x) {\n"
+    "    lat(tb, x.node, 'all', x);\n"
+    "    (x.models || []).forEach(function (m) { lat(tb, x.node, m.model, m); });\n"
+    "  });\n"
+    "  if (!tb.firstChild) add(tb, [el('td', 'no node yet')]).firstChild.colSpan = 10;\n"
+    "}\n"
     "</script>\n"
     "</body></html>\n";
 
 void gw_ui(struct httpd_req *hr)
 {
-    static const char *const parts[] = {head, body, script1, script2};
-    static char page[sizeof(head) + sizeof(body) + sizeof(script1) + sizeof(script2)];
+    static const char *const parts[] = {head, body, script1, script2, script3};
+    static char page[sizeof(head) + sizeof(body) + sizeof(script1) + sizeof(script2) +
+                     sizeof(script3)];
     static size_t len;
     static const char *const headers[] = {
         "Content-Type: text/html; charset=utf-8", "Cache-Control: no-store",

@@ -285,7 +285,7 @@ void entry_event_init(struct entry_event *e)
     memset(e, 0, sizeof(*e));
     e->total_duration = e->load_duration = -1;
     e->prompt_eval_count = e->prompt_eval_duration = e->eval_count = e->eval_duration = -1;
-    e->prompt_cached = e->prompt_est = -1;
+    e->prompt_cached = e->prompt_est = e->first_token_ms = -1;
 }
 
 /* The optional numbers of an event, written each when known: name and place. */
@@ -332,6 +332,11 @@ void entry_event(struct entry_argv *a, const struct contract_keys *k, const stru
             continue;
         puts_(a, event_nums[i].name);
         put_num(a, slot++, v);
+    }
+    if (e->total_duration >= 0 && e->load_duration >= 0 && e->has_first_token &&
+        e->first_token_ms >= 0) { /* a done event's, measured by the node's runner */
+        puts_(a, "first_token_ms");
+        put_num(a, ENTRY_NUM_SLOTS - 1, e->first_token_ms);
     }
     if (e->code.p) {
         puts_(a, "code");
@@ -549,7 +554,7 @@ void entry_event_read(const struct resp_reply *f, struct entry_event *e)
         SLOT(entry_event, "code", code),   SLOT(entry_event, "role", role),
         SLOT(entry_event, "task_type", task_type), SLOT(entry_event, "requested", requested)};
     struct contract_str td = field(f, "total_duration"), ld = field(f, "load_duration");
-    struct contract_str pe = field(f, "prompt_est");
+    struct contract_str pe = field(f, "prompt_est"), ft = field(f, "first_token_ms");
 
     read_slots(f, e, slots, sizeof(slots) / sizeof(slots[0]));
     e->total_duration = digits(td) ? number(td) : -1;
@@ -559,4 +564,6 @@ void entry_event_read(const struct resp_reply *f, struct entry_event *e)
         *(long long *)((char *)e + event_nums[i].off) = digits(v) ? number(v) : -1;
     }
     e->prompt_est = digits(pe) ? number(pe) : -1;
+    e->first_token_ms = digits(ft) ? number(ft) : -1;
+    e->has_first_token = e->first_token_ms >= 0;
 }

@@ -91,7 +91,7 @@ int node_view_json(const struct node_view *v, struct buf *b)
     num_or_null(b, "cpu_percent", h && h->cpu_percent >= 0, h ? h->cpu_percent : 0);
     buf_printf(b, ",\"inflight\":%u,\"capacity\":%u", v->rn.inflight, v->rn.capacity);
     if (v->has_counts) {
-        buf_printf(b, ",\"routed\":%lu,\"sticky\":%lu,\"queued\":%lu,\"spill\":%lu,\"cold\":%lu"
+        buf_printf(b, ",\"routed\":%lu,\"sticky\":%lu,\"queued_resident\":%lu,\"spill\":%lu,\"cold\":%lu"
                       ",\"last_seen\":%lld,\"running\":%u,\"queued\":%u,\"loading\":[",
                    v->counts[0], v->counts[1], v->counts[2], v->counts[3], v->counts[4],
                    h ? (long long)h->last_seen : 0LL, v->running, v->queued);

@@ -152,6 +152,7 @@ static bool take_event(struct router *r, const struct resp_reply *fields, double
     bool mine;
 
     entry_event_read(fields, &e);
+    router_bstats_event(r, &e); /* /stats: answers, latency, first token by node and model */
     if (entry_is(e.type, "failed") || entry_is(e.type, "done"))
         router_service_event(r, &e); /* admission's flights, the prompt estimator */
     if (!e.type.n || e.node.n >= sizeof(node) || e.model.n >= sizeof(model))

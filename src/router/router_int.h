@@ -12,6 +12,7 @@
 #include "orion/entry.h"
 #include "orion/group.h"
 #include "orion/health.h"
+#include "orion/latwin.h"
 #include "orion/loop.h"
 #include "orion/placement.h"
 #include "orion/redis.h"
@@ -65,6 +66,16 @@ struct counters {
 struct outcome {
     unsigned short model, node, code; /* offsets into the router's labels[] */
     unsigned long n;
+};
+
+/* Answer statistics of one node ("" model: all its models) or one (node, model), for /stats
+ * (router_stats.c). */
+#define ROUTER_BSTATS GW_MAX_BSTATS
+struct bstat {
+    char node[ORION_NODE_ID_MAX + 1];
+    char model[ORION_MODEL_MAX]; /* "": the node's total */
+    unsigned long answered, errors, inflight;
+    struct latwin lat, ttft;     /* ms: total_duration; time to first token */
 };
 
 /* A node as the router knows it: its last health record and the router's observations. */
@@ -186,6 +197,9 @@ struct router {
     bool cancel_polling;    /* that MGET is in flight */
     size_t cancel_next;     /* where the next poll starts in w (a long list is taken in turns) */
     struct backends *be;    /* the URL backends this router runs (router_backends.c) */
+    struct bstat bstats[ROUTER_BSTATS]; /* router_stats.c */
+    size_t nbstats;
+    unsigned long bstats_dropped;
     /* the service contract (router_service.c, router_preload.c) */
     struct role_map user_roles;      /* --model-roles */
     struct preset_set presets;       /* built-in + --presets */
@@ -303,6 +317,11 @@ size_t router_route_nodes(struct router *r, struct route_node *out, struct rnode
 long router_refresh_cb(struct loop *l, void *arg);
 struct rnode *router_node(struct router *r, const char *id, bool create);
 void router_nodes_release(struct router *r);
+
+/* router_stats.c: answers, errors, in flight, latency and first token by node and model */
+void router_bstats_event(struct router *r, const struct entry_event *e); /* any event */
+void router_bstats_settle(struct router *r);  /* after each refresh: empty streams, 0 */
+void router_bstats_copy(const struct router *r, struct gw_stats *st);
 
 /* router_backends.c: URL backends, each a node runner (src/worker/) on the router's loop */
 int router_backends_init(struct router *r); /* --backends: 0, or an exit code (logged) */

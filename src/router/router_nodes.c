@@ -383,6 +383,7 @@ static void refresh_done(struct redis *c, struct resp_reply *reply, void *arg)
         else if (node_leaving(nd))
             failover(r, nd, false);
     }
+    router_bstats_settle(r);
     router_flights_refresh(r, now);
     router_preload_tick(r, now);
     router_try_place(r);
@@ -537,4 +538,5 @@ void router_stats(void *arg, struct gw_stats *st)
     st->nrecent = r->nrecent;
     for (size_t i = 0; i < r->nrecent; i++) /* newest first */
         st->recent[i] = r->recent[(r->recent_next + GW_RECENT - 1 - i) % GW_RECENT];
+    router_bstats_copy(r, st);
 }

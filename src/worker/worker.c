@@ -60,6 +60,8 @@ void worker_event(struct worker *w, const char *type, const struct job *j, const
         e.eval_count = j->final.eval_count;
         e.eval_duration = j->final.eval_duration;
         e.prompt_cached = j->final.prompt_cached;
+        e.has_first_token = j->first_token > 0 && j->first_token >= j->started;
+        e.first_token_ms = e.has_first_token ? j->first_token - j->started : -1;
         promptest_features(&j->req, &t);
         if (!t.images && j->final.prompt_eval_count > 0) { /* an image's cost is not learned */
             e.prompt_est = (long long)tokest_prior(&t);

@@ -35,7 +35,8 @@ struct job {
     long seq;
     struct ollama_call *call; /* in flight, or NULL */
     struct ollama_embed_call *ecall; /* an embedding in flight, or NULL */
-    int64_t started;          /* loop_now() */
+    int64_t started;          /* loop_now() when Ollama was asked */
+    int64_t first_token;      /* loop_now() at its first token; 0: none yet */
     bool answering;           /* the answer script is in flight */
     struct resp_cmd answer;   /* kept until Redis confirms it */
     bool has_answer;            /* answer holds a finished command */
@@ -79,6 +80,7 @@ struct worker {
     struct httpc_req *probe_req;
     int probe_status;
     bool probe_ok;            /* the last probe answered 200 */
+    bool probed;              /* a probe has ended (its first failure is logged too) */
     unsigned streaming, peak; /* jobs streaming now; the most seen at once */
     struct { /* worker_meta.c: what Ollama says about its models */
         struct ollama_model *tags, *ps, *shown; /* the last /api/tags, /api/ps; /api/show's */

@@ -29,7 +29,7 @@ static void probe_data(void *arg, const char *p, size_t n)
 static void probe_end(struct worker *w, bool ok, const char *why)
 {
     w->probe_req = NULL;
-    if (ok != w->probe_ok) {
+    if (ok != w->probe_ok || (!ok && !w->probed)) {
         if (ok) {
             log_info("backend %s (%s): answering; eligible", w->node, w->wc->ollama_url);
             /* requests left pending while it was away and not moved yet: take them back */
@@ -40,6 +40,7 @@ static void probe_end(struct worker *w, bool ok, const char *why)
                       w->node, w->wc->ollama_url, why);
     }
     w->probe_ok = ok;
+    w->probed = true;
     worker_probe_done(w);
 }
 

@@ -180,6 +180,8 @@ static void on_chunk(void *arg, const char *delta, size_t n, const char *thinkin
     struct job *j = arg;
     struct entry_argv a;
 
+    if ((n || tn) && !j->first_token)
+        j->first_token = loop_now();
     if (n || tn)
         worker_note_streaming(j, true);
     if ((n && buf_append(&j->text, delta, n) < 0) ||
@@ -241,6 +243,7 @@ void job_start(struct job *j)
     g.images = cstr(j->req.images);
     g.keep_alive = j->req.keep_alive.p ? cstr(j->req.keep_alive) : j->w->wc->keep_alive;
     j->started = loop_now();
+    j->first_token = 0;
     j->call = ollama_generate(j->w->ollama, &g, &cbs, j);
     if (!j->call) {
         job_answer_error(j, "ollama_unreachable", true, "could not start the request (no memory)");

@@ -3,7 +3,8 @@
 # each as a node itself (--backends): health probed over Ollama's API (no temperature, RAM
 # unknown), requests answered streamed and not through the HTTP front and straight from
 # Redis, capacity learned from how many requests a backend streams at once, and a backend
-# killed: not eligible, its requests go elsewhere, eligible again after it restarts.
+# killed: not eligible, its requests go elsewhere, eligible again after it restarts; /stats
+# backend_stats gives each backend's answers, errors, latency and first token.
 . "$(dirname "$0")/lib.sh"
 start_redis || { ok 1 "redis-server starts"; done_testing; exit 1; }
 SIMARGS="--models gemma3:1b,qwen2.5:0.5b --load-ms 200 --tokens-per-s 200"
@@ -100,4 +101,45 @@ total=0
 for i in 1 2 3 4; do total=$((total + $(answers "kcb$i"))); done
 total=$((total + $(answers qcb1) + $(answers qcb2)))
 is "$total" 6 "each request of the outage answered exactly once"
+
+# /stats backend_stats: each backend's figures, from the events its runner wrote
+bsnode() { # bsnode <node>: its backend_stats object up to its models
+    curl -s "$URL/stats" | sed 's/.*"backend_stats":\[//' | grep -o "{\"node\":\"$1\",\"inflight\":[^[]*"
+}
+bsmodel() { # bsmodel <node> <model>: that model's object
+    curl -s "$URL/stats" | sed 's/.*"backend_stats":\[//' |
+        grep -o "{\"node\":\"$1\",\"inflight\":[^[]*\[[^]]*\]" |
+        grep -o "{\"model\":\"$2\",[^]]*" | sed 's/}}.*/}}/'
+}
+fld() { echo "$1" | sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p"; }
+win() { # win <object> <latency_ms|first_token_ms>: "n mean p50 p95"
+    echo "$1" | sed -n "s/.*\"$2\":{\"n\":\([0-9]*\),\"mean\":\([0-9.]*\),\"p50\":\([0-9.]*\),\"p95\":\([0-9.]*\)}.*/\1 \2 \3 \4/p"
+}
+idle() { fld "$(bsnode "$1")" inflight | grep -qx 0; }
+wait_for 10 idle "$BNAME"
+ok $? "backend_stats: nothing in flight on b once all is answered"
+bb=$(bsnode "$BNAME")
+okb=$(curl -s "$URL/metrics" | grep "^orion_requests_total{.*node=\"$BNAME\",outcome=\"ok\"}" | awk '{ s += $2 } END { print s + 0 }')
+nb=$(fld "$bb" answered)
+[ "$nb" -ge 9 ] && [ "$nb" = "$okb" ]
+ok $? "b answered $nb (at least the 9 pinned or moved there; /metrics' ok answers on b: $okb)"
+is "$(fld "$bb" errors)" 0 "b: no errors"
+set -- $(win "$bb" latency_ms)
+want_n=$nb
+[ "$want_n" -gt 64 ] && want_n=64
+[ "${1:-0}" = "$want_n" ] && awk -v m="$2" -v a="$3" -v b="$4" 'BEGIN { exit !(m > 0 && a > 0 && a <= b) }'
+ok $? "b's latency over its window: n $1, mean $2, p50 $3, p95 $4 ms"
+LAT_P50=$3
+set -- $(win "$bb" first_token_ms)
+[ "${1:-0}" -ge 1 ] && awk -v f="$3" -v l="$LAT_P50" 'BEGIN { exit !(f > 0 && f < l) }'
+ok $? "b's first token (n $1, p50 $3, p95 $4 ms) before its answers end (latency p50 $LAT_P50 ms): b streams at 10 tokens/s"
+bg3=$(bsmodel "$BNAME" gemma3:1b)
+bq=$(bsmodel "$BNAME" qwen2.5:0.5b)
+[ "$(fld "$bg3" answered)" -ge 3 ] && [ "$(fld "$bq" answered)" -ge 6 ] &&
+    [ $(($(fld "$bg3" answered) + $(fld "$bq" answered))) -eq "$nb" ]
+ok $? "b per model: gemma3:1b $(fld "$bg3" answered), qwen2.5:0.5b $(fld "$bq" answered), adding up to $nb"
+ba=$(bsnode sim-a)
+set -- $(win "$ba" latency_ms)
+[ "$(fld "$ba" answered)" -ge 1 ] && [ "${1:-0}" -ge 1 ]
+ok $? "sim-a has its own figures: answered $(fld "$ba" answered), latency n ${1:-none}"
 done_testing

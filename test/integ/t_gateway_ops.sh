@@ -55,6 +55,16 @@ rcli XADD $Q '*' model "no model" prompt p callback orion:inference:cb:t1 >/dev/
 # one that waits: its model is installed only on the hot node
 rcli XADD $Q '*' model qwen2.5:0.5b prompt w callback orion:inference:cb:t2 timeout_ms 600000 >/dev/null
 sleep 1.2
+# done answers on pi-hot for the first token: one its runner measured (first_token_ms 120),
+# one from an older runner (load 300 ms + prompt eval 200 ms: 500 ms); one request started on
+# it and not finished, its entry still in pi-hot's stream
+rcli XADD orion:inference:events '*' type done request_id h1 node_id pi-hot model qwen2.5:0.5b \
+    info '' total_duration 1000000000 load_duration 0 first_token_ms 120 >/dev/null
+rcli XADD orion:inference:events '*' type done request_id h2 node_id pi-hot model qwen2.5:0.5b \
+    info '' total_duration 3000000000 load_duration 300000000 prompt_eval_duration 200000000 >/dev/null
+HOT_ENTRY=$(rcli XADD "$Q:pi-hot" '*' request_id h3 model qwen2.5:0.5b prompt p callback orion:inference:cb:h3)
+rcli XADD orion:inference:events '*' type started request_id h3 node_id pi-hot model qwen2.5:0.5b \
+    info '' >/dev/null
 # failed answers as workers report them: with their code, and an older worker's without one
 rcli XADD orion:inference:events '*' type failed request_id f1 node_id pi-b model llama3.2:1b \
     info '' code ollama_unreachable >/dev/null
@@ -119,6 +129,20 @@ check "... outcomes" sh -c "echo '$s' | grep -q '\"outcomes\":\[{\"model\":\"gem
 check "... recent answers, newest first" sh -c "echo '$s' | grep -q '\"recent\":\[{\"request_id\":\"f3\",\"model\":\"llama3.2:1b\",\"node\":\"pi-b\",\"outcome\":\"error\",\"at\":[0-9.]*,\"total_ms\":null},{\"request_id\":\"f2\"'"
 check "... a done answer's total time (900 ms)" sh -c "echo '$s' | grep -q '\"node\":\"pi-a\",\"outcome\":\"ok\",\"at\":[0-9.]*,\"total_ms\":900}'"
 check "... pi-a's numbers" sh -c "echo '$s' | grep -q '{\"node\":\"pi-a\",\"eligible\":true,\"reason\":\"\",\"drained\":false,\"draining\":false,\"temp_c\":51.5,\"ram_percent\":40.0,\"cpu_percent\":12.5,\"inflight\":0,\"capacity\":2,\"routed\":2,\"sticky\":2'"
+# backend_stats (the router's window of each node's and model's answers)
+bs() { curl -s "$URL/stats" | sed 's/.*"backend_stats":\[//'; }
+check "... backend_stats: pi-a answered 2 in 900 ms (n, mean, p50, p95), its first token unknown" \
+    sh -c "echo '$s' | grep -q '{\"node\":\"pi-a\",\"inflight\":0,\"answered\":2,\"errors\":0,\"latency_ms\":{\"n\":2,\"mean\":900.0,\"p50\":900.0,\"p95\":900.0},\"first_token_ms\":null,\"models\":\[{\"model\":\"gemma3:1b\",\"inflight\":0,\"answered\":2,\"errors\":0,'"
+check "... pi-b: 3 errors, nothing answered, per model too" \
+    sh -c "echo '$s' | grep -q '{\"node\":\"pi-b\",\"inflight\":0,\"answered\":0,\"errors\":3,\"latency_ms\":null,\"first_token_ms\":null,\"models\":\[{\"model\":\"llama3.2:1b\",\"inflight\":0,\"answered\":0,\"errors\":3,'"
+hot='{"node":"pi-hot","inflight":1,"answered":2,"errors":0,"latency_ms":{"n":2,"mean":2000.0,"p50":1000.0,"p95":3000.0},"first_token_ms":{"n":2,"mean":310.0,"p50":120.0,"p95":500.0},"models":[{"model":"qwen2.5:0.5b","inflight":1,"answered":2,'
+wait_for 5 sh -c "curl -s $URL/stats | grep -qF '$hot'"
+ok $? "... pi-hot: 1 s and 3 s answers (p50 1000, p95 3000), first token 120 ms measured and 500 ms from load + prompt eval, one in flight (node and model)"
+rcli XDEL "$Q:pi-hot" "$HOT_ENTRY" >/dev/null
+rcli XADD orion:inference:events '*' type failed request_id h3 node_id pi-hot model qwen2.5:0.5b \
+    info '' code canceled >/dev/null
+wait_for 5 sh -c "curl -s $URL/stats | grep -qF '{\"node\":\"pi-hot\",\"inflight\":0,\"answered\":2,\"errors\":1,'"
+ok $? "... its end (failed): not in flight, one error"
 b=$(curl -s "$URL/backends")
 check "/backends: pi-hot out, with the reason" sh -c "echo '$b' | grep -q '{\"node\":\"pi-hot\",\"eligible\":false,\"reason\":\"hot: 80 C > 75\"'"
 check "... pi-b eligible" sh -c "echo '$b' | grep -q '{\"node\":\"pi-b\",\"eligible\":true'"
@@ -191,6 +215,13 @@ is "$(grep '^orion_requests_uncounted_total ' "$T_TMP/m2" | awk '{print $2}')" $
     "the $((300 - (256 - before))) past the limit are counted as uncounted"
 check "... the last series kept is many-$((256 - before)) with its count" \
     grep -qF "orion_requests_total{model=\"many-$((256 - before))\",node=\"pi-b\",outcome=\"ollama_error\"} 1" "$T_TMP/m2"
+# backend_stats holds 128 series: 6 before (pi-a, pi-b, pi-hot, each with one model), so 122
+# of the 300 new (pi-b, many-N) fit and 178 are counted as dropped; pi-b's total has them all
+st=$(curl -s "$URL/stats")
+is "$(echo "$st" | grep -o '"backend_stats_dropped":[0-9]*')" '"backend_stats_dropped":178' \
+    "backend_stats: 122 of the 300 new series kept, 178 counted as dropped"
+check "... pi-b's total counts every error (303)" sh -c \
+    "echo '$st' | grep -q '{\"node\":\"pi-b\",\"inflight\":0,\"answered\":0,\"errors\":303,'"
 
 # --- with --http-token --------------------------------------------------------------------
 kill "$ROUTER_PID"

@@ -6,7 +6,9 @@
 # pi-c hot, then stale; one request waiting in the router. Each page is checked for what a
 # person needs: every state named, running and queued apart, and at 390 px no sideways scroll
 # (the page no wider than the screen, no element past its edge, every node row within it,
-# each value labelled). Health is written by hand (no worker answers, so the requests stay).
+# each value labelled), and the latency table shows each node's and model's answers, errors,
+# latency and first token (from done/failed events written by hand). Health is written by
+# hand (no worker answers, so the requests stay).
 . "$(dirname "$0")/lib.sh"
 if [ -n "$ORION_WRAP" ] || [ -n "${ORION_SANITIZE:-}" ]; then
     skip "the page is the same under sanitize and valgrind: make check looks at it"
@@ -86,6 +88,8 @@ wait_for 5 sh -c "curl -s $URL/metrics | grep -q '^orion_queue_depth 1'"
 ok $? "one request waits in the router"
 is "$(curl -s "$URL/metrics" | grep '^orion_node_queued{node="pi-a"}')" 'orion_node_queued{node="pi-a"} 1' \
     "/metrics: orion_node_queued{node=\"pi-a\"} 1"
+wait_for 5 sh -c "curl -s $URL/stats | grep -q '\"backend_stats\":.*\"node\":\"pi-c\",\"inflight\":0,\"answered\":0,\"errors\":1'"
+ok $? "/stats backend_stats: the failed answer on pi-c counted"
 
 # shot <scene>: screenshots at both sizes; facts to $T_TMP/<scene>.json (one line per size)
 shot() {
@@ -99,6 +103,7 @@ fact() {
     grep "\"size\":\"$2\"" "$T_TMP/$1.json" | node -e '
         const f = JSON.parse(require("fs").readFileSync(0, "utf8"));
         const row = (id) => f.nodes.find((n) => n.id === "node-" + id) || { cells: [], labels: [] };
+        const lat = (id) => f.latency.find((n) => n.id === "lat-" + id) || { cells: [] };
         console.log(String(eval(process.argv[1])));' "$3" 2>&1
 }
 looks() { # looks <scene> <size> <description> <js expression that must be true>
@@ -126,7 +131,15 @@ for size in 1280x800 390x844; do
     looks hot $size "pi-c hot, with its temperature and the line" 'row("pi-c").cells[1] === "hot: 80.4 C > 75" && row("pi-c").stateClass === "no"'
     looks hot $size "1 waiting in the router" 'f.queue === "1"'
     looks hot $size "no error shown" 'f.err === ""'
+    looks hot $size "latency: pi-b answered 3, mean/p50/p95 1234.0 ms, first token unknown" \
+        'lat("pi-b").cells.slice(3).join(" ") === "3 0 1234.0 1234.0 1234.0 - -"'
+    looks hot $size "latency: pi-b's model llama3.2:1b the same" \
+        'lat("pi-b/llama3.2:1b").cells.slice(1, 8).join(" ") === "llama3.2:1b 0 3 0 1234.0 1234.0 1234.0"'
+    looks hot $size "latency: pi-c 1 error, no latency" \
+        'lat("pi-c").cells.slice(3, 6).join(" ") === "0 1 -"'
+    looks hot $size "latency: pi-a (nothing answered) has its row" 'lat("pi-a").cells[3] === "0"'
 done
+looks hot 390x844 "latency rows fit a phone's screen" 'f.latency.every((n) => n.fits)'
 looks hot 1280x800 "the node table is a table that fits (no labels needed)" \
     'f.scrollWidth <= f.width && f.nodes.every((n) => n.fits && n.labels[2] === "none")'
 phone hot

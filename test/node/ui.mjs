@@ -9,6 +9,8 @@
 //   nodes                per row of the node table: its cells' text, the state's class, whether
 //                        the row fits the viewport, and each cell's label as shown (::before)
 //   queue                the "waiting in the router" figure
+//   latency              per row of the latency table: its id (lat-NODE or lat-NODE/MODEL),
+//                        its cells' text, whether it fits the viewport
 // Usage: node ui.mjs URL OUT NAME 1280x800 390x844
 import { chromium } from 'playwright-core';
 
@@ -49,8 +51,13 @@ try {
                     fontPx: Math.min(...tds.map((td) => parseFloat(getComputedStyle(td).fontSize))),
                 };
             });
+            const latency = [...document.querySelectorAll('#latency tbody tr')].map((tr) => ({
+                id: tr.id,
+                cells: [...tr.children].map((td) => td.textContent),
+                fits: tr.getBoundingClientRect().right <= vw + 0.5,
+            }));
             return {
-                width: vw, scrollWidth: document.documentElement.scrollWidth, overflow, nodes,
+                width: vw, latency, scrollWidth: document.documentElement.scrollWidth, overflow, nodes,
                 queue: document.getElementById('queue').textContent,
                 err: document.getElementById('err').textContent,
                 innerWidth: window.innerWidth,

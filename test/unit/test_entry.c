@@ -219,6 +219,21 @@ static void test_streams(void)
                "total_duration|9|load_duration|1|task_type|code",
                "done event: prompt_est only with prompt_eval_count");
 
+    e.prompt_est = 0;
+    e.task_type = entry_cstr(NULL);
+    e.prompt_eval_duration = 250;
+    e.has_first_token = true;
+    e.first_token_ms = 0;
+    entry_event(&a, &keys, &e);
+    check_argv(&a, "XADD|P:events|MAXLEN|~|10000|*|type|done|request_id||node_id||model||"
+               "total_duration|9|load_duration|1|prompt_eval_duration|250|first_token_ms|0",
+               "done event with prompt_eval_duration and first_token_ms (0 ms is a measure)");
+    e.prompt_eval_duration = -1; /* absent */
+    e.has_first_token = false;
+    entry_event(&a, &keys, &e);
+    check_argv(&a, "XADD|P:events|MAXLEN|~|10000|*|type|done|request_id||node_id||model||"
+               "total_duration|9|load_duration|1", "done event: neither when not measured");
+
     entry_deadletter(&a, &keys, f);
     check_argv(&a, "XADD|P:deadletter|MAXLEN|~|10000|*|model|m|request_id|old|prompt|p|attempt|1|"
                "routed_at|5|callback|cb", "deadletter: the fields as they were");
@@ -321,7 +336,17 @@ static void test_read(void)
     is_int(e.eval_count, -1, "event read: '1e3' is not all digits: absent");
     is_int(e.eval_duration, -1, "event read: an absent number is -1");
     is_int(e.prompt_cached, 0, "event read: prompt_cached 0 (a miss Ollama told)");
+    ok(e.first_token_ms == -1 && !e.has_first_token, "event read: first_token_ms absent");
     resp_reply_free(f);
+    {
+        static const char *const ev2[] = {"type", "done", "prompt_eval_duration", "1500",
+                                          "first_token_ms", "0"};
+        f = fields(6, ev2);
+        entry_event_read(f, &e);
+        ok(e.prompt_eval_duration == 1500 && e.first_token_ms == 0 && e.has_first_token,
+           "event read: prompt_eval_duration, first_token_ms 0 is a measure");
+        resp_reply_free(f);
+    }
 }
 
 struct vec_case {

@@ -76,8 +76,10 @@ static void test_parts(void)
         char *m = orion_malloc(sizeof(big) + 64);
         snprintf(m, sizeof(big) + 64,
                  "[{\"role\":\"user\",\"content\":\"see\",\"images\":[\"%s\"]}]", big);
-        ok(chain(&c, m, NULL, NULL, NULL) == 0 && route_conv_tokens(&c) < 40,
-           "a 40 KB image costs a few tokens, not 10 000 (%lu)", route_conv_tokens(&c));
+        int rc = chain(&c, m, NULL, NULL, NULL); /* before the message's argument reads c */
+
+        ok(rc == 0 && route_conv_tokens(&c) < 40, "a 40 KB image costs a few tokens, not 10 000 (%lu)",
+           route_conv_tokens(&c));
         orion_free(m);
     }
     ok(chain(&a, "[{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":[{\"function\":"

@@ -114,8 +114,8 @@ await t('openai chat.completions.create (not streamed): chat.completion, usage, 
     const cold = response.headers.get('x-orion-cold-start');
     return (r.object === 'chat.completion' && r.choices[0].finish_reason === 'stop' &&
             oaiText.length > 0 && r.usage.total_tokens === r.usage.prompt_tokens + r.usage.completion_tokens &&
-            r.usage.completion_tokens > 0 && /^pi-[ab]$/.test(node) && cold === 'false' &&
-            r.orion && r.orion.node === node && r.orion.cold_start === false) || { r, node, cold };
+            r.usage.completion_tokens > 0 && /^pi-[ab]$/.test(node) && /^(true|false)$/.test(cold) &&
+            r.orion && r.orion.node === node && r.orion.cold_start === (cold === 'true')) || { r, node, cold };
 });
 await t('openai chat.completions.create (streamed, include_usage): deltas, finish, usage', async () => {
     const s = await openai.chat.completions.create({

@@ -74,10 +74,11 @@ static void test_parts(void)
     memset(big, 'Q', sizeof(big) - 1);
     {
         char *m = orion_malloc(sizeof(big) + 64);
+        int rc;
+
         snprintf(m, sizeof(big) + 64,
                  "[{\"role\":\"user\",\"content\":\"see\",\"images\":[\"%s\"]}]", big);
-        int rc = chain(&c, m, NULL, NULL, NULL); /* before the message's argument reads c */
-
+        rc = chain(&c, m, NULL, NULL, NULL); /* before the message's argument reads c */
         ok(rc == 0 && route_conv_tokens(&c) < 40, "a 40 KB image costs a few tokens, not 10 000 (%lu)",
            route_conv_tokens(&c));
         orion_free(m);

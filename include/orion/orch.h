@@ -194,6 +194,12 @@ int orch_instructions(const struct orch *o, size_t i, const char *goal, size_t n
  * RECONCILE, SYNTH and the last pipeline STAGE; never a CRITIC or a LEG. The caller's format
  * and tools go to these steps only (src/router/router_orch_step.c says why). */
 bool orch_answers(const struct orch *o, size_t i);
+/* Whether step i, once it answers (a clean answer: not quarantined, orch_done), ends the run
+ * with its text as the answer, known before it runs: ANSWER, RECONCILE, SYNTH, the last
+ * pipeline STAGE and critique's REVISE of the last round. Not a GENERATE or an earlier REVISE:
+ * those are the answer only if the critic after them says so. A streamed run relays this
+ * step's tokens to its caller as they come (src/router/router_orch.c). Implies orch_answers. */
+bool orch_last(const struct orch *o, size_t i);
 
 /* Error-contamination markers in a text: how many of a fixed list of phrases (a stack trace's
  * "Traceback (most recent call last)", "Error:", "Exception:", "Segmentation fault",

@@ -420,7 +420,9 @@ static void openai_done_stream(struct gw_req *q, const struct entry_answer *a)
     }
     buf_puts(&b, "},");
     finish_reason(&b, a, calls != NULL);
-    buf_puts(&b, "}]}");
+    buf_puts(&b, "}]");
+    gw_orch_obj(a, &b); /* an orchestrated run's report, as the whole answer carries it */
+    buf_putc(&b, '}');
     sse(q, &b);
     if (q->usage) {
         buf_reset(&b);

@@ -165,6 +165,24 @@ bool orch_answers(const struct orch *o, size_t i)
     }
 }
 
+bool orch_last(const struct orch *o, size_t i)
+{
+    const struct orch_step *s = &o->step[i];
+
+    switch (s->kind) {
+    case ORCH_K_ANSWER:
+    case ORCH_K_RECONCILE:
+    case ORCH_K_SYNTH:
+        return true;
+    case ORCH_K_STAGE:
+        return (size_t)s->leg + 1 >= o->k.nstages;
+    case ORCH_K_REVISE:
+        return s->round >= o->k.critique_max_rounds;
+    default:
+        return false;
+    }
+}
+
 static int decisions(const struct orch *o, size_t upto, struct buf *out)
 {
     int rc = buf_puts(out, "Decisions:");

@@ -246,6 +246,10 @@ int router_orch_issue(struct router *r, struct orun *u, size_t i)
     resp_cmd_adds(&c, u->cb);
     resp_cmd_adds(&c, "orchestration_mode");
     resp_cmd_adds(&c, "single");
+    if (router_orch_streams(u, i)) { /* its chunks are relayed to the caller */
+        resp_cmd_adds(&c, "stream");
+        resp_cmd_adds(&c, "true");
+    }
     if (s->kind == ORCH_K_CRITIC) {
         resp_cmd_adds(&c, "format");
         resp_cmd_adds(&c, verdict_schema);

@@ -194,6 +194,22 @@ static void run_case(const struct ocase *c)
             ok(0, "%s: step %zu (%s) answers: %d", c->name, i + 1, orch_kind_name(s->kind),
                (int)want);
     }
+    for (size_t i = 0; i < o.nsteps; i++) { /* a last step that answered cleanly is the answer */
+        const struct orch_step *s = &o.step[i];
+        if (orch_last(&o, i) && !orch_answers(&o, i))
+            ok(0, "%s: step %zu (%s) is last but does not answer", c->name, i + 1,
+               orch_kind_name(s->kind));
+        if (orch_last(&o, i) && s->state == ORCH_S_OK && o.final != (int)i)
+            ok(0, "%s: step %zu (%s) is last and answered, yet the answer is step %d", c->name,
+               i + 1, orch_kind_name(s->kind), o.final + 1);
+    }
+    if (o.final >= 0 && !o.partial) { /* known last unless a critic had to judge it */
+        bool judged = false;
+        for (size_t i = (size_t)o.final + 1; i < o.nsteps; i++)
+            judged |= o.step[i].kind == ORCH_K_CRITIC;
+        ok(orch_last(&o, (size_t)o.final) == !judged, "%s: the answer's step %s known last",
+           c->name, judged ? "was not" : "was");
+    }
     orch_release(&o);
 }
 

@@ -115,6 +115,27 @@ is "$(awk 'prev == "delta" { printf "%s", $0 } { prev = $0 }' "$T_TMP/str1")" "$
 is "$(answer_field cb:str1 response)" "$want" "... which is the non-streamed answer's"
 is "$(answers cb:str1)" 1 "... and one answer"
 
+# 1d. the saga rule while the final step streams: the synthesis (120 words at 50 tokens/s) is
+# canceled after its first chunks; its progress entry (failed) follows them, then the partial answer's text (the last
+# leg's) as one chunk, then the one answer, partial
+LONG=$(seq 1 120 | sed 's/^/word/' | tr '\n' ' ')
+rcli XADD orion:inference:requests '*' request_id part1 model auto orchestration_mode ensemble \
+    models '["gemma3:1b","llama3.2:1b"]' prompt "Tea? [[sim:reply=$LONG]]" \
+    options '{"num_predict":150}' stream true callback cb:part1 >/dev/null
+wait_for 30 sh -c "redis-cli -p $REDIS_PORT --raw XRANGE cb:part1 - + | grep -qx chunk"
+rcli SET orion:inference:cancel:part1.s2.t1 1 EX 600 >/dev/null
+wait_for 30 sh -c "[ \$(redis-cli -p $REDIS_PORT --raw XRANGE cb:part1 - + | grep -cx done) -ge 1 ]"
+rcli --raw XRANGE cb:part1 - + >"$T_TMP/part1"
+seq=$(awk 'prev == "type" { printf "%s ", $0 } { prev = $0 }' "$T_TMP/part1")
+case "$seq" in "progress progress chunk "*"chunk progress chunk done ") ok 0 "streamed partial: legs, synthesis chunks, its failed progress, one chunk, the answer" ;;
+*) ok 1 "streamed partial: legs, synthesis chunks, its failed progress, one chunk, the answer: $seq" ;; esac
+case "$(awk 'prev == "progress" { p = $0 } { prev = $0 } END { print p }' "$T_TMP/part1")" in *'"step":3,'*'"status":"failed"'*) ok 0 "... the synthesis's progress says failed" ;;
+*) ok 1 "... the synthesis's progress says failed: $(cat "$T_TMP/part1")" ;; esac
+is "$(answer_field cb:part1 done_reason)" partial "... the answer is partial (the saga rule)"
+is "$(awk 'prev == "delta" { d = $0 } { prev = $0 } END { print d }' "$T_TMP/part1")" "$(answer_field cb:part1 response)" "... the last chunk is the partial answer's text"
+case "$(answer_field cb:part1 orchestration)" in *'"partial":true,"completed_steps":2,'*) ok 0 "... orchestration.partial, 2 steps completed" ;;
+*) ok 1 "... orchestration.partial, 2 steps completed: $(answer_field cb:part1 orchestration)" ;; esac
+
 # 2. critique over Redis: the critic's verdict 0.9 reaches the threshold after one round
 rcli XADD orion:inference:requests '*' request_id crit1 model auto orchestration_mode critique \
     models '["gemma3:1b","llama3.2:1b"]' prompt 'Name a prime. [[sim:score=0.9]]' \

@@ -136,6 +136,20 @@ is "$(awk 'prev == "delta" { d = $0 } { prev = $0 } END { print d }' "$T_TMP/par
 case "$(answer_field cb:part1 orchestration)" in *'"partial":true,"completed_steps":2,'*) ok 0 "... orchestration.partial, 2 steps completed" ;;
 *) ok 1 "... orchestration.partial, 2 steps completed: $(answer_field cb:part1 orchestration)" ;; esac
 
+# 1e. a streamed run canceled by its caller while its final step streams: answered canceled
+# once, after the chunks already relayed; the step is canceled too
+rcli XADD orion:inference:requests '*' request_id can2 model auto orchestration_mode ensemble \
+    models '["gemma3:1b","llama3.2:1b"]' prompt "Tea? [[sim:reply=$LONG]]" \
+    options '{"num_predict":150}' stream true callback cb:can2 >/dev/null
+wait_for 30 sh -c "redis-cli -p $REDIS_PORT --raw XRANGE cb:can2 - + | grep -qx chunk"
+rcli SET orion:inference:cancel:can2 1 EX 600 >/dev/null
+wait_for 30 sh -c "[ \$(redis-cli -p $REDIS_PORT XLEN cb:can2) -ge 1 ] && redis-cli -p $REDIS_PORT --raw XRANGE cb:can2 - + | grep -qx error"
+is "$(answer_field cb:can2 code)" canceled "streamed cancel: the run is answered canceled"
+is "$(answers cb:can2)" 1 "... once"
+is "$(rcli --raw XRANGE cb:can2 - + | awk 'prev == "type" { t = $0 } { prev = $0 } END { print t }')" error "... after the chunks relayed before"
+wait_for 10 sh -c "[ \$(redis-cli -p $REDIS_PORT EXISTS orion:inference:cancel:can2.s2.t1) = 1 ]"
+ok $? "... and its streaming step is canceled too"
+
 # 2. critique over Redis: the critic's verdict 0.9 reaches the threshold after one round
 rcli XADD orion:inference:requests '*' request_id crit1 model auto orchestration_mode critique \
     models '["gemma3:1b","llama3.2:1b"]' prompt 'Name a prime. [[sim:score=0.9]]' \

@@ -38,7 +38,7 @@
  * ends the run partial: the answer is the last usable text (the latest done step's, critics
  * excluded), or none. A critic whose verdict has no score (score < 0) failed retriably.
  * A handoff too long for its step's model is compressed first (orch_compress), up to
- * ORCH_MAX_COMPRESS times; COMPRESS steps are neither answers nor usable texts.
+ * ORCH_MAX_COMPRESS times, in pieces when the compression fits no model (orch_compress_split); COMPRESS steps are neither answers nor usable texts.
  * Contamination (orch_contamination, checked on every answer but a critic's verdict and a
  * compression): one
  * marker is logged (counted in contaminated); two or more quarantine the step: it is issued
@@ -64,6 +64,7 @@
 #define ORCH_GOAL_SHOWN 400 /* bytes of the goal repeated in the Current Position block */
 #define ORCH_CONTAM_ABORT 6 /* contamination markers over a run that end it */
 #define ORCH_MAX_COMPRESS 3 /* compressions of one step's handoff before the run gives up */
+#define ORCH_MAX_PIECES 4   /* pieces a handoff too long for every model is compressed in */
 
 enum orch_mode { ORCH_SINGLE, ORCH_CRITIQUE, ORCH_DEBATE, ORCH_ENSEMBLE, ORCH_PIPELINE };
 enum orch_kind {
@@ -114,6 +115,7 @@ struct orch_step {
     int compressions; /* times its handoff was compressed */
     int handoff;  /* the COMPRESS step whose text stands for the earlier texts; -1 none */
     int target;   /* COMPRESS: the step it compresses for */
+    int piece, pieces; /* COMPRESS: it compresses piece `piece` of `pieces` (0/0: whole) */
 };
 
 struct orch {
@@ -170,6 +172,17 @@ void orch_failed(struct orch *o, size_t i, bool retriable, const char *why);
  * (CONTEXT_BUDGET_EXCEEDED). Returns 0 (held), or -1 (the run ended).
  */
 int orch_compress(struct orch *o, size_t i, const char *model);
+/*
+ * A compression too long for every model (orch_compress_split): step i, a whole COMPRESS step
+ * just returned by orch_next and not sent, becomes the first of k pieces (2..ORCH_MAX_PIECES)
+ * and k - 1 more COMPRESS steps for the same target and compression are added, each asked to
+ * compress its share of the handoff (cut into k about equal parts, at whitespace); back to WAIT,
+ * its try not counted. They run at once; once every piece answered, the target's handoff is
+ * their texts joined in order. A piece that fails for good fails the target, as a whole
+ * compression does. 0, or -1: not such a step, or k out of range (nothing changed), or no room
+ * for the steps (the run ends partial).
+ */
+int orch_compress_split(struct orch *o, size_t i, int k);
 /* Steps still RUN (the router waits for them before it answers a finished run's legs). */
 size_t orch_running(const struct orch *o);
 /* Completed steps (state OK). */

@@ -11,6 +11,7 @@
 #                  busy at 25 C ambient, tau 120 Pi-seconds); THERMAL=uncooled: ollama-sim's
 #                  own defaults (45 and 78 C, tau 6 s of the run at any scale), which heat a
 #                  node at 70 % load past the router's 75 C
+#   ROUTER_ARGS="--route-set order_arrival=1"   extra router flags (experiments)
 #   SCALE=20       Pi-seconds per second of the run (20 or a divisor of it: 4 is 1:4); loads,
 #                  token rates, arrivals, durations and events stretch by 20/SCALE, the
 #                  daemons' own timers (health 1 s, stale 3 s, refresh) stay in real seconds
@@ -189,8 +190,9 @@ EOF
                 --sysfs-root "$d/root-$name" --health-interval 1 --parallel "${WORKER_PARALLEL:-1}" --log-level warning
             eval "WPID_$(echo "$name" | tr - _)=$BG"
         done
+        # shellcheck disable=SC2086
         bg "$d/router.log" "$B/orion-inference-router" --redis-addr "127.0.0.1:$rp" --policy "$pol" \
-            --stale-after "$STALE" --max-temp "$MAXT" --http-listen off --log-level warning
+            --stale-after "$STALE" --max-temp "$MAXT" --http-listen off --log-level warning ${ROUTER_ARGS:-}
         three() { [ "$(redis-cli -p "$rp" HLEN orion:inference:health)" = 3 ]; }
         poll 100 three || echo "# workers did not report" >&2
         # shellcheck disable=SC2086

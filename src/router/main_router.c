@@ -36,6 +36,11 @@ int main(int argc, char **argv)
          "when a request leaves the router: late (held until a node has a free slot), early (at "
          "once, queued on the node) or auto (late for sticky, early for the others)",
          0, 0, &rc.binding, NULL, false},
+        {"route-set", "ORION_ROUTE_SET", CONF_STR, NULL,
+         "tuning of the routing core for experiments: NAME=V,... (evict_reloads, heat_band, "
+         "heat_horizon_s, conv_p, conv_keep_s, prefill_tps, temp_margin, order_exp, "
+         "order_arrival; docs/BENCHMARKS.md)",
+         0, 0, &rc.route_set, NULL, false},
         {"placement", "ORION_PLACEMENT", CONF_STR, NULL, "file of placement rules", 0, 0,
          &rc.placement, NULL, false},
         {"router-id", "ORION_ROUTER_ID", CONF_STR, NULL, "consumer name (default: host name)", 0,

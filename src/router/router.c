@@ -19,6 +19,7 @@
 #include "orion/jsonw.h"
 #include "orion/log.h"
 #include "orion/notify.h"
+#include "orion/route_tune.h"
 
 #include <errno.h>
 #include <math.h>
@@ -365,6 +366,10 @@ static int router_setup(struct router *r, const struct router_conf *rc)
         r->rs.binding = rc->binding[0] == 'l' ? ROUTE_BIND_LATE : ROUTE_BIND_EARLY;
     } else {
         log_errorx("binding: want auto, late or early, not '%s'", rc->binding);
+        return ORION_EXIT_USAGE;
+    }
+    if (route_tune_apply(&r->rs, rc->route_set, err, sizeof(err)) < 0) {
+        log_errorx("%s", err);
         return ORION_EXIT_USAGE;
     }
     if (rc->placement) {

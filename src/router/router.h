@@ -20,7 +20,8 @@ struct router_conf {
     long service_ms, cold_load_ms, load_factor; /* spill rule defaults (route.h) */
     long takeover_ms; /* a waiting request idle this long belongs to a router that died */
     const char *policy, *placement, *router_id, *http_listen, *http_token;
-    const char *binding; /* "auto" (or NULL), "late", "early" */
+    const char *binding;   /* "auto" (or NULL), "late", "early" */
+    const char *route_set; /* NAME=V,... over the routing core's defaults (route_tune.h) */
     /* URL backends (router_backends.c): the list, and their probe interval (s), most requests
      * at once, connect and read (response head) timeouts (s) */
     const char *backends;

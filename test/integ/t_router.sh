@@ -28,6 +28,14 @@ on_node() { # on_node <node> <callback>: is a request with this callback on the 
     rcli --raw XRANGE "$Q:$1" - + | grep -qx "$2"
 }
 on_either() { on_node pi-a "$1" || on_node pi-b "$1"; }
+
+# --route-set: a bad item is a usage error naming it; a good list is accepted (--check-config)
+err=$($ORION_WRAP "$ORION_BIN/orion-inference-router" --redis-addr "$REDIS_ADDR" --http-listen off \
+    --route-set evict_reloads=1,order_exp=x 2>&1)
+is "$?" 100 "router --route-set with a bad value exits 100"
+case "$err" in *'"order_exp=x"'*) ok 0 "... naming the item" ;; *) ok 1 "... naming the item: $err" ;; esac
+is "$("$ORION_BIN/orion-inference-router" --route-set evict_reloads=1,order_arrival=1 --check-config | grep '^route-set=')" \
+    "route-set=evict_reloads=1,order_arrival=1" "router --route-set shows in --check-config"
 held() { # held <n>: the router holds n requests (pending in its group on P:requests)
     [ "$(rcli XPENDING $Q inference-router | head -1)" = "$1" ]
 }

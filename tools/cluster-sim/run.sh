@@ -7,6 +7,11 @@
 #   POLICIES="sticky first-fit least-conn round-robin nginx"   what to compare (per scenario
 #                  defaults below; nginx = nginx least_conn in front of the sims over HTTP)
 #   SEED=1  KEEP=1 (keep the logs under build/cluster-sim/runs)
+#   THERMAL=cooled Pis with the active cooler routesim models (settle at 40 C idle and 67 C
+#                  busy at 25 C ambient, tau 120 Pi-seconds); THERMAL=uncooled: ollama-sim's
+#                  own defaults (45 and 78 C, tau 6 s of the run at any scale), which heat a
+#                  node at 70 % load past the router's 75 C
+#   ROUTER_ARGS="--route-set order_arrival=1"   extra router flags (experiments)
 #   SCALE=20       Pi-seconds per second of the run (20 or a divisor of it: 4 is 1:4); loads,
 #                  token rates, arrivals, durations and events stretch by 20/SCALE, the
 #                  daemons' own timers (health 1 s, stale 3 s, refresh) stay in real seconds
@@ -48,6 +53,11 @@ COLD_NS=$((75000000 * F)) # load_duration at or above this (1.5 s on a Pi): cold
 LOADS=${LOADS:-qwen2.5:0.5b=$((100 * F)),gemma3:1b=$((200 * F)),llama3.2:1b=$((250 * F)),qwen2.5:1.5b=$((300 * F)),llama3.2:3b=$((500 * F))}
 TPS=${TPS:-$(awk -v f="$F" 'BEGIN { print 20 / f }')}
 MODELS=gemma3:1b,llama3.2:1b,qwen2.5:0.5b,llama3.2:3b,qwen2.5:1.5b
+case ${THERMAL:=cooled} in
+cooled) THERMARGS="--temp-idle 40 --temp-busy 67 --temp-tau $(awk -v s="$SCALE" 'BEGIN { print 120 / s }')" ;;
+uncooled) THERMARGS="" ;;
+*) echo "cluster-sim: THERMAL must be cooled or uncooled" >&2; exit 2 ;;
+esac
 
 # the load generator, built against liborion
 LG=$out/loadgen
@@ -122,9 +132,10 @@ run_one() { # run_one <scenario> <policy>
         ram=${rest%%:*} maxl=${rest#*:}
         port=$(freeport)
         mkdir -p "$d/root-$name"
+        # shellcheck disable=SC2086
         bg "$d/sim-$name.log" "$B/ollama-sim" --listen "127.0.0.1:$port" --models "$MODELS" \
             --load-ms "$LOADS" --tokens-per-s "$TPS" --max-loaded "$maxl" --num-parallel 1 \
-            --ram-mb "$ram" --sysfs-root "$d/root-$name" --log-level warning
+            --ram-mb "$ram" --sysfs-root "$d/root-$name" $THERMARGS --log-level warning
         poll 50 curl -sf "http://127.0.0.1:$port/api/version" || echo "# sim $name did not start" >&2
         eval "PORT_$(echo "$name" | tr - _)=$port"
         nodes="$nodes --node $name=$d/root-$name"
@@ -179,8 +190,9 @@ EOF
                 --sysfs-root "$d/root-$name" --health-interval 1 --parallel "${WORKER_PARALLEL:-1}" --log-level warning
             eval "WPID_$(echo "$name" | tr - _)=$BG"
         done
+        # shellcheck disable=SC2086
         bg "$d/router.log" "$B/orion-inference-router" --redis-addr "127.0.0.1:$rp" --policy "$pol" \
-            --stale-after "$STALE" --max-temp "$MAXT" --http-listen off --log-level warning
+            --stale-after "$STALE" --max-temp "$MAXT" --http-listen off --log-level warning ${ROUTER_ARGS:-}
         three() { [ "$(redis-cli -p "$rp" HLEN orion:inference:health)" = 3 ]; }
         poll 100 three || echo "# workers did not report" >&2
         # shellcheck disable=SC2086
@@ -242,7 +254,7 @@ summarize() { # summarize <scenario> <policy> <log>: one RESULT line; sets R_* f
     d=$(dirname "$3")
     touch "$d/wait" "$d/total"
     line="$(cat "$3.sum") p50_ms=$(pct "$d/total" 50) p95_ms=$(pct "$d/total" 95) wait_p95_ms=$(pct "$d/wait" 95)"
-    echo "RESULT scenario=$1 policy=$2 $line scale=1:$SCALE" | tee -a "$out/results-$1.txt"
+    echo "RESULT scenario=$1 policy=$2 $line scale=1:$SCALE thermal=$THERMAL" | tee -a "$out/results-$1.txt"
 }
 
 field() { # field <scenario> <policy> <key>

@@ -94,6 +94,8 @@ struct sim {
     char listen_buf[300];
     bool temp_forced;
     double temp_c, forced_c;
+    double temp_idle, temp_busy, temp_tau; /* the sensor's first-order model: settles at idle or
+                                              busy, time constant tau seconds */
     unsigned long long cpu_busy, cpu_idle;
     double load1;
 };

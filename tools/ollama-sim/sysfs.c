@@ -3,12 +3,15 @@
  * sysfs: a fake Raspberry Pi under --sysfs-root, rewritten every 500 ms, each file through a
  * temporary name and rename() so readers never see half a file: proc/meminfo (used RAM grows
  * with the loaded models), proc/stat (4 CPUs; busy while loading or generating), proc/loadavg,
- * and sys/class/thermal/thermal_zone0/{type,temp} (heats while busy, cools when idle;
- * POST /sim/temp pins it).
+ * and sys/class/thermal/thermal_zone0/{type,temp} (heats while busy, cools when idle, each
+ * tick a step of 1 - e^(-0.5 s / tau) of the way to --temp-busy or --temp-idle; the defaults,
+ * 78 and 45 C with tau 6 s, heat an uncooled node past 75 C within 15 s of work; POST
+ * /sim/temp pins it).
  */
 #include "sim.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -87,7 +90,8 @@ static void write_thermal_load(struct sim *s)
     char t[128];
     int busy = sim_busy(s) > 0;
 
-    s->temp_c += ((busy ? 78.0 : 45.0) - s->temp_c) * 0.08;
+    s->temp_c += ((busy ? s->temp_busy : s->temp_idle) - s->temp_c) *
+                 (1 - exp(-TICK_MS / 1000.0 / s->temp_tau));
     s->load1 += ((busy ? 4.0 : 0.05) - s->load1) * 0.08; /* ~ 1-minute decay at 2 Hz */
     snprintf(t, sizeof t, "%.2f %.2f %.2f %d/180 4242\n", s->load1, s->load1 * 0.8, s->load1 * 0.6,
              busy ? 5 : 1);
@@ -111,7 +115,7 @@ int sysfs_start(struct sim *s)
 {
     if (mkdirs(s->sysfs_root, "proc") < 0 || mkdirs(s->sysfs_root, "sys/class/thermal/thermal_zone0") < 0)
         return -1;
-    s->temp_c = 45.0;
+    s->temp_c = s->temp_idle;
     s->cpu_idle = 100000;
     s->cpu_busy = 10000;
     if (put(s, "sys/class/thermal/thermal_zone0/type", "cpu-thermal\n") < 0)

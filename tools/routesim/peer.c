@@ -21,6 +21,7 @@
  *   when that is sooner. It knows at once when a node dies.
  */
 #include "world.h"
+#include "orion/route_tune.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,39 +33,29 @@ const char *const peer_names[P_N] = {"ours",    "first-fit", "least-conn", "roun
                                      "random",  "nginx",     "clairvoyant", "ours-early",
                                      "least-conn-late"};
 
-/* --set: ours' settings that differ from the router's defaults. */
-static const char *const set_names[] = {"evict_reloads", "heat_band", "heat_horizon_s",
-                                        "conv_p",        "conv_keep_s", "prefill_tps",
-                                        "temp_margin",   "order_exp",   "order_arrival"};
-#define NSET (sizeof(set_names) / sizeof(set_names[0]))
-static double set_value[NSET];
-static bool set_given[NSET];
+/* --set: ours' settings that differ from the router's defaults, applied in the order given. */
+#define MAXSET 32
+static char set_name[MAXSET][32];
+static double set_value[MAXSET];
+static size_t nset;
 
 int sim_set(const char *name, double value)
 {
-    for (size_t k = 0; k < NSET; k++)
-        if (!strcmp(set_names[k], name)) {
-            set_value[k] = value;
-            set_given[k] = true;
-            return 0;
-        }
-    return -1;
+    struct route_settings scratch;
+
+    route_settings_init(&scratch);
+    if (nset == MAXSET || strlen(name) >= sizeof(set_name[0]) ||
+        route_tune_set(&scratch, name, value) < 0)
+        return -1;
+    strcpy(set_name[nset], name);
+    set_value[nset++] = value;
+    return 0;
 }
 
 void sim_settings(struct route_settings *s)
 {
-    double *const num[] = {&s->evict_reloads, &s->heat_band, &s->heat_horizon_s,
-                           &s->conv_p,        &s->conv_keep_s, &s->prefill_tps,
-                           &s->temp_margin,   &s->order_exp};
-
-    for (size_t k = 0; k < NSET; k++) {
-        if (!set_given[k])
-            continue;
-        if (k < sizeof(num) / sizeof(num[0]))
-            *num[k] = set_value[k];
-        else
-            s->order_arrival = set_value[k] != 0;
-    }
+    for (size_t k = 0; k < nset; k++)
+        (void)route_tune_set(s, set_name[k], set_value[k]); /* checked by sim_set */
 }
 
 struct router {

@@ -166,8 +166,9 @@ enum peer {
 };
 extern const char *const peer_names[P_N];
 
-/* --set NAME=VALUE for ours (peer.c): 0, or -1 for an unknown name; sim_settings applies
- * them over the router's defaults. */
+/* --set NAME=VALUE for ours (peer.c; the names of orion/route_tune.h): 0, or -1 for an
+ * unknown name or a value out of range; sim_settings applies them over the router's defaults,
+ * in the order given. */
 int sim_set(const char *name, double value);
 void sim_settings(struct route_settings *s);
 

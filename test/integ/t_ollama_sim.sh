@@ -145,4 +145,39 @@ check "the sim survived going down with generations running" kill -0 "$SIM2"
 check "it listens again after the outage" wait_for 5 curl -sf "$U2/api/version"
 curl -s -d '{"model":"gemma3:1b","prompt":"hi","options":{"num_predict":2}}' "$U2/api/generate" >"$T_TMP/down3"
 check "and generates again" grep -q '"done":true' "$T_TMP/down3"
+# --shared-cpu: two requests on two models at once each run at about half the token rate
+# (their eval_duration about doubles); without it each keeps its own rate. Both models are
+# loaded first, both answers are 20 tokens, so only the overlap differs.
+pair() { # pair <port>: "<ms of the lone request's eval> <ms of the slower of the pair's>"
+    for m in gemma3:1b llama3.2:1b; do
+        curl -s -d "{\"model\":\"$m\",\"prompt\":\"x\",\"stream\":false,\"options\":{\"num_predict\":1}}" \
+            "http://127.0.0.1:$1/api/generate" >/dev/null
+    done
+    q='"prompt":"count","stream":false,"options":{"num_predict":20}'
+    lone=$(curl -s -d "{\"model\":\"gemma3:1b\",$q}" "http://127.0.0.1:$1/api/generate" |
+        grep -o '"eval_duration":[0-9]*' | cut -d: -f2)
+    curl -s -d "{\"model\":\"gemma3:1b\",$q}" "http://127.0.0.1:$1/api/generate" >"$T_TMP/pa" &
+    c=$!
+    curl -s -d "{\"model\":\"llama3.2:1b\",$q}" "http://127.0.0.1:$1/api/generate" >"$T_TMP/pb"
+    wait $c
+    a=$(grep -o '"eval_duration":[0-9]*' "$T_TMP/pa" | cut -d: -f2)
+    b=$(grep -o '"eval_duration":[0-9]*' "$T_TMP/pb" | cut -d: -f2)
+    echo $((${lone:-0} / 1000000)) $(((${a:-0} > ${b:-0} ? ${a:-0} : ${b:-0}) / 1000000))
+}
+for shared in true false; do
+    P3=$(free_port)
+    bg "sim3-$shared" $ORION_WRAP "$ORION_BIN/ollama-sim" --listen "127.0.0.1:$P3" \
+        --models gemma3:1b,llama3.2:1b --load-ms 50 --tokens-per-s 40 --max-loaded 2 --shared-cpu "$shared"
+    S3=$BG_PID
+    wait_for 5 curl -sf "http://127.0.0.1:$P3/api/version"
+    set -- $(pair "$P3")
+    if [ "$shared" = true ]; then
+        ok $([ "$1" -gt 0 ] && [ "$2" -ge $(($1 * 3 / 2)) ]; echo $?) \
+            "--shared-cpu: a request alongside another takes >= 1.5x its lone eval time ($2 vs $1 ms)"
+    else
+        ok $([ "$1" -gt 0 ] && [ "$2" -lt $(($1 * 3 / 2)) ]; echo $?) \
+            "without --shared-cpu: alongside another it keeps its rate ($2 vs $1 ms)"
+    fi
+    kill "$S3" 2>/dev/null
+done
 done_testing

@@ -11,6 +11,10 @@
 #                  busy at 25 C ambient, tau 120 Pi-seconds); THERMAL=uncooled: ollama-sim's
 #                  own defaults (45 and 78 C, tau 6 s of the run at any scale), which heat a
 #                  node at 70 % load past the router's 75 C
+#   CPU=shared     requests running at once on a node (different models: Ollama runs one
+#                  runner per model) share its speed, as on a Pi's 4 cores and as routesim
+#                  models it; CPU=own: each runs at full speed (ollama-sim's default), which
+#                  gives a balancer that stacks requests on a node free extra capacity
 #   ROUTER_ARGS="--route-set order_arrival=1"   extra router flags (experiments)
 #   SCALE=20       Pi-seconds per second of the run (20 or a divisor of it: 4 is 1:4); loads,
 #                  token rates, arrivals, durations and events stretch by 20/SCALE, the
@@ -53,9 +57,14 @@ COLD_NS=$((75000000 * F)) # load_duration at or above this (1.5 s on a Pi): cold
 LOADS=${LOADS:-qwen2.5:0.5b=$((100 * F)),gemma3:1b=$((200 * F)),llama3.2:1b=$((250 * F)),qwen2.5:1.5b=$((300 * F)),llama3.2:3b=$((500 * F))}
 TPS=${TPS:-$(awk -v f="$F" 'BEGIN { print 20 / f }')}
 MODELS=gemma3:1b,llama3.2:1b,qwen2.5:0.5b,llama3.2:3b,qwen2.5:1.5b
+case ${CPU:=shared} in
+shared) SIMARGS="--shared-cpu true" ;;
+own) SIMARGS="" ;;
+*) echo "cluster-sim: CPU must be shared or own" >&2; exit 2 ;;
+esac
 case ${THERMAL:=cooled} in
-cooled) THERMARGS="--temp-idle 40 --temp-busy 67 --temp-tau $(awk -v s="$SCALE" 'BEGIN { print 120 / s }')" ;;
-uncooled) THERMARGS="" ;;
+cooled) SIMARGS="$SIMARGS --temp-idle 40 --temp-busy 67 --temp-tau $(awk -v s="$SCALE" 'BEGIN { print 120 / s }')" ;;
+uncooled) ;;
 *) echo "cluster-sim: THERMAL must be cooled or uncooled" >&2; exit 2 ;;
 esac
 
@@ -135,7 +144,7 @@ run_one() { # run_one <scenario> <policy>
         # shellcheck disable=SC2086
         bg "$d/sim-$name.log" "$B/ollama-sim" --listen "127.0.0.1:$port" --models "$MODELS" \
             --load-ms "$LOADS" --tokens-per-s "$TPS" --max-loaded "$maxl" --num-parallel 1 \
-            --ram-mb "$ram" --sysfs-root "$d/root-$name" $THERMARGS --log-level warning
+            --ram-mb "$ram" --sysfs-root "$d/root-$name" $SIMARGS --log-level warning
         poll 50 curl -sf "http://127.0.0.1:$port/api/version" || echo "# sim $name did not start" >&2
         eval "PORT_$(echo "$name" | tr - _)=$port"
         nodes="$nodes --node $name=$d/root-$name"
@@ -254,7 +263,7 @@ summarize() { # summarize <scenario> <policy> <log>: one RESULT line; sets R_* f
     d=$(dirname "$3")
     touch "$d/wait" "$d/total"
     line="$(cat "$3.sum") p50_ms=$(pct "$d/total" 50) p95_ms=$(pct "$d/total" 95) wait_p95_ms=$(pct "$d/wait" 95)"
-    echo "RESULT scenario=$1 policy=$2 $line scale=1:$SCALE thermal=$THERMAL" | tee -a "$out/results-$1.txt"
+    echo "RESULT scenario=$1 policy=$2 $line scale=1:$SCALE thermal=$THERMAL cpu=$CPU" | tee -a "$out/results-$1.txt"
 }
 
 field() { # field <scenario> <policy> <key>

@@ -153,7 +153,7 @@ static int uncached(const struct sim_req *r)
 
 static long long prompt_ns(const struct sim_req *r)
 {
-    return (long long)((double)uncached(r) * 1e9 / sim_prefill(r->m));
+    return (long long)((double)uncached(r) * 1e9 / sim_prefill(r->m) * (r->share > 1 ? r->share : 1));
 }
 
 static long prompt_count(const struct sim_req *r)
@@ -286,7 +286,7 @@ static long tick(struct loop *l, void *arg)
         finish(r);
         return -1;
     }
-    return 1000 / r->s->tokens_per_s > 0 ? 1000 / r->s->tokens_per_s : 1;
+    return 1000 / r->s->tokens_per_s > 0 ? 1000 / r->s->tokens_per_s * sim_share(r->s) : 1;
 }
 
 /* a structured output or a reply marker: the whole answer, fixed now */
@@ -311,7 +311,7 @@ static int fixed_answer(struct sim_req *r)
 void gen_start(struct sim_req *r)
 {
     struct sim *s = r->s;
-    long pe_ms = (long)(prompt_ns(r) / 1000000);
+    long pe_ms;
     int natural;
 
     if (s->fail == F_HANG)
@@ -338,5 +338,7 @@ void gen_start(struct sim_req *r)
         r->maxtok = (int)r->num_predict;
         r->length = true;
     }
-    r->tmr = loop_timer(s->l, pe_ms + 1000 / s->tokens_per_s, tick, r);
+    r->share = sim_share(s);
+    pe_ms = (long)(prompt_ns(r) / 1000000);
+    r->tmr = loop_timer(s->l, pe_ms + 1000 / s->tokens_per_s * r->share, tick, r);
 }

@@ -442,6 +442,10 @@ int main(int argc, char **argv)
          0, 0, &score, NULL, false},
         {"ram-mb", "ORION_SIM_RAM_MB", CONF_INT, "8192",
          "RAM of the simulated node (for --sysfs-root)", 256, 1048576, &s.ram_mb, NULL, false},
+        {"shared-cpu", "ORION_SIM_SHARED_CPU", CONF_BOOL, "false",
+         "requests running at once (on any model) share the node's token and prefill rates, "
+         "as llama.cpp's threads share a Pi's 4 cores; off: each runs at full speed",
+         0, 0, &s.shared_cpu, NULL, false},
         {"temp-idle", "ORION_SIM_TEMP_IDLE", CONF_DOUBLE, "45",
          "fake sensor (--sysfs-root): the temperature an idle node settles at (C)", -40, 150,
          &s.temp_idle, NULL, false},

@@ -33,6 +33,17 @@ int sim_busy(const struct sim *s)
     return n;
 }
 
+int sim_share(const struct sim *s)
+{
+    int i, n = 0;
+
+    if (!s->shared_cpu)
+        return 1;
+    for (i = 0; i < s->nmodels; i++)
+        n += s->models[i].active;
+    return n > 1 ? n : 1;
+}
+
 long long sim_ram_used(const struct sim *s)
 {
     long long n = 0;

@@ -94,6 +94,7 @@ struct sim {
     char listen_buf[300];
     bool temp_forced;
     double temp_c, forced_c;
+    bool shared_cpu; /* --shared-cpu: running requests divide the token and prefill rates */
     double temp_idle, temp_busy, temp_tau; /* the sensor's first-order model: settles at idle or
                                               busy, time constant tau seconds */
     unsigned long long cpu_busy, cpu_idle;
@@ -113,6 +114,7 @@ struct sim_req {
     uint32_t hash;
     struct tokv ptok; /* the prompt as the runner evaluates it */
     int cached, slot; /* tokens the slot held already; slot -1: none */
+    int share;        /* sim_share when its prompt evaluation began (its prefill took that x) */
     int64_t t0_ns, loaded_ns, first_ns;
     int ntok, maxtok, where; /* where: 0 pending, 1 loading, 2 slot wait, 3 running */
     bool length;
@@ -144,6 +146,9 @@ void sched_finish(struct sim_req *r);       /* generation over: free its slot */
 void sched_abandon(struct sim_req *r);      /* client left: drop from any queue */
 void sched_unload_now(struct sim_model *m); /* keep_alive 0 shortcut */
 int sim_busy(const struct sim *s);          /* generations running + a load */
+/* How many ways the node's CPU is split for a request running now: with --shared-cpu the
+ * requests running at once on every model (at least 1), else 1. */
+int sim_share(const struct sim *s);
 long long sim_ram_used(const struct sim *s);
 
 /* models.c */

@@ -103,6 +103,13 @@ ok "$([ "$n" -gt 1 ] && echo 0 || echo 1)" "streamed pipeline /v1/chat/completio
 is "$(sed -n 's/^data: {/{/p' "$T_TMP/sse2" | jq -j '.choices[0].delta.content // empty')" "$want" "... their text is the non-streamed answer's"
 is "$(grep '^data: {' "$T_TMP/sse2" | tail -1 | sed 's/^data: //' | jq -c '[.choices[0].finish_reason, .orchestration.mode, .inference_metadata.orchestration_mode]')" \
     '["stop","pipeline","pipeline"]' "... the last chunk before [DONE] carries finish_reason and the report"
+# ... and over /v1/completions: text chunks, the report on the finishing chunk
+curl -s -N "$URL/v1/completions" -d "{$PIPE,\"stream\":true,\"max_tokens\":25,\"prompt\":\"Tea facts?\"}" >"$T_TMP/sse3"
+cl=$(grep -n '^: orchestration_progress {"mode":"pipeline","step":3,' "$T_TMP/sse3" | cut -d: -f1)
+n=$(head -n "${cl:-0}" "$T_TMP/sse3" | grep -c '^data: {.*"text":"[^"]')
+ok "$([ "$n" -gt 1 ] && echo 0 || echo 1)" "streamed pipeline /v1/completions: $n text chunks before the final step's progress comment"
+is "$(grep '^data: {' "$T_TMP/sse3" | tail -1 | sed 's/^data: //' | jq -c '[.choices[0].finish_reason, .orchestration.mode, .inference_metadata.orchestration_mode]')" \
+    '["stop","pipeline","pipeline"]' "... the finishing chunk carries the report"
 # over Redis: a P:requests entry with stream set gets the chunks on its callback, then one answer
 rcli XADD orion:inference:requests '*' request_id str1 model auto orchestration_mode pipeline \
     models '["gemma3:1b","llama3.2:1b"]' messages '[{"role":"user","content":"Tea facts?"}]' \

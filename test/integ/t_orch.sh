@@ -122,13 +122,13 @@ is "$(awk 'prev == "delta" { printf "%s", $0 } { prev = $0 }' "$T_TMP/str1")" "$
 is "$(answer_field cb:str1 response)" "$want" "... which is the non-streamed answer's"
 is "$(answers cb:str1)" 1 "... and one answer"
 
-# 1d. the saga rule while the final step streams: the synthesis (120 words at 50 tokens/s) is
+# 1d. the saga rule while the final step streams: the synthesis (200 words at 50 tokens/s) is
 # canceled after its first chunks; its progress entry (failed) follows them, then the partial answer's text (the last
 # leg's) as one chunk, then the one answer, partial
-LONG=$(seq 1 120 | sed 's/^/word/' | tr '\n' ' ')
+LONG=$(seq 1 200 | sed 's/^/word/' | tr '\n' ' ')
 rcli XADD orion:inference:requests '*' request_id part1 model auto orchestration_mode ensemble \
     models '["gemma3:1b","llama3.2:1b"]' prompt "Tea? [[sim:reply=$LONG]]" \
-    options '{"num_predict":150}' stream true callback cb:part1 >/dev/null
+    options '{"num_predict":250}' stream true callback cb:part1 >/dev/null
 wait_for 30 sh -c "redis-cli -p $REDIS_PORT --raw XRANGE cb:part1 - + | grep -qx chunk"
 rcli SET orion:inference:cancel:part1.s2.t1 1 EX 600 >/dev/null
 wait_for 30 sh -c "[ \$(redis-cli -p $REDIS_PORT --raw XRANGE cb:part1 - + | grep -cx done) -ge 1 ]"
@@ -147,7 +147,7 @@ case "$(answer_field cb:part1 orchestration)" in *'"partial":true,"completed_ste
 # once, after the chunks already relayed; the step is canceled too
 rcli XADD orion:inference:requests '*' request_id can2 model auto orchestration_mode ensemble \
     models '["gemma3:1b","llama3.2:1b"]' prompt "Tea? [[sim:reply=$LONG]]" \
-    options '{"num_predict":150}' stream true callback cb:can2 >/dev/null
+    options '{"num_predict":250}' stream true callback cb:can2 >/dev/null
 wait_for 30 sh -c "redis-cli -p $REDIS_PORT --raw XRANGE cb:can2 - + | grep -qx chunk"
 rcli SET orion:inference:cancel:can2 1 EX 600 >/dev/null
 wait_for 30 sh -c "[ \$(redis-cli -p $REDIS_PORT XLEN cb:can2) -ge 1 ] && redis-cli -p $REDIS_PORT --raw XRANGE cb:can2 - + | grep -qx error"

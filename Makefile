@@ -121,7 +121,7 @@ TEST_TOOLS := $(TOOL_SRC:test/tools/%.c=$(BUILD)/test/tools/%)
 FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
 REPLAYS := $(FUZZ_SRC:test/fuzz/fuzz_%.c=$(BUILD)/test/replay_%)
 
-.PHONY: all build cross cross-aarch64 cross-armv7 check sanitize valgrind tests deps fuzz bench demo install \
+.PHONY: all build cross cross-aarch64 cross-armv7 check sanitize valgrind tests deps fuzz bench bench-live demo install \
 	routesim install-systemd install-runit clean release deb
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -283,6 +283,13 @@ bench: deps
 	@tools/install-deps.sh bench
 	$(MAKE) all $(TEST_TOOLS) $(ROUTESIM)
 	@tools/bench/run.sh
+
+# The live cluster over 3 seeds x 300 requests, pooled (tools/cluster-sim/live.sh; CI does not
+# run it: about 20 minutes a scenario at 1:20 on a 2-core machine).
+bench-live: deps
+	@tools/install-deps.sh bench
+	$(MAKE) all $(TEST_TOOLS)
+	@sh tools/cluster-sim/live.sh
 
 # A quick look (5 seeds); the full run is part of make bench (tools/bench/bench_routesim.sh).
 ROUTESIM_ARGS ?= --seeds 5

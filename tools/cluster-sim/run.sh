@@ -7,6 +7,7 @@
 #   POLICIES="sticky first-fit least-conn round-robin nginx"   what to compare (per scenario
 #                  defaults below; nginx = nginx least_conn in front of the sims over HTTP)
 #   SEED=1  KEEP=1 (keep the logs under build/cluster-sim/runs)
+#   REQUESTS=N     about N arrivals a run (the scenario's rate, a longer duration)
 #   THERMAL=cooled Pis with the active cooler routesim models (settle at 40 C idle and 67 C
 #                  busy at 25 C ambient, tau 120 Pi-seconds); THERMAL=uncooled: ollama-sim's
 #                  own defaults (45 and 78 C, tau 6 s of the run at any scale), which heat a
@@ -122,6 +123,8 @@ scen() {
     burst) RATE=1.2 DUR=20 BURST="--burst-at $((6 * F)) --burst-len $((2 * F)) --burst-x 10" DEF="sticky first-fit nginx" ;;
     *) echo "cluster-sim: unknown scenario $1" >&2; return 1 ;;
     esac
+    # REQUESTS=N: run long enough for about N arrivals (the burst's come on top)
+    [ -n "${REQUESTS:-}" ] && DUR=$(awk -v n="$REQUESTS" -v r="$RATE" 'BEGIN { d = n / r; print (d == int(d)) ? d : int(d) + 1 }')
     RATE=$(awk -v r="$RATE" -v f="$F" 'BEGIN { print r / f }')
     DUR=$((DUR * F)) EVENT_AT=$((EVENT_AT * F)) RELEASE_AT=$((${RELEASE_AT:-0} * F))
     DRAIN=$((90 * F))
@@ -262,6 +265,7 @@ summarize() { # summarize <scenario> <policy> <log>: one RESULT line; sets R_* f
     }' "$3" >"$3.sum"
     d=$(dirname "$3")
     touch "$d/wait" "$d/total"
+    cp "$d/total" "$out/total-$1-$2-seed$SEED.txt" # every answer's total ms, for tools/cluster-sim/live.sh
     line="$(cat "$3.sum") p50_ms=$(pct "$d/total" 50) p95_ms=$(pct "$d/total" 95) wait_p95_ms=$(pct "$d/wait" 95)"
     echo "RESULT scenario=$1 policy=$2 $line scale=1:$SCALE thermal=$THERMAL cpu=$CPU" | tee -a "$out/results-$1.txt"
 }

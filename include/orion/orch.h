@@ -38,7 +38,7 @@
  * ends the run partial: the answer is the last usable text (the latest done step's, critics
  * excluded), or none. A critic whose verdict has no score (score < 0) failed retriably.
  * A handoff too long for its step's model is compressed first (orch_compress), up to
- * ORCH_MAX_COMPRESS times; COMPRESS steps are neither answers nor usable texts.
+ * ORCH_MAX_COMPRESS times, in pieces when the compression fits no model (orch_compress_split); COMPRESS steps are neither answers nor usable texts.
  * Contamination (orch_contamination, checked on every answer but a critic's verdict and a
  * compression): one
  * marker is logged (counted in contaminated); two or more quarantine the step: it is issued
@@ -64,6 +64,7 @@
 #define ORCH_GOAL_SHOWN 400 /* bytes of the goal repeated in the Current Position block */
 #define ORCH_CONTAM_ABORT 6 /* contamination markers over a run that end it */
 #define ORCH_MAX_COMPRESS 3 /* compressions of one step's handoff before the run gives up */
+#define ORCH_MAX_PIECES 4   /* pieces a handoff too long for every model is compressed in */
 
 enum orch_mode { ORCH_SINGLE, ORCH_CRITIQUE, ORCH_DEBATE, ORCH_ENSEMBLE, ORCH_PIPELINE };
 enum orch_kind {
@@ -114,6 +115,7 @@ struct orch_step {
     int compressions; /* times its handoff was compressed */
     int handoff;  /* the COMPRESS step whose text stands for the earlier texts; -1 none */
     int target;   /* COMPRESS: the step it compresses for */
+    int piece, pieces; /* COMPRESS: it compresses piece `piece` of `pieces` (0/0: whole) */
 };
 
 struct orch {
@@ -170,6 +172,17 @@ void orch_failed(struct orch *o, size_t i, bool retriable, const char *why);
  * (CONTEXT_BUDGET_EXCEEDED). Returns 0 (held), or -1 (the run ended).
  */
 int orch_compress(struct orch *o, size_t i, const char *model);
+/*
+ * A compression too long for every model (orch_compress_split): step i, a whole COMPRESS step
+ * just returned by orch_next and not sent, becomes the first of k pieces (2..ORCH_MAX_PIECES)
+ * and k - 1 more COMPRESS steps for the same target and compression are added, each asked to
+ * compress its share of the handoff (cut into k about equal parts, at whitespace); back to WAIT,
+ * its try not counted. They run at once; once every piece answered, the target's handoff is
+ * their texts joined in order. A piece that fails for good fails the target, as a whole
+ * compression does. 0, or -1: not such a step, or k out of range (nothing changed), or no room
+ * for the steps (the run ends partial).
+ */
+int orch_compress_split(struct orch *o, size_t i, int k);
 /* Steps still RUN (the router waits for them before it answers a finished run's legs). */
 size_t orch_running(const struct orch *o);
 /* Completed steps (state OK). */
@@ -194,6 +207,12 @@ int orch_instructions(const struct orch *o, size_t i, const char *goal, size_t n
  * RECONCILE, SYNTH and the last pipeline STAGE; never a CRITIC or a LEG. The caller's format
  * and tools go to these steps only (src/router/router_orch_step.c says why). */
 bool orch_answers(const struct orch *o, size_t i);
+/* Whether step i, once it answers (a clean answer: not quarantined, orch_done), ends the run
+ * with its text as the answer, known before it runs: ANSWER, RECONCILE, SYNTH, the last
+ * pipeline STAGE and critique's REVISE of the last round. Not a GENERATE or an earlier REVISE:
+ * those are the answer only if the critic after them says so. A streamed run relays this
+ * step's tokens to its caller as they come (src/router/router_orch.c). Implies orch_answers. */
+bool orch_last(const struct orch *o, size_t i);
 
 /* Error-contamination markers in a text: how many of a fixed list of phrases (a stack trace's
  * "Traceback (most recent call last)", "Error:", "Exception:", "Segmentation fault",

@@ -420,7 +420,9 @@ static void openai_done_stream(struct gw_req *q, const struct entry_answer *a)
     }
     buf_puts(&b, "},");
     finish_reason(&b, a, calls != NULL);
-    buf_puts(&b, "}]}");
+    buf_puts(&b, "}]");
+    gw_orch_obj(a, &b); /* an orchestrated run's report, as the whole answer carries it */
+    buf_putc(&b, '}');
     sse(q, &b);
     if (q->usage) {
         buf_reset(&b);
@@ -560,7 +562,10 @@ static void cmpl_tail(const struct gw_req *q, struct buf *b) /* ,"model":..,"sys
 
 /* One streamed chunk: text, finish_reason (NULL: null); with include_usage the zero usage
  * Ollama puts on every chunk. */
-static void cmpl_chunk(struct gw_req *q, const char *d, size_t n, const char *fin, size_t fn)
+/* A text_completion chunk: text d, finish_reason fin (NULL: null) and, on the finishing one,
+ * an orchestrated run's report from a (NULL: none). */
+static void cmpl_chunk(struct gw_req *q, const char *d, size_t n, const char *fin, size_t fn,
+                       const struct entry_answer *a)
 {
     struct buf b;
 
@@ -577,6 +582,8 @@ static void cmpl_chunk(struct gw_req *q, const char *d, size_t n, const char *fi
     cmpl_tail(q, &b);
     if (q->usage)
         buf_puts(&b, ",\"usage\":{\"prompt_tokens\":0,\"completion_tokens\":0,\"total_tokens\":0}");
+    if (a)
+        gw_orch_obj(a, &b);
     buf_putc(&b, '}');
     sse(q, &b);
     q->streamed += n;
@@ -590,8 +597,8 @@ static void cmpl_done_stream(struct gw_req *q, const struct entry_answer *a)
     struct buf b;
 
     if (!q->streamed && rn)
-        cmpl_chunk(q, resp, rn, NULL, 0); /* the text came in one piece */
-    cmpl_chunk(q, "", 0, dn ? reason : "stop", dn ? dn : 4);
+        cmpl_chunk(q, resp, rn, NULL, 0, NULL); /* the text came in one piece */
+    cmpl_chunk(q, "", 0, dn ? reason : "stop", dn ? dn : 4, a);
     if (q->usage) {
         buf_init(&b, OAI_MAX);
         cmpl_head(q, &b);
@@ -632,7 +639,10 @@ static void cmpl_done_whole(struct gw_req *q, const struct entry_answer *a)
     buf_release(&b);
 }
 
-static void cmpl_delta(struct gw_req *q, const char *d, size_t n) { cmpl_chunk(q, d, n, NULL, 0); }
+static void cmpl_delta(struct gw_req *q, const char *d, size_t n)
+{
+    cmpl_chunk(q, d, n, NULL, 0, NULL);
+}
 
 bool gw_completion_entry(struct gw_req *q, const struct entry_answer *a)
 {

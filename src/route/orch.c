@@ -322,6 +322,18 @@ static int judged(const struct orch *o, size_t i)
     return -1;
 }
 
+/* Every piece of c's compression answered (a whole compression: c itself). */
+static bool pieces_done(const struct orch *o, const struct orch_step *c)
+{
+    for (size_t j = 0; j < o->nsteps && c->pieces > 1; j++) {
+        const struct orch_step *s = &o->step[j];
+        if (s->kind == ORCH_K_COMPRESS && s->target == c->target && s->round == c->round &&
+            s->state != ORCH_S_OK)
+            return false;
+    }
+    return true;
+}
+
 static void plan_after(struct orch *o, size_t i)
 {
     const struct orch_step *s = &o->step[i];
@@ -357,8 +369,10 @@ static void plan_after(struct orch *o, size_t i)
         finish(o, (int)i, false, NULL);
         break;
     case ORCH_K_COMPRESS:
+        if (!pieces_done(o, s))
+            break;
         o->compressed++;
-        o->step[s->target].handoff = (int)i;
+        o->step[s->target].handoff = (int)i; /* pieces: any of them (orch_text.c joins them) */
         o->step[s->target].held = false;
         break;
     }
@@ -391,6 +405,33 @@ int orch_compress(struct orch *o, size_t i, const char *model)
     s->held = true;
     s->tries--;
     s->compressions++;
+    return 0;
+}
+
+int orch_compress_split(struct orch *o, size_t i, int k)
+{
+    struct orch_step *s = &o->step[i];
+
+    if (i >= o->nsteps || s->kind != ORCH_K_COMPRESS || s->state != ORCH_S_RUN ||
+        s->pieces > 1 || o->finished || k < 2 || k > ORCH_MAX_PIECES)
+        return -1;
+    if (o->nsteps + (size_t)k - 1 > ORCH_MAX_STEPS) {
+        s->state = ORCH_S_FAIL;
+        o->step[s->target].state = ORCH_S_FAIL;
+        finish(o, last_text(o), true, "the run has more steps than it may take");
+        return -1;
+    }
+    s->state = ORCH_S_WAIT;
+    s->tries--;
+    s->piece = 0;
+    s->pieces = k;
+    for (int p = 1; p < k; p++) {
+        int c = add_step(o, ORCH_K_COMPRESS, s->round, 0, s->model);
+        o->step[c].target = s->target;
+        o->step[c].piece = p;
+        o->step[c].pieces = k;
+        o->total++;
+    }
     return 0;
 }
 
@@ -455,6 +496,8 @@ void orch_failed(struct orch *o, size_t i, bool retriable, const char *why)
     snprintf(msg, sizeof(msg), "step %zu (%s, %.40s) failed: %.60s", i + 1, kind_names[s->kind],
              s->model, why ? why : "no reason given");
     if (s->kind == ORCH_K_COMPRESS) { /* its target cannot run without it */
+        if (!o->step[s->target].held)
+            return; /* another piece failed it already */
         o->step[s->target].held = false;
         o->step[s->target].state = ORCH_S_RUN;
         orch_failed(o, (size_t)s->target, false, "its handoff could not be compressed");

@@ -5,6 +5,7 @@
  */
 #include "orion/orch.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -165,6 +166,24 @@ bool orch_answers(const struct orch *o, size_t i)
     }
 }
 
+bool orch_last(const struct orch *o, size_t i)
+{
+    const struct orch_step *s = &o->step[i];
+
+    switch (s->kind) {
+    case ORCH_K_ANSWER:
+    case ORCH_K_RECONCILE:
+    case ORCH_K_SYNTH:
+        return true;
+    case ORCH_K_STAGE:
+        return (size_t)s->leg + 1 >= o->k.nstages;
+    case ORCH_K_REVISE:
+        return s->round >= o->k.critique_max_rounds;
+    default:
+        return false;
+    }
+}
+
 static int decisions(const struct orch *o, size_t upto, struct buf *out)
 {
     int rc = buf_puts(out, "Decisions:");
@@ -275,14 +294,45 @@ static int stage_text(const struct orch *o, size_t i, struct buf *out)
            section(out, "Previous stage", prev ? prev->text : "");
 }
 
-int orch_instructions(const struct orch *o, size_t i, const char *goal, size_t n,
-                      struct buf *out)
+/* The compressed handoff c stands for: its text, or its compression's pieces joined in order. */
+static int handoff_text(const struct orch *o, const struct orch_step *c, struct buf *out)
 {
-    const struct orch_step *s = &o->step[i], *own;
-    const unsigned answers = 1u << ORCH_K_GENERATE | 1u << ORCH_K_REVISE;
+    int rc = 0;
+
+    if (c->pieces <= 1)
+        return buf_puts(out, c->text ? c->text : "");
+    for (int p = 0; p < c->pieces; p++)
+        for (size_t j = 0; j < o->nsteps; j++) {
+            const struct orch_step *s = &o->step[j];
+            if (s->kind == ORCH_K_COMPRESS && s->target == c->target && s->round == c->round &&
+                s->piece == p)
+                rc |= buf_puts(out, p ? "\n\n" : "") | buf_puts(out, s->text ? s->text : "");
+        }
+    return rc;
+}
+
+/* Where piece p of k of text[0..n) starts: p/k of the way, moved on past the word it falls in
+ * (so that consecutive pieces meet at whitespace and no word is cut). */
+static size_t piece_at(const char *text, size_t n, int p, int k)
+{
+    size_t at = p <= 0 ? 0 : p >= k ? n : n / (size_t)k * (size_t)p;
+
+    if (at == 0 || at == n)
+        return at;
+    while (at < n && !isspace((unsigned char)text[at]))
+        at++;
+    return at;
+}
+
+static int compress_text(const struct orch *o, size_t i, const char *goal, size_t n,
+                         struct buf *out)
+{
+    const struct orch_step *s = &o->step[i];
+    struct buf whole;
+    size_t a, z;
     int rc;
 
-    if (s->kind == ORCH_K_COMPRESS) /* the target's own instructions, to be made shorter */
+    if (s->pieces <= 1)
         return buf_puts(out, "Compress the handoff below to at most half its length for the "
                              "next step. Keep the task, every decision, constraint and open "
                              "error, and each answer's key points and conclusions; drop "
@@ -291,12 +341,36 @@ int orch_instructions(const struct orch *o, size_t i, const char *goal, size_t n
                        orch_instructions(o, (size_t)s->target, goal, n, out)
                    ? -1
                    : 0;
+    buf_init(&whole, out->max);
+    rc = orch_instructions(o, (size_t)s->target, goal, n, &whole);
+    a = piece_at(buf_data(&whole), buf_size(&whole), s->piece, s->pieces);
+    z = piece_at(buf_data(&whole), buf_size(&whole), s->piece + 1, s->pieces);
+    rc |= buf_printf(out, "Compress this part (%d of %d) of a handoff to at most half its "
+                          "length for the next step. Keep the task, every decision, constraint "
+                          "and open error, and each answer's key points and conclusions; drop "
+                          "repetition and wording. Give only the compressed text.\n\n"
+                          "Part %d of %d:\n", s->piece + 1, s->pieces, s->piece + 1, s->pieces);
+    rc |= buf_append(out, buf_data(&whole) + a, z - a);
+    buf_release(&whole);
+    return rc ? -1 : 0;
+}
+
+int orch_instructions(const struct orch *o, size_t i, const char *goal, size_t n,
+                      struct buf *out)
+{
+    const struct orch_step *s = &o->step[i], *own;
+    const unsigned answers = 1u << ORCH_K_GENERATE | 1u << ORCH_K_REVISE;
+    int rc;
+
+    if (s->kind == ORCH_K_COMPRESS) /* the target's own instructions, to be made shorter */
+        return compress_text(o, i, goal, n, out);
     rc = buf_puts(out, "Task:\n") | buf_append(out, goal, n) | buf_puts(out, "\n\n");
     if (s->handoff >= 0) /* the earlier texts, compressed to fit this step's context */
         return rc | buf_printf(out, "Do your step (%s, named in the Current Position) on the "
                                     "earlier steps' work below, compressed to fit.",
                                orch_kind_name(s->kind)) |
-                       section(out, "Earlier work (compressed)", o->step[s->handoff].text)
+                       buf_puts(out, "\n\nEarlier work (compressed):\n") |
+                       handoff_text(o, &o->step[s->handoff], out)
                    ? -1
                    : 0;
     switch (s->kind) {

@@ -210,6 +210,7 @@ static void advance(struct router *r, struct orun *u)
     if (!u->o.finished)
         return;
     cancel_steps(r, u);
+    router_orch_relay_answer(r, u);
     router_orch_answer(r, u);
     log_info("request %s: %s run over in %.3f s: %zu step(s), %s", u->id,
              orch_mode_name(u->o.mode), router_now(r) - u->started, u->o.nsteps,
@@ -256,6 +257,7 @@ bool router_orch_take(struct router *r, const struct resp_reply *entry_id,
         return true;
     }
     snprintf(u->after, sizeof(u->after), "0-0"); /* a resumed run reads its steps' answers */
+    u->relay_step = u->relay_try = -1;
     u->started = router_now(r);
     u->next = r->runs;
     r->runs = u;
@@ -323,15 +325,22 @@ static void progress(struct router *r, const struct orun *u, size_t i, const cha
     buf_release(&b);
 }
 
-static void on_answer(struct router *r, struct orun *u, const struct resp_reply *fields)
+/* One entry of P:orch:{id}: a step's answer, or a chunk of the final step's (relayed).
+ * Returns whether it was a chunk (the reader deletes those). */
+static bool on_answer(struct router *r, struct orun *u, const struct resp_reply *fields)
 {
     struct entry_answer a;
     struct orun_step *st;
     int i;
 
     entry_answer_read(fields, &a);
+    if (a.type == ENTRY_CHUNK) {
+        if ((i = step_of(u, a.request_id)) >= 0)
+            router_orch_chunk(r, u, (size_t)i, &a);
+        return true;
+    }
     if ((a.type != ENTRY_DONE && a.type != ENTRY_ERROR) || (i = step_of(u, a.request_id)) < 0)
-        return;
+        return false;
     st = &u->st[i];
     st->t1 = router_now(r);
     copy_str(st->node, sizeof(st->node), a.node);
@@ -342,8 +351,9 @@ static void on_answer(struct router *r, struct orun *u, const struct resp_reply 
         u->retriable = a.retriable;
         copy_str(why, sizeof(why), a.error);
         orch_failed(&u->o, (size_t)i, a.retriable, why);
+        router_orch_relay_settled(u, (size_t)i);
         progress(r, u, (size_t)i, u->o.step[i].state == ORCH_S_WAIT ? "retrying" : "failed");
-        return;
+        return false;
     }
     for (int k = 0; k < ENTRY_NCOUNTERS; k++)
         st->counter[k] = entry_counter(&a, k);
@@ -352,6 +362,7 @@ static void on_answer(struct router *r, struct orun *u, const struct resp_reply 
                       ? verdict_score(a.response.p, a.response.n)
                       : -1) < 0)
         log_warnx("request %s: no memory for step %d's answer", u->id, i + 1);
+    router_orch_relay_settled(u, (size_t)i);
     if (u->o.step[i].state == ORCH_S_OK && orch_answers(&u->o, (size_t)i) && a.message.p) {
         orion_free(st->message); /* the caller gets its thinking and tool calls */
         if ((st->message = orion_malloc(a.message.n + 1)) != NULL) {
@@ -360,6 +371,7 @@ static void on_answer(struct router *r, struct orun *u, const struct resp_reply 
         }
     }
     progress(r, u, (size_t)i, u->o.step[i].state == ORCH_S_OK ? "ok" : "retrying");
+    return false;
 }
 
 static struct orun *run_find_cb(struct router *r, const char *cb, size_t n)
@@ -380,17 +392,27 @@ static void read_cb(struct redis *c, struct resp_reply *reply, void *arg)
         const struct resp_reply *name = resp_at(&reply->elem[s], 0);
         const struct resp_reply *es = resp_at(&reply->elem[s], 1);
         struct orun *u;
+        struct resp_cmd del; /* XDEL of the chunks read (at most COUNT of them) */
         if (!name || name->type != RESP_BULK || !es || es->type != RESP_ARRAY ||
             !(u = run_find_cb(r, name->str, name->len)))
             continue;
+        resp_cmd_init(&del);
+        resp_cmd_adds(&del, "XDEL");
+        resp_cmd_adds(&del, u->cb);
         for (size_t k = 0; k < es->n && !u->o.finished; k++) {
             const struct resp_reply *id = resp_at(&es->elem[k], 0);
-            if (id && id->type == RESP_BULK && id->len < sizeof(u->after))
+            if (!id || id->type != RESP_BULK)
+                continue;
+            if (id->len < sizeof(u->after))
                 snprintf(u->after, sizeof(u->after), "%s", id->str);
-            on_answer(r, u, resp_at(&es->elem[k], 1));
+            if (on_answer(r, u, resp_at(&es->elem[k], 1)))
+                resp_cmd_add(&del, id->str, id->len);
             if (!u->o.finished)
                 issue_ready(r, u); /* before the next answer: it may be this step's */
         }
+        if (del.argc > 2 && resp_cmd_finish(&del) == 0)
+            redis_cmdv(r->cmd, 0, NULL, NULL, del.argc, del.argv, del.len);
+        resp_cmd_release(&del);
         advance(r, u);
     }
 }

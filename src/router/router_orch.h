@@ -35,6 +35,13 @@ struct orun {
     double started;
     char code[ORCH_CODE_MAX];    /* the last failed step's error code */
     bool retriable;              /* ... and whether it was retriable */
+    /* The relay of the final step's tokens (a streamed run): the step (orch_last) and try
+     * whose chunks go on to the caller, fixed by the first chunk relayed (-1: none yet); broken
+     * once that try did not give the answer (failed, retried, quarantined): later tries are not
+     * relayed, and the answer's text follows whole as one chunk (router_orch_relay_answer). */
+    int relay_step, relay_try;
+    bool relay_broken;
+    long seq;                    /* chunks relayed to the caller */
     struct orun_step st[ORCH_MAX_STEPS];
     struct orun *next;
 };
@@ -44,6 +51,19 @@ int router_orch_input(struct orun *u);
 /* XADD step i of u as a request entry: 0, -1 (it could not be sent), or 1: not sent, held
  * for a compression of its handoff (orch_compress; or the run ended, u->code says why). */
 int router_orch_issue(struct router *r, struct orun *u, size_t i);
+
+/* router_orch_relay.c. Whether step i is sent with stream set: the run is streamed to a
+ * callback and step i's answer ends the run (orch_last). */
+bool router_orch_streams(const struct orun *u, size_t i);
+/* A chunk entry a of step i's current try, read from P:orch:{id}: passed on to the caller
+ * when it belongs to the relayed try (the first one a chunk came from). */
+void router_orch_chunk(struct router *r, struct orun *u, size_t i, const struct entry_answer *a);
+/* Step i answered or failed (orch_done / orch_failed applied): a relayed try that did not end
+ * OK breaks the relay. */
+void router_orch_relay_settled(struct orun *u, size_t i);
+/* A streamed run whose relayed tokens are not the answer's text: relay that text whole as
+ * one chunk, so that the caller's stream ends with it (before router_orch_answer). */
+void router_orch_relay_answer(struct router *r, struct orun *u);
 
 /* Answer the caller (a done answer, partial or not, or the last step's error) through the
  * one-answer script, acknowledging the request entry. */

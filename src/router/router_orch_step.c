@@ -22,6 +22,8 @@
  *   messages as they are has them there already.
  * A handoff step that would not fit its model's context (or a field) is not sent: it is held
  * while the fast model compresses its handoff (orch_compress), up to ORCH_MAX_COMPRESS times.
+ * A compression that fits no model the nodes hold (the fast role itself falls back to any model
+ * that fits) is cut into pieces compressed at once (orch_compress_split).
  */
 #include "router_orch.h"
 
@@ -216,18 +218,43 @@ static bool over_budget(struct router *r, const struct orun *u, size_t i, const 
                         num_predict, budget, &need);
 }
 
+/* How many pieces a whole compression is cut in: 1 when its messages fit some model the nodes
+ * hold (the fast role falls back along its chain to any model that fits, as any request's
+ * role does) or no budget is known; else enough for each piece to take about half the largest
+ * budget, at most ORCH_MAX_PIECES. Compressions get no options: the default context. */
+static int compress_pieces(struct router *r, const struct buf *msg)
+{
+    struct tokest_text t;
+    long budget = role_budget(r, 0), need;
+    long k;
+
+    memset(&t, 0, sizeof(t));
+    tokest_feed(&t, buf_data(msg), buf_size(msg));
+    t.messages = 2;
+    if (budget <= 0 || tokest_fits(tokest_estimate(&r->est, NULL, tokest_prior(&t)), 0, budget,
+                                   &need))
+        return 1;
+    k = (2 * need + budget - 1) / budget;
+    return k < 2 ? 2 : k > ORCH_MAX_PIECES ? ORCH_MAX_PIECES : (int)k;
+}
+
 int router_orch_issue(struct router *r, struct orun *u, size_t i)
 {
     const struct orch_step *s = &u->o.step[i];
     const struct contract_request *q = &u->req;
     struct resp_cmd c;
     struct buf msg;
-    int rc = -1, full;
+    int rc = -1, full, k;
 
     buf_init(&msg, ORION_FIELD_MAX);
     full = step_messages(u, i, &msg) < 0; /* past ORION_FIELD_MAX (or no memory) */
     if (full && (orch_first(&u->o, i) || s->kind == ORCH_K_COMPRESS))
         goto out;
+    if (s->kind == ORCH_K_COMPRESS && s->pieces <= 1 && (k = compress_pieces(r, &msg)) > 1 &&
+        (orch_compress_split(&u->o, i, k) == 0 || u->o.finished)) { /* pieces: next round */
+        buf_release(&msg);
+        return 1;
+    }
     if (full || over_budget(r, u, i, &msg)) {
         if (orch_compress(&u->o, i, ORCH_COMPRESS_MODEL) < 0)
             snprintf(u->code, sizeof(u->code), "context_budget_exceeded");
@@ -246,6 +273,10 @@ int router_orch_issue(struct router *r, struct orun *u, size_t i)
     resp_cmd_adds(&c, u->cb);
     resp_cmd_adds(&c, "orchestration_mode");
     resp_cmd_adds(&c, "single");
+    if (router_orch_streams(u, i)) { /* its chunks are relayed to the caller */
+        resp_cmd_adds(&c, "stream");
+        resp_cmd_adds(&c, "true");
+    }
     if (s->kind == ORCH_K_CRITIC) {
         resp_cmd_adds(&c, "format");
         resp_cmd_adds(&c, verdict_schema);

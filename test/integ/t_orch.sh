@@ -67,11 +67,95 @@ case "$out" in *'"inference_metadata":{"config":null,"orchestration_mode":"debat
 # 1b. the same streamed: each step's end shows as progress the clients skip, then the answer
 curl -s -N "$URL/api/chat" -d "{\"model\":\"auto\",\"orchestration_mode\":\"debate\",\"models\":[\"gemma3:1b\",\"llama3.2:1b\"],\"messages\":[{\"role\":\"user\",\"content\":\"Tea?\"}],\"options\":{\"num_predict\":25}}" >"$T_TMP/nd"
 is "$(grep -c '"content":""},"done":false,"orchestration_progress":{"mode":"debate","step":' "$T_TMP/nd")" 5 "streamed /api/chat: 5 progress lines (an empty piece each), one a step"
-case "$(tail -1 "$T_TMP/nd")" in *'"content":"'?*'"done":true'*'"orchestration":{"mode":"debate"'*) ok 0 "... then the text and the report in the last line" ;;
-*) ok 1 "... then the text and the report in the last line: $(tail -1 "$T_TMP/nd")" ;; esac
+case "$(tail -1 "$T_TMP/nd")" in *'"done":true'*'"orchestration":{"mode":"debate"'*) ok 0 "... then the report in the last line" ;;
+*) ok 1 "... then the report in the last line: $(tail -1 "$T_TMP/nd")" ;; esac
 curl -s -N "$URL/v1/chat/completions" -d '{"model":"auto","orchestration_mode":"ensemble","models":["gemma3:1b","llama3.2:1b"],"stream":true,"max_tokens":25,"messages":[{"role":"user","content":"Tea?"}]}' >"$T_TMP/sse"
 is "$(grep -c '^: orchestration_progress {"mode":"ensemble"' "$T_TMP/sse")" 3 "streamed /v1/chat/completions: 3 progress comments (SSE comments: clients skip them)"
 check "... then the text in data chunks and [DONE]" sh -c "grep -q '^data: {.*\"content\":\"[^\"]' $T_TMP/sse && tail -2 $T_TMP/sse | grep -qx 'data: \[DONE\]'"
+
+# 1c. the final step's tokens stream as they come (a 3-stage pipeline, its last stage 25 tokens
+# at 50 tokens/s): several content pieces, all before that step's progress line (so while it
+# ran, not after), their text the non-streamed answer's; the report in the last line
+# stamp: each line of stdin after the ms since the epoch it arrived at
+stamp() { while IFS= read -r l; do printf '%s %s\n' "$(date +%s%3N)" "$l"; done; }
+PIPE='"model":"auto","orchestration_mode":"pipeline","models":["gemma3:1b","llama3.2:1b"]'
+want=$(curl -s "$URL/api/chat" -d "{$PIPE,\"messages\":[{\"role\":\"user\",\"content\":\"Tea facts?\"}],$P}" | jq -r .message.content)
+curl -s -N "$URL/api/chat" -d "{$PIPE,\"messages\":[{\"role\":\"user\",\"content\":\"Tea facts?\"}],\"options\":{\"num_predict\":25}}" | stamp >"$T_TMP/nd2"
+cut -d' ' -f2- "$T_TMP/nd2" >"$T_TMP/nd2.json"
+# pieces: line numbers of the content pieces (done false, text, no progress); last: step 3's end
+pieces=$(jq -c 'select(.done == false and .orchestration_progress == null and .message.content != "") | input_line_number' "$T_TMP/nd2.json" | tr '\n' ' ')
+last=$(jq -c 'select(.orchestration_progress.step == 3) | input_line_number' "$T_TMP/nd2.json")
+n=$(echo $pieces | wc -w)
+ok "$([ "$n" -gt 1 ] && echo 0 || echo 1)" "streamed pipeline /api/chat: the final step's text in $n pieces (more than one)"
+ok "$(awk -v l="${last:-0}" -v p="$pieces" 'BEGIN { n = split(p, a, " "); print !(n > 1 && l > a[n]) }')" "... every piece before the final step's progress line ($last), so while it ran"
+t1=$(awk -v k="$(echo $pieces | cut -d' ' -f1)" 'NR == k { print $1 }' "$T_TMP/nd2")
+t2=$(tail -1 "$T_TMP/nd2" | cut -d' ' -f1)
+ok "$([ -n "$t1" ] && [ $((t2 - t1)) -ge 150 ] && echo 0 || echo 1)" "... the first piece $((t2 - ${t1:-t2})) ms before the last line (>= 150: 25 tokens at 50/s)"
+is "$(jq -j 'select(.done == false) | .message.content' "$T_TMP/nd2.json")" "$want" "... the pieces make the non-streamed answer's text"
+is "$(tail -1 "$T_TMP/nd2.json" | jq -c '[.done, .done_reason, .message.content, .orchestration.mode, .orchestration.total_steps, .inference_metadata.orchestration_mode]')" \
+    '[true,"stop","","pipeline",3,"pipeline"]' "... the last line: done, its text streamed already, the report"
+# the same over OpenAI's SSE: data chunks with the text before the final step's progress comment,
+# the report on the last chunk before [DONE]
+curl -s -N "$URL/v1/chat/completions" -d "{$PIPE,\"stream\":true,\"max_tokens\":25,\"messages\":[{\"role\":\"user\",\"content\":\"Tea facts?\"}]}" >"$T_TMP/sse2"
+cl=$(grep -n '^: orchestration_progress {"mode":"pipeline","step":3,' "$T_TMP/sse2" | cut -d: -f1)
+n=$(head -n "${cl:-0}" "$T_TMP/sse2" | grep -c '^data: {.*"delta":{[^}]*"content":"[^"]')
+ok "$([ "$n" -gt 1 ] && echo 0 || echo 1)" "streamed pipeline /v1/chat/completions: $n data chunks of text before the final step's progress comment"
+is "$(sed -n 's/^data: {/{/p' "$T_TMP/sse2" | jq -j '.choices[0].delta.content // empty')" "$want" "... their text is the non-streamed answer's"
+is "$(grep '^data: {' "$T_TMP/sse2" | tail -1 | sed 's/^data: //' | jq -c '[.choices[0].finish_reason, .orchestration.mode, .inference_metadata.orchestration_mode]')" \
+    '["stop","pipeline","pipeline"]' "... the last chunk before [DONE] carries finish_reason and the report"
+# ... and over /v1/completions: text chunks, the report on the finishing chunk
+curl -s -N "$URL/v1/completions" -d "{$PIPE,\"stream\":true,\"max_tokens\":25,\"prompt\":\"Tea facts?\"}" >"$T_TMP/sse3"
+cl=$(grep -n '^: orchestration_progress {"mode":"pipeline","step":3,' "$T_TMP/sse3" | cut -d: -f1)
+n=$(head -n "${cl:-0}" "$T_TMP/sse3" | grep -c '^data: {.*"text":"[^"]')
+ok "$([ "$n" -gt 1 ] && echo 0 || echo 1)" "streamed pipeline /v1/completions: $n text chunks before the final step's progress comment"
+is "$(grep '^data: {' "$T_TMP/sse3" | tail -1 | sed 's/^data: //' | jq -c '[.choices[0].finish_reason, .orchestration.mode, .inference_metadata.orchestration_mode]')" \
+    '["stop","pipeline","pipeline"]' "... the finishing chunk carries the report"
+# over Redis: a P:requests entry with stream set gets the chunks on its callback, then one answer
+rcli XADD orion:inference:requests '*' request_id str1 model auto orchestration_mode pipeline \
+    models '["gemma3:1b","llama3.2:1b"]' messages '[{"role":"user","content":"Tea facts?"}]' \
+    options '{"num_predict":25}' stream true callback cb:str1 >/dev/null
+wait_for 30 sh -c "[ \$(redis-cli -p $REDIS_PORT --raw XRANGE cb:str1 - + | grep -cx done) -ge 1 ]"
+rcli --raw XRANGE cb:str1 - + >"$T_TMP/str1"
+n=$(awk 'prev == "type" && $0 == "chunk" { n++ } prev == "type" && $0 == "progress" { p = n } { prev = $0 } END { print n + 0 " " p + 0 }' "$T_TMP/str1")
+ok "$(echo $n | awk '{ print !($1 > 1 && $1 == $2) }')" "over Redis: chunk entries, all before the final step's progress entry (chunks, before: $n)"
+is "$(awk 'prev == "delta" { printf "%s", $0 } { prev = $0 }' "$T_TMP/str1")" "$(answer_field cb:str1 response)" "... their deltas make the answer's response"
+is "$(answer_field cb:str1 response)" "$want" "... which is the non-streamed answer's"
+is "$(answers cb:str1)" 1 "... and one answer"
+
+# 1d. the saga rule while the final step streams: the synthesis (200 words at 50 tokens/s) is
+# canceled after its first chunks; its progress entry (failed) follows them, then the partial answer's text (the last
+# leg's) as one chunk, then the one answer, partial
+LONG=$(seq 1 200 | sed 's/^/word/' | tr '\n' ' ')
+rcli XADD orion:inference:requests '*' request_id part1 model auto orchestration_mode ensemble \
+    models '["gemma3:1b","llama3.2:1b"]' prompt "Tea? [[sim:reply=$LONG]]" \
+    options '{"num_predict":250}' stream true callback cb:part1 >/dev/null
+wait_for 30 sh -c "redis-cli -p $REDIS_PORT --raw XRANGE cb:part1 - + | grep -qx chunk"
+rcli SET orion:inference:cancel:part1.s2.t1 1 EX 600 >/dev/null
+wait_for 30 sh -c "[ \$(redis-cli -p $REDIS_PORT --raw XRANGE cb:part1 - + | grep -cx done) -ge 1 ]"
+rcli --raw XRANGE cb:part1 - + >"$T_TMP/part1"
+seq=$(awk 'prev == "type" { printf "%s ", $0 } { prev = $0 }' "$T_TMP/part1")
+case "$seq" in "progress progress chunk "*"chunk progress chunk done ") ok 0 "streamed partial: legs, synthesis chunks, its failed progress, one chunk, the answer" ;;
+*) ok 1 "streamed partial: legs, synthesis chunks, its failed progress, one chunk, the answer: $seq" ;; esac
+case "$(awk 'prev == "progress" { p = $0 } { prev = $0 } END { print p }' "$T_TMP/part1")" in *'"step":3,'*'"status":"failed"'*) ok 0 "... the synthesis's progress says failed" ;;
+*) ok 1 "... the synthesis's progress says failed: $(cat "$T_TMP/part1")" ;; esac
+is "$(answer_field cb:part1 done_reason)" partial "... the answer is partial (the saga rule)"
+is "$(awk 'prev == "delta" { d = $0 } { prev = $0 } END { print d }' "$T_TMP/part1")" "$(answer_field cb:part1 response)" "... the last chunk is the partial answer's text"
+case "$(answer_field cb:part1 orchestration)" in *'"partial":true,"completed_steps":2,'*) ok 0 "... orchestration.partial, 2 steps completed" ;;
+*) ok 1 "... orchestration.partial, 2 steps completed: $(answer_field cb:part1 orchestration)" ;; esac
+
+# 1e. a streamed run canceled by its caller while its final step streams: answered canceled
+# once, after the chunks already relayed; the step is canceled too
+rcli XADD orion:inference:requests '*' request_id can2 model auto orchestration_mode ensemble \
+    models '["gemma3:1b","llama3.2:1b"]' prompt "Tea? [[sim:reply=$LONG]]" \
+    options '{"num_predict":250}' stream true callback cb:can2 >/dev/null
+wait_for 30 sh -c "redis-cli -p $REDIS_PORT --raw XRANGE cb:can2 - + | grep -qx chunk"
+rcli SET orion:inference:cancel:can2 1 EX 600 >/dev/null
+wait_for 30 sh -c "[ \$(redis-cli -p $REDIS_PORT XLEN cb:can2) -ge 1 ] && redis-cli -p $REDIS_PORT --raw XRANGE cb:can2 - + | grep -qx error"
+is "$(answer_field cb:can2 code)" canceled "streamed cancel: the run is answered canceled"
+is "$(answers cb:can2)" 1 "... once"
+is "$(rcli --raw XRANGE cb:can2 - + | awk 'prev == "type" { t = $0 } { prev = $0 } END { print t }')" error "... after the chunks relayed before"
+wait_for 10 sh -c "[ \$(redis-cli -p $REDIS_PORT EXISTS orion:inference:cancel:can2.s2.t1) = 1 ]"
+ok $? "... and its streaming step is canceled too"
 
 # 2. critique over Redis: the critic's verdict 0.9 reaches the threshold after one round
 rcli XADD orion:inference:requests '*' request_id crit1 model auto orchestration_mode critique \

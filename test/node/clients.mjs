@@ -179,26 +179,34 @@ await t('openai: orchestration with response_format json_schema: the answer foll
     try { j = JSON.parse(r.choices[0].message.content); } catch (e) { j = null; }
     return (orchestrated(r, 'critique') && kinds(r) === 'generate,critic' && j && typeof j.city === 'string') || r;
 });
-await t('ollama: a streamed debate (orchestration_mode, models in the request): progress lines read as empty pieces, then the text', async () => {
+await t('ollama: a streamed debate (orchestration_mode, models in the request): progress lines read as empty pieces, the reconciler\'s text in pieces, the report on the done line', async () => {
     const s = await ollama.chat({ model: 'auto', orchestration_mode: 'debate', models: pair, messages: msgs,
         stream: true, options: { num_predict: 8 } });
-    let text = '', progress = 0, done = null;
+    let text = '', progress = 0, pieces = 0, done = null;
     for await (const p of s) {
         text += p.message.content;
         if (p.orchestration_progress) progress++;
+        if (!p.done && p.message.content) pieces++;
         if (p.done) done = p;
     }
-    return (progress >= 3 && text.length > 0 && done && done.orchestration && done.orchestration.mode === 'debate') ||
-        { progress, text, done };
+    return (progress >= 3 && pieces > 1 && text.length > 0 && done && done.orchestration &&
+            done.orchestration.mode === 'debate' && !!done.inference_metadata) ||
+        JSON.stringify({ progress, pieces, text, report: !!(done && done.orchestration) });
 });
-await t('openai: a streamed debate: the final text, then stop', async () => {
+await t('openai: a streamed debate: the reconciler\'s text in chunks, then stop with the report', async () => {
     const s = await openai.chat.completions.create({ model: 'auto', orchestration_mode: 'debate', models: pair,
         max_tokens: 8, messages: msgs, stream: true });
-    let text = '', finish = null;
+    let text = '', finish = null, pieces = 0, last = null;
     for await (const c of s) {
-        if (c.choices.length) { text += c.choices[0].delta.content ?? ''; finish = c.choices[0].finish_reason ?? finish; }
+        if (!c.choices.length) continue;
+        if (c.choices[0].delta.content) pieces++;
+        text += c.choices[0].delta.content ?? '';
+        finish = c.choices[0].finish_reason ?? finish;
+        last = c;
     }
-    return (text.length > 0 && finish === 'stop') || { text, finish };
+    return (text.length > 0 && pieces > 1 && finish === 'stop' && last.orchestration &&
+            last.orchestration.mode === 'debate' && !!last.inference_metadata) ||
+        JSON.stringify({ text, pieces, finish, report: !!(last && last.orchestration) });
 });
 await t('openai: max_tokens past the context: BadRequestError 400 CONTEXT_BUDGET_EXCEEDED', async () => {
     const e = await rejects(() => openai.chat.completions.create({ model: MODEL, messages: msgs, max_tokens: 1000000 }));

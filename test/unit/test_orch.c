@@ -194,6 +194,22 @@ static void run_case(const struct ocase *c)
             ok(0, "%s: step %zu (%s) answers: %d", c->name, i + 1, orch_kind_name(s->kind),
                (int)want);
     }
+    for (size_t i = 0; i < o.nsteps; i++) { /* a last step that answered cleanly is the answer */
+        const struct orch_step *s = &o.step[i];
+        if (orch_last(&o, i) && !orch_answers(&o, i))
+            ok(0, "%s: step %zu (%s) is last but does not answer", c->name, i + 1,
+               orch_kind_name(s->kind));
+        if (orch_last(&o, i) && s->state == ORCH_S_OK && o.final != (int)i)
+            ok(0, "%s: step %zu (%s) is last and answered, yet the answer is step %d", c->name,
+               i + 1, orch_kind_name(s->kind), o.final + 1);
+    }
+    if (o.final >= 0 && !o.partial) { /* known last unless a critic had to judge it */
+        bool judged = false;
+        for (size_t i = (size_t)o.final + 1; i < o.nsteps; i++)
+            judged |= o.step[i].kind == ORCH_K_CRITIC;
+        ok(orch_last(&o, (size_t)o.final) == !judged, "%s: the answer's step %s known last",
+           c->name, judged ? "was not" : "was");
+    }
     orch_release(&o);
 }
 
@@ -372,6 +388,90 @@ static void test_compress(void)
     buf_release(&b);
 }
 
+/* A compression too long for every model, in pieces: each compresses its share, the target
+ * sees them joined; a failed piece fails the target once. */
+static void test_pieces(void)
+{
+    struct orch_knobs k;
+    struct orch o;
+    struct buf b;
+    char err[64];
+    size_t idx[8], n;
+    const char *list[] = {"a:1b", "small:1b"};
+    const char *goal = "Summarize.", *draft = "one two three four five six seven eight nine ten";
+
+    orch_knobs_default(&k);
+    buf_init(&b, 1 << 16);
+    orch_init(&o, ORCH_PIPELINE, &k, list, 2, NULL, 0, NULL, NULL, err, sizeof(err));
+    orch_next(&o, idx, 8);
+    orch_done(&o, 0, draft, strlen(draft), -1);
+    orch_next(&o, idx, 8);
+    orch_compress(&o, 1, "fast");
+    n = orch_next(&o, idx, 8);
+    ok(orch_compress_split(&o, 2, 1) < 0 && orch_compress_split(&o, 2, ORCH_MAX_PIECES + 1) < 0,
+       "split: k out of 2..%d refused", ORCH_MAX_PIECES);
+    ok(n == 1 && orch_compress_split(&o, 2, 3) == 0 && o.nsteps == 5 && o.step[2].tries == 0,
+       "split in 3: two more compress steps, the first's try not counted");
+    ok(orch_compress_split(&o, 2, 2) < 0, "a piece is not split again");
+    n = orch_next(&o, idx, 8);
+    ok(n == 3 && idx[0] == 2 && idx[1] == 3 && idx[2] == 4 && o.step[1].held,
+       "the 3 pieces run at once, the target held");
+    for (size_t j = 0; j < 3; j++) {
+        buf_reset(&b);
+        orch_instructions(&o, idx[j], goal, strlen(goal), &b);
+        ok(strstr(buf_data(&b), "Compress this part") != NULL, "piece %zu asks for its part", j);
+    }
+    {
+        /* the pieces' parts, put together, are the whole handoff, cut at whitespace only */
+        struct buf whole, joined;
+        buf_init(&whole, 1 << 16);
+        buf_init(&joined, 1 << 16);
+        orch_instructions(&o, 1, goal, strlen(goal), &whole);
+        for (size_t j = 0; j < 3; j++) {
+            char head[32];
+            const char *p;
+            buf_reset(&b);
+            orch_instructions(&o, idx[j], goal, strlen(goal), &b);
+            snprintf(head, sizeof(head), "Part %zu of 3:\n", j + 1);
+            p = strstr(buf_data(&b), head);
+            if (p)
+                buf_puts(&joined, p + strlen(head));
+        }
+        is_str(buf_data(&joined), buf_data(&whole), "the 3 parts make the whole handoff");
+        buf_release(&whole);
+        buf_release(&joined);
+    }
+    orch_done(&o, 3, "S2", 2, -1);
+    orch_done(&o, 2, "S1", 2, -1);
+    ok(o.step[1].held && o.step[1].handoff < 0, "two of three pieces: the target still waits");
+    orch_done(&o, 4, "S3", 2, -1);
+    n = orch_next(&o, idx, 8);
+    ok(n == 1 && idx[0] == 1 && o.compressed == 1, "all pieces in: the target runs, one compression");
+    buf_reset(&b);
+    orch_instructions(&o, 1, goal, strlen(goal), &b);
+    ok(strstr(buf_data(&b), "Earlier work (compressed):\nS1\n\nS2\n\nS3") != NULL &&
+           !strstr(buf_data(&b), "seven"),
+       "the target sees the pieces joined in order: %s", buf_data(&b));
+    orch_release(&o);
+
+    orch_init(&o, ORCH_DEBATE, &k, list, 2, NULL, 0, NULL, NULL, err, sizeof(err));
+    o.k.debate_max_rounds = 1; /* the legs disagree: the reconciler next */
+    orch_next(&o, idx, 8);
+    orch_done(&o, 0, draft, strlen(draft), -1);
+    orch_done(&o, 1, "alpha bravo", 11, -1);
+    orch_next(&o, idx, 8); /* the reconciler, step 2 */
+    orch_compress(&o, 2, "fast");
+    orch_next(&o, idx, 8);
+    orch_compress_split(&o, 3, 2);
+    orch_next(&o, idx, 8);
+    orch_failed(&o, 3, false, "too long");
+    orch_failed(&o, 4, false, "too long");
+    ok(o.finished && o.partial && o.step[2].state == ORCH_S_FAIL && o.nsteps == 5,
+       "a failed piece fails the reconciler once: partial (%s)", o.error);
+    orch_release(&o);
+    buf_release(&b);
+}
+
 int main(void)
 {
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -381,5 +481,6 @@ int main(void)
     test_knobs();
     test_prompts();
     test_compress();
+    test_pieces();
     return done_testing();
 }

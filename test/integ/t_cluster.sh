@@ -7,7 +7,7 @@
 start_redis || { ok 1 "redis-server starts"; done_testing; exit 1; }
 for n in a b c; do
     start_sim "$n" --models gemma3:1b,llama3.2:1b,qwen2.5:0.5b --load-ms 500 --tokens-per-s 40 \
-        || ok 1 "ollama-sim $n starts"
+        --temp-idle 50 --temp-busy 50 || ok 1 "ollama-sim $n starts"
 done
 start_worker pi-a "$SIM_URL_a" "$SIM_ROOT_a"
 WA=$BG_PID
@@ -17,12 +17,10 @@ start_router --stale-after 3
 three_up() { [ "$(rcli HLEN orion:inference:health)" = 3 ]; }
 wait_for 10 three_up
 ok $? "three workers report health"
-# temperatures pinned at 50 C: a simulator heats some 4 C a second while busy (a Pi takes
-# minutes), so the heat trend (route_cond_heat) would steer the next request off a node that
-# ran one a moment ago, and stickiness would not be what the first steps test
-for n in a b c; do
-    eval "curl -sf -X POST -d '{\"c\":50}' \"\$SIM_URL_$n/sim/temp\"" >/dev/null
-done
+# every node at 50 C from its first reading, busy or not: a simulator heats some 4 C a second
+# while busy (a Pi takes minutes), and a pin from 45 to 50 C after the first readings is a rise
+# of 5 C a second; either way the heat trend (route_cond_heat) would steer the next request
+# off a node, and stickiness would not be what the first steps test
 answered() { [ "$(answers "$1")" -ge 1 ]; }
 ask() { # ask <model> <callback> [fields]: submit and wait for the answer; prints the node
     a_model=$1 a_cb=$2

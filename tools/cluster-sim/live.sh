@@ -11,7 +11,7 @@
 # not a guarantee: the per-seed ratios are printed too.
 #
 #   SEEDS="1 2 3" REQUESTS=300 SCENARIOS="steady heat burst" POLICIES="sticky nginx" SCALE=20
-#   (CPU, THERMAL, ROUTER_ARGS as tools/cluster-sim/run.sh)
+#   (CPU, THERMAL, ROUTE_SET, ROUTER_ARGS as tools/cluster-sim/run.sh)
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1

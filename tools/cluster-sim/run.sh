@@ -16,10 +16,17 @@
 #                  runner per model) share its speed, as on a Pi's 4 cores and as routesim
 #                  models it; CPU=own: each runs at full speed (ollama-sim's default), which
 #                  gives a balancer that stacks requests on a node free extra capacity
-#   ROUTER_ARGS="--route-set order_arrival=1"   extra router flags (experiments)
+#   ROUTE_SET="order_arrival=1"   more of the router's --route-set knobs (experiments)
+#   ROUTER_ARGS="--placement F"   extra router flags (experiments)
 #   SCALE=20       Pi-seconds per second of the run (20 or a divisor of it: 4 is 1:4); loads,
 #                  token rates, arrivals, durations and events stretch by 20/SCALE, the
-#                  daemons' own timers (health 1 s, stale 3 s, refresh) stay in real seconds
+#                  daemons' own timers (health 1 s, stale 3 s, refresh) stay in real seconds;
+#                  the routing core's two spans in Pi-seconds shrink with the Pi's physics:
+#                  the heat trend's horizon (heat_horizon_s, 60 s on a Pi) and how long a
+#                  conversation's prefix is thought kept (conv_keep_s, 600 s). Unscaled, a
+#                  node's temperature, which climbs SCALE times faster here, was projected
+#                  over SCALE times the Pi's horizon, and every busy node looked bound past
+#                  the limit
 #
 # Cluster: pi-a 8 GB (2 models resident), pi-b 8 GB (2), pi-c 16 GB (4); 5 models; every
 # worker --parallel 1 on an ollama-sim with --num-parallel 1. Time scale 1:20 — a Pi's second
@@ -58,6 +65,7 @@ COLD_NS=$((75000000 * F)) # load_duration at or above this (1.5 s on a Pi): cold
 LOADS=${LOADS:-qwen2.5:0.5b=$((100 * F)),gemma3:1b=$((200 * F)),llama3.2:1b=$((250 * F)),qwen2.5:1.5b=$((300 * F)),llama3.2:3b=$((500 * F))}
 TPS=${TPS:-$(awk -v f="$F" 'BEGIN { print 20 / f }')}
 MODELS=gemma3:1b,llama3.2:1b,qwen2.5:0.5b,llama3.2:3b,qwen2.5:1.5b
+RSET=$(awk -v s="$SCALE" 'BEGIN { printf "heat_horizon_s=%g,conv_keep_s=%g", 60 / s, 600 / s }')${ROUTE_SET:+,$ROUTE_SET}
 case ${CPU:=shared} in
 shared) SIMARGS="--shared-cpu true" ;;
 own) SIMARGS="" ;;
@@ -204,7 +212,7 @@ EOF
         done
         # shellcheck disable=SC2086
         bg "$d/router.log" "$B/orion-inference-router" --redis-addr "127.0.0.1:$rp" --policy "$pol" \
-            --stale-after "$STALE" --max-temp "$MAXT" --http-listen off --log-level warning ${ROUTER_ARGS:-}
+            --stale-after "$STALE" --max-temp "$MAXT" --http-listen off --log-level warning --route-set "$RSET" ${ROUTER_ARGS:-}
         three() { [ "$(redis-cli -p "$rp" HLEN orion:inference:health)" = 3 ]; }
         poll 100 three || echo "# workers did not report" >&2
         # shellcheck disable=SC2086

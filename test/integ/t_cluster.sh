@@ -39,6 +39,24 @@ ok $? "sticky: three requests for gemma3:1b ran on the same node ($n1 $n2 $n3)"
 test "$load1" -ge 400000000 && test "$load2" -lt 100000000
 ok $? "the first paid the cold load ($load1 ns), the next did not ($load2 ns)"
 
+# the answer before the event, forced: the router is stopped while e1 runs, so e1's answer
+# and done event and the next request e2 all wait for it at once. It must count the slot free
+# before it places e2 (it places new requests only after the pass that read them, events
+# included), so e2 runs on the warm node and pays no load
+started() { rcli --raw XRANGE orion:inference:events - + | grep -qx "$1"; }
+submit gemma3:1b "question for e1" e1 request_id ev-e1 >/dev/null
+wait_for 30 started ev-e1
+kill -STOP "$ROUTER_PID"
+wait_for 30 answered e1
+submit gemma3:1b "question for e2" e2 request_id ev-e2 >/dev/null
+sleep 0.3
+kill -CONT "$ROUTER_PID"
+wait_for 30 answered e2
+n5=$(answer_field e2 node_id)
+load5=$(answer_field e2 load_duration)
+test "$(answer_field e1 node_id)" = "$n1" && test "$n5" = "$n1" && test "${load5:-1000000000}" -lt 100000000
+ok $? "answer and event read with the next request: it still runs on the warm $n1 (ran on $n5, load $load5 ns)"
+
 # make that node hot through its simulator: the next request avoids it
 eval "hot_url=\$SIM_URL_$(echo "$n1" | sed 's/pi-//')"
 curl -sf -X POST -d '{"c":82}' "$hot_url/sim/temp" >/dev/null

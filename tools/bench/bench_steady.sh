@@ -1,4 +1,5 @@
 #!/bin/sh
 # Cluster simulation, scenario "steady": sticky (ours) against the other policies on the same
-# arrival trace; see tools/cluster-sim/run.sh and docs/BENCHMARKS.md.
-exec sh "$(dirname "$0")/../cluster-sim/run.sh" steady
+# arrival trace, about 150 requests a run (REQUESTS=N to change); see tools/cluster-sim/run.sh
+# and docs/BENCHMARKS.md.
+REQUESTS=${REQUESTS:-150} exec sh "$(dirname "$0")/../cluster-sim/run.sh" steady

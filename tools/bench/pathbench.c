@@ -20,6 +20,11 @@
  *       to the last byte of the answer; 5 of each first, untimed (warm model). Prints
  *         http n=.. direct_p50_us=.. direct_p99_us=.. router_p50_us=.. router_p99_us=..
  *              errors=..
+ *   pathbench load --target HOST:PORT --model M --clients C --seconds S
+ *       C clients (processes), each sending the same one-token POST as http, one after
+ *       another, for the same S seconds (after 5 untimed ones each, 2 s given). Prints
+ *         load n=.. rps=.. p50_us=.. p99_us=.. errors=..
+ *       rps: answers over the S seconds; latencies of every answer, pooled.
  * Percentiles: nearest rank over the samples.
  */
 #include <arpa/inet.h>
@@ -32,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -330,10 +336,93 @@ static int do_http(const char *direct, const char *router, const char *model, lo
     return errors > count / 10;
 }
 
+/* One client's run: 5 untimed requests, a wait for start_us, then requests until end_us;
+ * the error count and the latencies, written to fd as int64_t values, then exit. */
+static void load_client(const char *host, int port, const char *model, int64_t start_us,
+                        int64_t end_us, int fd)
+{
+    static int64_t lat[MAXN];
+    size_t n = 0;
+    int64_t errors = 0, t;
+
+    for (int i = 0; i < 5; i++)
+        http_once(host, port, model);
+    while ((t = start_us - mono_us()) > 0) {
+        struct timespec ts = {0, t > 999999 ? 999999000L : (long)t * 1000};
+        nanosleep(&ts, NULL);
+    }
+    while (mono_us() < end_us && n < MAXN - 1) {
+        if ((t = http_once(host, port, model)) < 0)
+            errors++;
+        else
+            lat[n++] = t;
+    }
+    if (write_all(fd, (const char *)&errors, sizeof errors) < 0 ||
+        (n && write_all(fd, (const char *)lat, n * sizeof lat[0]) < 0))
+        _exit(1);
+    _exit(0);
+}
+
+static int do_load(const char *target, const char *model, int clients, int seconds)
+{
+    static int64_t all[MAXN];
+    int fds[64];
+    pid_t pids[64];
+    size_t n = 0;
+    int64_t errors = 0, e, start;
+    char host[64];
+    int port;
+
+    if (split_addr(target, host, sizeof host, &port) < 0 || clients < 1 || clients > 64 ||
+        seconds < 1)
+        die("load wants --target HOST:PORT, 1-64 clients, >= 1 s");
+    start = mono_us() + 2000000; /* the warm-up's 5 requests each come first */
+    for (int c = 0; c < clients; c++) {
+        int pfd[2];
+        if (pipe(pfd) < 0 || (pids[c] = fork()) < 0)
+            die("pipe or fork failed");
+        if (pids[c] == 0) {
+            close(pfd[0]);
+            load_client(host, port, model, start, start + (int64_t)seconds * 1000000, pfd[1]);
+        }
+        close(pfd[1]);
+        fds[c] = pfd[0];
+    }
+    for (int c = 0; c < clients; c++) { /* each to its end, in turn: a writer blocks until then */
+        char buf[8192];
+        size_t have = 0;
+        ssize_t k;
+        bool first = true;
+        while ((k = read(fds[c], buf + have, sizeof buf - have)) > 0 ||
+               (k < 0 && errno == EINTR)) {
+            if (k < 0)
+                continue;
+            have += (size_t)k;
+            while (have >= sizeof(int64_t)) {
+                memcpy(&e, buf, sizeof e);
+                if (first)
+                    errors += e;
+                else if (n < MAXN)
+                    all[n++] = e;
+                first = false;
+                memmove(buf, buf + sizeof e, have - sizeof e);
+                have -= sizeof e;
+            }
+        }
+        close(fds[c]);
+        waitpid(pids[c], NULL, 0);
+    }
+    printf("load n=%zu rps=%.1f p50_us=%lld p99_us=%lld errors=%lld\n", n,
+           (double)n / seconds, (long long)pct(all, n, 50), (long long)pct(all, n, 99),
+           (long long)errors);
+    return errors > (int64_t)n / 10;
+}
+
 int main(int argc, char **argv)
 {
     const char *node = "rb000", *model = "gemma3:1b", *direct = NULL, *router = NULL;
-    long count = 300;
+    const char *target = NULL;
+    long count = 300, clients = 8, seconds = 10;
     int port = 6379;
 
     if (argc < 2)
@@ -351,6 +440,12 @@ int main(int argc, char **argv)
             direct = argv[i + 1];
         else if (!strcmp(argv[i], "--router"))
             router = argv[i + 1];
+        else if (!strcmp(argv[i], "--target"))
+            target = argv[i + 1];
+        else if (!strcmp(argv[i], "--clients"))
+            clients = atol(argv[i + 1]);
+        else if (!strcmp(argv[i], "--seconds"))
+            seconds = atol(argv[i + 1]);
         else
             goto usage;
     }
@@ -360,9 +455,13 @@ int main(int argc, char **argv)
         return do_done(port, node, model, count);
     if (!strcmp(argv[1], "http") && direct && router)
         return do_http(direct, router, model, count);
+    if (!strcmp(argv[1], "load") && target)
+        return do_load(target, model, (int)clients, (int)seconds);
 usage:
     fprintf(stderr, "usage: pathbench done --port P [--node ID] [--model M] [--count N]\n"
                     "       pathbench http --direct HOST:PORT --router HOST:PORT [--model M] "
-                    "[--count N]\n");
+                    "[--count N]\n"
+                    "       pathbench load --target HOST:PORT [--model M] [--clients C] "
+                    "[--seconds S]\n");
     return 2;
 }

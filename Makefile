@@ -285,7 +285,7 @@ bench: deps
 	@tools/bench/run.sh
 
 # The live cluster over 3 seeds x 300 requests, pooled (tools/cluster-sim/live.sh; CI does not
-# run it: about 20 minutes a scenario at 1:20 on a 2-core machine).
+# run it: about 17-23 minutes a scenario at 1:20 on a 2-core machine).
 bench-live: deps
 	@tools/install-deps.sh bench
 	$(MAKE) all $(TEST_TOOLS)

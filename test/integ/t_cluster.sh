@@ -43,9 +43,9 @@ ok $? "the first paid the cold load ($load1 ns), the next did not ($load2 ns)"
 # and done event and the next request e2 all wait for it at once. It must count the slot free
 # before it places e2 (it places new requests only after the pass that read them, events
 # included), so e2 runs on the warm node and pays no load
-started() { rcli --raw XRANGE orion:inference:events - + | grep -qx "$1"; }
+moved() { rcli --raw XRANGE orion:inference:events - + | grep -qx "$1"; } # its routed event
 submit gemma3:1b "question for e1" e1 request_id ev-e1 >/dev/null
-wait_for 30 started ev-e1
+wait_for 30 moved ev-e1
 kill -STOP "$ROUTER_PID"
 wait_for 30 answered e1
 submit gemma3:1b "question for e2" e2 request_id ev-e2 >/dev/null

@@ -5,13 +5,18 @@
  *
  *   routesim [--seeds N] [--requests N] [--scenarios a,b] [--sizes 3,10,100]
  *            [--peers a,b] [--out FILE] [--bench] [--seed0 N] [--quiet] [--set NAME=V]...
- *            [--dump FILE]
+ *            [--dump FILE] [--jobs N]
  *
  * --set changes one of ours' settings (the others keep the router's defaults), to measure
  * a choice: evict_reloads, heat_band, heat_horizon_s, conv_p, conv_keep_s, prefill_tps,
  * temp_margin, order_exp (numbers), order_arrival (0 or 1). --dump writes one line per run: scenario, size, seed,
  * peer, a hash of every request's times (their bits) and the counts, so that two builds can
  * be shown to decide the same (diff the files).
+ *
+ * --jobs N runs the seeds in N processes (seed k in process k mod N); every run depends only
+ * on its trace, peer and seed, so the figures, the table and the BENCH lines are the same as
+ * with one process (tools/bench/bench_routesim.sh runs 2 on a 2-core machine). --dump needs
+ * --jobs 1 (its lines are in run order).
  *
  * Defaults: 20 seeds, 2000 measured requests a run (after a warm-up of a tenth more), every
  * scenario, sizes 3, 10 and 100, every peer, --out build/routesim/results.md. Exit 0, or 1 on
@@ -24,7 +29,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 /* The compared policies: the best of them on a figure is the "best peer". */
 static const enum peer compared[] = {P_FIRST_FIT, P_LEAST_CONN, P_ROUND_ROBIN, P_RANDOM,
@@ -41,6 +49,7 @@ struct opts {
     bool bench, quiet;
     uint64_t seed0;
     const char *dump;
+    int jobs;
 };
 
 static FILE *DUMP;
@@ -73,7 +82,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: routesim [--seeds N] [--requests N] [--scenarios a,b] "
                     "[--sizes 3,10,100] [--peers a,b] [--out FILE] [--bench] [--seed0 N] "
-                    "[--quiet] [--set NAME=VALUE]... [--dump FILE]\n");
+                    "[--quiet] [--set NAME=VALUE]... [--dump FILE] [--jobs N]\n");
     return 100;
 }
 
@@ -98,6 +107,7 @@ static int parse(int argc, char **argv)
     char *end;
 
     O.seeds = 20;
+    O.jobs = 1;
     O.nreq = 2000;
     O.out = "build/routesim/results.md";
     O.sizes[0] = 3, O.sizes[1] = 10, O.sizes[2] = 100, O.nsizes = 3;
@@ -119,6 +129,10 @@ static int parse(int argc, char **argv)
         if (!strcmp(a, "--seeds")) {
             O.seeds = (int)strtol(v, &end, 10);
             if (*end || O.seeds < 1 || O.seeds > 1000)
+                return -1;
+        } else if (!strcmp(a, "--jobs")) {
+            O.jobs = (int)strtol(v, &end, 10);
+            if (*end || O.jobs < 1 || O.jobs > 64)
                 return -1;
         } else if (!strcmp(a, "--requests")) {
             O.nreq = (size_t)strtoul(v, &end, 10);
@@ -154,6 +168,8 @@ static int parse(int argc, char **argv)
             return -1;
         }
     }
+    if (O.dump && O.jobs > 1)
+        return -1;
     return 0;
 }
 
@@ -186,7 +202,16 @@ static void dump_run(int sc, size_t size, uint64_t seed, int p, const struct run
             o->lost, o->hits, o->misses, o->answers);
 }
 
-static int run_all(void)
+/* One run's figures as a job hands them to the parent: where they go in FIG, then F_N
+ * doubles. */
+struct figrec {
+    int sc, z, p, seed;
+    double v[F_N];
+};
+
+/* Every run of the seeds s with s mod jobs == job, figures into FIG; with out, each run's
+ * figures also as a struct figrec. */
+static int run_seeds(int job, int jobs, FILE *out)
 {
     struct trace t;
     struct runout o;
@@ -196,11 +221,12 @@ static int run_all(void)
         if (!O.scen[sc])
             continue;
         for (size_t z = 0; z < O.nsizes; z++) {
-            for (int seed = 0; seed < O.seeds; seed++) {
+            for (int seed = job; seed < O.seeds; seed += jobs) {
                 uint64_t sd = O.seed0 + (uint64_t)seed + 1;
                 if (trace_build(&t, (enum scen)sc, O.sizes[z], O.nreq, sd) < 0)
                     return -1;
                 for (int p = 0; p < P_N; p++) {
+                    struct figrec rec;
                     if (!O.peer[p])
                         continue;
                     if (run_sim(&t, (enum peer)p, sd, &o) < 0 ||
@@ -211,17 +237,76 @@ static int run_all(void)
                     }
                     dump_run(sc, O.sizes[z], sd, p, &o);
                     runout_free(&o);
+                    if (!out)
+                        continue;
+                    memset(&rec, 0, sizeof(rec));
+                    rec.sc = sc, rec.z = (int)z, rec.p = p, rec.seed = seed;
+                    memcpy(rec.v, fig_at(sc, z, p, seed), sizeof(rec.v));
+                    if (fwrite(&rec, sizeof(rec), 1, out) != 1) {
+                        trace_free(&t);
+                        return -1;
+                    }
                 }
                 trace_free(&t);
             }
-            if (!O.quiet)
-                fprintf(stderr, "routesim: %s on %zu nodes done (%.1f s CPU so far)\n",
-                        scen_names[sc], O.sizes[z], (double)(clock() - c0) / CLOCKS_PER_SEC);
+            if (!O.quiet && job == 0)
+                fprintf(stderr, "routesim: %s on %zu nodes done (%.1f s CPU so far%s)\n",
+                        scen_names[sc], O.sizes[z], (double)(clock() - c0) / CLOCKS_PER_SEC,
+                        jobs > 1 ? ", job 1" : "");
         }
     }
     return 0;
 }
 
+/* Every run: in this process, or in O.jobs children that each write their figures to a
+ * temporary file the parent reads back into FIG once all have exited 0. */
+static int run_all(void)
+{
+    FILE *tmp[64];
+    pid_t pid[64];
+    int bad = 0, n = O.jobs;
+
+    if (n == 1)
+        return run_seeds(0, 1, NULL);
+    for (int j = 0; j < n; j++) {
+        if (!(tmp[j] = tmpfile()))
+            return -1;
+    }
+    fflush(NULL);
+    for (int j = 0; j < n; j++) {
+        pid[j] = fork();
+        if (pid[j] < 0) {
+            n = j;
+            bad = 1;
+            break;
+        }
+        if (pid[j] == 0)
+            _exit(run_seeds(j, O.jobs, tmp[j]) < 0 || fflush(tmp[j]) != 0 ? 1 : 0);
+    }
+    for (int j = 0; j < n; j++) {
+        int st;
+        while (waitpid(pid[j], &st, 0) < 0 && errno == EINTR)
+            ;
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            bad = 1;
+    }
+    for (int j = 0; j < O.jobs; j++) {
+        struct figrec rec;
+        rewind(tmp[j]);
+        while (!bad && fread(&rec, sizeof(rec), 1, tmp[j]) == 1) {
+            if (rec.sc < 0 || rec.sc >= SC_N || rec.z < 0 || (size_t)rec.z >= O.nsizes ||
+                rec.p < 0 || rec.p >= P_N || rec.seed < 0 || rec.seed >= O.seeds) {
+                bad = 1;
+                break;
+            }
+            memcpy(fig_at(rec.sc, (size_t)rec.z, rec.p, rec.seed), rec.v, sizeof(rec.v));
+        }
+        fclose(tmp[j]);
+    }
+    if (bad)
+        errno = EIO;
+    return bad ? -1 : 0;
+}
 
 static void summ_of(int sc, size_t z, int p, enum fig f, struct summ *s)
 {

@@ -4,8 +4,12 @@
 # sticky (ours) with the peers that were measured.
 #
 #   tools/cluster-sim/run.sh [scenario...]        steady heat death burst (default: all)
-#   POLICIES="sticky first-fit least-conn round-robin nginx"   what to compare (per scenario
-#                  defaults below; nginx = nginx least_conn in front of the sims over HTTP)
+#   POLICIES="sticky first-fit least-conn round-robin nginx"   what to compare (nginx = nginx
+#                  least_conn in front of the sims over HTTP). The defaults per scenario
+#                  (scen below) keep make bench within 20 minutes at 150 requests a run:
+#                  steady sticky, first-fit (ORION v1) and nginx; heat and burst sticky and
+#                  nginx (the best live peer in every run so far); death sticky and first-fit
+#                  (nginx has no worker to kill). routesim compares every policy
 #   SEED=1  KEEP=1 (keep the logs under build/cluster-sim/runs)
 #   REQUESTS=N     about N arrivals a run (the scenario's rate, a longer duration)
 #   THERMAL=cooled Pis with the active cooler routesim models (settle at 40 C idle and 67 C
@@ -125,10 +129,10 @@ scen() {
     BURST=""
     EVENT_AT=0
     case $1 in
-    steady) RATE=1.8 DUR=35 DEF="sticky first-fit least-conn round-robin nginx" ;;
-    heat) RATE=1.8 DUR=25 EVENT_AT=8 RELEASE_AT=16 DEF="sticky first-fit nginx" ;;
+    steady) RATE=1.8 DUR=35 DEF="sticky first-fit nginx" ;;
+    heat) RATE=1.8 DUR=25 EVENT_AT=8 RELEASE_AT=16 DEF="sticky nginx" ;;
     death) RATE=1.8 DUR=25 EVENT_AT=8 DEF="sticky first-fit" ;;
-    burst) RATE=1.2 DUR=20 BURST="--burst-at $((6 * F)) --burst-len $((2 * F)) --burst-x 10" DEF="sticky first-fit nginx" ;;
+    burst) RATE=1.2 DUR=20 BURST="--burst-at $((6 * F)) --burst-len $((2 * F)) --burst-x 10" DEF="sticky nginx" ;;
     *) echo "cluster-sim: unknown scenario $1" >&2; return 1 ;;
     esac
     # REQUESTS=N: run long enough for about N arrivals (the burst's come on top)

@@ -39,7 +39,9 @@ for b in tools/bench/bench_*.sh; do
     [ -f "$b" ] || continue
     n=${b##*/bench_}
     want "${n%.sh}" || continue
+    t0=$(date +%s)
     REDIS_PORT=$port sh "$b" | tee -a "$raw" | grep '^#'
+    echo "# bench_${n%.sh}: $(($(date +%s) - t0)) s"
 done
 
 awk '

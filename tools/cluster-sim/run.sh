@@ -7,9 +7,9 @@
 #   POLICIES="sticky first-fit least-conn round-robin nginx"   what to compare (nginx = nginx
 #                  least_conn in front of the sims over HTTP). The defaults per scenario
 #                  (scen below) keep make bench within 20 minutes at 150 requests a run:
-#                  steady sticky, first-fit (ORION v1) and nginx; heat and burst sticky and
-#                  nginx (the best live peer in every run so far); death sticky and first-fit
-#                  (nginx has no worker to kill). routesim compares every policy
+#                  steady, heat and burst sticky and nginx (the best live peer in every
+#                  scenario so far); death sticky and first-fit (ORION v1; nginx has no
+#                  worker to kill). routesim compares every policy
 #   SEED=1  KEEP=1 (keep the logs under build/cluster-sim/runs)
 #   REQUESTS=N     about N arrivals a run (the scenario's rate, a longer duration)
 #   THERMAL=cooled Pis with the active cooler routesim models (settle at 40 C idle and 67 C
@@ -129,7 +129,7 @@ scen() {
     BURST=""
     EVENT_AT=0
     case $1 in
-    steady) RATE=1.8 DUR=35 DEF="sticky first-fit nginx" ;;
+    steady) RATE=1.8 DUR=35 DEF="sticky nginx" ;;
     heat) RATE=1.8 DUR=25 EVENT_AT=8 RELEASE_AT=16 DEF="sticky nginx" ;;
     death) RATE=1.8 DUR=25 EVENT_AT=8 DEF="sticky first-fit" ;;
     burst) RATE=1.2 DUR=20 BURST="--burst-at $((6 * F)) --burst-len $((2 * F)) --burst-x 10" DEF="sticky nginx" ;;
@@ -323,7 +323,9 @@ for sc in "$@"; do
             continue
         fi
         echo "# cluster-sim: $sc / $pol (seed $SEED, $RATE/s for ${DUR}s, time 1:$SCALE)" >&2
+        t0=$(date +%s)
         run_one "$sc" "$pol" >>"$res"
+        echo "# cluster-sim: $sc / $pol took $(($(date +%s) - t0)) s" >&2
     done
     emit "$sc"
 done

@@ -2,7 +2,7 @@
 # routesim: the router's own route core (liborion.a) against first-fit, least-conn,
 # round-robin, random, nginx least_conn and a clairvoyant, in a simulated Pi cluster: every
 # scenario on 3, 10 and 100 nodes, 20 seeds x 2000 measured requests each, the seeds in one
-# process per core (--jobs; the figures are the same as with one), about 110 s of CPU
+# process per core (--jobs; the figures are the same as with one), about 140 s of CPU
 # (ROUTESIM_ARGS="--seeds 10" for a quicker look; the ablations ours-early and
 # least-conn-late, not peers, only when --peers names them). Prints the BENCH lines; the full
 # table is build/routesim/results.md. See tools/routesim/sim.h and docs/BENCHMARKS.md

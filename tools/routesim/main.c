@@ -269,8 +269,11 @@ static int run_all(void)
     if (n == 1)
         return run_seeds(0, 1, NULL);
     for (int j = 0; j < n; j++) {
-        if (!(tmp[j] = tmpfile()))
+        if (!(tmp[j] = tmpfile())) {
+            while (j > 0)
+                fclose(tmp[--j]);
             return -1;
+        }
     }
     fflush(NULL);
     for (int j = 0; j < n; j++) {
@@ -284,10 +287,11 @@ static int run_all(void)
             _exit(run_seeds(j, O.jobs, tmp[j]) < 0 || fflush(tmp[j]) != 0 ? 1 : 0);
     }
     for (int j = 0; j < n; j++) {
-        int st;
-        while (waitpid(pid[j], &st, 0) < 0 && errno == EINTR)
+        int st = 0;
+        pid_t got;
+        while ((got = waitpid(pid[j], &st, 0)) < 0 && errno == EINTR)
             ;
-        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        if (got < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
             bad = 1;
     }
     for (int j = 0; j < O.jobs; j++) {
